@@ -1,0 +1,2 @@
+export * from './xapi/index.js';
+export * from './engagement/index.js';
