@@ -1,1 +1,3 @@
 export * from './iris.js';
+export * from './schema.js';
+export * from './video.js';

@@ -1,0 +1,82 @@
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { authenticator } from './auth/principal.js';
+import type { Config } from './config.js';
+import { creditsRouter } from './credits/routes.js';
+import type { Db } from './db/index.js';
+import { HttpError } from './http-error.js';
+import { webRouter } from './web/routes.js';
+import { statementsRouter } from './xapi/statements.js';
+import { SUPPORTED_VERSIONS, xapiVersion } from './xapi/version.js';
+
+export interface AppOptions {
+  db: Db;
+  /** Read at request time, so a server listening on port 0 can fill in its URL after start. */
+  config: Pick<Config, 'publicUrl'>;
+  /** Learner and course the demo page launches, when the demo is seeded. */
+  demo?: { tenantId: string; learnerId: string; courseId: string } | undefined;
+}
+
+/** The whole HTTP surface: xAPI at /xapi, credits at /api/v1, pages and assets. */
+export function createApp({ db, config, demo }: AppOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  const json = express.json({ limit: '1mb', strict: true });
+  const auth = authenticator(db);
+
+  // Players run on vendors' sites and authenticate with headers, never cookies, so any origin may call.
+  const cors = (req: Request, res: Response, next: NextFunction) => {
+    res.set('Access-Control-Allow-Origin', '*');
+    res.set('Access-Control-Allow-Headers', 'Authorization, Content-Type, X-Experience-API-Version, If-Match, If-None-Match');
+    res.set('Access-Control-Allow-Methods', 'GET, HEAD, POST, PUT, DELETE, OPTIONS');
+    res.set('Access-Control-Expose-Headers', 'X-Experience-API-Version, X-Experience-API-Consistent-Through, ETag, Last-Modified');
+    res.set('Access-Control-Max-Age', '600');
+    if (req.method === 'OPTIONS') return void res.status(204).end();
+    next();
+  };
+
+  const xapi = express.Router();
+  xapi.use(cors);
+  xapi.get('/about', (_req, res) => {
+    res.set('X-Experience-API-Version', '2.0.0');
+    res.json({ version: [...SUPPORTED_VERSIONS], extensions: {} });
+  });
+  xapi.use(xapiVersion, auth, json, statementsRouter(db));
+  app.use('/xapi', xapi);
+
+  const api = express.Router();
+  api.use(cors, auth, json, creditsRouter(db, config));
+  app.use('/api/v1', api);
+
+  app.use(webRouter(db, config, demo));
+
+  app.use((req: Request) => {
+    throw new HttpError(404, 'not_found', `no route for ${req.method} ${req.path}`);
+  });
+  app.use(errorHandler);
+  return app;
+}
+
+/** Turns every failure into a JSON error; only unexpected ones are logged, and they never leak internals. */
+function errorHandler(err: unknown, req: Request, res: Response, _next: NextFunction) {
+  let error: HttpError;
+  if (err instanceof HttpError) error = err;
+  else if (isBodyParserError(err)) {
+    error =
+      err.type === 'entity.too.large'
+        ? new HttpError(413, 'too_large', `request body is larger than the ${Math.round(err.limit / 1024)} KB limit`)
+        : err.type === 'entity.parse.failed'
+          ? new HttpError(400, 'malformed_json', `malformed JSON body: ${err.message}`)
+          : new HttpError(err.status, 'bad_request', err.message);
+  } else {
+    console.error(`${req.method} ${req.originalUrl} failed:`, err);
+    error = new HttpError(500, 'internal', 'internal error; nothing was stored. Retry, and report it if it persists');
+  }
+  if (error.headers) res.set(error.headers);
+  if (!res.get('X-Experience-API-Version') && req.originalUrl.startsWith('/xapi')) res.set('X-Experience-API-Version', '2.0.0');
+  res.status(error.status).json({ error: { status: error.status, code: error.code, message: error.message, ...(error.issues ? { issues: error.issues } : {}) } });
+}
+
+function isBodyParserError(err: unknown): err is { type: string; status: number; message: string; limit: number } {
+  return typeof err === 'object' && err !== null && 'type' in err && 'status' in err && typeof (err as { status: unknown }).status === 'number';
+}

@@ -1,0 +1,38 @@
+import { randomBytes } from 'node:crypto';
+import type { Db } from '../db/index.js';
+import { SCOPES, type Scope } from './scopes.js';
+import { hashSecret } from './secrets.js';
+
+export interface NewClient {
+  tenantId: string;
+  name: string;
+  scopes: readonly Scope[];
+  /** Chosen key and secret; random ones are made when absent. */
+  key?: string;
+  secret?: string;
+}
+
+/** Creates (or, given the same key, replaces the secret and scopes of) an LRS client. */
+export async function createClient(db: Db, input: NewClient): Promise<{ key: string; secret: string }> {
+  for (const s of input.scopes) if (!SCOPES.includes(s)) throw new Error(`unknown scope "${s}"; known: ${SCOPES.join(', ')}`);
+  const key = input.key ?? `xc_${randomBytes(9).toString('base64url')}`;
+  const secret = input.secret ?? randomBytes(24).toString('base64url');
+  const row = { key, tenant_id: input.tenantId, name: input.name, secret_hash: await hashSecret(secret), scopes: JSON.stringify(input.scopes) };
+  await db
+    .insertInto('clients')
+    .values(row)
+    .onConflict((oc) => oc.column('key').doUpdateSet({ secret_hash: row.secret_hash, scopes: row.scopes, name: row.name, tenant_id: row.tenant_id }))
+    .execute();
+  return { key, secret };
+}
+
+/** Makes sure a tenant exists. */
+export async function ensureTenant(db: Db, tenant: { id: string; name: string; homePage: string }): Promise<void> {
+  await db
+    .insertInto('tenants')
+    .values({ id: tenant.id, name: tenant.name, home_page: tenant.homePage })
+    .onConflict((oc) => oc.column('id').doNothing())
+    .execute();
+}
+
+export const DEFAULT_TENANT = { id: 'default', name: 'Default tenant', homePage: 'https://xcredit.dev/tenants/default' };

@@ -1,0 +1,108 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { Db } from '../db/index.js';
+import { HttpError } from '../http-error.js';
+import { allows, type Scope } from './scopes.js';
+import { sha256, verifySecret } from './secrets.js';
+
+export interface Tenant {
+  id: string;
+  homePage: string;
+}
+
+/** Who is calling: an LRS client with scopes, or a player holding a launch token. */
+export type Principal =
+  | { kind: 'client'; tenant: Tenant; key: string; scopes: ReadonlySet<string> }
+  | { kind: 'launch'; tenant: Tenant; launch: LaunchGrant };
+
+export interface LaunchGrant {
+  registration: string;
+  learnerId: string;
+  courseId: string;
+  activityId: string;
+  expiresAt: Date;
+}
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      principal?: Principal;
+    }
+  }
+}
+
+const CACHE_MS = 60_000;
+
+/**
+ * Resolves `Authorization` (Basic key:secret or Bearer launch token) to a principal.
+ * Verified Basic credentials are remembered briefly so scrypt runs once a minute, not per request.
+ */
+export function authenticator(db: Db) {
+  const verified = new Map<string, { principal: Principal; until: number }>();
+  return async (req: Request, _res: Response, next: NextFunction) => {
+    const header = req.get('authorization');
+    if (!header) throw unauthorized('missing Authorization header: use Basic (client key and secret) or Bearer (launch token)');
+    const [scheme, value = ''] = header.split(/\s+/, 2);
+    if (/^basic$/i.test(scheme ?? '')) {
+      const cacheKey = sha256(value);
+      const hit = verified.get(cacheKey);
+      if (hit && hit.until > Date.now()) {
+        req.principal = hit.principal;
+        return next();
+      }
+      const decoded = Buffer.from(value, 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      if (colon < 0) throw unauthorized('malformed Basic credentials: expected base64 of key:secret');
+      const key = decoded.slice(0, colon);
+      const row = await db
+        .selectFrom('clients')
+        .innerJoin('tenants', 'tenants.id', 'clients.tenant_id')
+        .select(['clients.key', 'clients.secret_hash', 'clients.scopes', 'tenants.id as tenant_id', 'tenants.home_page'])
+        .where('clients.key', '=', key)
+        .executeTakeFirst();
+      if (!row || !(await verifySecret(decoded.slice(colon + 1), row.secret_hash))) throw unauthorized('unknown client key or wrong secret');
+      const principal: Principal = { kind: 'client', tenant: { id: row.tenant_id, homePage: row.home_page }, key: row.key, scopes: new Set(row.scopes) };
+      verified.set(cacheKey, { principal, until: Date.now() + CACHE_MS });
+      req.principal = principal;
+      return next();
+    }
+    if (/^bearer$/i.test(scheme ?? '')) {
+      const row = await db
+        .selectFrom('launches')
+        .innerJoin('tenants', 'tenants.id', 'launches.tenant_id')
+        .innerJoin('courses', (j) => j.onRef('courses.tenant_id', '=', 'launches.tenant_id').onRef('courses.id', '=', 'launches.course_id'))
+        .select(['launches.registration', 'launches.learner_id', 'launches.course_id', 'launches.expires_at', 'courses.activity_id', 'tenants.id as tenant_id', 'tenants.home_page'])
+        .where('launches.token_hash', '=', sha256(value))
+        .executeTakeFirst();
+      if (!row) throw unauthorized('unknown launch token');
+      if (new Date(row.expires_at).getTime() <= Date.now()) throw unauthorized(`launch token expired at ${new Date(row.expires_at).toISOString()}; start a new launch`);
+      req.principal = {
+        kind: 'launch',
+        tenant: { id: row.tenant_id, homePage: row.home_page },
+        launch: { registration: row.registration, learnerId: row.learner_id, courseId: row.course_id, activityId: row.activity_id, expiresAt: new Date(row.expires_at) },
+      };
+      return next();
+    }
+    throw unauthorized(`unsupported Authorization scheme "${scheme}": use Basic or Bearer`);
+  };
+}
+
+function unauthorized(message: string) {
+  return new HttpError(401, 'unauthorized', message, undefined, { headers: { 'WWW-Authenticate': 'Basic realm="xcredit", charset="UTF-8"' } });
+}
+
+/** The principal, which must be a client holding `scope`. */
+export function requireScope(req: Request, scope: Scope): Extract<Principal, { kind: 'client' }> {
+  const p = req.principal;
+  if (!p) throw unauthorized('not authenticated');
+  if (p.kind !== 'client') throw new HttpError(403, 'forbidden', `a launch token cannot do this; it needs a client with the "${scope}" scope`);
+  if (!allows(p.scopes, scope)) throw new HttpError(403, 'forbidden', `this client lacks the "${scope}" scope`);
+  return p;
+}
+
+/** The principal, which must be a launch token. */
+export function requireLaunch(req: Request): Extract<Principal, { kind: 'launch' }> {
+  const p = req.principal;
+  if (!p || p.kind !== 'launch') throw new HttpError(403, 'forbidden', 'this needs a launch token (Authorization: Bearer <launchToken>)');
+  return p;
+}

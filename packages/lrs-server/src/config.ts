@@ -1,0 +1,57 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+/** Server configuration, read from the environment and validated once at start. */
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  /** Where browsers reach this server; used in player URLs. */
+  publicUrl: string;
+  adminKey: string | undefined;
+  adminSecret: string | undefined;
+}
+
+const env = z.object({
+  PORT: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .refine((n) => n >= 0 && n <= 65535, 'must be between 0 and 65535')
+    .default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATABASE_URL: z
+    .string()
+    .refine((s) => /^postgres(ql)?:\/\//.test(s) && URL.canParse(s), 'must be a postgres:// URL, e.g. postgres://user@127.0.0.1:5432/xcredit')
+    .optional(),
+  XCREDIT_DATA_DIR: z.string().min(1, 'must not be empty').default('./data'),
+  XCREDIT_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  XCREDIT_ADMIN_KEY: z.string().regex(/^[A-Za-z0-9._~-]{8,128}$/, 'must be 8–128 characters of letters, digits, . _ ~ -').optional(),
+  XCREDIT_ADMIN_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+});
+
+/** Reads the configuration; throws one error naming every bad variable. */
+export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = env.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${String(i.path[0])}=${JSON.stringify(cleaned[String(i.path[0])])}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  if ((e.XCREDIT_ADMIN_KEY === undefined) !== (e.XCREDIT_ADMIN_SECRET === undefined)) {
+    throw new ConfigError('invalid configuration:\n  XCREDIT_ADMIN_KEY and XCREDIT_ADMIN_SECRET must be set together');
+  }
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.XCREDIT_DATA_DIR === 'memory://' ? 'memory://' : resolve(e.XCREDIT_DATA_DIR),
+    publicUrl: (e.XCREDIT_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    adminKey: e.XCREDIT_ADMIN_KEY,
+    adminSecret: e.XCREDIT_ADMIN_SECRET,
+  };
+}
+
+export class ConfigError extends Error {}

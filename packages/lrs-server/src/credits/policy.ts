@@ -1,0 +1,30 @@
+import { DEFAULT_POLICY, type CreditPolicy } from '@xcredit/sdk/engagement';
+import { z } from 'zod';
+
+const unit = z.number().min(0).max(1);
+
+/** What a course may override of the default policy; anything left out keeps its default. */
+export const policyInput = z.strictObject({
+  weights: z.strictObject({ coverage: unit, attention: unit, mastery: unit }).partial().optional(),
+  gates: z.strictObject({ coverage: unit, mastery: unit, minStudyMinutes: z.number().min(0).max(100_000) }).partial().optional(),
+  maxRate: z.number().min(0.25).max(16).optional(),
+  slackSeconds: z.number().min(0).max(60).optional(),
+  seekLock: z.boolean().optional(),
+  pauseWhenHidden: z.boolean().optional(),
+});
+export type PolicyInput = z.infer<typeof policyInput>;
+
+/** The effective policy of a course: the defaults with the course's overrides on top. */
+export function effectivePolicy(overrides: PolicyInput | Record<string, unknown> | null | undefined): CreditPolicy {
+  const o = (overrides ?? {}) as PolicyInput;
+  return {
+    ...DEFAULT_POLICY,
+    ...stripUndefined({ maxRate: o.maxRate, slackSeconds: o.slackSeconds, seekLock: o.seekLock, pauseWhenHidden: o.pauseWhenHidden }),
+    weights: { ...DEFAULT_POLICY.weights, ...stripUndefined(o.weights ?? {}) },
+    gates: { ...DEFAULT_POLICY.gates, ...stripUndefined(o.gates ?? {}) },
+  };
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

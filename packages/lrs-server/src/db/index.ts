@@ -1,0 +1,57 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, Migrator, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { migrationProvider } from './migrations.js';
+import { PGliteDialect } from './pglite-dialect.js';
+import type { Database } from './schema.js';
+
+export type { Database } from './schema.js';
+export type Db = Kysely<Database>;
+
+export interface StoreOptions {
+  /** postgres://… to use PostgreSQL; otherwise PGlite in `dataDir`. */
+  databaseUrl?: string | undefined;
+  /** Folder for PGlite's files, or `memory://` for a throwaway database. */
+  dataDir: string;
+}
+
+export interface Store {
+  db: Db;
+  engine: 'postgres' | 'pglite';
+  /** Where the data lives, for people: a folder or a URL without its password. */
+  location: string;
+  close(): Promise<void>;
+}
+
+// Keep int8 (bigserial) as string and numeric exact; timestamps arrive as Date.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => v);
+
+/** Opens PostgreSQL when a URL is given, else PGlite persisted in a folder. */
+export async function openStore(options: StoreOptions): Promise<Store> {
+  if (options.databaseUrl) {
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
+    // An idle client losing its server must not crash the process; the next query reports it.
+    pool.on('error', () => {});
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const url = new URL(options.databaseUrl);
+    url.password = '';
+    return { db, engine: 'postgres', location: url.toString(), close: () => db.destroy() };
+  }
+  const memory = options.dataDir === 'memory://';
+  if (!memory) mkdirSync(options.dataDir, { recursive: true });
+  const lite = memory ? new PGlite() : new PGlite(options.dataDir);
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(lite) });
+  return { db, engine: 'pglite', location: memory ? 'memory' : options.dataDir, close: () => db.destroy() };
+}
+
+/** Brings the schema up to date; safe to run at every start. */
+export async function migrate(db: Db): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: migrationProvider, migrationTableName: 'xcredit_migrations', migrationLockTableName: 'xcredit_migrations_lock' });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error || failed) {
+    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  return (results ?? []).map((r) => r.migrationName);
+}

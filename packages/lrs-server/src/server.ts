@@ -1,0 +1,55 @@
+import type { AddressInfo } from 'node:net';
+import { createApp } from './app.js';
+import { createClient, DEFAULT_TENANT, ensureTenant } from './auth/clients.js';
+import type { Config } from './config.js';
+import { migrate, openStore, type Store } from './db/index.js';
+import { seedDemo } from './seed.js';
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  store: Store;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the store, migrates, makes sure the default tenant (and the admin client, when
+ * configured) exist, optionally seeds the demo, and listens.
+ */
+export async function startServer(config: Config, options: { demo?: boolean } = {}): Promise<RunningServer> {
+  const store = await openStore(config);
+  try {
+    await migrate(store.db);
+    await ensureTenant(store.db, DEFAULT_TENANT);
+    if (config.adminKey && config.adminSecret) {
+      await createClient(store.db, { tenantId: DEFAULT_TENANT.id, name: 'admin (from environment)', key: config.adminKey, secret: config.adminSecret, scopes: ['all', 'credits/admin'] });
+    }
+    const demo = options.demo ? await seedDemo(store.db) : undefined;
+    const urls = { publicUrl: config.publicUrl };
+    const app = createApp({ db: store.db, config: urls, demo });
+    const server = app.listen(config.port, config.host);
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', resolve);
+      server.once('error', (err: NodeJS.ErrnoException) =>
+        reject(err.code === 'EADDRINUSE' ? new Error(`port ${config.port} is already in use; set PORT to a free port`) : err),
+      );
+    });
+    const port = (server.address() as AddressInfo).port;
+    // Port 0 picks a free port; the public URL follows it unless it was set explicitly.
+    if (config.port !== port) urls.publicUrl = `http://localhost:${port}`;
+    const url = urls.publicUrl;
+    return {
+      url,
+      port,
+      store,
+      async close() {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await store.close();
+      },
+    };
+  } catch (err) {
+    await store.close().catch(() => {});
+    throw err;
+  }
+}
