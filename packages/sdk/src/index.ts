@@ -1,2 +1,3 @@
 export * from './xapi/index.js';
 export * from './engagement/index.js';
+export * from './client/index.js';

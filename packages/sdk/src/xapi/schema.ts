@@ -201,6 +201,7 @@ const distance = (issues: readonly Issue[]) => issues.length * 10 - Math.min(9, 
 
 function issueMessage(issue: Issue): string {
   if (issue.code === 'unrecognized_keys') return `unknown propert${issue.keys.length > 1 ? 'ies' : 'y'} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  if (issue.code === 'invalid_key') return `key ${issue.issues[0]?.message ?? 'is invalid'}`;
   if (issue.code === 'invalid_type') return /received undefined/.test(issue.message) ? 'is required' : `expected ${issue.expected}`;
   return issue.message;
 }

@@ -1,0 +1,34 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  it('defaults to port 3000 and PGlite in ./data', () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(3000);
+    expect(c.databaseUrl).toBeUndefined();
+    expect(c.dataDir).toMatch(/\/data$/);
+    expect(c.publicUrl).toBe('http://localhost:3000');
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, 'PORT="eighty": must be a whole number'],
+    [{ PORT: '70000' }, 'PORT="70000": must be between 0 and 65535'],
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL="mysql://x": must be a postgres:// URL'],
+    [{ XCREDIT_ADMIN_KEY: 'admin-key' }, 'XCREDIT_ADMIN_KEY and XCREDIT_ADMIN_SECRET must be set together'],
+    [{ XCREDIT_ADMIN_KEY: 'admin-key', XCREDIT_ADMIN_SECRET: 'short' }, 'XCREDIT_ADMIN_SECRET="short": must be at least 16 characters'],
+    [{ XCREDIT_PUBLIC_URL: 'ftp://x' }, 'XCREDIT_PUBLIC_URL="ftp://x": must be an http(s) URL'],
+  ])('names the bad variable in %o', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('makes the CLI exit with code 2 and a clear message on a bad value', () => {
+    const cli = fileURLToPath(new URL('../bin/xcredit.js', import.meta.url));
+    const res = spawnSync(process.execPath, [cli, 'migrate'], { env: { ...process.env, PORT: 'x', DATABASE_URL: '' }, encoding: 'utf8' });
+    expect(res.status).toBe(2);
+    expect(res.stderr).toContain('xcredit: invalid configuration');
+    expect(res.stderr).toContain('PORT="x"');
+  });
+});
