@@ -68,6 +68,9 @@ function errorHandler(err: unknown, req: Request, res: Response, _next: NextFunc
         : err.type === 'entity.parse.failed'
           ? new HttpError(400, 'malformed_json', `malformed JSON body: ${err.message}`)
           : new HttpError(err.status, 'bad_request', err.message);
+  } else if (isClientHttpError(err)) {
+    // Errors from Express's own middleware (static files, routing) that are about the request.
+    error = new HttpError(err.status, err.status === 404 ? 'not_found' : 'bad_request', err.status === 404 ? `no such file: ${req.path}` : err.message);
   } else {
     console.error(`${req.method} ${req.originalUrl} failed:`, err);
     error = new HttpError(500, 'internal', 'internal error; nothing was stored. Retry, and report it if it persists');
@@ -77,6 +80,11 @@ function errorHandler(err: unknown, req: Request, res: Response, _next: NextFunc
   res.status(error.status).json({ error: { status: error.status, code: error.code, message: error.message, ...(error.issues ? { issues: error.issues } : {}) } });
 }
 
+function isClientHttpError(err: unknown): err is { status: number; message: string } {
+  const status = (err as { status?: unknown } | null)?.status;
+  return typeof status === 'number' && status >= 400 && status < 500 && (err as { expose?: unknown }).expose === true;
+}
+
 function isBodyParserError(err: unknown): err is { type: string; status: number; message: string; limit: number } {
-  return typeof err === 'object' && err !== null && 'type' in err && 'status' in err && typeof (err as { status: unknown }).status === 'number';
+  return typeof err === 'object' && err !== null && typeof (err as { type?: unknown }).type === 'string' && 'status' in err && typeof (err as { status: unknown }).status === 'number';
 }
