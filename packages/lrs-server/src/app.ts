@@ -82,7 +82,8 @@ function errorHandler(err: unknown, req: Request, res: Response, _next: NextFunc
 
 function isClientHttpError(err: unknown): err is { status: number; message: string } {
   const status = (err as { status?: unknown } | null)?.status;
-  return typeof status === 'number' && status >= 400 && status < 500 && (err as { expose?: unknown }).expose === true;
+  // serve-static marks a missing file 404 without `expose`; other 4xx from Express middleware expose theirs.
+  return typeof status === 'number' && status >= 400 && status < 500 && ((err as { expose?: unknown }).expose === true || status === 404);
 }
 
 function isBodyParserError(err: unknown): err is { type: string; status: number; message: string; limit: number } {

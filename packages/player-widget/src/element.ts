@@ -1,0 +1,317 @@
+import type { VideoStatement } from '@xcredit/sdk';
+import { html, LitElement, nothing, type PropertyValues } from 'lit';
+import { installDocumentFonts } from './fonts.js';
+import { messages, resolveLang } from './i18n.js';
+import { apiBaseFor, LaunchError, loadLaunch, normalizeEndpoint, type LaunchErrorCode } from './launch.js';
+import { PlayerSession, type ProgressDetail, type ReadyDetail } from './session.js';
+import { playerStyles, videoJsFontFaces } from './styles.js';
+
+export type { ProgressDetail, ReadyDetail } from './session.js';
+
+export interface ErrorDetail {
+  message: string;
+  status?: number;
+  /** `LaunchErrorCode`, `media` or `rejected`. */
+  code: LaunchErrorCode | 'media' | 'rejected';
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'xcredit-player': XcreditPlayer;
+  }
+  interface HTMLElementEventMap {
+    'xcredit:statement': CustomEvent<VideoStatement>;
+    'xcredit:progress': CustomEvent<ProgressDetail>;
+    'xcredit:error': CustomEvent<ErrorDetail>;
+    'xcredit:ready': CustomEvent<ReadyDetail>;
+  }
+}
+
+type Blocker = { kind: 'loading' } | { kind: 'error'; code: LaunchErrorCode | 'media' };
+type Notice = { kind: 'info' | 'error'; text: (m: ReturnType<typeof messages>) => string };
+
+const NOTICE_MS = 6000;
+
+/**
+ * `<xcredit-player>`: a video player that reports what the learner really watched to an xcredit
+ * LRS as xAPI Video Profile statements.
+ *
+ * @example
+ * <xcredit-player endpoint="http://localhost:3000/xapi" launch-token="…" lang="zh-CN"></xcredit-player>
+ *
+ * @fires xcredit:ready - launch loaded and player ready; detail `{ learnerId, courseId, duration }`
+ * @fires xcredit:statement - a statement was queued; detail is the statement
+ * @fires xcredit:progress - detail `{ progress, playedSegments, time, duration, completed }`
+ * @fires xcredit:error - detail `{ message, status?, code }`
+ * @csspart wrapper - everything the element draws
+ * @csspart stage - the 16:9 video area
+ * @csspart status - the line under the video ("72% watched")
+ * @csspart message - error and notice messages
+ * @csspart button - the retry button
+ * @cssprop --xcredit-accent - progress bar, big play button, focus rings
+ */
+export class XcreditPlayer extends LitElement {
+  static override properties = {
+    endpoint: { type: String },
+    launchToken: { type: String, attribute: 'launch-token' },
+    src: { type: String },
+    courseId: { type: String, attribute: 'course-id' },
+    lang: { type: String },
+    apiBase: { type: String, attribute: 'api-base' },
+    blocker: { state: true },
+    notice: { state: true },
+    detail: { state: true },
+    courseTitle: { state: true },
+    offline: { state: true },
+  };
+
+  static override styles = playerStyles;
+
+  /** xAPI endpoint, e.g. `http://localhost:3000/xapi`. */
+  declare endpoint: string | undefined;
+  declare launchToken: string | undefined;
+  /** Video URL; defaults to the launch's course video. */
+  declare src: string | undefined;
+  /** When set, the launch must be for this course. */
+  declare courseId: string | undefined;
+  /** `en` (default) or `zh-CN`. */
+  declare lang: string;
+  /** Credits API base; defaults to `../api/v1/` beside the endpoint. */
+  declare apiBase: string | undefined;
+
+  declare private blocker: Blocker | null;
+  declare private notice: Notice | null;
+  declare private detail: ProgressDetail | null;
+  declare private offline: number;
+  declare private courseTitle: string;
+
+  private session: PlayerSession | null = null;
+  private isReady = false;
+  private sessionReady = deferred<PlayerSession>();
+  private startedWith: string | null = null;
+  private generation = 0;
+  private launchAbort: AbortController | null = null;
+  private noticeTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor() {
+    super();
+    this.blocker = { kind: 'loading' };
+    this.notice = null;
+    this.detail = null;
+    this.offline = 0;
+    this.courseTitle = '';
+  }
+
+  /** Progress so far: |union of played segments| / duration. */
+  get progress(): number {
+    return this.session?.progress ?? 0;
+  }
+
+  /** True once `xcredit:ready` has fired for the current launch. */
+  get ready(): boolean {
+    return this.isReady;
+  }
+
+  /** Statements queued and not yet acknowledged by the LRS. */
+  get pendingStatements(): number {
+    return this.session?.pending ?? 0;
+  }
+
+  /** Plays as soon as the launch is loaded and the video can play; resolves once it plays. */
+  play(): Promise<void> {
+    return this.sessionReady.promise.then((s) => s.play());
+  }
+
+  pause(): void {
+    this.session?.pause();
+  }
+
+  /** Seeks to `seconds`; with the course's seek lock, not past the furthest point watched. */
+  seek(seconds: number): void {
+    void this.sessionReady.promise.then((s) => s.seek(seconds), () => undefined);
+  }
+
+  /** Sends everything queued now; resolves when the outbox is empty or the attempt failed. */
+  flush(): Promise<void> {
+    return this.session?.flush() ?? Promise.resolve();
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    installDocumentFonts(document, videoJsFontFaces);
+    void this.start();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    void this.stop();
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    if (changed.has('lang')) this.session?.setLanguage(resolveLang(this.lang));
+    if (this.startedWith !== null && this.startedWith !== this.launchKey() && this.isConnected) {
+      void this.stop().then(() => this.start());
+    }
+  }
+
+  protected override render() {
+    const m = messages(this.lang);
+    const d = this.detail;
+    return html`
+      <div class="wrapper" part="wrapper">
+        <div class="stage" part="stage" role="region" aria-label=${this.courseTitle ? m.playerLabel(this.courseTitle) : nothing}>
+          <div class="media"></div>
+          ${this.renderBlocker(m)}
+        </div>
+        <div class="status" part="status">
+          <span class="progress">${d ? m.watched(Math.floor(d.progress * 100)) : ''}</span>
+          ${this.offline > 0 ? html`<span class="offline">${m.offline(this.offline)}</span>` : nothing}
+          ${d?.completed ? html`<span class="done">${m.completed}</span>` : nothing}
+        </div>
+        ${this.notice
+          ? html`<div class="message ${this.notice.kind}" part="message" role=${this.notice.kind === 'error' ? 'alert' : 'status'}>
+              <span>${this.notice.text(m)}</span>
+              <button type="button" part="button" aria-label=${m.dismiss} @click=${() => (this.notice = null)}>×</button>
+            </div>`
+          : nothing}
+      </div>
+    `;
+  }
+
+  private renderBlocker(m: ReturnType<typeof messages>) {
+    const b = this.blocker;
+    if (!b) return nothing;
+    if (b.kind === 'loading') return html`<div class="blocker" part="message" role="status">${m.loading}</div>`;
+    const text = b.code === 'media' ? m.media : m.launch[b.code];
+    return html`<div class="blocker error" part="message" role="alert">
+      <span>${text}</span>
+      ${b.code === 'network'
+        ? html`<button type="button" part="button" aria-label=${m.retry} @click=${() => void this.stop().then(() => this.start())}>${m.retry}</button>`
+        : nothing}
+    </div>`;
+  }
+
+  private launchKey(): string {
+    return JSON.stringify([this.endpoint, this.launchToken, this.src, this.courseId, this.apiBase]);
+  }
+
+  private async start(): Promise<void> {
+    const generation = ++this.generation;
+    await this.updateComplete;
+    if (generation !== this.generation || !this.isConnected) return;
+    this.startedWith = this.launchKey();
+    this.blocker = { kind: 'loading' };
+    const ready = this.sessionReady;
+    try {
+      if (!this.endpoint || !this.launchToken) {
+        throw new LaunchError('missing-attribute', 'set the endpoint and launch-token attributes');
+      }
+      // Relative attributes (endpoint="/xapi") are relative to the page, as a link's would be.
+      const endpoint = normalizeEndpoint(this.endpoint, document.baseURI);
+      const apiBase = apiBaseFor(endpoint, this.apiBase ? new URL(this.apiBase, document.baseURI).href : undefined);
+      this.launchAbort = new AbortController();
+      const launch = await loadLaunch(apiBase, this.launchToken, { signal: this.launchAbort.signal });
+      if (generation !== this.generation) return;
+      if (this.courseId && this.courseId !== launch.courseId) {
+        throw new LaunchError('course-mismatch', `course-id "${this.courseId}" does not match the launch's course "${launch.courseId}"`);
+      }
+      const mount = this.renderRoot.querySelector<HTMLElement>('.media');
+      if (!mount) throw new Error('render root has no .media element');
+      // A relative course video URL belongs to the LRS, not to the page embedding the player.
+      const src = this.src || new URL(launch.course.videoUrl, apiBase).href;
+      const session = new PlayerSession({
+        launch,
+        mount,
+        endpoint,
+        token: this.launchToken,
+        src,
+        lang: resolveLang(this.lang),
+        hooks: this.hooks(),
+      });
+      this.session = session;
+      this.courseTitle = launch.course.title;
+      await session.start();
+      if (generation !== this.generation) return;
+      this.blocker = null;
+      ready.resolve(session);
+    } catch (error) {
+      if (generation !== this.generation || (error as Error).name === 'AbortError') return;
+      const e = error instanceof LaunchError ? error : new LaunchError('invalid', (error as Error).message ?? String(error));
+      this.blocker = { kind: 'error', code: e.code };
+      ready.reject(e);
+      this.fire('xcredit:error', { message: e.message, code: e.code, ...(e.status !== undefined ? { status: e.status } : {}) });
+    }
+  }
+
+  private async stop(): Promise<void> {
+    this.generation++;
+    this.startedWith = null;
+    this.launchAbort?.abort();
+    this.launchAbort = null;
+    const session = this.session;
+    this.session = null;
+    this.isReady = false;
+    this.detail = null;
+    this.offline = 0;
+    this.courseTitle = '';
+    this.sessionReady.reject(new Error('the player was stopped'));
+    this.sessionReady = deferred();
+    await session?.dispose();
+  }
+
+  private hooks() {
+    return {
+      statement: (s: VideoStatement) => this.fire('xcredit:statement', s),
+      progress: (d: ProgressDetail) => {
+        this.detail = d;
+        this.fire('xcredit:progress', d);
+      },
+      ready: (d: ReadyDetail) => {
+        this.isReady = true;
+        this.fire('xcredit:ready', d);
+      },
+      mediaError: (message: string) => {
+        this.blocker = { kind: 'error', code: 'media' };
+        this.fire('xcredit:error', { message, code: 'media' });
+      },
+      rejected: (r: { message: string; status: number }) => {
+        this.showNotice({ kind: 'error', text: (m) => (r.status === 401 ? m.sessionEnded : m.rejected(r.message)) });
+        this.fire('xcredit:error', { message: r.message, status: r.status, code: 'rejected' });
+      },
+      outbox: (s: { pending: number; failing: boolean }) => {
+        this.offline = s.failing ? s.pending : 0;
+      },
+      seekLocked: () => this.showNotice({ kind: 'info', text: (m) => m.seekLocked }),
+      rateLimited: (max: number) => this.showNotice({ kind: 'info', text: (m) => m.rateLimited(max) }),
+    };
+  }
+
+  private showNotice(notice: Notice): void {
+    this.notice = notice;
+    clearTimeout(this.noticeTimer);
+    // Errors stay until dismissed; hints go away on their own.
+    if (notice.kind === 'info') this.noticeTimer = setTimeout(() => (this.notice = null), NOTICE_MS);
+  }
+
+  private fire<K extends keyof HTMLElementEventMap>(type: K, detail: HTMLElementEventMap[K] extends CustomEvent<infer D> ? D : never): void {
+    this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
+  }
+}
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve: (value: T) => void;
+  reject: (reason: unknown) => void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (reason: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // Nobody may be waiting; an unobserved rejection must not surface as an error.
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}

@@ -1,0 +1,86 @@
+import type { LaunchErrorCode } from './launch.js';
+
+export type Lang = 'en' | 'zh-CN';
+
+/** Everything the element says to people, in one language. */
+export interface Messages {
+  loading: string;
+  watched: (percent: number) => string;
+  completed: string;
+  /** Statements waiting for the network. */
+  offline: (pending: number) => string;
+  seekLocked: string;
+  rateLimited: (maxRate: number) => string;
+  launch: Record<LaunchErrorCode, string>;
+  media: string;
+  rejected: (message: string) => string;
+  sessionEnded: string;
+  retry: string;
+  dismiss: string;
+  playerLabel: (title: string) => string;
+}
+
+const en: Messages = {
+  loading: 'Loading the course…',
+  watched: (p) => `${p}% watched`,
+  completed: 'Completed',
+  offline: (n) => `Offline: ${n} update${n === 1 ? '' : 's'} saved on this device, sent when the connection returns.`,
+  seekLocked: 'Skipping ahead is turned off for this course. You can go back at any time.',
+  rateLimited: (r) => `This course can be played at up to ${r}× speed.`,
+  launch: {
+    'missing-attribute': 'This player is missing its endpoint or launch token.',
+    unauthorized: 'This course link has expired or is not valid. Open the course again from your learning portal.',
+    forbidden: 'You do not have access to this course.',
+    'not-found': 'This course session was not found. Open the course again from your learning portal.',
+    network: 'Cannot reach the learning server. Check your connection and try again.',
+    invalid: 'The learning server sent a response this player does not understand.',
+    'course-mismatch': 'This link belongs to a different course.',
+  },
+  media: 'The video could not be loaded.',
+  rejected: (m) => `The learning server refused some progress data: ${m}`,
+  sessionEnded: 'Your session has ended. Reload the page to continue.',
+  retry: 'Try again',
+  dismiss: 'Dismiss message',
+  playerLabel: (t) => `Video: ${t}`,
+};
+
+const zhCN: Messages = {
+  loading: '正在加载课程…',
+  watched: (p) => `已观看 ${p}%`,
+  completed: '已完成',
+  offline: (n) => `网络已断开：${n} 条学习记录已保存在本设备，联网后自动发送。`,
+  seekLocked: '本课程不允许快进到未观看的部分，可以随时后退。',
+  rateLimited: (r) => `本课程最高可以 ${r} 倍速播放。`,
+  launch: {
+    'missing-attribute': '播放器缺少 endpoint 或 launch-token 属性。',
+    unauthorized: '课程链接已过期或无效，请从学习平台重新打开课程。',
+    forbidden: '您没有访问此课程的权限。',
+    'not-found': '未找到此课程会话，请从学习平台重新打开课程。',
+    network: '无法连接学习服务器，请检查网络后重试。',
+    invalid: '学习服务器返回了无法识别的数据。',
+    'course-mismatch': '此链接属于另一门课程。',
+  },
+  media: '视频无法加载。',
+  rejected: (m) => `学习服务器拒收了部分学习记录：${m}`,
+  sessionEnded: '学习会话已结束，请刷新页面继续。',
+  retry: '重试',
+  dismiss: '关闭提示',
+  playerLabel: (t) => `视频：${t}`,
+};
+
+const catalogs: Record<Lang, Messages> = { en, 'zh-CN': zhCN };
+
+/**
+ * The supported language for a `lang` attribute; any Chinese tag maps to Simplified Chinese.
+ *
+ * @example
+ * resolveLang('zh'); // 'zh-CN'
+ * resolveLang('fr'); // 'en'
+ */
+export function resolveLang(lang: string | null | undefined): Lang {
+  return /^zh\b/i.test(lang ?? '') ? 'zh-CN' : 'en';
+}
+
+export function messages(lang: string | null | undefined): Messages {
+  return catalogs[resolveLang(lang)];
+}

@@ -1,0 +1,161 @@
+import { DEFAULT_POLICY, type CreditPolicy } from '@xcredit/sdk';
+
+/** A launch as `GET {apiBase}launches/current` returns it: one learner, one course, one token. */
+export interface Launch {
+  learnerId: string;
+  courseId: string;
+  actor: Record<string, unknown>;
+  registration: string;
+  activityId: string;
+  course: { title: string; lengthSeconds: number; videoUrl: string };
+  policy: CreditPolicy;
+  expiresAt: string;
+}
+
+export type LaunchErrorCode = 'missing-attribute' | 'unauthorized' | 'forbidden' | 'not-found' | 'network' | 'invalid' | 'course-mismatch';
+
+/** Why the player cannot start; `code` picks the message shown to the learner. */
+export class LaunchError extends Error {
+  constructor(
+    readonly code: LaunchErrorCode,
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'LaunchError';
+  }
+}
+
+/**
+ * The xAPI endpoint as an absolute URL without trailing slashes, so `${endpoint}/statements`
+ * is always right; a relative endpoint (`/xapi`) is taken relative to `base`.
+ *
+ * @example
+ * normalizeEndpoint('http://localhost:3000/xapi/'); // 'http://localhost:3000/xapi'
+ * normalizeEndpoint('/xapi', 'http://localhost:3000/demo'); // 'http://localhost:3000/xapi'
+ */
+export function normalizeEndpoint(endpoint: string, base?: string): string {
+  const url = base ? new URL(endpoint.trim(), base).href : endpoint.trim();
+  return url.replace(/\/+$/, '');
+}
+
+/**
+ * The credits API base: the `api-base` attribute, else `/api/v1/` beside the xAPI endpoint.
+ *
+ * @example
+ * apiBaseFor('http://localhost:3000/xapi'); // 'http://localhost:3000/api/v1/'
+ */
+export function apiBaseFor(endpoint: string, apiBase?: string | null): string {
+  if (apiBase) return apiBase.endsWith('/') ? apiBase : `${apiBase}/`;
+  return new URL('../api/v1/', `${normalizeEndpoint(endpoint)}/`).href;
+}
+
+/**
+ * Fetches the launch the token belongs to.
+ *
+ * @example
+ * const launch = await loadLaunch('http://localhost:3000/api/v1/', token);
+ * launch.course.videoUrl;
+ */
+export async function loadLaunch(apiBase: string, token: string, options: { fetch?: typeof fetch; signal?: AbortSignal } = {}): Promise<Launch> {
+  const doFetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  let res: Response;
+  try {
+    res = await doFetch(new URL('launches/current', apiBase).href, {
+      headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
+      signal: options.signal ?? null,
+    });
+  } catch (error) {
+    if ((error as Error).name === 'AbortError') throw error;
+    throw new LaunchError('network', `could not reach ${apiBase}: ${(error as Error).message}`);
+  }
+  if (res.status === 401) throw new LaunchError('unauthorized', await serverMessage(res), 401);
+  if (res.status === 403) throw new LaunchError('forbidden', await serverMessage(res), 403);
+  if (res.status === 404) throw new LaunchError('not-found', await serverMessage(res), 404);
+  if (!res.ok) throw new LaunchError('network', await serverMessage(res), res.status);
+  let body: unknown;
+  try {
+    body = await res.json();
+  } catch {
+    throw new LaunchError('invalid', 'launch response is not JSON', res.status);
+  }
+  return parseLaunch(body);
+}
+
+/** Checks a launch response field by field; a missing policy field takes the default. */
+export function parseLaunch(body: unknown): Launch {
+  const o = object(body, 'launch');
+  const course = object(o.course, 'course');
+  const policy = o.policy === undefined ? {} : object(o.policy, 'policy');
+  return {
+    learnerId: string(o.learnerId, 'learnerId'),
+    courseId: string(o.courseId, 'courseId'),
+    actor: object(o.actor, 'actor'),
+    registration: string(o.registration, 'registration'),
+    activityId: string(o.activityId, 'activityId'),
+    course: {
+      title: string(course.title, 'course.title'),
+      lengthSeconds: number(course.lengthSeconds, 'course.lengthSeconds'),
+      videoUrl: typeof course.videoUrl === 'string' ? course.videoUrl : '',
+    },
+    policy: parsePolicy(policy),
+    expiresAt: typeof o.expiresAt === 'string' ? o.expiresAt : '',
+  };
+}
+
+function parsePolicy(p: Record<string, unknown>): CreditPolicy {
+  const d = DEFAULT_POLICY;
+  const weights = p.weights === undefined ? {} : object(p.weights, 'policy.weights');
+  const gates = p.gates === undefined ? {} : object(p.gates, 'policy.gates');
+  return {
+    weights: {
+      coverage: number(weights.coverage ?? d.weights.coverage, 'policy.weights.coverage'),
+      attention: number(weights.attention ?? d.weights.attention, 'policy.weights.attention'),
+      mastery: number(weights.mastery ?? d.weights.mastery, 'policy.weights.mastery'),
+    },
+    gates: {
+      coverage: number(gates.coverage ?? d.gates.coverage, 'policy.gates.coverage'),
+      mastery: number(gates.mastery ?? d.gates.mastery, 'policy.gates.mastery'),
+      minStudyMinutes: number(gates.minStudyMinutes ?? d.gates.minStudyMinutes, 'policy.gates.minStudyMinutes'),
+    },
+    maxRate: number(p.maxRate ?? d.maxRate, 'policy.maxRate'),
+    slackSeconds: number(p.slackSeconds ?? d.slackSeconds, 'policy.slackSeconds'),
+    seekLock: boolean(p.seekLock ?? d.seekLock, 'policy.seekLock'),
+    pauseWhenHidden: boolean(p.pauseWhenHidden ?? d.pauseWhenHidden, 'policy.pauseWhenHidden'),
+  };
+}
+
+function object(v: unknown, path: string): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalid(path, 'an object');
+  return v as Record<string, unknown>;
+}
+function string(v: unknown, path: string): string {
+  if (typeof v !== 'string' || v === '') throw invalid(path, 'a non-empty string');
+  return v;
+}
+function number(v: unknown, path: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw invalid(path, 'a number');
+  return v;
+}
+function boolean(v: unknown, path: string): boolean {
+  if (typeof v !== 'boolean') throw invalid(path, 'true or false');
+  return v;
+}
+const invalid = (path: string, expected: string) => new LaunchError('invalid', `launch response: ${path} must be ${expected}`);
+
+async function serverMessage(res: Response): Promise<string> {
+  try {
+    const text = await res.text();
+    try {
+      const body = JSON.parse(text) as { message?: unknown; error?: unknown };
+      if (typeof body.message === 'string') return body.message;
+      if (typeof body.error === 'string') return body.error;
+    } catch {
+      // Plain text is a message too.
+    }
+    if (text.trim()) return text.trim().slice(0, 300);
+  } catch {
+    // No body: the status says enough.
+  }
+  return `HTTP ${res.status}`;
+}

@@ -1,0 +1,363 @@
+import { memoryOnlyStore, openOutboxStore, takeExitJournal, writeExitJournal, type OutboxRecord, type OutboxStore } from './outbox-store.js';
+
+export interface OutboxOptions {
+  /** xAPI endpoint, e.g. `http://localhost:3000/xapi`. */
+  endpoint: string;
+  /** Launch token new statements are sent with. */
+  token: string;
+  /** Defaults to `globalThis.indexedDB`; `null` keeps statements in memory only. */
+  indexedDB?: IDBFactory | null;
+  /** Synchronous store for what `pagehide` could not put in IndexedDB; defaults to localStorage. */
+  exitStorage?: Storage | null;
+  fetch?: typeof fetch;
+  /** Wait after the first queued statement before sending, to batch what follows it. */
+  debounceMs?: number;
+  batchSize?: number;
+  baseBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** 0–1, for backoff jitter. */
+  random?: () => number;
+  /** The server refused statements for good; they are gone from the outbox. */
+  onRejected?: (rejection: OutboxRejection) => void;
+  onSent?: (ids: string[]) => void;
+  /** Pending count or the failing flag changed. */
+  onStatus?: (status: OutboxStatus) => void;
+}
+
+export interface OutboxRejection {
+  message: string;
+  status: number;
+  statementIds: string[];
+}
+
+export interface OutboxStatus {
+  pending: number;
+  /** The last attempt failed and a retry is scheduled. */
+  failing: boolean;
+}
+
+type Outcome = 'sent' | 'retry' | 'rejected';
+
+/** Keepalive requests share a 64 KiB budget per page; stay under it with headroom. */
+export const KEEPALIVE_BUDGET_BYTES = 60_000;
+
+let seq = 0;
+
+/**
+ * A durable queue of xAPI statements. Each statement is stored before it is sent, sent in
+ * batches, retried with backoff under the same id, and removed only once the server
+ * acknowledged it; what a closed page left behind is sent by the next one.
+ *
+ * @example
+ * const outbox = await Outbox.open({ endpoint: 'http://localhost:3000/xapi', token });
+ * await outbox.enqueue(statement);
+ * await outbox.flush();
+ */
+export class Outbox {
+  private readonly queue = new Map<string, OutboxRecord>();
+  /** Ids whose IndexedDB write has committed. */
+  private readonly stored = new Set<string>();
+  private readonly exitStorage: Storage | null;
+  private readonly fetch: typeof fetch;
+  private readonly debounceMs: number;
+  private readonly batchSize: number;
+  private readonly baseBackoffMs: number;
+  private readonly maxBackoffMs: number;
+  private readonly random: () => number;
+  private chain: Promise<void> = Promise.resolve();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timerAt = 0;
+  private failures = 0;
+  private retryAfterMs = 0;
+  private closed = false;
+
+  private constructor(
+    private readonly options: OutboxOptions,
+    private store: OutboxStore,
+  ) {
+    this.fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.debounceMs = options.debounceMs ?? 300;
+    this.batchSize = options.batchSize ?? 50;
+    this.baseBackoffMs = options.baseBackoffMs ?? 1000;
+    this.maxBackoffMs = options.maxBackoffMs ?? 30_000;
+    this.random = options.random ?? Math.random;
+    this.exitStorage = options.exitStorage === undefined ? defaultExitStorage() : options.exitStorage;
+  }
+
+  /** Opens the outbox and schedules sending whatever earlier pages left for this endpoint. */
+  static async open(options: OutboxOptions): Promise<Outbox> {
+    const factory = options.indexedDB === undefined ? globalThis.indexedDB : options.indexedDB;
+    const outbox = new Outbox({ ...options, endpoint: trimSlash(options.endpoint) }, await openOutboxStore(factory));
+    try {
+      for (const record of await outbox.store.forEndpoint(outbox.endpoint)) {
+        outbox.queue.set(record.id, record);
+        outbox.stored.add(record.id);
+      }
+    } catch (error) {
+      outbox.lose(error);
+    }
+    const journaled = takeExitJournal(outbox.exitStorage, outbox.endpoint).filter((r) => !outbox.queue.has(r.id));
+    for (const record of journaled.sort((a, b) => a.queuedAt - b.queuedAt || a.seq - b.seq)) {
+      outbox.queue.set(record.id, record);
+      void outbox.persist(record);
+    }
+    if (outbox.queue.size > 0) outbox.schedule(0);
+    return outbox;
+  }
+
+  get endpoint(): string {
+    return this.options.endpoint;
+  }
+
+  /** Statements not yet acknowledged by the server. */
+  get pending(): number {
+    return this.queue.size;
+  }
+
+  get failing(): boolean {
+    return this.failures > 0;
+  }
+
+  /** False when IndexedDB is unavailable and statements survive only as long as the page. */
+  get durable(): boolean {
+    return this.store.durable;
+  }
+
+  /**
+   * Queues a statement: in memory at once (so a keepalive flush on the way out includes it),
+   * then in IndexedDB; resolves when it is stored.
+   */
+  async enqueue(statement: { id: string }): Promise<void> {
+    const record: OutboxRecord = { id: statement.id, endpoint: this.endpoint, token: this.options.token, statement, queuedAt: Date.now(), seq: ++seq };
+    this.queue.set(record.id, record);
+    this.status();
+    if (!this.failing) this.schedule(this.debounceMs);
+    await this.persist(record);
+  }
+
+  /** Sends everything queued now; resolves when the outbox is empty or an attempt failed. */
+  flush(): Promise<void> {
+    this.clearTimer();
+    this.chain = this.chain.then(() => this.drain());
+    return this.chain;
+  }
+
+  /**
+   * Last chance on `pagehide`: journals what IndexedDB has not committed yet (synchronously, to
+   * localStorage) and sends what fits in the keepalive budget without waiting. Nothing is
+   * removed unless the response still arrives; the next page resends the rest under the same ids.
+   */
+  flushOnExit(): void {
+    this.clearTimer();
+    writeExitJournal(this.exitStorage, this.endpoint, [...this.queue.values()].filter((r) => !this.stored.has(r.id)));
+    let budget = KEEPALIVE_BUDGET_BYTES;
+    const records = [...this.queue.values()];
+    let i = 0;
+    while (i < records.length) {
+      const token = records[i]!.token;
+      const chunk: OutboxRecord[] = [];
+      let bytes = 2;
+      while (i < records.length && records[i]!.token === token && chunk.length < this.batchSize) {
+        const size = byteLength(JSON.stringify(records[i]!.statement)) + 1;
+        if (bytes + size > budget) break;
+        bytes += size;
+        chunk.push(records[i]!);
+        i++;
+      }
+      if (chunk.length === 0) return;
+      budget -= bytes;
+      void this.post(token, chunk, true).then(
+        (res) => (res.outcome === 'sent' ? this.remove(chunk) : undefined),
+        () => undefined,
+      );
+    }
+  }
+
+  /** Stops timers; queued statements stay stored for the next page. */
+  close(): void {
+    this.closed = true;
+    this.clearTimer();
+    this.store.close();
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.size > 0 && !this.closed) {
+        const outcome = await this.send(this.nextBatch());
+        if (outcome === 'retry') {
+          this.failures++;
+          this.status();
+          this.schedule(this.backoff());
+          return;
+        }
+        if (this.failures > 0) {
+          this.failures = 0;
+          this.status();
+        }
+      }
+    } catch (error) {
+      // A bug here must not wedge the chain; the statements stay queued for the next flush.
+      console.error('[xcredit] outbox', error);
+    }
+  }
+
+  /** The oldest statements that share a token, in queue order. */
+  private nextBatch(): OutboxRecord[] {
+    const batch: OutboxRecord[] = [];
+    for (const record of this.queue.values()) {
+      if (batch.length === this.batchSize || (batch[0] && record.token !== batch[0].token)) break;
+      batch.push(record);
+    }
+    return batch;
+  }
+
+  private async send(batch: OutboxRecord[]): Promise<Outcome> {
+    const res = await this.post(batch[0]!.token, batch, false);
+    if (res.outcome === 'sent') {
+      await this.remove(batch);
+      this.options.onSent?.(batch.map((r) => r.id));
+      return 'sent';
+    }
+    if (res.outcome === 'retry') {
+      this.retryAfterMs = res.retryAfterMs;
+      return 'retry';
+    }
+    // One malformed statement must not take its batch down with it: find it alone.
+    if (batch.length > 1 && (res.status === 400 || res.status === 413)) {
+      for (const record of batch) {
+        if ((await this.send([record])) === 'retry') return 'retry';
+      }
+      return 'sent';
+    }
+    await this.remove(batch);
+    const rejection = { message: res.message, status: res.status, statementIds: batch.map((r) => r.id) };
+    console.warn(`[xcredit] the LRS refused ${batch.length} statement(s) (HTTP ${res.status}): ${res.message}`);
+    this.options.onRejected?.(rejection);
+    return 'rejected';
+  }
+
+  private async post(token: string, batch: OutboxRecord[], keepalive: boolean): Promise<PostResult> {
+    let res: Response;
+    try {
+      res = await this.fetch(`${this.endpoint}/statements`, {
+        method: 'POST',
+        keepalive,
+        headers: {
+          Authorization: `Bearer ${token}`,
+          'X-Experience-API-Version': '1.0.3',
+          'Content-Type': 'application/json',
+        },
+        body: JSON.stringify(batch.map((r) => r.statement)),
+      });
+    } catch {
+      return { outcome: 'retry', status: 0, message: 'network error', retryAfterMs: 0 };
+    }
+    if (res.ok) return { outcome: 'sent', status: res.status, message: '', retryAfterMs: 0 };
+    const message = await readMessage(res);
+    if (res.status >= 500 || res.status === 408 || res.status === 429 || res.status < 400) {
+      return { outcome: 'retry', status: res.status, message, retryAfterMs: retryAfter(res) };
+    }
+    return { outcome: 'rejected', status: res.status, message, retryAfterMs: 0 };
+  }
+
+  private async persist(record: OutboxRecord): Promise<void> {
+    try {
+      await this.store.put(record);
+      if (this.store.durable && this.queue.has(record.id)) this.stored.add(record.id);
+    } catch (error) {
+      this.lose(error);
+    }
+  }
+
+  private async remove(records: OutboxRecord[]): Promise<void> {
+    for (const r of records) {
+      this.queue.delete(r.id);
+      this.stored.delete(r.id);
+    }
+    this.status();
+    try {
+      await this.store.delete(records.map((r) => r.id));
+    } catch (error) {
+      this.lose(error);
+    }
+  }
+
+  private backoff(): number {
+    const exp = Math.min(this.maxBackoffMs, this.baseBackoffMs * 2 ** (this.failures - 1));
+    const jittered = exp * (0.8 + 0.4 * this.random());
+    return Math.min(this.maxBackoffMs, Math.max(jittered, this.retryAfterMs));
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.closed) return;
+    const at = Date.now() + delayMs;
+    // An earlier send already planned covers this one; never postpone it.
+    if (this.timer !== undefined && this.timerAt <= at) return;
+    this.clearTimer();
+    this.timerAt = at;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, delayMs);
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** IndexedDB failed mid-session (quota, eviction): keep going from memory. */
+  private lose(error: unknown): void {
+    if (!this.store.durable) return;
+    this.stored.clear();
+    console.warn('[xcredit] IndexedDB failed; statements are kept in memory only until sent', error);
+    this.store = memoryOnlyStore;
+  }
+
+  private status(): void {
+    this.options.onStatus?.({ pending: this.queue.size, failing: this.failing });
+  }
+}
+
+interface PostResult {
+  outcome: Outcome;
+  status: number;
+  message: string;
+  retryAfterMs: number;
+}
+
+/** The server's own words for a refusal: a JSON `message`/`error`, else the text. */
+async function readMessage(res: Response): Promise<string> {
+  let text = '';
+  try {
+    text = await res.text();
+  } catch {
+    // The body is optional; the status alone still explains the refusal.
+  }
+  try {
+    const body = JSON.parse(text) as { message?: unknown; error?: unknown };
+    const found = [body.message, body.error, (body.error as { message?: unknown } | undefined)?.message].find((m) => typeof m === 'string');
+    if (typeof found === 'string') return found;
+  } catch {
+    // Not JSON: fall through to the text.
+  }
+  return text.trim().slice(0, 500) || `HTTP ${res.status} ${res.statusText}`.trim();
+}
+
+function retryAfter(res: Response): number {
+  const seconds = Number(res.headers.get('Retry-After'));
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 0;
+}
+
+function defaultExitStorage(): Storage | null {
+  try {
+    return globalThis.localStorage ?? null;
+  } catch {
+    // Sandboxed frames throw on access.
+    return null;
+  }
+}
+
+const trimSlash = (url: string) => url.replace(/\/+$/, '');
+const encoder = new TextEncoder();
+const byteLength = (s: string) => encoder.encode(s).length;

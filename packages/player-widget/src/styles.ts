@@ -1,0 +1,136 @@
+import { css, unsafeCSS } from 'lit';
+import videoJsCss from 'video.js/dist/video-js.min.css';
+import { splitFontFaces } from './fonts.js';
+
+const videoJs = splitFontFaces(videoJsCss);
+
+/** video.js's icon font, for the document (shadow roots ignore @font-face). */
+export const videoJsFontFaces = videoJs.fontFaces;
+
+/** video.js's skin, scoped to the shadow root, then ours. */
+export const playerStyles = [
+  unsafeCSS(videoJs.rest),
+  css`
+    :host {
+      --xcredit-accent: #2563eb;
+      --xcredit-text: #1f2937;
+      --xcredit-muted: #6b7280;
+      --xcredit-surface: #000;
+      --xcredit-error: #b91c1c;
+      --xcredit-notice-bg: #fffbeb;
+      --xcredit-notice-text: #92400e;
+      --xcredit-radius: 8px;
+      --xcredit-font: system-ui, -apple-system, 'Segoe UI', 'PingFang SC', 'Microsoft YaHei', sans-serif;
+      display: block;
+      font-family: var(--xcredit-font);
+      color: var(--xcredit-text);
+    }
+    :host([hidden]) {
+      display: none;
+    }
+    .wrapper {
+      display: flex;
+      flex-direction: column;
+      gap: 0.5rem;
+    }
+    /* aspect-ratio instead of vjs-fluid: vjs-fluid sizes through a document-level style the shadow root cannot see. */
+    .stage {
+      position: relative;
+      aspect-ratio: 16 / 9;
+      background: var(--xcredit-surface);
+      border-radius: var(--xcredit-radius);
+      overflow: hidden;
+    }
+    .media {
+      position: absolute;
+      inset: 0;
+    }
+    .stage .video-js {
+      position: absolute;
+      inset: 0;
+      width: 100%;
+      height: 100%;
+      font-family: var(--xcredit-font);
+    }
+    .video-js .vjs-play-progress,
+    .video-js .vjs-volume-level {
+      background-color: var(--xcredit-accent);
+    }
+    .video-js .vjs-big-play-button {
+      border-color: var(--xcredit-accent);
+      background-color: color-mix(in srgb, var(--xcredit-accent) 70%, transparent);
+    }
+    .video-js:hover .vjs-big-play-button,
+    .video-js .vjs-big-play-button:focus {
+      background-color: var(--xcredit-accent);
+    }
+    .blocker {
+      position: absolute;
+      inset: 0;
+      display: flex;
+      flex-direction: column;
+      align-items: center;
+      justify-content: center;
+      gap: 1rem;
+      padding: 1.5rem;
+      text-align: center;
+      color: #fff;
+      background: rgb(0 0 0 / 0.8);
+      font-size: 1rem;
+      line-height: 1.5;
+    }
+    .blocker.error {
+      color: #fecaca;
+    }
+    .status {
+      display: flex;
+      align-items: center;
+      justify-content: space-between;
+      gap: 1rem;
+      font-size: 0.875rem;
+      color: var(--xcredit-muted);
+      min-height: 1.25rem;
+    }
+    .status .done {
+      color: var(--xcredit-accent);
+      font-weight: 600;
+    }
+    .message {
+      display: flex;
+      align-items: flex-start;
+      justify-content: space-between;
+      gap: 0.75rem;
+      padding: 0.5rem 0.75rem;
+      border-radius: var(--xcredit-radius);
+      background: var(--xcredit-notice-bg);
+      color: var(--xcredit-notice-text);
+      font-size: 0.875rem;
+    }
+    .message.error {
+      color: var(--xcredit-error);
+    }
+    button {
+      font: inherit;
+      cursor: pointer;
+      border-radius: calc(var(--xcredit-radius) / 2);
+    }
+    .blocker button {
+      padding: 0.4rem 1rem;
+      border: 1px solid #fff;
+      background: var(--xcredit-accent);
+      color: #fff;
+    }
+    .message button {
+      border: 0;
+      background: transparent;
+      color: inherit;
+      font-size: 1rem;
+      line-height: 1;
+      padding: 0 0.25rem;
+    }
+    button:focus-visible {
+      outline: 2px solid var(--xcredit-accent);
+      outline-offset: 2px;
+    }
+  `,
+];

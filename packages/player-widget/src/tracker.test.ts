@@ -1,0 +1,289 @@
+import { describe, expect, it } from 'vitest';
+import { Verbs, VideoExt, XcreditExt, parsePlayedSegments, verifyEvents, type TrackedEvent, type VideoStatement } from '@xcredit/sdk';
+import { VideoTracker, type TrackerLaunch } from './tracker.js';
+
+const launch: TrackerLaunch = {
+  actor: { objectType: 'Agent', account: { homePage: 'https://acme.example', name: 'e-1001' } },
+  registration: '0c6c3a3e-2f7d-4a51-8f0e-6f4b2f0d9e21',
+  activityId: 'https://acme.example/courses/fire-safety',
+  title: 'Fire safety',
+  completionThreshold: 0.8,
+};
+
+/** A tracker on a fake clock, with a log of everything it sent. */
+function setup(length = 100, threshold = launch.completionThreshold) {
+  let clock = Date.parse('2025-03-01T09:00:00Z');
+  let focused = true;
+  let n = 0;
+  const tracker = new VideoTracker({
+    launch: { ...launch, completionThreshold: threshold },
+    now: () => clock,
+    uuid: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
+    focused: () => focused,
+  });
+  const sent: VideoStatement[] = [];
+  const send = (s: VideoStatement[]) => {
+    sent.push(...s);
+    return s;
+  };
+  /** Plays media from the tracker's time to `to` in 0.25 s timeupdates, real time. */
+  const watch = (to: number) => {
+    for (let t = tracker.time + 0.25; t < to + 1e-9; t += 0.25) {
+      clock += 250;
+      send(tracker.timeUpdate(Math.round(t * 1000) / 1000));
+    }
+  };
+  send(tracker.start({ length, speed: 1, volume: 1 }));
+  return {
+    tracker,
+    sent,
+    send,
+    watch,
+    tick: (ms: number) => (clock += ms),
+    setFocused: (f: boolean) => (focused = f),
+  };
+}
+
+const verbs = (sent: VideoStatement[]) => sent.map((s) => s.verb.display['en-US']);
+const ext = (s: VideoStatement | undefined, key: string) => s?.result?.extensions[key];
+const last = (sent: VideoStatement[], verb: string) => sent.filter((s) => s.verb.display['en-US'] === verb).at(-1);
+
+/** What the server sees, taking each statement's timestamp as its receipt time. */
+function asServerEvents(sent: VideoStatement[]): TrackedEvent[] {
+  return sent.map((s) => {
+    const r = s.result?.extensions ?? {};
+    const verb = s.verb.display['en-US'] as TrackedEvent['verb'];
+    return {
+      sessionId: String(s.context.extensions[VideoExt.sessionId]),
+      verb,
+      receivedAt: Date.parse(s.timestamp),
+      time: (verb === 'seeked' ? r[VideoExt.timeFrom] : r[VideoExt.time]) as number | undefined,
+      timeTo: r[VideoExt.timeTo] as number | undefined,
+      focusedSeconds: r[XcreditExt.focusedSeconds] as number | undefined,
+    };
+  });
+}
+
+describe('VideoTracker', () => {
+  it('starts a session whose id is the initialized statement id, carried by every later statement', () => {
+    const { tracker, sent, send } = setup();
+    send(tracker.play(0));
+    expect(verbs(sent)).toEqual(['initialized', 'played']);
+    expect(sent[0]?.id).toBe(tracker.sessionId);
+    for (const s of sent) expect(s.context.extensions[VideoExt.sessionId]).toBe(tracker.sessionId);
+    expect(ext(sent[1], VideoExt.time)).toBe(0);
+  });
+
+  it('keeps exact segments for "watch 0–10, watch 20–30, go back and watch 5–8"', () => {
+    const { tracker, sent, send, watch, tick } = setup(100);
+    send(tracker.play(0));
+    watch(10);
+    send(tracker.pause(10));
+    tick(2000);
+    send(tracker.seek(20));
+    send(tracker.play(20));
+    watch(30);
+    send(tracker.pause(30));
+    send(tracker.seek(5));
+    send(tracker.play(5));
+    watch(8);
+    send(tracker.pause(8));
+
+    expect(verbs(sent)).toEqual(['initialized', 'played', 'paused', 'seeked', 'played', 'paused', 'seeked', 'played', 'paused']);
+    const final = last(sent, 'paused');
+    expect(ext(final, VideoExt.playedSegments)).toBe('0[.]10[,]20[.]30[,]5[.]8');
+    expect(ext(final, VideoExt.progress)).toBe(0.2);
+    expect(ext(last(sent, 'seeked'), VideoExt.timeFrom)).toBe(30);
+    expect(ext(last(sent, 'seeked'), VideoExt.timeTo)).toBe(5);
+    expect(tracker.progress).toBe(0.2);
+  });
+
+  it('closes the interval on a seek while playing and keeps playing from the destination', () => {
+    const { tracker, sent, send, watch } = setup(100);
+    send(tracker.play(0));
+    watch(10);
+    send(tracker.seek(20));
+    expect(tracker.playing).toBe(true);
+    watch(30);
+    send(tracker.pause(30));
+
+    expect(verbs(sent)).toEqual(['initialized', 'played', 'seeked', 'paused']);
+    const seeked = last(sent, 'seeked');
+    expect(ext(seeked, VideoExt.timeFrom)).toBe(10);
+    expect(ext(seeked, VideoExt.timeTo)).toBe(20);
+    expect(ext(seeked, XcreditExt.focusedSeconds)).toBe(10);
+    expect(ext(last(sent, 'paused'), VideoExt.playedSegments)).toBe('0[.]10[,]20[.]30');
+  });
+
+  it('produces statements the server rebuilds into the same segments', () => {
+    const { tracker, sent, send, watch, tick } = setup(100);
+    send(tracker.play(0));
+    watch(10);
+    send(tracker.seek(20));
+    watch(30);
+    send(tracker.pause(30));
+    tick(5000);
+    send(tracker.seek(5));
+    send(tracker.play(5));
+    watch(8);
+    send(tracker.terminate(8));
+
+    const verified = verifyEvents(asServerEvents(sent), { maxRate: 2, slackSeconds: 0 });
+    expect(verified.intervals.map((i) => i.claimed)).toEqual([[0, 10], [20, 30], [5, 8]]);
+    expect(verified.segments).toEqual(verified.intervals.map((i) => i.claimed));
+    expect(parsePlayedSegments(String(ext(last(sent, 'terminated'), VideoExt.playedSegments)))).toEqual([[0, 10], [20, 30], [5, 8]]);
+  });
+
+  it('closes a pause reported at a seek destination where media really was', () => {
+    // video.js's seek bar pauses and sets currentTime before the pause event is handled.
+    const { tracker, sent, send, watch } = setup(100);
+    send(tracker.play(0));
+    watch(10);
+    send(tracker.pause(80));
+    send(tracker.seek(80));
+    const paused = last(sent, 'paused');
+    expect(ext(paused, VideoExt.time)).toBe(10);
+    expect(ext(paused, VideoExt.playedSegments)).toBe('0[.]10');
+    expect(ext(last(sent, 'seeked'), VideoExt.timeFrom)).toBe(10);
+    expect(tracker.furthest).toBe(10);
+  });
+
+  it('reports a timeupdate jump as a seek instead of counting it as watched', () => {
+    const { tracker, sent, send, watch } = setup(100);
+    send(tracker.play(0));
+    watch(4);
+    send(tracker.timeUpdate(60));
+    watch(62);
+    send(tracker.pause(62));
+    expect(verbs(sent)).toEqual(['initialized', 'played', 'seeked', 'paused']);
+    expect(ext(last(sent, 'paused'), VideoExt.playedSegments)).toBe('0[.]4[,]60[.]62');
+    expect(tracker.progress).toBe(0.06);
+  });
+
+  it('reports a play from another position as a seek first', () => {
+    const { tracker, sent, send, watch } = setup(100);
+    send(tracker.play(0));
+    watch(3);
+    send(tracker.pause(3));
+    send(tracker.play(50));
+    expect(verbs(sent).slice(-2)).toEqual(['seeked', 'played']);
+    expect(ext(last(sent, 'played'), VideoExt.time)).toBe(50);
+  });
+
+  it('counts only the media seconds played while the learner was attending', () => {
+    const { tracker, sent, send, watch, setFocused } = setup(100);
+    send(tracker.play(0));
+    watch(4);
+    setFocused(false);
+    watch(10);
+    setFocused(true);
+    watch(12);
+    send(tracker.pause(12));
+    expect(ext(last(sent, 'paused'), XcreditExt.focusedSeconds)).toBe(6);
+  });
+
+  it('does not count media time that jumped past the wall clock as focused', () => {
+    const { tracker, sent, send, watch } = setup(100);
+    send(tracker.play(0));
+    watch(2);
+    send(tracker.pause(9));
+    expect(ext(last(sent, 'paused'), VideoExt.time)).toBe(2);
+    expect(ext(last(sent, 'paused'), XcreditExt.focusedSeconds)).toBe(2);
+  });
+
+  it('sends completed when the video ends, closing the interval', () => {
+    const { tracker, sent, send, watch, tick } = setup(20, 0.8);
+    send(tracker.play(0));
+    watch(19.75);
+    expect(verbs(sent)).toEqual(['initialized', 'played']);
+    tick(250);
+    send(tracker.end(20));
+    expect(verbs(sent)).toEqual(['initialized', 'played', 'completed']);
+    const completed = last(sent, 'completed');
+    expect(completed?.verb.id).toBe(Verbs.completed);
+    expect(ext(completed, VideoExt.time)).toBe(20);
+    expect(ext(completed, VideoExt.progress)).toBe(1);
+    expect(ext(completed, VideoExt.playedSegments)).toBe('0[.]20');
+    expect(ext(completed, XcreditExt.focusedSeconds)).toBe(20);
+    expect(completed?.result).toMatchObject({ completion: true, duration: 'PT20S' });
+
+    const verified = verifyEvents(asServerEvents(sent), { maxRate: 1, slackSeconds: 0 });
+    expect(verified.verifiedSeconds).toBeCloseTo(20, 6);
+  });
+
+  it('sends completed once; watching to the end again is a pause', () => {
+    const { tracker, sent, send, watch } = setup(10);
+    send(tracker.play(0));
+    watch(10);
+    send(tracker.end(10));
+    send(tracker.play(0));
+    watch(10);
+    send(tracker.end(10));
+    expect(verbs(sent)).toEqual(['initialized', 'played', 'completed', 'seeked', 'played', 'paused']);
+  });
+
+  it('reports a skip to the end as completed with the progress really watched, which the server credits as such', () => {
+    const { tracker, sent, send, watch } = setup(15, 0.8);
+    send(tracker.play(0));
+    watch(1);
+    send(tracker.seek(14.5));
+    watch(15);
+    send(tracker.end(15));
+    expect(verbs(sent)).toEqual(['initialized', 'played', 'seeked', 'completed']);
+    expect(ext(last(sent, 'completed'), VideoExt.progress)).toBe(0.1);
+    expect(tracker.thresholdReached).toBe(false);
+    const verified = verifyEvents(asServerEvents(sent), { maxRate: 1, slackSeconds: 0 });
+    expect(verified.verifiedSeconds).toBeCloseTo(1.5, 6);
+  });
+
+  it('tells the learner the threshold is reached as the server will see it, end tolerance included', () => {
+    const { tracker, send, watch } = setup(30, 1);
+    send(tracker.play(0));
+    watch(29.25);
+    expect(tracker.thresholdReached).toBe(false);
+    watch(29.5);
+    expect(tracker.thresholdReached).toBe(true);
+  });
+
+  it('terminates with the open interval closed and ignores events after it', () => {
+    const { tracker, sent, send, watch } = setup(100);
+    send(tracker.play(0));
+    watch(7);
+    send(tracker.terminate(7));
+    const terminated = last(sent, 'terminated');
+    expect(ext(terminated, VideoExt.time)).toBe(7);
+    expect(ext(terminated, XcreditExt.focusedSeconds)).toBe(7);
+    expect(ext(terminated, VideoExt.playedSegments)).toBe('0[.]7');
+    expect(tracker.play(7)).toEqual([]);
+    expect(tracker.terminate()).toEqual([]);
+  });
+
+  it('starts a new session after terminate, keeping progress and the completed flag', () => {
+    const { tracker, sent, send, watch } = setup(10, 0.5);
+    send(tracker.play(0));
+    watch(10);
+    send(tracker.end(10));
+    send(tracker.terminate());
+    expect(tracker.sessionId).toBeNull();
+    send(tracker.start({ length: 10, time: 10 }));
+    expect(tracker.sessionId).not.toBe(sent[0]?.id);
+    expect(tracker.progress).toBe(1);
+    send(tracker.play(0));
+    watch(10);
+    send(tracker.end(10));
+    expect(verbs(sent).filter((v) => v === 'completed')).toHaveLength(1);
+    expect(verbs(sent).filter((v) => v === 'initialized')).toHaveLength(2);
+  });
+
+  it('allows faster media movement only as fast as the rate in force', () => {
+    const { tracker, sent, send, tick } = setup(100);
+    tracker.setRate(2);
+    send(tracker.play(0));
+    for (let i = 1; i <= 20; i++) {
+      tick(250);
+      send(tracker.timeUpdate(i * 0.5));
+    }
+    send(tracker.pause(10));
+    expect(ext(last(sent, 'paused'), VideoExt.playedSegments)).toBe('0[.]10');
+  });
+});
