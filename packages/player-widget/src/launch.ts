@@ -122,6 +122,10 @@ function parsePolicy(p: Record<string, unknown>): CreditPolicy {
     slackSeconds: number(p.slackSeconds ?? d.slackSeconds, 'policy.slackSeconds'),
     seekLock: boolean(p.seekLock ?? d.seekLock, 'policy.seekLock'),
     pauseWhenHidden: boolean(p.pauseWhenHidden ?? d.pauseWhenHidden, 'policy.pauseWhenHidden'),
+    idleSeconds: number(p.idleSeconds ?? d.idleSeconds, 'policy.idleSeconds'),
+    promptTimeoutSeconds: number(p.promptTimeoutSeconds ?? d.promptTimeoutSeconds, 'policy.promptTimeoutSeconds'),
+    attentionChecks: number(p.attentionChecks ?? d.attentionChecks, 'policy.attentionChecks'),
+    sessionMode: p.sessionMode === 'refuse' ? 'refuse' : 'take-over',
   };
 }
 

@@ -11,6 +11,10 @@ export const policyInput = z.strictObject({
   slackSeconds: z.number().min(0).max(60).optional(),
   seekLock: z.boolean().optional(),
   pauseWhenHidden: z.boolean().optional(),
+  idleSeconds: z.number().int().min(0).max(3600).optional(),
+  promptTimeoutSeconds: z.number().int().min(5).max(600).optional(),
+  attentionChecks: z.number().int().min(0).max(20).optional(),
+  sessionMode: z.enum(['take-over', 'refuse']).optional(),
 });
 export type PolicyInput = z.infer<typeof policyInput>;
 
@@ -19,7 +23,16 @@ export function effectivePolicy(overrides: PolicyInput | Record<string, unknown>
   const o = (overrides ?? {}) as PolicyInput;
   return {
     ...DEFAULT_POLICY,
-    ...stripUndefined({ maxRate: o.maxRate, slackSeconds: o.slackSeconds, seekLock: o.seekLock, pauseWhenHidden: o.pauseWhenHidden }),
+    ...stripUndefined({
+      maxRate: o.maxRate,
+      slackSeconds: o.slackSeconds,
+      seekLock: o.seekLock,
+      pauseWhenHidden: o.pauseWhenHidden,
+      idleSeconds: o.idleSeconds,
+      promptTimeoutSeconds: o.promptTimeoutSeconds,
+      attentionChecks: o.attentionChecks,
+      sessionMode: o.sessionMode,
+    }),
     weights: { ...DEFAULT_POLICY.weights, ...stripUndefined(o.weights ?? {}) },
     gates: { ...DEFAULT_POLICY.gates, ...stripUndefined(o.gates ?? {}) },
   };

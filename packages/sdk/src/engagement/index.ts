@@ -1,4 +1,5 @@
 export * from './segments.js';
 export * from './policy.js';
+export * from './questions.js';
 export * from './verify.js';
 export * from './formula.js';

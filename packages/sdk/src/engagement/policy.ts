@@ -1,6 +1,6 @@
 /**
- * The per-course rules that turn engagement into credits. Every number here is a default a
- * course policy may override (see DESIGN.md, "Engagement → credits").
+ * The per-course rules that turn engagement into credits and that the player enforces. Every
+ * number here is a default a course (or its tenant) may override (see docs/credits.md).
  */
 export interface CreditPolicy {
   /** Weights of the engagement factors; they should add up to 1. */
@@ -15,6 +15,17 @@ export interface CreditPolicy {
   seekLock: boolean;
   /** The player pauses when the page is hidden. */
   pauseWhenHidden: boolean;
+  /** Seconds without input while playing before "are you still there?"; 0 turns it off. */
+  idleSeconds: number;
+  /** Seconds the learner has to answer the idle prompt or an attention check before the video pauses. */
+  promptTimeoutSeconds: number;
+  /** Attention checks shown at random times during the video. */
+  attentionChecks: number;
+  /**
+   * A second launch for the same learner and course while one is active: `take-over` ends the
+   * older session, `refuse` refuses the new launch.
+   */
+  sessionMode: 'take-over' | 'refuse';
 }
 
 export const DEFAULT_POLICY: CreditPolicy = Object.freeze({
@@ -24,4 +35,8 @@ export const DEFAULT_POLICY: CreditPolicy = Object.freeze({
   slackSeconds: 3,
   seekLock: true,
   pauseWhenHidden: true,
+  idleSeconds: 300,
+  promptTimeoutSeconds: 60,
+  attentionChecks: 0,
+  sessionMode: 'take-over',
 }) as CreditPolicy;

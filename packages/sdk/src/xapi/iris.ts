@@ -62,4 +62,20 @@ export const XcreditExt = {
    * focused and the learner not idle.
    */
   focusedSeconds: 'https://xcredit.dev/xapi/extensions/focused-seconds',
+  /**
+   * Result extension beside focused-seconds: the parts of the interval (played-segments format)
+   * played while the page was hidden or the learner idle. The server does not count them as watched.
+   */
+  unattendedSegments: 'https://xcredit.dev/xapi/extensions/unattended-segments',
+  /** Result/context extension on `answered`: media time, in seconds, at which the question was shown. */
+  questionTime: 'https://xcredit.dev/xapi/extensions/question-time',
 } as const;
+
+/** Activity type of an in-video question (xAPI's interaction activity). */
+export const INTERACTION_ACTIVITY_TYPE = 'http://adlnet.gov/expapi/activities/cmi.interaction';
+
+/** The activity id of a course's in-video question. */
+export const questionActivityId = (courseActivityId: string, questionId: string) => `${courseActivityId}/questions/${encodeURIComponent(questionId)}`;
+
+/** State API document where the player keeps the resume position and watched segments. */
+export const RESUME_STATE_ID = 'https://xcredit.dev/xapi/state/resume';
