@@ -47,7 +47,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
 
 /** Brings the schema up to date; safe to run at every start. */
 export async function migrate(db: Db): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: migrationProvider, migrationTableName: 'xcredit_migrations', migrationLockTableName: 'xcredit_migrations_lock' });
+  const migrator = new Migrator({ db, provider: migrationProvider, migrationTableName: 'xcredit_migrations', migrationLockTableName: 'xcredit_migrations_lock', allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {

@@ -3,7 +3,8 @@ import { foundation } from './0001_foundation.js';
 
 /**
  * Every migration, in order of its name. Never edit one that has shipped: add a file
- * `NNNN_name.ts` and one line here.
+ * `NNNN_name.ts` and one line here. Number ranges keep parallel work apart: 0002–0009 xAPI
+ * resources, 0010–0019 credits, 0020–0029 LTI, 0030–0039 player sessions, 0040– reports.
  */
 const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
