@@ -5,7 +5,7 @@ import { creditsRouter } from './credits/routes.js';
 import type { Db } from './db/index.js';
 import { HttpError } from './http-error.js';
 import { webRouter } from './web/routes.js';
-import { statementsRouter } from './xapi/statements.js';
+import { xapiRouter } from './xapi/router.js';
 import { SUPPORTED_VERSIONS, xapiVersion } from './xapi/version.js';
 
 export interface AppOptions {
@@ -41,7 +41,7 @@ export function createApp({ db, config, demo }: AppOptions): Express {
     res.set('X-Experience-API-Version', '2.0.0');
     res.json({ version: [...SUPPORTED_VERSIONS], extensions: {} });
   });
-  xapi.use(xapiVersion, auth, json, statementsRouter(db));
+  xapi.use(xapiRouter(db, auth));
   app.use('/xapi', xapi);
 
   const api = express.Router();

@@ -64,6 +64,41 @@ export interface StatementsTable {
   client_key: string | null;
   voided: Generated<boolean>;
   statement: Json<Record<string, unknown>>;
+  /** Key of the object when it is an Agent or Group (the `agent` filter matches actor or object). */
+  object_agent_key: string | null;
+  /** Id of the statement a StatementRef object points at. */
+  object_statement_id: string | null;
+  /** Every agent key and activity id anywhere in the statement, for related_agents / related_activities. */
+  related_agents: string[] | null;
+  related_activities: string[] | null;
+}
+
+export interface XapiActivityDefinitionsTable {
+  tenant_id: string;
+  activity_id: string;
+  hash: string;
+  seq: Generated<string>;
+  definition: Json<Record<string, unknown>>;
+}
+
+export interface XapiAttachmentsTable {
+  tenant_id: string;
+  sha2: string;
+  content_type: string;
+  content: Buffer;
+}
+
+export interface XapiDocumentsTable {
+  tenant_id: string;
+  kind: 'state' | 'activity_profile' | 'agent_profile';
+  activity_id: string;
+  agent_key: string;
+  registration: string;
+  document_id: string;
+  content_type: string;
+  content: Buffer;
+  etag: string;
+  updated: Timestamp;
 }
 
 export interface Database {
@@ -73,4 +108,7 @@ export interface Database {
   courses: CoursesTable;
   launches: LaunchesTable;
   statements: StatementsTable;
+  xapi_activity_definitions: XapiActivityDefinitionsTable;
+  xapi_attachments: XapiAttachmentsTable;
+  xapi_documents: XapiDocumentsTable;
 }

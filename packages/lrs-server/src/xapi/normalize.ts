@@ -27,6 +27,8 @@ export function sameStatement(a: Record<string, unknown>, b: Record<string, unkn
 function comparable(s: Record<string, unknown>): Record<string, unknown> {
   const { id: _i, stored: _s, authority: _a, version: _v, ...rest } = normalizeStatement(s) as Record<string, unknown>;
   if (typeof rest.timestamp === 'string') rest.timestamp = Date.parse(rest.timestamp);
+  const result = rest.result as { duration?: unknown } | undefined;
+  if (typeof result?.duration === 'string') rest.result = { ...result, duration: hundredths(result.duration) };
   return rest;
 }
 
@@ -44,4 +46,12 @@ function canonical(value: unknown): string {
     return v as Json;
   };
   return JSON.stringify(walk(value));
+}
+
+/** Durations compare to 0.01 s: digits of seconds beyond the hundredths are dropped. */
+function hundredths(duration: string): string {
+  return duration.replace(/(\d+)\.(\d+)S$/, (_m, whole: string, frac: string) => {
+    const kept = frac.slice(0, 2).replace(/0+$/, '');
+    return kept ? `${whole}.${kept}S` : `${whole}S`;
+  });
 }

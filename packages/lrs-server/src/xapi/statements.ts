@@ -1,71 +1,110 @@
-import { randomUUID } from 'node:crypto';
-import { Router, type Request } from 'express';
+import { createHash, randomUUID } from 'node:crypto';
+import { Router, type Request, type Response } from 'express';
 import { describeIssues, statement as statementSchema, Verbs, type InputIssue, type Statement } from '@xcredit/sdk/xapi';
 import { requireScope, type Principal } from '../auth/principal.js';
-import { allows } from '../auth/scopes.js';
-import type { Db } from '../db/index.js';
+import type { Kysely } from 'kysely';
+import type { Database, Db } from '../db/index.js';
 import { HttpError, invalidInput } from '../http-error.js';
 import { actorKey, learnerActor } from './actors.js';
+import { mediaType, parseJson, parseMultipart, type Part } from './body.js';
+import { rememberDefinitions, definitionsOf } from './activities.js';
 import { normalizeStatement, sameStatement } from './normalize.js';
+import { SIGNATURE_USAGE, verifySignature } from './signature.js';
+import { getStatements } from './statement-query.js';
+import { checkStatement } from './validate.js';
 
 /** Largest batch one request may carry. */
 export const MAX_BATCH = 1000;
-const LIST_LIMIT = 500;
 
-/** Statements resource: POST and PUT store, GET reads one or queries many. */
-export function statementsRouter(db: Db): Router {
+/**
+ * What runs inside the transaction that stores a launch's statements (the credits engine's
+ * `StatementHooks` has this shape); a hook that throws rolls the batch back.
+ */
+export interface StatementHooks {
+  run(event: { trx: Kysely<Database>; tenantId: string; learnerId: string; courseId: string; registration: string; verbs: string[]; stored: Date }): Promise<void>;
+}
+
+/** Attachment contents that came with the statements, by SHA-2 hash. */
+export type AttachmentParts = Map<string, { contentType: string; content: Buffer }>;
+
+/** Statements resource: POST and PUT store, GET (and HEAD) read one or query many. */
+export function statementsRouter(db: Db, hooks?: StatementHooks): Router {
   const router = Router();
 
   router.post('/statements', async (req, res) => {
-    const ids = await storeStatements(db, req, jsonBody(req));
+    const { body, attachments } = statementBody(req);
+    const ids = await storeStatements(db, req, body, attachments, hooks);
     res.status(200).json(ids);
   });
 
   router.put('/statements', async (req, res) => {
-    const statementId = String(req.query.statementId ?? '');
-    if (!statementId) throw new HttpError(400, 'invalid_input', 'statementId query parameter is required for PUT');
-    const body = jsonBody(req);
+    const extra = Object.keys(req.query).filter((k) => k !== 'statementId');
+    if (extra.length) throw new HttpError(400, 'invalid_input', `PUT /statements takes only statementId (got ${extra.join(', ')})`);
+    const statementId = req.query.statementId;
+    if (typeof statementId !== 'string' || !statementId) throw new HttpError(400, 'invalid_input', 'statementId query parameter is required for PUT');
+    if (!UUID.test(statementId)) throw new HttpError(400, 'invalid_input', `statementId "${statementId}" must be a UUID`);
+    const { body, attachments } = statementBody(req);
     if (Array.isArray(body)) throw new HttpError(400, 'invalid_input', 'PUT takes one statement, not an array');
+    if (!body || typeof body !== 'object') throw new HttpError(400, 'invalid_input', 'statement must be a JSON object');
     const given = (body as Record<string, unknown>).id;
     if (given !== undefined && String(given).toLowerCase() !== statementId.toLowerCase()) {
       throw new HttpError(400, 'invalid_input', `statement.id "${String(given)}" differs from statementId "${statementId}"`);
     }
-    await storeStatements(db, req, { ...(body as object), id: statementId });
+    await storeStatements(db, req, { ...(body as object), id: statementId }, attachments, hooks);
     res.status(204).end();
   });
 
   router.get('/statements', async (req, res) => {
-    const principal = readPrincipal(req);
+    // Set before anything can fail: clients read it from error responses too.
     res.set('X-Experience-API-Consistent-Through', new Date().toISOString());
-    const q = req.query as Record<string, string | undefined>;
-    if (q.statementId !== undefined || q.voidedStatementId !== undefined) {
-      const extra = Object.keys(q).filter((k) => !['statementId', 'voidedStatementId', 'format', 'attachments'].includes(k));
-      if (extra.length || (q.statementId !== undefined && q.voidedStatementId !== undefined)) {
-        throw new HttpError(400, 'invalid_input', `statementId/voidedStatementId cannot be combined with ${extra.join(', ') || 'each other'}`);
-      }
-      const voided = q.voidedStatementId !== undefined;
-      const id = (q.statementId ?? q.voidedStatementId ?? '').toLowerCase();
-      if (!UUID.test(id)) throw new HttpError(400, 'invalid_input', `${voided ? 'voidedStatementId' : 'statementId'} must be a UUID`);
-      let query = db.selectFrom('statements').select(['statement', 'stored']).where('tenant_id', '=', principal.tenant.id).where('id', '=', id).where('voided', '=', voided);
-      if (principal.mineOnly) query = query.where('client_key', '=', principal.key);
-      const row = await query.executeTakeFirst();
-      if (!row) throw new HttpError(404, 'not_found', `no ${voided ? 'voided ' : ''}statement with id ${id}`);
-      res.set('Last-Modified', new Date(row.stored).toUTCString());
-      res.json(row.statement);
-      return;
-    }
-    res.json(await queryStatements(db, principal, q, req.baseUrl));
+    sendStatements(res, await getStatements(db, req));
   });
-
   return router;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+function sendStatements(res: Response, out: Awaited<ReturnType<typeof getStatements>>) {
+  res.set('X-Experience-API-Consistent-Through', out.consistentThrough);
+  if (out.lastModified) res.set('Last-Modified', out.lastModified.toUTCString());
+  if (out.multipart) {
+    res.status(200).type(out.multipart.contentType).send(out.multipart.body);
+    return;
+  }
+  res.status(200).json(out.json);
+}
 
-function jsonBody(req: Request): unknown {
-  if (!req.is('application/json')) throw new HttpError(400, 'invalid_input', `Content-Type must be application/json (got ${req.get('content-type') ?? 'none'})`);
-  if (req.body === undefined) throw new HttpError(400, 'invalid_input', 'request body is empty');
-  return req.body;
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The statement(s) of a POST or PUT, from a JSON body or the first part of a multipart/mixed one. */
+function statementBody(req: Request): { body: unknown; attachments: AttachmentParts } {
+  const type = mediaType(req.get('content-type'));
+  const raw = req.rawBody ?? Buffer.alloc(0);
+  const attachments: AttachmentParts = new Map();
+  if (type === 'application/json') return { body: parseJson(raw, 'statement body'), attachments };
+  if (type === 'multipart/mixed') {
+    const [first, ...rest] = parseMultipart(raw, req.get('content-type'));
+    if (!first) throw new HttpError(400, 'invalid_input', 'multipart/mixed body has no parts');
+    if (mediaType(first.headers['content-type']) !== 'application/json') {
+      throw new HttpError(400, 'invalid_input', 'the first part of a multipart/mixed statement request must be application/json');
+    }
+    rest.forEach((part, i) => addAttachmentPart(attachments, part, i + 1));
+    return { body: parseJson(first.body, 'statement part'), attachments };
+  }
+  throw new HttpError(400, 'invalid_input', `Content-Type must be application/json or multipart/mixed (got ${req.get('content-type') ?? 'none'})`);
+}
+
+function addAttachmentPart(into: AttachmentParts, part: Part, index: number) {
+  const hash = part.headers['x-experience-api-hash'];
+  if (!hash) throw new HttpError(400, 'invalid_input', `multipart part ${index} lacks the X-Experience-API-Hash header`);
+  if (part.headers['content-transfer-encoding']?.toLowerCase() !== 'binary') {
+    throw new HttpError(400, 'invalid_input', `multipart part ${index} must have Content-Transfer-Encoding: binary`);
+  }
+  const contentType = part.headers['content-type'];
+  if (!contentType) throw new HttpError(400, 'invalid_input', `multipart part ${index} lacks a Content-Type`);
+  const algorithm = { 56: 'sha224', 64: 'sha256', 96: 'sha384', 128: 'sha512' }[hash.length];
+  if (!algorithm || createHash(algorithm).update(part.body).digest('hex') !== hash.toLowerCase()) {
+    throw new HttpError(400, 'invalid_input', `multipart part ${index}: content does not match its X-Experience-API-Hash ${hash}`);
+  }
+  into.set(hash.toLowerCase(), { contentType, content: part.body });
 }
 
 interface Prepared {
@@ -80,15 +119,21 @@ interface Prepared {
     launch_registration: string | null;
     client_key: string | null;
     statement: string;
+    object_agent_key: string | null;
+    object_statement_id: string | null;
+    related_agents: string[];
+    related_activities: string[];
   };
   full: Record<string, unknown>;
+  timestampGiven: boolean;
 }
 
 /**
  * Validates and stores a statement or a batch, all or nothing: every statement is checked
- * before any is written, and the batch commits in one transaction.
+ * before any is written, and the batch (with its attachments and activity definitions) commits
+ * in one transaction.
  */
-export async function storeStatements(db: Db, req: Request, body: unknown): Promise<string[]> {
+export async function storeStatements(db: Db, req: Request, body: unknown, attachments: AttachmentParts = new Map(), hooks?: StatementHooks): Promise<string[]> {
   const principal = req.principal;
   if (!principal) throw new HttpError(401, 'unauthorized', 'not authenticated');
   if (principal.kind === 'client') requireScope(req, 'statements/write');
@@ -98,15 +143,18 @@ export async function storeStatements(db: Db, req: Request, body: unknown): Prom
   if (list.length === 0) throw new HttpError(400, 'invalid_input', 'the batch is empty');
   if (list.length > MAX_BATCH) throw new HttpError(413, 'too_large', `a batch holds at most ${MAX_BATCH} statements (got ${list.length})`);
 
+  const version = req.xapiVersion ?? '2.0.0';
   const issues: InputIssue[] = [];
   const statements: Statement[] = [];
   list.forEach((item, i) => {
+    const extra = checkStatement(item, version, where(i));
     const parsed = statementSchema.safeParse(item);
-    if (parsed.success) statements.push(parsed.data);
-    else issues.push(...describeIssues(parsed.error, where(i)));
+    if (parsed.success && !extra.length) statements.push(parsed.data);
+    else issues.push(...extra, ...(parsed.success ? [] : describeIssues(parsed.error, where(i))));
   });
   if (issues.length) throw invalidInput(issues, batch ? 'invalid statement batch' : 'invalid statement');
   if (principal.kind === 'launch') checkLaunchGrant(statements, principal, where);
+  checkAttachments(statements, attachments, where);
 
   const stored = new Date().toISOString();
   const authority =
@@ -119,24 +167,39 @@ export async function storeStatements(db: Db, req: Request, body: unknown): Prom
     const first = seen.get(id);
     if (first !== undefined) throw new HttpError(400, 'invalid_input', `${where(i)}.id: ${id} is also used by ${where(first)}`);
     seen.set(id, i);
-    const full = normalizeStatement({ ...s, id, stored, authority, version: s.version ?? (req.xapiVersion === '2.0.0' ? '2.0.0' : '1.0.0') });
+    const full = normalizeStatement({
+      ...s,
+      id,
+      timestamp: s.timestamp ?? stored,
+      stored,
+      authority,
+      version: s.version ?? (version === '2.0.0' ? '2.0.0' : '1.0.0'),
+    });
     const object = s.object as { objectType?: string; id?: string };
+    const objectType = object.objectType ?? 'Activity';
     return {
       full,
+      timestampGiven: s.timestamp !== undefined,
       row: {
         tenant_id: principal.tenant.id,
         id,
         stored,
         verb_id: s.verb.id,
         actor_key: actorKey(s.actor),
-        activity_id: (object.objectType ?? 'Activity') === 'Activity' ? (object.id ?? null) : null,
+        activity_id: objectType === 'Activity' ? (object.id ?? null) : null,
         registration: s.context?.registration?.toLowerCase() ?? null,
         launch_registration: principal.kind === 'launch' ? principal.launch.registration : null,
         client_key: principal.kind === 'client' ? principal.key : null,
         statement: JSON.stringify(full),
+        object_agent_key: objectType === 'Agent' || objectType === 'Group' ? actorKey(object as Parameters<typeof actorKey>[0]) : null,
+        object_statement_id: objectType === 'StatementRef' ? String(object.id).toLowerCase() : null,
+        related_agents: relatedAgents(full),
+        related_activities: relatedActivities(full),
       },
     };
   });
+  const definitions = prepared.flatMap((p) => definitionsOf(p.full));
+  const used = new Set(prepared.flatMap((p) => ((p.full.attachments as { sha2: string }[] | undefined) ?? []).map((a) => a.sha2.toLowerCase())));
 
   await db.transaction().execute(async (trx) => {
     const inserted = await trx
@@ -157,7 +220,9 @@ export async function storeStatements(db: Db, req: Request, body: unknown): Prom
       const byId = new Map(existing.map((r) => [r.id, r.statement]));
       for (const p of repeats) {
         const old = byId.get(p.row.id);
-        if (!old || !sameStatement(old, p.full)) {
+        // A timestamp the LRS filled in (from `stored`) is not part of what the client said.
+        const said = p.timestampGiven || !old ? p.full : { ...p.full, timestamp: old.timestamp };
+        if (!old || !sameStatement(old, said)) {
           throw new HttpError(409, 'conflict', `statement ${p.row.id} already exists with different content; statements are immutable`);
         }
       }
@@ -174,8 +239,91 @@ export async function storeStatements(db: Db, req: Request, body: unknown): Prom
         .where('verb_id', '!=', Verbs.voided)
         .execute();
     }
+    // Credits and grade passback change in the same transaction as the statements they come from.
+    if (hooks && principal.kind === 'launch' && fresh.size > 0) {
+      const { launch } = principal;
+      await hooks.run({
+        trx,
+        tenantId: principal.tenant.id,
+        learnerId: launch.learnerId,
+        courseId: launch.courseId,
+        registration: launch.registration,
+        verbs: prepared.filter((p) => fresh.has(p.row.id)).map((p) => p.row.verb_id),
+        stored: new Date(stored),
+      });
+    }
+    const files = [...attachments].filter(([sha2]) => used.has(sha2)).sort(([a], [b]) => (a < b ? -1 : 1));
+    if (files.length) {
+      await trx
+        .insertInto('xapi_attachments')
+        .values(files.map(([sha2, f]) => ({ tenant_id: principal.tenant.id, sha2, content_type: f.contentType, content: f.content })))
+        .onConflict((oc) => oc.columns(['tenant_id', 'sha2']).doNothing())
+        .execute();
+    }
+    await rememberDefinitions(trx, principal.tenant.id, definitions);
   });
   return prepared.map((p) => p.row.id);
+}
+
+/** Every attachment without a fileUrl has its content in the request; every part belongs to an attachment; signatures verify. */
+function checkAttachments(statements: Statement[], parts: AttachmentParts, where: (i: number) => string) {
+  const declared = new Set<string>();
+  statements.forEach((s, i) => {
+    (s.attachments ?? []).forEach((a, j) => {
+      const sha2 = a.sha2.toLowerCase();
+      declared.add(sha2);
+      const part = parts.get(sha2);
+      if (!part && !a.fileUrl) throw new HttpError(400, 'invalid_input', `${where(i)}.attachments[${j}]: no multipart part carries its content (sha2 ${a.sha2}) and it has no fileUrl`);
+      if (a.usageType === SIGNATURE_USAGE) {
+        if (a.contentType !== 'application/octet-stream') throw new HttpError(400, 'invalid_signature', `${where(i)}.attachments[${j}]: a signature's contentType must be application/octet-stream`);
+        if (!part) throw new HttpError(400, 'invalid_signature', `${where(i)}.attachments[${j}]: the signature's JWS must be sent as a multipart part`);
+        verifySignature(s as Record<string, unknown>, part.content, where(i));
+      }
+    });
+  });
+  for (const sha2 of parts.keys()) {
+    if (!declared.has(sha2)) throw new HttpError(400, 'invalid_input', `multipart part with hash ${sha2} matches no attachment of the statements`);
+  }
+}
+
+type Obj = Record<string, any>;
+
+/** Keys of every agent and group a statement names (actor, object, authority, instructor, team, context agents), sub-statement included. */
+export function relatedAgents(s: Obj): string[] {
+  const keys = new Set<string>();
+  const add = (a: Obj | undefined) => {
+    if (!a || typeof a !== 'object') return;
+    const key = actorKey(a);
+    if (key !== 'anonymous') keys.add(key);
+    if (Array.isArray(a.member)) for (const m of a.member) add(m);
+  };
+  const walk = (st: Obj) => {
+    add(st.actor);
+    const type = st.object?.objectType;
+    if (type === 'Agent' || type === 'Group') add(st.object);
+    if (type === 'SubStatement') walk(st.object);
+    add(st.authority);
+    add(st.context?.instructor);
+    add(st.context?.team);
+    for (const x of st.context?.contextAgents ?? []) add(x.agent);
+    for (const x of st.context?.contextGroups ?? []) add(x.group);
+  };
+  walk(s);
+  return [...keys];
+}
+
+/** Ids of every activity a statement names (object, context activities), sub-statement included. */
+export function relatedActivities(s: Obj): string[] {
+  const ids = new Set<string>();
+  const walk = (st: Obj) => {
+    const type = st.object?.objectType ?? 'Activity';
+    if (type === 'Activity' && st.object?.id) ids.add(st.object.id);
+    if (type === 'SubStatement') walk(st.object);
+    const ca = st.context?.contextActivities ?? {};
+    for (const k of ['parent', 'grouping', 'category', 'other']) for (const a of [ca[k] ?? []].flat()) if (a?.id) ids.add(a.id);
+  };
+  walk(s);
+  return [...ids];
 }
 
 /** A launch token writes only for its learner, its registration and its course's activities. */
@@ -195,66 +343,4 @@ function checkLaunchGrant(statements: Statement[], principal: Extract<Principal,
     const ours = (object.objectType ?? 'Activity') === 'Activity' && (id === launch.activityId || id.startsWith(`${launch.activityId}/`));
     if (!ours) throw new HttpError(403, 'forbidden', `${where(i)}.object.id: this launch token writes only about ${launch.activityId} and its sub-activities`);
   });
-}
-
-interface Reader {
-  tenant: { id: string };
-  key: string;
-  mineOnly: boolean;
-}
-
-function readPrincipal(req: Request): Reader {
-  const p = req.principal;
-  if (p?.kind !== 'client') throw new HttpError(403, 'forbidden', 'reading statements needs a client with the "statements/read" scope');
-  if (allows(p.scopes, 'statements/read')) return { tenant: p.tenant, key: p.key, mineOnly: false };
-  if (allows(p.scopes, 'statements/read/mine')) return { tenant: p.tenant, key: p.key, mineOnly: true };
-  throw new HttpError(403, 'forbidden', 'this client lacks the "statements/read" scope');
-}
-
-const QUERY_PARAMS = new Set(['agent', 'verb', 'activity', 'registration', 'since', 'until', 'limit', 'ascending', 'format', 'attachments', 'related_activities', 'related_agents', 'cursor']);
-
-async function queryStatements(db: Db, reader: Reader, q: Record<string, string | undefined>, base: string) {
-  const unknown = Object.keys(q).filter((k) => !QUERY_PARAMS.has(k));
-  if (unknown.length) throw new HttpError(400, 'invalid_input', `unknown query parameter${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`);
-  let query = db.selectFrom('statements').select(['seq', 'statement']).where('tenant_id', '=', reader.tenant.id).where('voided', '=', false);
-  if (reader.mineOnly) query = query.where('client_key', '=', reader.key);
-  if (q.agent !== undefined) {
-    let agent: unknown;
-    try {
-      agent = JSON.parse(q.agent);
-    } catch {
-      throw new HttpError(400, 'invalid_input', 'agent must be a JSON Agent object');
-    }
-    if (!agent || typeof agent !== 'object') throw new HttpError(400, 'invalid_input', 'agent must be a JSON Agent object');
-    query = query.where('actor_key', '=', actorKey(agent as Parameters<typeof actorKey>[0]));
-  }
-  if (q.verb !== undefined) query = query.where('verb_id', '=', q.verb);
-  if (q.activity !== undefined) query = query.where('activity_id', '=', q.activity);
-  if (q.registration !== undefined) {
-    if (!UUID.test(q.registration.toLowerCase())) throw new HttpError(400, 'invalid_input', 'registration must be a UUID');
-    query = query.where('registration', '=', q.registration.toLowerCase());
-  }
-  for (const [param, op] of [['since', '>'], ['until', '<=']] as const) {
-    const v = q[param];
-    if (v === undefined) continue;
-    if (Number.isNaN(Date.parse(v))) throw new HttpError(400, 'invalid_input', `${param} must be an ISO 8601 timestamp`);
-    query = query.where('stored', op, new Date(v));
-  }
-  const limitText = q.limit ?? '0';
-  if (!/^\d+$/.test(limitText)) throw new HttpError(400, 'invalid_input', 'limit must be a non-negative integer');
-  const limit = Math.min(Number(limitText) || LIST_LIMIT, LIST_LIMIT);
-  const ascending = q.ascending === 'true';
-  if (q.cursor !== undefined) {
-    if (!/^\d+$/.test(q.cursor)) throw new HttpError(400, 'invalid_input', 'cursor is malformed; use the "more" URL as given');
-    query = query.where('seq', ascending ? '>' : '<', q.cursor);
-  }
-  const rows = await query.orderBy('seq', ascending ? 'asc' : 'desc').limit(limit + 1).execute();
-  const page = rows.slice(0, limit);
-  let more = '';
-  if (rows.length > limit) {
-    const params = new URLSearchParams(Object.entries(q).filter(([k, v]) => k !== 'cursor' && v !== undefined) as [string, string][]);
-    params.set('cursor', String(page[page.length - 1]!.seq));
-    more = `${base}/statements?${params}`;
-  }
-  return { statements: page.map((r) => r.statement), more };
 }

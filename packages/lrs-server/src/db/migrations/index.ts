@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import { foundation } from './0001_foundation.js';
+import { xapiResources } from './0002_xapi_resources.js';
 
 /**
  * Every migration, in order of its name. Never edit one that has shipped: add a file
@@ -8,6 +9,7 @@ import { foundation } from './0001_foundation.js';
  */
 const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
+  '0002_xapi_resources': xapiResources,
 };
 
 export const migrationProvider: MigrationProvider = {

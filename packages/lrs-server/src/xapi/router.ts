@@ -1,0 +1,21 @@
+import { Router, type RequestHandler } from 'express';
+import type { Db } from '../db/index.js';
+import { activitiesRouter } from './activities.js';
+import { agentsRouter } from './agents.js';
+import { alternateSyntax } from './alternate.js';
+import { rawBody } from './body.js';
+import { documentsRouter } from './documents.js';
+import { statementsRouter, type StatementHooks } from './statements.js';
+import { xapiVersion } from './version.js';
+
+/**
+ * Every xAPI resource behind `/xapi` (About is answered before this, without credentials). The
+ * alternate request syntax is unwrapped first, because its form carries the headers that
+ * versioning and authentication read.
+ */
+export function xapiRouter(db: Db, authenticate: RequestHandler, hooks?: StatementHooks): Router {
+  const router = Router();
+  router.use(alternateSyntax, xapiVersion, authenticate, rawBody);
+  router.use(statementsRouter(db, hooks), documentsRouter(db), activitiesRouter(db), agentsRouter(db));
+  return router;
+}
