@@ -4,6 +4,8 @@ import type { Config } from './config.js';
 import { creditsRouter } from './credits/routes.js';
 import type { Db } from './db/index.js';
 import { HttpError } from './http-error.js';
+import { platformsRouter } from './lti/platforms.js';
+import { createLti, type LtiService } from './lti/service.js';
 import { webRouter } from './web/routes.js';
 import { xapiRouter } from './xapi/router.js';
 import { SUPPORTED_VERSIONS, xapiVersion } from './xapi/version.js';
@@ -14,10 +16,12 @@ export interface AppOptions {
   config: Pick<Config, 'publicUrl'>;
   /** Learner and course the demo page launches, when the demo is seeded. */
   demo?: { tenantId: string; learnerId: string; courseId: string } | undefined;
+  /** LTI 1.3 at /lti; the server deploys it after listening. */
+  lti?: LtiService | undefined;
 }
 
 /** The whole HTTP surface: xAPI at /xapi, credits at /api/v1, pages and assets. */
-export function createApp({ db, config, demo }: AppOptions): Express {
+export function createApp({ db, config, demo, lti = createLti(db, config) }: AppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -46,8 +50,10 @@ export function createApp({ db, config, demo }: AppOptions): Express {
 
   const api = express.Router();
   api.use(cors, auth, json, creditsRouter(db, config));
+  api.use(platformsRouter(db, lti, config));
   app.use('/api/v1', api);
 
+  app.use('/lti', lti.handler);
   app.use(webRouter(db, config, demo));
 
   app.use((req: Request) => {

@@ -4,11 +4,16 @@ import { createClient, DEFAULT_TENANT, ensureTenant } from './auth/clients.js';
 import type { Config } from './config.js';
 import { migrate, openStore, type Store } from './db/index.js';
 import { seedDemo } from './seed.js';
+import { startOutboxWorker, type OutboxWorker } from './jobs/outbox.js';
+import { enqueueChangedScores, SCORE_JOB, scoreHandler } from './lti/grades.js';
+import { createLti, type LtiService } from './lti/service.js';
 
 export interface RunningServer {
   url: string;
   port: number;
   store: Store;
+  lti: LtiService;
+  outbox: OutboxWorker;
   close(): Promise<void>;
 }
 
@@ -26,7 +31,8 @@ export async function startServer(config: Config, options: { demo?: boolean } = 
     }
     const demo = options.demo ? await seedDemo(store.db) : undefined;
     const urls = { publicUrl: config.publicUrl };
-    const app = createApp({ db: store.db, config: urls, demo });
+    const lti = createLti(store.db, urls);
+    const app = createApp({ db: store.db, config: urls, demo, lti });
     const server = app.listen(config.port, config.host);
     await new Promise<void>((resolve, reject) => {
       server.once('listening', resolve);
@@ -38,11 +44,23 @@ export async function startServer(config: Config, options: { demo?: boolean } = 
     // Port 0 picks a free port; the public URL follows it unless it was set explicitly.
     if (config.port !== port) urls.publicUrl = `http://localhost:${port}`;
     const url = urls.publicUrl;
+    // LTI failing to start (ltijs itself would exit the process) leaves the rest serving; /lti answers 503 with the reason.
+    await lti.deploy().catch((err: Error) => console.error(`xcredit: ${err.message}`));
+    const outbox = startOutboxWorker(store.db, { [SCORE_JOB]: scoreHandler(store.db, () => lti.provider()) }, {
+      beforeRound: async () => {
+        if (lti.state.status === 'ready') await enqueueChangedScores(store.db);
+      },
+    });
+    lti.onKick = outbox.kick;
     return {
       url,
       port,
       store,
+      lti,
+      outbox,
       async close() {
+        await outbox.stop();
+        await lti.close();
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await store.close();

@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import { foundation } from './0001_foundation.js';
+import { lti } from './0020_lti.js';
 import { xapiResources } from './0002_xapi_resources.js';
 
 /**
@@ -9,6 +10,7 @@ import { xapiResources } from './0002_xapi_resources.js';
  */
 const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
+  '0020_lti': lti,
   '0002_xapi_resources': xapiResources,
 };
 

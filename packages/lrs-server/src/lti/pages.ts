@@ -1,0 +1,72 @@
+const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+const style = `
+  :root { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; color: #1d2733; }
+  body { margin: 0; background: #f5f7fa; } main { max-width: 960px; margin: 0 auto; padding: 24px; }
+  h1 { font-size: 1.3rem; margin: 0 0 8px; } .sub { color: #5b6775; margin: 0 0 16px; }
+  table { border-collapse: collapse; width: 100%; background: #fff; } th, td { text-align: left; padding: 8px 10px; border-bottom: 1px solid #dde3ea; font-size: .92rem; }
+  .error { background: #fff; border: 1px solid #e6b3b0; border-left: 4px solid #b3261e; padding: 16px 18px; border-radius: 6px; }
+  code { background: #eef1f5; padding: 1px 4px; border-radius: 3px; }
+  a.button, button { display: inline-block; background: #0f6fde; color: #fff; border: 0; border-radius: 6px; padding: 10px 16px; font-size: 1rem; text-decoration: none; cursor: pointer; }
+  label.course { display: block; background: #fff; border: 1px solid #dde3ea; border-radius: 6px; padding: 10px 12px; margin: 6px 0; }
+`;
+
+function page(title: string, body: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escape(title)}</title><style>${style}</style></head><body><main>${body}</main></body></html>`;
+}
+
+/** A launch that cannot go on: what went wrong, in words, and what to do. */
+export function errorPage(e: { title: string; message: string; hint?: string | undefined; code: string }): string {
+  return page(
+    e.title,
+    `<div class="error" role="alert" data-code="${escape(e.code)}"><h1>${escape(e.title)}</h1><p id="message">${escape(e.message)}</p>${e.hint ? `<p class="sub">${escape(e.hint)}</p>` : ''}<p class="sub">Error code: <code>${escape(e.code)}</code></p></div>`,
+  );
+}
+
+/** When the browser refused the tool's cookies inside the LMS frame: start the same launch in a window of its own. */
+export function newWindowPage(loginUrl: string): string {
+  return page(
+    'Open in a new window',
+    `<h1>Open this course in a new window</h1>
+<p class="sub">Your browser blocks the cookies this tool needs while it is shown inside your learning platform. The course works in a window of its own.</p>
+<p><a class="button" id="open" href="${escape(loginUrl)}" target="_blank" rel="opener">Open in a new window</a></p>`,
+  );
+}
+
+export interface ReportRow {
+  name: string;
+  learnerId: string | null;
+  started: boolean;
+  engagement: number | null;
+  earned: number | null;
+}
+
+/** The instructor's view of a course: who has started, their engagement and credits, and a preview. */
+export function reportPage(r: { courseTitle: string; credits: number; contextTitle: string; rows: ReportRow[]; previewUrl: string; rosterNote?: string | undefined }): string {
+  const pct = (n: number | null) => (n === null ? '—' : `${Math.round(n * 100)}%`);
+  const rows = r.rows
+    .map(
+      (row) =>
+        `<tr data-learner="${escape(row.learnerId ?? '')}" data-started="${row.started}"><td>${escape(row.name)}</td><td>${escape(row.learnerId ?? '—')}</td><td>${row.started ? 'started' : 'not started'}</td><td>${pct(row.engagement)}</td><td>${row.earned === null ? '—' : `${row.earned} / ${r.credits}`}</td></tr>`,
+    )
+    .join('');
+  return page(
+    `Class report — ${r.courseTitle}`,
+    `<h1>${escape(r.courseTitle)}</h1><p class="sub">${escape(r.contextTitle)} · ${r.credits} credits · <a href="${escape(r.previewUrl)}" target="_blank" id="preview">Preview as a learner</a></p>
+${r.rosterNote ? `<p class="sub" id="roster-note">${escape(r.rosterNote)}</p>` : ''}
+<table id="report"><thead><tr><th>Learner</th><th>Id</th><th>Status</th><th>Engagement</th><th>Credits</th></tr></thead><tbody>${rows || '<tr><td colspan="5">Nobody in this class yet.</td></tr>'}</tbody></table>`,
+  );
+}
+
+/** Deep Linking: the instructor picks courses to add to the LMS. */
+export function pickerPage(r: { ltik: string; courses: Array<{ courseId: string; title: string; credits: number; kind: string }>; multiple: boolean }): string {
+  const input = r.multiple ? 'checkbox' : 'radio';
+  const list = r.courses
+    .map((c) => `<label class="course"><input type="${input}" name="course" value="${escape(c.courseId)}"> ${escape(c.title)} <span class="sub">(${c.credits} ${escape(c.kind)} credits)</span></label>`)
+    .join('');
+  return page(
+    'Add xcredit courses',
+    `<h1>Add courses</h1><p class="sub">Pick the courses to add. Each one becomes a link with a gradebook column worth its credits.</p>
+<form method="post" action="/lti/deep-link"><input type="hidden" name="ltik" value="${escape(r.ltik)}">${list || '<p>No courses in the catalog yet.</p>'}<p><button type="submit" id="add">Add</button></p></form>`,
+  );
+}
