@@ -1,6 +1,9 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { authenticator } from './auth/principal.js';
+import type { Clock } from './clock.js';
 import type { Config } from './config.js';
+import { engagementHook } from './credits/engine-hook.js';
+import { StatementHooks } from './credits/hooks.js';
 import { creditsRouter } from './credits/routes.js';
 import type { Db } from './db/index.js';
 import { HttpError } from './http-error.js';
@@ -14,6 +17,8 @@ export interface AppOptions {
   db: Db;
   /** Read at request time, so a server listening on port 0 can fill in its URL after start. */
   config: Pick<Config, 'publicUrl'>;
+  /** The server's clock (receipt times); tests install one they can move. */
+  clock?: Clock | undefined;
   /** Learner and course the demo page launches, when the demo is seeded. */
   demo?: { tenantId: string; learnerId: string; courseId: string } | undefined;
   /** LTI 1.3 at /lti; the server deploys it after listening. */
@@ -21,12 +26,14 @@ export interface AppOptions {
 }
 
 /** The whole HTTP surface: xAPI at /xapi, credits at /api/v1, pages and assets. */
-export function createApp({ db, config, demo, lti = createLti(db, config) }: AppOptions): Express {
+export function createApp({ db, config, demo, clock, lti = createLti(db, config) }: AppOptions): Express {
   const app = express();
+  if (clock) app.locals.clock = clock;
   app.disable('x-powered-by');
   app.set('etag', false);
   const json = express.json({ limit: '1mb', strict: true });
   const auth = authenticator(db);
+  const hooks = new StatementHooks().add(engagementHook);
 
   // Players run on vendors' sites and authenticate with headers, never cookies, so any origin may call.
   const cors = (req: Request, res: Response, next: NextFunction) => {
@@ -45,7 +52,7 @@ export function createApp({ db, config, demo, lti = createLti(db, config) }: App
     res.set('X-Experience-API-Version', '2.0.0');
     res.json({ version: [...SUPPORTED_VERSIONS], extensions: {} });
   });
-  xapi.use(xapiRouter(db, auth));
+  xapi.use(xapiRouter(db, auth, hooks));
   app.use('/xapi', xapi);
 
   const api = express.Router();

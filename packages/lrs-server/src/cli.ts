@@ -4,6 +4,7 @@ import { createClient, DEFAULT_TENANT, ensureTenant } from './auth/clients.js';
 import { SCOPES, type Scope } from './auth/scopes.js';
 import { ConfigError, loadConfig } from './config.js';
 import { migrate, openStore } from './db/index.js';
+import { recompute } from './credits/recompute.js';
 import { seedDemo } from './seed.js';
 import { startServer } from './server.js';
 
@@ -13,6 +14,8 @@ commands:
   start [--demo]                 migrate, then serve (PORT, DATABASE_URL, XCREDIT_DATA_DIR)
   migrate                        bring the database schema up to date
   seed-demo                      create the demo tenant, course and learner
+  recompute [--tenant T] [--since DATE]
+                                 rebuild engagement and the ledger from raw statements
   create-client --name N [--tenant T] [--scopes a,b] [--key K --secret S]
                                  create an LRS/API client and print its key and secret
 
@@ -68,6 +71,27 @@ async function main(argv: string[]): Promise<number> {
       }
       return 0;
     }
+    case 'recompute': {
+      const { values } = parseArgs({ args: rest, options: { tenant: { type: 'string' }, since: { type: 'string' } } });
+      const since = values.since === undefined ? undefined : new Date(values.since);
+      if (since && Number.isNaN(since.getTime())) throw new UsageError(`--since "${values.since}" is not a date (use e.g. 2026-01-01)`);
+      const store = await openStore(config);
+      try {
+        await migrate(store.db);
+        const started = performance.now();
+        const bar = progressBar(process.stderr);
+        const result = await recompute(store.db, { tenantId: values.tenant, since, onProgress: bar.update });
+        bar.done();
+        const seconds = (performance.now() - started) / 1000;
+        console.log(
+          `recomputed ${result.pairs} learner/course pairs from ${result.statements} statements in ${seconds.toFixed(1)} s ` +
+            `(${Math.round(result.statements / Math.max(seconds, 0.001))} statements/s); ${result.ledgerEntries} ledger corrections`,
+        );
+      } finally {
+        await store.close();
+      }
+      return 0;
+    }
     case 'create-client': {
       const { values } = parseArgs({
         args: rest,
@@ -112,3 +136,25 @@ main(process.argv.slice(2)).then(
     }
   },
 );
+
+/** A one-line progress display on a terminal; plain lines elsewhere. */
+function progressBar(out: NodeJS.WriteStream) {
+  let last = 0;
+  const started = performance.now();
+  return {
+    update({ statements, pairs, total }: { statements: number; pairs: number; total: number }) {
+      const now = performance.now();
+      if (now - last < 250) return;
+      last = now;
+      const rate = Math.round(statements / Math.max((now - started) / 1000, 0.001));
+      const share = total > 0 ? Math.min(1, statements / total) : 0;
+      const bar = `[${'#'.repeat(Math.round(share * 30)).padEnd(30, '.')}] ${String(Math.round(share * 100)).padStart(3)}%`;
+      const line = `${bar} ${statements.toLocaleString('en')} statements · ${pairs.toLocaleString('en')} learner/course pairs · ${rate.toLocaleString('en')}/s`;
+      if (out.isTTY) out.write(`\r${line.padEnd(80)}`);
+      else out.write(`${line}\n`);
+    },
+    done() {
+      if (out.isTTY) out.write('\n');
+    },
+  };
+}

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
+import type { Clock } from './clock.js';
 import { createClient, DEFAULT_TENANT, ensureTenant } from './auth/clients.js';
 import type { Config } from './config.js';
 import { migrate, openStore, type Store } from './db/index.js';
@@ -21,7 +22,7 @@ export interface RunningServer {
  * Opens the store, migrates, makes sure the default tenant (and the admin client, when
  * configured) exist, optionally seeds the demo, and listens.
  */
-export async function startServer(config: Config, options: { demo?: boolean } = {}): Promise<RunningServer> {
+export async function startServer(config: Config, options: { demo?: boolean; clock?: Clock } = {}): Promise<RunningServer> {
   const store = await openStore(config);
   try {
     await migrate(store.db);
@@ -32,7 +33,7 @@ export async function startServer(config: Config, options: { demo?: boolean } = 
     const demo = options.demo ? await seedDemo(store.db) : undefined;
     const urls = { publicUrl: config.publicUrl };
     const lti = createLti(store.db, urls);
-    const app = createApp({ db: store.db, config: urls, demo, lti });
+    const app = createApp({ db: store.db, config: urls, demo, clock: options.clock, lti });
     const server = app.listen(config.port, config.host);
     await new Promise<void>((resolve, reject) => {
       server.once('listening', resolve);

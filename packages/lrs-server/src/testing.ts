@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { createClient } from './auth/clients.js';
 import { loadConfig } from './config.js';
+import { manualClock } from './clock.js';
 import { startServer, type RunningServer } from './server.js';
 
 /**
@@ -16,6 +17,8 @@ import { startServer, type RunningServer } from './server.js';
 export type Engine = 'pglite' | 'postgres';
 
 export interface TestServer extends RunningServer {
+  /** The server's clock when `manualClock` was asked for. */
+  clock?: ReturnType<typeof manualClock>;
   engine: Engine;
   /** An all-scopes client of the default tenant. */
   admin: { key: string; secret: string; authorization: string };
@@ -26,6 +29,8 @@ export interface TestServerOptions {
   /** For `postgres`: a URL of a server and database allowed to CREATE DATABASE. */
   postgresUrl?: string;
   demo?: boolean;
+  /** Install a clock the test moves by hand (`server.clock.advance(seconds)`) for receipt times. */
+  manualClock?: boolean;
 }
 
 export async function startTestServer(options: TestServerOptions): Promise<TestServer> {
@@ -43,9 +48,10 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
     XCREDIT_ADMIN_KEY: admin.key,
     XCREDIT_ADMIN_SECRET: admin.secret,
   });
+  const clock = options.manualClock ? manualClock() : undefined;
   let server: RunningServer;
   try {
-    server = await startServer(config, { demo: options.demo ?? false });
+    server = await startServer(config, { demo: options.demo ?? false, clock });
   } catch (err) {
     await database?.drop();
     throw err;
@@ -53,6 +59,7 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
   return {
     ...server,
     engine: options.engine,
+    clock,
     admin: { ...admin, authorization: `Basic ${Buffer.from(`${admin.key}:${admin.secret}`).toString('base64')}` },
     async close() {
       await server.close();

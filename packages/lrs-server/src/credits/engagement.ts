@@ -1,8 +1,13 @@
-import { computeCredits, verifyEvents, type CreditResult, type TrackedEvent, type VerifiedEngagement } from '@xcredit/sdk/engagement';
-import { VideoExt, Verbs, XcreditExt } from '@xcredit/sdk/xapi';
+import { assessEngagement, type AnswerEvent, type EngagementAssessment, type EngagementFlag, type GateResult, type TrackedEvent } from '@xcredit/sdk/engagement';
+import { questionActivityId, VideoExt, Verbs, XcreditExt } from '@xcredit/sdk/xapi';
+import type { Kysely } from 'kysely';
 import type { Db } from '../db/index.js';
+import type { Database } from '../db/schema.js';
 import { HttpError } from '../http-error.js';
-import { toCourse, type Course } from './courses.js';
+import { tenantPolicy, toCourse, type Course } from './courses.js';
+import { lockLearner, reconcileCourseLedger } from './ledger.js';
+
+type Q = Kysely<Database>;
 
 const VIDEO_VERBS: Record<string, TrackedEvent['verb']> = {
   [Verbs.initialized]: 'initialized',
@@ -12,12 +17,22 @@ const VIDEO_VERBS: Record<string, TrackedEvent['verb']> = {
   [Verbs.completed]: 'completed',
   [Verbs.terminated]: 'terminated',
 };
+const COUNTED_VERBS = [...Object.keys(VIDEO_VERBS), Verbs.answered];
 
-export interface CourseCredits extends CreditResult {
+export interface CourseCredits {
   courseId: string;
   title: string;
   kind: Course['kind'];
+  category: string | null;
   credits: number;
+  /** Credits this course brings this period (from the ledger, so make-up rules apply). */
+  earned: number;
+  coverage: number;
+  attention: number;
+  mastery: number;
+  engagement: number;
+  gates: GateResult[];
+  flags: EngagementFlag[];
   verifiedSeconds: number;
   claimedSeconds: number;
   sessions: number;
@@ -37,84 +52,213 @@ export function periodBounds(period: string): { from: Date; to: Date } {
   return { from: new Date(Date.UTC(year, 0, 1)), to: new Date(Date.UTC(year + 1, 0, 1)) };
 }
 
+export const periodOf = (date: Date) => String(date.getUTCFullYear());
+
 /**
- * A learner's credits in a period, recomputed from the statements their launch sessions wrote
- * and the server's receipt times. Statements written by clients outside a launch are stored but
- * earn nothing here.
+ * Everything the server knows of one learner's engagement with one course in a period, read
+ * from raw statements written by the learner's launch sessions and the server's receipt times.
+ * Statements written by clients outside a launch are stored but never counted here.
  */
-export async function learnerCredits(db: Db, tenantId: string, learnerId: string, period: string, onlyCourseId?: string): Promise<LearnerCredits> {
+export async function assessLearnerCourse(db: Q, tenantId: string, learnerId: string, course: Course, period: string): Promise<EngagementAssessment> {
   const { from, to } = periodBounds(period);
-  const learner = await db.selectFrom('learners').select('id').where('tenant_id', '=', tenantId).where('id', '=', learnerId).executeTakeFirst();
-  if (!learner) throw new HttpError(404, 'learner_not_found', `no learner "${learnerId}" in this tenant`);
-  let coursesQuery = db
-    .selectFrom('courses')
-    .selectAll()
-    .where('tenant_id', '=', tenantId)
-    .where('id', 'in', db.selectFrom('launches').select('course_id').where('tenant_id', '=', tenantId).where('learner_id', '=', learnerId));
-  if (onlyCourseId) coursesQuery = coursesQuery.where('id', '=', onlyCourseId);
-  const courses = (await coursesQuery.orderBy('id').execute()).map(toCourse);
   const rows = await db
-    .selectFrom('statements')
-    .innerJoin('launches', (j) => j.onRef('launches.tenant_id', '=', 'statements.tenant_id').onRef('launches.registration', '=', 'statements.launch_registration'))
-    .select(['launches.course_id', 'statements.stored', 'statements.verb_id', 'statements.statement'])
-    .where('statements.tenant_id', '=', tenantId)
-    .where('launches.learner_id', '=', learnerId)
-    .where('statements.voided', '=', false)
-    .where('statements.verb_id', 'in', Object.keys(VIDEO_VERBS))
-    .where('statements.stored', '>=', from)
-    .where('statements.stored', '<', to)
-    .orderBy('statements.seq')
+    .selectFrom('statements as s')
+    .innerJoin('launches as l', (j) => j.onRef('l.tenant_id', '=', 's.tenant_id').onRef('l.registration', '=', 's.launch_registration'))
+    .select(['s.stored', 's.verb_id', 's.statement', 'l.superseded_at'])
+    .where('s.tenant_id', '=', tenantId)
+    .where('l.learner_id', '=', learnerId)
+    .where('l.course_id', '=', course.courseId)
+    .where('s.voided', '=', false)
+    .where('s.verb_id', 'in', COUNTED_VERBS)
+    .where('s.stored', '>=', from)
+    .where('s.stored', '<', to)
+    .orderBy('s.seq')
     .execute();
-  const eventsByCourse = new Map<string, TrackedEvent[]>();
+  const events: TrackedEvent[] = [];
+  const answers: AnswerEvent[] = [];
+  const questionPrefix = questionActivityId(course.activityId, '');
   for (const row of rows) {
-    const event = toEvent(row.verb_id, new Date(row.stored), row.statement);
-    if (!event) continue;
-    const list = eventsByCourse.get(row.course_id) ?? [];
-    list.push(event);
-    eventsByCourse.set(row.course_id, list);
+    const stored = new Date(row.stored).getTime();
+    const cutoff = row.superseded_at ? new Date(row.superseded_at).getTime() : undefined;
+    const st = row.statement as Record<string, any>;
+    if (row.verb_id === Verbs.answered) {
+      const objectId = String(st.object?.id ?? '');
+      if (!objectId.startsWith(questionPrefix) || typeof st.result?.response !== 'string') continue;
+      answers.push({
+        sessionId: sessionOf(st),
+        questionId: decodeURIComponent(objectId.slice(questionPrefix.length)),
+        response: st.result.response,
+        receivedAt: cutoff !== undefined && stored > cutoff ? Number.POSITIVE_INFINITY : stored,
+        claimedSuccess: typeof st.result?.success === 'boolean' ? st.result.success : undefined,
+      });
+      continue;
+    }
+    const event = toEvent(row.verb_id, stored, st);
+    if (event) events.push({ ...event, cutoffAt: cutoff });
   }
-  const result = courses.map((course) => courseCredits(course, verifyEvents(eventsByCourse.get(course.courseId) ?? [], course.policy)));
-  return { learnerId, period, earned: Math.round(result.reduce((s, c) => s + c.earned, 0) * 10) / 10, courses: result };
+  return assessEngagement({
+    credits: course.credits,
+    lengthSeconds: course.lengthSeconds,
+    policy: course.policy,
+    questions: course.questions,
+    events,
+    answers: answers.filter((a) => Number.isFinite(a.receivedAt)),
+  });
 }
 
-export function courseCredits(course: Course, verified: VerifiedEngagement): CourseCredits {
-  const r = computeCredits(
-    {
-      credits: course.credits,
-      lengthSeconds: course.lengthSeconds,
-      segments: verified.segments,
-      playingSeconds: verified.verifiedSeconds,
-      focusedSeconds: verified.focusedSeconds,
-      mastery: 1,
-    },
-    course.policy,
-  );
+/**
+ * Recomputes one learner's engagement with one course for a period, stores it, and brings the
+ * ledger in line with it. Runs inside the transaction that stored the statements, so credits and
+ * statements never disagree.
+ */
+export async function refreshEngagement(
+  db: Q,
+  tenantId: string,
+  learnerId: string,
+  courseId: string,
+  period: string,
+  options: { actor: string; reason?: string; source?: 'video' | 'adjustment' } = { actor: 'engine' },
+): Promise<EngagementAssessment> {
+  const course = await loadCourse(db, tenantId, courseId);
+  const a = await assessLearnerCourse(db, tenantId, learnerId, course, period);
+  const row = {
+    coverage: a.coverage,
+    attention: a.attention,
+    mastery: a.mastery,
+    engagement: a.engagement,
+    earned_tenths: Math.round(a.earned * 10),
+    verified_seconds: a.verifiedSeconds,
+    claimed_seconds: a.claimedSeconds,
+    sessions: a.sessions,
+    gates: JSON.stringify(a.gates),
+    flags: JSON.stringify(a.flags),
+  };
+  await db
+    .insertInto('engagement')
+    .values({ tenant_id: tenantId, learner_id: learnerId, course_id: courseId, period, ...row })
+    .onConflict((oc) => oc.columns(['tenant_id', 'learner_id', 'course_id', 'period']).doUpdateSet({ ...row, updated_at: new Date() }))
+    .execute();
+  await reconcileCourseLedger(db, tenantId, learnerId, course, period, options);
+  return a;
+}
+
+async function loadCourse(db: Q, tenantId: string, courseId: string): Promise<Course> {
+  const row = await db.selectFrom('courses').selectAll().where('tenant_id', '=', tenantId).where('id', '=', courseId).executeTakeFirst();
+  if (!row) throw new HttpError(404, 'course_not_found', `no course "${courseId}" in this tenant`);
+  return toCourse(row, await tenantPolicy(db, tenantId));
+}
+
+/** A learner's credits in a period, per course, from the engagement cache and the ledger. */
+export async function learnerCredits(db: Db, tenantId: string, learnerId: string, period: string, onlyCourseId?: string): Promise<LearnerCredits> {
+  periodBounds(period);
+  const learner = await db.selectFrom('learners').select('id').where('tenant_id', '=', tenantId).where('id', '=', learnerId).executeTakeFirst();
+  if (!learner) throw new HttpError(404, 'learner_not_found', `no learner "${learnerId}" in this tenant`);
+  const { from, to } = periodBounds(period);
+  let courses = db
+    .selectFrom('courses as c')
+    .leftJoin('engagement as e', (j) =>
+      j.onRef('e.tenant_id', '=', 'c.tenant_id').onRef('e.course_id', '=', 'c.id').on('e.learner_id', '=', learnerId).on('e.period', '=', period),
+    )
+    .select(['c.id', 'c.title', 'c.kind', 'c.category', 'c.credits', 'c.questions', 'e.coverage', 'e.attention', 'e.mastery', 'e.engagement', 'e.gates', 'e.flags', 'e.verified_seconds', 'e.claimed_seconds', 'e.sessions'])
+    .where('c.tenant_id', '=', tenantId)
+    .where((eb) =>
+      eb.or([
+        eb('e.learner_id', 'is not', null),
+        eb.exists(
+          eb
+            .selectFrom('launches as l')
+            .select('l.registration')
+            .whereRef('l.tenant_id', '=', 'c.tenant_id')
+            .whereRef('l.course_id', '=', 'c.id')
+            .where('l.learner_id', '=', learnerId)
+            .where('l.created_at', '>=', from)
+            .where('l.created_at', '<', to),
+        ),
+      ]),
+    );
+  if (onlyCourseId) courses = courses.where('c.id', '=', onlyCourseId);
+  const rows = await courses.orderBy('c.id').execute();
+  const sums = await db
+    .selectFrom('ledger')
+    .select(['course_id', (eb) => eb.fn.sum<string | number>('amount_tenths').as('tenths')])
+    .where('tenant_id', '=', tenantId)
+    .where('learner_id', '=', learnerId)
+    .where('period', '=', period)
+    .groupBy('course_id')
+    .execute();
+  const byCourse = new Map(sums.map((s) => [s.course_id, Number(s.tenths)]));
+  const total = sums.reduce((t, s) => t + Number(s.tenths), 0);
   return {
-    courseId: course.courseId,
-    title: course.title,
-    kind: course.kind,
-    credits: course.credits,
-    ...r,
-    verifiedSeconds: round1(verified.verifiedSeconds),
-    claimedSeconds: round1(verified.claimedSeconds),
-    sessions: verified.sessions,
+    learnerId,
+    period,
+    earned: total / 10,
+    courses: rows.map((r) => ({
+      courseId: r.id,
+      title: r.title,
+      kind: r.kind,
+      category: r.category,
+      credits: Number(r.credits),
+      earned: (byCourse.get(r.id) ?? 0) / 10,
+      coverage: r.coverage ?? 0,
+      attention: r.attention ?? 0,
+      // Nothing watched yet: mastery is still 1 for a course with no questions.
+      mastery: r.mastery ?? ((r.questions as unknown[]).length === 0 ? 1 : 0),
+      engagement: r.engagement ?? 0,
+      gates: (r.gates as GateResult[] | null) ?? [],
+      flags: (r.flags as EngagementFlag[] | null) ?? [],
+      verifiedSeconds: r.verified_seconds ?? 0,
+      claimedSeconds: r.claimed_seconds ?? 0,
+      sessions: r.sessions ?? 0,
+    })),
   };
 }
 
-function toEvent(verbId: string, stored: Date, statement: Record<string, any>): TrackedEvent | null {
+function sessionOf(statement: Record<string, any>): string {
+  return String(statement.context?.extensions?.[VideoExt.sessionId] ?? statement.context?.registration ?? 'none');
+}
+
+function toEvent(verbId: string, stored: number, statement: Record<string, any>): TrackedEvent | null {
   const verb = VIDEO_VERBS[verbId];
   if (!verb) return null;
   const rx = statement.result?.extensions ?? {};
-  const cx = statement.context?.extensions ?? {};
   const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
   return {
-    sessionId: String(cx[VideoExt.sessionId] ?? statement.context?.registration ?? 'none'),
+    sessionId: sessionOf(statement),
     verb,
-    receivedAt: stored.getTime(),
+    receivedAt: stored,
     time: verb === 'seeked' ? num(rx[VideoExt.timeFrom]) : num(rx[VideoExt.time]),
     timeTo: verb === 'seeked' ? num(rx[VideoExt.timeTo]) : undefined,
     focusedSeconds: num(rx[XcreditExt.focusedSeconds]),
+    unattendedSegments: typeof rx[XcreditExt.unattendedSegments] === 'string' ? rx[XcreditExt.unattendedSegments] : undefined,
+    claimedProgress: num(rx[VideoExt.progress]),
   };
 }
 
-const round1 = (n: number) => Math.round(n * 10) / 10;
+/**
+ * The rule for changing a course after learners earned credits: every open period is recomputed
+ * with the new credits, length, questions and policy, and each difference is appended to the
+ * ledger as an adjustment that says what changed. Closed periods are never touched.
+ */
+export async function adjustForCourseChange(db: Q, tenantId: string, before: Course, after: Course, actor: string): Promise<number> {
+  const changes: string[] = [];
+  if (before.credits !== after.credits) changes.push(`credits ${before.credits} → ${after.credits}`);
+  if (before.lengthSeconds !== after.lengthSeconds) changes.push(`length ${before.lengthSeconds} s → ${after.lengthSeconds} s`);
+  if (JSON.stringify(before.policy) !== JSON.stringify(after.policy)) changes.push('policy changed');
+  if (JSON.stringify(before.questions) !== JSON.stringify(after.questions)) changes.push('questions changed');
+  if (before.makeUpFor !== after.makeUpFor) changes.push(`make-up for ${before.makeUpFor ?? 'none'} → ${after.makeUpFor ?? 'none'}`);
+  if (!changes.length) return 0;
+  const rows = await db
+    .selectFrom('engagement as e')
+    .leftJoin('periods as p', (j) => j.onRef('p.tenant_id', '=', 'e.tenant_id').onRef('p.period', '=', 'e.period'))
+    .select(['e.learner_id', 'e.period'])
+    .where('e.tenant_id', '=', tenantId)
+    .where('e.course_id', '=', after.courseId)
+    .where('p.closed_at', 'is', null)
+    .execute();
+  const reason = `course "${after.title}" changed: ${changes.join(', ')}`;
+  for (const r of rows) {
+    await lockLearner(db, tenantId, r.learner_id);
+    await refreshEngagement(db, tenantId, r.learner_id, after.courseId, r.period, { actor, reason, source: 'adjustment' });
+  }
+  return rows.length;
+}

@@ -4,7 +4,10 @@ import { sha256, newToken } from '../auth/secrets.js';
 import type { Tenant } from '../auth/principal.js';
 import type { Db } from '../db/index.js';
 import { learnerActor } from '../xapi/actors.js';
+import { HttpError } from '../http-error.js';
 import { getCourse, idText } from './courses.js';
+import { periodOf, refreshEngagement } from './engagement.js';
+import { lockLearner } from './ledger.js';
 
 export const launchInput = z.strictObject({
   learnerId: idText,
@@ -24,21 +27,53 @@ export interface Launch {
 }
 
 const DEFAULT_TTL_SECONDS = 4 * 3600;
+/** A session that sent a heartbeat this recently is active. */
+export const ACTIVE_WITHIN_MS = 45_000;
 
 /**
  * Starts a learning session for one learner and one course. The learner is registered on
  * first launch (HR systems own the learner list; xcredit learns ids as they arrive).
  */
-export async function createLaunch(db: Db, tenant: Tenant, input: LaunchInput, publicUrl: string): Promise<Launch> {
+export async function createLaunch(db: Db, tenant: Tenant, input: LaunchInput, publicUrl: string, at: Date = new Date()): Promise<Launch> {
   const course = await getCourse(db, tenant.id, input.courseId);
+  const learner = await db.selectFrom('learners').select('id').where('tenant_id', '=', tenant.id).where('id', '=', input.learnerId).executeTakeFirst();
   const token = newToken();
   const registration = randomUUID();
-  const expiresAt = new Date(Date.now() + (input.ttlSeconds ?? DEFAULT_TTL_SECONDS) * 1000);
+  const expiresAt = new Date(at.getTime() + (input.ttlSeconds ?? DEFAULT_TTL_SECONDS) * 1000);
   await db.transaction().execute(async (trx) => {
     await trx.insertInto('learners').values({ tenant_id: tenant.id, id: input.learnerId }).onConflict((oc) => oc.columns(['tenant_id', 'id']).doNothing()).execute();
+    if (learner) await lockLearner(trx, tenant.id, input.learnerId);
+    const now = at;
+    const others = trx
+      .selectFrom('launches')
+      .select(['registration', 'last_heartbeat_at'])
+      .where('tenant_id', '=', tenant.id)
+      .where('learner_id', '=', input.learnerId)
+      .where('course_id', '=', course.courseId)
+      .where('ended_at', 'is', null)
+      .where('superseded_at', 'is', null)
+      .where('expires_at', '>', now);
+    if (course.policy.sessionMode === 'refuse') {
+      const active = await others.where('last_heartbeat_at', '>', new Date(now.getTime() - ACTIVE_WITHIN_MS)).executeTakeFirst();
+      if (active) {
+        throw new HttpError(409, 'session_active', `learner "${input.learnerId}" is already studying "${course.courseId}" in another session, and this course allows one at a time`);
+      }
+    } else {
+      const older = await others.execute();
+      if (older.length) {
+        await trx
+          .updateTable('launches')
+          .set({ superseded_at: now })
+          .where('tenant_id', '=', tenant.id)
+          .where('registration', 'in', older.map((o) => o.registration))
+          .execute();
+        // Time after the takeover no longer counts: the older sessions' credit may shrink.
+        await refreshEngagement(trx, tenant.id, input.learnerId, course.courseId, periodOf(now), { actor: 'engine' });
+      }
+    }
     await trx
       .insertInto('launches')
-      .values({ tenant_id: tenant.id, registration, token_hash: sha256(token), learner_id: input.learnerId, course_id: course.courseId, expires_at: expiresAt })
+      .values({ tenant_id: tenant.id, registration, token_hash: sha256(token), learner_id: input.learnerId, course_id: course.courseId, expires_at: expiresAt, created_at: at })
       .execute();
   });
   return {

@@ -18,8 +18,13 @@ export const policyInput = z.strictObject({
 });
 export type PolicyInput = z.infer<typeof policyInput>;
 
-/** The effective policy of a course: the defaults with the course's overrides on top. */
-export function effectivePolicy(overrides: PolicyInput | Record<string, unknown> | null | undefined): CreditPolicy {
+/** The effective policy of a course: the defaults, the tenant's overrides, then the course's. */
+export function effectivePolicy(overrides: PolicyInput | Record<string, unknown> | null | undefined, tenantDefaults?: PolicyInput | Record<string, unknown>): CreditPolicy {
+  if (tenantDefaults && Object.keys(tenantDefaults).length) {
+    const t = tenantDefaults as PolicyInput;
+    const c = (overrides ?? {}) as PolicyInput;
+    return effectivePolicy({ ...t, ...c, weights: { ...t.weights, ...c.weights }, gates: { ...t.gates, ...c.gates } });
+  }
   const o = (overrides ?? {}) as PolicyInput;
   return {
     ...DEFAULT_POLICY,

@@ -1,12 +1,18 @@
 import { describeIssues } from '@xcredit/sdk/xapi';
 import { Router, type Request } from 'express';
-import type { z } from 'zod';
-import { requireLaunch, requireScope } from '../auth/principal.js';
+import { z } from 'zod';
+import { requireLaunch, requireScope, type Principal } from '../auth/principal.js';
+import { now } from '../clock.js';
 import type { Db } from '../db/index.js';
 import { HttpError, invalidInput } from '../http-error.js';
+import { awardInput, createAward, decideAward, decisionInput, getAward, listAwards } from './awards.js';
 import { courseInput, getCourse, idText, upsertCourse } from './courses.js';
-import { learnerCredits } from './engagement.js';
+import { adjustForCourseChange, learnerCredits, periodBounds, refreshEngagement } from './engagement.js';
 import { createLaunch, launchInput } from './launches.js';
+import { lockLearner, toEntry } from './ledger.js';
+import { policyInput } from './policy.js';
+import { answerFeedback, currentLaunch, heartbeat, heartbeatInput } from './sessions.js';
+import { closePeriod, setTarget, standing, targetFor, targetInput } from './targets.js';
 
 /** Reads a JSON body with a schema; a 400 names every field at fault. */
 function body<T extends z.ZodType>(req: Request, schema: T): z.infer<T> {
@@ -16,22 +22,40 @@ function body<T extends z.ZodType>(req: Request, schema: T): z.infer<T> {
   return parsed.data;
 }
 
-function param(req: Request, name: string): string {
+function param(req: Request, name: string, schema: z.ZodType<string> = idText): string {
   const value = String(req.params[name] ?? '');
-  const parsed = idText.safeParse(value);
+  const parsed = schema.safeParse(value);
   if (!parsed.success) throw new HttpError(400, 'invalid_input', `${name} "${value}" ${parsed.error.issues[0]?.message ?? 'is invalid'}`);
   return value;
 }
 
-const currentPeriod = () => String(new Date().getUTCFullYear());
+const periodParam = z.string().regex(/^\d{4}$/, 'must be a year, e.g. 2026');
+const uuidParam = z.string().regex(/^[0-9a-f-]{36}$/i, 'must be an award id (UUID)');
+const currentPeriod = (req: Request) => String(now(req).getUTCFullYear());
+const periodQuery = (req: Request) => {
+  const period = req.query.period === undefined ? currentPeriod(req) : String(req.query.period);
+  periodBounds(period);
+  return period;
+};
+const actorOf = (p: Extract<Principal, { kind: 'client' }>) => `client/${p.key}`;
+
+const learnerInput = z.strictObject({
+  displayName: z.string().trim().min(1).max(200).optional(),
+  department: z.string().trim().min(1).max(200).optional(),
+  role: z.string().trim().min(1).max(200).optional(),
+  managerId: idText.optional(),
+});
 
 /** The credits API under /api/v1 (JSON; Basic auth for clients, Bearer for the player). */
 export function creditsRouter(db: Db, config: { readonly publicUrl: string }): Router {
   const router = Router();
 
+  // Catalog and policy.
   router.put('/courses/:courseId', async (req, res) => {
     const p = requireScope(req, 'credits/admin');
-    const { course, created } = await upsertCourse(db, p.tenant.id, param(req, 'courseId'), body(req, courseInput));
+    const { course, created } = await upsertCourse(db, p.tenant.id, param(req, 'courseId'), body(req, courseInput), async (trx, before, after) => {
+      if (before) await adjustForCourseChange(trx, p.tenant.id, before, after, actorOf(p));
+    });
     res.status(created ? 201 : 200).json(course);
   });
 
@@ -40,54 +64,198 @@ export function creditsRouter(db: Db, config: { readonly publicUrl: string }): R
     res.json(await getCourse(db, p.tenant.id, param(req, 'courseId')));
   });
 
-  router.post('/launches', async (req, res) => {
+  router.get('/policy', async (req, res) => {
+    const p = requireScope(req, 'credits/read');
+    const row = await db.selectFrom('tenants').select('policy').where('id', '=', p.tenant.id).executeTakeFirstOrThrow();
+    res.json(row.policy);
+  });
+
+  router.put('/policy', async (req, res) => {
     const p = requireScope(req, 'credits/admin');
-    res.status(201).json(await createLaunch(db, p.tenant, body(req, launchInput), config.publicUrl));
+    const input = body(req, policyInput);
+    await db.updateTable('tenants').set({ policy: JSON.stringify(input) }).where('id', '=', p.tenant.id).execute();
+    res.json(input);
   });
 
-  // What the player needs to run a launch: who, what, and the course's policy.
-  router.get('/launches/current', async (req, res) => {
-    const { tenant, launch } = requireLaunch(req);
-    const course = await getCourse(db, tenant.id, launch.courseId);
-    res.json({
-      learnerId: launch.learnerId,
-      courseId: course.courseId,
-      actor: { objectType: 'Agent', account: { homePage: tenant.homePage, name: launch.learnerId } },
-      registration: launch.registration,
-      activityId: course.activityId,
-      course: { title: course.title, lengthSeconds: course.lengthSeconds, videoUrl: course.videoUrl, credits: course.credits, kind: course.kind },
-      policy: course.policy,
-      expiresAt: launch.expiresAt.toISOString(),
-    });
-  });
-
-  // The learner's own standing in the launched course, for the player and demo page.
-  router.get('/launches/current/credits', async (req, res) => {
-    const { tenant, launch } = requireLaunch(req);
-    const result = await learnerCredits(db, tenant.id, launch.learnerId, currentPeriod(), launch.courseId);
-    res.json({ ...result.courses[0], learnerId: launch.learnerId, period: result.period });
+  // Learners.
+  router.put('/learners/:learnerId', async (req, res) => {
+    const p = requireScope(req, 'credits/admin');
+    const id = param(req, 'learnerId');
+    const input = body(req, learnerInput);
+    const values = { display_name: input.displayName ?? null, department: input.department ?? null, role: input.role ?? null, manager_id: input.managerId ?? null };
+    const existed = await db.selectFrom('learners').select('id').where('tenant_id', '=', p.tenant.id).where('id', '=', id).executeTakeFirst();
+    await db
+      .insertInto('learners')
+      .values({ tenant_id: p.tenant.id, id, ...values })
+      .onConflict((oc) => oc.columns(['tenant_id', 'id']).doUpdateSet(values))
+      .execute();
+    res.status(existed ? 200 : 201).json({ learnerId: id, ...input });
   });
 
   router.get('/learners/:learnerId/credits', async (req, res) => {
     const p = requireScope(req, 'credits/read');
-    const period = req.query.period === undefined ? currentPeriod() : String(req.query.period);
-    const result = await learnerCredits(db, p.tenant.id, param(req, 'learnerId'), period);
-    res.json({
-      ...result,
-      courses: result.courses.map(({ courseId, title, kind, credits, earned, coverage, attention, mastery, engagement, gates }) => ({
-        courseId,
-        title,
-        kind,
-        credits,
-        earned,
-        coverage,
-        attention,
-        mastery,
-        engagement,
-        gates,
-      })),
+    const learnerId = param(req, 'learnerId');
+    const period = periodQuery(req);
+    const result = await learnerCredits(db, p.tenant.id, learnerId, period);
+    const split = await kindSplit(db, p.tenant.id, learnerId, period);
+    res.json({ ...result, ...standing(await targetFor(db, p.tenant.id, learnerId, period), split, period, now(req)), earned: result.earned });
+  });
+
+  router.get('/learners/:learnerId/courses/:courseId/engagement', async (req, res) => {
+    const p = requireScope(req, 'credits/read');
+    res.json(await explain(db, p.tenant.id, param(req, 'learnerId'), param(req, 'courseId'), periodQuery(req)));
+  });
+
+  router.get('/learners/:learnerId/ledger', async (req, res) => {
+    const p = requireScope(req, 'credits/read');
+    const learnerId = param(req, 'learnerId');
+    const period = periodQuery(req);
+    const rows = await db.selectFrom('ledger').selectAll().where('tenant_id', '=', p.tenant.id).where('learner_id', '=', learnerId).where('period', '=', period).orderBy('id').execute();
+    const entries = rows.map(toEntry);
+    res.json({ learnerId, period, total: Math.round(entries.reduce((s, e) => s + e.amount * 10, 0)) / 10, entries });
+  });
+
+  // Launches and the player's own calls.
+  router.post('/launches', async (req, res) => {
+    const p = requireScope(req, 'credits/admin');
+    res.status(201).json(await createLaunch(db, p.tenant, body(req, launchInput), config.publicUrl, now(req)));
+  });
+
+  router.get('/launches/current', async (req, res) => {
+    res.json(await currentLaunch(db, requireLaunch(req)));
+  });
+
+  router.post('/launches/current/heartbeat', async (req, res) => {
+    const launch = requireLaunch(req);
+    res.json(await heartbeat(db, launch, body(req, heartbeatInput), now(req)));
+  });
+
+  router.get('/launches/current/answers/:questionId', async (req, res) => {
+    const launch = requireLaunch(req);
+    res.json(await answerFeedback(db, launch, String(req.params.questionId)));
+  });
+
+  router.get('/launches/current/credits', async (req, res) => {
+    const { tenant, launch } = requireLaunch(req);
+    const result = await learnerCredits(db, tenant.id, launch.learnerId, currentPeriod(req), launch.courseId);
+    res.json({ ...result.courses[0], learnerId: launch.learnerId, period: result.period });
+  });
+
+  // Awards: offline training, growth credits, approvals.
+  router.post('/awards', async (req, res) => {
+    const p = requireScope(req, 'credits/admin');
+    const { award, created } = await createAward(db, p.tenant.id, actorOf(p), body(req, awardInput));
+    res.status(created ? 201 : 200).json(award);
+  });
+
+  router.get('/awards', async (req, res) => {
+    const p = requireScope(req, 'credits/read');
+    const q = req.query as Record<string, string | undefined>;
+    res.json({ awards: await listAwards(db, p.tenant.id, { status: q.status, learnerId: q.learnerId, period: q.period }) });
+  });
+
+  router.get('/awards/:awardId', async (req, res) => {
+    const p = requireScope(req, 'credits/read');
+    res.json(await getAward(db, p.tenant.id, param(req, 'awardId', uuidParam)));
+  });
+
+  for (const [action, decision] of [['approve', 'approved'], ['reject', 'rejected']] as const) {
+    router.post(`/awards/:awardId/${action}`, async (req, res) => {
+      const p = requireScope(req, 'credits/admin');
+      const { reason } = req.body === undefined ? {} : body(req, decisionInput);
+      res.json(await decideAward(db, p.tenant.id, param(req, 'awardId', uuidParam), actorOf(p), decision, reason));
     });
+  }
+
+  // Targets and periods.
+  router.put('/targets/:period', async (req, res) => {
+    const p = requireScope(req, 'credits/admin');
+    res.json(await setTarget(db, p.tenant.id, param(req, 'period', periodParam), { type: 'all', value: '' }, body(req, targetInput)));
+  });
+
+  router.put('/targets/:period/:groupType/:groupValue', async (req, res) => {
+    const p = requireScope(req, 'credits/admin');
+    const type = String(req.params.groupType);
+    if (type !== 'department' && type !== 'role') throw new HttpError(400, 'invalid_input', `groupType "${type}" must be department or role`);
+    const value = String(req.params.groupValue);
+    if (!value || value.length > 200) throw new HttpError(400, 'invalid_input', 'groupValue must be 1–200 characters');
+    res.json(await setTarget(db, p.tenant.id, param(req, 'period', periodParam), { type, value }, body(req, targetInput)));
+  });
+
+  router.post('/periods/:period/close', async (req, res) => {
+    const p = requireScope(req, 'credits/admin');
+    res.json(await closePeriod(db, p.tenant.id, param(req, 'period', periodParam), actorOf(p)));
   });
 
   return router;
+}
+
+/** Earned credits split by required and elective, from the ledger. */
+async function kindSplit(db: Db, tenantId: string, learnerId: string, period: string) {
+  const rows = await db
+    .selectFrom('ledger')
+    .select(['kind', (eb) => eb.fn.sum<string | number>('amount_tenths').as('tenths')])
+    .where('tenant_id', '=', tenantId)
+    .where('learner_id', '=', learnerId)
+    .where('period', '=', period)
+    .groupBy('kind')
+    .execute();
+  const get = (k: string) => Number(rows.find((r) => r.kind === k)?.tenths ?? 0) / 10;
+  return { required: get('required'), elective: get('elective') };
+}
+
+/** The engagement explanation: factors, gates, verified against claimed time, sessions and flags. */
+async function explain(db: Db, tenantId: string, learnerId: string, courseId: string, period: string) {
+  const learner = await db.selectFrom('learners').select('id').where('tenant_id', '=', tenantId).where('id', '=', learnerId).executeTakeFirst();
+  if (!learner) throw new HttpError(404, 'learner_not_found', `no learner "${learnerId}" in this tenant`);
+  const course = await getCourse(db, tenantId, courseId);
+  // Recomputed from raw statements on every call: the explanation never trusts a cache.
+  const a = await db.transaction().execute(async (trx) => {
+    await lockLearner(trx, tenantId, learnerId);
+    return refreshEngagement(trx, tenantId, learnerId, courseId, period, { actor: 'engine' });
+  });
+  const launches = await db
+    .selectFrom('launches')
+    .select(['registration', 'created_at', 'last_heartbeat_at', 'ended_at', 'superseded_at'])
+    .where('tenant_id', '=', tenantId)
+    .where('learner_id', '=', learnerId)
+    .where('course_id', '=', courseId)
+    .orderBy('created_at')
+    .execute();
+  const imported = await db
+    .selectFrom('statements')
+    .select((eb) => eb.fn.countAll<string | number>().as('n'))
+    .where('tenant_id', '=', tenantId)
+    .where('launch_registration', 'is', null)
+    .where('actor_key', '=', `account:${(await db.selectFrom('tenants').select('home_page').where('id', '=', tenantId).executeTakeFirstOrThrow()).home_page}|${learnerId}`)
+    .where('activity_id', '=', course.activityId)
+    .executeTakeFirstOrThrow();
+  const flags = [...a.flags];
+  const importedCount = Number(imported.n);
+  if (importedCount > 0) flags.push({ code: 'outside_launch' as never, message: `${importedCount} statement${importedCount > 1 ? 's' : ''} written outside a launch session (imported); stored but not counted` });
+  const perSession = new Map<string, number>();
+  for (const i of a.verification.intervals) perSession.set(i.sessionId, (perSession.get(i.sessionId) ?? 0) + (i.verified[1] - i.verified[0]));
+  const ledger = await db.selectFrom('ledger').select((eb) => eb.fn.sum<string | number>('amount_tenths').as('tenths')).where('tenant_id', '=', tenantId).where('learner_id', '=', learnerId).where('course_id', '=', courseId).where('period', '=', period).executeTakeFirstOrThrow();
+  return {
+    learnerId,
+    courseId,
+    period,
+    credits: course.credits,
+    earned: Number(ledger.tenths ?? 0) / 10,
+    engagement: a.engagement,
+    factors: { coverage: a.coverage, attention: a.attention, mastery: a.mastery },
+    weights: course.policy.weights,
+    gates: a.gates,
+    seconds: { claimed: a.claimedSeconds, verified: a.verifiedSeconds, watched: a.watchedSeconds, focused: a.focusedSeconds },
+    questions: a.questions,
+    sessions: launches.map((l) => ({
+      registration: l.registration,
+      startedAt: new Date(l.created_at).toISOString(),
+      lastHeartbeatAt: l.last_heartbeat_at ? new Date(l.last_heartbeat_at).toISOString() : null,
+      endedAt: l.ended_at ? new Date(l.ended_at).toISOString() : null,
+      takenOverAt: l.superseded_at ? new Date(l.superseded_at).toISOString() : null,
+    })),
+    playerSessions: [...perSession].map(([sessionId, seconds]) => ({ sessionId, verifiedSeconds: Math.round(seconds * 10) / 10 })),
+    flags,
+  };
 }

@@ -8,6 +8,7 @@ export interface TenantsTable {
   id: string;
   name: string;
   home_page: string;
+  policy: ColumnType<Record<string, unknown>, string | undefined, string>;
   created_at: CreatedAt;
 }
 
@@ -23,6 +24,10 @@ export interface ClientsTable {
 export interface LearnersTable {
   tenant_id: string;
   id: string;
+  display_name: ColumnType<string | null, string | null | undefined, string | null>;
+  department: ColumnType<string | null, string | null | undefined, string | null>;
+  role: ColumnType<string | null, string | null | undefined, string | null>;
+  manager_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
 }
 
@@ -36,6 +41,10 @@ export interface CoursesTable {
   length_seconds: number;
   video_url: string | null;
   policy: Json<Record<string, unknown>>;
+  category: ColumnType<string | null, string | null | undefined, string | null>;
+  questions: ColumnType<unknown[], string | undefined, string>;
+  captions_url: ColumnType<string | null, string | null | undefined, string | null>;
+  make_up_for: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
   updated_at: CreatedAt;
 }
@@ -48,6 +57,9 @@ export interface LaunchesTable {
   course_id: string;
   created_at: CreatedAt;
   expires_at: Timestamp;
+  last_heartbeat_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  ended_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  superseded_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export interface StatementsTable {
@@ -101,6 +113,93 @@ export interface XapiDocumentsTable {
   updated: Timestamp;
 }
 
+export interface EngagementTable {
+  tenant_id: string;
+  learner_id: string;
+  course_id: string;
+  period: string;
+  coverage: number;
+  attention: number;
+  mastery: number;
+  engagement: number;
+  earned_tenths: number;
+  verified_seconds: number;
+  claimed_seconds: number;
+  sessions: number;
+  gates: Json<unknown[]>;
+  flags: Json<unknown[]>;
+  updated_at: CreatedAt;
+}
+
+export type LedgerSource = 'video' | 'offline' | 'make-up' | 'growth' | 'adjustment';
+
+export interface LedgerTable {
+  tenant_id: string;
+  id: Generated<string>;
+  learner_id: string;
+  period: string;
+  source: LedgerSource;
+  amount_tenths: number;
+  course_id: string | null;
+  requirement_id: string | null;
+  award_id: string | null;
+  category: string | null;
+  kind: 'required' | 'elective';
+  reason: string;
+  evidence: Json<Record<string, unknown>>;
+  created_by: string;
+  approved_by: string | null;
+  created_at: CreatedAt;
+}
+
+export interface AwardsTable {
+  tenant_id: string;
+  id: string;
+  learner_id: string;
+  period: string;
+  source: 'offline' | 'growth';
+  title: string;
+  amount_tenths: number;
+  category: string | null;
+  kind: 'required' | 'elective';
+  requirement_id: string | null;
+  external_id: string | null;
+  evidence: Json<Record<string, unknown>>;
+  status: 'pending' | 'approved' | 'rejected';
+  decision_reason: string | null;
+  requested_by: string;
+  decided_by: string | null;
+  decided_at: Date | null;
+  created_at: CreatedAt;
+}
+
+export interface AwardEventsTable {
+  tenant_id: string;
+  id: Generated<string>;
+  award_id: string;
+  action: string;
+  actor: string;
+  reason: string | null;
+  at: CreatedAt;
+}
+
+export interface PeriodsTable {
+  tenant_id: string;
+  period: string;
+  closed_at: Date | null;
+  closed_by: string | null;
+}
+
+export interface TargetsTable {
+  tenant_id: string;
+  period: string;
+  group_type: 'all' | 'department' | 'role';
+  group_value: string;
+  total_tenths: number;
+  required_tenths: number;
+  updated_at: CreatedAt;
+}
+
 export interface Database {
   tenants: TenantsTable;
   clients: ClientsTable;
@@ -111,4 +210,10 @@ export interface Database {
   xapi_activity_definitions: XapiActivityDefinitionsTable;
   xapi_attachments: XapiAttachmentsTable;
   xapi_documents: XapiDocumentsTable;
+  engagement: EngagementTable;
+  ledger: LedgerTable;
+  awards: AwardsTable;
+  award_events: AwardEventsTable;
+  periods: PeriodsTable;
+  targets: TargetsTable;
 }

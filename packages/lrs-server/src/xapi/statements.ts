@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import { describeIssues, statement as statementSchema, Verbs, type InputIssue, type Statement } from '@xcredit/sdk/xapi';
 import { requireScope, type Principal } from '../auth/principal.js';
+import { now } from '../clock.js';
 import type { Kysely } from 'kysely';
 import type { Database, Db } from '../db/index.js';
 import { HttpError, invalidInput } from '../http-error.js';
@@ -156,7 +157,7 @@ export async function storeStatements(db: Db, req: Request, body: unknown, attac
   if (principal.kind === 'launch') checkLaunchGrant(statements, principal, where);
   checkAttachments(statements, attachments, where);
 
-  const stored = new Date().toISOString();
+  const stored = now(req).toISOString();
   const authority =
     principal.kind === 'client'
       ? { objectType: 'Agent', account: { homePage: principal.tenant.homePage, name: principal.key } }

@@ -29,6 +29,8 @@ export interface CreditInput {
   playingSeconds: number;
   /** Of those, seconds played with the learner's attention. */
   focusedSeconds: number;
+  /** Seconds that count as study time (verified and attended); defaults to playingSeconds. */
+  studySeconds?: number;
   /** Best score over the course's questions, 1 when it has none. */
   mastery: number;
 }
@@ -50,7 +52,7 @@ export function computeCredits(input: CreditInput, policy: CreditPolicy): Credit
   const mastery = clamp01(input.mastery);
   const w = policy.weights;
   const engagement = clamp01(w.coverage * coverage + w.attention * attention + w.mastery * mastery);
-  const studyMinutes = input.playingSeconds / 60;
+  const studyMinutes = (input.studySeconds ?? input.playingSeconds) / 60;
   const gates: GateResult[] = [
     gate('coverage', coverage, policy.gates.coverage, (a, r) => `watched ${pct(a)} of the video; ${pct(r)} is required`),
     gate('mastery', mastery, policy.gates.mastery, (a, r) => `best question score ${pct(a)}; ${pct(r)} is required`),

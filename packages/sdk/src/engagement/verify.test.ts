@@ -54,6 +54,39 @@ describe('verifyEvents', () => {
       opts,
     );
     expect(r.sessions).toBe(2);
-    expect(r.segments).toEqual([[0, 10], [100, 105]]);
+    expect([...r.segments].sort((a, b) => a[0] - b[0])).toEqual([[0, 10], [100, 105]]);
+  });
+
+  it('never counts the same wall-clock time twice across sessions (two tabs at once)', () => {
+    const tabA = { sessionId: 'a' };
+    const tabB = { sessionId: 'b' };
+    const r = verifyEvents(
+      [ev('played', 0, 0, tabA), ev('played', 0, 300, tabB), ev('paused', 300, 300, tabA), ev('paused', 300, 600, tabB)],
+      { maxRate: 1, slackSeconds: 3 },
+    );
+    // 300 s of wall clock at 1x can vouch for 300 s of media, not 600 (plus one session's slack each).
+    expect(r.verifiedSeconds).toBeLessThanOrEqual(300 + 6);
+    expect(r.intervals.find((i) => i.sessionId === 'b')?.sharedWallSeconds).toBe(300);
+  });
+
+  it('stops counting a session at its takeover', () => {
+    const r = verifyEvents([ev('played', 0, 0, { cutoffAt: at(20) }), ev('paused', 60, 60, { cutoffAt: at(20) })], { maxRate: 1, slackSeconds: 0 });
+    expect(r.verifiedSeconds).toBe(20);
+    expect(r.intervals[0]?.afterCutoffSeconds).toBe(40);
+  });
+
+  it('does not count media played while the page was hidden or the learner idle as watched', () => {
+    const r = verifyEvents([ev('played', 0, 0), ev('paused', 60, 60, { unattendedSegments: '10[.]30[,]50[.]70', focusedSeconds: 60 })], opts);
+    expect(r.segments).toEqual([[0, 10], [30, 50]]);
+    expect(r.watchedSeconds).toBe(30);
+    expect(r.unattendedSeconds).toBe(30);
+    expect(r.focusedSeconds).toBe(30);
+    expect(r.verifiedSeconds).toBe(60);
+  });
+
+  it('remembers the highest progress the client claimed, without trusting it', () => {
+    const r = verifyEvents([ev('played', 0, 0), ev('completed', 1, 60, { claimedProgress: 1 })], opts);
+    expect(r.claimedProgress).toBe(1);
+    expect(r.verifiedSeconds).toBe(5);
   });
 });

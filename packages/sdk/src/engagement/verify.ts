@@ -1,4 +1,4 @@
-import type { Segment } from './segments.js';
+import { parsePlayedSegments, unionSegments, type Segment } from './segments.js';
 
 /** One video event as the server saw it: what the statement claims plus when the server got it. */
 export interface TrackedEvent {
@@ -13,6 +13,12 @@ export interface TrackedEvent {
   timeTo?: number | undefined;
   /** xcredit focused-seconds claimed for the interval this event ends. */
   focusedSeconds?: number | undefined;
+  /** xcredit unattended-segments (played-segments format) of the interval this event ends. */
+  unattendedSegments?: string | undefined;
+  /** The client's own progress claim, kept only to flag it. */
+  claimedProgress?: number | undefined;
+  /** Receipt time after which this session's launch no longer earns (taken over), epoch ms. */
+  cutoffAt?: number | undefined;
 }
 
 export interface VerifyOptions {
@@ -24,89 +30,159 @@ export interface VerifyOptions {
 export interface VerifiedInterval {
   sessionId: string;
   claimed: Segment;
+  /** What the clock allows, before removing unattended parts. */
   verified: Segment;
+  /** Verified and attended: what counts as watched. */
+  watched: Segment[];
   /** Wall-clock seconds between the receipts that opened and closed the interval. */
   wallSeconds: number;
+  /** Of those, seconds another session of the same learner and course was already using. */
+  sharedWallSeconds: number;
+  /** Wall-clock seconds after a takeover, not counted. */
+  afterCutoffSeconds: number;
   focusedSeconds: number;
+  unattendedSeconds: number;
 }
 
 export interface VerifiedEngagement {
   intervals: VerifiedInterval[];
-  /** Verified segments, not yet merged. */
+  /** Watched segments (verified and attended), not yet merged. */
   segments: Segment[];
   claimedSeconds: number;
+  /** Verified playing seconds, counting rewatches, including unattended parts. */
   verifiedSeconds: number;
+  /** Verified playing seconds that were attended. */
+  watchedSeconds: number;
   focusedSeconds: number;
+  unattendedSeconds: number;
   sessions: number;
+  /** Highest progress any statement claimed (0–1), for flags only. */
+  claimedProgress: number;
+}
+
+interface OpenInterval {
+  sessionId: string;
+  time: number;
+  receivedAt: number;
+  cutoffAt: number | undefined;
 }
 
 /**
  * Rebuilds played intervals from video events and keeps of each only what wall-clock time
  * allows: an interval opened by a receipt at r0 and closed by one at r1 counts at most
- * (r1 − r0) × maxRate seconds, plus what is left of the session's slack. Claimed progress,
- * played-segments and scores are never read: they are the client's numbers.
+ * (r1 − r0) × maxRate seconds, plus what is left of its session's slack. Wall-clock time that
+ * another session of the same learner already used is not counted twice, nor is time after a
+ * session was taken over, nor media played while the page was hidden or the learner idle.
+ * Claimed progress, played-segments and scores are never trusted.
  */
 export function verifyEvents(events: readonly TrackedEvent[], options: VerifyOptions): VerifiedEngagement {
-  const bySession = new Map<string, TrackedEvent[]>();
-  for (const e of events) {
-    const list = bySession.get(e.sessionId);
-    if (list) list.push(e);
-    else bySession.set(e.sessionId, [e]);
-  }
-  const intervals: VerifiedInterval[] = [];
-  for (const [sessionId, list] of bySession) {
-    // Stable: events received in the same millisecond keep their stored order.
-    const ordered = list.map((e, i) => ({ e, i })).sort((a, b) => a.e.receivedAt - b.e.receivedAt || a.i - b.i);
-    let open: { time: number; receivedAt: number } | null = null;
-    let slackLeft = options.slackSeconds;
-    const close = (end: number | undefined, at: TrackedEvent) => {
-      if (!open || end === undefined || !Number.isFinite(end)) return;
-      const claimed = end - open.time;
-      if (claimed > 0) {
-        const wallSeconds = Math.max(0, (at.receivedAt - open.receivedAt) / 1000);
-        const byClock = wallSeconds * options.maxRate;
-        const length = Math.min(claimed, byClock + slackLeft);
-        slackLeft -= Math.max(0, length - byClock);
-        intervals.push({
-          sessionId,
-          claimed: [open.time, end],
-          verified: [open.time, open.time + length],
-          wallSeconds,
-          focusedSeconds: Math.min(Math.max(0, at.focusedSeconds ?? 0), length),
-        });
-      }
-      open = null;
+  // Stable: events received in the same millisecond keep their stored order.
+  const ordered = events.map((e, i) => ({ e, i })).sort((a, b) => a.e.receivedAt - b.e.receivedAt || a.i - b.i);
+  const open = new Map<string, OpenInterval | null>();
+  const slackLeft = new Map<string, number>();
+  const closed: { open: OpenInterval; end: number; at: TrackedEvent }[] = [];
+  let claimedProgress = 0;
+
+  for (const { e } of ordered) {
+    if (e.claimedProgress !== undefined && Number.isFinite(e.claimedProgress)) claimedProgress = Math.max(claimedProgress, e.claimedProgress);
+    const current = open.get(e.sessionId) ?? null;
+    const close = (end: number | undefined) => {
+      if (current && end !== undefined && Number.isFinite(end) && end > current.time) closed.push({ open: current, end, at: e });
+      open.set(e.sessionId, null);
     };
-    for (const { e } of ordered) {
-      switch (e.verb) {
-        case 'played':
-          close(e.time, e);
-          if (e.time !== undefined && Number.isFinite(e.time)) open = { time: e.time, receivedAt: e.receivedAt };
-          break;
-        case 'seeked': {
-          const wasPlaying = open !== null;
-          close(e.time, e);
-          if (wasPlaying && e.timeTo !== undefined && Number.isFinite(e.timeTo)) open = { time: e.timeTo, receivedAt: e.receivedAt };
-          break;
-        }
-        case 'paused':
-        case 'completed':
-        case 'terminated':
-          close(e.time, e);
-          break;
-        case 'initialized':
-          open = null;
-          break;
-      }
+    const openAt = (time: number | undefined) => {
+      if (time !== undefined && Number.isFinite(time)) open.set(e.sessionId, { sessionId: e.sessionId, time, receivedAt: e.receivedAt, cutoffAt: e.cutoffAt });
+    };
+    switch (e.verb) {
+      case 'played':
+        close(e.time);
+        openAt(e.time);
+        break;
+      case 'seeked':
+        close(e.time);
+        if (current) openAt(e.timeTo);
+        break;
+      case 'paused':
+      case 'completed':
+      case 'terminated':
+        close(e.time);
+        break;
+      case 'initialized':
+        open.set(e.sessionId, null);
+        break;
     }
   }
+
+  // Wall-clock time is shared across sessions: walk intervals by when they began and give each
+  // only the part of its wall-clock span that no earlier interval has used.
+  closed.sort((a, b) => a.open.receivedAt - b.open.receivedAt || a.at.receivedAt - b.at.receivedAt);
+  const usedWall: [number, number][] = [];
+  const intervals: VerifiedInterval[] = [];
+  for (const { open: o, end, at } of closed) {
+    const claimed = end - o.time;
+    const wallEnd = o.cutoffAt === undefined ? at.receivedAt : Math.max(o.receivedAt, Math.min(at.receivedAt, o.cutoffAt));
+    const wallSeconds = Math.max(0, (at.receivedAt - o.receivedAt) / 1000);
+    const countable = Math.max(0, (wallEnd - o.receivedAt) / 1000);
+    const free = freeSeconds(usedWall, o.receivedAt, wallEnd);
+    addWall(usedWall, o.receivedAt, wallEnd);
+    const byClock = free * options.maxRate;
+    const slack = slackLeft.get(o.sessionId) ?? options.slackSeconds;
+    const length = Math.min(claimed, byClock + slack);
+    slackLeft.set(o.sessionId, slack - Math.max(0, length - byClock));
+    const verified: Segment = [o.time, o.time + length];
+    const unattended = unionSegments(parsePlayedSegments(at.unattendedSegments ?? ''));
+    const watched = subtract(verified, unattended);
+    const watchedLength = watched.reduce((s, [a, b]) => s + (b - a), 0);
+    intervals.push({
+      sessionId: o.sessionId,
+      claimed: [o.time, end],
+      verified,
+      watched,
+      wallSeconds,
+      sharedWallSeconds: Math.max(0, countable - free),
+      afterCutoffSeconds: Math.max(0, wallSeconds - countable),
+      focusedSeconds: Math.min(Math.max(0, at.focusedSeconds ?? 0), watchedLength),
+      unattendedSeconds: length - watchedLength,
+    });
+  }
+
   const sum = (f: (i: VerifiedInterval) => number) => intervals.reduce((s, i) => s + f(i), 0);
   return {
     intervals,
-    segments: intervals.map((i) => i.verified),
+    segments: intervals.flatMap((i) => i.watched),
     claimedSeconds: sum((i) => i.claimed[1] - i.claimed[0]),
     verifiedSeconds: sum((i) => i.verified[1] - i.verified[0]),
+    watchedSeconds: sum((i) => i.watched.reduce((s, [a, b]) => s + (b - a), 0)),
     focusedSeconds: sum((i) => i.focusedSeconds),
-    sessions: bySession.size,
+    unattendedSeconds: sum((i) => i.unattendedSeconds),
+    sessions: new Set(events.map((e) => e.sessionId)).size,
+    claimedProgress,
   };
+}
+
+/** Seconds of [from, to] (ms) not covered by the used spans. */
+function freeSeconds(used: readonly [number, number][], from: number, to: number): number {
+  let covered = 0;
+  for (const [a, b] of used) covered += Math.max(0, Math.min(b, to) - Math.max(a, from));
+  return Math.max(0, to - from - covered) / 1000;
+}
+
+/** Adds [from, to] to the used spans, keeping them disjoint and sorted. */
+function addWall(used: [number, number][], from: number, to: number): void {
+  if (to <= from) return;
+  const merged = unionSegments([...used, [from, to]]);
+  used.splice(0, used.length, ...merged.map(([a, b]) => [a, b] as [number, number]));
+}
+
+/** A segment minus a set of disjoint sorted segments. */
+function subtract([s, e]: Segment, holes: readonly Segment[]): Segment[] {
+  const out: Segment[] = [];
+  let cursor = s;
+  for (const [a, b] of holes) {
+    if (b <= cursor || a >= e) continue;
+    if (a > cursor) out.push([cursor, a]);
+    cursor = Math.max(cursor, b);
+  }
+  if (cursor < e) out.push([cursor, e]);
+  return out;
 }

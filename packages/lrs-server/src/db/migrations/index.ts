@@ -1,7 +1,8 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import { foundation } from './0001_foundation.js';
-import { lti } from './0020_lti.js';
 import { xapiResources } from './0002_xapi_resources.js';
+import { credits } from './0010_credits.js';
+import { lti } from './0020_lti.js';
 
 /**
  * Every migration, in order of its name. Never edit one that has shipped: add a file
@@ -10,8 +11,9 @@ import { xapiResources } from './0002_xapi_resources.js';
  */
 const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
-  '0020_lti': lti,
   '0002_xapi_resources': xapiResources,
+  '0010_credits': credits,
+  '0020_lti': lti,
 };
 
 export const migrationProvider: MigrationProvider = {

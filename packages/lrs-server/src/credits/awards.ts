@@ -1,0 +1,204 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { Db } from '../db/index.js';
+import { HttpError } from '../http-error.js';
+import { idText } from './courses.js';
+import { periodBounds } from './engagement.js';
+import { appendEntry, isClosed, lockLearner, reconcileRequirement } from './ledger.js';
+
+const tenths = z
+  .number()
+  .positive('must be greater than 0')
+  .max(1000)
+  .refine((n) => Math.abs(n * 10 - Math.round(n * 10)) < 1e-9, 'must have at most one decimal');
+
+/**
+ * Credits that do not come from a video: attendance at offline training (from an HR check-in,
+ * approved on arrival) and growth credits (projects, mentoring, teaching, competitions), which
+ * wait for an approver.
+ */
+export const awardInput = z.strictObject({
+  learnerId: idText,
+  source: z.enum(['offline', 'growth']),
+  title: z.string().trim().min(1, 'must not be empty').max(300),
+  credits: tenths,
+  period: z.string().regex(/^\d{4}$/, 'must be a year, e.g. 2026'),
+  kind: z.enum(['required', 'elective']).default('elective'),
+  category: z.string().trim().min(1).max(100).optional(),
+  /** The requirement an offline session fulfils; an online make-up course for it counts once with it. */
+  requirementId: idText.optional(),
+  /** The HR system's id for the check-in or request; the same id twice is one award. */
+  externalId: z.string().trim().min(1).max(200).optional(),
+  evidence: z.record(z.string(), z.unknown()).optional(),
+});
+export type AwardInput = z.infer<typeof awardInput>;
+
+export const decisionInput = z.strictObject({ reason: z.string().trim().min(1, 'must not be empty').max(1000).optional() });
+
+export interface Award {
+  awardId: string;
+  learnerId: string;
+  source: 'offline' | 'growth';
+  title: string;
+  credits: number;
+  period: string;
+  kind: 'required' | 'elective';
+  category: string | null;
+  requirementId: string | null;
+  externalId: string | null;
+  evidence: Record<string, unknown>;
+  status: 'pending' | 'approved' | 'rejected';
+  decisionReason: string | null;
+  requestedBy: string;
+  decidedBy: string | null;
+  decidedAt: string | null;
+  createdAt: string;
+  history?: { action: string; actor: string; reason: string | null; at: string }[];
+}
+
+type AwardRow = {
+  id: string;
+  learner_id: string;
+  source: 'offline' | 'growth';
+  title: string;
+  amount_tenths: number;
+  period: string;
+  kind: 'required' | 'elective';
+  category: string | null;
+  requirement_id: string | null;
+  external_id: string | null;
+  evidence: Record<string, unknown>;
+  status: 'pending' | 'approved' | 'rejected';
+  decision_reason: string | null;
+  requested_by: string;
+  decided_by: string | null;
+  decided_at: Date | null;
+  created_at: Date;
+};
+
+const toAward = (r: AwardRow): Award => ({
+  awardId: r.id,
+  learnerId: r.learner_id,
+  source: r.source,
+  title: r.title,
+  credits: r.amount_tenths / 10,
+  period: r.period,
+  kind: r.kind,
+  category: r.category,
+  requirementId: r.requirement_id,
+  externalId: r.external_id,
+  evidence: r.evidence,
+  status: r.status,
+  decisionReason: r.decision_reason,
+  requestedBy: r.requested_by,
+  decidedBy: r.decided_by,
+  decidedAt: r.decided_at ? new Date(r.decided_at).toISOString() : null,
+  createdAt: new Date(r.created_at).toISOString(),
+});
+
+/** Records an award. Offline attendance is approved at once; growth credits wait for approval. */
+export async function createAward(db: Db, tenantId: string, actor: string, input: AwardInput): Promise<{ award: Award; created: boolean }> {
+  periodBounds(input.period);
+  return db.transaction().execute(async (trx) => {
+    const learner = await trx.selectFrom('learners').select('id').where('tenant_id', '=', tenantId).where('id', '=', input.learnerId).executeTakeFirst();
+    if (!learner) throw new HttpError(404, 'learner_not_found', `learnerId: no learner "${input.learnerId}" in this tenant`);
+    if (await isClosed(trx, tenantId, input.period)) throw new HttpError(409, 'period_closed', `period: ${input.period} is closed; no awards can be added to it`);
+    await lockLearner(trx, tenantId, input.learnerId);
+    if (input.externalId) {
+      const existing = await trx.selectFrom('awards').selectAll().where('tenant_id', '=', tenantId).where('external_id', '=', input.externalId).executeTakeFirst();
+      if (existing) {
+        const same = existing.learner_id === input.learnerId && existing.amount_tenths === Math.round(input.credits * 10) && existing.source === input.source;
+        if (!same) throw new HttpError(409, 'conflict', `externalId: "${input.externalId}" was already used for a different award`);
+        return { award: toAward(existing), created: false };
+      }
+    }
+    const approved = input.source === 'offline';
+    const now = new Date();
+    const row = await trx
+      .insertInto('awards')
+      .values({
+        tenant_id: tenantId,
+        id: randomUUID(),
+        learner_id: input.learnerId,
+        period: input.period,
+        source: input.source,
+        title: input.title,
+        amount_tenths: Math.round(input.credits * 10),
+        category: input.category ?? null,
+        kind: input.kind,
+        requirement_id: input.requirementId ?? null,
+        external_id: input.externalId ?? null,
+        evidence: JSON.stringify(input.evidence ?? {}),
+        status: approved ? 'approved' : 'pending',
+        requested_by: actor,
+        decided_by: approved ? actor : null,
+        decided_at: approved ? now : null,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await trx.insertInto('award_events').values({ tenant_id: tenantId, award_id: row.id, action: 'requested', actor, reason: null }).execute();
+    if (approved) {
+      await trx.insertInto('award_events').values({ tenant_id: tenantId, award_id: row.id, action: 'approved', actor, reason: 'attendance check-in' }).execute();
+      await credit(trx, tenantId, row, actor);
+    }
+    return { award: toAward(row), created: true };
+  });
+}
+
+/** Approves or rejects a pending award; a decision is final (a correction is a new award or an adjustment). */
+export async function decideAward(db: Db, tenantId: string, awardId: string, actor: string, decision: 'approved' | 'rejected', reason?: string): Promise<Award> {
+  if (decision === 'rejected' && !reason) throw new HttpError(400, 'invalid_input', 'reason: a rejection needs a reason the learner can read');
+  return db.transaction().execute(async (trx) => {
+    const row = await trx.selectFrom('awards').selectAll().where('tenant_id', '=', tenantId).where('id', '=', awardId).forUpdate().executeTakeFirst();
+    if (!row) throw new HttpError(404, 'award_not_found', `no award ${awardId} in this tenant`);
+    if (row.status !== 'pending') throw new HttpError(409, 'already_decided', `award ${awardId} was already ${row.status}`);
+    if (await isClosed(trx, tenantId, row.period)) throw new HttpError(409, 'period_closed', `period ${row.period} is closed`);
+    await lockLearner(trx, tenantId, row.learner_id);
+    const updated = await trx
+      .updateTable('awards')
+      .set({ status: decision, decided_by: actor, decided_at: new Date(), decision_reason: reason ?? null })
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', awardId)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await trx.insertInto('award_events').values({ tenant_id: tenantId, award_id: awardId, action: decision, actor, reason: reason ?? null }).execute();
+    if (decision === 'approved') await credit(trx, tenantId, updated, actor);
+    return toAward(updated);
+  });
+}
+
+async function credit(db: Db, tenantId: string, row: AwardRow, actor: string) {
+  if (row.requirement_id) return reconcileRequirement(db, tenantId, row.learner_id, row.requirement_id, row.period, { actor });
+  await appendEntry(db, {
+    tenantId,
+    learnerId: row.learner_id,
+    period: row.period,
+    source: row.source,
+    amountTenths: row.amount_tenths,
+    awardId: row.id,
+    category: row.category,
+    kind: row.kind,
+    reason: `"${row.title}"`,
+    evidence: row.evidence,
+    createdBy: row.requested_by,
+    approvedBy: actor,
+  });
+}
+
+export async function getAward(db: Db, tenantId: string, awardId: string): Promise<Award> {
+  const row = await db.selectFrom('awards').selectAll().where('tenant_id', '=', tenantId).where('id', '=', awardId).executeTakeFirst();
+  if (!row) throw new HttpError(404, 'award_not_found', `no award ${awardId} in this tenant`);
+  const history = await db.selectFrom('award_events').select(['action', 'actor', 'reason', 'at']).where('tenant_id', '=', tenantId).where('award_id', '=', awardId).orderBy('id').execute();
+  return { ...toAward(row), history: history.map((h) => ({ ...h, at: new Date(h.at).toISOString() })) };
+}
+
+export async function listAwards(db: Db, tenantId: string, filter: { status?: string; learnerId?: string; period?: string }): Promise<Award[]> {
+  let q = db.selectFrom('awards').selectAll().where('tenant_id', '=', tenantId);
+  if (filter.status) {
+    if (!['pending', 'approved', 'rejected'].includes(filter.status)) throw new HttpError(400, 'invalid_input', 'status must be pending, approved or rejected');
+    q = q.where('status', '=', filter.status as 'pending');
+  }
+  if (filter.learnerId) q = q.where('learner_id', '=', filter.learnerId);
+  if (filter.period) q = q.where('period', '=', filter.period);
+  return (await q.orderBy('created_at').limit(1000).execute()).map(toAward);
+}

@@ -1,0 +1,234 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database, LedgerSource } from '../db/schema.js';
+import type { Course } from './courses.js';
+
+type Q = Kysely<Database>;
+
+/** One ledger entry as the API shows it. Amounts are credits (one decimal). */
+export interface LedgerEntry {
+  id: string;
+  learnerId: string;
+  period: string;
+  source: LedgerSource;
+  amount: number;
+  courseId: string | null;
+  requirementId: string | null;
+  awardId: string | null;
+  category: string | null;
+  kind: 'required' | 'elective';
+  reason: string;
+  evidence: Record<string, unknown>;
+  createdBy: string;
+  approvedBy: string | null;
+  createdAt: string;
+}
+
+/**
+ * Serializes credit changes for one learner: two batches for the same learner in parallel
+ * would otherwise both append the same correction.
+ */
+export async function lockLearner(db: Q, tenantId: string, learnerId: string): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtextextended(${`${tenantId}|${learnerId}`}, 0))`.execute(db);
+}
+
+export async function isClosed(db: Q, tenantId: string, period: string): Promise<boolean> {
+  const row = await db.selectFrom('periods').select('closed_at').where('tenant_id', '=', tenantId).where('period', '=', period).executeTakeFirst();
+  return Boolean(row?.closed_at);
+}
+
+interface Key {
+  courseId?: string;
+  awardId?: string;
+  requirementId?: string;
+}
+
+async function sumFor(db: Q, tenantId: string, learnerId: string, period: string, key: Key): Promise<number> {
+  let q = db
+    .selectFrom('ledger')
+    .select((eb) => eb.fn.coalesce(eb.fn.sum<string | number>('amount_tenths'), sql<number>`0`).as('tenths'))
+    .where('tenant_id', '=', tenantId)
+    .where('learner_id', '=', learnerId)
+    .where('period', '=', period);
+  if (key.courseId !== undefined) q = q.where('course_id', '=', key.courseId);
+  if (key.awardId !== undefined) q = q.where('award_id', '=', key.awardId);
+  if (key.requirementId !== undefined) q = q.where('requirement_id', '=', key.requirementId);
+  const row = await q.executeTakeFirstOrThrow();
+  return Number(row.tenths);
+}
+
+interface Append {
+  tenantId: string;
+  learnerId: string;
+  period: string;
+  source: LedgerSource;
+  amountTenths: number;
+  courseId?: string | null;
+  awardId?: string | null;
+  requirementId?: string | null;
+  category: string | null;
+  kind: 'required' | 'elective';
+  reason: string;
+  evidence?: Record<string, unknown>;
+  createdBy: string;
+  approvedBy?: string | null;
+}
+
+/** Appends one entry; the ledger is never updated or deleted (a database trigger enforces it). */
+export async function appendEntry(db: Q, e: Append): Promise<void> {
+  if (e.amountTenths === 0) return;
+  await db
+    .insertInto('ledger')
+    .values({
+      tenant_id: e.tenantId,
+      learner_id: e.learnerId,
+      period: e.period,
+      source: e.source,
+      amount_tenths: e.amountTenths,
+      course_id: e.courseId ?? null,
+      award_id: e.awardId ?? null,
+      requirement_id: e.requirementId ?? null,
+      category: e.category,
+      kind: e.kind,
+      reason: e.reason,
+      evidence: JSON.stringify(e.evidence ?? {}),
+      created_by: e.createdBy,
+      approved_by: e.approvedBy ?? null,
+    })
+    .execute();
+}
+
+export interface ReconcileOptions {
+  actor: string;
+  /** Why, when the change is not new engagement (e.g. "course credits changed from 2 to 3"). */
+  reason?: string;
+  source?: 'video' | 'adjustment';
+}
+
+/**
+ * Brings the ledger for one learner and course in line with the stored engagement by appending
+ * the difference. A course that makes up for an offline requirement is settled with it.
+ */
+export async function reconcileCourseLedger(db: Q, tenantId: string, learnerId: string, course: Course, period: string, options: ReconcileOptions): Promise<void> {
+  if (await isClosed(db, tenantId, period)) return;
+  if (course.makeUpFor) return reconcileRequirement(db, tenantId, learnerId, course.makeUpFor, period, options);
+  const eng = await db
+    .selectFrom('engagement')
+    .select(['earned_tenths', 'engagement', 'coverage', 'attention', 'mastery'])
+    .where('tenant_id', '=', tenantId)
+    .where('learner_id', '=', learnerId)
+    .where('course_id', '=', course.courseId)
+    .where('period', '=', period)
+    .executeTakeFirst();
+  const desired = eng?.earned_tenths ?? 0;
+  const current = await sumFor(db, tenantId, learnerId, period, { courseId: course.courseId });
+  if (desired === current) return;
+  await appendEntry(db, {
+    tenantId,
+    learnerId,
+    period,
+    source: options.source ?? 'video',
+    amountTenths: desired - current,
+    courseId: course.courseId,
+    category: course.category,
+    kind: course.kind,
+    reason: options.reason ?? `"${course.title}": engagement ${fmt(eng?.engagement)} (coverage ${fmt(eng?.coverage)}, attention ${fmt(eng?.attention)}, mastery ${fmt(eng?.mastery)})`,
+    evidence: eng ? { engagement: eng.engagement, coverage: eng.coverage, attention: eng.attention, mastery: eng.mastery } : {},
+    createdBy: options.actor,
+  });
+}
+
+/**
+ * An offline requirement (e.g. a fire drill) and the online courses that make up for it count
+ * once: the requirement is worth the best of them, credited to that source; the others are
+ * brought to zero.
+ */
+export async function reconcileRequirement(db: Q, tenantId: string, learnerId: string, requirementId: string, period: string, options: ReconcileOptions): Promise<void> {
+  if (await isClosed(db, tenantId, period)) return;
+  const awards = await db
+    .selectFrom('awards')
+    .select(['id', 'title', 'amount_tenths', 'category', 'kind', 'decided_by'])
+    .where('tenant_id', '=', tenantId)
+    .where('learner_id', '=', learnerId)
+    .where('period', '=', period)
+    .where('requirement_id', '=', requirementId)
+    .where('status', '=', 'approved')
+    .orderBy('created_at')
+    .execute();
+  const courses = await db
+    .selectFrom('courses as c')
+    .leftJoin('engagement as e', (j) =>
+      j.onRef('e.tenant_id', '=', 'c.tenant_id').onRef('e.course_id', '=', 'c.id').on('e.learner_id', '=', learnerId).on('e.period', '=', period),
+    )
+    .select(['c.id', 'c.title', 'c.category', 'c.kind', 'e.earned_tenths'])
+    .where('c.tenant_id', '=', tenantId)
+    .where('c.make_up_for', '=', requirementId)
+    .orderBy('c.id')
+    .execute();
+  type Source = { key: Key; amount: number; source: LedgerSource; title: string; category: string | null; kind: 'required' | 'elective'; approvedBy: string | null };
+  const sources: Source[] = [
+    ...awards.map((a) => ({ key: { awardId: a.id }, amount: a.amount_tenths, source: 'offline' as const, title: a.title, category: a.category, kind: a.kind, approvedBy: a.decided_by })),
+    ...courses.map((c) => ({ key: { courseId: c.id }, amount: c.earned_tenths ?? 0, source: 'make-up' as const, title: c.title, category: c.category, kind: c.kind, approvedBy: null })),
+  ];
+  let winner: Source | undefined;
+  for (const s of sources) if (!winner || s.amount > winner.amount) winner = s;
+  for (const s of sources) {
+    const desired = s === winner ? s.amount : 0;
+    const current = await sumFor(db, tenantId, learnerId, period, { ...s.key, requirementId });
+    if (desired === current) continue;
+    await appendEntry(db, {
+      tenantId,
+      learnerId,
+      period,
+      source: options.source === 'adjustment' ? 'adjustment' : s.source,
+      amountTenths: desired - current,
+      courseId: s.key.courseId ?? null,
+      awardId: s.key.awardId ?? null,
+      requirementId,
+      category: s.category,
+      kind: s.kind,
+      reason:
+        options.reason ??
+        (s === winner ? `"${s.title}" fulfils requirement ${requirementId}` : `requirement ${requirementId} is already fulfilled by "${winner!.title}"; it counts once`),
+      createdBy: options.actor,
+      approvedBy: s.approvedBy,
+    });
+  }
+}
+
+export function toEntry(r: {
+  id: string;
+  learner_id: string;
+  period: string;
+  source: LedgerSource;
+  amount_tenths: number;
+  course_id: string | null;
+  requirement_id: string | null;
+  award_id: string | null;
+  category: string | null;
+  kind: 'required' | 'elective';
+  reason: string;
+  evidence: Record<string, unknown>;
+  created_by: string;
+  approved_by: string | null;
+  created_at: Date;
+}): LedgerEntry {
+  return {
+    id: String(r.id),
+    learnerId: r.learner_id,
+    period: r.period,
+    source: r.source,
+    amount: r.amount_tenths / 10,
+    courseId: r.course_id,
+    requirementId: r.requirement_id,
+    awardId: r.award_id,
+    category: r.category,
+    kind: r.kind,
+    reason: r.reason,
+    evidence: r.evidence,
+    createdBy: r.created_by,
+    approvedBy: r.approved_by,
+    createdAt: new Date(r.created_at).toISOString(),
+  };
+}
+
+const fmt = (n: number | undefined) => (n === undefined ? '0' : n.toFixed(2));

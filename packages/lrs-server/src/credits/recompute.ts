@@ -1,0 +1,314 @@
+import { assessEngagement, type AnswerEvent, type TrackedEvent } from '@xcredit/sdk/engagement';
+import { questionActivityId, VideoExt, Verbs, XcreditExt } from '@xcredit/sdk/xapi';
+import { sql } from 'kysely';
+import type { Db } from '../db/index.js';
+import { tenantPolicy, toCourse, type Course } from './courses.js';
+import { periodOf } from './engagement.js';
+import { reconcileRequirement } from './ledger.js';
+
+const VIDEO: Record<string, TrackedEvent['verb']> = {
+  [Verbs.initialized]: 'initialized',
+  [Verbs.played]: 'played',
+  [Verbs.paused]: 'paused',
+  [Verbs.seeked]: 'seeked',
+  [Verbs.completed]: 'completed',
+  [Verbs.terminated]: 'terminated',
+};
+const PAGE = 20_000;
+const WRITE_BATCH = 500;
+
+export interface RecomputeOptions {
+  tenantId?: string;
+  /** Only learner/course pairs with statements stored since then. */
+  since?: Date;
+  onProgress?: (p: { statements: number; pairs: number; total: number }) => void;
+}
+
+export interface RecomputeResult {
+  statements: number;
+  pairs: number;
+  ledgerEntries: number;
+}
+
+interface Row {
+  tenant_id: string;
+  learner_id: string;
+  course_id: string;
+  seq: string;
+  stored: Date;
+  verb_id: string;
+  superseded_at: Date | null;
+  session: string | null;
+  registration: string | null;
+  object_id: string | null;
+  t: string | null;
+  t_from: string | null;
+  t_to: string | null;
+  focused: string | null;
+  unattended: string | null;
+  progress: string | null;
+  response: string | null;
+  success: string | null;
+}
+
+/**
+ * Rebuilds every learner's engagement and the ledger from raw statements in one ordered pass
+ * (the same assessment the incremental path runs after each batch), then appends the ledger
+ * corrections that bring totals in line. Safe to run at any time; it changes nothing when all
+ * is already right.
+ */
+export async function recompute(db: Db, options: RecomputeOptions = {}): Promise<RecomputeResult> {
+  const courses = new Map<string, Course>();
+  const tenantRows = await db.selectFrom('tenants').select(['id', 'policy']).$if(options.tenantId !== undefined, (q) => q.where('id', '=', options.tenantId!)).execute();
+  for (const t of tenantRows) {
+    const policy = await tenantPolicy(db, t.id);
+    for (const row of await db.selectFrom('courses').selectAll().where('tenant_id', '=', t.id).execute()) courses.set(`${t.id}|${row.id}`, toCourse(row, policy));
+  }
+  const x = (path: string[]) => sql<string | null>`s.statement #>> ${`{${path.map((p) => `"${p}"`).join(',')}}`}`;
+  let after: [string, string, string, string] | null = null;
+  let statements = 0;
+  let pairs = 0;
+  let ledgerEntries = 0;
+  let group: Row[] = [];
+  const seen = new Set<string>();
+
+  const flush = async () => {
+    if (!group.length) return;
+    const first = group[0]!;
+    const course = courses.get(`${first.tenant_id}|${first.course_id}`);
+    const byPeriod = new Map<string, Row[]>();
+    for (const r of group) {
+      const p = periodOf(new Date(r.stored));
+      byPeriod.set(p, [...(byPeriod.get(p) ?? []), r]);
+    }
+    group = [];
+    if (!course) return;
+    for (const [period, rows] of byPeriod) {
+      pending.push(assess(course, first.tenant_id, first.learner_id, period, rows));
+      seen.add(`${first.tenant_id}|${first.learner_id}|${course.courseId}|${period}`);
+      pairs++;
+    }
+    if (pending.length >= WRITE_BATCH) await drain();
+  };
+  const pending: Assessed[] = [];
+  const drain = async () => {
+    ledgerEntries += await write(db, pending.splice(0));
+    options.onProgress?.({ statements, pairs, total });
+  };
+
+  let total = 0;
+  if (options.onProgress) {
+    let count = db
+      .selectFrom('statements as s')
+      .select((eb) => eb.fn.countAll<string | number>().as('n'))
+      .where('s.launch_registration', 'is not', null)
+      .where('s.voided', '=', false)
+      .where('s.verb_id', 'in', [...Object.keys(VIDEO), Verbs.answered]);
+    if (options.tenantId) count = count.where('s.tenant_id', '=', options.tenantId);
+    total = Number((await count.executeTakeFirstOrThrow()).n);
+  }
+  for (;;) {
+    let q = db
+      .selectFrom('statements as s')
+      .innerJoin('launches as l', (j) => j.onRef('l.tenant_id', '=', 's.tenant_id').onRef('l.registration', '=', 's.launch_registration'))
+      .select([
+        's.tenant_id',
+        'l.learner_id',
+        'l.course_id',
+        's.seq',
+        's.stored',
+        's.verb_id',
+        'l.superseded_at',
+        x(['context', 'extensions', VideoExt.sessionId]).as('session'),
+        x(['context', 'registration']).as('registration'),
+        x(['object', 'id']).as('object_id'),
+        x(['result', 'extensions', VideoExt.time]).as('t'),
+        x(['result', 'extensions', VideoExt.timeFrom]).as('t_from'),
+        x(['result', 'extensions', VideoExt.timeTo]).as('t_to'),
+        x(['result', 'extensions', XcreditExt.focusedSeconds]).as('focused'),
+        x(['result', 'extensions', XcreditExt.unattendedSegments]).as('unattended'),
+        x(['result', 'extensions', VideoExt.progress]).as('progress'),
+        x(['result', 'response']).as('response'),
+        x(['result', 'success']).as('success'),
+      ])
+      .where('s.voided', '=', false)
+      .where('s.verb_id', 'in', [...Object.keys(VIDEO), Verbs.answered]);
+    if (options.tenantId) q = q.where('s.tenant_id', '=', options.tenantId);
+    if (options.since) {
+      const since = options.since;
+      q = q.where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom('statements as r')
+            .innerJoin('launches as rl', (j) => j.onRef('rl.tenant_id', '=', 'r.tenant_id').onRef('rl.registration', '=', 'r.launch_registration'))
+            .select('r.seq')
+            .whereRef('rl.tenant_id', '=', 'l.tenant_id')
+            .whereRef('rl.learner_id', '=', 'l.learner_id')
+            .whereRef('rl.course_id', '=', 'l.course_id')
+            .where('r.stored', '>=', since),
+        ),
+      );
+    }
+    if (after) q = q.where(sql<boolean>`(s.tenant_id, l.learner_id, l.course_id, s.seq) > (${after[0]}, ${after[1]}, ${after[2]}, ${after[3]}::bigint)`);
+    const rows = (await q.orderBy('s.tenant_id').orderBy('l.learner_id').orderBy('l.course_id').orderBy('s.seq').limit(PAGE).execute()) as Row[];
+    for (const r of rows) {
+      const last = group[group.length - 1];
+      if (last && (last.tenant_id !== r.tenant_id || last.learner_id !== r.learner_id || last.course_id !== r.course_id)) await flush();
+      group.push(r);
+      statements++;
+    }
+    if (rows.length < PAGE) break;
+    const l = rows[rows.length - 1]!;
+    after = [l.tenant_id, l.learner_id, l.course_id, String(l.seq)];
+  }
+  await flush();
+  await drain();
+
+  // Pairs that have no counted statements left (all voided, say) go back to zero.
+  if (!options.since) {
+    const stale = await db.selectFrom('engagement').select(['tenant_id', 'learner_id', 'course_id', 'period']).$if(options.tenantId !== undefined, (q) => q.where('tenant_id', '=', options.tenantId!)).execute();
+    for (const e of stale) {
+      if (seen.has(`${e.tenant_id}|${e.learner_id}|${e.course_id}|${e.period}`)) continue;
+      const course = courses.get(`${e.tenant_id}|${e.course_id}`);
+      if (course) pending.push(assess(course, e.tenant_id, e.learner_id, e.period, []));
+    }
+    await drain();
+  }
+  return { statements, pairs, ledgerEntries };
+}
+
+interface Assessed {
+  course: Course;
+  tenantId: string;
+  learnerId: string;
+  period: string;
+  values: {
+    coverage: number;
+    attention: number;
+    mastery: number;
+    engagement: number;
+    earned_tenths: number;
+    verified_seconds: number;
+    claimed_seconds: number;
+    sessions: number;
+    gates: string;
+    flags: string;
+  };
+}
+
+/** Assesses one learner/course/period from its rows (pure; no I/O). */
+function assess(course: Course, tenantId: string, learnerId: string, period: string, rows: Row[]): Assessed {
+  const events: TrackedEvent[] = [];
+  const answers: AnswerEvent[] = [];
+  const questionPrefix = questionActivityId(course.activityId, '');
+  const num = (v: string | null) => (v === null || v === '' || Number.isNaN(Number(v)) ? undefined : Number(v));
+  for (const r of rows) {
+    const stored = new Date(r.stored).getTime();
+    const cutoff = r.superseded_at ? new Date(r.superseded_at).getTime() : undefined;
+    const sessionId = r.session ?? r.registration ?? 'none';
+    if (r.verb_id === Verbs.answered) {
+      if (!r.object_id?.startsWith(questionPrefix) || r.response === null || (cutoff !== undefined && stored > cutoff)) continue;
+      answers.push({ sessionId, questionId: decodeURIComponent(r.object_id.slice(questionPrefix.length)), response: r.response, receivedAt: stored, claimedSuccess: r.success === null ? undefined : r.success === 'true' });
+      continue;
+    }
+    const verb = VIDEO[r.verb_id]!;
+    events.push({
+      sessionId,
+      verb,
+      receivedAt: stored,
+      time: verb === 'seeked' ? num(r.t_from) : num(r.t),
+      timeTo: verb === 'seeked' ? num(r.t_to) : undefined,
+      focusedSeconds: num(r.focused),
+      unattendedSegments: r.unattended ?? undefined,
+      claimedProgress: num(r.progress),
+      cutoffAt: cutoff,
+    });
+  }
+  const a = assessEngagement({ credits: course.credits, lengthSeconds: course.lengthSeconds, policy: course.policy, questions: course.questions, events, answers });
+  return {
+    course,
+    tenantId,
+    learnerId,
+    period,
+    values: {
+      coverage: a.coverage,
+      attention: a.attention,
+      mastery: a.mastery,
+      engagement: a.engagement,
+      earned_tenths: Math.round(a.earned * 10),
+      verified_seconds: a.verifiedSeconds,
+      claimed_seconds: a.claimedSeconds,
+      sessions: a.sessions,
+      gates: JSON.stringify(a.gates),
+      flags: JSON.stringify(a.flags),
+    },
+  };
+}
+
+/**
+ * Stores a batch of assessments in one transaction: engagement rows upserted together, ledger
+ * sums read together, and one correcting entry appended for each pair whose total is off.
+ */
+async function write(db: Db, batch: Assessed[]): Promise<number> {
+  if (!batch.length) return 0;
+  return db.transaction().execute(async (trx) => {
+    const learners = [...new Set(batch.map((b) => `${b.tenantId}|${b.learnerId}`))].sort();
+    await sql`select pg_advisory_xact_lock(hashtextextended(k, 0)) from unnest(${learners}::text[]) as k`.execute(trx);
+    await trx
+      .insertInto('engagement')
+      .values(batch.map((b) => ({ tenant_id: b.tenantId, learner_id: b.learnerId, course_id: b.course.courseId, period: b.period, ...b.values })))
+      .onConflict((oc) =>
+        oc.columns(['tenant_id', 'learner_id', 'course_id', 'period']).doUpdateSet((eb) => ({
+          coverage: eb.ref('excluded.coverage'),
+          attention: eb.ref('excluded.attention'),
+          mastery: eb.ref('excluded.mastery'),
+          engagement: eb.ref('excluded.engagement'),
+          earned_tenths: eb.ref('excluded.earned_tenths'),
+          verified_seconds: eb.ref('excluded.verified_seconds'),
+          claimed_seconds: eb.ref('excluded.claimed_seconds'),
+          sessions: eb.ref('excluded.sessions'),
+          gates: eb.ref('excluded.gates'),
+          flags: eb.ref('excluded.flags'),
+          updated_at: new Date(),
+        })),
+      )
+      .execute();
+    const closed = new Set((await trx.selectFrom('periods').select(['tenant_id', 'period']).where('closed_at', 'is not', null).execute()).map((p) => `${p.tenant_id}|${p.period}`));
+    const open = batch.filter((b) => !closed.has(`${b.tenantId}|${b.period}`));
+    for (const b of open.filter((b) => b.course.makeUpFor)) await reconcileRequirement(trx, b.tenantId, b.learnerId, b.course.makeUpFor!, b.period, { actor: 'recompute' });
+    const plain = open.filter((b) => !b.course.makeUpFor);
+    if (!plain.length) return 0;
+    const sums = await trx
+      .selectFrom('ledger')
+      .select(['tenant_id', 'learner_id', 'course_id', 'period', (eb) => eb.fn.sum<string | number>('amount_tenths').as('tenths')])
+      .where(
+        sql<boolean>`(tenant_id, learner_id, course_id, period) in (select * from unnest(${plain.map((b) => b.tenantId)}::text[], ${plain.map((b) => b.learnerId)}::text[], ${plain.map((b) => b.course.courseId)}::text[], ${plain.map((b) => b.period)}::text[]))`,
+      )
+      .groupBy(['tenant_id', 'learner_id', 'course_id', 'period'])
+      .execute();
+    const current = new Map(sums.map((r) => [`${r.tenant_id}|${r.learner_id}|${r.course_id}|${r.period}`, Number(r.tenths)]));
+    const entries = plain
+      .map((b) => ({ b, delta: b.values.earned_tenths - (current.get(`${b.tenantId}|${b.learnerId}|${b.course.courseId}|${b.period}`) ?? 0) }))
+      .filter((e) => e.delta !== 0);
+    if (entries.length) {
+      await trx
+        .insertInto('ledger')
+        .values(
+          entries.map(({ b, delta }) => ({
+            tenant_id: b.tenantId,
+            learner_id: b.learnerId,
+            period: b.period,
+            source: 'adjustment' as const,
+            amount_tenths: delta,
+            course_id: b.course.courseId,
+            category: b.course.category,
+            kind: b.course.kind,
+            reason: `recomputed from raw statements: engagement ${b.values.engagement.toFixed(2)}`,
+            evidence: JSON.stringify({ coverage: b.values.coverage, attention: b.values.attention, mastery: b.values.mastery }),
+            created_by: 'recompute',
+          })),
+        )
+        .execute();
+    }
+    return entries.length;
+  });
+}

@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { questionActivityId, Verbs, VideoExt } from '@xcredit/sdk/xapi';
+import { startTestServer, type Engine, type TestServer } from '../testing.js';
+
+const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
+
+describe.each(engines)('launch sessions on %s', (engine) => {
+  let server: TestServer;
+  const admin = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${server.url}/api/v1${path}`, { method, headers: { authorization: server.admin.authorization, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    return { status: res.status, body: await res.json() };
+  };
+  const asPlayer = async (token: string, method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${server.url}/api/v1${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    return { status: res.status, body: await res.json() };
+  };
+  const beat = (token: string) => asPlayer(token, 'POST', '/launches/current/heartbeat', { sessionId: 's', time: 0, playing: true });
+  const question = { id: 'q1', at: 5, type: 'multiple-choice', prompt: { en: 'Pick two', 'zh-CN': '选两个' }, choices: [{ id: 'a', text: { en: 'A' } }, { id: 'b', text: { en: 'B' } }, { id: 'c', text: { en: 'C' } }], correct: ['a', 'c'], answerToContinue: true };
+
+  beforeAll(async () => {
+    server = await startTestServer({ engine, postgresUrl: inject('postgresUrl') ?? undefined, manualClock: true });
+    const course = (id: string, extra: object) => ({ title: id, activityId: `https://example.com/courses/${id}`, credits: 1, kind: 'elective', lengthSeconds: 30, ...extra });
+    expect((await admin('PUT', '/courses/open', course('open', { questions: [question, { ...question, id: 'q2', revealAnswer: true }] }))).status).toBe(201);
+    expect((await admin('PUT', '/courses/single', course('single', { policy: { sessionMode: 'refuse' } }))).status).toBe(201);
+  });
+  afterAll(() => server?.close());
+
+  it('gives the player its questions without the answers', async () => {
+    const l = (await admin('POST', '/launches', { learnerId: 'p1', courseId: 'open' })).body;
+    const current = (await asPlayer(l.launchToken, 'GET', '/launches/current')).body;
+    expect(current.questions).toHaveLength(2);
+    expect(current.questions[0]).toEqual({ id: 'q1', at: 5, type: 'multiple-choice', prompt: question.prompt, choices: question.choices, answerToContinue: true, revealAnswer: false });
+    expect(JSON.stringify(current)).not.toContain('correct"');
+  });
+
+  it('tells an older session it was taken over, and keeps its statements', async () => {
+    const first = (await admin('POST', '/launches', { learnerId: 'p2', courseId: 'open' })).body;
+    expect((await beat(first.launchToken)).body).toMatchObject({ active: true });
+    const second = (await admin('POST', '/launches', { learnerId: 'p2', courseId: 'open' })).body;
+    const old = await beat(first.launchToken);
+    expect(old.status).toBe(409);
+    expect(old.body.error.code).toBe('session_taken_over');
+    expect((await beat(second.launchToken)).status).toBe(200);
+    const late = await fetch(`${server.url}/xapi/statements`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${first.launchToken}`, 'x-experience-api-version': '1.0.3', 'content-type': 'application/json' },
+      body: JSON.stringify({ actor: first.actor, verb: { id: Verbs.paused }, object: { id: first.activityId }, context: { registration: first.registration }, result: { extensions: { [VideoExt.time]: 3 } } }),
+    });
+    expect(late.status).toBe(200);
+  });
+
+  it('refuses a second launch while one is active when the course allows one session, and frees it on terminate', async () => {
+    const first = (await admin('POST', '/launches', { learnerId: 'p3', courseId: 'single' })).body;
+    await beat(first.launchToken);
+    const refused = await admin('POST', '/launches', { learnerId: 'p3', courseId: 'single' });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('session_active');
+    await fetch(`${server.url}/xapi/statements`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${first.launchToken}`, 'x-experience-api-version': '1.0.3', 'content-type': 'application/json' },
+      body: JSON.stringify({ actor: first.actor, verb: { id: Verbs.terminated }, object: { id: first.activityId }, context: { registration: first.registration }, result: { extensions: { [VideoExt.time]: 0 } } }),
+    });
+    expect((await admin('POST', '/launches', { learnerId: 'p3', courseId: 'single' })).status).toBe(201);
+    // A session silent for longer than the heartbeat window is no longer active either.
+    const idle = (await admin('POST', '/launches', { learnerId: 'p4', courseId: 'single' })).body;
+    await beat(idle.launchToken);
+    server.clock!.advance(60);
+    expect((await admin('POST', '/launches', { learnerId: 'p4', courseId: 'single' })).status).toBe(201);
+  });
+
+  it('scores answers on the server and reveals the right one only where allowed', async () => {
+    const l = (await admin('POST', '/launches', { learnerId: 'p5', courseId: 'open' })).body;
+    const answer = (q: string, response: string) =>
+      fetch(`${server.url}/xapi/statements`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${l.launchToken}`, 'x-experience-api-version': '1.0.3', 'content-type': 'application/json' },
+        body: JSON.stringify({ actor: l.actor, verb: { id: Verbs.answered }, object: { id: questionActivityId(l.activityId, q) }, context: { registration: l.registration }, result: { response, success: true } }),
+      });
+    expect((await asPlayer(l.launchToken, 'GET', '/launches/current/answers/q1')).body).toEqual({ answered: false, correct: false });
+    await answer('q1', 'a[,]b');
+    expect((await asPlayer(l.launchToken, 'GET', '/launches/current/answers/q1')).body).toEqual({ answered: true, correct: false });
+    await answer('q1', 'a[,]c'); // a second try in the same session does not count
+    expect((await asPlayer(l.launchToken, 'GET', '/launches/current/answers/q1')).body).toEqual({ answered: true, correct: false });
+    await answer('q2', 'c[,]a');
+    expect((await asPlayer(l.launchToken, 'GET', '/launches/current/answers/q2')).body).toEqual({ answered: true, correct: true, correctResponses: ['a', 'c'] });
+    expect((await asPlayer(l.launchToken, 'GET', '/launches/current/answers/nope')).status).toBe(404);
+  });
+
+  it('rejects a malformed heartbeat, naming the field', async () => {
+    const l = (await admin('POST', '/launches', { learnerId: 'p6', courseId: 'open' })).body;
+    const bad = await asPlayer(l.launchToken, 'POST', '/launches/current/heartbeat', { sessionId: 's', time: -1, playing: 'yes' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/time.*playing|playing.*time/s);
+  });
+});
