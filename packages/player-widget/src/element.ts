@@ -1,18 +1,20 @@
-import type { VideoStatement } from '@xcredit/sdk';
+import type { PublicQuestion } from '@xcredit/sdk';
 import { html, LitElement, nothing, type PropertyValues } from 'lit';
+import type { PromptKind } from './attention.js';
 import { installDocumentFonts } from './fonts.js';
 import { messages, resolveLang } from './i18n.js';
 import { apiBaseFor, LaunchError, loadLaunch, normalizeEndpoint, type LaunchErrorCode } from './launch.js';
-import { PlayerSession, type ProgressDetail, type ReadyDetail } from './session.js';
+import { localized, type Answer, type AnswerFeedback } from './questions.js';
+import { PlayerSession, type PlayerStatement, type ProgressDetail, type ReadyDetail } from './session.js';
 import { playerStyles, videoJsFontFaces } from './styles.js';
 
-export type { ProgressDetail, ReadyDetail } from './session.js';
+export type { PlayerStatement, ProgressDetail, ReadyDetail } from './session.js';
 
 export interface ErrorDetail {
   message: string;
   status?: number;
-  /** `LaunchErrorCode`, `media` or `rejected`. */
-  code: LaunchErrorCode | 'media' | 'rejected';
+  /** `LaunchErrorCode`, `media`, `rejected`, or `session_taken_over` when a newer launch took over. */
+  code: LaunchErrorCode | 'media' | 'rejected' | 'session_taken_over';
 }
 
 declare global {
@@ -20,14 +22,21 @@ declare global {
     'xcredit-player': XcreditPlayer;
   }
   interface HTMLElementEventMap {
-    'xcredit:statement': CustomEvent<VideoStatement>;
+    'xcredit:statement': CustomEvent<PlayerStatement>;
     'xcredit:progress': CustomEvent<ProgressDetail>;
     'xcredit:error': CustomEvent<ErrorDetail>;
     'xcredit:ready': CustomEvent<ReadyDetail>;
   }
 }
 
-type Blocker = { kind: 'loading' } | { kind: 'error'; code: LaunchErrorCode | 'media' };
+type Blocker = { kind: 'loading' } | { kind: 'error'; code: LaunchErrorCode | 'media' } | { kind: 'taken-over' };
+interface QuestionState {
+  question: PublicQuestion;
+  /** Selected choice ids, `true`/`false`, or the typed text. */
+  draft: string[] | string;
+  status: 'open' | 'sending' | 'answered';
+  feedback: AnswerFeedback | null;
+}
 type Notice = { kind: 'info' | 'error'; text: (m: ReturnType<typeof messages>) => string };
 
 const NOTICE_MS = 6000;
@@ -47,8 +56,15 @@ const NOTICE_MS = 6000;
  * @csspart stage - the 16:9 video area
  * @csspart status - the line under the video ("72% watched")
  * @csspart message - error and notice messages
- * @csspart button - the retry button
- * @cssprop --xcredit-accent - progress bar, big play button, focus rings
+ * @csspart button - buttons (retry, dismiss, prompt and question buttons)
+ * @csspart overlay - the idle/attention prompt and the question panel over the video
+ * @csspart prompt - the "are you still there?" panel
+ * @csspart question - the in-video question panel
+ * @csspart choice - one answer choice
+ * @cssprop --xcredit-accent - progress bar, big play button, buttons, focus rings
+ * @cssprop --xcredit-overlay-bg - background of panels over the video
+ * @cssprop --xcredit-radius - corner radius
+ * @cssprop --xcredit-font - font family
  */
 export class XcreditPlayer extends LitElement {
   static override properties = {
@@ -58,7 +74,11 @@ export class XcreditPlayer extends LitElement {
     courseId: { type: String, attribute: 'course-id' },
     lang: { type: String },
     apiBase: { type: String, attribute: 'api-base' },
+    captions: { type: String },
+    captionsLang: { type: String, attribute: 'captions-lang' },
     blocker: { state: true },
+    prompt: { state: true },
+    questionState: { state: true },
     notice: { state: true },
     detail: { state: true },
     courseTitle: { state: true },
@@ -78,6 +98,12 @@ export class XcreditPlayer extends LitElement {
   declare lang: string;
   /** Credits API base; defaults to `../api/v1/` beside the endpoint. */
   declare apiBase: string | undefined;
+  /** WebVTT captions URL; defaults to the course's captions, if it has any. */
+  declare captions: string | undefined;
+  /** Language of the captions (BCP 47); defaults to the player's language. */
+  declare captionsLang: string | undefined;
+  declare private prompt: { kind: PromptKind; timedOut: boolean } | null;
+  declare private questionState: QuestionState | null;
 
   declare private blocker: Blocker | null;
   declare private notice: Notice | null;
@@ -100,6 +126,8 @@ export class XcreditPlayer extends LitElement {
     this.detail = null;
     this.offline = 0;
     this.courseTitle = '';
+    this.prompt = null;
+    this.questionState = null;
   }
 
   /** Progress so far: |union of played segments| / duration. */
@@ -161,10 +189,10 @@ export class XcreditPlayer extends LitElement {
       <div class="wrapper" part="wrapper">
         <div class="stage" part="stage" role="region" aria-label=${this.courseTitle ? m.playerLabel(this.courseTitle) : nothing}>
           <div class="media"></div>
-          ${this.renderBlocker(m)}
+          ${this.renderPrompt(m)} ${this.renderQuestion(m)} ${this.renderBlocker(m)}
         </div>
         <div class="status" part="status">
-          <span class="progress">${d ? m.watched(Math.floor(d.progress * 100)) : ''}</span>
+          <span class="progress" aria-live="polite">${d ? m.watched(Math.floor(d.progress * 100)) : ''}${d && d.questions > 0 ? ` · ${m.questionsAnswered(d.answered, d.questions)}` : ''}</span>
           ${this.offline > 0 ? html`<span class="offline">${m.offline(this.offline)}</span>` : nothing}
           ${d?.completed ? html`<span class="done">${m.completed}</span>` : nothing}
         </div>
@@ -182,6 +210,7 @@ export class XcreditPlayer extends LitElement {
     const b = this.blocker;
     if (!b) return nothing;
     if (b.kind === 'loading') return html`<div class="blocker" part="message" role="status">${m.loading}</div>`;
+    if (b.kind === 'taken-over') return html`<div class="blocker error taken-over" part="message" role="alert"><span>${m.takenOver}</span></div>`;
     const text = b.code === 'media' ? m.media : m.launch[b.code];
     return html`<div class="blocker error" part="message" role="alert">
       <span>${text}</span>
@@ -191,8 +220,121 @@ export class XcreditPlayer extends LitElement {
     </div>`;
   }
 
+  private renderPrompt(m: ReturnType<typeof messages>) {
+    const p = this.prompt;
+    if (!p) return nothing;
+    const text = p.timedOut ? m.promptPaused : p.kind === 'idle' ? m.idlePrompt : m.checkPrompt;
+    return html`<div class="overlay" part="overlay">
+      <div class="panel prompt" part="prompt" role="alertdialog" aria-modal="true" aria-labelledby="xcredit-prompt-text">
+        <p id="xcredit-prompt-text">${text}</p>
+        <button type="button" part="button" class="primary" @click=${() => this.session?.confirmPresence()}>${m.imHere}</button>
+      </div>
+    </div>`;
+  }
+
+  private renderQuestion(m: ReturnType<typeof messages>) {
+    const st = this.questionState;
+    if (!st) return nothing;
+    const q = st.question;
+    const lang = resolveLang(this.lang);
+    const all = this.session?.launchQuestions ?? [q];
+    const n = all.findIndex((x) => x.id === q.id) + 1;
+    const locked = st.status !== 'open';
+    const choices =
+      q.type === 'true-false'
+        ? [
+            { id: 'true', label: m.trueLabel },
+            { id: 'false', label: m.falseLabel },
+          ]
+        : (q.choices ?? []).map((c) => ({ id: c.id, label: localized(c.text, lang) }));
+    const multiple = q.type === 'multiple-choice';
+    const selected = (id: string) => (Array.isArray(st.draft) ? st.draft.includes(id) : st.draft === id);
+    const choose = (id: string, checked: boolean) => {
+      const draft = multiple ? (checked ? [...(st.draft as string[]), id] : (st.draft as string[]).filter((x) => x !== id)) : [id];
+      this.questionState = { ...st, draft };
+    };
+    const canSubmit = Array.isArray(st.draft) ? st.draft.length > 0 : st.draft.trim() !== '';
+    const fb = st.feedback;
+    const labelOf = (id: string) => choices.find((c) => c.id === id)?.label ?? id;
+    return html`<div class="overlay" part="overlay">
+      <form
+        class="panel question"
+        part="question"
+        role="dialog"
+        aria-modal="true"
+        aria-labelledby="xcredit-question-prompt"
+        @submit=${(e: Event) => {
+          e.preventDefault();
+          if (canSubmit && !locked) void this.submitAnswer();
+        }}
+      >
+        <p class="question-number">${m.question(Math.max(1, n), all.length)}</p>
+        <p id="xcredit-question-prompt" class="question-prompt">${localized(q.prompt, lang)}</p>
+        ${q.type === 'fill-in'
+          ? html`<label class="fill-in"
+              ><span class="visually-hidden">${m.yourAnswer}</span
+              ><input
+                type="text"
+                part="choice"
+                aria-label=${m.yourAnswer}
+                .value=${typeof st.draft === 'string' ? st.draft : ''}
+                ?disabled=${locked}
+                @input=${(e: Event) => (this.questionState = { ...st, draft: (e.target as HTMLInputElement).value })}
+            /></label>`
+          : html`<fieldset class="choices" ?disabled=${locked}>
+              <legend class="visually-hidden">${localized(q.prompt, lang)}</legend>
+              ${choices.map(
+                (c) => html`<label class="choice" part="choice"
+                  ><input
+                    type=${multiple ? 'checkbox' : 'radio'}
+                    name="xcredit-answer"
+                    value=${c.id}
+                    .checked=${selected(c.id)}
+                    @change=${(e: Event) => choose(c.id, (e.target as HTMLInputElement).checked)}
+                  /><span>${c.label}</span></label
+                >`,
+              )}
+            </fieldset>`}
+        ${st.status === 'answered'
+          ? html`<p class="feedback ${fb ? (fb.correct ? 'right' : 'wrong') : ''}" role="status">
+              ${fb ? (fb.correct ? m.correct : m.incorrect) : m.answerSaved}
+              ${fb?.correctResponses?.length ? html`<span>${m.correctAnswer(fb.correctResponses.map(labelOf).join(', '))}</span>` : nothing}
+            </p>`
+          : q.answerToContinue
+            ? html`<p class="hint">${m.answerToContinue}</p>`
+            : nothing}
+        <div class="actions">
+          ${st.status === 'answered'
+            ? html`<button type="button" part="button" class="primary" @click=${() => this.session?.closeQuestion()}>${m.continue}</button>`
+            : html`${q.answerToContinue ? nothing : html`<button type="button" part="button" @click=${() => this.session?.closeQuestion()}>${m.skip}</button>`}
+                <button type="submit" part="button" class="primary" ?disabled=${!canSubmit || locked}>${m.submit}</button>`}
+        </div>
+      </form>
+    </div>`;
+  }
+
+  private async submitAnswer(): Promise<void> {
+    const st = this.questionState;
+    const session = this.session;
+    if (!st || !session) return;
+    const q = st.question;
+    const answer: Answer = q.type === 'true-false' ? (st.draft as string[])[0] === 'true' : q.type === 'fill-in' ? (st.draft as string) : q.type === 'single-choice' ? ((st.draft as string[])[0] ?? '') : (st.draft as string[]);
+    this.questionState = { ...st, status: 'sending' };
+    const feedback = await session.answer(q, answer);
+    if (this.questionState?.question.id !== q.id) return;
+    this.questionState = { ...this.questionState, status: 'answered', feedback };
+    await this.updateComplete;
+    this.renderRoot.querySelector<HTMLButtonElement>('.question .actions .primary')?.focus();
+  }
+
+  /** Moves keyboard focus into a panel that just opened over the video. */
+  private async focusOverlay(selector: string): Promise<void> {
+    await this.updateComplete;
+    this.renderRoot.querySelector<HTMLElement>(selector)?.focus();
+  }
+
   private launchKey(): string {
-    return JSON.stringify([this.endpoint, this.launchToken, this.src, this.courseId, this.apiBase]);
+    return JSON.stringify([this.endpoint, this.launchToken, this.src, this.courseId, this.apiBase, this.captions, this.captionsLang]);
   }
 
   private async start(): Promise<void> {
@@ -219,12 +361,17 @@ export class XcreditPlayer extends LitElement {
       if (!mount) throw new Error('render root has no .media element');
       // A relative course video URL belongs to the LRS, not to the page embedding the player.
       const src = this.src || new URL(launch.course.videoUrl, apiBase).href;
+      const captionsUrl = this.captions || launch.course.captionsUrl;
       const session = new PlayerSession({
         launch,
         mount,
         endpoint,
+        apiBase,
         token: this.launchToken,
         src,
+        captions: captionsUrl
+          ? { src: new URL(captionsUrl, this.captions ? document.baseURI : apiBase).href, lang: this.captionsLang || resolveLang(this.lang), label: messages(this.captionsLang || this.lang).captions }
+          : undefined,
         lang: resolveLang(this.lang),
         hooks: this.hooks(),
       });
@@ -254,6 +401,8 @@ export class XcreditPlayer extends LitElement {
     this.detail = null;
     this.offline = 0;
     this.courseTitle = '';
+    this.prompt = null;
+    this.questionState = null;
     this.sessionReady.reject(new Error('the player was stopped'));
     this.sessionReady = deferred();
     await session?.dispose();
@@ -261,7 +410,7 @@ export class XcreditPlayer extends LitElement {
 
   private hooks() {
     return {
-      statement: (s: VideoStatement) => this.fire('xcredit:statement', s),
+      statement: (s: PlayerStatement) => this.fire('xcredit:statement', s),
       progress: (d: ProgressDetail) => {
         this.detail = d;
         this.fire('xcredit:progress', d);
@@ -283,6 +432,21 @@ export class XcreditPlayer extends LitElement {
       },
       seekLocked: () => this.showNotice({ kind: 'info', text: (m) => m.seekLocked }),
       rateLimited: (max: number) => this.showNotice({ kind: 'info', text: (m) => m.rateLimited(max) }),
+      prompt: (p: { kind: PromptKind; timedOut: boolean } | null) => {
+        this.prompt = p;
+        if (p) void this.focusOverlay('.prompt button');
+      },
+      question: (q: PublicQuestion | null) => {
+        this.questionState = q ? { question: q, draft: q.type === 'fill-in' ? '' : [], status: 'open', feedback: null } : null;
+        if (q) void this.focusOverlay('.question input');
+      },
+      takenOver: (message: string) => {
+        this.prompt = null;
+        this.questionState = null;
+        this.blocker = { kind: 'taken-over' };
+        this.fire('xcredit:error', { message, status: 409, code: 'session_taken_over' });
+      },
+      resumed: (time: number) => this.showNotice({ kind: 'info', text: (m) => m.resumed(clock(time)) }),
     };
   }
 
@@ -296,6 +460,12 @@ export class XcreditPlayer extends LitElement {
   private fire<K extends keyof HTMLElementEventMap>(type: K, detail: HTMLElementEventMap[K] extends CustomEvent<infer D> ? D : never): void {
     this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
   }
+}
+
+/** Media time as m:ss. */
+function clock(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 }
 
 interface Deferred<T> {

@@ -18,6 +18,28 @@ export interface Messages {
   retry: string;
   dismiss: string;
   playerLabel: (title: string) => string;
+  /** "3 of 4 questions answered". */
+  questionsAnswered: (answered: number, total: number) => string;
+  idlePrompt: string;
+  checkPrompt: string;
+  /** The prompt went unanswered and the video paused. */
+  promptPaused: string;
+  imHere: string;
+  takenOver: string;
+  question: (n: number, total: number) => string;
+  submit: string;
+  continue: string;
+  skip: string;
+  answerToContinue: string;
+  yourAnswer: string;
+  correct: string;
+  incorrect: string;
+  correctAnswer: (answers: string) => string;
+  answerSaved: string;
+  trueLabel: string;
+  falseLabel: string;
+  resumed: (time: string) => string;
+  captions: string;
 }
 
 const en: Messages = {
@@ -42,6 +64,26 @@ const en: Messages = {
   retry: 'Try again',
   dismiss: 'Dismiss message',
   playerLabel: (t) => `Video: ${t}`,
+  questionsAnswered: (a, t) => `${a} of ${t} question${t === 1 ? '' : 's'} answered`,
+  idlePrompt: 'Are you still there? Confirm to keep this time counted.',
+  checkPrompt: 'Attention check: confirm you are following the video.',
+  promptPaused: 'The video paused because there was no answer. Confirm to continue.',
+  imHere: "I'm here",
+  takenOver: 'This course was opened in another window or device, so this player has stopped. Your progress so far is saved; continue in the newer window.',
+  question: (n, t) => `Question ${n} of ${t}`,
+  submit: 'Submit answer',
+  continue: 'Continue',
+  skip: 'Skip',
+  answerToContinue: 'Answer to continue the video.',
+  yourAnswer: 'Your answer',
+  correct: 'Correct.',
+  incorrect: 'Not quite.',
+  correctAnswer: (a) => `The correct answer: ${a}`,
+  answerSaved: 'Your answer is saved.',
+  trueLabel: 'True',
+  falseLabel: 'False',
+  resumed: (t) => `Continuing where you left off (${t}).`,
+  captions: 'Captions',
 };
 
 const zhCN: Messages = {
@@ -66,6 +108,26 @@ const zhCN: Messages = {
   retry: '重试',
   dismiss: '关闭提示',
   playerLabel: (t) => `视频：${t}`,
+  questionsAnswered: (a, t) => `已答 ${a}/${t} 题`,
+  idlePrompt: '您还在吗？请确认，以便继续计入学习时间。',
+  checkPrompt: '专注度检查：请确认您正在观看视频。',
+  promptPaused: '由于没有回应，视频已暂停。请确认后继续。',
+  imHere: '我在',
+  takenOver: '此课程已在另一个窗口或设备上打开，本播放器已停止。已有进度已保存，请在新窗口中继续学习。',
+  question: (n, t) => `第 ${n} 题，共 ${t} 题`,
+  submit: '提交答案',
+  continue: '继续',
+  skip: '跳过',
+  answerToContinue: '回答后才能继续播放。',
+  yourAnswer: '您的答案',
+  correct: '回答正确。',
+  incorrect: '回答不正确。',
+  correctAnswer: (a) => `正确答案：${a}`,
+  answerSaved: '答案已保存。',
+  trueLabel: '正确',
+  falseLabel: '错误',
+  resumed: (t) => `从上次离开的位置（${t}）继续。`,
+  captions: '字幕',
 };
 
 const catalogs: Record<Lang, Messages> = { en, 'zh-CN': zhCN };

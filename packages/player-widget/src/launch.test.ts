@@ -75,3 +75,19 @@ describe('parseLaunch', () => {
     expect(launch.policy).toEqual({ ...DEFAULT_POLICY, maxRate: 1.25 });
   });
 });
+
+describe('launch errors and questions', () => {
+  it("shows the server's own message from its { error: { status, code, message } } shape", async () => {
+    const fetch = vi.fn(async () => Response.json({ error: { status: 401, code: 'unauthorized', message: 'launch token expired at 2026-01-01' } }, { status: 401 }));
+    const error = await loadLaunch('http://localhost:3000/api/v1/', 'tok', { fetch: fetch as unknown as typeof globalThis.fetch }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LaunchError);
+    expect(error).toMatchObject({ code: 'unauthorized', status: 401, message: 'launch token expired at 2026-01-01' });
+  });
+
+  it('reads the questions in time order and no launch without them fails', () => {
+    const q = (id: string, at: number) => ({ id, at, type: 'true-false', prompt: { en: id }, answerToContinue: true, revealAnswer: false });
+    expect(parseLaunch({ ...launchBody, questions: [q('b', 20), q('a', 5)] }).questions.map((x) => x.id)).toEqual(['a', 'b']);
+    expect(parseLaunch(launchBody).questions).toEqual([]);
+    expect(() => parseLaunch({ ...launchBody, questions: [{ ...q('a', 5), type: 'essay' }] })).toThrow(/questions\[0\]\.type/);
+  });
+});

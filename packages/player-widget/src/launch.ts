@@ -1,4 +1,4 @@
-import { DEFAULT_POLICY, type CreditPolicy } from '@xcredit/sdk';
+import { DEFAULT_POLICY, type CreditPolicy, type PublicQuestion, type QuestionType } from '@xcredit/sdk';
 
 /** A launch as `GET {apiBase}launches/current` returns it: one learner, one course, one token. */
 export interface Launch {
@@ -7,8 +7,10 @@ export interface Launch {
   actor: Record<string, unknown>;
   registration: string;
   activityId: string;
-  course: { title: string; lengthSeconds: number; videoUrl: string };
+  course: { title: string; lengthSeconds: number; videoUrl: string; captionsUrl?: string };
   policy: CreditPolicy;
+  /** In-video questions, without their answers, ordered by `at`. */
+  questions: PublicQuestion[];
   expiresAt: string;
 }
 
@@ -97,8 +99,10 @@ export function parseLaunch(body: unknown): Launch {
       title: string(course.title, 'course.title'),
       lengthSeconds: number(course.lengthSeconds, 'course.lengthSeconds'),
       videoUrl: typeof course.videoUrl === 'string' ? course.videoUrl : '',
+      ...(typeof course.captionsUrl === 'string' && course.captionsUrl ? { captionsUrl: course.captionsUrl } : {}),
     },
     policy: parsePolicy(policy),
+    questions: parseQuestions(o.questions),
     expiresAt: typeof o.expiresAt === 'string' ? o.expiresAt : '',
   };
 }
@@ -129,6 +133,39 @@ function parsePolicy(p: Record<string, unknown>): CreditPolicy {
   };
 }
 
+const QUESTION_TYPES: readonly QuestionType[] = ['single-choice', 'multiple-choice', 'true-false', 'fill-in'];
+
+function parseQuestions(v: unknown): PublicQuestion[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw invalid('questions', 'an array');
+  return v
+    .map((item, i) => {
+      const q = object(item, `questions[${i}]`);
+      const type = q.type as QuestionType;
+      if (!QUESTION_TYPES.includes(type)) throw invalid(`questions[${i}].type`, QUESTION_TYPES.join(', '));
+      const choices = q.choices === undefined ? undefined : (Array.isArray(q.choices) ? q.choices : []).map((c, j) => {
+        const choice = object(c, `questions[${i}].choices[${j}]`);
+        return { id: string(choice.id, `questions[${i}].choices[${j}].id`), text: textMap(choice.text, `questions[${i}].choices[${j}].text`) };
+      });
+      const question: PublicQuestion = {
+        id: string(q.id, `questions[${i}].id`),
+        at: number(q.at, `questions[${i}].at`),
+        type,
+        prompt: textMap(q.prompt, `questions[${i}].prompt`),
+        answerToContinue: q.answerToContinue === true,
+        revealAnswer: q.revealAnswer === true,
+      };
+      if (choices) question.choices = choices;
+      return question;
+    })
+    .sort((a, b) => a.at - b.at);
+}
+
+function textMap(v: unknown, path: string): Record<string, string> {
+  const o = object(v, path);
+  return Object.fromEntries(Object.entries(o).filter((e): e is [string, string] => typeof e[1] === 'string'));
+}
+
 function object(v: unknown, path: string): Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalid(path, 'an object');
   return v as Record<string, unknown>;
@@ -154,6 +191,9 @@ async function serverMessage(res: Response): Promise<string> {
       const body = JSON.parse(text) as { message?: unknown; error?: unknown };
       if (typeof body.message === 'string') return body.message;
       if (typeof body.error === 'string') return body.error;
+      // The xcredit server's shape: { error: { status, code, message } }.
+      const nested = (body.error as { message?: unknown } | null | undefined)?.message;
+      if (typeof nested === 'string') return nested;
     } catch {
       // Plain text is a message too.
     }

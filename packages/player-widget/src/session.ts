@@ -1,11 +1,18 @@
-import type { VideoStatement } from '@xcredit/sdk';
+import type { PublicQuestion, VideoStatement } from '@xcredit/sdk';
 import videojs from 'video.js/core.es.js';
 import zhCN from 'video.js/dist/lang/zh-CN.json';
+import { AttentionMonitor, type PromptKind } from './attention.js';
 import { allowedRates, clampRate, seekTarget } from './guard.js';
+import { Heartbeat } from './heartbeat.js';
 import type { Lang } from './i18n.js';
 import type { Launch } from './launch.js';
 import { Outbox, type OutboxRejection, type OutboxStatus } from './outbox.js';
+import { answeredStatement, dueQuestion, fetchFeedback, type Answer, type AnsweredStatement, type AnswerFeedback } from './questions.js';
+import { loadResume, saveResume, type ResumeTarget } from './resume.js';
 import { VideoTracker } from './tracker.js';
+
+/** Every statement the player sends. */
+export type PlayerStatement = VideoStatement | AnsweredStatement;
 
 type Player = ReturnType<typeof videojs>;
 
@@ -19,6 +26,9 @@ export interface ProgressDetail {
   duration: number;
   /** Progress has reached the course's completion threshold. */
   completed: boolean;
+  /** In-video questions answered in this page, and how many the course has. */
+  answered: number;
+  questions: number;
 }
 
 export interface ReadyDetail {
@@ -29,7 +39,7 @@ export interface ReadyDetail {
 
 /** What a session tells the element; the element turns it into events and text. */
 export interface SessionHooks {
-  statement(statement: VideoStatement): void;
+  statement(statement: PlayerStatement): void;
   progress(detail: ProgressDetail): void;
   ready(detail: ReadyDetail): void;
   /** The video itself failed (source missing, unsupported, network). */
@@ -38,6 +48,14 @@ export interface SessionHooks {
   outbox(status: OutboxStatus): void;
   seekLocked(): void;
   rateLimited(maxRate: number): void;
+  /** "Are you still there?" opened (`timedOut`: the video was paused for want of an answer) or closed (null). */
+  prompt(prompt: { kind: PromptKind; timedOut: boolean } | null): void;
+  /** A question is due (the video is paused), or was answered/dismissed (null). */
+  question(question: PublicQuestion | null): void;
+  /** A newer launch took the learner's session over; the player has stopped. */
+  takenOver(message: string): void;
+  /** Playback continues from an earlier session at `time`. */
+  resumed(time: number): void;
 }
 
 export interface SessionOptions {
@@ -45,14 +63,22 @@ export interface SessionOptions {
   /** Element in the shadow root the player is built in. */
   mount: HTMLElement;
   endpoint: string;
+  /** Credits API base (heartbeat, answers), ending with `/`. */
+  apiBase: string;
   token: string;
   src: string;
+  /** WebVTT captions to offer. */
+  captions?: { src: string; lang: string; label: string } | undefined;
   lang: Lang;
   hooks: SessionHooks;
 }
 
 const PROGRESS_EVERY_MS = 1000;
+const RESUME_EVERY_MS = 10_000;
 const HAVE_FUTURE_DATA = 3;
+/** Resuming this close to the end starts over instead. */
+const RESUME_END_MARGIN = 2;
+const INPUT_EVENTS = ['pointerdown', 'pointermove', 'keydown', 'wheel', 'touchstart'] as const;
 
 /**
  * One learner watching one video: the video.js player, the tracker that turns its events into
@@ -74,6 +100,19 @@ export class PlayerSession {
   private readyFired = false;
   private playerReady = false;
   private disposed = false;
+  private attention: AttentionMonitor | null = null;
+  private readonly heartbeat: Heartbeat;
+  private readonly resumeTarget: ResumeTarget;
+  private lastResumeSave = 0;
+  private tickTimer: ReturnType<typeof setInterval> | undefined;
+  /** Question ids shown in this page. */
+  private readonly asked = new Set<string>();
+  private readonly answered = new Set<string>();
+  private openQuestion: PublicQuestion | null = null;
+  private lastPlayTime = 0;
+  private takenOver = false;
+  private resumeAt: number | null = null;
+  private lastRate = 1;
 
   constructor(private readonly options: SessionOptions) {
     this.launch = options.launch;
@@ -87,8 +126,25 @@ export class PlayerSession {
         completionThreshold: this.launch.policy.gates.coverage,
         userAgent: navigator.userAgent,
       },
-      focused: () => document.visibilityState === 'visible' && document.hasFocus(),
+      focused: () => document.visibilityState === 'visible' && document.hasFocus() && (this.attention?.attending ?? true),
     });
+    this.resumeTarget = { endpoint: options.endpoint, token: options.token, activityId: this.launch.activityId, agent: this.launch.actor };
+    this.heartbeat = new Heartbeat({
+      apiBase: options.apiBase,
+      token: options.token,
+      state: () => ({ sessionId: this.tracker.sessionId, time: this.tracker.time, playing: this.tracker.playing }),
+      onTakenOver: (message) => this.onTakenOver(message),
+    });
+  }
+
+  /** The course's in-video questions, in order. */
+  get launchQuestions(): readonly PublicQuestion[] {
+    return this.launch.questions;
+  }
+
+  /** Questions the course has; answered in this page. */
+  get questionCounts(): { answered: number; total: number } {
+    return { answered: this.answered.size, total: this.launch.questions.length };
   }
 
   get progress(): number {
@@ -102,19 +158,30 @@ export class PlayerSession {
   /** Opens the outbox (sending what earlier pages left), then builds the player. */
   async start(): Promise<void> {
     const { endpoint, token, hooks } = this.options;
-    this.outbox = await Outbox.open({
-      endpoint,
-      token,
-      onRejected: (r) => hooks.rejected(r),
-      onStatus: (s) => hooks.outbox(s),
-    });
+    const [outbox, resume] = await Promise.all([
+      Outbox.open({
+        endpoint,
+        token,
+        onRejected: (r) => hooks.rejected(r),
+        onStatus: (s) => hooks.outbox(s),
+      }),
+      loadResume(this.resumeTarget),
+    ]);
+    this.outbox = outbox;
     if (this.disposed) return;
+    if (resume) {
+      this.tracker.restore(resume.segments);
+      const length = this.launch.course.lengthSeconds;
+      if (resume.time > 0 && (length <= 0 || resume.time < length - RESUME_END_MARGIN)) this.resumeAt = resume.time;
+    }
+    this.heartbeat.start();
     this.buildPlayer();
     this.listenToPage();
   }
 
   /** Plays once the player can; resolves when playback has begun. */
   play(): Promise<void> {
+    if (this.blocked()) return Promise.resolve();
     this.wantPlay = true;
     const started = new Promise<void>((resolve, reject) => this.playWaiters.push({ resolve, reject }));
     this.tryPlay();
@@ -140,11 +207,51 @@ export class PlayerSession {
     this.player?.language(lang);
   }
 
+  /** The learner answered "are you still there?"; playback resumes if the prompt had paused it. */
+  confirmPresence(): void {
+    if (!this.attention?.prompt) return;
+    const pausedForIt = this.attention.answer();
+    this.hooks.prompt(null);
+    if (pausedForIt && !this.blocked()) void this.player?.play();
+  }
+
+  /**
+   * Sends the learner's answer as an `answered` statement, delivers it, then asks the server
+   * how it scored (null when the server cannot say).
+   */
+  async answer(question: PublicQuestion, answer: Answer): Promise<AnswerFeedback | null> {
+    const statement = answeredStatement(
+      question,
+      answer,
+      { actor: this.launch.actor, registration: this.launch.registration, activityId: this.launch.activityId, title: this.launch.course.title, sessionId: this.tracker.sessionId },
+      { id: crypto.randomUUID(), timestamp: new Date().toISOString() },
+    );
+    this.answered.add(question.id);
+    this.record([statement]);
+    this.emitProgress(true);
+    await this.flush();
+    if (this.outbox && this.outbox.pending > 0) return null;
+    return fetchFeedback(this.options.apiBase, this.options.token, question.id);
+  }
+
+  /** Closes the question overlay and continues; an answer-to-continue question must be answered first. */
+  closeQuestion(): void {
+    const q = this.openQuestion;
+    if (!q || (q.answerToContinue && !this.answered.has(q.id))) return;
+    this.openQuestion = null;
+    this.hooks.question(null);
+    if (!this.blocked()) void this.player?.play();
+  }
+
   /** Ends the session: `terminated`, a last send, and the player gone. */
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
+    this.heartbeat.stop();
+    clearInterval(this.tickTimer);
+    const wasActive = this.tracker.active;
     this.record(this.tracker.terminate(this.mediaTime()));
+    if (wasActive) void this.saveResume(true);
     this.listeners.abort();
     this.settlePlayWaiters();
     this.player?.dispose();
@@ -182,6 +289,10 @@ export class PlayerSession {
     player.on('error', () => this.hooks.mediaError(player.error()?.message ?? 'media error'));
     player.on('timeupdate', () => this.settleScrubSeek());
     player.ready(() => {
+      const captions = this.options.captions;
+      // video.js reads the captions itself (an XHR: a file on another origin needs CORS).
+      if (captions) player.addRemoteTextTrack({ kind: 'captions', src: captions.src, srclang: captions.lang, label: captions.label }, false);
+      player.textTracks().addEventListener('change', () => this.interacted());
       this.playerReady = true;
       this.maybeReady();
     });
@@ -192,28 +303,42 @@ export class PlayerSession {
     on('loadedmetadata', () => this.begin());
     on('canplay', () => this.tryPlay());
     on('play', () => {
+      // A question to answer or a session taken over: playback may not go on.
+      if (this.blocked()) {
+        video.pause();
+        return;
+      }
       this.settleScrubSeek();
+      this.lastPlayTime = video.currentTime;
       this.record(this.tracker.play(this.mediaTime()));
     });
     on('pause', () => {
       // At the end the browser pauses before `ended`; `ended` reports that moment.
       if (!video.ended) this.record(this.tracker.pause(this.mediaTime()));
       this.emitProgress(true);
+      void this.saveResume(false);
     });
     on('seeking', () => this.onSeeking());
     on('seeked', () => {
       this.settleScrubSeek();
+      this.lastPlayTime = video.currentTime;
       this.emitProgress(true);
+      void this.saveResume(false);
     });
     on('timeupdate', () => {
       // During a seek currentTime is already the destination; the seek reports it.
       if (video.seeking || this.player?.scrubbing()) return;
       this.record(this.tracker.timeUpdate(video.currentTime));
+      this.attention?.tick(video.currentTime, !video.paused);
+      if (!video.paused) this.checkQuestions(video.currentTime);
       this.emitProgress(false);
+      if (!video.paused && Date.now() - this.lastResumeSave >= RESUME_EVERY_MS) void this.saveResume(false);
     });
+    on('volumechange', () => this.interacted());
     on('ended', () => {
       this.record(this.tracker.end(video.currentTime));
       this.emitProgress(true);
+      void this.saveResume(false);
     });
     on('ratechange', () => this.onRateChange());
   }
@@ -230,11 +355,15 @@ export class PlayerSession {
     window.addEventListener(
       'pagehide',
       () => {
+        const wasActive = this.tracker.active;
         this.record(this.tracker.terminate(this.mediaTime()));
         this.outbox?.flushOnExit();
+        if (wasActive) void this.saveResume(true);
       },
       { signal },
     );
+    for (const type of INPUT_EVENTS) window.addEventListener(type, (e) => e.isTrusted && this.attention?.input(), { signal, capture: true, passive: true });
+    this.player?.on('fullscreenchange', () => this.interacted());
     // Back from the back/forward cache: the old session was terminated, so begin a new one.
     window.addEventListener('pageshow', (e) => e.persisted && this.begin(), { signal });
     window.addEventListener('online', () => void this.outbox?.flush(), { signal });
@@ -245,7 +374,7 @@ export class PlayerSession {
     const video = this.video;
     if (!video || this.tracker.active || this.disposed) return;
     const length = Number.isFinite(video.duration) && video.duration > 0 ? video.duration : this.launch.course.lengthSeconds;
-    const textTrack = [...video.textTracks].find((t) => t.mode === 'showing');
+    const textTrack = this.showingTrack();
     this.record(
       this.tracker.start({
         length,
@@ -260,9 +389,31 @@ export class PlayerSession {
       }),
     );
     this.tracker.setRate(video.playbackRate);
+    if (!this.attention) {
+      const policy = this.launch.policy;
+      this.attention = new AttentionMonitor({
+        idleSeconds: policy.idleSeconds,
+        promptTimeoutSeconds: policy.promptTimeoutSeconds,
+        attentionChecks: policy.attentionChecks,
+        length,
+        onPrompt: (kind) => this.hooks.prompt({ kind, timedOut: false }),
+        onTimeout: (kind) => {
+          this.player?.pause();
+          this.hooks.prompt({ kind, timedOut: true });
+        },
+      });
+      // Prompts time out while media is stalled or paused too; timeupdate alone would not see it.
+      this.tickTimer = setInterval(() => this.video && this.attention?.tick(this.mediaTime(), !this.video.paused), 1000);
+    }
     if (!video.paused) this.record(this.tracker.play(video.currentTime));
+    if (this.resumeAt !== null && this.pendingSeek === null) {
+      this.pendingSeek = this.resumeAt;
+      this.hooks.resumed(this.resumeAt);
+      this.resumeAt = null;
+    }
     if (this.pendingSeek !== null) {
       video.currentTime = this.pendingSeek;
+      this.lastPlayTime = this.pendingSeek;
       this.pendingSeek = null;
     }
     this.maybeReady();
@@ -276,10 +427,68 @@ export class PlayerSession {
     this.tryPlay();
   }
 
+  /** Playback may not go on: a question waits for its answer, or the session was taken over. */
+  private blocked(): boolean {
+    return this.takenOver || this.openQuestion !== null;
+  }
+
+  private checkQuestions(time: number): void {
+    const from = this.lastPlayTime;
+    this.lastPlayTime = time;
+    if (this.openQuestion) return;
+    const q = dueQuestion(this.launch.questions, this.asked, from, time);
+    if (!q) return;
+    this.asked.add(q.id);
+    this.openQuestion = q;
+    this.player?.pause();
+    this.hooks.question(q);
+  }
+
+  private onTakenOver(message: string): void {
+    this.takenOver = true;
+    this.wantPlay = false;
+    this.player?.pause();
+    this.hooks.takenOver(message);
+  }
+
+  private interacted(): void {
+    const video = this.video;
+    if (!video || !this.tracker.active) return;
+    const textTrack = this.showingTrack();
+    this.record(
+      this.tracker.interacted(this.mediaTime(), {
+        speed: video.playbackRate,
+        volume: video.muted ? 0 : video.volume,
+        ccEnabled: textTrack !== undefined,
+        ccLang: textTrack?.language || undefined,
+        fullScreen: this.player?.isFullscreen() ?? false,
+        screenSize: `${screen.width}x${screen.height}`,
+        videoPlaybackSize: `${video.clientWidth}x${video.clientHeight}`,
+      }),
+    );
+  }
+
+  /** The captions or subtitles track on screen, if any (video.js's list: it may emulate tracks). */
+  private showingTrack(): TextTrack | undefined {
+    const list = this.player?.textTracks() as unknown as ArrayLike<TextTrack> | undefined;
+    if (!list) return undefined;
+    for (let i = 0; i < list.length; i++) {
+      const t = list[i];
+      if (t && t.mode === 'showing' && (t.kind === 'captions' || t.kind === 'subtitles')) return t;
+    }
+    return undefined;
+  }
+
+  private saveResume(keepalive: boolean): Promise<boolean> {
+    this.lastResumeSave = Date.now();
+    return saveResume(this.resumeTarget, { time: this.tracker.time, segments: this.tracker.segments }, { keepalive });
+  }
+
   private tryPlay(): void {
     const player = this.player;
     const video = this.video;
     if (!this.wantPlay || !player || !video || !this.playerReady || video.readyState < HAVE_FUTURE_DATA) return;
+    if (this.blocked()) return this.settlePlayWaiters();
     this.wantPlay = false;
     const waiters = this.playWaiters.splice(0);
     Promise.resolve(player.play()).then(
@@ -329,7 +538,10 @@ export class PlayerSession {
       this.hooks.rateLimited(max);
       return;
     }
+    const changed = Math.abs(video.playbackRate - this.lastRate) > 1e-9;
+    this.lastRate = video.playbackRate;
     this.tracker.setRate(video.playbackRate);
+    if (changed) this.interacted();
   }
 
   /** Media time to report: during a seek, where media was before it, not the destination. */
@@ -339,7 +551,7 @@ export class PlayerSession {
     return video.seeking || this.player?.scrubbing() ? this.tracker.time : video.currentTime;
   }
 
-  private record(statements: VideoStatement[]): void {
+  private record(statements: PlayerStatement[]): void {
     for (const statement of statements) {
       this.hooks.statement(statement);
       void this.outbox?.enqueue(statement);
@@ -356,6 +568,8 @@ export class PlayerSession {
       time: this.tracker.time,
       duration: this.tracker.length,
       completed: this.tracker.thresholdReached,
+      answered: this.answered.size,
+      questions: this.launch.questions.length,
     });
   }
 }

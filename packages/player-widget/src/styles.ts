@@ -20,6 +20,8 @@ export const playerStyles = [
       --xcredit-notice-bg: #fffbeb;
       --xcredit-notice-text: #92400e;
       --xcredit-radius: 8px;
+      --xcredit-overlay-bg: #fff;
+      --xcredit-overlay-text: #111827;
       --xcredit-font: system-ui, -apple-system, 'Segoe UI', 'PingFang SC', 'Microsoft YaHei', sans-serif;
       display: block;
       font-family: var(--xcredit-font);
@@ -128,9 +130,103 @@ export const playerStyles = [
       line-height: 1;
       padding: 0 0.25rem;
     }
-    button:focus-visible {
+    button:focus-visible,
+    input:focus-visible {
       outline: 2px solid var(--xcredit-accent);
       outline-offset: 2px;
+    }
+    .overlay {
+      position: absolute;
+      inset: 0;
+      z-index: 2;
+      display: flex;
+      align-items: center;
+      justify-content: center;
+      padding: 1rem;
+      background: rgb(0 0 0 / 0.55);
+    }
+    .panel {
+      box-sizing: border-box;
+      max-width: min(32rem, 100%);
+      max-height: 100%;
+      overflow: auto;
+      padding: 1rem 1.25rem;
+      border-radius: var(--xcredit-radius);
+      background: var(--xcredit-overlay-bg);
+      color: var(--xcredit-overlay-text);
+      font-size: 0.95rem;
+      line-height: 1.45;
+      box-shadow: 0 10px 30px rgb(0 0 0 / 0.35);
+    }
+    .panel p {
+      margin: 0 0 0.75rem;
+    }
+    .panel button {
+      padding: 0.4rem 1rem;
+      border: 1px solid var(--xcredit-accent);
+      background: transparent;
+      color: var(--xcredit-accent);
+    }
+    .panel button.primary {
+      background: var(--xcredit-accent);
+      color: #fff;
+    }
+    .panel button:disabled {
+      opacity: 0.5;
+      cursor: default;
+    }
+    .question-number {
+      font-size: 0.8rem;
+      color: var(--xcredit-muted);
+    }
+    .question-prompt {
+      font-weight: 600;
+    }
+    .choices {
+      border: 0;
+      margin: 0 0 0.75rem;
+      padding: 0;
+      display: grid;
+      gap: 0.35rem;
+    }
+    .choice {
+      display: flex;
+      gap: 0.5rem;
+      align-items: center;
+      cursor: pointer;
+    }
+    .fill-in input {
+      box-sizing: border-box;
+      width: 100%;
+      margin-bottom: 0.75rem;
+      padding: 0.4rem 0.5rem;
+      font: inherit;
+    }
+    .feedback.right {
+      color: #047857;
+    }
+    .feedback.wrong {
+      color: var(--xcredit-error);
+    }
+    .feedback span {
+      display: block;
+    }
+    .hint {
+      font-size: 0.85rem;
+      color: var(--xcredit-muted);
+    }
+    .actions {
+      display: flex;
+      justify-content: flex-end;
+      gap: 0.5rem;
+    }
+    .visually-hidden {
+      position: absolute;
+      width: 1px;
+      height: 1px;
+      overflow: hidden;
+      clip: rect(0 0 0 0);
+      white-space: nowrap;
     }
   `,
 ];

@@ -191,24 +191,32 @@ describe('VideoTracker', () => {
     expect(ext(last(sent, 'paused'), XcreditExt.focusedSeconds)).toBe(2);
   });
 
-  it('sends completed when the video ends, closing the interval', () => {
+  it('sends completed once progress reaches the threshold, and a played at the same time keeps counting', () => {
     const { tracker, sent, send, watch, tick } = setup(20, 0.8);
     send(tracker.play(0));
-    watch(19.75);
+    watch(15.75);
     expect(verbs(sent)).toEqual(['initialized', 'played']);
-    tick(250);
-    send(tracker.end(20));
-    expect(verbs(sent)).toEqual(['initialized', 'played', 'completed']);
+    watch(16);
+    expect(verbs(sent)).toEqual(['initialized', 'played', 'completed', 'played']);
     const completed = last(sent, 'completed');
     expect(completed?.verb.id).toBe(Verbs.completed);
-    expect(ext(completed, VideoExt.time)).toBe(20);
-    expect(ext(completed, VideoExt.progress)).toBe(1);
-    expect(ext(completed, VideoExt.playedSegments)).toBe('0[.]20');
-    expect(ext(completed, XcreditExt.focusedSeconds)).toBe(20);
-    expect(completed?.result).toMatchObject({ completion: true, duration: 'PT20S' });
+    expect(ext(completed, VideoExt.time)).toBe(16);
+    expect(ext(completed, VideoExt.progress)).toBe(0.8);
+    expect(ext(completed, VideoExt.playedSegments)).toBe('0[.]16');
+    expect(ext(completed, XcreditExt.focusedSeconds)).toBe(16);
+    expect(completed?.result).toMatchObject({ completion: true, duration: 'PT16S' });
+    expect(ext(last(sent, 'played'), VideoExt.time)).toBe(16);
+    watch(19.75);
+    tick(250);
+    send(tracker.end(20));
+    expect(verbs(sent)).toEqual(['initialized', 'played', 'completed', 'played', 'paused']);
+    expect(ext(last(sent, 'paused'), VideoExt.time)).toBe(20);
+    expect(ext(last(sent, 'paused'), XcreditExt.focusedSeconds)).toBe(4);
 
+    // The server closes the interval at completed; the played reopens it, so all 20 s count.
     const verified = verifyEvents(asServerEvents(sent), { maxRate: 1, slackSeconds: 0 });
     expect(verified.verifiedSeconds).toBeCloseTo(20, 6);
+    expect(verified.focusedSeconds).toBeCloseTo(20, 6);
   });
 
   it('sends completed once; watching to the end again is a pause', () => {
@@ -219,21 +227,66 @@ describe('VideoTracker', () => {
     send(tracker.play(0));
     watch(10);
     send(tracker.end(10));
-    expect(verbs(sent)).toEqual(['initialized', 'played', 'completed', 'seeked', 'played', 'paused']);
+    expect(verbs(sent)).toEqual(['initialized', 'played', 'completed', 'played', 'paused', 'seeked', 'played', 'paused']);
   });
 
-  it('reports a skip to the end as completed with the progress really watched, which the server credits as such', () => {
+  it('sends no completed for a skip to the end; the interval closes with a pause at the end', () => {
     const { tracker, sent, send, watch } = setup(15, 0.8);
     send(tracker.play(0));
     watch(1);
     send(tracker.seek(14.5));
     watch(15);
     send(tracker.end(15));
-    expect(verbs(sent)).toEqual(['initialized', 'played', 'seeked', 'completed']);
-    expect(ext(last(sent, 'completed'), VideoExt.progress)).toBe(0.1);
+    expect(verbs(sent)).toEqual(['initialized', 'played', 'seeked', 'paused']);
+    expect(ext(last(sent, 'paused'), VideoExt.progress)).toBe(0.1);
     expect(tracker.thresholdReached).toBe(false);
     const verified = verifyEvents(asServerEvents(sent), { maxRate: 1, slackSeconds: 0 });
     expect(verified.verifiedSeconds).toBeCloseTo(1.5, 6);
+  });
+
+  it('sends completed when a seek back while paused leaves the threshold reached, without reopening', () => {
+    const { tracker, sent, send, watch } = setup(10, 0.5);
+    send(tracker.play(0));
+    watch(4.75);
+    send(tracker.pause(4.75));
+    send(tracker.seek(5));
+    send(tracker.play(5));
+    watch(5.25);
+    expect(verbs(sent)).toEqual(['initialized', 'played', 'paused', 'seeked', 'played', 'completed', 'played']);
+  });
+
+  it('reports what played while the learner was not attending as unattended segments', () => {
+    const { tracker, sent, send, watch, setFocused } = setup(100);
+    send(tracker.play(0));
+    watch(3);
+    setFocused(false);
+    watch(5);
+    setFocused(true);
+    watch(6);
+    setFocused(false);
+    watch(7);
+    setFocused(true);
+    send(tracker.pause(7));
+    const paused = last(sent, 'paused');
+    expect(ext(paused, XcreditExt.focusedSeconds)).toBe(4);
+    expect(ext(paused, XcreditExt.unattendedSegments)).toBe('3[.]5[,]6[.]7');
+    send(tracker.play(7));
+    watch(8);
+    send(tracker.seek(2));
+    expect(ext(last(sent, 'seeked'), XcreditExt.unattendedSegments)).toBe('');
+    expect(ext(last(sent, 'played'), XcreditExt.unattendedSegments)).toBeUndefined();
+  });
+
+  it('counts segments restored from an earlier session toward progress and the seek lock', () => {
+    const { tracker, sent, send, watch } = setup(100);
+    tracker.restore([[0, 30], [40, 50]]);
+    expect(tracker.progress).toBe(0.4);
+    expect(tracker.furthest).toBe(50);
+    send(tracker.play(30));
+    watch(35);
+    send(tracker.pause(35));
+    expect(ext(last(sent, 'paused'), VideoExt.playedSegments)).toBe('0[.]30[,]40[.]50[,]30[.]35');
+    expect(tracker.progress).toBe(0.45);
   });
 
   it('tells the learner the threshold is reached as the server will see it, end tolerance included', () => {

@@ -8,6 +8,10 @@ import {
   type VideoStatement,
   type VideoStatementData,
   type VideoVerb,
+  VerbDisplay,
+  Verbs,
+  VideoExt,
+  XcreditExt,
 } from '@xcredit/sdk';
 
 /** What the launch says about the learner and course; the same for every session of a page. */
@@ -32,7 +36,7 @@ export interface TrackerOptions {
   /** Epoch milliseconds; injected so tests control the clock. */
   now?: () => number;
   uuid?: () => string;
-  /** Whether the learner is attending right now (page visible and focused). */
+  /** Whether the learner is attending right now (page visible and focused, not idle). */
   focused?: () => boolean;
 }
 
@@ -68,6 +72,8 @@ export class VideoTracker {
   private lastWall = 0;
   private rate = 1;
   private focusedInInterval = 0;
+  /** Parts of the open interval played while the learner was not attending. */
+  private unattended: Segment[] = [];
   private completedSent = false;
 
   constructor(options: TrackerOptions) {
@@ -153,6 +159,15 @@ export class VideoTracker {
     return [buildVideoStatement('initialized', this.ctx, { ...state, id: sessionId, timestamp: this.stamp() })];
   }
 
+  /**
+   * Adds segments watched in an earlier session (resume state) to the played segments, so
+   * progress and the seek lock count them. Call before `start`.
+   */
+  restore(segments: readonly Segment[]): void {
+    const valid = segments.filter(([s, e]) => Number.isFinite(s) && Number.isFinite(e) && e > s && s >= 0);
+    this.closed = [...valid.map(([s, e]) => [s, e] as Segment), ...this.closed];
+  }
+
   /** Playback started or resumed at `time`. */
   play(time: number): VideoStatement[] {
     if (!this.ctx) return [];
@@ -170,8 +185,8 @@ export class VideoTracker {
     const t = this.clamp(time);
     if (!this.playing) return this.isJump(t) ? this.seek(t) : [];
     const at = this.closeAt(t);
-    const focusedSeconds = this.close(at);
-    return [this.statement('paused', { time: at, ...this.progressData(), focusedSeconds })];
+    const attention = this.close(at);
+    return [this.statement('paused', { time: at, ...this.progressData() }, attention), ...this.checkCompletion()];
   }
 
   /** A seek to `to` from the last trusted time; playback continues if it was playing. */
@@ -181,14 +196,14 @@ export class VideoTracker {
     const from = this.lastTime;
     if (Math.abs(target - from) < 0.01) return [];
     const wasPlaying = this.playing;
-    const focusedSeconds = wasPlaying ? this.close(from) : undefined;
+    const attention = wasPlaying ? this.close(from) : undefined;
     const data: Partial<VideoStatementData> = { timeFrom: from, timeTo: target, ...this.progressData() };
-    if (focusedSeconds !== undefined) data.focusedSeconds = focusedSeconds;
-    const out = [this.statement('seeked', data)];
+    const out = [this.statement('seeked', data, attention)];
     this.lastTime = target;
     this.lastWall = this.now();
     // The server reopens the interval at time-to when the seek happened while playing.
     if (wasPlaying) this.open(target);
+    out.push(...this.checkCompletion());
     return out;
   }
 
@@ -203,25 +218,18 @@ export class VideoTracker {
       return [];
     }
     this.advance(t);
-    return [];
+    return this.checkCompletion();
   }
 
   /**
-   * The media reached its end. The first time, that is `completed` (with the progress actually
-   * watched; the server decides what it is worth); later endings are `paused`.
+   * The media reached its end: the playing interval ends there with `paused` (the Video
+   * Profile's `completed` is sent once, when progress reaches the completion threshold).
    */
   end(time: number): VideoStatement[] {
-    if (!this.ctx) return [];
-    const wasPlaying = this.playing;
-    const at = wasPlaying ? this.closeAt(this.clamp(time)) : this.lastTime;
-    const data: Partial<VideoStatementData> = { time: at };
-    if (wasPlaying) data.focusedSeconds = this.close(at);
-    Object.assign(data, this.progressData());
-    if (!this.completedSent) {
-      this.completedSent = true;
-      return [this.statement('completed', { ...data, durationSeconds: this.playingSeconds() })];
-    }
-    return wasPlaying ? [this.statement('paused', data)] : [];
+    if (!this.ctx || !this.playing) return [];
+    const at = this.closeAt(this.clamp(time));
+    const attention = this.close(at);
+    return [this.statement('paused', { time: at, ...this.progressData() }, attention), ...this.checkCompletion()];
   }
 
   /** Ends the session (page hidden for good, element removed); later events are ignored. */
@@ -229,13 +237,29 @@ export class VideoTracker {
     if (!this.ctx) return [];
     const data: Partial<VideoStatementData> = {};
     let at = this.lastTime;
+    let attention: Attention | undefined;
     if (this.playing) {
       at = this.closeAt(this.clamp(time ?? this.lastTime));
-      data.focusedSeconds = this.close(at);
+      attention = this.close(at);
     }
-    const out = [this.statement('terminated', { time: at, ...this.progressData(), ...data })];
+    const out = [...this.checkCompletion(), this.statement('terminated', { time: at, ...this.progressData(), ...data }, attention)];
     this.ctx = null;
     return out;
+  }
+
+  /**
+   * The learner changed volume, speed, full screen or captions: the Video Profile's
+   * `interacted`, with the media state after the change in its context.
+   */
+  interacted(time: number, state: Omit<MediaSnapshot, 'length' | 'time'>): VideoStatement[] {
+    if (!this.ctx) return [];
+    const built = buildVideoStatement('initialized', this.ctx, { ...state, id: this.uuid(), timestamp: this.stamp() });
+    const statement: VideoStatement = {
+      ...built,
+      verb: { id: Verbs.interacted, display: { 'en-US': VerbDisplay.interacted } },
+      result: { extensions: { [VideoExt.time]: Math.round(this.clamp(time) * 1000) / 1000 } },
+    };
+    return [statement];
   }
 
   /** The playback rate now in force; bounds how far media can move between two events. */
@@ -243,30 +267,59 @@ export class VideoTracker {
     if (Number.isFinite(rate) && rate > 0) this.rate = rate;
   }
 
+  /**
+   * `completed`, once, as soon as progress reaches the completion threshold. While playing it
+   * closes the interval (the server reads `completed` that way) and a `played` at the same time
+   * reopens it, so the learner's viewing goes on being counted.
+   */
+  private checkCompletion(): VideoStatement[] {
+    if (this.completedSent || !this.ctx || !this.thresholdReached) return [];
+    this.completedSent = true;
+    const wasPlaying = this.playing;
+    const at = this.lastTime;
+    const attention = wasPlaying ? this.close(at) : undefined;
+    const out = [this.statement('completed', { time: at, ...this.progressData(), durationSeconds: this.playingSeconds() }, attention)];
+    if (wasPlaying) {
+      this.open(at);
+      out.push(this.statement('played', { time: at }));
+    }
+    return out;
+  }
+
   private open(t: number): void {
     this.openStart = t;
     this.lastTime = t;
     this.lastWall = this.now();
     this.focusedInInterval = 0;
+    this.unattended = [];
   }
 
-  /** Closes the open interval at `at` and returns its focused seconds. */
-  private close(at: number): number {
+  /** Closes the open interval at `at` and returns how much of it had the learner's attention. */
+  private close(at: number): Attention {
     this.advance(at);
     const start = this.openStart ?? at;
     if (at > start) this.closed.push([start, at]);
     this.openStart = null;
-    const focused = Math.min(this.focusedInInterval, Math.max(0, at - start));
+    const focusedSeconds = Math.min(this.focusedInInterval, Math.max(0, at - start));
+    const unattendedSegments = formatPlayedSegments(this.unattended);
     this.focusedInInterval = 0;
-    return focused;
+    this.unattended = [];
+    return { focusedSeconds, unattendedSegments };
   }
 
   private advance(t: number): void {
     const delta = t - this.lastTime;
     if (delta <= 0 || delta > this.maxStep()) return;
     if (this.focused()) this.focusedInInterval += delta;
+    else this.markUnattended(this.lastTime, t);
     this.lastTime = t;
     this.lastWall = this.now();
+  }
+
+  private markUnattended(from: number, to: number): void {
+    const last = this.unattended.at(-1);
+    if (last && Math.abs(last[1] - from) < 1e-6) this.unattended[this.unattended.length - 1] = [last[0], to];
+    else this.unattended.push([from, to]);
   }
 
   /** Where to close an interval asked to close at `t`: there if reachable, else where media last was. */
@@ -305,8 +358,19 @@ export class VideoTracker {
     return new Date(this.now()).toISOString();
   }
 
-  private statement(verb: VideoVerb, data: Partial<VideoStatementData>): VideoStatement {
+  private statement(verb: VideoVerb, data: Partial<VideoStatementData>, attention?: Attention): VideoStatement {
     if (!this.ctx) throw new Error('no session');
-    return buildVideoStatement(verb, this.ctx, { ...data, id: this.uuid(), timestamp: this.stamp() });
+    const full = { ...data, id: this.uuid(), timestamp: this.stamp() };
+    if (attention) full.focusedSeconds = attention.focusedSeconds;
+    const statement = buildVideoStatement(verb, this.ctx, full);
+    if (attention && statement.result) statement.result.extensions[XcreditExt.unattendedSegments] = attention.unattendedSegments;
+    return statement;
   }
+}
+
+/** How much of a closed interval the learner attended to. */
+interface Attention {
+  focusedSeconds: number;
+  /** Played-segments string of what played while the learner was not attending. */
+  unattendedSegments: string;
 }

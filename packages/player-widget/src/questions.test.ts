@@ -1,0 +1,74 @@
+import { describe, expect, it, vi } from 'vitest';
+import { INTERACTION_ACTIVITY_TYPE, statement as statementSchema, VideoExt, XcreditExt, type PublicQuestion } from '@xcredit/sdk';
+import { answeredStatement, dueQuestion, fetchFeedback } from './questions.js';
+
+const ctx = {
+  actor: { objectType: 'Agent', account: { homePage: 'https://acme.example', name: 'e-1001' } },
+  registration: '0c6c3a3e-2f7d-4a51-8f0e-6f4b2f0d9e21',
+  activityId: 'https://acme.example/courses/fire-safety',
+  title: 'Fire safety',
+  sessionId: '6f0c3a3e-2f7d-4a51-8f0e-6f4b2f0d9e21',
+};
+const meta = { id: '7a0c3a3e-2f7d-4a51-8f0e-6f4b2f0d9e21', timestamp: '2026-01-01T00:00:00.000Z' };
+const choice: PublicQuestion = {
+  id: 'q1',
+  at: 10,
+  type: 'multiple-choice',
+  prompt: { en: 'Which put out a grease fire?', 'zh-CN': '哪些能扑灭油火？' },
+  choices: [
+    { id: 'lid', text: { en: 'A lid', 'zh-CN': '锅盖' } },
+    { id: 'water', text: { en: 'Water', 'zh-CN': '水' } },
+    { id: 'ext', text: { en: 'A class K extinguisher', 'zh-CN': 'K 类灭火器' } },
+  ],
+  answerToContinue: true,
+  revealAnswer: false,
+};
+
+describe('answeredStatement', () => {
+  it('is a valid xAPI cmi.interaction answer under the video, with the response and no score', () => {
+    const s = answeredStatement(choice, ['lid', 'ext'], ctx, meta);
+    expect(statementSchema.safeParse(s).success).toBe(true);
+    expect(s.object.id).toBe('https://acme.example/courses/fire-safety/questions/q1');
+    expect(s.object.definition).toMatchObject({ type: INTERACTION_ACTIVITY_TYPE, interactionType: 'choice', description: { 'en-US': 'Which put out a grease fire?', 'zh-CN': '哪些能扑灭油火？' } });
+    expect(s.object.definition.choices).toEqual([
+      { id: 'lid', description: { 'en-US': 'A lid', 'zh-CN': '锅盖' } },
+      { id: 'water', description: { 'en-US': 'Water', 'zh-CN': '水' } },
+      { id: 'ext', description: { 'en-US': 'A class K extinguisher', 'zh-CN': 'K 类灭火器' } },
+    ]);
+    expect(s.object.definition).not.toHaveProperty('correctResponsesPattern');
+    expect(s.result).toEqual({ response: 'lid[,]ext', extensions: { [XcreditExt.questionTime]: 10 } });
+    expect(s.context.registration).toBe(ctx.registration);
+    expect(s.context.contextActivities.parent[0]?.id).toBe(ctx.activityId);
+    expect(s.context.extensions[VideoExt.sessionId]).toBe(ctx.sessionId);
+  });
+
+  it('formats true/false and fill-in responses', () => {
+    expect(answeredStatement({ ...choice, type: 'true-false', choices: undefined } as PublicQuestion, false, ctx, meta).result.response).toBe('false');
+    const fill = answeredStatement({ ...choice, type: 'fill-in', choices: undefined } as PublicQuestion, ' Lid ', ctx, meta);
+    expect(fill.object.definition.interactionType).toBe('fill-in');
+    expect(fill.result.response).toBe(' Lid ');
+  });
+});
+
+describe('dueQuestion', () => {
+  it('triggers when playback crosses the question time, not when a seek jumps over it, and once', () => {
+    expect(dueQuestion([choice], new Set(), 9.8, 10.05)?.id).toBe('q1');
+    expect(dueQuestion([choice], new Set(), 2, 12)).toBeUndefined();
+    expect(dueQuestion([choice], new Set(['q1']), 9.8, 10.05)).toBeUndefined();
+    expect(dueQuestion([choice], new Set(), 10.1, 10.3)).toBeUndefined();
+  });
+});
+
+describe('fetchFeedback', () => {
+  it('reads the server verdict and the revealed answers', async () => {
+    const fetch = vi.fn(async () => Response.json({ answered: true, correct: false, correctResponses: ['lid[,]ext'] }));
+    const fb = await fetchFeedback('http://localhost:3000/api/v1/', 'tok', 'q 1', fetch as unknown as typeof globalThis.fetch);
+    expect(fb).toEqual({ answered: true, correct: false, correctResponses: ['lid[,]ext'] });
+    expect((fetch.mock.calls[0] as unknown as [string])[0]).toBe('http://localhost:3000/api/v1/launches/current/answers/q%201');
+  });
+
+  it('is null when the server cannot say', async () => {
+    const fetch = vi.fn(async () => new Response('nope', { status: 404 }));
+    expect(await fetchFeedback('http://localhost:3000/api/v1/', 'tok', 'q1', fetch as unknown as typeof globalThis.fetch)).toBeNull();
+  });
+});

@@ -1,0 +1,138 @@
+import {
+  formatResponse,
+  INTERACTION_ACTIVITY_TYPE,
+  INTERACTION_TYPES,
+  questionActivityId,
+  VerbDisplay,
+  Verbs,
+  VIDEO_ACTIVITY_TYPE,
+  VideoExt,
+  XcreditExt,
+  type PublicQuestion,
+} from '@xcredit/sdk';
+
+/** A learner's answer: choice ids, `true`/`false`, or the typed text. */
+export type Answer = string | string[] | boolean;
+
+export interface AnswerContext {
+  actor: Record<string, unknown>;
+  registration: string;
+  /** The course's video activity. */
+  activityId: string;
+  title: string;
+  /** The Video Profile session the question was shown in. */
+  sessionId: string | null;
+}
+
+/** The `answered` statement the player sends; no success or score, the server scores it. */
+export interface AnsweredStatement {
+  id: string;
+  actor: Record<string, unknown>;
+  verb: { id: string; display: Record<string, string> };
+  object: {
+    objectType: 'Activity';
+    id: string;
+    definition: {
+      type: string;
+      name: Record<string, string>;
+      description: Record<string, string>;
+      interactionType: 'choice' | 'true-false' | 'fill-in';
+      choices?: { id: string; description: Record<string, string> }[];
+    };
+  };
+  result: { response: string; extensions: Record<string, unknown> };
+  context: {
+    registration: string;
+    contextActivities: { parent: { objectType: 'Activity'; id: string; definition: { type: string; name: Record<string, string> } }[] };
+    extensions: Record<string, unknown>;
+  };
+  timestamp: string;
+}
+
+/**
+ * The `answered` statement for a learner's answer to an in-video question, as a
+ * `cmi.interaction` activity under the video.
+ *
+ * @example
+ * answeredStatement(question, ['b'], { actor, registration, activityId, title, sessionId }, { id: crypto.randomUUID(), timestamp: new Date().toISOString() });
+ */
+export function answeredStatement(question: PublicQuestion, answer: Answer, ctx: AnswerContext, meta: { id: string; timestamp: string }): AnsweredStatement {
+  const definition: AnsweredStatement['object']['definition'] = {
+    type: INTERACTION_ACTIVITY_TYPE,
+    name: languageMap({ en: `Question ${question.id}` }),
+    description: languageMap(question.prompt),
+    interactionType: INTERACTION_TYPES[question.type],
+  };
+  if (question.choices && question.type !== 'true-false') {
+    definition.choices = question.choices.map((c) => ({ id: c.id, description: languageMap(c.text) }));
+  }
+  const extensions: Record<string, unknown> = {};
+  if (ctx.sessionId) extensions[VideoExt.sessionId] = ctx.sessionId;
+  return {
+    id: meta.id,
+    actor: ctx.actor,
+    verb: { id: Verbs.answered, display: { 'en-US': VerbDisplay.answered } },
+    object: { objectType: 'Activity', id: questionActivityId(ctx.activityId, question.id), definition },
+    result: { response: formatResponse(question, answer), extensions: { [XcreditExt.questionTime]: question.at } },
+    context: {
+      registration: ctx.registration,
+      contextActivities: {
+        parent: [{ objectType: 'Activity', id: ctx.activityId, definition: { type: VIDEO_ACTIVITY_TYPE, name: { 'en-US': ctx.title } } }],
+      },
+      extensions,
+    },
+    timestamp: meta.timestamp,
+  };
+}
+
+/** What the server says about an answer once it has the `answered` statement. */
+export interface AnswerFeedback {
+  answered: boolean;
+  correct: boolean;
+  /** Only where the course reveals answers. */
+  correctResponses?: string[];
+}
+
+/**
+ * Asks the server how an answer scored.
+ *
+ * @example
+ * const feedback = await fetchFeedback('http://localhost:3000/api/v1/', token, 'q1');
+ */
+export async function fetchFeedback(apiBase: string, token: string, questionId: string, doFetch: typeof fetch = (i, o) => globalThis.fetch(i, o)): Promise<AnswerFeedback | null> {
+  try {
+    const res = await doFetch(new URL(`launches/current/answers/${encodeURIComponent(questionId)}`, apiBase).href, {
+      headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
+    });
+    if (!res.ok) return null;
+    const body = (await res.json()) as Partial<AnswerFeedback>;
+    if (typeof body.answered !== 'boolean' || typeof body.correct !== 'boolean') return null;
+    const feedback: AnswerFeedback = { answered: body.answered, correct: body.correct };
+    if (Array.isArray(body.correctResponses)) feedback.correctResponses = body.correctResponses.map(String);
+    return feedback;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The question whose time playback just crossed, going from `from` to `to` by playing (a seek
+ * does not trigger the questions it jumps over).
+ *
+ * @example
+ * dueQuestion(questions, new Set(), 9.8, 10.05); // the question at 10 s
+ */
+export function dueQuestion(questions: readonly PublicQuestion[], asked: ReadonlySet<string>, from: number, to: number): PublicQuestion | undefined {
+  if (to - from > 2 || to < from) return undefined;
+  return questions.find((q) => !asked.has(q.id) && from <= q.at && q.at <= to);
+}
+
+/** Text for a language, falling back to English, then anything. */
+export function localized(text: Record<string, string>, lang: string): string {
+  return text[lang] ?? text[lang.split('-')[0] ?? ''] ?? text.en ?? text['en-US'] ?? Object.values(text)[0] ?? '';
+}
+
+/** Our `{ en, zh-CN }` maps as xAPI language maps (`en` becomes `en-US`). */
+function languageMap(text: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(text).map(([k, v]) => [k === 'en' ? 'en-US' : k, v]));
+}
