@@ -31,30 +31,46 @@ export function definitionsOf(s: Obj): Definition[] {
   return out;
 }
 
-// Definitions already stored, so a popular activity's statements add no write beyond their own.
-const known = new Set<string>();
-const KNOWN_MAX = 100_000;
+/**
+ * Definitions a database already holds, so a popular activity's statements add no write beyond
+ * their own. One set per database; a key joins it only once the transaction that wrote it commits.
+ */
+export class KnownDefinitions {
+  static readonly #byDb = new WeakMap<object, KnownDefinitions>();
+  static for(db: object): KnownDefinitions {
+    let known = this.#byDb.get(db);
+    if (!known) this.#byDb.set(db, (known = new KnownDefinitions()));
+    return known;
+  }
+  readonly #keys = new Set<string>();
+  has(key: string): boolean {
+    return this.#keys.has(key);
+  }
+  add(keys: Iterable<string>): void {
+    if (this.#keys.size > 100_000) this.#keys.clear();
+    for (const k of keys) this.#keys.add(k);
+  }
+}
 
 /**
  * Keeps each distinct definition once. Rows are appended (never updated) and written in key
  * order, so concurrent batches about the same activity neither wait on a shared row nor deadlock.
+ * Returns the keys written, for `known.add` after commit.
  */
-export async function rememberDefinitions(trx: Kysely<Database>, tenantId: string, definitions: Definition[]): Promise<void> {
+export async function rememberDefinitions(trx: Kysely<Database>, tenantId: string, definitions: Definition[], known: KnownDefinitions): Promise<string[]> {
   const fresh = new Map<string, Definition>();
   for (const d of definitions) {
     const key = `${tenantId}\u0000${d.activityId}\u0000${d.hash}`;
     if (!known.has(key)) fresh.set(key, d);
   }
-  if (!fresh.size) return;
+  if (!fresh.size) return [];
   const rows = [...fresh.values()].sort((a, b) => (a.activityId === b.activityId ? (a.hash < b.hash ? -1 : 1) : a.activityId < b.activityId ? -1 : 1));
   await trx
     .insertInto('xapi_activity_definitions')
     .values(rows.map((d) => ({ tenant_id: tenantId, activity_id: d.activityId, hash: d.hash, definition: JSON.stringify(d.definition) })))
     .onConflict((oc) => oc.columns(['tenant_id', 'activity_id', 'hash']).doNothing())
     .execute();
-  if (known.size > KNOWN_MAX) known.clear();
-  // Marked known only once the transaction commits would be exact; a rolled-back batch merely costs a later re-insert.
-  for (const key of fresh.keys()) known.add(key);
+  return [...fresh.keys()];
 }
 
 /** Merges definitions oldest first: later ones add or replace fields, language maps merge. */

@@ -8,7 +8,7 @@ import type { Database, Db } from '../db/index.js';
 import { HttpError, invalidInput } from '../http-error.js';
 import { actorKey, learnerActor } from './actors.js';
 import { mediaType, parseJson, parseMultipart, type Part } from './body.js';
-import { rememberDefinitions, definitionsOf } from './activities.js';
+import { definitionsOf, KnownDefinitions, rememberDefinitions } from './activities.js';
 import { normalizeStatement, sameStatement } from './normalize.js';
 import { SIGNATURE_USAGE, verifySignature } from './signature.js';
 import { getStatements } from './statement-query.js';
@@ -202,7 +202,8 @@ export async function storeStatements(db: Db, req: Request, body: unknown, attac
   const definitions = prepared.flatMap((p) => definitionsOf(p.full));
   const used = new Set(prepared.flatMap((p) => ((p.full.attachments as { sha2: string }[] | undefined) ?? []).map((a) => a.sha2.toLowerCase())));
 
-  await db.transaction().execute(async (trx) => {
+  const known = KnownDefinitions.for(db);
+  const written = await db.transaction().execute(async (trx) => {
     const inserted = await trx
       .insertInto('statements')
       .values(prepared.map((p) => p.row))
@@ -261,8 +262,9 @@ export async function storeStatements(db: Db, req: Request, body: unknown, attac
         .onConflict((oc) => oc.columns(['tenant_id', 'sha2']).doNothing())
         .execute();
     }
-    await rememberDefinitions(trx, principal.tenant.id, definitions);
+    return rememberDefinitions(trx, principal.tenant.id, definitions, known);
   });
+  known.add(written);
   return prepared.map((p) => p.row.id);
 }
 
