@@ -113,18 +113,19 @@ export function startOutboxWorker(db: Db, handlers: Record<string, JobHandler>, 
     if (options.beforeRound) await options.beforeRound();
     for (;;) {
       if (stopped) return;
-      const claimed = await sql<{ id: string; tenant_id: string; kind: string; payload: Record<string, unknown>; attempts: number; enqueued_at: Date }>`
+      const claimed = await sql<{ id: string; tenant_id: string; kind: string; payload: Record<string, unknown>; attempts: number; enqueued: string }>`
         update outbox set locked_until = ${new Date(Date.now() + LEASE_MS)}, attempts = attempts + 1
         where id in (select id from outbox where done_at is null and next_attempt_at <= now() and (locked_until is null or locked_until < now())
                      and kind in (${sql.join(kinds)}) order by next_attempt_at limit 10 for update skip locked)
-        returning id, tenant_id, kind, payload, attempts, enqueued_at`.execute(db);
+        returning id, tenant_id, kind, payload, attempts, enqueued_at::text as enqueued`.execute(db);
       if (claimed.rows.length === 0) return;
       for (const row of claimed.rows) {
         const job: OutboxJob = { id: String(row.id), tenantId: row.tenant_id, kind: row.kind, payload: row.payload, attempt: row.attempts };
         try {
           await handlers[row.kind]!(job);
           // Closed only if no newer enqueue arrived while the call ran; otherwise it runs again.
-          const closed = await o.updateTable('outbox').set({ done_at: new Date(), locked_until: null, last_error: null }).where('id', '=', job.id).where('enqueued_at', '=', row.enqueued_at).executeTakeFirst();
+          // Compared as text: PostgreSQL keeps microseconds, which a JavaScript Date would drop.
+          const closed = await o.updateTable('outbox').set({ done_at: new Date(), locked_until: null, last_error: null }).where('id', '=', job.id).where(sql<boolean>`enqueued_at::text = ${row.enqueued}`).executeTakeFirst();
           if (Number(closed.numUpdatedRows) === 0) await o.updateTable('outbox').set({ locked_until: null, attempts: 0, next_attempt_at: new Date() }).where('id', '=', job.id).execute();
         } catch (err) {
           const message = err instanceof Error ? err.message : String(err);
