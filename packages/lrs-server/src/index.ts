@@ -5,3 +5,6 @@ export { startServer, type RunningServer } from './server.js';
 export { createClient, ensureTenant, DEFAULT_TENANT } from './auth/clients.js';
 export { seedDemo, DEMO } from './seed.js';
 export { HttpError } from './http-error.js';
+export { recompute, type RecomputeOptions, type RecomputeResult } from './credits/recompute.js';
+export { assessLearnerCourse, learnerCredits, refreshEngagement } from './credits/engagement.js';
+export { getCourse } from './credits/courses.js';

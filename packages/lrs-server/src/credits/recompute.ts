@@ -14,8 +14,8 @@ const VIDEO: Record<string, TrackedEvent['verb']> = {
   [Verbs.completed]: 'completed',
   [Verbs.terminated]: 'terminated',
 };
-const PAGE = 20_000;
-const WRITE_BATCH = 500;
+const LEARNER_CHUNK = 250;
+const WRITE_BATCH = 1000;
 
 export interface RecomputeOptions {
   tenantId?: string;
@@ -65,7 +65,6 @@ export async function recompute(db: Db, options: RecomputeOptions = {}): Promise
     for (const row of await db.selectFrom('courses').selectAll().where('tenant_id', '=', t.id).execute()) courses.set(`${t.id}|${row.id}`, toCourse(row, policy));
   }
   const x = (path: string[]) => sql<string | null>`s.statement #>> ${`{${path.map((p) => `"${p}"`).join(',')}}`}`;
-  let after: [string, string, string, string] | null = null;
   let statements = 0;
   let pairs = 0;
   let ledgerEntries = 0;
@@ -91,9 +90,16 @@ export async function recompute(db: Db, options: RecomputeOptions = {}): Promise
     if (pending.length >= WRITE_BATCH) await drain();
   };
   const pending: Assessed[] = [];
+  // One write in flight while the next rows are read and assessed: the database and this
+  // process work at the same time.
+  let writing: Promise<void> = Promise.resolve();
   const drain = async () => {
-    ledgerEntries += await write(db, pending.splice(0));
-    options.onProgress?.({ statements, pairs, total });
+    await writing;
+    const batch = pending.splice(0);
+    writing = write(db, batch).then((n) => {
+      ledgerEntries += n;
+      options.onProgress?.({ statements, pairs, total });
+    });
   };
 
   let total = 0;
@@ -107,8 +113,25 @@ export async function recompute(db: Db, options: RecomputeOptions = {}): Promise
     if (options.tenantId) count = count.where('s.tenant_id', '=', options.tenantId);
     total = Number((await count.executeTakeFirstOrThrow()).n);
   }
-  for (;;) {
-    let q = db
+  // Learners in chunks: each chunk is one indexed query, so no page re-sorts the whole table.
+  let learnersQuery = db.selectFrom('launches as l').select(['l.tenant_id', 'l.learner_id']).distinct();
+  if (options.tenantId) learnersQuery = learnersQuery.where('l.tenant_id', '=', options.tenantId);
+  if (options.since) {
+    const since = options.since;
+    learnersQuery = learnersQuery.where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('statements as r')
+          .select('r.seq')
+          .whereRef('r.tenant_id', '=', 'l.tenant_id')
+          .whereRef('r.launch_registration', '=', 'l.registration')
+          .where('r.stored', '>=', since),
+      ),
+    );
+  }
+  const learners = await learnersQuery.orderBy('l.tenant_id').orderBy('l.learner_id').execute();
+  const fetchChunk = (i: number) => {
+    const chunk = learners.slice(i, i + LEARNER_CHUNK);
+    return db
       .selectFrom('statements as s')
       .innerJoin('launches as l', (j) => j.onRef('l.tenant_id', '=', 's.tenant_id').onRef('l.registration', '=', 's.launch_registration'))
       .select([
@@ -131,37 +154,29 @@ export async function recompute(db: Db, options: RecomputeOptions = {}): Promise
         x(['result', 'response']).as('response'),
         x(['result', 'success']).as('success'),
       ])
+      .where(sql<boolean>`(l.tenant_id, l.learner_id) in (select * from unnest(${chunk.map((c) => c.tenant_id)}::text[], ${chunk.map((c) => c.learner_id)}::text[]))`)
       .where('s.voided', '=', false)
-      .where('s.verb_id', 'in', [...Object.keys(VIDEO), Verbs.answered]);
-    if (options.tenantId) q = q.where('s.tenant_id', '=', options.tenantId);
-    if (options.since) {
-      const since = options.since;
-      q = q.where(({ exists, selectFrom }) =>
-        exists(
-          selectFrom('statements as r')
-            .innerJoin('launches as rl', (j) => j.onRef('rl.tenant_id', '=', 'r.tenant_id').onRef('rl.registration', '=', 'r.launch_registration'))
-            .select('r.seq')
-            .whereRef('rl.tenant_id', '=', 'l.tenant_id')
-            .whereRef('rl.learner_id', '=', 'l.learner_id')
-            .whereRef('rl.course_id', '=', 'l.course_id')
-            .where('r.stored', '>=', since),
-        ),
-      );
-    }
-    if (after) q = q.where(sql<boolean>`(s.tenant_id, l.learner_id, l.course_id, s.seq) > (${after[0]}, ${after[1]}, ${after[2]}, ${after[3]}::bigint)`);
-    const rows = (await q.orderBy('s.tenant_id').orderBy('l.learner_id').orderBy('l.course_id').orderBy('s.seq').limit(PAGE).execute()) as Row[];
+      .where('s.verb_id', 'in', [...Object.keys(VIDEO), Verbs.answered])
+      .orderBy('s.tenant_id')
+      .orderBy('l.learner_id')
+      .orderBy('l.course_id')
+      .orderBy('s.seq')
+      .execute() as Promise<Row[]>;
+  };
+  let next = learners.length ? fetchChunk(0) : undefined;
+  for (let i = 0; next; i += LEARNER_CHUNK) {
+    const rows = await next;
+    next = i + LEARNER_CHUNK < learners.length ? fetchChunk(i + LEARNER_CHUNK) : undefined;
     for (const r of rows) {
       const last = group[group.length - 1];
       if (last && (last.tenant_id !== r.tenant_id || last.learner_id !== r.learner_id || last.course_id !== r.course_id)) await flush();
       group.push(r);
       statements++;
     }
-    if (rows.length < PAGE) break;
-    const l = rows[rows.length - 1]!;
-    after = [l.tenant_id, l.learner_id, l.course_id, String(l.seq)];
   }
   await flush();
   await drain();
+  await writing;
 
   // Pairs that have no counted statements left (all voided, say) go back to zero.
   if (!options.since) {
@@ -172,6 +187,7 @@ export async function recompute(db: Db, options: RecomputeOptions = {}): Promise
       if (course) pending.push(assess(course, e.tenant_id, e.learner_id, e.period, []));
     }
     await drain();
+    await writing;
   }
   return { statements, pairs, ledgerEntries };
 }
