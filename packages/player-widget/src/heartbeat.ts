@@ -24,6 +24,7 @@ export const HEARTBEAT_MS = 15_000;
 export class Heartbeat {
   private timer: ReturnType<typeof setInterval> | undefined;
   private stopped = false;
+  private lastBeat = 0;
   private readonly fetch: typeof fetch;
 
   constructor(private readonly options: HeartbeatOptions) {
@@ -37,6 +38,14 @@ export class Heartbeat {
     this.timer = setInterval(() => void this.beat(), this.options.everyMs ?? HEARTBEAT_MS);
   }
 
+  /**
+   * Beats now unless one just went: playback starting is the moment a session that was taken
+   * over must find out, not up to 15 s later.
+   */
+  check(): void {
+    if (this.timer !== undefined && Date.now() - this.lastBeat > 2000) void this.beat();
+  }
+
   stop(): void {
     this.stopped = true;
     clearInterval(this.timer);
@@ -44,15 +53,19 @@ export class Heartbeat {
   }
 
   /** One heartbeat; resolves to what the server said. */
-  async beat(): Promise<'active' | 'taken-over' | 'unsupported' | 'failed'> {
+  async beat(): Promise<'active' | 'taken-over' | 'unsupported' | 'failed' | 'skipped'> {
     if (this.stopped) return 'failed';
     const { apiBase, token } = this.options;
+    const state = this.options.state();
+    // No session yet (the video is still loading) or any more (terminated): nothing to report.
+    if (!state.sessionId) return 'skipped';
+    this.lastBeat = Date.now();
     let res: Response;
     try {
       res = await this.fetch(new URL('launches/current/heartbeat', apiBase).href, {
         method: 'POST',
         headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', Accept: 'application/json' },
-        body: JSON.stringify(this.options.state()),
+        body: JSON.stringify(state),
       });
     } catch {
       // Offline: the next beat tries again; the outbox keeps the statements meanwhile.

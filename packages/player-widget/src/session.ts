@@ -174,7 +174,6 @@ export class PlayerSession {
       const length = this.launch.course.lengthSeconds;
       if (resume.time > 0 && (length <= 0 || resume.time < length - RESUME_END_MARGIN)) this.resumeAt = resume.time;
     }
-    this.heartbeat.start();
     this.buildPlayer();
     this.listenToPage();
   }
@@ -311,6 +310,7 @@ export class PlayerSession {
       this.settleScrubSeek();
       this.lastPlayTime = video.currentTime;
       this.record(this.tracker.play(this.mediaTime()));
+      this.heartbeat.check();
     });
     on('pause', () => {
       // At the end the browser pauses before `ended`; `ended` reports that moment.
@@ -406,6 +406,8 @@ export class PlayerSession {
       this.tickTimer = setInterval(() => this.video && this.attention?.tick(this.mediaTime(), !this.video.paused), 1000);
     }
     if (!video.paused) this.record(this.tracker.play(video.currentTime));
+    // The first heartbeat goes as soon as there is a session to report, then every 15 s.
+    this.heartbeat.start();
     if (this.resumeAt !== null && this.pendingSeek === null) {
       this.pendingSeek = this.resumeAt;
       this.hooks.resumed(this.resumeAt);

@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { INTERACTION_ACTIVITY_TYPE, questionActivityId, statement as statementSchema, XcreditExt } from '@xcredit/sdk';
+import type { Engine } from '@xcredit/lrs-server/testing';
+import { courseWithLaunch, player, recordingPage, sentStatements, startWorld, storedStatements, verbName, waitReady, type PlayerWorld } from './player-harness.js';
+
+const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
+
+const questions = [
+  {
+    id: 'exit',
+    at: 2,
+    type: 'single-choice',
+    prompt: { en: 'Where do you go when the alarm sounds?', 'zh-CN': '警报响起时应去哪里？' },
+    choices: [
+      { id: 'desk', text: { en: 'Back to my desk', 'zh-CN': '回到座位' } },
+      { id: 'stairs', text: { en: 'The nearest stairs', 'zh-CN': '最近的楼梯' } },
+    ],
+    correct: ['stairs'],
+    answerToContinue: true,
+    revealAnswer: false,
+  },
+  {
+    id: 'lift',
+    at: 4,
+    type: 'true-false',
+    prompt: { en: 'Take the lift in a fire.', 'zh-CN': '火灾时乘电梯。' },
+    correct: ['false'],
+    answerToContinue: false,
+    revealAnswer: true,
+  },
+];
+
+/** The question panel, as an expression evaluated in the page. */
+const DIALOG = "document.querySelector('xcredit-player').shadowRoot.querySelector('form[role=dialog]')";
+
+describe.each(engines)('in-video questions in real Chromium on %s', (engine) => {
+  let world: PlayerWorld;
+
+  beforeAll(async () => {
+    world = await startWorld(engine, inject('postgresUrl') ?? undefined);
+  });
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  it('pauses at each question, waits for an answer where required, sends answered, and shows the server’s verdict', async () => {
+    const { course, launch } = await courseWithLaunch(world, { seconds: 12, policy: { idleSeconds: 0 }, extra: { questions } });
+    // The browser never gets the correct answers.
+    const current = await (await fetch(`${world.server.url}/api/v1/launches/current`, { headers: { Authorization: `Bearer ${launch.launchToken}` } })).json();
+    expect(JSON.stringify(current)).not.toMatch(/"correct"/);
+
+    const context = await world.browser.newContext({ viewport: { width: 800, height: 560 }, locale: 'zh-CN' });
+    const page = await recordingPage(context);
+    await page.goto(launch.playerUrl);
+    await waitReady(page);
+    expect(await player(page, ({ root }) => root.querySelector('[part=status]')?.textContent)).toMatch(/已答 0\/2 题/);
+    await player(page, ({ el }) => el.play());
+    await page.waitForFunction(`!!${DIALOG}`, undefined, { timeout: 10_000 });
+    expect(await player(page, ({ video }) => video.paused)).toBe(true);
+    expect(await player(page, ({ video }) => video.currentTime)).toBeGreaterThanOrEqual(1.9);
+    expect(await player(page, ({ root }) => root.querySelector('form[role=dialog]')?.textContent)).toMatch(/警报响起时应去哪里/);
+    // Answer to continue: playing is refused until the learner answers.
+    await player(page, ({ el }) => el.play());
+    expect(await player(page, ({ video }) => video.paused)).toBe(true);
+    expect(await player(page, ({ root }) => root.querySelector<HTMLButtonElement>('form[role=dialog] button[type=submit]')?.disabled)).toBe(true);
+
+    // Keyboard only: focus starts on the first choice; arrow to the second, Enter submits.
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(`/回答正确/.test(${DIALOG}?.textContent ?? '')`, undefined, { timeout: 10_000 });
+    expect(await player(page, ({ root }) => root.querySelector('[part=status]')?.textContent)).toMatch(/已答 1\/2 题/);
+    await page.keyboard.press('Enter'); // "继续" has focus
+    await page.waitForFunction(`!${DIALOG} && !document.querySelector('xcredit-player').shadowRoot.querySelector('video').paused`);
+
+    // The second question may be skipped; this learner answers it wrongly and is shown the answer.
+    await page.waitForFunction(`!!${DIALOG}`, undefined, { timeout: 10_000 });
+    await player(page, ({ root }) => Array.from(root.querySelectorAll<HTMLInputElement>('form[role=dialog] input')).find((i) => i.value === 'true')!.click());
+    await player(page, ({ root }) => root.querySelector<HTMLButtonElement>('form[role=dialog] button[type=submit]')!.click());
+    await page.waitForFunction(`/回答不正确/.test(${DIALOG}?.textContent ?? '')`, undefined, { timeout: 10_000 });
+    expect(await player(page, ({ root }) => root.querySelector('form[role=dialog] .feedback')?.textContent)).toMatch(/正确答案：错误/);
+    await player(page, ({ root }) => root.querySelector<HTMLButtonElement>('form[role=dialog] .actions button')!.click());
+    await player(page, ({ el }) => el.pause());
+    await player(page, ({ el }) => el.flush());
+
+    const answered = (await sentStatements(page)).filter((s) => verbName(s) === 'answered');
+    expect(answered.map((s) => s.result.response)).toEqual(['stairs', 'true']);
+    for (const [i, s] of answered.entries()) {
+      expect(statementSchema.safeParse(s).success).toBe(true);
+      expect(s.object.id).toBe(questionActivityId(course.activityId, questions[i]!.id));
+      expect(s.object.definition.type).toBe(INTERACTION_ACTIVITY_TYPE);
+      expect(s.object.definition.interactionType).toBe(i === 0 ? 'choice' : 'true-false');
+      expect(s.result.extensions[XcreditExt.questionTime]).toBe(questions[i]!.at);
+      expect(s.result).not.toHaveProperty('success');
+      expect(s.result).not.toHaveProperty('score');
+      expect(s.context.contextActivities.parent[0].id).toBe(course.activityId);
+    }
+    const stored = await storedStatements(world.server, launch.registration);
+    expect(stored.filter((s) => verbName(s) === 'answered').map((s) => s.id)).toEqual(answered.map((s) => s.id));
+    await context.close();
+  });
+});
