@@ -42,6 +42,28 @@ describe('the embedded database', () => {
     }
   });
 
+  it('rebuilds credits from raw statements with `xcredit recompute`', async () => {
+    const dir = tempDir();
+    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', XCREDIT_DATA_DIR: dir, XCREDIT_ADMIN_KEY: 'recompute-admin', XCREDIT_ADMIN_SECRET: 'recompute-secret-0123456789' });
+    const auth = { authorization: `Basic ${Buffer.from('recompute-admin:recompute-secret-0123456789').toString('base64')}`, 'content-type': 'application/json' };
+    const server = await startServer(config, { demo: true });
+    const launch = await (await fetch(`${server.url}/api/v1/launches`, { method: 'POST', headers: auth, body: JSON.stringify({ learnerId: 'demo-learner', courseId: 'demo-safety-101' }) })).json();
+    const st = (verb: string, time: number) => ({ actor: launch.actor, verb: { id: verb }, object: { id: launch.activityId }, context: { registration: launch.registration }, result: { extensions: { 'https://w3id.org/xapi/video/extensions/time': time } } });
+    const res = await fetch(`${server.url}/xapi/statements`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${launch.launchToken}`, 'x-experience-api-version': '1.0.3', 'content-type': 'application/json' },
+      body: JSON.stringify([st('https://w3id.org/xapi/video/verbs/played', 0), st('https://w3id.org/xapi/video/verbs/paused', 2)]),
+    });
+    expect(res.status).toBe(200);
+    await server.close();
+    const out = spawnSync(process.execPath, [cli, 'recompute'], { env: { ...process.env, XCREDIT_DATA_DIR: dir, DATABASE_URL: '' }, encoding: 'utf8' });
+    expect(out.status).toBe(0);
+    expect(out.stdout).toMatch(/recomputed 1 learner\/course pairs from 2 statements .*; 0 ledger corrections/);
+    const bad = spawnSync(process.execPath, [cli, 'recompute', '--since', 'last tuesday'], { env: { ...process.env, XCREDIT_DATA_DIR: dir, DATABASE_URL: '' }, encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('--since "last tuesday" is not a date');
+  });
+
   it('refuses to start on a port that is taken, saying so', async () => {
     const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', XCREDIT_DATA_DIR: 'memory://' });
     const first = await startServer(config);
