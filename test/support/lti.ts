@@ -58,4 +58,4 @@ export async function connectSimulator(server: TestServer, options: { clientId?:
 
 /** The error code an LTI error page shows. */
 export const errorCode = (html: string) => /data-code="([^"]+)"/.exec(html)?.[1];
-export const errorMessage = (html: string) => /<p id="message">([^<]*)<\/p>/.exec(html)?.[1];
+export const errorMessage = (html: string) => /<p id="message">([^<]*)<\/p>/.exec(html)?.[1]?.replace(/&#(\d+);/g, (_m, c) => String.fromCharCode(Number(c)));

@@ -7,6 +7,7 @@ import { StatementHooks } from './credits/hooks.js';
 import { creditsRouter } from './credits/routes.js';
 import type { Db } from './db/index.js';
 import { HttpError } from './http-error.js';
+import { ltiScoreHook } from './lti/grades.js';
 import { platformsRouter } from './lti/platforms.js';
 import { createLti, type LtiService } from './lti/service.js';
 import { webRouter } from './web/routes.js';
@@ -34,6 +35,7 @@ export function createApp({ db, config, demo, clock, lti = createLti(db, config)
   const json = express.json({ limit: '1mb', strict: true });
   const auth = authenticator(db);
   const hooks = new StatementHooks().add(engagementHook);
+  hooks.add(ltiScoreHook);
 
   // Players run on vendors' sites and authenticate with headers, never cookies, so any origin may call.
   const cors = (req: Request, res: Response, next: NextFunction) => {

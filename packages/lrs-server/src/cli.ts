@@ -5,6 +5,7 @@ import { SCOPES, type Scope } from './auth/scopes.js';
 import { ConfigError, loadConfig } from './config.js';
 import { migrate, openStore } from './db/index.js';
 import { recompute } from './credits/recompute.js';
+import { LTI_REGISTER_USAGE, ltiRegister } from './lti/cli.js';
 import { seedDemo } from './seed.js';
 import { startServer } from './server.js';
 
@@ -18,6 +19,7 @@ commands:
                                  rebuild engagement and the ledger from raw statements
   create-client --name N [--tenant T] [--scopes a,b] [--key K --secret S]
                                  create an LRS/API client and print its key and secret
+${LTI_REGISTER_USAGE}
 
 environment:
   PORT                 port to listen on (default 3000)
@@ -112,6 +114,10 @@ async function main(argv: string[]): Promise<number> {
       } finally {
         await store.close();
       }
+      return 0;
+    }
+    case 'lti-register': {
+      console.log(await ltiRegister(rest, config));
       return 0;
     }
     default:

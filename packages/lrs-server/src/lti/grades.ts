@@ -1,4 +1,4 @@
-import { sql, type Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { CourseCredits } from '../credits/engagement.js';
 import { learnerCredits } from '../credits/engagement.js';
 import { getCourse } from '../credits/courses.js';
@@ -143,4 +143,12 @@ export function scoreHandler(db: Db, provider: () => LtijsProvider) {
         .execute();
     }
   };
+}
+
+/**
+ * The statements hook (credits/hooks.ts): a batch a launch token stored owes the learner's LMS a
+ * score, in the same transaction, so the score is owed exactly when the statements commit.
+ */
+export async function ltiScoreHook(event: { trx: Kysely<any>; tenantId: string; learnerId: string; courseId: string }): Promise<void> {
+  await enqueueScore(event.trx as Transaction<any>, event);
 }

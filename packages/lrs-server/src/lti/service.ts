@@ -123,6 +123,8 @@ async function deployWithoutExit(p: LtijsProvider): Promise<void> {
 }
 
 function setup(p: LtijsProvider, store: LtiStore, key: string, db: Db, config: { readonly publicUrl: string }, kick: () => void) {
+  const ctx: LtiContext = { db, config, provider: p, kick };
+  const guard = (fn: (req: Request, res: Response, next: NextFunction) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => fn(req, res, next).catch(next);
   const secure = true;
   p.setup(key, { plugin: store, url: 'xcredit://store' }, {
     appRoute: '/',
@@ -135,13 +137,14 @@ function setup(p: LtijsProvider, store: LtiStore, key: string, db: Db, config: {
     cors: false,
     // Inside an LMS iframe the OIDC state cookie is a third-party cookie: it must be SameSite=None; Secure.
     cookies: { secure, sameSite: 'None' },
-    serverAddon: (app: { use(fn: (req: Request, res: Response, next: NextFunction) => void): void }) => app.use(rememberLogin(db)),
+    serverAddon: (app: { use(fn: (req: Request, res: Response, next: NextFunction) => void): void }) => {
+      app.use(rememberLogin(db));
+      // ltijs serves its own registration only with a fixed URL set at setup; ours uses the public URL of the moment.
+      app.use((req, res, next) => (req.path === '/register' ? guard(() => handleDynamicRegistration(ctx, req, res))(req, res, next) : next()));
+    },
   });
-  const ctx: LtiContext = { db, config, provider: p, kick };
-  const guard = (fn: (req: Request, res: Response, next: NextFunction) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => fn(req, res, next).catch(next);
   p.onConnect((token, req, res, next) => guard(() => handleResourceLaunch(ctx, token, req, res))(req, res, next));
   p.onDeepLinking((token, req, res, next) => guard(() => handleDeepLinkingRequest(ctx, token, req, res))(req, res, next));
-  p.onDynamicRegistration((req, res, next) => guard(() => handleDynamicRegistration(ctx, req, res))(req, res, next));
   p.app.post('/deep-link', (req: Request, res: Response, next: NextFunction) => guard(() => handleDeepLinkingResponse(ctx, req, res))(req, res, next));
   p.onInvalidToken((req, res) => invalidToken(db, config, req, res).catch((err) => sendLaunchError(res, new LaunchError(500, 'internal', 'Something went wrong', err instanceof Error ? err.message : String(err)))));
   p.onSessionTimeout((_req, res) =>
@@ -199,6 +202,9 @@ async function invalidToken(db: Db, config: { readonly publicUrl: string }, req:
       res.status(200).set('Cache-Control', 'no-store').type('html').send(newWindowPage(url));
       return;
     }
+  }
+  if (!idToken && code !== 'NO_LTIK_OR_IDTOKEN_FOUND') {
+    return sendLaunchError(res, new LaunchError(401, 'invalid_session', 'This page has expired', `The page's launch session could not be verified (${code}).`, 'Start the activity again from your learning platform.'));
   }
   if (code === 'NO_LTIK_OR_IDTOKEN_FOUND') {
     return sendLaunchError(res, new LaunchError(401, 'no_launch', 'Nothing to launch', 'This address is opened by your learning platform with an LTI launch; it was opened without one.', 'Open the activity from your learning platform.'));

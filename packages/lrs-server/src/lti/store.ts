@@ -34,10 +34,12 @@ export class LtiStore {
 
   /** Checks the LTI tables exist; ltijs calls it from deploy(). */
   async setup(): Promise<true> {
-    try {
-      await this.db.selectFrom('lti_documents').select('id').limit(1).execute();
-    } catch (err) {
-      throw new Error(`the LTI tables are missing (run \`xcredit migrate\`): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    for (const table of ['lti_documents', 'lti_platforms', 'lti_links', 'lti_logins', 'lti_grade_targets', 'lti_roster'] as const) {
+      try {
+        await this.db.selectFrom(table).select(sql<number>`1`.as('one')).limit(1).execute();
+      } catch (err) {
+        throw new Error(`the LTI table ${table} is missing or unreadable (run \`xcredit migrate\`): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      }
     }
     this.deployed = true;
     return true;

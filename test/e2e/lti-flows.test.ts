@@ -1,0 +1,238 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { openStore } from '@xcredit/lrs-server';
+import { DEFAULT_CONTEXT, startPlatformSimulator, type PlatformSimulator } from '@xcredit/lrs-server/lti-simulator';
+import { createClient, createTestDatabase, startTestServer, type Engine, type TestServer } from '@xcredit/lrs-server/testing';
+import { api, connectSimulator, errorCode, errorMessage } from '../support/lti.js';
+
+const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
+const COURSE_LINK = (server: TestServer) => `${server.url}/lti?course=lti-safety`;
+const now = () => Math.floor(Date.now() / 1000);
+
+describe.each(engines)('LTI flows on %s', (engine) => {
+  let server: TestServer;
+  let sim: PlatformSimulator;
+
+  beforeAll(async () => {
+    server = await startTestServer({ engine, postgresUrl: inject('postgresUrl') ?? undefined });
+    sim = await connectSimulator(server);
+  });
+  afterAll(async () => {
+    await sim?.close();
+    await server?.close();
+  });
+
+  it('refuses a replayed id_token, a wrong audience, an expired token, an unknown deployment and a bad signature, each with an error page that says so', async () => {
+    const first = await sim.launch({ claims: sim.studentClaims('replayer'), targetLinkUri: COURSE_LINK(server) });
+    expect(first.status).toBe(303);
+    const cases = [
+      { name: 'replay', message: { claims: sim.studentClaims('replayer'), replay: first.idToken! }, status: 401, code: 'replayed_id_token', says: /already used/ },
+      { name: 'audience', message: { claims: { ...sim.studentClaims('a'), aud: 'another-tool' }, keep: ['aud'] }, status: 401, code: 'unknown_audience', says: /client id \(aud\) "another-tool"/ },
+      { name: 'expired', message: { claims: { ...sim.studentClaims('e'), iat: now() - 900, exp: now() - 600 }, keep: ['iat', 'exp'] }, status: 401, code: 'expired_id_token', says: /expired/ },
+      {
+        name: 'deployment',
+        message: { claims: { ...sim.studentClaims('d'), 'https://purl.imsglobal.org/spec/lti/claim/deployment_id': 'rogue-deployment' }, keep: ['https://purl.imsglobal.org/spec/lti/claim/deployment_id'] },
+        status: 403,
+        code: 'unknown_deployment',
+        says: /deployment "rogue-deployment" .* is not registered/,
+      },
+      { name: 'signature', message: { claims: sim.studentClaims('s'), forgeSignature: true }, status: 401, code: 'bad_signature', says: /signature does not verify/ },
+    ];
+    for (const c of cases) {
+      const result = await sim.launch({ targetLinkUri: COURSE_LINK(server), ...c.message });
+      expect(result.status, `${c.name}: ${result.html}`).toBe(c.status);
+      expect(result.html, c.name).toContain('role="alert"');
+      expect(errorCode(result.html), c.name).toBe(c.code);
+      expect(errorMessage(result.html), c.name).toMatch(c.says);
+      expect(result.location, c.name).toBeNull();
+    }
+    // None of them started a session.
+    for (const learner of ['a', 'e', 'd', 's']) expect((await api(server, 'GET', `/learners/${learner}/credits`)).status).toBe(404);
+  });
+
+  it('registers platforms by API: 4xx naming each bad field, nothing written, 409 for a second registration, 403 without credits/admin', async () => {
+    const bad = await api(server, 'POST', '/lti/platforms', { ...sim.registration(), issuer: 'not a url', deploymentIds: [], learnerIdClaim: 'phone' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/issuer/);
+    expect(bad.body.error.issues.map((i: { path: string }) => i.path).sort()).toEqual(['deploymentIds', 'issuer', 'learnerIdClaim']);
+    const missing = await api(server, 'POST', '/lti/platforms', { name: 'x' });
+    expect(missing.status).toBe(400);
+    expect(missing.body.error.issues.map((i: { path: string }) => i.path)).toEqual(expect.arrayContaining(['issuer', 'clientId', 'authenticationEndpoint', 'accessTokenEndpoint', 'jwksUrl', 'deploymentIds']));
+    const again = await api(server, 'POST', '/lti/platforms', sim.registration());
+    expect(again.status).toBe(409);
+    expect(again.body.error.message).toContain(sim.clientId);
+    const list = await api(server, 'GET', '/lti/platforms');
+    expect(list.body.platforms).toHaveLength(1);
+    expect(list.body.tool).toEqual({ loginUrl: `${server.url}/lti/login`, launchUrl: `${server.url}/lti`, deepLinkingUrl: `${server.url}/lti`, jwksUrl: `${server.url}/lti/keys`, dynamicRegistrationUrl: `${server.url}/lti/register` });
+    const reader = await createClient(server.store.db, { tenantId: 'default', name: 'reader', scopes: ['credits/read'] });
+    const forbidden = await fetch(`${server.url}/api/v1/lti/platforms`, { headers: { Authorization: `Basic ${Buffer.from(`${reader.key}:${reader.secret}`).toString('base64')}` } });
+    expect(forbidden.status).toBe(403);
+  });
+
+  it('sets the login state cookie for use inside an LMS frame, and when the browser refuses it offers the same launch in a new window', async () => {
+    const login = await fetch(sim.loginUrl({ claims: sim.studentClaims('cookieless'), targetLinkUri: COURSE_LINK(server) }), { redirect: 'manual' });
+    const cookie = login.headers.getSetCookie().find((c) => c.startsWith('state'));
+    expect(cookie).toMatch(/; Secure/i);
+    expect(cookie).toMatch(/; SameSite=None/i);
+    expect(cookie).toMatch(/; HttpOnly/i);
+
+    const refused = await sim.launch({ claims: sim.studentClaims('cookieless'), targetLinkUri: COURSE_LINK(server) }, { dropCookies: true });
+    expect(refused.status).toBe(200);
+    const link = /id="open" href="([^"]+)" target="_blank"/.exec(refused.html)?.[1]?.replace(/&#(\d+);/g, (_m, c) => String.fromCharCode(Number(c)));
+    expect(link).toMatch(new RegExp(`^${server.url}/lti/login\\?`));
+    const inWindow = await sim.followLogin(link!);
+    expect(inWindow.status, inWindow.html).toBe(303);
+    expect(inWindow.location).toMatch(new RegExp(`^${server.url}/play#token=`));
+  });
+
+  it('lists the whole roster in the instructor’s class report, with who has not started', async () => {
+    sim.setMembers(DEFAULT_CONTEXT.id, [
+      { user_id: 'teacher-1', name: 'Tess Teacher', roles: ['http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor'] },
+      { user_id: 'learner-20', name: 'Ada Started', roles: ['http://purl.imsglobal.org/vocab/lis/v2/membership#Learner'] },
+      { user_id: 'learner-21', name: 'Bo Notyet', roles: ['http://purl.imsglobal.org/vocab/lis/v2/membership#Learner'] },
+    ]);
+    expect((await sim.launch({ claims: sim.studentClaims('learner-20'), targetLinkUri: COURSE_LINK(server) })).status).toBe(303);
+    const report = await sim.launch({ claims: sim.instructorClaims('teacher-1'), targetLinkUri: COURSE_LINK(server) });
+    expect(report.status, report.html).toBe(200);
+    expect(report.html).toMatch(/<tr data-learner="learner-20" data-started="true"><td>Ada Started<\/td><td>learner-20<\/td><td>started<\/td><td>\d+%<\/td><td>[\d.]+ \/ 2<\/td><\/tr>/);
+    expect(report.html).toContain('<tr data-learner="learner-21" data-started="false"><td>Bo Notyet</td><td>learner-21</td><td>not started</td><td>—</td><td>—</td></tr>');
+    expect(report.html).not.toContain('Tess Teacher');
+    expect(report.html).not.toContain('roster-note');
+    const preview = /id="preview"|href="([^"]+)" target="_blank" id="preview"/.exec(report.html);
+    expect(preview).not.toBeNull();
+  });
+
+  it('round-trips Deep Linking: the instructor picks a course, the LMS gets a resource link with a line item, and a learner launches it', async () => {
+    const picker = await sim.launch({ claims: sim.deepLinkingClaims('teacher-1') });
+    expect(picker.status, picker.html).toBe(200);
+    const ltik = /name="ltik" value="([^"]+)"/.exec(picker.html)?.[1];
+    expect(ltik).toBeTruthy();
+    const none = await fetch(`${server.url}/lti/deep-link`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ ltik: ltik! }) });
+    expect(none.status).toBe(400);
+    expect(errorCode(await none.text())).toBe('no_course_picked');
+    const forged = await fetch(`${server.url}/lti/deep-link`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ ltik: 'forged', course: 'lti-safety' }) });
+    expect(forged.status).toBe(401);
+
+    const picked = await fetch(`${server.url}/lti/deep-link`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ ltik: ltik!, course: 'lti-safety' }) });
+    const form = await picked.text();
+    expect(picked.status, form).toBe(200);
+    const action = /action="([^"]+)"/.exec(form)![1]!.replace(/&amp;/g, '&');
+    const jwt = /name="JWT" value="([^"]+)"/.exec(form)![1]!;
+    expect(action.startsWith(`${sim.url}/deep-links/return`)).toBe(true);
+    const returned = await fetch(action, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ JWT: jwt }) });
+    expect(returned.status, await returned.clone().text()).toBe(200);
+    const response = sim.deepLinkResponses.at(-1)!;
+    expect(response.items).toEqual([
+      {
+        type: 'ltiResourceLink',
+        title: 'Workplace safety in 15 seconds',
+        text: '2 required credits',
+        url: `${server.url}/lti?course=lti-safety`,
+        custom: { xcredit_course: 'lti-safety' },
+        lineItem: { scoreMaximum: 2, label: 'Workplace safety in 15 seconds', resourceId: 'lti-safety', tag: 'xcredit-credits' },
+      },
+    ]);
+    const link = sim.links.at(-1)!;
+    expect(link.lineItemId).toBeTruthy();
+    const launched = await sim.launch({ claims: sim.linkClaims(link.id, 'learner-30') });
+    expect(launched.status, launched.html).toBe(303);
+    expect(launched.location).toMatch(new RegExp(`^${server.url}/play#token=`));
+  });
+});
+
+describe.each(engines)('LTI registration and start-up on %s', (engine) => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await startTestServer({ engine, postgresUrl: inject('postgresUrl') ?? undefined });
+    const course = await api(server, 'PUT', '/courses/lti-safety', { title: 'Safety', activityId: 'https://xcredit.dev/courses/dyn-safety', credits: 1, kind: 'elective', lengthSeconds: 15, videoUrl: '/media/demo.mp4' });
+    expect(course.status).toBe(201);
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('registers by LTI Dynamic Registration, refuses launches until an admin approves, then launches', async () => {
+    const sim = await startPlatformSimulator();
+    try {
+      const broken = await fetch(`${server.url}/lti/register?openid_configuration=not-a-url`);
+      expect(broken.status).toBe(400);
+      expect(errorCode(await broken.text())).toBe('missing_openid_configuration');
+
+      const res = await fetch(`${server.url}/lti/register?openid_configuration=${encodeURIComponent(sim.endpoints.openidConfiguration)}&registration_token=registration-token`);
+      const html = await res.text();
+      expect(res.status, html).toBe(200);
+      expect(html).toContain('org.imsglobal.lti.close');
+      expect(sim.tool).toEqual({ loginUrl: `${server.url}/lti/login`, launchUrl: `${server.url}/lti`, jwksUrl: `${server.url}/lti/keys` });
+
+      const { body } = await api(server, 'GET', '/lti/platforms');
+      const platform = body.platforms.find((p: { issuer: string }) => p.issuer === sim.url);
+      expect(platform).toMatchObject({ status: 'pending', source: 'dynamic', clientId: sim.clientId, deploymentIds: [sim.deploymentId] });
+
+      const pending = await sim.launch({ claims: sim.studentClaims('dyn-learner'), targetLinkUri: `${server.url}/lti?course=lti-safety` });
+      expect(pending.status).toBe(403);
+      expect(errorCode(pending.html)).toBe('platform_pending');
+
+      const approved = await api(server, 'POST', `/lti/platforms/${platform.id}/approve`, {});
+      expect(approved.status).toBe(200);
+      expect(approved.body.status).toBe('active');
+      const launched = await sim.launch({ claims: sim.studentClaims('dyn-learner'), targetLinkUri: `${server.url}/lti?course=lti-safety` });
+      expect(launched.status, launched.html).toBe(303);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('keeps serving everything else when LTI cannot start, and says why at /lti', async () => {
+    const { sql } = await import('kysely');
+    await sql`alter table lti_platforms rename to lti_platforms_away`.execute(server.store.db);
+    try {
+      await expect(server.lti.deploy()).rejects.toThrow(/LTI could not start: the LTI table lti_platforms is missing or unreadable \(run `xcredit migrate`\)/);
+      // ltijs tried to exit the process; it is still here, and so is the server.
+      expect((await fetch(`${server.url}/xapi/about`)).status).toBe(200);
+      const lti = await fetch(`${server.url}/lti/login`);
+      expect(lti.status).toBe(503);
+      expect((await lti.json()).error.message).toMatch(/^LTI is unavailable: the LTI table lti_platforms is missing/);
+    } finally {
+      await sql`alter table lti_platforms_away rename to lti_platforms`.execute(server.store.db);
+    }
+    await server.lti.deploy();
+    expect((await fetch(`${server.url}/lti/keys`)).status).toBe(200);
+  });
+
+  it('registers a platform from the command line, and names each bad option', async () => {
+    const cli = fileURLToPath(new URL('../../packages/lrs-server/bin/xcredit.js', import.meta.url));
+    const dir = mkdtempSync(join(tmpdir(), 'xcredit-lti-cli-'));
+    const database = engine === 'postgres' ? await createTestDatabase(inject('postgresUrl')!) : undefined;
+    const env = { ...process.env, XCREDIT_DATA_DIR: dir, DATABASE_URL: database?.url ?? '', PORT: '8123', XCREDIT_PUBLIC_URL: 'https://credits.example.com' };
+    try {
+      const bad = spawnSync(process.execPath, [cli, 'lti-register', '--name', 'Moodle', '--issuer', 'moodle.example.com'], { env, encoding: 'utf8' });
+      expect(bad.status).toBe(1);
+      expect(bad.stderr).toMatch(/--issuer: must be an http\(s\) URL/);
+      expect(bad.stderr).toMatch(/--client-id: is required/);
+      expect(bad.stderr).toMatch(/--deployment: is required/);
+      const args = ['lti-register', '--name', 'Moodle', '--issuer', 'https://moodle.example.com', '--client-id', 'abc123', '--auth-url', 'https://moodle.example.com/mod/lti/auth.php', '--token-url', 'https://moodle.example.com/mod/lti/token.php', '--jwks-url', 'https://moodle.example.com/mod/lti/certs.php', '--deployment', '7', '--learner-id', 'email'];
+      const ok = spawnSync(process.execPath, [cli, ...args], { env, encoding: 'utf8' });
+      expect(ok.status, ok.stderr).toBe(0);
+      expect(ok.stdout).toContain('login (OIDC initiation) URL  https://credits.example.com/lti/login');
+      expect(ok.stdout).toContain('public keyset (JWKS) URL     https://credits.example.com/lti/keys');
+      const store = await openStore({ databaseUrl: database?.url, dataDir: dir });
+      try {
+        const rows = await (store.db as any).selectFrom('lti_platforms').selectAll().execute();
+        expect(rows).toMatchObject([{ issuer: 'https://moodle.example.com', client_id: 'abc123', deployment_ids: ['7'], learner_id_claim: 'email', status: 'active', source: 'admin' }]);
+      } finally {
+        await store.close();
+      }
+      const twice = spawnSync(process.execPath, [cli, ...args], { env, encoding: 'utf8' });
+      expect(twice.status).toBe(1);
+      expect(twice.stderr).toMatch(/already registered/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await database?.drop();
+    }
+  });
+});
