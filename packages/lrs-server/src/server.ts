@@ -5,6 +5,8 @@ import { createClient, DEFAULT_TENANT, ensureTenant } from './auth/clients.js';
 import type { Config } from './config.js';
 import { migrate, openStore, type Store } from './db/index.js';
 import { seedDemo } from './seed.js';
+import { sweepAtRisk } from './webhooks/alerts.js';
+import { DELIVER_JOB, deliverHandler } from './webhooks/events.js';
 import { startOutboxWorker, type OutboxWorker } from './jobs/outbox.js';
 import { enqueueChangedScores, SCORE_JOB, scoreHandler } from './lti/grades.js';
 import { createLti, type LtiService } from './lti/service.js';
@@ -47,12 +49,15 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
     const url = urls.publicUrl;
     // LTI failing to start (ltijs itself would exit the process) leaves the rest serving; /lti answers 503 with the reason.
     await lti.deploy().catch((err: Error) => console.error(`xcredit: ${err.message}`));
-    const outbox = startOutboxWorker(store.db, { [SCORE_JOB]: scoreHandler(store.db, () => lti.provider()) }, {
+    const outbox = startOutboxWorker(store.db, { [SCORE_JOB]: scoreHandler(store.db, () => lti.provider()), [DELIVER_JOB]: deliverHandler(store.db) }, {
       beforeRound: async () => {
         if (lti.state.status === 'ready') await enqueueChangedScores(store.db);
       },
     });
     lti.onKick = outbox.kick;
+    app.locals.kickOutbox = outbox.kick;
+    const atRisk = setInterval(() => void sweepAtRisk(store.db).catch((err: Error) => console.error(`xcredit: at-risk sweep failed: ${err.message}`)), 3600_000);
+    atRisk.unref();
     return {
       url,
       port,
@@ -60,6 +65,7 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
       lti,
       outbox,
       async close() {
+        clearInterval(atRisk);
         await outbox.stop();
         await lti.close();
         server.closeAllConnections();

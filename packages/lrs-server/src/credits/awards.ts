@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Db } from '../db/index.js';
+import { emit } from '../webhooks/events.js';
 import { HttpError } from '../http-error.js';
 import { idText } from './courses.js';
 import { periodBounds } from './engagement.js';
@@ -140,6 +141,9 @@ export async function createAward(db: Db, tenantId: string, actor: string, input
     if (approved) {
       await trx.insertInto('award_events').values({ tenant_id: tenantId, award_id: row.id, action: 'approved', actor, reason: 'attendance check-in' }).execute();
       await credit(trx, tenantId, row, actor);
+      await emit(trx, tenantId, 'award.decided', { award: toAward(row) });
+    } else {
+      await emit(trx, tenantId, 'award.pending', { award: toAward(row) });
     }
     return { award: toAward(row), created: true };
   });
@@ -163,6 +167,7 @@ export async function decideAward(db: Db, tenantId: string, awardId: string, act
       .executeTakeFirstOrThrow();
     await trx.insertInto('award_events').values({ tenant_id: tenantId, award_id: awardId, action: decision, actor, reason: reason ?? null }).execute();
     if (decision === 'approved') await credit(trx, tenantId, updated, actor);
+    await emit(trx, tenantId, 'award.decided', { award: toAward(updated) });
     return toAward(updated);
   });
 }

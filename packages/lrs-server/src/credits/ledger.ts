@@ -1,5 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database, LedgerSource } from '../db/schema.js';
+import { checkTargetMet } from '../webhooks/alerts.js';
+import { emit } from '../webhooks/events.js';
 import type { Course } from './courses.js';
 
 type Q = Kysely<Database>;
@@ -95,6 +97,18 @@ export async function appendEntry(db: Q, e: Append): Promise<void> {
       approved_by: e.approvedBy ?? null,
     })
     .execute();
+  if (e.amountTenths > 0) {
+    await emit(db, e.tenantId, 'credit.earned', {
+      learnerId: e.learnerId,
+      period: e.period,
+      source: e.source,
+      credits: e.amountTenths / 10,
+      courseId: e.courseId ?? null,
+      awardId: e.awardId ?? null,
+      reason: e.reason,
+    });
+  }
+  await checkTargetMet(db, e.tenantId, e.learnerId, e.period);
 }
 
 export interface ReconcileOptions {

@@ -1,5 +1,5 @@
 import { describeIssues } from '@xcredit/sdk/xapi';
-import { Router, type Request } from 'express';
+import express, { Router, type Request } from 'express';
 import { z } from 'zod';
 import { requireLaunch, requireScope, type Principal } from '../auth/principal.js';
 import { now } from '../clock.js';
@@ -9,6 +9,7 @@ import { awardInput, createAward, decideAward, decisionInput, getAward, listAwar
 import { courseInput, getCourse, idText, upsertCourse } from './courses.js';
 import { adjustForCourseChange, learnerCredits, periodBounds, refreshEngagement } from './engagement.js';
 import { createLaunch, launchInput } from './launches.js';
+import { csvToLearners, importLearners, learnerFields, validate, type ImportIssue, type LearnerRow } from './learners.js';
 import { lockLearner, toEntry } from './ledger.js';
 import { policyInput } from './policy.js';
 import { answerFeedback, currentLaunch, heartbeat, heartbeatInput } from './sessions.js';
@@ -39,12 +40,7 @@ const periodQuery = (req: Request) => {
 };
 const actorOf = (p: Extract<Principal, { kind: 'client' }>) => `client/${p.key}`;
 
-const learnerInput = z.strictObject({
-  displayName: z.string().trim().min(1).max(200).optional(),
-  department: z.string().trim().min(1).max(200).optional(),
-  role: z.string().trim().min(1).max(200).optional(),
-  managerId: idText.optional(),
-});
+const learnerInput = learnerFields;
 
 /** The credits API under /api/v1 (JSON; Basic auth for clients, Bearer for the player). */
 export function creditsRouter(db: Db, config: { readonly publicUrl: string }): Router {
@@ -78,6 +74,44 @@ export function creditsRouter(db: Db, config: { readonly publicUrl: string }): R
   });
 
   // Learners.
+  // Learners from an HR export: CSV (text/csv) or a JSON array, all or nothing.
+  router.post('/learners/import', express.text({ type: ['text/csv', 'text/plain'], limit: '20mb' }), async (req, res) => {
+    const p = requireScope(req, 'credits/admin');
+    let parsed: { rows: LearnerRow[]; issues: ImportIssue[] };
+    if (req.is('text/csv') || req.is('text/plain')) parsed = csvToLearners(String(req.body ?? ''));
+    else if (req.is('application/json') && Array.isArray(req.body)) parsed = validate((req.body as unknown[]).map((value, i) => ({ line: i + 1, value })));
+    else throw new HttpError(400, 'invalid_input', 'send text/csv with a header line, or a JSON array of learners');
+    if (parsed.issues.length) {
+      const shown = parsed.issues.slice(0, 10).map((i) => `line ${i.line}, ${i.field}: ${i.message}`).join('; ');
+      throw new HttpError(400, 'invalid_import', `nothing was imported: ${parsed.issues.length} problem${parsed.issues.length > 1 ? 's' : ''}: ${shown}`, parsed.issues.map((i) => ({ path: `line ${i.line}.${i.field}`, message: i.message })));
+    }
+    res.json(await importLearners(db, p.tenant.id, parsed.rows));
+  });
+
+  router.get('/learners/:learnerId', async (req, res) => {
+    const p = requireScope(req, 'credits/read');
+    const id = param(req, 'learnerId');
+    const row = await db.selectFrom('learners').selectAll().where('tenant_id', '=', p.tenant.id).where('id', '=', id).executeTakeFirst();
+    if (!row) throw new HttpError(404, 'learner_not_found', `no learner "${id}" in this tenant`);
+    res.json({ learnerId: row.id, displayName: row.display_name, department: row.department, role: row.role, managerId: row.manager_id });
+  });
+
+  router.get('/learners', async (req, res) => {
+    const p = requireScope(req, 'credits/read');
+    const q = req.query as Record<string, string | undefined>;
+    const limit = q.limit === undefined ? 100 : Number(q.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new HttpError(400, 'invalid_input', 'limit must be an integer from 1 to 1000');
+    let query = db.selectFrom('learners').selectAll().where('tenant_id', '=', p.tenant.id);
+    if (q.after) query = query.where('id', '>', q.after);
+    if (q.department) query = query.where('department', '=', q.department);
+    const rows = await query.orderBy('id').limit(limit + 1).execute();
+    const page = rows.slice(0, limit);
+    res.json({
+      learners: page.map((r) => ({ learnerId: r.id, displayName: r.display_name, department: r.department, role: r.role, managerId: r.manager_id })),
+      next: rows.length > limit ? page[page.length - 1]!.id : null,
+    });
+  });
+
   router.put('/learners/:learnerId', async (req, res) => {
     const p = requireScope(req, 'credits/admin');
     const id = param(req, 'learnerId');

@@ -200,6 +200,62 @@ export interface TargetsTable {
   updated_at: CreatedAt;
 }
 
+export interface WebhooksTable {
+  tenant_id: string;
+  id: string;
+  url: string;
+  secret: string;
+  events: Json<string[]>;
+  active: ColumnType<boolean, boolean | undefined, boolean>;
+  created_at: CreatedAt;
+}
+
+export interface WebhookDeliveriesTable {
+  tenant_id: string;
+  id: string;
+  webhook_id: string;
+  event_id: string;
+  event: string;
+  body: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: ColumnType<number, number | undefined, number>;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: CreatedAt;
+  delivered_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+export interface LearnerAlertsTable {
+  tenant_id: string;
+  learner_id: string;
+  period: string;
+  kind: string;
+  sent_at: CreatedAt;
+}
+
+export interface AdminSessionsTable {
+  token_hash: string;
+  tenant_id: string;
+  client_key: string;
+  csrf_token: string;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+}
+
+export interface CertificatesTable {
+  tenant_id: string;
+  id: string;
+  learner_id: string;
+  course_id: string | null;
+  period: string;
+  kind: 'course' | 'target';
+  learner_name: string;
+  title: string;
+  credits_tenths: number;
+  issued_at: CreatedAt;
+  issued_by: string;
+}
+
 export interface Database {
   tenants: TenantsTable;
   clients: ClientsTable;
@@ -216,4 +272,9 @@ export interface Database {
   award_events: AwardEventsTable;
   periods: PeriodsTable;
   targets: TargetsTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  learner_alerts: LearnerAlertsTable;
+  admin_sessions: AdminSessionsTable;
+  certificates: CertificatesTable;
 }

@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from 'kysely';
 import { foundation } from './0001_foundation.js';
 import { xapiResources } from './0002_xapi_resources.js';
 import { credits } from './0010_credits.js';
+import { webhooks } from './0011_webhooks.js';
 import { lti } from './0020_lti.js';
 
 /**
@@ -13,6 +14,7 @@ const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
   '0002_xapi_resources': xapiResources,
   '0010_credits': credits,
+  '0011_webhooks': webhooks,
   '0020_lti': lti,
 };
 

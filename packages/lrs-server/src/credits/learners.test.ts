@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startTestServer, type Engine, type TestServer } from '../testing.js';
+import { parseCsv } from './learners.js';
+
+const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
+
+describe('parseCsv', () => {
+  it('reads quoted fields with commas, quotes and line breaks, and CRLF', () => {
+    expect(parseCsv('a,b\r\n"x, y","say ""hi"""\n"multi\nline",z\n')).toEqual([
+      { line: 1, cells: ['a', 'b'] },
+      { line: 2, cells: ['x, y', 'say "hi"'] },
+      { line: 3, cells: ['multi\nline', 'z'] },
+    ]);
+  });
+});
+
+describe.each(engines)('learner import on %s', (engine) => {
+  let server: TestServer;
+  const post = async (body: string, type: string) => {
+    const res = await fetch(`${server.url}/api/v1/learners/import`, { method: 'POST', headers: { authorization: server.admin.authorization, 'content-type': type }, body });
+    return { status: res.status, body: await res.json() };
+  };
+  const count = async () => Number((await server.store.db.selectFrom('learners').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+
+  beforeAll(async () => {
+    server = await startTestServer({ engine, postgresUrl: inject('postgresUrl') ?? undefined });
+  });
+  afterAll(() => server?.close());
+
+  it('imports and updates learners from CSV', async () => {
+    const csv = 'learnerId,displayName,department,role,managerId\nT-1,"Li, Wei",math,teacher,T-9\nT-2,Ana,science,teacher,T-9\nT-9,Boss,,head,\n';
+    expect(await post(csv, 'text/csv')).toEqual({ status: 200, body: { created: 3, updated: 0 } });
+    expect(await post('learnerId,department\nT-1,physics\n', 'text/csv')).toEqual({ status: 200, body: { created: 0, updated: 1 } });
+    const t1 = await (await fetch(`${server.url}/api/v1/learners/T-1`, { headers: { authorization: server.admin.authorization } })).json();
+    expect(t1).toMatchObject({ learnerId: 'T-1', department: 'physics' });
+  });
+
+  it('names the line and field of every problem and imports nothing', async () => {
+    const before = await count();
+    const csv = 'learnerId,department,role\nok-1,math,teacher\nbad id,math,teacher\nok-2,math\nok-1,math,teacher\n';
+    const res = await post(csv, 'text/csv');
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toContain('nothing was imported');
+    expect(res.body.error.issues).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ path: 'line 3.learnerId' }),
+        expect.objectContaining({ path: 'line 4.(row)', message: 'has 2 fields; the header has 3' }),
+        expect.objectContaining({ path: 'line 5.learnerId', message: '"ok-1" is also on line 2' }),
+      ]),
+    );
+    expect(await count()).toBe(before);
+    const header = await post('id,dept\nx,y\n', 'text/csv');
+    expect(header.status).toBe(400);
+    expect(header.body.error.message).toContain('line 1, id: unknown column');
+    const json = await post(JSON.stringify([{ learnerId: 'J-1' }, { learnerId: 'J-2', shoe: 42 }]), 'application/json');
+    expect(json.status).toBe(400);
+    expect(json.body.error.issues[0]).toMatchObject({ path: 'line 2.(row)' });
+    expect(await count()).toBe(before);
+  });
+});

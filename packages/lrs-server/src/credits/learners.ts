@@ -1,0 +1,144 @@
+import { z } from 'zod';
+import type { Db } from '../db/index.js';
+import { HttpError } from '../http-error.js';
+import { idText } from './courses.js';
+
+export const learnerFields = z.strictObject({
+  displayName: z.string().trim().min(1).max(200).optional(),
+  department: z.string().trim().min(1).max(200).optional(),
+  role: z.string().trim().min(1).max(200).optional(),
+  managerId: idText.optional(),
+});
+
+const importRow = learnerFields.extend({ learnerId: idText });
+export type LearnerRow = z.infer<typeof importRow>;
+
+const COLUMNS = ['learnerId', 'displayName', 'department', 'role', 'managerId'] as const;
+const MAX_ROWS = 50_000;
+
+/** One problem in an import, by line (1 = the header line of a CSV) and field. */
+export interface ImportIssue {
+  line: number;
+  field: string;
+  message: string;
+}
+
+/**
+ * Parses RFC 4180 CSV: quoted fields may hold commas, quotes ("") and line breaks. Returns rows
+ * with the line each starts on.
+ */
+export function parseCsv(text: string): { line: number; cells: string[] }[] {
+  const rows: { line: number; cells: string[] }[] = [];
+  let cells: string[] = [];
+  let cell = '';
+  let quoted = false;
+  let line = 1;
+  let rowLine = 1;
+  const src = text.replace(/^\uFEFF/, '');
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i]!;
+    if (quoted) {
+      if (c === '"' && src[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else {
+        if (c === '\n') line++;
+        cell += c;
+      }
+      continue;
+    }
+    if (c === '"' && cell === '') quoted = true;
+    else if (c === ',') {
+      cells.push(cell);
+      cell = '';
+    } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && src[i + 1] === '\n') i++;
+      cells.push(cell);
+      if (cells.some((x) => x !== '')) rows.push({ line: rowLine, cells });
+      cells = [];
+      cell = '';
+      line++;
+      rowLine = line;
+    } else cell += c;
+  }
+  if (quoted) throw new HttpError(400, 'invalid_csv', `line ${rowLine}: a quoted field is not closed`);
+  cells.push(cell);
+  if (cells.some((x) => x !== '')) rows.push({ line: rowLine, cells });
+  return rows;
+}
+
+/** Turns CSV text into learner rows, or every problem found with its line and field. */
+export function csvToLearners(text: string): { rows: LearnerRow[]; issues: ImportIssue[] } {
+  const table = parseCsv(text);
+  const header = table.shift();
+  if (!header) return { rows: [], issues: [{ line: 1, field: '(header)', message: 'the file is empty' }] };
+  const names = header.cells.map((c) => c.trim());
+  const issues: ImportIssue[] = [];
+  for (const n of names) if (!COLUMNS.includes(n as (typeof COLUMNS)[number])) issues.push({ line: header.line, field: n || '(empty)', message: `unknown column; expected ${COLUMNS.join(', ')}` });
+  if (!names.includes('learnerId')) issues.push({ line: header.line, field: 'learnerId', message: 'the header needs a learnerId column' });
+  if (issues.length) return { rows: [], issues };
+  return validate(
+    table.map(({ line, cells }) => {
+      if (cells.length !== names.length) issues.push({ line, field: '(row)', message: `has ${cells.length} fields; the header has ${names.length}` });
+      return { line, value: Object.fromEntries(names.map((n, i) => [n, cells[i]?.trim() || undefined])) };
+    }),
+    issues,
+  );
+}
+
+/** Validates rows (from CSV or JSON); duplicate learner ids are errors too. */
+export function validate(input: { line: number; value: unknown }[], issues: ImportIssue[] = []): { rows: LearnerRow[]; issues: ImportIssue[] } {
+  if (input.length > MAX_ROWS) return { rows: [], issues: [{ line: 0, field: '(file)', message: `at most ${MAX_ROWS} learners per import (got ${input.length})` }] };
+  const rows: LearnerRow[] = [];
+  const seen = new Map<string, number>();
+  for (const { line, value } of input) {
+    const parsed = importRow.safeParse(value);
+    if (!parsed.success) {
+      for (const i of parsed.error.issues) {
+        const field = String(i.path[0] ?? '(row)');
+        issues.push({ line, field, message: i.code === 'invalid_type' && /undefined/.test(i.message) ? 'is required' : i.code === 'unrecognized_keys' ? `unknown field ${i.keys.join(', ')}` : i.message });
+      }
+      continue;
+    }
+    const first = seen.get(parsed.data.learnerId);
+    if (first !== undefined) issues.push({ line, field: 'learnerId', message: `"${parsed.data.learnerId}" is also on line ${first}` });
+    seen.set(parsed.data.learnerId, line);
+    rows.push(parsed.data);
+  }
+  return { rows, issues };
+}
+
+/** Creates or updates learners, all or nothing. */
+export async function importLearners(db: Db, tenantId: string, rows: LearnerRow[]): Promise<{ created: number; updated: number }> {
+  return db.transaction().execute(async (trx) => {
+    const existing = new Set<string>();
+    for (let i = 0; i < rows.length; i += 1000) {
+      const ids = rows.slice(i, i + 1000).map((r) => r.learnerId);
+      for (const r of await trx.selectFrom('learners').select('id').where('tenant_id', '=', tenantId).where('id', 'in', ids).execute()) existing.add(r.id);
+    }
+    for (let i = 0; i < rows.length; i += 500) {
+      const chunk = rows.slice(i, i + 500).map((r) => ({
+        tenant_id: tenantId,
+        id: r.learnerId,
+        display_name: r.displayName ?? null,
+        department: r.department ?? null,
+        role: r.role ?? null,
+        manager_id: r.managerId ?? null,
+      }));
+      await trx
+        .insertInto('learners')
+        .values(chunk)
+        .onConflict((oc) =>
+          oc.columns(['tenant_id', 'id']).doUpdateSet((eb) => ({
+            display_name: eb.ref('excluded.display_name'),
+            department: eb.ref('excluded.department'),
+            role: eb.ref('excluded.role'),
+            manager_id: eb.ref('excluded.manager_id'),
+          })),
+        )
+        .execute();
+    }
+    return { created: rows.length - existing.size, updated: existing.size };
+  });
+}
