@@ -32,6 +32,8 @@ const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:
 
 export interface StatementsOut {
   json?: unknown;
+  /** The answer as JSON text, when it is spliced from stored statements. */
+  raw?: string;
   multipart?: { body: Buffer; contentType: string };
   consistentThrough: string;
   lastModified?: Date;
@@ -118,22 +120,25 @@ export async function getStatements(db: Db, req: Request): Promise<StatementsOut
   }
   const order = sql.raw(ascending ? 'asc' : 'desc');
   const and = (parts: RawBuilder<unknown>[]) => sql.join(parts, sql` and `);
-  type Row = { seq: string; statement: Record<string, unknown>; stored: Date };
-  const direct = await sql<Row>`select s.seq, s.statement, s.stored from statements s where ${and([...own, ...filters.map((f) => f('s'))])} order by s.seq ${order} limit ${limit + 1}`.execute(db);
+  // Statements come back as JSON text: an exact page is spliced into the answer without parsing.
+  type Row = { seq: string; statement: string; stored: Date };
+  const direct = await sql<Row>`select s.seq, s.statement::text as statement, s.stored from statements s where ${and([...own, ...filters.map((f) => f('s'))])} order by s.seq ${order} limit ${limit + 1}`.execute(db);
   let rows = direct.rows;
   if (filters.length) {
-    const referring = await sql<Row>`
+    // Statements that point (through StatementRefs, however deep) at a matching statement. Few
+    // statements are StatementRefs, so their ids are found first and fetched only when there are any.
+    const refs = await sql<{ ref_id: string }>`
       with recursive refs(ref_id, target) as (
         select r.id, r.object_statement_id from statements r where r.tenant_id = ${who.tenantId} and r.object_statement_id is not null
         union
         select refs.ref_id, t.object_statement_id from refs join statements t on t.tenant_id = ${who.tenantId} and t.id = refs.target where t.object_statement_id is not null
       )
-      select s.seq, s.statement, s.stored from statements s
-      where ${and(own)} and s.id in (select refs.ref_id from refs join statements t on t.tenant_id = ${who.tenantId} and t.id = refs.target where ${and(filters.map((f) => f('t')))})
-      order by s.seq ${order} limit ${limit + 1}`.execute(db);
-    if (referring.rows.length) {
+      select distinct refs.ref_id from refs join statements t on t.tenant_id = ${who.tenantId} and t.id = refs.target where ${and(filters.map((f) => f('t')))}`.execute(db);
+    if (refs.rows.length) {
+      const refIds = refs.rows.map((r) => r.ref_id);
+      const referring = await sql<Row>`select s.seq, s.statement::text as statement, s.stored from statements s where ${and(own)} and s.id = any(${refIds}::uuid[]) order by s.seq ${order} limit ${limit + 1}`.execute(db);
       const bySeq = new Map([...rows, ...referring.rows].map((r) => [String(r.seq), r]));
-      rows = [...bySeq.values()].sort((a, b) => (BigInt(a.seq) < BigInt(b.seq) ? -1 : 1) * (ascending ? 1 : -1)).slice(0, limit + 1);
+      rows = [...bySeq.values()].sort((x, y) => (BigInt(x.seq) < BigInt(y.seq) ? -1 : 1) * (ascending ? 1 : -1)).slice(0, limit + 1);
     }
   }
   const page = rows.slice(0, limit);
@@ -143,9 +148,13 @@ export async function getStatements(db: Db, req: Request): Promise<StatementsOut
     params.set('cursor', String(page[page.length - 1]!.seq));
     more = `${req.baseUrl}/statements?${params}`;
   }
-  const statements = page.map((r) => shape(r.statement));
-  const result = { statements, more };
   const newest = page.reduce<Date | undefined>((m, r) => (!m || new Date(r.stored) > m ? new Date(r.stored) : m), undefined);
+  if (format === 'exact' && !withAttachments) {
+    const raw = `{"statements":[${page.map((r) => r.statement).join(',')}],"more":${JSON.stringify(more)}}`;
+    return { consistentThrough, raw, lastModified: newest ?? new Date(consistentThrough) };
+  }
+  const statements = page.map((r) => shape(JSON.parse(r.statement) as Record<string, unknown>));
+  const result = { statements, more };
   const out: StatementsOut = { consistentThrough, json: result, lastModified: newest ?? new Date(consistentThrough) };
   if (withAttachments) out.multipart = await withParts(db, who.tenantId, result, statements);
   return out;

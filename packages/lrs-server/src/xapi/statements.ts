@@ -70,6 +70,10 @@ function sendStatements(res: Response, out: Awaited<ReturnType<typeof getStateme
     res.status(200).type(out.multipart.contentType).send(out.multipart.body);
     return;
   }
+  if (out.raw !== undefined) {
+    res.status(200).type('application/json').send(out.raw);
+    return;
+  }
   res.status(200).json(out.json);
 }
 
