@@ -5,6 +5,7 @@ import type { Config } from './config.js';
 import { engagementHook } from './credits/engine-hook.js';
 import { StatementHooks } from './credits/hooks.js';
 import { creditsRouter } from './credits/routes.js';
+import { reportsRouter } from './reports/routes.js';
 import { webhooksRouter } from './webhooks/routes.js';
 import type { Db } from './db/index.js';
 import { HttpError } from './http-error.js';
@@ -60,6 +61,7 @@ export function createApp({ db, config, demo, clock, lti = createLti(db, config)
 
   const api = express.Router();
   api.use(cors, auth, json, creditsRouter(db, config));
+  api.use(reportsRouter(db));
   api.use(webhooksRouter(db));
   api.use(platformsRouter(db, lti, config));
   app.use('/api/v1', api);

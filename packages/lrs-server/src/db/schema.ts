@@ -9,6 +9,8 @@ export interface TenantsTable {
   name: string;
   home_page: string;
   policy: ColumnType<Record<string, unknown>, string | undefined, string>;
+  /** Tenant settings, e.g. `{ leaderboard: true }` (reports). */
+  settings: ColumnType<Record<string, unknown>, string | undefined, string>;
   created_at: CreatedAt;
 }
 

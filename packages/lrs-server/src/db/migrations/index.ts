@@ -4,6 +4,7 @@ import { xapiResources } from './0002_xapi_resources.js';
 import { credits } from './0010_credits.js';
 import { webhooks } from './0011_webhooks.js';
 import { lti } from './0020_lti.js';
+import { reports } from './0040_reports.js';
 
 /**
  * Every migration, in order of its name. Never edit one that has shipped: add a file
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '0010_credits': credits,
   '0011_webhooks': webhooks,
   '0020_lti': lti,
+  '0040_reports': reports,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import type { Db } from '../db/index.js';
+
+/** Tenant settings an admin may change; anything left out keeps its value. */
+export const settingsInput = z.strictObject({
+  /** Rank groups (and name their leading learners) in `GET /reports/leaderboard`; off unless a tenant opts in. */
+  leaderboard: z.boolean().optional(),
+});
+
+export interface TenantSettings {
+  leaderboard: boolean;
+}
+
+const DEFAULTS: TenantSettings = { leaderboard: false };
+
+export async function getSettings(db: Db, tenantId: string): Promise<TenantSettings> {
+  const row = await db.selectFrom('tenants').select('settings').where('id', '=', tenantId).executeTakeFirstOrThrow();
+  return { ...DEFAULTS, ...(row.settings as Partial<TenantSettings>) };
+}
+
+export async function updateSettings(db: Db, tenantId: string, input: z.infer<typeof settingsInput>): Promise<TenantSettings> {
+  const next = { ...(await getSettings(db, tenantId)), ...Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) };
+  await db.updateTable('tenants').set({ settings: JSON.stringify(next) }).where('id', '=', tenantId).execute();
+  return next;
+}
