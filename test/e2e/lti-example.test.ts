@@ -1,0 +1,20 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, inject, it } from 'vitest';
+import { createTestDatabase, type Engine } from '@xcredit/lrs-server/testing';
+
+const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
+const walkthrough = fileURLToPath(new URL('../../examples/lti/walkthrough.mjs', import.meta.url));
+
+describe.each(engines)('examples/lti on %s', (engine) => {
+  it('registers the simulated LMS, launches a student into the player and shows the instructor the class report', async () => {
+    const database = engine === 'postgres' ? await createTestDatabase(inject('postgresUrl')!) : undefined;
+    try {
+      const run = spawnSync(process.execPath, [walkthrough, '--check'], { env: { ...process.env, DATABASE_URL: database?.url ?? '' }, encoding: 'utf8', timeout: 60_000 });
+      expect(run.stdout + run.stderr).toMatch(/^ok: platform \w+ registered, student launched into the player, instructor saw the class report$/m);
+      expect(run.status).toBe(0);
+    } finally {
+      await database?.drop();
+    }
+  });
+});
