@@ -131,14 +131,17 @@ export async function courseWithLaunch(world: PlayerWorld, options: { seconds?: 
 }
 
 /** A page that records every `xcredit:statement` and `xcredit:error` into window globals. */
+const recording = new WeakSet<BrowserContext>();
+
 export async function recordingPage(context: BrowserContext): Promise<Page> {
-  await context.addInitScript(() => {
+  if (!recording.has(context)) await context.addInitScript(() => {
     const w = window as unknown as { __statements: unknown[]; __errors: unknown[] };
     w.__statements = [];
     w.__errors = [];
     window.addEventListener('xcredit:statement', (e) => w.__statements.push((e as CustomEvent).detail));
     window.addEventListener('xcredit:error', (e) => w.__errors.push((e as CustomEvent).detail));
   });
+  recording.add(context);
   const page = await context.newPage();
   if (process.env.PLAYER_DEBUG) {
     page.on('console', (m) => console.log(`[page ${m.type()}] ${m.text()}`));

@@ -583,6 +583,8 @@ const MIME_BY_EXTENSION: Record<string, string> = {
   ogv: 'video/ogg',
   mov: 'video/quicktime',
   m3u8: 'application/x-mpegURL',
+  // HLS and DASH play only in the streaming build (xcredit-player-streaming.js).
+  mpd: 'application/dash+xml',
 };
 
 /** video.js refuses a source whose type it cannot guess; signed URLs often have no extension. */
