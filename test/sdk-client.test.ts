@@ -39,3 +39,83 @@ describe.each(engines)('XcreditClient against a real server on %s', (engine) => 
     await expect(offline.getLearnerCredits('x')).rejects.toMatchObject({ status: 0, code: 'unreachable' });
   });
 });
+
+describe.each(engines)('XcreditClient covers the credits API on %s', (engine) => {
+  let server: TestServer;
+  let client: XcreditClient;
+  const year = String(new Date().getUTCFullYear());
+
+  beforeAll(async () => {
+    server = await startTestServer({ engine, postgresUrl: inject('postgresUrl') ?? undefined });
+    client = new XcreditClient({ baseUrl: server.url, key: server.admin.key, secret: server.admin.secret, retryDelayMs: 1 });
+  });
+  afterAll(() => server?.close());
+
+  it('imports learners and iterates over them page by page', async () => {
+    const csv = ['learnerId,department,role', ...Array.from({ length: 7 }, (_, i) => `N-${i},nursing,nurse`)].join('\n');
+    expect(await client.importLearners(csv)).toEqual({ created: 7, updated: 0 });
+    const seen: string[] = [];
+    for await (const l of client.learners({ department: 'nursing', pageSize: 3 })) seen.push(l.learnerId);
+    expect(seen).toEqual(['N-0', 'N-1', 'N-2', 'N-3', 'N-4', 'N-5', 'N-6']);
+    const bad = await client.importLearners([{ learnerId: 'ok' }, { learnerId: 'not ok' }]).catch((e) => e);
+    expect(bad).toMatchObject({ status: 400, code: 'invalid_import' });
+    expect(bad.issues[0].path).toBe('line 2.learnerId');
+    expect(await client.upsertLearner('N-0', { department: 'icu' })).toMatchObject({ learnerId: 'N-0', department: 'icu' });
+    expect((await client.getLearner('N-0')).department).toBe('icu');
+  });
+
+  it('runs awards, approvals, targets, the ledger and explanations', async () => {
+    await client.setTarget(year, { total: 10, required: 4 });
+    await client.setTarget(year, { total: 6, required: 2 }, { department: 'icu' });
+    const offline = await client.createAward({ learnerId: 'N-0', source: 'offline', title: 'CPR refresher', credits: 2, period: year, kind: 'required', externalId: 'cpr-1' });
+    expect(offline.status).toBe('approved');
+    expect((await client.createAward({ learnerId: 'N-0', source: 'offline', title: 'CPR refresher', credits: 2, period: year, kind: 'required', externalId: 'cpr-1' })).awardId).toBe(offline.awardId);
+    const growth = await client.createAward({ learnerId: 'N-0', source: 'growth', title: 'Taught a ward class', credits: 4, period: year });
+    const pending: string[] = [];
+    for await (const a of client.awards({ status: 'pending' })) pending.push(a.awardId);
+    expect(pending).toContain(growth.awardId);
+    await client.approveAward(growth.awardId, 'observed by the head nurse');
+    expect((await client.getAward(growth.awardId)).history?.map((h) => h.action)).toEqual(['requested', 'approved']);
+    const credits = await client.getLearnerCredits('N-0', { period: year });
+    expect(credits).toMatchObject({ earned: 6, required: 2, elective: 4, status: 'met', target: { groupType: 'department', total: 6 } });
+    const ledger = await client.getLedger('N-0', { period: year });
+    expect(ledger.total).toBe(6);
+    expect(ledger.entries.map((e) => e.source)).toEqual(['offline', 'growth']);
+    await client.upsertCourse('ward', { title: 'Ward rounds', activityId: 'https://example.com/courses/ward', credits: 1, kind: 'elective', lengthSeconds: 60 });
+    await client.createLaunch({ learnerId: 'N-0', courseId: 'ward' });
+    const why = await client.getEngagement('N-0', 'ward');
+    expect(why).toMatchObject({ courseId: 'ward', earned: 0, factors: { coverage: 0 } });
+    expect(why.sessions).toHaveLength(1);
+    const rejected = await client.rejectAward(growth.awardId, 'twice').catch((e) => e);
+    expect(rejected).toMatchObject({ status: 409, code: 'already_decided' });
+  });
+
+  it('manages webhooks', async () => {
+    const hook = await client.createWebhook({ url: 'https://hr.example.com/hooks', events: ['credit.earned'] });
+    expect(hook.secret).toMatch(/^whsec_/);
+    expect((await client.listWebhooks()).map((h) => h.webhookId)).toContain(hook.webhookId);
+    expect(await client.webhookDeliveries(hook.webhookId)).toEqual([]);
+    await client.deleteWebhook(hook.webhookId);
+    await expect(client.deleteWebhook(hook.webhookId)).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('retries idempotent calls on network errors and 5xx, and never repeats a plain POST', async () => {
+    const calls: string[] = [];
+    let failures = 2;
+    const flaky: typeof fetch = async (input, init) => {
+      calls.push(`${init?.method} ${String(input)}`);
+      if (failures-- > 0) {
+        if (failures === 1) throw new TypeError('fetch failed');
+        return new Response('{"error":{"code":"internal","message":"busy"}}', { status: 503 });
+      }
+      return fetch(input, init);
+    };
+    const retrying = new XcreditClient({ baseUrl: server.url, key: server.admin.key, secret: server.admin.secret, fetch: flaky, retryDelayMs: 1 });
+    expect((await retrying.getLearner('N-1')).learnerId).toBe('N-1');
+    expect(calls).toHaveLength(3);
+    calls.length = 0;
+    failures = 1;
+    await expect(retrying.createLaunch({ learnerId: 'N-1', courseId: 'ward' })).rejects.toMatchObject({ status: 503, code: 'internal', message: 'busy' });
+    expect(calls).toHaveLength(1);
+  });
+});

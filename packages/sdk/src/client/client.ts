@@ -1,6 +1,34 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { XcreditError } from './errors.js';
-import { courseSchema, launchSchema, learnerCreditsSchema, type Course, type CourseInput, type Launch, type LearnerCredits } from './types.js';
+import {
+  awardListSchema,
+  awardSchema,
+  courseSchema,
+  deliveryListSchema,
+  engagementSchema,
+  importResultSchema,
+  launchSchema,
+  learnerCreditsSchema,
+  learnerPageSchema,
+  learnerSchema,
+  ledgerSchema,
+  reportSchema,
+  targetSchema,
+  webhookListSchema,
+  webhookSchema,
+  type Award,
+  type AwardInput,
+  type Course,
+  type CourseInput,
+  type Engagement,
+  type Launch,
+  type Learner,
+  type LearnerCredits,
+  type Ledger,
+  type Target,
+  type Webhook,
+  type WebhookDelivery,
+} from './types.js';
 
 export interface XcreditClientOptions {
   /** The server's base URL, e.g. `https://credits.example.com`. */
@@ -10,10 +38,27 @@ export interface XcreditClientOptions {
   secret: string;
   /** A fetch implementation; defaults to the global one (Node 20+, browsers). */
   fetch?: typeof fetch;
+  /** Attempts for idempotent calls on network errors, 429 and 5xx (default 3). */
+  retries?: number;
+  /** First retry delay in ms, doubled each time (default 250). */
+  retryDelayMs?: number;
 }
 
+interface Call {
+  method: 'GET' | 'PUT' | 'POST' | 'DELETE';
+  path: string;
+  query?: Record<string, string | number | undefined>;
+  body?: unknown;
+  text?: { body: string; contentType: string };
+  /** Safe to send again: GET, PUT, DELETE, and POSTs the server deduplicates. */
+  idempotent?: boolean;
+  accept?: string;
+}
+
+
 /**
- * The typed client of the xcredit credits API, for HR systems and vendor back ends.
+ * The typed client of the xcredit credits API, for HR systems and vendor back ends. Every
+ * response is validated; failures throw {@link XcreditError} with status, code and message.
  *
  * @example
  * const xcredit = new XcreditClient({ baseUrl: 'http://localhost:3000', key: 'hr-sync', secret: process.env.XCREDIT_SECRET! });
@@ -23,12 +68,18 @@ export class XcreditClient {
   readonly #base: string;
   readonly #auth: string;
   readonly #fetch: typeof fetch;
+  readonly #retries: number;
+  readonly #retryDelayMs: number;
 
   constructor(options: XcreditClientOptions) {
     this.#base = `${options.baseUrl.replace(/\/+$/, '')}/api/v1`;
     this.#auth = `Basic ${base64(`${options.key}:${options.secret}`)}`;
     this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.#retries = Math.max(1, options.retries ?? 3);
+    this.#retryDelayMs = options.retryDelayMs ?? 250;
   }
+
+  // Courses
 
   /**
    * Creates or replaces a course.
@@ -37,8 +88,20 @@ export class XcreditClient {
    * await xcredit.upsertCourse('fire-safety', { title: 'Fire safety', activityId: 'https://example.com/courses/fire', credits: 2, kind: 'required', lengthSeconds: 900 });
    */
   upsertCourse(courseId: string, course: CourseInput): Promise<Course> {
-    return this.#request('PUT', `/courses/${encodeURIComponent(courseId)}`, courseSchema, course);
+    return this.#json(courseSchema, { method: 'PUT', path: `/courses/${enc(courseId)}`, body: course, idempotent: true });
   }
+
+  /**
+   * Reads a course, with its effective policy and (for admins) its questions' answers.
+   *
+   * @example
+   * const { credits, policy } = await xcredit.getCourse('fire-safety');
+   */
+  getCourse(courseId: string): Promise<Course> {
+    return this.#json(courseSchema, { method: 'GET', path: `/courses/${enc(courseId)}` });
+  }
+
+  // Launches
 
   /**
    * Starts a launch for one learner and one course; open `playerUrl`, or give `launchToken`
@@ -48,47 +111,300 @@ export class XcreditClient {
    * const { playerUrl } = await xcredit.createLaunch({ learnerId: 'E-1001', courseId: 'fire-safety' });
    */
   createLaunch(input: { learnerId: string; courseId: string; ttlSeconds?: number }): Promise<Launch> {
-    return this.#request('POST', '/launches', launchSchema, input);
+    return this.#json(launchSchema, { method: 'POST', path: '/launches', body: input });
+  }
+
+  // Learners
+
+  /**
+   * Creates or updates a learner (department, role and manager drive targets and reports).
+   *
+   * @example
+   * await xcredit.upsertLearner('E-1001', { displayName: 'Li Wei', department: 'Nursing', role: 'nurse', managerId: 'E-0007' });
+   */
+  upsertLearner(learnerId: string, fields: { displayName?: string; department?: string; role?: string; managerId?: string } = {}): Promise<Learner> {
+    return this.#json(learnerSchema, { method: 'PUT', path: `/learners/${enc(learnerId)}`, body: fields, idempotent: true });
   }
 
   /**
-   * A learner's credits for a period (a year; default: the current one), per course.
+   * Reads one learner.
    *
    * @example
-   * const { earned, courses } = await xcredit.getLearnerCredits('E-1001', { period: '2026' });
+   * const { department } = await xcredit.getLearner('E-1001');
    */
-  getLearnerCredits(learnerId: string, options: { period?: string } = {}): Promise<LearnerCredits> {
-    const query = options.period ? `?period=${encodeURIComponent(options.period)}` : '';
-    return this.#request('GET', `/learners/${encodeURIComponent(learnerId)}/credits${query}`, learnerCreditsSchema);
+  getLearner(learnerId: string): Promise<Learner> {
+    return this.#json(learnerSchema, { method: 'GET', path: `/learners/${enc(learnerId)}` });
   }
 
-  async #request<S extends z.ZodType>(method: string, path: string, schema: S, body?: unknown): Promise<z.infer<S>> {
-    let res: Response;
-    try {
-      res = await this.#fetch(`${this.#base}${path}`, {
-        method,
-        headers: { authorization: this.#auth, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        body: body === undefined ? null : JSON.stringify(body),
-      });
-    } catch (cause) {
-      throw new XcreditError(0, 'unreachable', `could not reach ${this.#base}: ${(cause as Error).message}`, [], { cause });
-    }
+  /**
+   * Every learner of the tenant (optionally of one department), fetched page by page.
+   *
+   * @example
+   * for await (const learner of xcredit.learners({ department: 'Nursing' })) console.log(learner.learnerId);
+   */
+  async *learners(filter: { department?: string; pageSize?: number } = {}): AsyncIterableIterator<Learner> {
+    let after: string | undefined;
+    do {
+      const page = await this.#json(learnerPageSchema, { method: 'GET', path: '/learners', query: { department: filter.department, limit: filter.pageSize ?? 500, after } });
+      yield* page.learners;
+      after = page.next ?? undefined;
+    } while (after);
+  }
+
+  /**
+   * Imports learners from an HR export, all or nothing: CSV text with a header line
+   * (`learnerId,displayName,department,role,managerId`) or an array of objects. A bad row fails
+   * the whole import with an error whose `issues` name each line and field.
+   *
+   * @example
+   * const { created, updated } = await xcredit.importLearners('learnerId,department\nE-1001,Nursing\n');
+   */
+  importLearners(learners: string | Array<{ learnerId: string; displayName?: string; department?: string; role?: string; managerId?: string }>): Promise<{ created: number; updated: number }> {
+    return typeof learners === 'string'
+      ? this.#json(importResultSchema, { method: 'POST', path: '/learners/import', text: { body: learners, contentType: 'text/csv' }, idempotent: true })
+      : this.#json(importResultSchema, { method: 'POST', path: '/learners/import', body: learners, idempotent: true });
+  }
+
+  // Credits
+
+  /**
+   * A learner's credits for a period (a year; default: the current one): per course, the
+   * required/elective split, the target and where they stand against it.
+   *
+   * @example
+   * const { earned, remaining, status } = await xcredit.getLearnerCredits('E-1001', { period: '2026' });
+   */
+  getLearnerCredits(learnerId: string, options: { period?: string } = {}): Promise<LearnerCredits> {
+    return this.#json(learnerCreditsSchema, { method: 'GET', path: `/learners/${enc(learnerId)}/credits`, query: { period: options.period } });
+  }
+
+  /**
+   * Why a learner earned what they earned in a course: factors, gates, verified against claimed
+   * time, sessions and flags in plain words.
+   *
+   * @example
+   * const { flags } = await xcredit.getEngagement('E-1001', 'fire-safety');
+   */
+  getEngagement(learnerId: string, courseId: string, options: { period?: string } = {}): Promise<Engagement> {
+    return this.#json(engagementSchema, { method: 'GET', path: `/learners/${enc(learnerId)}/courses/${enc(courseId)}/engagement`, query: { period: options.period } });
+  }
+
+  /**
+   * A learner's ledger entries for a period; `total` is always their sum.
+   *
+   * @example
+   * const { total, entries } = await xcredit.getLedger('E-1001', { period: '2026' });
+   */
+  getLedger(learnerId: string, options: { period?: string } = {}): Promise<Ledger> {
+    return this.#json(ledgerSchema, { method: 'GET', path: `/learners/${enc(learnerId)}/ledger`, query: { period: options.period } });
+  }
+
+  // Awards
+
+  /**
+   * Records offline attendance (credited at once) or growth credits (pending approval).
+   * With `externalId` the call is safe to repeat.
+   *
+   * @example
+   * await xcredit.createAward({ learnerId: 'E-1001', source: 'offline', title: 'First aid workshop', credits: 2, period: '2026', externalId: 'checkin-4411' });
+   */
+  createAward(award: AwardInput): Promise<Award> {
+    return this.#json(awardSchema, { method: 'POST', path: '/awards', body: award, idempotent: award.externalId !== undefined });
+  }
+
+  /**
+   * Awards, e.g. those waiting for approval, fetched page by page.
+   *
+   * @example
+   * for await (const award of xcredit.awards({ status: 'pending' })) console.log(award.title);
+   */
+  async *awards(filter: { status?: 'pending' | 'approved' | 'rejected'; learnerId?: string; period?: string } = {}): AsyncIterableIterator<Award> {
+    const page = await this.#json(awardListSchema, { method: 'GET', path: '/awards', query: filter });
+    yield* page.awards;
+  }
+
+  /**
+   * One award with its audit trail.
+   *
+   * @example
+   * const { history } = await xcredit.getAward(awardId);
+   */
+  getAward(awardId: string): Promise<Award> {
+    return this.#json(awardSchema, { method: 'GET', path: `/awards/${enc(awardId)}` });
+  }
+
+  /**
+   * Approves a pending award; its credits enter the ledger.
+   *
+   * @example
+   * await xcredit.approveAward(awardId, 'checked with the department head');
+   */
+  approveAward(awardId: string, reason?: string): Promise<Award> {
+    return this.#json(awardSchema, { method: 'POST', path: `/awards/${enc(awardId)}/approve`, body: reason ? { reason } : {} });
+  }
+
+  /**
+   * Rejects a pending award with a reason the learner can read.
+   *
+   * @example
+   * await xcredit.rejectAward(awardId, 'not a learning activity');
+   */
+  rejectAward(awardId: string, reason: string): Promise<Award> {
+    return this.#json(awardSchema, { method: 'POST', path: `/awards/${enc(awardId)}/reject`, body: { reason } });
+  }
+
+  // Targets and periods
+
+  /**
+   * Sets the credit target for a period, tenant-wide or for a department or role.
+   *
+   * @example
+   * await xcredit.setTarget('2026', { total: 150, required: 100 });
+   * await xcredit.setTarget('2026', { total: 120, required: 80 }, { department: 'Nursing' });
+   */
+  setTarget(period: string, target: { total: number; required?: number }, group?: { department: string } | { role: string }): Promise<Target> {
+    const path = !group ? `/targets/${enc(period)}` : 'department' in group ? `/targets/${enc(period)}/department/${enc(group.department)}` : `/targets/${enc(period)}/role/${enc(group.role)}`;
+    return this.#json(targetSchema, { method: 'PUT', path, body: target, idempotent: true });
+  }
+
+  /**
+   * Closes a period: its ledger no longer changes and it takes no new awards.
+   *
+   * @example
+   * await xcredit.closePeriod('2025');
+   */
+  closePeriod(period: string): Promise<{ period: string; closedAt: string }> {
+    return this.#json(z.object({ period: z.string(), closedAt: z.string() }), { method: 'POST', path: `/periods/${enc(period)}/close` });
+  }
+
+  // Reports
+
+  /**
+   * A report as JSON (`summary`, `study-time`, `hot-courses`, `at-risk`, `managers`,
+   * `leaderboard`, `flags`; see docs/reports.md).
+   *
+   * @example
+   * const summary = await xcredit.report('summary', { period: '2026', groupBy: 'department' });
+   */
+  report(name: string, query: Record<string, string | number | undefined> = {}): Promise<Record<string, unknown>> {
+    return this.#json(reportSchema, { method: 'GET', path: `/reports/${enc(name)}`, query });
+  }
+
+  /**
+   * A report as CSV text, ready to save.
+   *
+   * @example
+   * await writeFile('at-risk.csv', await xcredit.reportCsv('at-risk', { period: '2026' }));
+   */
+  async reportCsv(name: string, query: Record<string, string | number | undefined> = {}): Promise<string> {
+    const res = await this.#send({ method: 'GET', path: `/reports/${enc(name)}`, query: { ...query, format: 'csv' }, accept: 'text/csv', idempotent: true });
+    return res.text();
+  }
+
+  // Webhooks
+
+  /**
+   * Subscribes a URL to events; the answer carries the signing secret once.
+   *
+   * @example
+   * const { secret } = await xcredit.createWebhook({ url: 'https://hr.example.com/xcredit', events: ['credit.earned', 'learner.at_risk'] });
+   */
+  createWebhook(input: { url: string; events: string[]; secret?: string }): Promise<Webhook> {
+    return this.#json(webhookSchema, { method: 'POST', path: '/webhooks', body: input });
+  }
+
+  /**
+   * The tenant's webhooks.
+   *
+   * @example
+   * const hooks = await xcredit.listWebhooks();
+   */
+  async listWebhooks(): Promise<Webhook[]> {
+    return (await this.#json(webhookListSchema, { method: 'GET', path: '/webhooks' })).webhooks;
+  }
+
+  /**
+   * Stops a webhook.
+   *
+   * @example
+   * await xcredit.deleteWebhook(webhookId);
+   */
+  async deleteWebhook(webhookId: string): Promise<void> {
+    await this.#send({ method: 'DELETE', path: `/webhooks/${enc(webhookId)}`, idempotent: true });
+  }
+
+  /**
+   * The delivery log of a webhook, newest first.
+   *
+   * @example
+   * const failed = (await xcredit.webhookDeliveries(webhookId)).filter((d) => d.status === 'failed');
+   */
+  async webhookDeliveries(webhookId: string): Promise<WebhookDelivery[]> {
+    return (await this.#json(deliveryListSchema, { method: 'GET', path: `/webhooks/${enc(webhookId)}/deliveries` })).deliveries;
+  }
+
+  async #json<S extends z.ZodType>(schema: S, call: Call): Promise<z.infer<S>> {
+    const res = await this.#send({ idempotent: call.method !== 'POST', ...call });
     const text = await res.text();
     let json: unknown;
     try {
       json = text ? JSON.parse(text) : undefined;
     } catch {
-      json = undefined;
+      throw new XcreditError(res.status, 'unexpected_response', `${call.method} ${call.path}: the answer is not JSON`);
     }
-    if (!res.ok) {
-      const e = (json as { error?: { code?: string; message?: string; issues?: { path: string; message: string }[] } } | undefined)?.error;
-      throw new XcreditError(res.status, e?.code ?? 'http_error', e?.message ?? `${method} ${path} answered ${res.status}`, e?.issues ?? []);
+    const parsed = (schema as z.ZodType).safeParse(json);
+    if (!parsed.success) throw new XcreditError(res.status, 'unexpected_response', `${call.method} ${call.path}: unexpected response shape (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`);
+    return parsed.data as z.infer<S>;
+  }
+
+  /** Sends a request; idempotent ones are retried with backoff on network errors, 429 and 5xx. */
+  async #send(call: Call): Promise<Response> {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(call.query ?? {})) if (v !== undefined) params.set(k, String(v));
+    const url = `${this.#base}${call.path}${params.size ? `?${params}` : ''}`;
+    const headers: Record<string, string> = { authorization: this.#auth, accept: call.accept ?? 'application/json' };
+    let body: string | null = null;
+    if (call.text) {
+      headers['content-type'] = call.text.contentType;
+      body = call.text.body;
+    } else if (call.body !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(call.body);
     }
-    const parsed = schema.safeParse(json);
-    if (!parsed.success) throw new XcreditError(res.status, 'unexpected_response', `${method} ${path}: unexpected response shape (${parsed.error.issues[0]?.message})`);
-    return parsed.data;
+    const attempts = call.idempotent ? this.#retries : 1;
+    for (let attempt = 1; ; attempt++) {
+      let res: Response;
+      try {
+        res = await this.#fetch(url, { method: call.method, headers, body });
+      } catch (cause) {
+        if (attempt < attempts) {
+          await sleep(this.#retryDelayMs * 2 ** (attempt - 1));
+          continue;
+        }
+        throw new XcreditError(0, 'unreachable', `could not reach ${this.#base}: ${(cause as Error).message}`, [], { cause });
+      }
+      if ((res.status === 429 || res.status >= 500) && attempt < attempts) {
+        await res.body?.cancel();
+        await sleep(this.#retryDelayMs * 2 ** (attempt - 1));
+        continue;
+      }
+      if (!res.ok) {
+        const text = await res.text();
+        let e: { code?: string; message?: string; issues?: { path: string; message: string }[] } | undefined;
+        try {
+          e = (JSON.parse(text) as { error?: typeof e }).error;
+        } catch {
+          e = undefined;
+        }
+        throw new XcreditError(res.status, e?.code ?? 'http_error', e?.message ?? `${call.method} ${call.path} answered ${res.status}`, e?.issues ?? []);
+      }
+      return res;
+    }
   }
 }
+
+const enc = encodeURIComponent;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function base64(text: string): string {
   const bytes = new TextEncoder().encode(text);

@@ -1,21 +1,38 @@
 import { z } from 'zod';
 
-const agent = z.object({ objectType: z.literal('Agent'), account: z.object({ homePage: z.string(), name: z.string() }) });
+// Responses are loose objects: fields a newer server adds pass through instead of failing.
+const agent = z.looseObject({ objectType: z.literal('Agent'), account: z.looseObject({ homePage: z.string(), name: z.string() }) });
+const gate = z.looseObject({ name: z.string(), passed: z.boolean(), required: z.number(), actual: z.number(), reason: z.string() });
+const flag = z.looseObject({ code: z.string(), message: z.string() });
+const kind = z.enum(['required', 'elective']);
 
-const gate = z.object({ name: z.string(), passed: z.boolean(), required: z.number(), actual: z.number(), reason: z.string() });
-
-export const courseSchema = z.object({
+export const courseSchema = z.looseObject({
   courseId: z.string(),
   title: z.string(),
   activityId: z.string(),
   credits: z.number(),
-  kind: z.enum(['required', 'elective']),
+  kind,
   lengthSeconds: z.number(),
   videoUrl: z.string().nullable(),
+  captionsUrl: z.string().nullable().optional(),
+  category: z.string().nullable().optional(),
+  makeUpFor: z.string().nullable().optional(),
+  questions: z.array(z.looseObject({ id: z.string(), at: z.number(), type: z.string() })).optional(),
   policy: z.record(z.string(), z.unknown()),
   updatedAt: z.string(),
 });
 export type Course = z.infer<typeof courseSchema>;
+
+export interface QuestionInput {
+  id: string;
+  at: number;
+  type: 'single-choice' | 'multiple-choice' | 'true-false' | 'fill-in';
+  prompt: Record<string, string>;
+  choices?: { id: string; text: Record<string, string> }[];
+  correct: string[];
+  answerToContinue?: boolean;
+  revealAnswer?: boolean;
+}
 
 export interface CourseInput {
   title: string;
@@ -26,11 +43,16 @@ export interface CourseInput {
   lengthSeconds: number;
   /** URL (or server path) of the course video. */
   videoUrl?: string;
-  /** Overrides of the default credit policy. */
+  captionsUrl?: string;
+  category?: string;
+  /** The offline requirement this course makes up for (counted once with it). */
+  makeUpFor?: string;
+  questions?: QuestionInput[];
+  /** Overrides of the tenant's policy (see docs/credits.md). */
   policy?: Record<string, unknown>;
 }
 
-export const launchSchema = z.object({
+export const launchSchema = z.looseObject({
   launchToken: z.string(),
   registration: z.string(),
   actor: agent,
@@ -40,23 +62,126 @@ export const launchSchema = z.object({
 });
 export type Launch = z.infer<typeof launchSchema>;
 
-export const learnerCreditsSchema = z.object({
+const courseCredits = z.looseObject({
+  courseId: z.string(),
+  title: z.string(),
+  kind,
+  credits: z.number(),
+  earned: z.number(),
+  coverage: z.number(),
+  attention: z.number(),
+  mastery: z.number(),
+  engagement: z.number(),
+  gates: z.array(gate),
+  flags: z.array(flag).optional(),
+});
+
+export const learnerCreditsSchema = z.looseObject({
   learnerId: z.string(),
   period: z.string(),
   earned: z.number(),
-  courses: z.array(
-    z.object({
-      courseId: z.string(),
-      title: z.string(),
-      kind: z.enum(['required', 'elective']),
-      credits: z.number(),
-      earned: z.number(),
-      coverage: z.number(),
-      attention: z.number(),
-      mastery: z.number(),
-      engagement: z.number(),
-      gates: z.array(gate),
+  required: z.number().optional(),
+  elective: z.number().optional(),
+  remaining: z.number().optional(),
+  requiredRemaining: z.number().optional(),
+  projected: z.number().optional(),
+  daysLeft: z.number().optional(),
+  status: z.enum(['met', 'on_track', 'at_risk', 'no_target']).optional(),
+  target: z.looseObject({ total: z.number(), required: z.number(), groupType: z.string(), groupValue: z.string() }).nullable().optional(),
+  courses: z.array(courseCredits),
+});
+export type LearnerCredits = z.infer<typeof learnerCreditsSchema>;
+
+export const engagementSchema = z.looseObject({
+  learnerId: z.string(),
+  courseId: z.string(),
+  period: z.string(),
+  credits: z.number(),
+  earned: z.number(),
+  engagement: z.number(),
+  factors: z.looseObject({ coverage: z.number(), attention: z.number(), mastery: z.number() }),
+  gates: z.array(gate),
+  seconds: z.looseObject({ claimed: z.number(), verified: z.number(), watched: z.number(), focused: z.number() }),
+  sessions: z.array(z.looseObject({ registration: z.string(), startedAt: z.string() })),
+  flags: z.array(flag),
+});
+export type Engagement = z.infer<typeof engagementSchema>;
+
+export const ledgerSchema = z.looseObject({
+  learnerId: z.string(),
+  period: z.string(),
+  total: z.number(),
+  entries: z.array(
+    z.looseObject({
+      id: z.string(),
+      source: z.enum(['video', 'offline', 'make-up', 'growth', 'adjustment']),
+      amount: z.number(),
+      courseId: z.string().nullable(),
+      awardId: z.string().nullable(),
+      kind,
+      reason: z.string(),
+      createdBy: z.string(),
+      approvedBy: z.string().nullable(),
+      createdAt: z.string(),
     }),
   ),
 });
-export type LearnerCredits = z.infer<typeof learnerCreditsSchema>;
+export type Ledger = z.infer<typeof ledgerSchema>;
+
+export const learnerSchema = z.looseObject({
+  learnerId: z.string(),
+  displayName: z.string().nullable().optional(),
+  department: z.string().nullable().optional(),
+  role: z.string().nullable().optional(),
+  managerId: z.string().nullable().optional(),
+});
+export type Learner = z.infer<typeof learnerSchema>;
+export const learnerPageSchema = z.looseObject({ learners: z.array(learnerSchema), next: z.string().nullable() });
+export const importResultSchema = z.looseObject({ created: z.number(), updated: z.number() });
+
+export const awardSchema = z.looseObject({
+  awardId: z.string(),
+  learnerId: z.string(),
+  source: z.enum(['offline', 'growth']),
+  title: z.string(),
+  credits: z.number(),
+  period: z.string(),
+  kind,
+  status: z.enum(['pending', 'approved', 'rejected']),
+  decisionReason: z.string().nullable(),
+  requestedBy: z.string(),
+  decidedBy: z.string().nullable(),
+  createdAt: z.string(),
+  history: z.array(z.looseObject({ action: z.string(), actor: z.string(), reason: z.string().nullable(), at: z.string() })).optional(),
+});
+export type Award = z.infer<typeof awardSchema>;
+export const awardListSchema = z.looseObject({ awards: z.array(awardSchema) });
+
+export interface AwardInput {
+  learnerId: string;
+  source: 'offline' | 'growth';
+  title: string;
+  credits: number;
+  period: string;
+  kind?: 'required' | 'elective';
+  category?: string;
+  requirementId?: string;
+  /** Your id for the check-in or request; sending it again returns the same award. */
+  externalId?: string;
+  evidence?: Record<string, unknown>;
+}
+
+export const targetSchema = z.looseObject({ period: z.string(), groupType: z.string(), groupValue: z.string(), total: z.number(), required: z.number() });
+export type Target = z.infer<typeof targetSchema>;
+
+export const webhookSchema = z.looseObject({ webhookId: z.string(), url: z.string(), events: z.array(z.string()), secret: z.string().optional() });
+export type Webhook = z.infer<typeof webhookSchema>;
+export const webhookListSchema = z.looseObject({ webhooks: z.array(webhookSchema) });
+export const deliveryListSchema = z.looseObject({
+  deliveries: z.array(
+    z.looseObject({ deliveryId: z.string(), eventId: z.string(), event: z.string(), status: z.enum(['pending', 'delivered', 'failed']), attempts: z.number(), lastStatus: z.number().nullable(), lastError: z.string().nullable() }),
+  ),
+});
+export type WebhookDelivery = z.infer<typeof deliveryListSchema>['deliveries'][number];
+
+export const reportSchema = z.record(z.string(), z.unknown());
