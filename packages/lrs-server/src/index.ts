@@ -8,3 +8,4 @@ export { HttpError } from './http-error.js';
 export { recompute, type RecomputeOptions, type RecomputeResult } from './credits/recompute.js';
 export { assessLearnerCourse, learnerCredits, refreshEngagement } from './credits/engagement.js';
 export { getCourse } from './credits/courses.js';
+export { summaryReport, type Report, type ReportScope } from './reports/reports.js';

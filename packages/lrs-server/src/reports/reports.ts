@@ -42,33 +42,28 @@ export interface SummaryRow {
   met: number;
   onTrack: number;
   atRisk: number;
-  completedCourses: number;
   /** Learners who met their target, of those with a target. */
   metRate: number | null;
 }
 
-const SUMMARY_COLUMNS: (keyof SummaryRow)[] = ['group', 'groupName', 'learners', 'earned', 'averageEarned', 'required', 'elective', 'averageTarget', 'withTarget', 'met', 'onTrack', 'atRisk', 'completedCourses', 'metRate'];
+const SUMMARY_COLUMNS: (keyof SummaryRow)[] = ['group', 'groupName', 'learners', 'earned', 'averageEarned', 'required', 'elective', 'averageTarget', 'withTarget', 'met', 'onTrack', 'atRisk', 'metRate'];
 
 /**
- * Completion and credits by group (department, role or manager) and for the whole tenant, in
- * one SQL statement over ledger, targets, learners and engagement.
+ * Credits and target completion by group (department, role or manager) and for the whole
+ * tenant, in one SQL statement over ledger, targets and learners.
  */
 export async function summaryReport(db: Db, scope: ReportScope, groupBy: GroupBy): Promise<Report<SummaryRow>> {
   const { elapsed, daysLeft } = periodProgress(scope.period, scope.now);
   const key = groupBy === 'manager' ? sql.ref('c.manager_id') : groupBy === 'role' ? sql.ref('c.role') : sql.ref('c.department');
-  const { rows } = await sql<Record<string, number | string | null>>`${standingsCte(scope.tenantId, scope.period, elapsed)},
-    completed as (
-      select learner_id, count(*) filter (where earned_tenths > 0)::int as n
-      from engagement where tenant_id = ${scope.tenantId} and period = ${scope.period} group by learner_id)
+  const { rows } = await sql<Record<string, number | string | null>>`${standingsCte(scope.tenantId, scope.period, elapsed)}
     select grouping(${key}) as is_total, ${key} as grp,
       count(*)::int as learners, sum(c.earned)::float8 as earned, avg(c.earned)::float8 as avg_earned,
       sum(c.req)::float8 as req, sum(c.ele)::float8 as ele, avg(c.target_total)::float8 as avg_target,
       count(c.target_total)::int as with_target,
       count(*) filter (where c.status = 'met')::int as met,
       count(*) filter (where c.status = 'on_track')::int as on_track,
-      count(*) filter (where c.status = 'at_risk')::int as at_risk,
-      coalesce(sum(k.n), 0)::int as completed
-    from classified c left join completed k on k.learner_id = c.id
+      count(*) filter (where c.status = 'at_risk')::int as at_risk
+    from classified c
     group by grouping sets ((${key}), ())
     order by is_total, grp nulls last`.execute(db);
   const names = groupBy === 'manager' ? await managerNames(db, scope.tenantId, rows.map((r) => r.grp as string | null)) : new Map<string, string | null>();
@@ -85,7 +80,6 @@ export async function summaryReport(db: Db, scope: ReportScope, groupBy: GroupBy
     met: Number(r.met),
     onTrack: Number(r.on_track),
     atRisk: Number(r.at_risk),
-    completedCourses: Number(r.completed),
     metRate: Number(r.with_target) ? ratio(Number(r.met) / Number(r.with_target)) : null,
   });
   const total = rows.find((r) => Number(r.is_total) === 1);
@@ -280,7 +274,7 @@ export async function managersReport(db: Db, scope: ReportScope): Promise<Report
   const atRisk = new Map(rows.map((r) => [r.manager_id, r.ids]));
   return {
     ...head('managers', scope),
-    columns: ['managerId', 'managerName', 'learners', 'earned', 'averageEarned', 'required', 'elective', 'averageTarget', 'withTarget', 'met', 'onTrack', 'atRisk', 'completedCourses', 'metRate', 'atRiskLearners'],
+    columns: ['managerId', 'managerName', 'learners', 'earned', 'averageEarned', 'required', 'elective', 'averageTarget', 'withTarget', 'met', 'onTrack', 'atRisk', 'metRate', 'atRiskLearners'],
     rows: summary.rows
       .filter((r) => r.group !== null)
       .map((r) => ({ ...r, managerId: r.group!, managerName: r.groupName, atRiskLearners: (atRisk.get(r.group!) ?? []).join(' ') })),
