@@ -73,6 +73,23 @@ describe.each(engines)('LTI flows on %s', (engine) => {
     expect(forbidden.status).toBe(403);
   });
 
+  it('names learners by the platform’s rule (email here), and refuses a launch that lacks what the rule needs', async () => {
+    const byEmail = await connectSimulator(server, { learnerIdClaim: 'email' });
+    try {
+      const ok = await byEmail.launch({ claims: byEmail.studentClaims('u-77'), targetLinkUri: COURSE_LINK(server) });
+      expect(ok.status, ok.html).toBe(303);
+      expect((await api(server, 'GET', '/learners/u-77@example.edu/credits')).status).toBe(200);
+      expect((await api(server, 'GET', '/learners/u-77/credits')).status).toBe(404);
+      const { email: _email, ...noEmail } = byEmail.studentClaims('u-78');
+      const refused = await byEmail.launch({ claims: noEmail, targetLinkUri: COURSE_LINK(server) });
+      expect(refused.status).toBe(400);
+      expect(errorCode(refused.html)).toBe('no_learner_id');
+      expect(errorMessage(refused.html)).toContain('identifies learners by email, and the launch carries no email');
+    } finally {
+      await byEmail.close();
+    }
+  });
+
   it('sets the login state cookie for use inside an LMS frame, and when the browser refuses it offers the same launch in a new window', async () => {
     const login = await fetch(sim.loginUrl({ claims: sim.studentClaims('cookieless'), targetLinkUri: COURSE_LINK(server) }), { redirect: 'manual' });
     const cookie = login.headers.getSetCookie().find((c) => c.startsWith('state'));
