@@ -17,6 +17,7 @@ const POSTGRES = process.env.XCREDIT_BENCH_POSTGRES_URL ?? 'postgres://postgres@
 const CLIENTS = 32; // concurrent HTTP clients
 const BATCHES = 25; // per client
 const BATCH = 40; // statements per batch
+const SERVERS = Number(process.env.XCREDIT_BENCH_SERVERS ?? 1); // server processes behind a client-side round robin
 const KEY = 'bench-ingest';
 const SECRET = 'bench-ingest-secret-0123456789';
 
@@ -58,34 +59,41 @@ function session(learner, video, registration) {
 
 async function run() {
   const database = await createTestDatabase(POSTGRES);
-  const port = await freePort();
   const root = fileURLToPath(new URL('..', import.meta.url));
-  const child = spawn(process.execPath, [...(process.env.XCREDIT_BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/xc-prof'] : []), 'packages/lrs-server/bin/xcredit.js', 'start'], {
-    cwd: root,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: database.url, XCREDIT_ADMIN_KEY: KEY, XCREDIT_ADMIN_SECRET: SECRET },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const base = `http://127.0.0.1:${port}/xapi`;
-  const headers = { authorization: `Basic ${Buffer.from(`${KEY}:${SECRET}`).toString('base64')}`, 'x-experience-api-version': '1.0.3', 'content-type': 'application/json' };
-  let store;
-  try {
+  const children = [];
+  const bases = [];
+  const start = async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [...(process.env.XCREDIT_BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/xc-prof'] : []), 'packages/lrs-server/bin/xcredit.js', 'start'], {
+      cwd: root,
+      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: database.url, XCREDIT_ADMIN_KEY: KEY, XCREDIT_ADMIN_SECRET: SECRET },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    children.push(child);
+    const base = `http://127.0.0.1:${port}/xapi`;
     for (let i = 0; ; i++) {
       if (await fetch(`${base}/about`).then((r) => r.ok, () => false)) break;
       if (i > 100) throw new Error('the server did not start');
       await new Promise((r) => setTimeout(r, 200));
     }
+    bases.push(base);
+  };
+  const headers = { authorization: `Basic ${Buffer.from(`${KEY}:${SECRET}`).toString('base64')}`, 'x-experience-api-version': '1.0.3', 'content-type': 'application/json' };
+  let store;
+  try {
+    for (let i = 0; i < SERVERS; i++) await start();
     const videos = Array.from({ length: 4 }, (_, i) => `https://bench.example/videos/${i}`);
     const work = Array.from({ length: CLIENTS }, (_, c) =>
       Array.from({ length: BATCHES }, (_, b) => JSON.stringify(session(`learner-${c}-${b % 5}`, videos[(c + b) % videos.length], randomUUID()))),
     );
     // Warm-up: one batch per client, not measured (connections, caches, JIT).
-    await Promise.all(Array.from({ length: CLIENTS }, () => fetch(`${base}/statements`, { method: 'POST', headers, body: JSON.stringify(session('warm', videos[0], randomUUID())) }).then((r) => r.text())));
+    await Promise.all(Array.from({ length: CLIENTS }, (_, c) => fetch(`${bases[c % SERVERS]}/statements`, { method: 'POST', headers, body: JSON.stringify(session('warm', videos[0], randomUUID())) }).then((r) => r.text())));
 
     const t0 = performance.now();
     await Promise.all(
-      work.map(async (batches) => {
+      work.map(async (batches, c) => {
         for (const body of batches) {
-          const res = await fetch(`${base}/statements`, { method: 'POST', headers, body });
+          const res = await fetch(`${bases[c % SERVERS]}/statements`, { method: 'POST', headers, body });
           if (res.status !== 200) throw new Error(`POST failed: ${res.status} ${await res.text()}`);
           await res.arrayBuffer();
         }
@@ -121,14 +129,13 @@ async function run() {
 
     const httpRate = total / httpSeconds;
     const copyRate = rows.length / copySeconds;
-    console.log(`ingest: ${CLIENTS} concurrent clients × ${BATCHES} batches × ${BATCH} Video Profile statements = ${total} statements, PostgreSQL, one server process`);
+    console.log(`ingest: ${CLIENTS} concurrent clients × ${BATCHES} batches × ${BATCH} Video Profile statements = ${total} statements, PostgreSQL, ${SERVERS} server process${SERVERS > 1 ? 'es' : ''}`);
     console.log(`  POST /xapi/statements     ${Math.round(httpRate)} statements/s (${httpSeconds.toFixed(2)} s)`);
     console.log(`  baseline: COPY same rows  ${Math.round(copyRate)} rows/s (${copySeconds.toFixed(2)} s)`);
     console.log(`  ratio (http / copy)       ${(httpRate / copyRate).toFixed(2)}`);
   } finally {
     await store?.close().catch(() => {});
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    await Promise.all(children.map((child) => new Promise((r) => (child.once('exit', r), child.kill('SIGTERM')))));
     await database.drop();
   }
 }

@@ -3,7 +3,7 @@ import { Router, type Request, type Response } from 'express';
 import { describeIssues, statement as statementSchema, Verbs, type InputIssue, type Statement } from '@xcredit/sdk/xapi';
 import { requireScope, type Principal } from '../auth/principal.js';
 import { now } from '../clock.js';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database, Db } from '../db/index.js';
 import { HttpError, invalidInput } from '../http-error.js';
 import { actorKey, learnerActor } from './actors.js';
@@ -123,7 +123,6 @@ interface Prepared {
     registration: string | null;
     launch_registration: string | null;
     client_key: string | null;
-    statement: string;
     object_agent_key: string | null;
     object_statement_id: string | null;
     related_agents: string[];
@@ -195,7 +194,6 @@ export async function storeStatements(db: Db, req: Request, body: unknown, attac
         registration: s.context?.registration?.toLowerCase() ?? null,
         launch_registration: principal.kind === 'launch' ? principal.launch.registration : null,
         client_key: principal.kind === 'client' ? principal.key : null,
-        statement: JSON.stringify(full),
         object_agent_key: objectType === 'Agent' || objectType === 'Group' ? actorKey(object as Parameters<typeof actorKey>[0]) : null,
         object_statement_id: objectType === 'StatementRef' ? String(object.id).toLowerCase() : null,
         related_agents: relatedAgents(full),
@@ -208,13 +206,16 @@ export async function storeStatements(db: Db, req: Request, body: unknown, attac
 
   const known = KnownDefinitions.for(db);
   const written = await db.transaction().execute(async (trx) => {
-    const inserted = await trx
-      .insertInto('statements')
-      .values(prepared.map((p) => p.row))
-      .onConflict((oc) => oc.columns(['tenant_id', 'id']).doNothing())
-      .returning('id')
-      .execute();
-    const fresh = new Set(inserted.map((r) => r.id));
+    // One JSON parameter for the whole batch: the statement text does not grow with the batch,
+    // and each statement is serialized once, inside it.
+    const batchJson = JSON.stringify(prepared.map(({ row: r, full }) => ({ ...r, statement: full })));
+    const inserted = await sql<{ id: string }>`
+      insert into statements (tenant_id, id, stored, verb_id, actor_key, activity_id, registration, launch_registration, client_key, statement, object_agent_key, object_statement_id, related_agents, related_activities)
+      select r.tenant_id, r.id, r.stored, r.verb_id, r.actor_key, r.activity_id, r.registration, r.launch_registration, r.client_key, r.statement, r.object_agent_key, r.object_statement_id, r.related_agents, r.related_activities
+      from jsonb_to_recordset(${batchJson}::jsonb) as r(tenant_id text, id uuid, stored timestamptz, verb_id text, actor_key text, activity_id text, registration uuid, launch_registration uuid, client_key text, statement jsonb, object_agent_key text, object_statement_id uuid, related_agents text[], related_activities text[])
+      on conflict (tenant_id, id) do nothing
+      returning id`.execute(trx);
+    const fresh = new Set(inserted.rows.map((r) => r.id));
     const repeats = prepared.filter((p) => !fresh.has(p.row.id));
     if (repeats.length) {
       const existing = await trx
