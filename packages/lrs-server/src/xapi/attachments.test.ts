@@ -80,6 +80,13 @@ describe.each(engines)('xAPI attachments and signed statements on %s', (engine) 
     expect(after.status).toBe(404);
   });
 
+  it('rejects a multipart body over 16 MB with 413', async () => {
+    const content = Buffer.alloc(17 * 1024 * 1024, 120);
+    const s = statement([attachment('x'.repeat(content.length), { sha2: sha256(content) })]);
+    const res = await send(multipart(s, [{ contentType: 'application/octet-stream', body: content }]));
+    expect(res.status).toBe(413);
+  });
+
   describe('signed statements', () => {
     const signed = (sign: (s: object) => string) => {
       const s = statement([]);

@@ -104,6 +104,14 @@ describe.each(engines)('xAPI statements on %s', (engine) => {
     expect((await res.json()).error.message).toMatch(message);
   });
 
+  it('rejects a batch of more than 1000 statements with 413, storing none of it', async () => {
+    const before = await count();
+    const res = await xapi('/statements', { method: 'POST', body: Array.from({ length: 1001 }, () => statement()) });
+    expect(res.status).toBe(413);
+    expect((await res.json()).error.message).toMatch(/1000/);
+    expect(await count()).toBe(before);
+  });
+
   it('rejects a body over the size limit with 413', async () => {
     const res = await xapi('/statements', { method: 'POST', raw: JSON.stringify([statement({ result: { response: 'x'.repeat(1_200_000) } })]) });
     expect(res.status).toBe(413);
