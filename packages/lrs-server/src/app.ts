@@ -6,6 +6,7 @@ import { engagementHook } from './credits/engine-hook.js';
 import { StatementHooks } from './credits/hooks.js';
 import { creditsRouter } from './credits/routes.js';
 import { reportsRouter } from './reports/routes.js';
+import { certificatePages, certificatesApi } from './certificates/routes.js';
 import { webhooksRouter } from './webhooks/routes.js';
 import type { Db } from './db/index.js';
 import { HttpError } from './http-error.js';
@@ -62,11 +63,13 @@ export function createApp({ db, config, demo, clock, lti = createLti(db, config)
   const api = express.Router();
   api.use(cors, auth, json, creditsRouter(db, config));
   api.use(reportsRouter(db));
+  api.use(certificatesApi(db, config));
   api.use(webhooksRouter(db));
   api.use(platformsRouter(db, lti, config));
   app.use('/api/v1', api);
 
   app.use('/lti', lti.handler);
+  app.use(certificatePages(db, config));
   app.use(webRouter(db, config, demo));
 
   app.use((req: Request) => {
