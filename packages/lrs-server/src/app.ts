@@ -7,6 +7,7 @@ import { StatementHooks } from './credits/hooks.js';
 import { creditsRouter } from './credits/routes.js';
 import { reportsRouter } from './reports/routes.js';
 import { certificatePages, certificatesApi } from './certificates/routes.js';
+import { adminRouter } from './web/admin/routes.js';
 import { webhooksRouter } from './webhooks/routes.js';
 import type { Db } from './db/index.js';
 import { HttpError } from './http-error.js';
@@ -70,6 +71,7 @@ export function createApp({ db, config, demo, clock, lti = createLti(db, config)
 
   app.use('/lti', lti.handler);
   app.use(certificatePages(db, config));
+  app.use(adminRouter(db, config));
   app.use(webRouter(db, config, demo));
 
   app.use((req: Request) => {

@@ -1,0 +1,88 @@
+import { css, html, LitElement } from 'lit';
+import './awards.js';
+import './courses.js';
+import './learner.js';
+import './overview.js';
+import { t, type Lang } from './i18n.js';
+import { shared } from './styles.js';
+
+type Route = { view: 'overview' | 'courses' | 'learners' | 'awards'; id?: string };
+
+function route(): Route {
+  const [, view, id] = location.hash.split('/');
+  if (view === 'courses' || view === 'awards') return { view };
+  if (view === 'learners') return { view, id: id ? decodeURIComponent(id) : '' };
+  return { view: 'overview' };
+}
+
+/** `<xcredit-admin>`: navigation, year and language, and the view the URL fragment names. */
+export class XcreditAdmin extends LitElement {
+  static override properties = { route: { state: true }, locale: { state: true }, period: { state: true } };
+  static override styles = [
+    shared,
+    css`
+      header { display: flex; align-items: center; gap: 18px; padding: 12px 24px; background: #fff; border-bottom: 1px solid #dde3ea; }
+      header strong { font-size: 1.05rem; margin-right: 12px; }
+      nav a { margin-right: 14px; color: #1d2733; } nav a.active { color: #0f6fde; font-weight: 600; }
+      .spacer { flex: 1; }
+      main { padding: 20px 24px; max-width: 1200px; margin: 0 auto; }
+    `,
+  ];
+  route: Route = route();
+  locale: Lang = (localStorage.getItem('xcredit-admin-lang') as Lang | null) ?? (navigator.language.startsWith('zh') ? 'zh' : 'en');
+  period = String(new Date().getUTCFullYear());
+  private onHash = () => {
+    this.route = route();
+  };
+
+  override connectedCallback() {
+    super.connectedCallback();
+    addEventListener('hashchange', this.onHash);
+    document.documentElement.lang = this.locale === 'zh' ? 'zh-CN' : 'en';
+  }
+
+  override disconnectedCallback() {
+    removeEventListener('hashchange', this.onHash);
+    super.disconnectedCallback();
+  }
+
+  private toggleLang() {
+    this.locale = this.locale === 'zh' ? 'en' : 'zh';
+    localStorage.setItem('xcredit-admin-lang', this.locale);
+    document.documentElement.lang = this.locale === 'zh' ? 'zh-CN' : 'en';
+  }
+
+  private signOut() {
+    (document.getElementById('sign-out') as HTMLFormElement).submit();
+  }
+
+  override render() {
+    const l = this.locale;
+    const years = [0, 1, 2].map((d) => String(new Date().getUTCFullYear() - d));
+    const link = (view: Route['view'], key: 'overview' | 'courses' | 'learners' | 'awards') => html`<a href="#/${view}" class=${this.route.view === view ? 'active' : ''}>${t(l, key)}</a>`;
+    return html`<header>
+        <strong>${t(l, 'brand')}</strong>
+        <nav>${link('overview', 'overview')}${link('courses', 'courses')}${link('learners', 'learners')}${link('awards', 'awards')}</nav>
+        <span class="spacer"></span>
+        <label>${t(l, 'period')} <select id="period" .value=${this.period} @change=${(e: Event) => (this.period = (e.target as HTMLSelectElement).value)}>${years.map((y) => html`<option value=${y}>${y}</option>`)}</select></label>
+        <button id="lang" @click=${this.toggleLang}>${t(l, 'language')}</button>
+        <button id="sign-out-button" @click=${this.signOut}>${t(l, 'signOut')}</button>
+      </header>
+      <main>${this.view()}</main>`;
+  }
+
+  private view() {
+    const l = this.locale;
+    switch (this.route.view) {
+      case 'courses':
+        return html`<xa-courses .locale=${l}></xa-courses>`;
+      case 'learners':
+        return html`<xa-learner .locale=${l} .learnerId=${this.route.id ?? ''} .period=${this.period}></xa-learner>`;
+      case 'awards':
+        return html`<xa-awards .locale=${l}></xa-awards>`;
+      default:
+        return html`<xa-overview .locale=${l} .period=${this.period}></xa-overview>`;
+    }
+  }
+}
+customElements.define('xcredit-admin', XcreditAdmin);

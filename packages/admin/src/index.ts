@@ -1,0 +1,1 @@
+export { XcreditAdmin } from './app.js';

@@ -1,0 +1,116 @@
+import { html, LitElement, nothing } from 'lit';
+import { api, ApiError } from './api.js';
+import { t, type Lang } from './i18n.js';
+import { shared } from './styles.js';
+
+const pct = (n: number) => `${Math.round(n * 100)}%`;
+
+/** Find a learner; their standing, each course with its engagement explanation, the ledger, and certificates. */
+export class AdminLearner extends LitElement {
+  static override properties = { locale: {}, learnerId: {}, period: {}, found: { state: true }, credits: { state: true }, ledger: { state: true }, explanations: { state: true }, message: { state: true } };
+  static override styles = shared;
+  locale: Lang = 'en';
+  learnerId = '';
+  period = '';
+  found: any[] = [];
+  credits: any = null;
+  ledger: any = null;
+  explanations: Record<string, any> = {};
+  message = '';
+
+  override updated(changed: Map<string, unknown>) {
+    if ((changed.has('learnerId') || changed.has('period')) && this.learnerId && this.period) void this.load();
+  }
+
+  async load() {
+    const id = encodeURIComponent(this.learnerId);
+    try {
+      [this.credits, this.ledger] = await Promise.all([api('GET', `/learners/${id}/credits?period=${this.period}`), api('GET', `/learners/${id}/ledger?period=${this.period}`)]);
+      this.explanations = {};
+      this.message = '';
+    } catch (err) {
+      this.credits = null;
+      this.message = (err as Error).message;
+    }
+  }
+
+  async search(e: Event) {
+    e.preventDefault();
+    const q = (this.renderRoot.querySelector('#q') as HTMLInputElement).value;
+    this.found = (await api('GET', `/learners?q=${encodeURIComponent(q)}`)).learners;
+  }
+
+  async explain(courseId: string) {
+    const e = await api('GET', `/learners/${encodeURIComponent(this.learnerId)}/courses/${encodeURIComponent(courseId)}/engagement?period=${this.period}`);
+    this.explanations = { ...this.explanations, [courseId]: e };
+  }
+
+  async certify(courseId?: string) {
+    try {
+      const c = await api('POST', '/certificates', { learnerId: this.learnerId, period: this.period, ...(courseId ? { courseId } : {}) });
+      this.message = '';
+      window.open(c.verifyUrl, '_blank', 'noopener');
+      this.explanations = { ...this.explanations, [`cert:${courseId ?? ''}`]: c };
+    } catch (err) {
+      this.message = err instanceof ApiError ? err.message : String(err);
+    }
+  }
+
+  override render() {
+    const l = this.locale;
+    return html`<section class="card" id="find">
+        <form @submit=${this.search}><label for="q">${t(l, 'findLearner')}</label> <input id="q" /> <button type="submit">${t(l, 'search')}</button></form>
+        ${this.found.length
+          ? html`<ul>${this.found.map((f) => html`<li><a href="#/learners/${encodeURIComponent(f.learnerId)}">${f.displayName ?? f.learnerId}</a> <span class="muted">${f.learnerId} · ${f.department ?? ''}</span></li>`)}</ul>`
+          : nothing}
+      </section>
+      ${this.message ? html`<p class="error" id="message">${this.message}</p>` : nothing}
+      ${this.credits ? this.renderLearner() : nothing}`;
+  }
+
+  private renderLearner() {
+    const l = this.locale;
+    const c = this.credits;
+    const targetCert = this.explanations['cert:'];
+    return html`<section class="card" id="standing" style="margin-top:16px">
+        <h2>${this.learnerId} · ${t(l, 'standing')}</h2>
+        <p>${t(l, 'earned')} <strong id="earned">${c.earned}</strong>${c.target ? html` / ${t(l, 'target')} ${c.target.total} · ${t(l, 'projected')} ${c.projected} · ${t(l, 'daysLeft')} ${c.daysLeft}` : nothing} · <span class="status ${c.status}">${c.status}</span></p>
+        ${c.status === 'met' ? html`<button @click=${() => this.certify()} id="target-certificate">${t(l, 'targetCertificate')}</button>` : nothing}
+        ${targetCert ? html` <a href=${targetCert.verifyUrl} target="_blank">${t(l, 'certificate')}</a>` : nothing}
+      </section>
+      <section class="card" id="courses" style="margin-top:16px">
+        <h2>${t(l, 'courses')}</h2>
+        <table>
+          <thead><tr><th>${t(l, 'course')}</th><th>${t(l, 'earned')}</th><th>${t(l, 'coverage')}</th><th>${t(l, 'attention')}</th><th>${t(l, 'mastery')}</th><th></th></tr></thead>
+          <tbody>${c.courses.map((course: any) => {
+            const e = this.explanations[course.courseId];
+            const cert = this.explanations[`cert:${course.courseId}`];
+            return html`<tr data-course=${course.courseId}>
+                <td>${course.title}</td><td>${course.earned} / ${course.credits}</td><td>${pct(course.coverage)}</td><td>${pct(course.attention)}</td><td>${pct(course.mastery)}</td>
+                <td>
+                  <button @click=${() => this.explain(course.courseId)} data-explain=${course.courseId}>${t(l, 'explain')}</button>
+                  ${course.earned > 0 ? html`<button @click=${() => this.certify(course.courseId)} data-certify=${course.courseId}>${t(l, 'issueCertificate')}</button>` : nothing}
+                  ${cert ? html`<a href=${cert.verifyUrl} target="_blank">${t(l, 'certificate')}</a>` : nothing}
+                </td>
+              </tr>
+              ${e
+                ? html`<tr class="explanation" data-explanation=${course.courseId}><td colspan="6">
+                    <div>${t(l, 'engagement')} <strong>${pct(e.engagement)}</strong> = ${e.weights.coverage}×${pct(e.factors.coverage)} + ${e.weights.attention}×${pct(e.factors.attention)} + ${e.weights.mastery}×${pct(e.factors.mastery)}</div>
+                    <div class="muted">${t(l, 'seconds')}: ${Math.round(e.seconds.claimed)} / ${Math.round(e.seconds.verified)} / ${Math.round(e.seconds.watched)} / ${Math.round(e.seconds.focused)}</div>
+                    <div>${t(l, 'gates')}: ${e.gates.map((g: any) => html`<span class=${g.passed ? 'ok' : 'error'}>${g.passed ? '✓' : '✗'} ${g.reason}</span>; `)}</div>
+                    ${e.flags.length ? html`<div>${t(l, 'flags')}: ${e.flags.map((f: any) => html`<span class="error" data-flag=${f.code}>${f.message}</span>; `)}</div>` : nothing}
+                  </td></tr>`
+                : nothing}`;
+          })}</tbody>
+        </table>
+      </section>
+      <section class="card" id="ledger" style="margin-top:16px">
+        <h2>${t(l, 'ledger')} · ${t(l, 'total')} ${this.ledger?.total ?? 0}</h2>
+        <table>
+          <thead><tr><th>${t(l, 'when')}</th><th>${t(l, 'source')}</th><th>${t(l, 'amount')}</th><th>${t(l, 'reason')}</th></tr></thead>
+          <tbody>${(this.ledger?.entries ?? []).map((e: any) => html`<tr><td>${e.createdAt.slice(0, 10)}</td><td>${e.source}</td><td>${e.amount > 0 ? '+' : ''}${e.amount}</td><td>${e.reason}</td></tr>`)}</tbody>
+        </table>
+      </section>`;
+  }
+}
+customElements.define('xa-learner', AdminLearner);

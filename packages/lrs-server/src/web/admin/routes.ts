@@ -1,0 +1,83 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import express, { Router, type Request } from 'express';
+import { requireScope } from '../../auth/principal.js';
+import { certificatesApi } from '../../certificates/routes.js';
+import { now } from '../../clock.js';
+import { creditsRouter } from '../../credits/routes.js';
+import type { Db } from '../../db/index.js';
+import { reportsRouter } from '../../reports/routes.js';
+import { adminAuth, checkAdminClient, clearCookie, COOKIE, cookie, endSession, sameOrigin, sessionCookie, sessionOf, startSession } from './session.js';
+import { shellPage, signInPage } from './pages.js';
+
+const adminDist = join(dirname(createRequire(import.meta.url).resolve('@xcredit/admin/package.json')), 'dist');
+
+/**
+ * The admin dashboard at /admin: a sign-in page (client key and secret with `credits/admin`), an
+ * HttpOnly SameSite=Strict session cookie, the Lit app, and /admin/api — the credits API, reports
+ * and certificates on the session, writes guarded by a CSRF token.
+ */
+export function adminRouter(db: Db, config: { readonly publicUrl: string }): Router {
+  const router = Router();
+  const secure = () => config.publicUrl.startsWith('https:');
+  const lang = (req: Request) => (/^zh/i.test(String(req.query.lang ?? req.get('accept-language') ?? '')) ? 'zh' : 'en');
+
+  router.use('/admin/static', express.static(adminDist, { fallthrough: false, maxAge: '5m' }));
+
+  router.get('/admin', async (req, res) => {
+    res.set('Cache-Control', 'no-store');
+    const session = await sessionOf(db, req);
+    if (!session) return void res.type('html').send(signInPage({ lang: lang(req) }));
+    res.type('html').send(shellPage({ csrfToken: session.csrfToken, clientKey: session.clientKey }));
+  });
+
+  router.post('/admin/session', express.urlencoded({ extended: false, limit: '8kb' }), async (req, res) => {
+    res.set('Cache-Control', 'no-store');
+    const l = (req.body?.lang === 'zh' ? 'zh' : 'en') as 'en' | 'zh';
+    if (!sameOrigin(req)) return void res.status(403).type('html').send(signInPage({ lang: l, error: 'cross-site sign-in refused' }));
+    const key = String(req.body?.key ?? '').trim();
+    const secret = String(req.body?.secret ?? '');
+    if (!key || !secret) return void res.status(400).type('html').send(signInPage({ lang: l, key, error: !key ? 'key: enter the client key' : 'secret: enter the client secret' }));
+    const check = await checkAdminClient(db, key, secret);
+    if (!check.ok) return void res.status(401).type('html').send(signInPage({ lang: l, key, error: check.reason }));
+    const { token, expiresAt } = await startSession(db, check.tenantId, key, now(req));
+    res.set('Set-Cookie', sessionCookie(token, expiresAt, secure()));
+    res.redirect(303, '/admin');
+  });
+
+  router.post('/admin/session/end', express.urlencoded({ extended: false, limit: '8kb' }), async (req, res) => {
+    const session = await sessionOf(db, req);
+    // Signing out needs the page's CSRF token, so another site cannot sign an admin out.
+    if (session && sameOrigin(req) && req.body?.csrf === session.csrfToken) await endSession(db, cookie(req, COOKIE)!);
+    else if (session) return void res.status(403).type('html').send(signInPage({ lang: 'en', error: 'sign-out refused: reload the dashboard and try again' }));
+    res.set('Set-Cookie', clearCookie);
+    res.redirect(303, '/admin');
+  });
+
+  const api = Router();
+  api.use(adminAuth(db), express.json({ limit: '1mb', strict: true }));
+  // What the dashboard lists that the public API does not: the catalog and a learner search.
+  api.get('/catalog', async (req, res) => {
+    const p = requireScope(req, 'credits/read');
+    const courses = await db.selectFrom('courses').select(['id', 'title', 'kind', 'credits', 'category', 'updated_at']).where('tenant_id', '=', p.tenant.id).orderBy('id').execute();
+    res.json({ courses: courses.map((c) => ({ courseId: c.id, title: c.title, kind: c.kind, credits: Number(c.credits), category: c.category, updatedAt: new Date(c.updated_at).toISOString() })) });
+  });
+  api.get('/learners', async (req, res) => {
+    const p = requireScope(req, 'credits/read');
+    const q = String(req.query.q ?? '').trim().slice(0, 100);
+    const like = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const rows = await db
+      .selectFrom('learners')
+      .select(['id', 'display_name', 'department', 'role', 'manager_id'])
+      .where('tenant_id', '=', p.tenant.id)
+      .where((eb) => eb.or([eb('id', 'ilike', like), eb('display_name', 'ilike', like)]))
+      .orderBy('id')
+      .limit(20)
+      .execute();
+    res.json({ learners: rows.map((r) => ({ learnerId: r.id, displayName: r.display_name, department: r.department, role: r.role, managerId: r.manager_id })) });
+  });
+  api.use(creditsRouter(db, config), reportsRouter(db), certificatesApi(db, config));
+  router.use('/admin/api', api);
+
+  return router;
+}
