@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// Pulls every learner's credits for a period into a CSV file, the way an HR system's nightly job would.
+//
+//   XCREDIT_URL=http://localhost:3000 XCREDIT_KEY=… XCREDIT_SECRET=… node sync.mjs [--period 2026] [--out credits-2026.csv]
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { XcreditClient, XcreditError } from '@xcredit/sdk';
+
+const { values } = parseArgs({ options: { period: { type: 'string', default: String(new Date().getUTCFullYear()) }, out: { type: 'string' } } });
+const { XCREDIT_URL = 'http://localhost:3000', XCREDIT_KEY, XCREDIT_SECRET } = process.env;
+if (!XCREDIT_KEY || !XCREDIT_SECRET) {
+  console.error('Set XCREDIT_KEY and XCREDIT_SECRET to a client with the credits/read scope (xcredit create-client --name hr-sync --scopes credits/read).');
+  process.exit(2);
+}
+const out = values.out ?? `credits-${values.period}.csv`;
+const xcredit = new XcreditClient({ baseUrl: XCREDIT_URL, key: XCREDIT_KEY, secret: XCREDIT_SECRET });
+
+const columns = ['learnerId', 'displayName', 'department', 'role', 'managerId', 'earned', 'required', 'elective', 'target', 'remaining', 'status', 'courses'];
+const cell = (v) => {
+  const s = v === null || v === undefined ? '' : String(v);
+  return /[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+};
+const lines = [columns.join(',')];
+try {
+  for await (const learner of xcredit.learners()) {
+    const c = await xcredit.getLearnerCredits(learner.learnerId, { period: values.period });
+    const courses = c.courses.filter((x) => x.earned > 0).map((x) => `${x.courseId}:${x.earned}`).join(' ');
+    lines.push(
+      [learner.learnerId, learner.displayName, learner.department, learner.role, learner.managerId, c.earned, c.required, c.elective, c.target?.total, c.remaining, c.status, courses]
+        .map(cell)
+        .join(','),
+    );
+  }
+} catch (err) {
+  console.error(err instanceof XcreditError ? `xcredit answered ${err.status} ${err.code}: ${err.message}` : err);
+  process.exit(1);
+}
+await writeFile(out, `${lines.join('\n')}\n`);
+console.log(`wrote ${lines.length - 1} learners to ${out}`);
