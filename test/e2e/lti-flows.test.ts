@@ -90,6 +90,28 @@ describe.each(engines)('LTI flows on %s', (engine) => {
     }
   });
 
+  it('gives up at once on a score the gradebook refuses (4xx), and posts the next one', async () => {
+    const launched = await sim.launch({ claims: sim.studentClaims('learner-40'), targetLinkUri: COURSE_LINK(server) });
+    const token = decodeURIComponent(/#token=(.+)$/.exec(launched.location!)![1]!);
+    const launch = await (await fetch(`${server.url}/api/v1/launches/current`, { headers: { Authorization: `Bearer ${token}` } })).json();
+    const jobs = async () => ((await (server.store.db as any).selectFrom('outbox').selectAll().where('kind', '=', 'lti.score').where('dedupe_key', '=', 'learner-40|lti-safety').orderBy('id').execute()) as Array<{ done_at: Date | null; attempts: number; last_error: string | null }>);
+    const statement = (verb: string) =>
+      fetch(`${server.url}/xapi/statements`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', 'X-Experience-API-Version': '1.0.3' },
+        body: JSON.stringify({ actor: launch.actor, verb: { id: `http://adlnet.gov/expapi/verbs/${verb}` }, object: { id: launch.activityId, objectType: 'Activity' }, context: { registration: launch.registration } }),
+      });
+    sim.failScores(1, 403);
+    const before = sim.scores.length;
+    expect((await statement('experienced')).status).toBe(200);
+    await expect.poll(async () => (await jobs())[0]?.done_at, { timeout: 30_000, interval: 200 }).toBeTruthy();
+    expect((await jobs())[0]).toMatchObject({ attempts: 1, last_error: expect.stringMatching(/^the platform refused the score: .*403/) });
+    expect(sim.scores.length).toBe(before);
+    expect((await statement('attempted')).status).toBe(200);
+    await expect.poll(() => sim.scores.filter((s) => s.userId === 'learner-40').length, { timeout: 30_000, interval: 200 }).toBe(1);
+    expect(sim.scores.at(-1)).toMatchObject({ userId: 'learner-40', scoreGiven: 0, activityProgress: 'InProgress', gradingProgress: 'Pending' });
+  });
+
   it('sets the login state cookie for use inside an LMS frame, and when the browser refuses it offers the same launch in a new window', async () => {
     const login = await fetch(sim.loginUrl({ claims: sim.studentClaims('cookieless'), targetLinkUri: COURSE_LINK(server) }), { redirect: 'manual' });
     const cookie = login.headers.getSetCookie().find((c) => c.startsWith('state'));

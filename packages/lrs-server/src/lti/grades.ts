@@ -12,6 +12,8 @@ export const SCORE_JOB = 'lti.score';
 /** Statements arrive every few seconds while a learner watches; one score a burst is enough. */
 const DEBOUNCE_MS = 1500;
 const TAG = 'xcredit-credits';
+const SWEEP_MS = 30_000;
+const lastSweep = new WeakMap<Db, number>();
 
 export interface Score {
   scoreGiven: number;
@@ -25,7 +27,8 @@ const pct = (n: number) => `${Math.round(n * 100)}%`;
 
 /** The AGS score for a learner's standing in a course, with its explanation in one line. */
 export function scoreOf(c: Pick<CourseCredits, 'credits' | 'earned' | 'engagement' | 'coverage' | 'attention' | 'mastery' | 'gates'>): Score {
-  const passed = c.gates.every((g) => g.passed);
+  // No gates yet means nothing has been assessed (no viewing): not complete.
+  const passed = c.gates.length > 0 && c.gates.every((g) => g.passed);
   const failed = c.gates.filter((g) => !g.passed).map((g) => g.reason);
   const comment =
     `Engagement ${pct(c.engagement)} (coverage ${pct(c.coverage)}, attention ${pct(c.attention)}, mastery ${pct(c.mastery)}): ${c.earned} of ${c.credits} credits` +
@@ -58,6 +61,9 @@ export async function enqueueScore(db: Db | Transaction<any>, input: { tenantId:
  * The statements hook enqueues at once; this catches what arrives any other way.
  */
 export async function enqueueChangedScores(db: Db): Promise<number> {
+  // The statements hook is the fast path; this sweep is a safety net, so it runs now and then.
+  if (Date.now() - (lastSweep.get(db) ?? 0) < SWEEP_MS) return 0;
+  lastSweep.set(db, Date.now());
   const changed = await sql<{ tenant_id: string; learner_id: string; course_id: string; seq: string }>`
     select t.tenant_id, t.learner_id, t.course_id, max(s.seq) as seq
     from lti_grade_targets t
@@ -132,7 +138,12 @@ export function scoreHandler(db: Db, provider: () => LtijsProvider) {
           .where('lti_user_id', '=', t.lti_user_id)
           .execute();
       }
-      await lti.Grade.submitScore(token, lineItem, { ...score, userId: t.lti_user_id });
+      await lti.Grade.submitScore(token, lineItem, { ...score, userId: t.lti_user_id }).catch((err: unknown) => {
+        // A platform refusing the score outright (4xx other than timeouts and throttling) will refuse it again.
+        const status = (err as { response?: { statusCode?: number } }).response?.statusCode;
+        if (status && status >= 400 && status < 500 && status !== 408 && status !== 429) throw new PermanentJobError(`the platform refused the score: ${(err as Error).message}`);
+        throw err;
+      });
       await l
         .updateTable('lti_grade_targets')
         .set({ last_score: JSON.stringify(score), updated_at: new Date() })

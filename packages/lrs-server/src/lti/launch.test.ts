@@ -43,4 +43,8 @@ describe('the score sent to the gradebook', () => {
     expect(s).toMatchObject({ scoreGiven: 0, activityProgress: 'InProgress', gradingProgress: 'Pending' });
     expect(s.comment).toBe('Engagement 38% (coverage 30%, attention 100%, mastery 100%): 0 of 2 credits; not yet: watched 30% of the video; 80% is required');
   });
+
+  it('is InProgress and Pending before anything was assessed', () => {
+    expect(scoreOf({ credits: 2, earned: 0, engagement: 0, coverage: 0, attention: 0, mastery: 0, gates: [] })).toMatchObject({ scoreGiven: 0, activityProgress: 'InProgress', gradingProgress: 'Pending' });
+  });
 });

@@ -51,8 +51,8 @@ export interface PlatformSimulator {
   /** Claims of a launch of a link created by Deep Linking. */
   linkClaims(linkId: string, userId: string, role?: 'Learner' | 'Instructor'): Record<string, unknown>;
   setMembers(contextId: string, members: Member[]): void;
-  /** The next `n` score posts answer 500. */
-  failScores(n: number): void;
+  /** The next `n` score posts answer `status` (500 unless given). */
+  failScores(n: number, status?: number): void;
   readonly scores: Array<Record<string, any> & { lineItemId: string }>;
   readonly scoreAttempts: number;
   readonly lineItems: Array<Record<string, any>>;
@@ -153,6 +153,7 @@ export async function startPlatformSimulator(options: { clientId?: string; deplo
   const deepLinkResponses: PlatformSimulator['deepLinkResponses'] = [];
   const issuedIdTokens: string[] = [];
   let failing = 0;
+  let failStatus = 500;
   let scoreAttempts = 0;
 
   const app = express();
@@ -274,7 +275,7 @@ export async function startPlatformSimulator(options: { clientId?: string; deplo
     if (!lineItems.some((l) => l.id === lineItemId)) return void res.status(404).json({ error: 'no such line item' });
     if (failing > 0) {
       failing -= 1;
-      return void res.status(500).json({ error: 'the gradebook is down (simulated)' });
+      return void res.status(failStatus).json({ error: `the gradebook answers ${failStatus} (simulated)` });
     }
     const s = req.body as Record<string, unknown>;
     if (typeof s.userId !== 'string' || typeof s.timestamp !== 'string' || !s.activityProgress || !s.gradingProgress) return void res.status(400).json({ error: 'userId, timestamp, activityProgress and gradingProgress are required' });
@@ -449,8 +450,9 @@ export async function startPlatformSimulator(options: { clientId?: string; deplo
     setMembers(contextId, list) {
       members.set(contextId, list);
     },
-    failScores(n) {
+    failScores(n, status = 500) {
       failing = n;
+      failStatus = status;
     },
     get scores() {
       return scores;
