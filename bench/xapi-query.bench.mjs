@@ -78,12 +78,14 @@ async function run() {
 
     const agentOf = (i) => JSON.stringify({ account: { homePage: 'https://bench.example', name: `learner${(i * 31) % AGENTS}` } });
     const activityOf = (i) => `https://bench.example/videos/${(i * 17) % ACTIVITIES}`;
-    const timeHttp = async (query) => {
-      const samples = [];
-      let next = 0;
+    // Each measure runs ROUNDS slices, interleaved with the other's, so load on the machine hits both alike.
+    const ROUNDS = 5;
+    const timeHttp = async (query, round, samples = []) => {
+      let next = (round * REQUESTS) / ROUNDS;
+      const end = ((round + 1) * REQUESTS) / ROUNDS;
       await Promise.all(
         Array.from({ length: 8 }, async () => {
-          while (next < REQUESTS) {
+          while (next < end) {
             const i = next++;
             const t = performance.now();
             const res = await fetch(`${base}/statements?${new URLSearchParams({ ...query(i), limit: String(LIMIT) })}`, { headers });
@@ -95,12 +97,12 @@ async function run() {
       );
       return samples;
     };
-    const timeSql = async (where) => {
-      const samples = [];
-      let next = 0;
+    const timeSql = async (where, round, samples = []) => {
+      let next = (round * REQUESTS) / ROUNDS;
+      const end = ((round + 1) * REQUESTS) / ROUNDS;
       await Promise.all(
         Array.from({ length: 8 }, async () => {
-          while (next < REQUESTS) {
+          while (next < end) {
             const i = next++;
             const t = performance.now();
             await db.selectFrom('statements').select(['seq', 'statement']).where('tenant_id', '=', 'default').where('voided', '=', false).where(where(i)).orderBy('seq', 'desc').limit(LIMIT).execute();
@@ -111,11 +113,14 @@ async function run() {
       return samples;
     };
     const keyOf = (i) => `account:https://bench.example|${JSON.parse(agentOf(i)).account.name}`;
-    await timeHttp((i) => ({ agent: agentOf(i + 1000) })); // warm-up
-    const byAgent = await timeHttp((i) => ({ agent: agentOf(i) }));
-    const byActivity = await timeHttp((i) => ({ activity: activityOf(i) }));
-    const sqlAgent = await timeSql((i) => (eb) => eb.or([eb('actor_key', '=', keyOf(i)), eb('object_agent_key', '=', keyOf(i))]));
-    const sqlActivity = await timeSql((i) => (eb) => eb('activity_id', '=', activityOf(i)));
+    await timeHttp((i) => ({ agent: agentOf(i + 1000) }), 0); // warm-up
+    const [byAgent, byActivity, sqlAgent, sqlActivity] = [[], [], [], []];
+    for (let round = 0; round < ROUNDS; round++) {
+      await timeHttp((i) => ({ agent: agentOf(i) }), round, byAgent);
+      await timeSql((i) => (eb) => eb.or([eb('actor_key', '=', keyOf(i)), eb('object_agent_key', '=', keyOf(i))]), round, sqlAgent);
+      await timeHttp((i) => ({ activity: activityOf(i) }), round, byActivity);
+      await timeSql((i) => (eb) => eb('activity_id', '=', activityOf(i)), round, sqlActivity);
+    }
 
     console.log(`queries over ${STATEMENTS.toLocaleString('en')} statements (${AGENTS} agents, ${ACTIVITIES} activities; generated in ${loadSeconds.toFixed(0)} s), PostgreSQL, ${REQUESTS} requests each, 8 concurrent, limit=${LIMIT}`);
     console.log(`  GET ?agent=      p95 ${p95(byAgent).toFixed(1)} ms   (SQL alone p95 ${p95(sqlAgent).toFixed(1)} ms, ratio ${(p95(byAgent) / p95(sqlAgent)).toFixed(2)})`);
