@@ -1,6 +1,7 @@
 import type { PublicQuestion } from '@xcredit/sdk';
 import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import type { PromptKind } from './attention.js';
+import { cmi5Params, fetchAuthToken, loadLaunchData, type LaunchData } from './cmi5.js';
 import { installDocumentFonts } from './fonts.js';
 import { messages, resolveLang } from './i18n.js';
 import { apiBaseFor, LaunchError, loadLaunch, normalizeEndpoint, type LaunchErrorCode } from './launch.js';
@@ -79,6 +80,7 @@ export class XcreditPlayer extends LitElement {
     blocker: { state: true },
     prompt: { state: true },
     questionState: { state: true },
+    returnUrl: { state: true },
     notice: { state: true },
     detail: { state: true },
     courseTitle: { state: true },
@@ -104,6 +106,8 @@ export class XcreditPlayer extends LitElement {
   declare captionsLang: string | undefined;
   declare private prompt: { kind: PromptKind; timedOut: boolean } | null;
   declare private questionState: QuestionState | null;
+  /** cmi5: where the LMS wants the learner to go when they leave. */
+  declare private returnUrl: string | null;
 
   declare private blocker: Blocker | null;
   declare private notice: Notice | null;
@@ -128,6 +132,7 @@ export class XcreditPlayer extends LitElement {
     this.courseTitle = '';
     this.prompt = null;
     this.questionState = null;
+    this.returnUrl = null;
   }
 
   /** Progress so far: |union of played segments| / duration. */
@@ -157,6 +162,16 @@ export class XcreditPlayer extends LitElement {
   /** Seeks to `seconds`; with the course's seek lock, not past the furthest point watched. */
   seek(seconds: number): void {
     void this.sessionReady.promise.then((s) => s.seek(seconds), () => undefined);
+  }
+
+  /**
+   * Ends the session (`terminated`, everything sent) and, in a cmi5 launch with a returnURL,
+   * goes back to the LMS.
+   */
+  async exit(): Promise<void> {
+    const to = this.returnUrl;
+    await this.stop();
+    if (to) location.assign(to);
   }
 
   /** Sends everything queued now; resolves when the outbox is empty or the attempt failed. */
@@ -195,6 +210,7 @@ export class XcreditPlayer extends LitElement {
           <span class="progress" aria-live="polite">${d ? m.watched(Math.floor(d.progress * 100)) : ''}${d && d.questions > 0 ? ` · ${m.questionsAnswered(d.answered, d.questions)}` : ''}</span>
           ${this.offline > 0 ? html`<span class="offline">${m.offline(this.offline)}</span>` : nothing}
           ${d?.completed ? html`<span class="done">${m.completed}</span>` : nothing}
+          ${this.returnUrl ? html`<button type="button" part="button" class="exit" @click=${() => void this.exit()}>${m.exit}</button>` : nothing}
         </div>
         ${this.notice
           ? html`<div class="message ${this.notice.kind}" part="message" role=${this.notice.kind === 'error' ? 'alert' : 'status'}>
@@ -345,15 +361,33 @@ export class XcreditPlayer extends LitElement {
     this.blocker = { kind: 'loading' };
     const ready = this.sessionReady;
     try {
-      if (!this.endpoint || !this.launchToken) {
+      let endpointAttr = this.endpoint;
+      let token = this.launchToken;
+      // No attributes: the page may be a cmi5 launch URL (endpoint, fetch, actor, registration, activityId).
+      const cmi5 = !endpointAttr && !token ? cmi5Params(location.href) : null;
+      if (cmi5) {
+        endpointAttr = cmi5.endpoint;
+        token = await fetchAuthToken(cmi5.fetchUrl).catch((e: Error) => {
+          throw new LaunchError('unauthorized', e.message);
+        });
+      }
+      if (!endpointAttr || !token) {
         throw new LaunchError('missing-attribute', 'set the endpoint and launch-token attributes');
       }
       // Relative attributes (endpoint="/xapi") are relative to the page, as a link's would be.
-      const endpoint = normalizeEndpoint(this.endpoint, document.baseURI);
+      const endpoint = normalizeEndpoint(endpointAttr, document.baseURI);
       const apiBase = apiBaseFor(endpoint, this.apiBase ? new URL(this.apiBase, document.baseURI).href : undefined);
       this.launchAbort = new AbortController();
-      const launch = await loadLaunch(apiBase, this.launchToken, { signal: this.launchAbort.signal });
+      const launch = await loadLaunch(apiBase, token, { signal: this.launchAbort.signal });
       if (generation !== this.generation) return;
+      let launchData: LaunchData | undefined;
+      if (cmi5) {
+        if (cmi5.registration !== launch.registration || cmi5.activityId !== launch.activityId) {
+          throw new LaunchError('invalid', 'the cmi5 launch URL does not match its auth-token');
+        }
+        launchData = await loadLaunchData(cmi5, token);
+        this.returnUrl = launchData.returnURL ?? null;
+      }
       if (this.courseId && this.courseId !== launch.courseId) {
         throw new LaunchError('course-mismatch', `course-id "${this.courseId}" does not match the launch's course "${launch.courseId}"`);
       }
@@ -367,7 +401,8 @@ export class XcreditPlayer extends LitElement {
         mount,
         endpoint,
         apiBase,
-        token: this.launchToken,
+        token,
+        cmi5: launchData,
         src,
         captions: captionsUrl
           ? { src: new URL(captionsUrl, this.captions ? document.baseURI : apiBase).href, lang: this.captionsLang || resolveLang(this.lang), label: messages(this.captionsLang || this.lang).captions }
@@ -403,6 +438,7 @@ export class XcreditPlayer extends LitElement {
     this.courseTitle = '';
     this.prompt = null;
     this.questionState = null;
+    this.returnUrl = null;
     this.sessionReady.reject(new Error('the player was stopped'));
     this.sessionReady = deferred();
     await session?.dispose();

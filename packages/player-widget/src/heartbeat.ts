@@ -1,3 +1,5 @@
+import { authorization } from './auth.js';
+
 export interface HeartbeatOptions {
   /** Credits API base, ending with `/`. */
   apiBase: string;
@@ -64,7 +66,7 @@ export class Heartbeat {
     try {
       res = await this.fetch(new URL('launches/current/heartbeat', apiBase).href, {
         method: 'POST',
-        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', Accept: 'application/json' },
+        headers: { Authorization: authorization(token), 'Content-Type': 'application/json', Accept: 'application/json' },
         body: JSON.stringify(state),
       });
     } catch {

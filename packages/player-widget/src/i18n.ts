@@ -40,6 +40,8 @@ export interface Messages {
   falseLabel: string;
   resumed: (time: string) => string;
   captions: string;
+  /** cmi5: leave the course and go back to the LMS. */
+  exit: string;
 }
 
 const en: Messages = {
@@ -84,6 +86,7 @@ const en: Messages = {
   falseLabel: 'False',
   resumed: (t) => `Continuing where you left off (${t}).`,
   captions: 'Captions',
+  exit: 'Exit course',
 };
 
 const zhCN: Messages = {
@@ -128,6 +131,7 @@ const zhCN: Messages = {
   falseLabel: '错误',
   resumed: (t) => `从上次离开的位置（${t}）继续。`,
   captions: '字幕',
+  exit: '退出课程',
 };
 
 const catalogs: Record<Lang, Messages> = { en, 'zh-CN': zhCN };

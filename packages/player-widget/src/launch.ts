@@ -1,4 +1,5 @@
 import { DEFAULT_POLICY, type CreditPolicy, type PublicQuestion, type QuestionType } from '@xcredit/sdk';
+import { authorization } from './auth.js';
 
 /** A launch as `GET {apiBase}launches/current` returns it: one learner, one course, one token. */
 export interface Launch {
@@ -64,7 +65,7 @@ export async function loadLaunch(apiBase: string, token: string, options: { fetc
   let res: Response;
   try {
     res = await doFetch(new URL('launches/current', apiBase).href, {
-      headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
+      headers: { Authorization: authorization(token), Accept: 'application/json' },
       signal: options.signal ?? null,
     });
   } catch (error) {

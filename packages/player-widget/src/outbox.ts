@@ -1,4 +1,5 @@
 import { memoryOnlyStore, openOutboxStore, takeExitJournal, writeExitJournal, type OutboxRecord, type OutboxStore } from './outbox-store.js';
+import { authorization } from './auth.js';
 
 export interface OutboxOptions {
   /** xAPI endpoint, e.g. `http://localhost:3000/xapi`. */
@@ -243,7 +244,7 @@ export class Outbox {
         method: 'POST',
         keepalive,
         headers: {
-          Authorization: `Bearer ${token}`,
+          Authorization: authorization(token),
           'X-Experience-API-Version': '1.0.3',
           'Content-Type': 'application/json',
         },

@@ -10,6 +10,7 @@ import {
   XcreditExt,
   type PublicQuestion,
 } from '@xcredit/sdk';
+import { authorization } from './auth.js';
 
 /** A learner's answer: choice ids, `true`/`false`, or the typed text. */
 export type Answer = string | string[] | boolean;
@@ -102,7 +103,7 @@ export interface AnswerFeedback {
 export async function fetchFeedback(apiBase: string, token: string, questionId: string, doFetch: typeof fetch = (i, o) => globalThis.fetch(i, o)): Promise<AnswerFeedback | null> {
   try {
     const res = await doFetch(new URL(`launches/current/answers/${encodeURIComponent(questionId)}`, apiBase).href, {
-      headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
+      headers: { Authorization: authorization(token), Accept: 'application/json' },
     });
     if (!res.ok) return null;
     const body = (await res.json()) as Partial<AnswerFeedback>;

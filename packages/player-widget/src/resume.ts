@@ -1,4 +1,5 @@
 import { RESUME_STATE_ID, unionSegments, type Segment } from '@xcredit/sdk';
+import { authorization } from './auth.js';
 
 /** Where the learner left off, kept in the xAPI State API. */
 export interface ResumeState {
@@ -70,5 +71,5 @@ export function parseResume(body: unknown): ResumeState | null {
   return { time: o.time, segments: segments.map(([a, b]) => [a, b] as const) };
 }
 
-const headers = (token: string) => ({ Authorization: `Bearer ${token}`, 'X-Experience-API-Version': '1.0.3', Accept: 'application/json' });
+const headers = (token: string) => ({ Authorization: authorization(token), 'X-Experience-API-Version': '1.0.3', Accept: 'application/json' });
 const round3 = (n: number) => Math.round(n * 1000) / 1000;

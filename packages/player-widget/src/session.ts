@@ -3,6 +3,7 @@ import videojs from 'video.js/core.es.js';
 import zhCN from 'video.js/dist/lang/zh-CN.json';
 import { AttentionMonitor, type PromptKind } from './attention.js';
 import { allowedRates, clampRate, seekTarget } from './guard.js';
+import { applyCmi5, type LaunchData } from './cmi5.js';
 import { Heartbeat } from './heartbeat.js';
 import type { Lang } from './i18n.js';
 import type { Launch } from './launch.js';
@@ -69,6 +70,8 @@ export interface SessionOptions {
   src: string;
   /** WebVTT captions to offer. */
   captions?: { src: string; lang: string; label: string } | undefined;
+  /** A cmi5 launch: statements follow the LMS's context template and cmi5's rules. */
+  cmi5?: LaunchData | undefined;
   lang: Lang;
   hooks: SessionHooks;
 }
@@ -113,6 +116,7 @@ export class PlayerSession {
   private takenOver = false;
   private resumeAt: number | null = null;
   private lastRate = 1;
+  private readonly startedAt = Date.now();
 
   constructor(private readonly options: SessionOptions) {
     this.launch = options.launch;
@@ -554,7 +558,10 @@ export class PlayerSession {
   }
 
   private record(statements: PlayerStatement[]): void {
-    for (const statement of statements) {
+    const cmi5 = this.options.cmi5;
+    for (const original of statements) {
+      const statement = cmi5 ? applyCmi5(original, cmi5, (Date.now() - this.startedAt) / 1000) : original;
+      if (!statement) continue;
       this.hooks.statement(statement);
       void this.outbox?.enqueue(statement);
     }

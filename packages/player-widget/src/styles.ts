@@ -93,6 +93,13 @@ export const playerStyles = [
       color: var(--xcredit-muted);
       min-height: 1.25rem;
     }
+    .status .exit {
+      margin-left: auto;
+      padding: 0.2rem 0.75rem;
+      border: 1px solid var(--xcredit-accent);
+      background: transparent;
+      color: var(--xcredit-accent);
+    }
     .status .done {
       color: var(--xcredit-accent);
       font-weight: 600;

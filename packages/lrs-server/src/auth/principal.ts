@@ -42,7 +42,9 @@ export function authenticator(db: Db) {
   return async (req: Request, _res: Response, next: NextFunction) => {
     const header = req.get('authorization');
     if (!header) throw unauthorized('missing Authorization header: use Basic (client key and secret) or Bearer (launch token)');
-    const [scheme, value = ''] = header.split(/\s+/, 2);
+    // cmi5: the auth-token a fetch URL hands out is Basic base64("launch:" + launch token).
+    const cmi5Token = launchTokenInBasic(header);
+    const [scheme, value = ''] = cmi5Token ? ['Bearer', cmi5Token] : header.split(/\s+/, 2);
     if (/^basic$/i.test(scheme ?? '')) {
       const cacheKey = sha256(value);
       const hit = verified.get(cacheKey);
@@ -85,6 +87,14 @@ export function authenticator(db: Db) {
     }
     throw unauthorized(`unsupported Authorization scheme "${scheme}": use Basic or Bearer`);
   };
+}
+
+/** The launch token in `Basic base64("launch:" + token)` (cmi5's auth-token), else null. */
+function launchTokenInBasic(header: string): string | null {
+  const m = /^basic\s+(\S+)$/i.exec(header.trim());
+  if (!m) return null;
+  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  return decoded.startsWith('launch:') && decoded.length > 7 ? decoded.slice(7) : null;
 }
 
 function unauthorized(message: string) {

@@ -1,0 +1,147 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import { z } from 'zod';
+import { describeIssues } from '@xcredit/sdk/xapi';
+import { requireScope } from '../auth/principal.js';
+import type { Db } from '../db/index.js';
+import { invalidInput } from '../http-error.js';
+import { actorKey } from '../xapi/actors.js';
+import { storeStatements } from '../xapi/statements.js';
+import { getCourse } from './courses.js';
+import { createLaunch, launchInput } from './launches.js';
+
+/** cmi5 IRIs (https://w3id.org/xapi/cmi5). */
+export const CMI5 = {
+  category: 'https://w3id.org/xapi/cmi5/context/categories/cmi5',
+  sessionId: 'https://w3id.org/xapi/cmi5/context/extensions/sessionid',
+  launchMode: 'https://w3id.org/xapi/cmi5/context/extensions/launchmode',
+  moveOn: 'https://w3id.org/xapi/cmi5/context/extensions/moveon',
+  launchUrl: 'https://w3id.org/xapi/cmi5/context/extensions/launchurl',
+  launched: 'http://adlnet.gov/expapi/verbs/launched',
+  launchData: 'LMS.LaunchData',
+} as const;
+
+/** Where a fetch URL's one-time auth-token waits to be collected. */
+const FETCH_ACTIVITY = 'https://xcredit.dev/cmi5/fetch';
+
+export const cmi5LaunchInput = launchInput.extend({
+  returnURL: z.string().url().optional(),
+  moveOn: z.enum(['Passed', 'Completed', 'CompletedAndPassed', 'CompletedOrPassed', 'NotApplicable']).default('Completed'),
+  launchMode: z.enum(['Normal', 'Browse', 'Review']).default('Normal'),
+});
+
+/**
+ * The cmi5 side of a launch: xcredit acting as the LMS for its own AU player.
+ *
+ * - `POST /cmi5/launches` (a client with `credits/admin`): starts a launch, writes
+ *   `LMS.LaunchData`, records `launched`, and returns the AU's launch URL with `endpoint`,
+ *   `fetch`, `actor`, `registration` and `activityId`.
+ * - `POST /cmi5/fetch/{tenant}/{id}` (no auth, once): `{ "auth-token": … }`, Basic credentials
+ *   that act as the launch's token on the LRS; a second call is refused, as cmi5 requires.
+ * - `GET /cmi5/au`: the AU page, a player that reads the launch URL's parameters.
+ *
+ * @example
+ * app.use('/cmi5', cmi5Router(db, auth, config));
+ */
+export function cmi5Router(db: Db, auth: RequestHandler, config: { readonly publicUrl: string }): Router {
+  const router = Router();
+  router.use((req, res, next) => {
+    res.set('Access-Control-Allow-Origin', '*');
+    res.set('Access-Control-Allow-Headers', 'Authorization, Content-Type');
+    if (req.method === 'OPTIONS') return void res.status(204).end();
+    next();
+  });
+
+  router.post('/launches', auth, express.json({ limit: '64kb' }), async (req, res) => {
+    const p = requireScope(req, 'credits/admin');
+    const parsed = cmi5LaunchInput.safeParse(req.body);
+    if (!parsed.success) throw invalidInput(describeIssues(parsed.error), 'invalid cmi5 launch');
+    const { returnURL, moveOn, launchMode, ...input } = parsed.data;
+    const course = await getCourse(db, p.tenant.id, input.courseId);
+    const launch = await createLaunch(db, p.tenant, input, config.publicUrl);
+    const sessionId = randomUUID();
+    const contextTemplate = {
+      contextActivities: { grouping: [{ objectType: 'Activity', id: course.activityId }] },
+      extensions: { [CMI5.sessionId]: sessionId },
+    };
+    const launchData: Record<string, unknown> = { contextTemplate, launchMode, moveOn, ...(returnURL ? { returnURL } : {}) };
+    const agentKey = actorKey(launch.actor);
+    const now = new Date();
+    const fetchId = randomBytes(18).toString('base64url');
+    const authToken = Buffer.from(`launch:${launch.launchToken}`).toString('base64');
+    const doc = (activityId: string, agent: string, documentId: string, content: unknown) => {
+      const bytes = Buffer.from(JSON.stringify(content));
+      return {
+        tenant_id: p.tenant.id,
+        kind: 'state' as const,
+        activity_id: activityId,
+        agent_key: agent,
+        registration: launch.registration,
+        document_id: documentId,
+        content_type: 'application/json',
+        content: bytes,
+        etag: `"${createHash('sha1').update(bytes).digest('hex')}"`,
+        updated: now,
+      };
+    };
+    await db
+      .insertInto('xapi_documents')
+      .values([doc(course.activityId, agentKey, CMI5.launchData, launchData), doc(FETCH_ACTIVITY, '', fetchId, { authToken })])
+      .execute();
+    const base = config.publicUrl.replace(/\/+$/, '');
+    const auUrl = `${base}/cmi5/au`;
+    // The LMS records the launch; the AU's own statements follow it.
+    await storeStatements(db, req, [
+      {
+        id: randomUUID(),
+        actor: launch.actor,
+        verb: { id: CMI5.launched, display: { 'en-US': 'launched' } },
+        object: { objectType: 'Activity', id: course.activityId },
+        context: {
+          registration: launch.registration,
+          contextActivities: { grouping: contextTemplate.contextActivities.grouping, category: [{ id: CMI5.category }] },
+          extensions: { [CMI5.sessionId]: sessionId, [CMI5.launchMode]: launchMode, [CMI5.moveOn]: moveOn, [CMI5.launchUrl]: auUrl },
+        },
+        timestamp: now.toISOString(),
+      },
+    ]);
+    const params = new URLSearchParams({
+      endpoint: `${base}/xapi/`,
+      fetch: `${base}/cmi5/fetch/${encodeURIComponent(p.tenant.id)}/${fetchId}`,
+      actor: JSON.stringify(launch.actor),
+      registration: launch.registration,
+      activityId: course.activityId,
+    });
+    res.status(201).json({ launchUrl: `${auUrl}?${params}`, registration: launch.registration, sessionId, expiresAt: launch.expiresAt });
+  });
+
+  router.post('/fetch/:tenantId/:fetchId', async (req: Request, res: Response) => {
+    // Deleting is what makes the URL single-use, even for two calls at the same moment.
+    const row = await db
+      .deleteFrom('xapi_documents')
+      .where('tenant_id', '=', String(req.params.tenantId))
+      .where('kind', '=', 'state')
+      .where('activity_id', '=', FETCH_ACTIVITY)
+      .where('agent_key', '=', '')
+      .where('document_id', '=', String(req.params.fetchId))
+      .returning('content')
+      .executeTakeFirst();
+    if (!row) {
+      // cmi5's error shape: the URL is used up (or was never issued).
+      return void res.status(400).json({ 'error-code': '1', 'error-text': 'this fetch URL was already used or does not exist; launch the AU again' });
+    }
+    const { authToken } = JSON.parse(Buffer.from(row.content).toString('utf8')) as { authToken: string };
+    res.json({ 'auth-token': authToken });
+  });
+
+  router.get('/au', (_req, res) => {
+    res.type('html').send(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>xcredit</title><style>body { margin: 0; background: #f5f7fa; font-family: system-ui, sans-serif } main { max-width: 960px; margin: 0 auto; padding: 24px }</style>
+<script type="module" src="/static/xcredit-player.js"></script></head>
+<body><main><xcredit-player></xcredit-player></main>
+<script>document.querySelector('xcredit-player').setAttribute('lang', navigator.language.startsWith('zh') ? 'zh-CN' : 'en');</script></body></html>`);
+  });
+
+  return router;
+}

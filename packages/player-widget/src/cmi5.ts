@@ -1,0 +1,125 @@
+import { isoDuration } from '@xcredit/sdk';
+import { authorization } from './auth.js';
+
+/** The parameters of a cmi5 launch URL. */
+export interface Cmi5Launch {
+  /** xAPI endpoint, without a trailing slash. */
+  endpoint: string;
+  fetchUrl: string;
+  actor: Record<string, unknown>;
+  registration: string;
+  activityId: string;
+}
+
+/** `LMS.LaunchData`, the LMS's State document for this registration. */
+export interface LaunchData {
+  contextTemplate: { contextActivities?: Record<string, unknown>; extensions?: Record<string, unknown> };
+  launchMode: 'Normal' | 'Browse' | 'Review';
+  moveOn?: string;
+  returnURL?: string;
+  masteryScore?: number;
+}
+
+export const CMI5_CATEGORY = 'https://w3id.org/xapi/cmi5/context/categories/cmi5';
+export const MOVEON_CATEGORY = 'https://w3id.org/xapi/cmi5/context/categories/moveon';
+const DEFINED: Record<string, 'initialized' | 'completed' | 'terminated'> = {
+  'http://adlnet.gov/expapi/verbs/initialized': 'initialized',
+  'http://adlnet.gov/expapi/verbs/completed': 'completed',
+  'http://adlnet.gov/expapi/verbs/terminated': 'terminated',
+};
+
+/**
+ * The cmi5 launch in a page URL, or null when the URL is not one.
+ *
+ * @example
+ * cmi5Params(location.href); // { endpoint, fetchUrl, actor, registration, activityId } | null
+ */
+export function cmi5Params(href: string): Cmi5Launch | null {
+  const q = new URL(href).searchParams;
+  const endpoint = q.get('endpoint');
+  const fetchUrl = q.get('fetch');
+  const actor = q.get('actor');
+  const registration = q.get('registration');
+  const activityId = q.get('activityId');
+  if (!endpoint || !fetchUrl || !actor || !registration || !activityId) return null;
+  try {
+    return { endpoint: endpoint.replace(/\/+$/, ''), fetchUrl, actor: JSON.parse(actor) as Record<string, unknown>, registration, activityId };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * POSTs to the fetch URL, once: its auth-token works only for the first call, so a reload of the
+ * same page reuses the one kept in sessionStorage. Returns the Authorization header value.
+ */
+export async function fetchAuthToken(fetchUrl: string, storage: Storage | null = safeSessionStorage()): Promise<string> {
+  const key = `xcredit-cmi5:${fetchUrl}`;
+  const kept = storage?.getItem(key);
+  if (kept) return kept;
+  const res = await fetch(fetchUrl, { method: 'POST' });
+  const body = (await res.json().catch(() => ({}))) as { 'auth-token'?: unknown; 'error-text'?: unknown };
+  if (!res.ok || typeof body['auth-token'] !== 'string') {
+    throw new Error(typeof body['error-text'] === 'string' ? body['error-text'] : `the cmi5 fetch URL answered HTTP ${res.status}`);
+  }
+  const header = `Basic ${body['auth-token']}`;
+  storage?.setItem(key, header);
+  return header;
+}
+
+/** Reads `LMS.LaunchData` for the launch. */
+export async function loadLaunchData(launch: Cmi5Launch, credential: string): Promise<LaunchData> {
+  const q = new URLSearchParams({ stateId: 'LMS.LaunchData', activityId: launch.activityId, agent: JSON.stringify(launch.actor), registration: launch.registration });
+  const res = await fetch(`${launch.endpoint}/activities/state?${q}`, {
+    headers: { Authorization: authorization(credential), 'X-Experience-API-Version': '1.0.3', Accept: 'application/json' },
+  });
+  if (!res.ok) throw new Error(`LMS.LaunchData could not be read (HTTP ${res.status})`);
+  const data = (await res.json()) as Partial<LaunchData>;
+  return {
+    contextTemplate: data.contextTemplate ?? {},
+    launchMode: data.launchMode === 'Browse' || data.launchMode === 'Review' ? data.launchMode : 'Normal',
+    ...(typeof data.moveOn === 'string' ? { moveOn: data.moveOn } : {}),
+    ...(typeof data.returnURL === 'string' ? { returnURL: data.returnURL } : {}),
+    ...(typeof data.masteryScore === 'number' ? { masteryScore: data.masteryScore } : {}),
+  };
+}
+
+interface StatementLike {
+  verb: { id: string };
+  result?: { duration?: string; extensions?: Record<string, unknown> };
+  context?: { contextActivities?: Record<string, unknown>; extensions?: Record<string, unknown> };
+}
+
+/**
+ * A statement as cmi5 wants it: the LMS's context template merged in, and for the verbs cmi5
+ * defines (initialized, completed, terminated) its category (and moveOn's, for completed).
+ * Returns null for a statement the launch mode forbids (completed outside Normal mode).
+ */
+export function applyCmi5<T extends StatementLike>(statement: T, data: LaunchData, sessionSeconds = 0): T | null {
+  const defined = DEFINED[statement.verb.id];
+  if (defined === 'completed' && data.launchMode !== 'Normal') return null;
+  const context = statement.context ?? {};
+  const activities: Record<string, unknown[]> = {};
+  for (const source of [context.contextActivities ?? {}, data.contextTemplate.contextActivities ?? {}]) {
+    for (const [k, v] of Object.entries(source)) activities[k] = [...(activities[k] ?? []), ...(Array.isArray(v) ? v : [v])];
+  }
+  if (defined) {
+    const categories = [{ id: CMI5_CATEGORY }, ...(defined === 'completed' ? [{ id: MOVEON_CATEGORY }] : [])];
+    activities.category = [...(activities.category ?? []), ...categories];
+  }
+  // cmi5's terminated carries the session's length.
+  const result = defined === 'terminated' && !statement.result?.duration ? { ...(statement.result ?? {}), duration: isoDuration(sessionSeconds) } : statement.result;
+  return {
+    ...statement,
+    ...(result ? { result } : {}),
+    context: { ...context, contextActivities: activities, extensions: { ...(context.extensions ?? {}), ...(data.contextTemplate.extensions ?? {}) } },
+  };
+}
+
+function safeSessionStorage(): Storage | null {
+  try {
+    return globalThis.sessionStorage ?? null;
+  } catch {
+    return null;
+  }
+}
