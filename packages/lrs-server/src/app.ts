@@ -4,8 +4,8 @@ import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import { engagementHook } from './credits/engine-hook.js';
 import { StatementHooks } from './credits/hooks.js';
-import { cmi5Router } from './credits/cmi5.js';
 import { creditsRouter } from './credits/routes.js';
+import { openApiDocument } from './openapi.js';
 import { reportsRouter } from './reports/routes.js';
 import { certificatePages, certificatesApi } from './certificates/routes.js';
 import { adminRouter } from './web/admin/routes.js';
@@ -62,6 +62,8 @@ export function createApp({ db, config, demo, clock, lti = createLti(db, config)
   xapi.use(xapiRouter(db, auth, hooks));
   app.use('/xapi', xapi);
 
+  // The API's own description is public: it holds no data.
+  app.get('/api/v1/openapi.json', (_req, res) => res.json(openApiDocument(config.publicUrl)));
   const api = express.Router();
   api.use(cors, auth, json, creditsRouter(db, config));
   api.use(reportsRouter(db));
@@ -69,7 +71,6 @@ export function createApp({ db, config, demo, clock, lti = createLti(db, config)
   api.use(webhooksRouter(db));
   api.use(platformsRouter(db, lti, config));
   app.use('/api/v1', api);
-  app.use('/cmi5', cmi5Router(db, auth, config));
 
   app.use('/lti', lti.handler);
   app.use(certificatePages(db, config));

@@ -1,0 +1,52 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiReferenceMarkdown } from './openapi.js';
+import { startTestServer, type TestServer } from './testing.js';
+
+const reference = fileURLToPath(new URL('../../../docs/api-reference.md', import.meta.url));
+
+describe('the OpenAPI document', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ engine: 'pglite' });
+  });
+  afterAll(() => server?.close());
+
+  it('is served without credentials and describes the validated request bodies', async () => {
+    const res = await fetch(`${server.url}/api/v1/openapi.json`);
+    expect(res.status).toBe(200);
+    const doc = await res.json();
+    expect(doc.openapi).toBe('3.1.0');
+    expect(doc.servers[0].url).toBe(`${server.url}/api/v1`);
+    const put = doc.paths['/courses/{courseId}'].put;
+    const body = put.requestBody.content['application/json'].schema;
+    expect(body.required).toEqual(expect.arrayContaining(['title', 'activityId', 'credits', 'kind', 'lengthSeconds']));
+    expect(body.properties.kind.enum).toEqual(['required', 'elective']);
+    expect(body.properties.credits.minimum).toBe(0);
+    expect(put.security).toEqual([{ basic: ['credits/admin'] }]);
+    expect(doc.paths['/awards'].post.responses['201']).toBeDefined();
+    expect(doc.paths['/launches/current/heartbeat'].post.security).toEqual([{ launchToken: [] }]);
+    const ids = Object.values(doc.paths).flatMap((p) => Object.values(p as Record<string, { operationId: string }>).map((o) => o.operationId));
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('matches every route the server answers', async () => {
+    const doc = await (await fetch(`${server.url}/api/v1/openapi.json`)).json();
+    for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, unknown>>)) {
+      for (const method of Object.keys(ops)) {
+        const url = `${server.url}/api/v1${path.replace(/\{[^}]+\}/g, 'x')}`;
+        const res = await fetch(url, { method: method.toUpperCase(), headers: { authorization: server.admin.authorization, 'content-type': 'application/json' }, body: method === 'get' || method === 'delete' ? undefined : '{}' });
+        // An unknown route answers the app's fallback 404; a documented one answers anything else.
+        const body = res.status === 204 ? {} : await res.json().catch(() => ({}));
+        expect(`${res.status} ${body.error?.message ?? ''}`, `${method} ${path}`).not.toMatch(/^404 no route for/);
+      }
+    }
+  });
+
+  it('is what docs/api-reference.md shows (UPDATE_DOCS=1 rewrites it)', () => {
+    const markdown = apiReferenceMarkdown();
+    if (process.env.UPDATE_DOCS === '1') writeFileSync(reference, markdown);
+    expect(readFileSync(reference, 'utf8')).toBe(markdown);
+  });
+});
