@@ -106,11 +106,11 @@ describe.each(engines)('the admin dashboard in real Chromium on %s', (engine) =>
 
   it('switches to Simplified Chinese and back', async () => {
     await page.click('#lang');
-    await expect(page.locator('xa-overview #at-risk h2').textContent()).resolves.toContain('可能无法达标的学员');
+    await expect.poll(() => page.locator('xa-overview #at-risk h2').textContent()).toContain('可能无法达标的学员');
     expect(await page.locator('header nav').textContent()).toContain('概览');
     await shot('overview-zh');
     await page.click('#lang');
-    await expect(page.locator('xa-overview #at-risk h2').textContent()).resolves.toContain('At-risk learners');
+    await expect.poll(() => page.locator('xa-overview #at-risk h2').textContent()).toContain('At-risk learners');
   });
 
   it('refuses writes without the CSRF token or from another site', async () => {
@@ -135,6 +135,7 @@ describe.each(engines)('the admin dashboard in real Chromium on %s', (engine) =>
     await page.fill('xa-courses #policy', '{ "weights": { "coverage": 0.9 } }');
     await page.click('xa-courses #save');
     await expect(page.locator('xa-courses [data-error-for=credits]').textContent()).resolves.toContain('must not be negative');
+    await page.evaluate(() => scrollTo(0, 0));
     await shot('course-editor');
     await page.fill('xa-courses #credits', '3');
     await page.click('xa-courses #save');
@@ -144,11 +145,13 @@ describe.each(engines)('the admin dashboard in real Chromium on %s', (engine) =>
     await page.locator('xa-courses #saved').waitFor();
     expect(await ok('GET', '/courses/first-aid')).toMatchObject({ title: 'First aid', credits: 3, policy: { gates: { coverage: 0.9 } } });
     await page.click('xa-courses [data-edit=ethics]');
-    await expect(page.locator('xa-courses #title').inputValue()).resolves.toBe('Ethics in practice');
+    await expect.poll(() => page.locator('xa-courses #title').inputValue()).toBe('Ethics in practice');
+    expect(await page.locator('xa-courses #courseId').isDisabled()).toBe(true);
   });
 
   it('shows a learner’s courses with their engagement explanation and ledger, and issues a certificate', async () => {
     await page.goto(`${server.url}/admin#/learners/ana`);
+    await expect.poll(() => page.locator('xa-learner #standing h2').textContent()).toContain('ana');
     await page.locator('xa-learner [data-explain=ethics]').click();
     const explanation = await page.locator('xa-learner [data-explanation=ethics]').textContent();
     expect(explanation).toContain('watched 100% of the video');
@@ -162,6 +165,7 @@ describe.each(engines)('the admin dashboard in real Chromium on %s', (engine) =>
     if (engine === 'pglite') await popup.screenshot({ path: `${shots}/dashboard-certificate-page.png` });
     await popup.close();
     await page.goto(`${server.url}/admin#/learners/mia`);
+    await expect.poll(() => page.locator('xa-learner #standing h2').textContent()).toContain('mia');
     await page.locator('xa-learner [data-explain=ethics]').click();
     await expect(page.locator('xa-learner [data-flag=rate_exceeded]').textContent()).resolves.toContain('claimed');
   });

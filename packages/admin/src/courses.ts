@@ -94,11 +94,11 @@ export class AdminCourses extends LitElement {
     const errs = this.errors.get(name);
     const input =
       type === 'textarea'
-        ? html`<textarea id=${name} rows="6" .value=${f[name] ?? ''} @input=${set}></textarea>`
+        ? html` <textarea id=${name} rows="4" .value=${f[name] ?? ''} @input=${set}></textarea>`
         : type === 'kind'
           ? html`<select id=${name} .value=${f[name] ?? 'required'} @change=${set}><option value="required">${t(this.locale, 'required')}</option><option value="elective">${t(this.locale, 'elective')}</option></select>`
           : html`<input id=${name} type=${type === 'number' ? 'text' : 'text'} inputmode=${type === 'number' ? 'decimal' : 'text'} .value=${f[name] ?? ''} @input=${set} ?disabled=${name === 'courseId' && this.editing} />`;
-    return html`<div class="field" data-field=${name}>
+    return html`<div class="field ${type === 'textarea' ? 'wide' : ''}" data-field=${name}>
       <label for=${name}>${t(this.locale, label)}</label>${input}
       ${errs ? errs.map((m) => html`<p class="error" data-error-for=${name}>${m}</p>`) : nothing}
     </div>`;
@@ -110,6 +110,7 @@ export class AdminCourses extends LitElement {
         .layout { display: grid; grid-template-columns: minmax(260px, 1fr) minmax(360px, 1.4fr); gap: 16px; align-items: start; }
         .field { margin-bottom: 10px; } .field label { display: block; font-size: 0.85rem; color: #5b6775; margin-bottom: 3px; }
         .field input, .field select { width: 100%; }
+        .fields { display: grid; grid-template-columns: 1fr 1fr; gap: 0 12px; } .field.wide { grid-column: 1 / -1; }
       </style>
       <div class="layout">
         <section class="card" id="catalog">
@@ -123,9 +124,9 @@ export class AdminCourses extends LitElement {
         </section>
         ${this.form
           ? html`<form class="card" id="editor" @submit=${this.save} novalidate>
-              ${this.field('courseId', 'courseId')} ${this.field('title', 'title')} ${this.field('activityId', 'activityId')} ${this.field('credits', 'credits', 'number')}
+              <div class="fields">${this.field('courseId', 'courseId')} ${this.field('title', 'title')} ${this.field('activityId', 'activityId')} ${this.field('credits', 'credits', 'number')}
               ${this.field('kind', 'kind', 'kind')} ${this.field('lengthSeconds', 'lengthSeconds', 'number')} ${this.field('videoUrl', 'videoUrl')} ${this.field('category', 'category')}
-              ${this.field('makeUpFor', 'makeUpFor')} ${this.field('policy', 'policy', 'textarea')} ${this.field('questions', 'questions', 'textarea')}
+              ${this.field('makeUpFor', 'makeUpFor')} ${this.field('policy', 'policy', 'textarea')} ${this.field('questions', 'questions', 'textarea')}</div>
               ${this.errors.get('') ? html`<p class="error">${this.errors.get('')}</p>` : nothing}
               <button class="primary" type="submit" id="save">${t(l, 'save')}</button> ${this.saved ? html`<span class="ok" id="saved">${t(l, 'saved')}</span>` : nothing}
             </form>`
