@@ -4,6 +4,7 @@ import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import { engagementHook } from './credits/engine-hook.js';
 import { StatementHooks } from './credits/hooks.js';
+import { cmi5Router } from './credits/cmi5.js';
 import { creditsRouter } from './credits/routes.js';
 import { openApiDocument } from './openapi.js';
 import { reportsRouter } from './reports/routes.js';
@@ -71,6 +72,7 @@ export function createApp({ db, config, demo, clock, lti = createLti(db, config)
   api.use(webhooksRouter(db));
   api.use(platformsRouter(db, lti, config));
   app.use('/api/v1', api);
+  app.use('/cmi5', cmi5Router(db, auth, config));
 
   app.use('/lti', lti.handler);
   app.use(certificatePages(db, config));
