@@ -55,6 +55,17 @@ function profileProblems(s: any): string[] {
 }
 
 
+/** Joins segments that follow on from each other (one ends where the next begins). */
+function joinContiguous(segments: readonly (readonly [number, number])[]): [number, number][] {
+  const out: [number, number][] = [];
+  for (const [s, e] of segments) {
+    const last = out.at(-1);
+    if (last && Math.abs(last[1] - s) < 1e-6) last[1] = e;
+    else out.push([s, e]);
+  }
+  return out;
+}
+
 describe.each(engines)('the statements of a full scripted session on %s', (engine) => {
   let world: PlayerWorld;
 
@@ -66,7 +77,8 @@ describe.each(engines)('the statements of a full scripted session on %s', (engin
   });
 
   it('validate against the xAPI schema and the Video Profile templates, with exact segments for 0–10, 20–30, back to 5–8', async () => {
-    const { launch } = await courseWithLaunch(world, { seconds: 40, policy: { seekLock: false, maxRate: 2 } });
+    // Completion at 40% coverage: reached while playing 20–30, so `completed` (and the `played` that follows it) are checked too.
+    const { launch } = await courseWithLaunch(world, { seconds: 40, policy: { seekLock: false, maxRate: 2, gates: { coverage: 0.4 } } });
     const captions = world.media.file('captions.vtt', 'WEBVTT\n\n00:00.000 --> 00:40.000\nA test pattern.\n');
     const context = await world.browser.newContext({ viewport: { width: 800, height: 600 } });
     const page = await recordingPage(context);
@@ -115,7 +127,13 @@ describe.each(engines)('the statements of a full scripted session on %s', (engin
     const verbs = sent.map(verbName);
     expect(verbs[0]).toBe('initialized');
     expect(verbs.at(-1)).toBe('terminated');
-    expect(new Set(verbs)).toEqual(new Set(['initialized', 'interacted', 'played', 'paused', 'seeked', 'terminated']));
+    expect(new Set(verbs)).toEqual(new Set(['initialized', 'interacted', 'played', 'paused', 'seeked', 'completed', 'terminated']));
+    // completed once, as the threshold was reached while playing, and a played at the same time reopens the interval.
+    expect(verbs.filter((v) => v === 'completed')).toHaveLength(1);
+    const completedAt = verbs.indexOf('completed');
+    expect(verbs[completedAt + 1]).toBe('played');
+    expect(ext(sent[completedAt + 1], VideoExt.time)).toBe(ext(sent[completedAt], VideoExt.time));
+    expect(ext(sent[completedAt], VideoExt.progress)).toBeGreaterThanOrEqual(0.4);
     // session-id is the initialized statement's id, on every statement.
     for (const s of sent) expect(s.context.extensions[VideoExt.sessionId]).toBe(sent[0].id);
     // The three interactions: speed, volume, captions on.
@@ -125,7 +143,8 @@ describe.each(engines)('the statements of a full scripted session on %s', (engin
     expect(interacted.at(-1).context.extensions).toMatchObject({ [VideoExt.ccEnabled]: true, [VideoExt.ccSubtitleLang]: 'en' });
 
     // Played segments: in the order watched, each where the browser says media played.
-    const final = parsePlayedSegments(ext(sent.at(-1), VideoExt.playedSegments));
+    // A stretch split where `completed` closed and `played` reopened the interval is still one stretch.
+    const final = joinContiguous(parsePlayedSegments(ext(sent.at(-1), VideoExt.playedSegments)));
     expect(final).toHaveLength(3);
     final.forEach(([s, e], i) => {
       expect(s).toBeCloseTo(played[i]![0], 0);
