@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { openStore } from '@xcredit/lrs-server';
+import { ensureTenant, openStore } from '@xcredit/lrs-server';
 import { DEFAULT_CONTEXT, startPlatformSimulator, type PlatformSimulator } from '@xcredit/lrs-server/lti-simulator';
 import { createClient, createTestDatabase, startTestServer, type Engine, type TestServer } from '@xcredit/lrs-server/testing';
 import { api, connectSimulator, errorCode, errorMessage } from '../support/lti.js';
@@ -110,6 +110,39 @@ describe.each(engines)('LTI flows on %s', (engine) => {
     expect((await statement('attempted')).status).toBe(200);
     await expect.poll(() => sim.scores.filter((s) => s.userId === 'learner-40').length, { timeout: 30_000, interval: 200 }).toBe(1);
     expect(sim.scores.at(-1)).toMatchObject({ userId: 'learner-40', scoreGiven: 0, activityProgress: 'InProgress', gradingProgress: 'Pending' });
+  });
+
+  it('keeps each tenant’s platforms, learners and LTI records apart', async () => {
+    await ensureTenant(server.store.db, { id: 'acme', name: 'Acme', homePage: 'https://acme.example.com' });
+    const acme = await createClient(server.store.db, { tenantId: 'acme', name: 'acme admin', scopes: ['credits/admin'] });
+    const asAcme = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${server.url}/api/v1${path}`, { method, headers: { Authorization: `Basic ${Buffer.from(`${acme.key}:${acme.secret}`).toString('base64')}`, 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      return { status: res.status, body: await res.json() };
+    };
+    const lms = await startPlatformSimulator();
+    try {
+      lms.registerTool({ loginUrl: `${server.url}/lti/login`, launchUrl: `${server.url}/lti`, jwksUrl: `${server.url}/lti/keys` });
+      expect((await asAcme('POST', '/lti/platforms', lms.registration())).status).toBe(201);
+      expect((await asAcme('PUT', '/courses/acme-safety', { title: 'Acme safety', activityId: 'https://acme.example.com/safety', credits: 1, kind: 'required', lengthSeconds: 15 })).status).toBe(201);
+      const launched = await lms.launch({ claims: lms.studentClaims('acme-learner'), targetLinkUri: `${server.url}/lti?course=acme-safety` });
+      expect(launched.status, launched.html).toBe(303);
+      expect((await asAcme('GET', '/learners/acme-learner/credits')).status).toBe(200);
+      expect((await api(server, 'GET', '/learners/acme-learner/credits')).status).toBe(404);
+      expect((await api(server, 'GET', '/lti/platforms')).body.platforms.map((p: { issuer: string }) => p.issuer)).not.toContain(lms.url);
+      expect((await asAcme('GET', '/lti/platforms')).body.platforms.map((p: { issuer: string }) => p.issuer)).toEqual([lms.url]);
+      // The platform's course of another tenant is not reachable from this LMS.
+      const other = await lms.launch({ claims: lms.studentClaims('acme-learner'), targetLinkUri: COURSE_LINK(server) });
+      expect(other.status).toBe(404);
+      expect(errorCode(other.html)).toBe('course_not_found');
+      const records = (await (server.store.db as any).selectFrom('lti_documents').select(['tenant_id', 'collection']).where('collection', 'in', ['platform', 'publickey', 'privatekey', 'idtoken']).execute()) as Array<{ tenant_id: string; collection: string }>;
+      const mine = await (server.store.db as any).selectFrom('lti_documents').select(['tenant_id', 'collection', 'doc']).where('collection', 'in', ['platform', 'publickey', 'privatekey']).execute();
+      const acmeRecords = mine.filter((r: { doc: { platformUrl?: string } }) => r.doc.platformUrl === lms.url);
+      expect(acmeRecords.map((r: { collection: string }) => r.collection).sort()).toEqual(['platform', 'privatekey', 'publickey']);
+      expect(acmeRecords.every((r: { tenant_id: string }) => r.tenant_id === 'acme')).toBe(true);
+      expect(records.some((r) => r.tenant_id === 'default')).toBe(true);
+    } finally {
+      await lms.close();
+    }
   });
 
   it('sets the login state cookie for use inside an LMS frame, and when the browser refuses it offers the same launch in a new window', async () => {

@@ -1,5 +1,6 @@
 import { describeIssues } from '@xcredit/sdk/xapi';
 import { Router, type Request } from 'express';
+import { sql } from 'kysely';
 import { z } from 'zod';
 import { requireScope } from '../auth/principal.js';
 import type { Db } from '../db/index.js';
@@ -102,6 +103,12 @@ export async function registerPlatform(
       .values({ tenant_id: tenantId, id, issuer: input.issuer, client_id: input.clientId, name: input.name, deployment_ids: JSON.stringify(input.deploymentIds), learner_id_claim: input.learnerIdClaim, status, source })
       .returningAll()
       .executeTakeFirstOrThrow();
+    // ltijs wrote the platform's record and key pair before its tenant was known.
+    await l
+      .updateTable('lti_documents')
+      .set({ tenant_id: tenantId })
+      .where(sql<boolean>`doc @> ${JSON.stringify({ platformUrl: input.issuer, clientId: input.clientId })}::jsonb`)
+      .execute();
     return toPlatform(row);
   } catch (err) {
     await provider.deletePlatformById(id);
