@@ -94,6 +94,23 @@ describe.each(engines)('the admin dashboard in real Chromium on %s', (engine) =>
     expect(cookie).toMatchObject({ name: 'xcredit_admin', httpOnly: true, sameSite: 'Strict', path: '/admin' });
   });
 
+  it('locks a client key out after five failed sign-ins, and refuses a sign-in posted from another site', async () => {
+    const attempt = (secret: string, headers: Record<string, string> = {}) =>
+      fetch(`${server.url}/admin/session`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams({ key: 'guessed', secret }) });
+    for (let i = 0; i < 5; i++) expect((await attempt(`guess-${i}`)).status).toBe(401);
+    const locked = await attempt('guess-5');
+    expect(locked.status).toBe(429);
+    expect(await locked.text()).toContain('too many failed sign-ins');
+    const forged = await fetch(`${server.url}/admin/session`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example' },
+      body: new URLSearchParams({ key: server.admin.key, secret: server.admin.secret }),
+    });
+    expect(forged.status).toBe(403);
+    expect(forged.headers.get('set-cookie')).toBeNull();
+  });
+
   it('charts progress against target, standings, study hours and hot courses, and lists who is at risk', async () => {
     await page.locator('xa-overview #hot svg rect').first().waitFor();
     expect(await page.locator('xa-overview #progress svg .bar').count()).toBe(2);

@@ -22,6 +22,10 @@ export function adminRouter(db: Db, config: { readonly publicUrl: string }): Rou
   const secure = () => config.publicUrl.startsWith('https:');
   const lang = (req: Request) => (/^zh/i.test(String(req.query.lang ?? req.get('accept-language') ?? '')) ? 'zh' : 'en');
 
+  // Failed sign-ins per client key in the last 10 minutes; the fifth locks the key out until they age.
+  const failures = new Map<string, number[]>();
+  const recentFailures = (key: string) => (failures.get(key) ?? []).filter((t) => t > Date.now() - 600_000);
+
   router.use('/admin/static', express.static(adminDist, { fallthrough: false, maxAge: '5m' }));
 
   router.get('/admin', async (req, res) => {
@@ -38,8 +42,17 @@ export function adminRouter(db: Db, config: { readonly publicUrl: string }): Rou
     const key = String(req.body?.key ?? '').trim();
     const secret = String(req.body?.secret ?? '');
     if (!key || !secret) return void res.status(400).type('html').send(signInPage({ lang: l, key, error: !key ? 'key: enter the client key' : 'secret: enter the client secret' }));
+    const recent = recentFailures(key);
+    if (recent.length >= 5) {
+      const minutes = Math.ceil((recent[0]! + 600_000 - Date.now()) / 60_000);
+      return void res.status(429).type('html').send(signInPage({ lang: l, key, error: `too many failed sign-ins with this key; try again in ${minutes} min` }));
+    }
     const check = await checkAdminClient(db, key, secret);
-    if (!check.ok) return void res.status(401).type('html').send(signInPage({ lang: l, key, error: check.reason }));
+    if (!check.ok) {
+      failures.set(key, [...recent, Date.now()]);
+      return void res.status(401).type('html').send(signInPage({ lang: l, key, error: check.reason }));
+    }
+    failures.delete(key);
     const { token, expiresAt } = await startSession(db, check.tenantId, key, now(req));
     res.set('Set-Cookie', sessionCookie(token, expiresAt, secure()));
     res.redirect(303, '/admin');
