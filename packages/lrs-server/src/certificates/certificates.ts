@@ -106,10 +106,14 @@ export async function issueCertificate(db: Db, tenantId: string, actor: string, 
   const tenant = await db.selectFrom('tenants').select('name').where('id', '=', tenantId).executeTakeFirstOrThrow();
   const got = await achievement(db, tenantId, input.learnerId, input.courseId ?? null, input.period, at);
   if (!got.ok) throw new HttpError(409, 'not_earned', `${input.courseId ? 'courseId' : 'period'}: ${got.reason}`);
-  let existing = db.selectFrom('certificates').selectAll().where('tenant_id', '=', tenantId).where('learner_id', '=', input.learnerId).where('period', '=', input.period);
-  existing = input.courseId ? existing.where('course_id', '=', input.courseId) : existing.where('kind', '=', 'target');
-  const found = await existing.orderBy('issued_at').executeTakeFirst();
+  const existing = async () => {
+    let q = db.selectFrom('certificates').selectAll().where('tenant_id', '=', tenantId).where('learner_id', '=', input.learnerId).where('period', '=', input.period);
+    q = input.courseId ? q.where('course_id', '=', input.courseId) : q.where('kind', '=', 'target');
+    return q.executeTakeFirst();
+  };
+  const found = await existing();
   if (found) return { certificate: toCertificate(found, tenant.name, publicUrl), created: false };
+  // A unique index keeps one certificate per achievement; a request that lost a race returns the winner's.
   const row = await db
     .insertInto('certificates')
     .values({
@@ -125,8 +129,10 @@ export async function issueCertificate(db: Db, tenantId: string, actor: string, 
       issued_at: at,
       issued_by: actor,
     })
+    .onConflict((oc) => oc.doNothing())
     .returningAll()
-    .executeTakeFirstOrThrow();
+    .executeTakeFirst();
+  if (!row) return { certificate: toCertificate((await existing())!, tenant.name, publicUrl), created: false };
   return { certificate: toCertificate(row, tenant.name, publicUrl), created: true };
 }
 

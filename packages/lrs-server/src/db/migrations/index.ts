@@ -5,6 +5,7 @@ import { credits } from './0010_credits.js';
 import { webhooks } from './0011_webhooks.js';
 import { lti } from './0020_lti.js';
 import { reports } from './0040_reports.js';
+import { certificatesOnce } from './0041_certificates_once.js';
 
 /**
  * Every migration, in order of its name. Never edit one that has shipped: add a file
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   '0011_webhooks': webhooks,
   '0020_lti': lti,
   '0040_reports': reports,
+  '0041_certificates_once': certificatesOnce,
 };
 
 export const migrationProvider: MigrationProvider = {
