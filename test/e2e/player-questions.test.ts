@@ -53,7 +53,7 @@ describe.each(engines)('in-video questions in real Chromium on %s', (engine) => 
     const page = await recordingPage(context);
     await page.goto(launch.playerUrl);
     await waitReady(page);
-    expect(await player(page, ({ root }) => root.querySelector('[part=status]')?.textContent)).toMatch(/已答 0\/2 题/);
+    expect(await player(page, ({ root }) => root.querySelector('[part=status]')?.textContent)).toMatch(/已观看 0% · 已答 0\/2 题 · 最多可得 1 学分/);
     await player(page, ({ el }) => el.play());
     await page.waitForFunction(`!!${DIALOG}`, undefined, { timeout: 10_000 });
     expect(await player(page, ({ video }) => video.paused)).toBe(true);

@@ -85,6 +85,7 @@ export class XcreditPlayer extends LitElement {
     detail: { state: true },
     courseTitle: { state: true },
     offline: { state: true },
+    credits: { state: true },
   };
 
   static override styles = playerStyles;
@@ -114,6 +115,8 @@ export class XcreditPlayer extends LitElement {
   declare private detail: ProgressDetail | null;
   declare private offline: number;
   declare private courseTitle: string;
+  /** What the course is worth at most, for the hint under the video. */
+  declare private credits: number | null;
 
   private session: PlayerSession | null = null;
   private isReady = false;
@@ -133,6 +136,7 @@ export class XcreditPlayer extends LitElement {
     this.prompt = null;
     this.questionState = null;
     this.returnUrl = null;
+    this.credits = null;
   }
 
   /** Progress so far: |union of played segments| / duration. */
@@ -207,7 +211,7 @@ export class XcreditPlayer extends LitElement {
           ${this.renderPrompt(m)} ${this.renderQuestion(m)} ${this.renderBlocker(m)}
         </div>
         <div class="status" part="status">
-          <span class="progress" aria-live="polite">${d ? m.watched(Math.floor(d.progress * 100)) : ''}${d && d.questions > 0 ? ` · ${m.questionsAnswered(d.answered, d.questions)}` : ''}</span>
+          <span class="progress" aria-live="polite">${d ? m.watched(Math.floor(d.progress * 100)) : ''}${d && d.questions > 0 ? ` · ${m.questionsAnswered(d.answered, d.questions)}` : ''}${d && this.credits ? ` · ${m.worth(this.credits)}` : ''}</span>
           ${this.offline > 0 ? html`<span class="offline">${m.offline(this.offline)}</span>` : nothing}
           ${d?.completed ? html`<span class="done">${m.completed}</span>` : nothing}
           ${this.returnUrl ? html`<button type="button" part="button" class="exit" @click=${() => void this.exit()}>${m.exit}</button>` : nothing}
@@ -412,6 +416,7 @@ export class XcreditPlayer extends LitElement {
       });
       this.session = session;
       this.courseTitle = launch.course.title;
+      this.credits = launch.course.credits ?? null;
       await session.start();
       if (generation !== this.generation) return;
       this.blocker = null;
@@ -436,6 +441,7 @@ export class XcreditPlayer extends LitElement {
     this.detail = null;
     this.offline = 0;
     this.courseTitle = '';
+    this.credits = null;
     this.prompt = null;
     this.questionState = null;
     this.returnUrl = null;

@@ -40,6 +40,8 @@ export interface Messages {
   falseLabel: string;
   resumed: (time: string) => string;
   captions: string;
+  /** The most the course can earn. */
+  worth: (credits: number) => string;
   /** cmi5: leave the course and go back to the LMS. */
   exit: string;
 }
@@ -87,6 +89,7 @@ const en: Messages = {
   resumed: (t) => `Continuing where you left off (${t}).`,
   captions: 'Captions',
   exit: 'Exit course',
+  worth: (c) => `worth up to ${c} credit${c === 1 ? '' : 's'}`,
 };
 
 const zhCN: Messages = {
@@ -132,6 +135,7 @@ const zhCN: Messages = {
   resumed: (t) => `从上次离开的位置（${t}）继续。`,
   captions: '字幕',
   exit: '退出课程',
+  worth: (c) => `最多可得 ${c} 学分`,
 };
 
 const catalogs: Record<Lang, Messages> = { en, 'zh-CN': zhCN };

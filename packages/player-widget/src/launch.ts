@@ -8,7 +8,8 @@ export interface Launch {
   actor: Record<string, unknown>;
   registration: string;
   activityId: string;
-  course: { title: string; lengthSeconds: number; videoUrl: string; captionsUrl?: string };
+  /** `credits`: what the course is worth at most, when the server says. */
+  course: { title: string; lengthSeconds: number; videoUrl: string; captionsUrl?: string; credits?: number };
   policy: CreditPolicy;
   /** In-video questions, without their answers, ordered by `at`. */
   questions: PublicQuestion[];
@@ -101,6 +102,7 @@ export function parseLaunch(body: unknown): Launch {
       lengthSeconds: number(course.lengthSeconds, 'course.lengthSeconds'),
       videoUrl: typeof course.videoUrl === 'string' ? course.videoUrl : '',
       ...(typeof course.captionsUrl === 'string' && course.captionsUrl ? { captionsUrl: course.captionsUrl } : {}),
+      ...(typeof course.credits === 'number' && Number.isFinite(course.credits) ? { credits: course.credits } : {}),
     },
     policy: parsePolicy(policy),
     questions: parseQuestions(o.questions),
