@@ -239,11 +239,18 @@ export async function startPlatformSimulator(options: { clientId?: string; deplo
     res.json({ access_token: accessToken, token_type: 'Bearer', expires_in: 3600, scope: scopes.join(' ') });
   });
 
-  const allowed = (req: Request, res: Response, ...need: string[]) => {
+  /** Whether the request's access token holds one of the scopes; answers 401/403 when not. */
+  const allowed = (req: Request, res: Response, ...need: string[]): boolean => {
     const token = /^Bearer (.+)$/i.exec(req.get('authorization') ?? '')?.[1];
     const scopes = token ? tokens.get(token) : undefined;
-    if (!scopes) return void res.status(401).json({ error: 'invalid access token' }), false;
-    if (!need.some((s) => scopes.has(s))) return void res.status(403).json({ error: `needs scope ${need.join(' or ')}` }), false;
+    if (!scopes) {
+      res.status(401).json({ error: 'invalid access token' });
+      return false;
+    }
+    if (!need.some((s) => scopes.has(s))) {
+      res.status(403).json({ error: `needs scope ${need.join(' or ')}` });
+      return false;
+    }
     return true;
   };
 
