@@ -118,7 +118,9 @@ describe.each(engines)('certificates on %s', (engine) => {
     const reader = await createClient(server.store.db, { tenantId: 'default', name: 'reader', scopes: ['credits/read'] });
     const denied = await call('POST', '/api/v1/certificates', { learnerId: 'ana', courseId: 'ethics', period: year() }, `Basic ${Buffer.from(`${reader.key}:${reader.secret}`).toString('base64')}`);
     expect(denied.status).toBe(403);
-    expect((await call('GET', '/certificates/AAAAAAAAAAAAAAAAAAAAAAAA')).status).toBe(404);
+    const unknown = await call('GET', '/certificates/AAAAAAAAAAAAAAAAAAAAAAAA');
+    expect(unknown.status).toBe(404);
+    expect(unknown.text).toContain('No such certificate');
     expect((await call('GET', '/certificates/short.pdf')).status).toBe(404);
   });
 

@@ -1,5 +1,5 @@
 import { describeIssues } from '@xcredit/sdk/xapi';
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import { requireScope } from '../auth/principal.js';
 import { now } from '../clock.js';
 import type { Db } from '../db/index.js';
@@ -38,20 +38,17 @@ const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)}
 /** Public pages anyone with the link may open: `/certificates/:id` (verification) and `/certificates/:id.pdf`. */
 export function certificatePages(db: Db, config: { readonly publicUrl: string }): Router {
   const router = Router();
-  const load = async (req: Request, id: string) => {
-    const found = await findCertificate(db, id, config.publicUrl, now(req));
-    if (!found) throw new HttpError(404, 'certificate_not_found', 'no such certificate: check the link');
-    return found;
-  };
   router.get(/^\/certificates\/([A-Za-z0-9_-]+)\.pdf$/, async (req, res) => {
-    const { certificate } = await load(req, String((req.params as Record<string, string>)[0]));
+    const found = await findCertificate(db, String((req.params as Record<string, string>)[0]), config.publicUrl, now(req));
+    if (!found) return void res.status(404).type('html').send(notFoundPage());
     res.set('Cache-Control', 'no-store');
-    res.set('Content-Disposition', `inline; filename="certificate-${certificate.certificateId}.pdf"`);
-    res.type('application/pdf').send(renderPdf(certificate));
+    res.set('Content-Disposition', `inline; filename="certificate-${found.certificate.certificateId}.pdf"`);
+    res.type('application/pdf').send(renderPdf(found.certificate));
   });
   router.get('/certificates/:certificateId', async (req, res) => {
-    const found = await load(req, String(req.params.certificateId));
+    const found = await findCertificate(db, String(req.params.certificateId), config.publicUrl, now(req));
     res.set('Cache-Control', 'no-store');
+    if (!found) return void res.status(404).type('html').send(notFoundPage());
     res.type('html').send(verificationPage(found.certificate, found.validity));
   });
   return router;
@@ -66,6 +63,15 @@ function renderPdf(c: Certificate): Buffer {
     lines: [c.kind === 'course' ? 'has completed the course' : 'has met', title, `${c.credits} credits \u2022 ${c.period} \u2022 issued ${date}`],
     footer: [`Issued by ${isWinAnsi(c.issuer) ? c.issuer : 'xcredit'} \u2022 certificate ${c.certificateId}`, `Verify at ${c.verifyUrl}`],
   });
+}
+
+function notFoundPage(): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>No such certificate</title></head>
+<body style="font-family: system-ui, sans-serif; max-width: 640px; margin: 48px auto">
+  <h1 style="font-size: 1.3rem">No such certificate · 证书不存在</h1>
+  <p id="status" data-valid="false">No certificate has this address. Check the link you were given, or ask its issuer.</p>
+</body></html>`;
 }
 
 function verificationPage(c: Certificate, v: Validity): string {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Verbs, VideoExt, XcreditExt } from '@xcredit/sdk/xapi';
+import { ensureTenant } from '../auth/clients.js';
 import { createClient, startTestServer, type Engine, type TestServer } from '../testing.js';
 
 const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
@@ -194,6 +195,24 @@ describe.each(engines)('reports on %s', (engine) => {
     expect(accepted.text).toContain('ben,Ben Okafor,nursing,nurse,mia,4,0,8,6,');
     const json = await call('GET', '/reports/at-risk?format=json', undefined, { accept: 'text/csv' });
     expect(json.type).toContain('application/json');
+  });
+
+  it('keeps tenants apart: another tenant’s reports see only its own learners and courses', async () => {
+    await ensureTenant(server.store.db, { id: 'other', name: 'Other school', homePage: 'https://other.example' });
+    const other = await createClient(server.store.db, { tenantId: 'other', name: 'other admin', scopes: ['credits/admin'] });
+    const auth = { authorization: `Basic ${Buffer.from(`${other.key}:${other.secret}`).toString('base64')}`, 'content-type': 'application/json' };
+    const as = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${server.url}/api/v1${path}`, { method, headers: auth, body: body === undefined ? undefined : JSON.stringify(body) });
+      return res.json();
+    };
+    await as('PUT', '/learners/ana', { department: 'nursing' });
+    await as('PUT', `/targets/${year()}`, { total: 5 });
+    const summary = await as('GET', '/reports/summary');
+    expect(summary.rows).toEqual([expect.objectContaining({ group: 'nursing', learners: 1, earned: 0, atRisk: 1 })]);
+    expect((await as('GET', '/reports/hot-courses')).rows).toEqual([]);
+    expect((await as('GET', '/reports/flags')).rows).toEqual([]);
+    expect((await as('GET', '/reports/study-time')).learners).toBe(1);
+    expect((await ok('GET', '/reports/summary')).total.learners).toBe(6);
   });
 
   it('refuses bad parameters with a 400 that names them, and readers without credits/read', async () => {
