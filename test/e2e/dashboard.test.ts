@@ -183,6 +183,7 @@ describe.each(engines)('the admin dashboard in real Chromium on %s', (engine) =>
     expect(explanation).toContain('watched 100% of the video');
     expect(await page.locator('xa-learner #ledger tbody tr').count()).toBe(2);
     expect(await page.locator('xa-learner #earned').textContent()).toBe('10');
+    expect(await page.locator('xa-learner #status').textContent()).toBe('Met');
     await shot('learner');
     const [popup] = await Promise.all([context.waitForEvent('page'), page.locator('xa-learner [data-certify=ethics]').click()]);
     await popup.waitForLoadState();

@@ -1,9 +1,10 @@
 import { html, LitElement, nothing } from 'lit';
 import { api, ApiError } from './api.js';
-import { t, type Lang } from './i18n.js';
+import { t, type Key, type Lang } from './i18n.js';
 import { shared } from './styles.js';
 
 const pct = (n: number) => `${Math.round(n * 100)}%`;
+const STATUS: Record<string, Key> = { met: 'met', on_track: 'onTrack', at_risk: 'atRisk', no_target: 'noTarget' };
 
 /** Find a learner; their standing, each course with its engagement explanation, the ledger, and certificates. */
 export class AdminLearner extends LitElement {
@@ -74,7 +75,7 @@ export class AdminLearner extends LitElement {
     const targetCert = this.explanations['cert:'];
     return html`<section class="card" id="standing" style="margin-top:16px">
         <h2>${this.learnerId} · ${t(l, 'standing')}</h2>
-        <p>${t(l, 'earned')} <strong id="earned">${c.earned}</strong>${c.target ? html` / ${t(l, 'target')} ${c.target.total} · ${t(l, 'projected')} ${c.projected} · ${t(l, 'daysLeft')} ${c.daysLeft}` : nothing} · <span class="status ${c.status}">${c.status}</span></p>
+        <p>${t(l, 'earned')} <strong id="earned">${c.earned}</strong>${c.target ? html` / ${t(l, 'target')} ${c.target.total} · ${t(l, 'projected')} ${c.projected} · ${t(l, 'daysLeft')} ${c.daysLeft}` : nothing} · <span class="status ${c.status}" id="status">${t(l, STATUS[c.status as string] ?? 'noTarget')}</span></p>
         ${c.status === 'met' ? html`<button @click=${() => this.certify()} id="target-certificate">${t(l, 'targetCertificate')}</button>` : nothing}
         ${targetCert ? html` <a href=${targetCert.verifyUrl} target="_blank">${t(l, 'certificate')}</a>` : nothing}
       </section>
