@@ -114,4 +114,22 @@ describe.each(engines)('LTI grade passback in real Chromium on %s', (engine) => 
     expect(errors).toEqual([]);
     await page.close();
   });
+
+  it('runs inside the LMS page’s iframe when the browser accepts the tool’s cookies there', async () => {
+    // An LMS on the same site as the tool (localhost here), so Chromium keeps the frame's cookie.
+    const lms = await connectSimulator(server, { publicHost: 'localhost' });
+    try {
+      const page = await browser.newPage();
+      await page.goto(lms.embedUrl({ claims: lms.studentClaims('learner-8'), targetLinkUri: `${server.url}/lti?course=lti-safety` }));
+      const frame = await frameAt(page, server, '/play');
+      await frame.waitForFunction(() => (document.querySelector('xcredit-player') as any)?.ready === true, undefined, { timeout: 30_000 });
+      const token = await frame.evaluate(() => document.querySelector('xcredit-player')!.getAttribute('launch-token')!);
+      const current = await (await fetch(`${server.url}/api/v1/launches/current`, { headers: { Authorization: `Bearer ${token}` } })).json();
+      expect(current).toMatchObject({ learnerId: 'learner-8', courseId: 'lti-safety' });
+      expect(page.url().startsWith(lms.url)).toBe(true);
+      await page.close();
+    } finally {
+      await lms.close();
+    }
+  });
 });

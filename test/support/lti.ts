@@ -46,8 +46,11 @@ export const DEMO_COURSE = {
 } as const;
 
 /** A simulator registered with the server (and the server with it), plus one course. */
-export async function connectSimulator(server: TestServer, options: { clientId?: string; deploymentId?: string; learnerIdClaim?: 'sub' | 'email' | 'lis.person_sourcedid'; courseId?: string } = {}): Promise<PlatformSimulator> {
-  const sim = await startPlatformSimulator({ clientId: options.clientId, deploymentId: options.deploymentId });
+export async function connectSimulator(
+  server: TestServer,
+  options: { clientId?: string; deploymentId?: string; learnerIdClaim?: 'sub' | 'email' | 'lis.person_sourcedid'; courseId?: string; publicHost?: string } = {},
+): Promise<PlatformSimulator> {
+  const sim = await startPlatformSimulator({ clientId: options.clientId, deploymentId: options.deploymentId, publicHost: options.publicHost });
   sim.registerTool({ loginUrl: `${server.url}/lti/login`, launchUrl: `${server.url}/lti`, jwksUrl: `${server.url}/lti/keys` });
   const registered = await api(server, 'POST', '/lti/platforms', sim.registration({ learnerIdClaim: options.learnerIdClaim }));
   if (registered.status !== 201) throw new Error(`platform registration failed: ${JSON.stringify(registered.body)}`);

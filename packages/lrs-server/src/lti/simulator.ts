@@ -134,7 +134,16 @@ async function verifyWithJwks(token: string, jwksUrl: string): Promise<Record<st
   return payload;
 }
 
-export async function startPlatformSimulator(options: { clientId?: string; deploymentId?: string; host?: string } = {}): Promise<PlatformSimulator> {
+export async function startPlatformSimulator(
+  options: {
+    clientId?: string;
+    deploymentId?: string;
+    /** Interface to listen on (default 127.0.0.1). */
+    host?: string;
+    /** Host name in the platform's URLs, when browsers should reach it by another name than `host` (e.g. `localhost`, to be same-site with a tool there). */
+    publicHost?: string;
+  } = {},
+): Promise<PlatformSimulator> {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const forger = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
   const kid = `sim-${randomBytes(6).toString('hex')}`;
@@ -359,7 +368,7 @@ export async function startPlatformSimulator(options: { clientId?: string; deplo
     const s = app.listen(0, host, () => resolve(s));
     s.once('error', reject);
   });
-  url = `http://${host}:${(server.address() as AddressInfo).port}`;
+  url = `http://${options.publicHost ?? host}:${(server.address() as AddressInfo).port}`;
 
   const loginUrl = (message: LaunchMessage) => {
     if (!tool) throw new Error('register the tool first (registerTool or Dynamic Registration)');
