@@ -25,7 +25,7 @@ const REFUSALS: Record<string, { status: number; code: string }> = {
 const valid = fixtures('valid');
 const invalid = fixtures('invalid');
 
-describe.each(engines)('the IMS LTI 1.3 certification launches on %s', (engine) => {
+describe.skipIf(valid.length === 0).each(engines)('the IMS LTI 1.3 certification launches on %s', (engine) => {
   let server: TestServer;
   let sim: PlatformSimulator;
   const accepted: string[] = [];

@@ -16,7 +16,12 @@ export interface Fixture {
 
 export function fixtures(kind: 'valid' | 'invalid'): Fixture[] {
   const dir = join(FIXTURES, kind);
-  if (!existsSync(dir)) throw new Error(`LTI certification fixtures not found at ${dir}; set XCREDIT_LTI_FIXTURES`);
+  if (!existsSync(dir)) {
+    // CI always has shared/ beside the clone; a user's clone may not, and then says what it skipped.
+    if (process.env.CI) throw new Error(`LTI certification fixtures not found at ${dir}; set XCREDIT_LTI_FIXTURES`);
+    console.warn(`[xcredit] SKIPPING the LTI certification cases: no fixtures at ${dir} (set XCREDIT_LTI_FIXTURES)`);
+    return [];
+  }
   const read = (name: string, file: string) => (existsSync(join(dir, name, file)) ? JSON.parse(readFileSync(join(dir, name, file), 'utf8')) : undefined);
   return readdirSync(dir, { withFileTypes: true })
     .filter((d) => d.isDirectory())
