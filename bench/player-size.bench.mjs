@@ -47,7 +47,7 @@ for (const r of rows) {
     (r.bytes.length / KB).toFixed(1).padStart(8),
     (size / KB).toFixed(1).padStart(8),
     (r.budget ? `${r.budget / KB}` : '—').padStart(8),
-    (ratio === null ? `${(size / total).toFixed(2)}× core` : `${(ratio * 100).toFixed(0)}%`).padStart(10),
+    (ratio === null ? `${(size / total).toFixed(2)}× core` : `${(ratio * 100).toFixed(1)}%`).padStart(10),
   );
 }
 console.log(`our code is ${((gz(rows[0].bytes) / total) * 100).toFixed(0)}% of the core player's gzip size`);

@@ -5,14 +5,89 @@ import { fileURLToPath } from 'node:url';
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 
+/**
+ * video.js's skin without the rules for features the player never turns on (title bar,
+ * transient buttons, picture-in-picture, spatial navigation, audio-only mode): selectors naming
+ * them are dropped, and a rule left with no selector goes too. Everything else stays as written.
+ */
+const UNUSED_VIDEOJS = /vjs-(title-bar|transient-button|pip-|picture-in-picture|spatial|audio-only|audio-poster)/;
+
+export function pruneCss(css, unused = UNUSED_VIDEOJS) {
+  let out = '';
+  let i = 0;
+  while (i < css.length) {
+    const open = css.indexOf('{', i);
+    if (open < 0) return out + css.slice(i);
+    const head = css.slice(i, open);
+    const close = matching(css, open);
+    const body = css.slice(open + 1, close);
+    if (/^\s*@(media|supports)/.test(head)) {
+      const inner = pruneCss(body, unused);
+      if (inner.trim()) out += `${head}{${inner}}`;
+    } else if (/^\s*@/.test(head)) {
+      out += `${head}{${body}}`;
+    } else {
+      const kept = splitTop(head).filter((sel) => !unused.test(sel));
+      if (kept.length) out += `${kept.join(',')}{${body}}`;
+    }
+    i = close + 1;
+  }
+  return out;
+}
+
+function matching(css, open) {
+  let depth = 0;
+  for (let j = open; j < css.length; j++) {
+    if (css[j] === '{') depth++;
+    else if (css[j] === '}' && --depth === 0) return j;
+  }
+  return css.length;
+}
+
+/** Splits a selector list at its top-level commas (not those inside :not(…) or :is(…)). */
+function splitTop(selectors) {
+  const parts = [];
+  let depth = 0;
+  let start = 0;
+  for (let j = 0; j < selectors.length; j++) {
+    const c = selectors[j];
+    if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === ',' && depth === 0) {
+      parts.push(selectors.slice(start, j));
+      start = j + 1;
+    }
+  }
+  parts.push(selectors.slice(start));
+  return parts;
+}
+
 /** `.css` imports become a string the element adopts in its shadow root; `.json` becomes its value. */
 function textAssets() {
   return {
     name: 'text-assets',
     transform(code, id) {
-      if (id.endsWith('.css')) return { code: `export default ${JSON.stringify(code)};`, map: { mappings: '' } };
+      if (id.endsWith('.css')) return { code: `export default ${JSON.stringify(/video-js\.min\.css$/.test(id) ? pruneCss(code) : code)};`, map: { mappings: '' } };
       if (id.endsWith('.json')) return { code: `export default ${JSON.stringify(JSON.parse(code))};`, map: { mappings: '' } };
       return null;
+    },
+  };
+}
+
+/** Our css`…` blocks without comments and runs of whitespace (lit ships template text as written). */
+function compactCss() {
+  const squeeze = (css) =>
+    css
+      .replace(/\/\*[\s\S]*?\*\//g, '')
+      .replace(/\s+/g, ' ')
+      .replace(/\s*([{};,>])\s*/g, '$1')
+      .replace(/:\s+/g, ':')
+      .trim();
+  return {
+    name: 'compact-css',
+    transform(code, id) {
+      if (!id.endsWith('/build/styles.js')) return null;
+      return { code: code.replace(/css ?`([^`$]*)`/g, (_, css) => `css\`${squeeze(css)}\``), map: null };
     },
   };
 }
@@ -43,7 +118,7 @@ function fetchForTracks() {
 export function inputOptions({ streaming = false, external } = {}) {
   return {
     input: here('build/index.js'),
-    plugins: [streaming ? fullVideoJs() : fetchForTracks(), nodeResolve({ browser: true }), commonjs(), textAssets()],
+    plugins: [streaming ? fullVideoJs() : fetchForTracks(), compactCss(), nodeResolve({ browser: true }), commonjs(), textAssets()],
     ...(external ? { external } : {}),
     treeshake: {
       // The sdk's modules only declare things; without this its zod schemas (unused here) would ship.
