@@ -16,6 +16,8 @@ export interface NewClient {
 export async function createClient(db: Db, input: NewClient): Promise<{ key: string; secret: string }> {
   for (const s of input.scopes) if (!SCOPES.includes(s)) throw new Error(`unknown scope "${s}"; known: ${SCOPES.join(', ')}`);
   const key = input.key ?? `xc_${randomBytes(9).toString('base64url')}`;
+  // Basic credentials "launch:<token>" are cmi5 auth tokens, so no client may be called that.
+  if (key === 'launch') throw new Error('the client key "launch" is reserved for cmi5 auth tokens; choose another');
   const secret = input.secret ?? randomBytes(24).toString('base64url');
   const row = { key, tenant_id: input.tenantId, name: input.name, secret_hash: await hashSecret(secret), scopes: JSON.stringify(input.scopes) };
   await db
