@@ -150,10 +150,8 @@ async function loadCourse(db: Q, tenantId: string, courseId: string): Promise<Co
 
 /** A learner's credits in a period, per course, from the engagement cache and the ledger. */
 export async function learnerCredits(db: Db, tenantId: string, learnerId: string, period: string, onlyCourseId?: string): Promise<LearnerCredits> {
-  periodBounds(period);
-  const learner = await db.selectFrom('learners').select('id').where('tenant_id', '=', tenantId).where('id', '=', learnerId).executeTakeFirst();
-  if (!learner) throw new HttpError(404, 'learner_not_found', `no learner "${learnerId}" in this tenant`);
   const { from, to } = periodBounds(period);
+  const learnerQuery = db.selectFrom('learners').select('id').where('tenant_id', '=', tenantId).where('id', '=', learnerId).executeTakeFirst();
   let courses = db
     .selectFrom('courses as c')
     .leftJoin('engagement as e', (j) =>
@@ -177,15 +175,20 @@ export async function learnerCredits(db: Db, tenantId: string, learnerId: string
       ]),
     );
   if (onlyCourseId) courses = courses.where('c.id', '=', onlyCourseId);
-  const rows = await courses.orderBy('c.id').execute();
-  const sums = await db
-    .selectFrom('ledger')
-    .select(['course_id', (eb) => eb.fn.sum<string | number>('amount_tenths').as('tenths')])
-    .where('tenant_id', '=', tenantId)
-    .where('learner_id', '=', learnerId)
-    .where('period', '=', period)
-    .groupBy('course_id')
-    .execute();
+  // Three independent reads, sent together (a pool runs them at once).
+  const [learner, rows, sums] = await Promise.all([
+    learnerQuery,
+    courses.orderBy('c.id').execute(),
+    db
+      .selectFrom('ledger')
+      .select(['course_id', (eb) => eb.fn.sum<string | number>('amount_tenths').as('tenths')])
+      .where('tenant_id', '=', tenantId)
+      .where('learner_id', '=', learnerId)
+      .where('period', '=', period)
+      .groupBy('course_id')
+      .execute(),
+  ]);
+  if (!learner) throw new HttpError(404, 'learner_not_found', `no learner "${learnerId}" in this tenant`);
   const byCourse = new Map(sums.map((s) => [s.course_id, Number(s.tenths)]));
   const total = sums.reduce((t, s) => t + Number(s.tenths), 0);
   return {
