@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { idText } from '../credits/courses.js';
-import { standing, targetFor } from '../credits/targets.js';
+import { learnerStanding } from '../credits/targets.js';
 import type { Db } from '../db/index.js';
 import { HttpError } from '../http-error.js';
 
@@ -78,17 +78,8 @@ async function achievement(db: Db, tenantId: string, learnerId: string, courseId
     if (failed.length) return { ok: false, reason: `"${course.title}" has a failed gate: ${failed.map((g) => g.reason).join('; ')}`, title: course.title, tenths };
     return { ok: true, reason: `${tenths / 10} credits earned for "${course.title}" in ${period}, every gate passed`, title: course.title, tenths };
   }
-  const rows = await db
-    .selectFrom('ledger')
-    .select(['kind', (eb) => eb.fn.sum<string | number>('amount_tenths').as('tenths')])
-    .where('tenant_id', '=', tenantId)
-    .where('learner_id', '=', learnerId)
-    .where('period', '=', period)
-    .groupBy('kind')
-    .execute();
-  const get = (k: string) => Number(rows.find((r) => r.kind === k)?.tenths ?? 0) / 10;
-  const target = await targetFor(db, tenantId, learnerId, period);
-  const s = standing(target, { required: get('required'), elective: get('elective') }, period, at);
+  const s = await learnerStanding(db, tenantId, learnerId, period, at);
+  const target = s.target;
   const title = target ? `the ${period} learning target of ${target.total} credits` : `the ${period} learning target`;
   const tenths = Math.round(s.earned * 10);
   if (!target) return { ok: false, reason: `no target applies to this learner in ${period}`, title, tenths };

@@ -13,7 +13,7 @@ import { csvToLearners, importLearners, learnerFields, validate, type ImportIssu
 import { lockLearner, toEntry } from './ledger.js';
 import { policyInput } from './policy.js';
 import { answerFeedback, currentLaunch, heartbeat, heartbeatInput } from './sessions.js';
-import { closePeriod, setTarget, standing, targetFor, targetInput } from './targets.js';
+import { closePeriod, learnerStanding, setTarget, targetInput } from './targets.js';
 
 /** Reads a JSON body with a schema; a 400 names every field at fault. */
 function body<T extends z.ZodType>(req: Request, schema: T): z.infer<T> {
@@ -131,8 +131,7 @@ export function creditsRouter(db: Db, config: { readonly publicUrl: string }): R
     const learnerId = param(req, 'learnerId');
     const period = periodQuery(req);
     const result = await learnerCredits(db, p.tenant.id, learnerId, period);
-    const split = await kindSplit(db, p.tenant.id, learnerId, period);
-    res.json({ ...result, ...standing(await targetFor(db, p.tenant.id, learnerId, period), split, period, now(req)), earned: result.earned });
+    res.json({ ...result, ...(await learnerStanding(db, p.tenant.id, learnerId, period, now(req))), earned: result.earned });
   });
 
   router.get('/learners/:learnerId/courses/:courseId/engagement', async (req, res) => {
@@ -222,20 +221,6 @@ export function creditsRouter(db: Db, config: { readonly publicUrl: string }): R
   });
 
   return router;
-}
-
-/** Earned credits split by required and elective, from the ledger. */
-async function kindSplit(db: Db, tenantId: string, learnerId: string, period: string) {
-  const rows = await db
-    .selectFrom('ledger')
-    .select(['kind', (eb) => eb.fn.sum<string | number>('amount_tenths').as('tenths')])
-    .where('tenant_id', '=', tenantId)
-    .where('learner_id', '=', learnerId)
-    .where('period', '=', period)
-    .groupBy('kind')
-    .execute();
-  const get = (k: string) => Number(rows.find((r) => r.kind === k)?.tenths ?? 0) / 10;
-  return { required: get('required'), elective: get('elective') };
 }
 
 /** The engagement explanation: factors, gates, verified against claimed time, sessions and flags. */

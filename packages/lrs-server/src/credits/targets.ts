@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import type { Kysely } from 'kysely';
 import type { Db } from '../db/index.js';
+import type { Database } from '../db/schema.js';
 import { HttpError } from '../http-error.js';
 import { periodBounds } from './engagement.js';
 
@@ -49,7 +51,7 @@ export interface Standing {
  * The target that applies to a learner: a department target beats a role target beats the
  * tenant-wide one.
  */
-export async function targetFor(db: Db, tenantId: string, learnerId: string, period: string): Promise<Target | null> {
+export async function targetFor(db: Kysely<Database>, tenantId: string, learnerId: string, period: string): Promise<Target | null> {
   const learner = await db.selectFrom('learners').select(['department', 'role']).where('tenant_id', '=', tenantId).where('id', '=', learnerId).executeTakeFirst();
   const rows = await db.selectFrom('targets').selectAll().where('tenant_id', '=', tenantId).where('period', '=', period).execute();
   const pick =
@@ -86,6 +88,23 @@ export async function closePeriod(db: Db, tenantId: string, period: string, acto
     .onConflict((oc) => oc.columns(['tenant_id', 'period']).doUpdateSet({ closed_at: now, closed_by: actor }))
     .execute();
   return { period, closedAt: now.toISOString() };
+}
+
+/** A learner's standing from their ledger (required/elective split) and the target that applies. */
+export async function learnerStanding(db: Kysely<Database>, tenantId: string, learnerId: string, period: string, now = new Date()): Promise<Standing> {
+  const [target, rows] = await Promise.all([
+    targetFor(db, tenantId, learnerId, period),
+    db
+      .selectFrom('ledger')
+      .select(['kind', (eb) => eb.fn.sum<string | number>('amount_tenths').as('tenths')])
+      .where('tenant_id', '=', tenantId)
+      .where('learner_id', '=', learnerId)
+      .where('period', '=', period)
+      .groupBy('kind')
+      .execute(),
+  ]);
+  const get = (k: string) => Number(rows.find((r) => r.kind === k)?.tenths ?? 0) / 10;
+  return standing(target, { required: get('required'), elective: get('elective') }, period, now);
 }
 
 const round1 = (n: number) => Math.round(n * 10) / 10;

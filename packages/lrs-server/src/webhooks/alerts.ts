@@ -1,22 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import { standing, targetFor } from '../credits/targets.js';
+import { learnerStanding } from '../credits/targets.js';
 import { emit } from './events.js';
 
 type Q = Kysely<Database>;
-
-async function split(db: Q, tenantId: string, learnerId: string, period: string) {
-  const rows = await db
-    .selectFrom('ledger')
-    .select(['kind', (eb) => eb.fn.sum<string | number>('amount_tenths').as('tenths')])
-    .where('tenant_id', '=', tenantId)
-    .where('learner_id', '=', learnerId)
-    .where('period', '=', period)
-    .groupBy('kind')
-    .execute();
-  const get = (k: string) => Number(rows.find((r) => r.kind === k)?.tenths ?? 0) / 10;
-  return { required: get('required'), elective: get('elective') };
-}
 
 /** Sends an alert once per learner, period and kind; true when it was sent now. */
 async function once(db: Q, tenantId: string, learnerId: string, period: string, kind: string): Promise<boolean> {
@@ -31,9 +18,9 @@ async function once(db: Q, tenantId: string, learnerId: string, period: string, 
 
 /** After a learner's ledger changed: tell subscribers the first time they meet their target. */
 export async function checkTargetMet(db: Q, tenantId: string, learnerId: string, period: string, now = new Date()): Promise<void> {
-  const target = await targetFor(db, tenantId, learnerId, period);
-  if (!target) return;
-  const s = standing(target, await split(db, tenantId, learnerId, period), period, now);
+  const s = await learnerStanding(db, tenantId, learnerId, period, now);
+  if (!s.target) return;
+  const target = s.target;
   if (s.status === 'met' && (await once(db, tenantId, learnerId, period, 'target_met'))) {
     await emit(db, tenantId, 'learner.target_met', { learnerId, period, earned: s.earned, target: { total: target.total, required: target.required } }, now);
   }
@@ -57,9 +44,7 @@ export async function sweepAtRisk(db: Q, now = new Date()): Promise<number> {
       )
       .execute();
     for (const { id: learnerId } of learners) {
-      const target = await targetFor(db, tenantId, learnerId, period);
-      if (!target) continue;
-      const s = standing(target, await split(db, tenantId, learnerId, period), period, now);
+      const s = await learnerStanding(db, tenantId, learnerId, period, now);
       if (s.status !== 'at_risk') continue;
       await db.transaction().execute(async (trx) => {
         if (await once(trx, tenantId, learnerId, period, 'at_risk')) {
