@@ -121,7 +121,19 @@ export async function refreshEngagement(
 ): Promise<EngagementAssessment> {
   const course = await loadCourse(db, tenantId, courseId);
   const a = await assessLearnerCourse(db, tenantId, learnerId, course, period);
-  const row = {
+  const row = engagementRow(a);
+  await db
+    .insertInto('engagement')
+    .values({ tenant_id: tenantId, learner_id: learnerId, course_id: courseId, period, ...row })
+    .onConflict((oc) => oc.columns(['tenant_id', 'learner_id', 'course_id', 'period']).doUpdateSet({ ...row, updated_at: new Date() }))
+    .execute();
+  await reconcileCourseLedger(db, tenantId, learnerId, course, period, options);
+  return a;
+}
+
+/** The `engagement` row an assessment is stored as. */
+export function engagementRow(a: EngagementAssessment) {
+  return {
     coverage: a.coverage,
     attention: a.attention,
     mastery: a.mastery,
@@ -133,13 +145,6 @@ export async function refreshEngagement(
     gates: JSON.stringify(a.gates),
     flags: JSON.stringify(a.flags),
   };
-  await db
-    .insertInto('engagement')
-    .values({ tenant_id: tenantId, learner_id: learnerId, course_id: courseId, period, ...row })
-    .onConflict((oc) => oc.columns(['tenant_id', 'learner_id', 'course_id', 'period']).doUpdateSet({ ...row, updated_at: new Date() }))
-    .execute();
-  await reconcileCourseLedger(db, tenantId, learnerId, course, period, options);
-  return a;
 }
 
 async function loadCourse(db: Q, tenantId: string, courseId: string): Promise<Course> {

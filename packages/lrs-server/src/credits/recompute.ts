@@ -3,7 +3,7 @@ import { questionActivityId, VideoExt, Verbs, XcreditExt } from '@xcredit/sdk/xa
 import { sql } from 'kysely';
 import type { Db } from '../db/index.js';
 import { tenantPolicy, toCourse, type Course } from './courses.js';
-import { periodOf } from './engagement.js';
+import { engagementRow, periodOf } from './engagement.js';
 import { reconcileRequirement } from './ledger.js';
 
 const VIDEO: Record<string, TrackedEvent['verb']> = {
@@ -197,18 +197,7 @@ interface Assessed {
   tenantId: string;
   learnerId: string;
   period: string;
-  values: {
-    coverage: number;
-    attention: number;
-    mastery: number;
-    engagement: number;
-    earned_tenths: number;
-    verified_seconds: number;
-    claimed_seconds: number;
-    sessions: number;
-    gates: string;
-    flags: string;
-  };
+  values: ReturnType<typeof engagementRow>;
 }
 
 /** Assesses one learner/course/period from its rows (pure; no I/O). */
@@ -240,24 +229,7 @@ function assess(course: Course, tenantId: string, learnerId: string, period: str
     });
   }
   const a = assessEngagement({ credits: course.credits, lengthSeconds: course.lengthSeconds, policy: course.policy, questions: course.questions, events, answers });
-  return {
-    course,
-    tenantId,
-    learnerId,
-    period,
-    values: {
-      coverage: a.coverage,
-      attention: a.attention,
-      mastery: a.mastery,
-      engagement: a.engagement,
-      earned_tenths: Math.round(a.earned * 10),
-      verified_seconds: a.verifiedSeconds,
-      claimed_seconds: a.claimedSeconds,
-      sessions: a.sessions,
-      gates: JSON.stringify(a.gates),
-      flags: JSON.stringify(a.flags),
-    },
-  };
+  return { course, tenantId, learnerId, period, values: engagementRow(a) };
 }
 
 /**
