@@ -2,8 +2,8 @@ import { iri } from '@xcredit/sdk/xapi';
 import { z } from 'zod';
 import type { Question } from '@xcredit/sdk/engagement';
 import type { Db } from '../db/index.js';
-import type { Database } from '../db/schema.js';
-import type { Kysely } from 'kysely';
+import type { CoursesTable, Database } from '../db/schema.js';
+import type { Kysely, Selectable } from 'kysely';
 import { HttpError } from '../http-error.js';
 import { effectivePolicy, policyInput } from './policy.js';
 
@@ -87,21 +87,7 @@ export interface Course {
   updatedAt: string;
 }
 
-type CourseRow = {
-  id: string;
-  title: string;
-  activity_id: string;
-  credits: number;
-  kind: 'required' | 'elective';
-  length_seconds: number;
-  video_url: string | null;
-  policy: Record<string, unknown>;
-  category: string | null;
-  captions_url: string | null;
-  make_up_for: string | null;
-  questions: unknown[];
-  updated_at: Date;
-};
+type CourseRow = Selectable<CoursesTable>;
 
 /** A course row as the API shows it; `tenantPolicy` holds the tenant's defaults. */
 export function toCourse(row: CourseRow, tenantPolicy?: Record<string, unknown>): Course {

@@ -9,7 +9,8 @@ import { lockLearner, reconcileCourseLedger } from './ledger.js';
 
 type Q = Kysely<Database>;
 
-const VIDEO_VERBS: Record<string, TrackedEvent['verb']> = {
+/** xAPI verb id → the video event the engine reads from it. */
+export const VIDEO_VERBS: Record<string, TrackedEvent['verb']> = {
   [Verbs.initialized]: 'initialized',
   [Verbs.played]: 'played',
   [Verbs.paused]: 'paused',

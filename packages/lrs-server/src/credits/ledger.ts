@@ -1,5 +1,5 @@
-import { sql, type Kysely } from 'kysely';
-import type { Database, LedgerSource } from '../db/schema.js';
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { Database, LedgerSource, LedgerTable } from '../db/schema.js';
 import { checkTargetMet } from '../webhooks/alerts.js';
 import { emit } from '../webhooks/events.js';
 import type { Course } from './courses.js';
@@ -209,23 +209,7 @@ export async function reconcileRequirement(db: Q, tenantId: string, learnerId: s
   }
 }
 
-export function toEntry(r: {
-  id: string;
-  learner_id: string;
-  period: string;
-  source: LedgerSource;
-  amount_tenths: number;
-  course_id: string | null;
-  requirement_id: string | null;
-  award_id: string | null;
-  category: string | null;
-  kind: 'required' | 'elective';
-  reason: string;
-  evidence: Record<string, unknown>;
-  created_by: string;
-  approved_by: string | null;
-  created_at: Date;
-}): LedgerEntry {
+export function toEntry(r: Selectable<LedgerTable>): LedgerEntry {
   return {
     id: String(r.id),
     learnerId: r.learner_id,

@@ -3,17 +3,9 @@ import { questionActivityId, VideoExt, Verbs, XcreditExt } from '@xcredit/sdk/xa
 import { sql } from 'kysely';
 import type { Db } from '../db/index.js';
 import { tenantPolicy, toCourse, type Course } from './courses.js';
-import { engagementRow, periodOf } from './engagement.js';
+import { engagementRow, periodOf, VIDEO_VERBS } from './engagement.js';
 import { reconcileRequirement } from './ledger.js';
 
-const VIDEO: Record<string, TrackedEvent['verb']> = {
-  [Verbs.initialized]: 'initialized',
-  [Verbs.played]: 'played',
-  [Verbs.paused]: 'paused',
-  [Verbs.seeked]: 'seeked',
-  [Verbs.completed]: 'completed',
-  [Verbs.terminated]: 'terminated',
-};
 const LEARNER_CHUNK = 250;
 const WRITE_BATCH = 1000;
 
@@ -109,7 +101,7 @@ export async function recompute(db: Db, options: RecomputeOptions = {}): Promise
       .select((eb) => eb.fn.countAll<string | number>().as('n'))
       .where('s.launch_registration', 'is not', null)
       .where('s.voided', '=', false)
-      .where('s.verb_id', 'in', [...Object.keys(VIDEO), Verbs.answered]);
+      .where('s.verb_id', 'in', [...Object.keys(VIDEO_VERBS), Verbs.answered]);
     if (options.tenantId) count = count.where('s.tenant_id', '=', options.tenantId);
     total = Number((await count.executeTakeFirstOrThrow()).n);
   }
@@ -156,7 +148,7 @@ export async function recompute(db: Db, options: RecomputeOptions = {}): Promise
       ])
       .where(sql<boolean>`(l.tenant_id, l.learner_id) in (select * from unnest(${chunk.map((c) => c.tenant_id)}::text[], ${chunk.map((c) => c.learner_id)}::text[]))`)
       .where('s.voided', '=', false)
-      .where('s.verb_id', 'in', [...Object.keys(VIDEO), Verbs.answered])
+      .where('s.verb_id', 'in', [...Object.keys(VIDEO_VERBS), Verbs.answered])
       .orderBy('s.tenant_id')
       .orderBy('l.learner_id')
       .orderBy('l.course_id')
@@ -215,7 +207,7 @@ function assess(course: Course, tenantId: string, learnerId: string, period: str
       answers.push({ sessionId, questionId: decodeURIComponent(r.object_id.slice(questionPrefix.length)), response: r.response, receivedAt: stored, claimedSuccess: r.success === null ? undefined : r.success === 'true' });
       continue;
     }
-    const verb = VIDEO[r.verb_id]!;
+    const verb = VIDEO_VERBS[r.verb_id]!;
     events.push({
       sessionId,
       verb,
