@@ -4,7 +4,8 @@
 // COPY into the same table of the same database. Both are measured in this run.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { writeFileSync, rmSync, chmodSync } from 'node:fs';
+import { writeFileSync, rmSync, chmodSync, readFileSync, readdirSync } from 'node:fs';
+import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +18,7 @@ const POSTGRES = process.env.XCREDIT_BENCH_POSTGRES_URL ?? 'postgres://postgres@
 const CLIENTS = 32; // concurrent HTTP clients
 const BATCHES = 25; // per client
 const BATCH = 40; // statements per batch
+const ROUNDS = 3; // HTTP then COPY, repeated: the median round is reported
 const SERVERS = Number(process.env.XCREDIT_BENCH_SERVERS ?? 1); // server processes behind a client-side round robin
 const KEY = 'bench-ingest';
 const SECRET = 'bench-ingest-secret-0123456789';
@@ -35,6 +37,54 @@ async function freePort() {
       s.close(() => resolve(port));
     });
   });
+}
+
+/** The last `count` rows the LRS stored, copied back in under new ids with COPY from a file; returns the seconds COPY took. */
+async function copySame(query, count) {
+  const columns = ['tenant_id', 'id', 'stored', 'verb_id', 'actor_key', 'activity_id', 'registration', 'launch_registration', 'client_key', 'voided', 'statement', 'object_agent_key', 'object_statement_id', 'related_agents', 'related_activities'];
+  const { rows } = await query(`select ${columns.join(', ')} from statements where client_key = $1 order by seq desc limit $2`, [KEY, count]);
+  if (rows.length !== count) throw new Error(`expected ${count} stored statements, found ${rows.length}`);
+  const file = `/tmp/xcredit-bench-copy-${process.pid}.csv`;
+  const csv = (v) => {
+    if (v === null || v === undefined) return '';
+    if (Array.isArray(v)) v = `{${v.map((e) => `"${String(e).replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
+    else if (v instanceof Date) v = v.toISOString();
+    else if (typeof v === 'object') v = JSON.stringify(v);
+    else v = String(v);
+    return /[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+  };
+  writeFileSync(file, rows.map((r) => columns.map((c) => csv(c === 'id' ? randomUUID() : r[c])).join(',')).join('\n') + '\n');
+  chmodSync(file, 0o644);
+  try {
+    const t = performance.now();
+    await query(`copy statements (${columns.join(', ')}) from '${file}' with (format csv)`);
+    return (performance.now() - t) / 1000;
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
+
+/** CPU seconds used so far by the server processes, every postgres process and this one (Linux only). */
+function cpuTimes(serverPids) {
+  try {
+    const tick = 100; // USER_HZ
+    const of = (pid) => {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / tick;
+    };
+    const postgres = readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .reduce((sum, pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres' ? sum + of(pid) : sum;
+        } catch {
+          return sum;
+        }
+      }, 0);
+    return { server: serverPids.reduce((sum, pid) => sum + of(pid), 0), postgres, self: of(process.pid) };
+  } catch {
+    return undefined;
+  }
 }
 
 /** One learner's session: initialized, then played/paused pairs with growing segments, like the player sends. */
@@ -78,62 +128,58 @@ async function run() {
     }
     bases.push(base);
   };
+  // node:http with kept-alive connections: a lean client leaves the shared cores to the server and the database.
+  const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
+  const post = (url, body) =>
+    new Promise((resolve, reject) => {
+      const req = request(url, { method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`POST failed: ${res.statusCode} ${Buffer.concat(chunks)}`))));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
   const headers = { authorization: `Basic ${Buffer.from(`${KEY}:${SECRET}`).toString('base64')}`, 'x-experience-api-version': '1.0.3', 'content-type': 'application/json' };
   let store;
   try {
     for (let i = 0; i < SERVERS; i++) await start();
     const videos = Array.from({ length: 4 }, (_, i) => `https://bench.example/videos/${i}`);
-    const work = Array.from({ length: CLIENTS }, (_, c) =>
-      Array.from({ length: BATCHES }, (_, b) => JSON.stringify(session(`learner-${c}-${b % 5}`, videos[(c + b) % videos.length], randomUUID()))),
-    );
-    // Warm-up: one batch per client, not measured (connections, caches, JIT).
-    await Promise.all(Array.from({ length: CLIENTS }, (_, c) => fetch(`${bases[c % SERVERS]}/statements`, { method: 'POST', headers, body: JSON.stringify(session('warm', videos[0], randomUUID())) }).then((r) => r.text())));
-
-    const t0 = performance.now();
-    await Promise.all(
-      work.map(async (batches, c) => {
-        for (const body of batches) {
-          const res = await fetch(`${bases[c % SERVERS]}/statements`, { method: 'POST', headers, body });
-          if (res.status !== 200) throw new Error(`POST failed: ${res.status} ${await res.text()}`);
-          await res.arrayBuffer();
-        }
-      }),
-    );
-    const httpSeconds = (performance.now() - t0) / 1000;
-    const total = CLIENTS * BATCHES * BATCH;
-
-    // The same number of rows, as the LRS stored them, copied back in under new ids.
+    // Warm-up, not measured: connections, caches and the JIT reach their steady state.
+    for (let i = 0; i < 5; i++) await Promise.all(Array.from({ length: CLIENTS }, (_, c) => post(`${bases[c % SERVERS]}/statements`, JSON.stringify(session('warm', videos[0], randomUUID())))));
     store = await openStore({ databaseUrl: database.url, dataDir: 'memory://' });
     const query = (text, params = []) => sql.raw(params.reduce((t, p, i) => t.replace(`$${i + 1}`, `'${String(p).replace(/'/g, "''")}'`), text)).execute(store.db);
-    const columns = ['tenant_id', 'id', 'stored', 'verb_id', 'actor_key', 'activity_id', 'registration', 'launch_registration', 'client_key', 'voided', 'statement', 'object_agent_key', 'object_statement_id', 'related_agents', 'related_activities'];
-    const { rows } = await query(`select ${columns.join(', ')} from statements where client_key = $1 order by seq desc limit $2`, [KEY, total]);
-    const file = `/tmp/xcredit-bench-copy-${process.pid}.csv`;
-    const csv = (v) => {
-      if (v === null || v === undefined) return '';
-      if (Array.isArray(v)) v = `{${v.map((e) => `"${String(e).replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
-      else if (v instanceof Date) v = v.toISOString();
-      else if (typeof v === 'object') v = JSON.stringify(v);
-      else v = String(v);
-      return /[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
-    };
-    writeFileSync(file, rows.map((r) => columns.map((c) => csv(c === 'id' ? randomUUID() : r[c])).join(',')).join('\n') + '\n');
-    chmodSync(file, 0o644);
-    let copySeconds;
-    try {
-      const t1 = performance.now();
-      await query(`copy statements (${columns.join(', ')}) from '${file}' with (format csv)`);
-      copySeconds = (performance.now() - t1) / 1000;
-    } finally {
-      rmSync(file, { force: true });
-    }
 
-    const httpRate = total / httpSeconds;
-    const copyRate = rows.length / copySeconds;
-    console.log(`ingest: ${CLIENTS} concurrent clients × ${BATCHES} batches × ${BATCH} Video Profile statements = ${total} statements, PostgreSQL, ${SERVERS} server process${SERVERS > 1 ? 'es' : ''}`);
-    console.log(`  POST /xapi/statements     ${Math.round(httpRate)} statements/s (${httpSeconds.toFixed(2)} s)`);
-    console.log(`  baseline: COPY same rows  ${Math.round(copyRate)} rows/s (${copySeconds.toFixed(2)} s)`);
-    console.log(`  ratio (http / copy)       ${(httpRate / copyRate).toFixed(2)}`);
+    const total = CLIENTS * BATCHES * BATCH;
+    console.log(`ingest: ${CLIENTS} concurrent clients × ${BATCHES} batches × ${BATCH} Video Profile statements = ${total} statements, PostgreSQL, ${SERVERS} server process${SERVERS > 1 ? 'es' : ''}; ${ROUNDS} rounds of HTTP then COPY`);
+    const rounds = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const work = Array.from({ length: CLIENTS }, (_, c) =>
+        Array.from({ length: BATCHES }, (_, b) => JSON.stringify(session(`learner-${c}-${b % 5}`, videos[(c + b) % videos.length], randomUUID()))),
+      );
+      const cpu0 = cpuTimes(children.map((c) => c.pid));
+      const t0 = performance.now();
+      await Promise.all(
+        work.map(async (batches, c) => {
+          for (const body of batches) await post(`${bases[c % SERVERS]}/statements`, body);
+        }),
+      );
+      const httpSeconds = (performance.now() - t0) / 1000;
+      const cpu1 = cpuTimes(children.map((c) => c.pid));
+      const copySeconds = await copySame(query, total);
+      const r = { http: total / httpSeconds, copy: total / copySeconds };
+      r.ratio = r.http / r.copy;
+      if (cpu0 && cpu1) r.cpu = Object.fromEntries(Object.keys(cpu0).map((k) => [k, ((cpu1[k] - cpu0[k]) * 1e6) / total]));
+      rounds.push(r);
+      console.log(`  round ${round + 1}: POST ${Math.round(r.http)} statements/s, COPY ${Math.round(r.copy)} rows/s, ratio ${r.ratio.toFixed(2)}${r.cpu ? `; CPU per statement: server ${Math.round(r.cpu.server)} µs, PostgreSQL ${Math.round(r.cpu.postgres)} µs, bench clients ${Math.round(r.cpu.self)} µs` : ''}`);
+    }
+    const median = (k) => rounds.map((r) => r[k]).sort((a, b) => a - b)[Math.floor(rounds.length / 2)];
+    console.log(`  POST /xapi/statements     ${Math.round(median('http'))} statements/s (median)`);
+    console.log(`  baseline: COPY same rows  ${Math.round(median('copy'))} rows/s (median)`);
+    console.log(`  ratio (http / copy)       ${median('ratio').toFixed(2)} (median of the rounds' ratios)`);
   } finally {
+    agent.destroy();
     await store?.close().catch(() => {});
     await Promise.all(children.map((child) => new Promise((r) => (child.once('exit', r), child.kill('SIGTERM')))));
     await database.drop();

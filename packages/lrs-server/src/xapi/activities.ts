@@ -17,8 +17,7 @@ export function definitionsOf(s: Obj): Definition[] {
   const out: Definition[] = [];
   const add = (a: Obj | undefined) => {
     if (!a?.id || !a.definition || typeof a.definition !== 'object') return;
-    const text = JSON.stringify(a.definition);
-    out.push({ activityId: a.id, hash: createHash('sha1').update(text).digest('base64url'), definition: a.definition });
+    out.push({ activityId: a.id, hash: definitionHash(JSON.stringify(a.definition)), definition: a.definition });
   };
   const walk = (st: Obj) => {
     const type = st.object?.objectType ?? 'Activity';
@@ -29,6 +28,17 @@ export function definitionsOf(s: Obj): Definition[] {
   };
   walk(s);
   return out;
+}
+
+// The same few definitions come with every statement about an activity: hash each text once.
+const hashes = new Map<string, string>();
+function definitionHash(text: string): string {
+  let hash = hashes.get(text);
+  if (hash === undefined) {
+    if (hashes.size >= 10_000) hashes.clear();
+    hashes.set(text, (hash = createHash('sha1').update(text).digest('base64url')));
+  }
+  return hash;
 }
 
 /**

@@ -2,19 +2,31 @@ import type { Statement } from '@xcredit/sdk/xapi';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
-/** Context activities are always stored as arrays, as the specification recommends. */
+/**
+ * Context activities are always stored as arrays, as the specification recommends, and an
+ * object without objectType is an Activity. Returns a new statement; only the parts that change
+ * are copied, and the input is left as it was.
+ */
 export function normalizeStatement<T extends Statement | Record<string, unknown>>(statement: T): T {
-  const s = structuredClone(statement) as Record<string, any>;
-  const fix = (st: Record<string, any> | undefined) => {
-    const ca = st?.context?.contextActivities;
-    if (!ca) return;
-    for (const k of ['parent', 'grouping', 'category', 'other']) if (ca[k] && !Array.isArray(ca[k])) ca[k] = [ca[k]];
+  const fix = (st: Record<string, any>): Record<string, any> => {
+    const ca = st.context?.contextActivities;
+    if (!ca || typeof ca !== 'object') return st;
+    const single = CONTEXT_ACTIVITY_KINDS.filter((k) => ca[k] && !Array.isArray(ca[k]));
+    if (!single.length) return st;
+    const lists = { ...ca };
+    for (const k of single) lists[k] = [ca[k]];
+    return { ...st, context: { ...st.context, contextActivities: lists } };
   };
-  fix(s);
-  if (s.object?.objectType === 'SubStatement') fix(s.object);
-  if (s.object && s.object.objectType === undefined && typeof s.object.id === 'string') s.object.objectType = 'Activity';
+  const s = fix({ ...(statement as Record<string, any>) });
+  const object = s.object;
+  if (object && typeof object === 'object') {
+    if (object.objectType === 'SubStatement') s.object = fix(object);
+    else if (object.objectType === undefined && typeof object.id === 'string') s.object = { objectType: 'Activity', ...object };
+  }
   return s as T;
 }
+
+const CONTEXT_ACTIVITY_KINDS = ['parent', 'grouping', 'category', 'other'] as const;
 
 /**
  * Whether two statements say the same thing, per the specification's comparison rules: the

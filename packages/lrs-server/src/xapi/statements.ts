@@ -3,13 +3,15 @@ import { Router, type Request, type Response } from 'express';
 import { describeIssues, statement as statementSchema, Verbs, type InputIssue, type Statement } from '@xcredit/sdk/xapi';
 import { requireScope, type Principal } from '../auth/principal.js';
 import { now } from '../clock.js';
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Database, Db } from '../db/index.js';
 import { HttpError, invalidInput } from '../http-error.js';
 import { actorKey, learnerActor } from './actors.js';
 import { mediaType, parseJson, parseMultipart, type Part } from './body.js';
-import { definitionsOf, KnownDefinitions, rememberDefinitions } from './activities.js';
-import { normalizeStatement, sameStatement } from './normalize.js';
+import { definitionsOf } from './activities.js';
+import { normalizeStatement } from './normalize.js';
+import { StatementWriter, type PreparedStatement, type StatementWrite } from './statement-writer.js';
+import type { XapiVersion } from './version.js';
 import { SIGNATURE_USAGE, verifySignature } from './signature.js';
 import { getStatements } from './statement-query.js';
 import { checkStatement } from './validate.js';
@@ -112,26 +114,6 @@ function addAttachmentPart(into: AttachmentParts, part: Part, index: number) {
   into.set(hash.toLowerCase(), { contentType, content: part.body });
 }
 
-interface Prepared {
-  row: {
-    tenant_id: string;
-    id: string;
-    stored: string;
-    verb_id: string;
-    actor_key: string;
-    activity_id: string | null;
-    registration: string | null;
-    launch_registration: string | null;
-    client_key: string | null;
-    object_agent_key: string | null;
-    object_statement_id: string | null;
-    related_agents: string[];
-    related_activities: string[];
-  };
-  full: Record<string, unknown>;
-  timestampGiven: boolean;
-}
-
 /**
  * Validates and stores a statement or a batch, all or nothing: every statement is checked
  * before any is written, and the batch (with its attachments and activity definitions) commits
@@ -141,13 +123,31 @@ export async function storeStatements(db: Db, req: Request, body: unknown, attac
   const principal = req.principal;
   if (!principal) throw new HttpError(401, 'unauthorized', 'not authenticated');
   if (principal.kind === 'client') requireScope(req, 'statements/write');
+  const stored = now(req);
+  const write = prepareWrite(principal, body, { version: req.xapiVersion ?? '2.0.0', stored, attachments });
+  // Credits and grade passback change in the same transaction as the statements they come from.
+  if (hooks && principal.kind === 'launch') {
+    const { launch } = principal;
+    write.after = (trx, verbs) =>
+      hooks.run({ trx, tenantId: principal.tenant.id, learnerId: launch.learnerId, courseId: launch.courseId, registration: launch.registration, verbs, stored });
+  }
+  await StatementWriter.for(db).write(write);
+  return write.statements.map((p) => p.row.id);
+}
+
+/**
+ * Checks a statement or a batch sent by `principal` and prepares it for the statements table:
+ * ids, `stored`, authority and version filled in, context activities as arrays, the keys the
+ * queries use. Throws a 400 (403 for a launch token's overreach) naming every problem.
+ */
+export function prepareWrite(principal: Principal, body: unknown, options: { version: XapiVersion; stored: Date; attachments?: AttachmentParts }): StatementWrite {
+  const { version, attachments = new Map() } = options;
   const batch = Array.isArray(body);
   const list = batch ? (body as unknown[]) : [body];
   const where = (i: number) => (batch ? `statements[${i}]` : 'statement');
   if (list.length === 0) throw new HttpError(400, 'invalid_input', 'the batch is empty');
   if (list.length > MAX_BATCH) throw new HttpError(413, 'too_large', `a batch holds at most ${MAX_BATCH} statements (got ${list.length})`);
 
-  const version = req.xapiVersion ?? '2.0.0';
   const issues: InputIssue[] = [];
   const statements: Statement[] = [];
   list.forEach((item, i) => {
@@ -160,13 +160,13 @@ export async function storeStatements(db: Db, req: Request, body: unknown, attac
   if (principal.kind === 'launch') checkLaunchGrant(statements, principal, where);
   checkAttachments(statements, attachments, where);
 
-  const stored = now(req).toISOString();
+  const stored = options.stored.toISOString();
   const authority =
     principal.kind === 'client'
       ? { objectType: 'Agent', account: { homePage: principal.tenant.homePage, name: principal.key } }
       : { objectType: 'Agent', account: { homePage: principal.tenant.homePage, name: `launch/${principal.launch.registration}` } };
   const seen = new Map<string, number>();
-  const prepared: Prepared[] = statements.map((s, i) => {
+  const prepared: PreparedStatement[] = statements.map((s, i) => {
     const id = (s.id ?? randomUUID()).toLowerCase();
     const first = seen.get(id);
     if (first !== undefined) throw new HttpError(400, 'invalid_input', `${where(i)}.id: ${id} is also used by ${where(first)}`);
@@ -201,76 +201,13 @@ export async function storeStatements(db: Db, req: Request, body: unknown, attac
       },
     };
   });
-  const definitions = prepared.flatMap((p) => definitionsOf(p.full));
   const used = new Set(prepared.flatMap((p) => ((p.full.attachments as { sha2: string }[] | undefined) ?? []).map((a) => a.sha2.toLowerCase())));
-
-  const known = KnownDefinitions.for(db);
-  const written = await db.transaction().execute(async (trx) => {
-    // One JSON parameter for the whole batch: the statement text does not grow with the batch,
-    // and each statement is serialized once, inside it.
-    const batchJson = JSON.stringify(prepared.map(({ row: r, full }) => ({ ...r, statement: full })));
-    const inserted = await sql<{ id: string }>`
-      insert into statements (tenant_id, id, stored, verb_id, actor_key, activity_id, registration, launch_registration, client_key, statement, object_agent_key, object_statement_id, related_agents, related_activities)
-      select r.tenant_id, r.id, r.stored, r.verb_id, r.actor_key, r.activity_id, r.registration, r.launch_registration, r.client_key, r.statement, r.object_agent_key, r.object_statement_id, r.related_agents, r.related_activities
-      from jsonb_to_recordset(${batchJson}::jsonb) as r(tenant_id text, id uuid, stored timestamptz, verb_id text, actor_key text, activity_id text, registration uuid, launch_registration uuid, client_key text, statement jsonb, object_agent_key text, object_statement_id uuid, related_agents text[], related_activities text[])
-      on conflict (tenant_id, id) do nothing
-      returning id`.execute(trx);
-    const fresh = new Set(inserted.rows.map((r) => r.id));
-    const repeats = prepared.filter((p) => !fresh.has(p.row.id));
-    if (repeats.length) {
-      const existing = await trx
-        .selectFrom('statements')
-        .select(['id', 'statement'])
-        .where('tenant_id', '=', principal.tenant.id)
-        .where('id', 'in', repeats.map((p) => p.row.id))
-        .execute();
-      const byId = new Map(existing.map((r) => [r.id, r.statement]));
-      for (const p of repeats) {
-        const old = byId.get(p.row.id);
-        // A timestamp the LRS filled in (from `stored`) is not part of what the client said.
-        const said = p.timestampGiven || !old ? p.full : { ...p.full, timestamp: old.timestamp };
-        if (!old || !sameStatement(old, said)) {
-          throw new HttpError(409, 'conflict', `statement ${p.row.id} already exists with different content; statements are immutable`);
-        }
-      }
-    }
-    const voidedIds = prepared
-      .filter((p) => fresh.has(p.row.id) && p.row.verb_id === Verbs.voided)
-      .map((p) => String((p.full.object as { id: string }).id).toLowerCase());
-    if (voidedIds.length) {
-      await trx
-        .updateTable('statements')
-        .set({ voided: true })
-        .where('tenant_id', '=', principal.tenant.id)
-        .where('id', 'in', voidedIds)
-        .where('verb_id', '!=', Verbs.voided)
-        .execute();
-    }
-    // Credits and grade passback change in the same transaction as the statements they come from.
-    if (hooks && principal.kind === 'launch' && fresh.size > 0) {
-      const { launch } = principal;
-      await hooks.run({
-        trx,
-        tenantId: principal.tenant.id,
-        learnerId: launch.learnerId,
-        courseId: launch.courseId,
-        registration: launch.registration,
-        verbs: prepared.filter((p) => fresh.has(p.row.id)).map((p) => p.row.verb_id),
-        stored: new Date(stored),
-      });
-    }
-    const files = [...attachments].filter(([sha2]) => used.has(sha2)).sort(([a], [b]) => (a < b ? -1 : 1));
-    if (files.length) {
-      await trx
-        .insertInto('xapi_attachments')
-        .values(files.map(([sha2, f]) => ({ tenant_id: principal.tenant.id, sha2, content_type: f.contentType, content: f.content })))
-        .onConflict((oc) => oc.columns(['tenant_id', 'sha2']).doNothing())
-        .execute();
-    }
-    return rememberDefinitions(trx, principal.tenant.id, definitions, known);
-  });
-  known.add(written);
-  return prepared.map((p) => p.row.id);
+  return {
+    tenantId: principal.tenant.id,
+    statements: prepared,
+    definitions: prepared.flatMap((p) => definitionsOf(p.full)),
+    files: [...attachments].filter(([sha2]) => used.has(sha2)),
+  };
 }
 
 /** Every attachment without a fileUrl has its content in the request; every part belongs to an attachment; signatures verify. */

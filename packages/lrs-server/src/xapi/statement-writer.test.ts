@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Principal } from '../auth/principal.js';
+import { HttpError } from '../http-error.js';
+import { startTestServer, type Engine, type TestServer } from '../testing.js';
+import { StatementWriter } from './statement-writer.js';
+import { prepareWrite } from './statements.js';
+
+const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
+
+describe.each(engines)('statement writer on %s', (engine) => {
+  let server: TestServer;
+  let principal: Principal;
+
+  const statement = (id = randomUUID(), verb = 'http://adlnet.gov/expapi/verbs/experienced') => ({
+    id,
+    actor: { mbox: 'mailto:ana@example.com' },
+    verb: { id: verb },
+    object: { id: 'https://example.com/activities/writer', definition: { name: { 'en-US': 'Writer' } } },
+  });
+  const write = (statements: object[]) => prepareWrite(principal, statements, { version: '2.0.0', stored: new Date() });
+  const stored = async (id: string) => {
+    const res = await fetch(`${server.url}/xapi/statements?statementId=${id}`, { headers: { authorization: server.admin.authorization, 'x-experience-api-version': '2.0.0' } });
+    return res.status === 200 ? ((await res.json()) as { verb: { id: string } }) : undefined;
+  };
+  /** Settles every promise, as `{ ok }` or `{ status }` of the HttpError it failed with. */
+  const outcomes = (promises: Promise<void>[]) =>
+    Promise.all(promises.map((p) => p.then(() => ({ ok: true }), (e: unknown) => ({ status: e instanceof HttpError ? e.status : String(e) }))));
+
+  beforeAll(async () => {
+    server = await startTestServer({ engine, postgresUrl: inject('postgresUrl') ?? undefined });
+    const client = await server.store.db
+      .selectFrom('clients')
+      .innerJoin('tenants', 'tenants.id', 'clients.tenant_id')
+      .select(['clients.key', 'tenants.id', 'tenants.home_page'])
+      .where('clients.key', '=', server.admin.key)
+      .executeTakeFirstOrThrow();
+    principal = { kind: 'client', tenant: { id: client.id, homePage: client.home_page }, key: client.key, scopes: new Set(['all']) };
+  });
+  afterAll(() => server?.close());
+
+  it('writes requests that arrive while it is busy in one shared transaction', async () => {
+    const writer = new StatementWriter(server.store.db, 1);
+    const writes = Array.from({ length: 5 }, () => write([statement(), statement()]));
+    expect(await outcomes(writes.map((w) => writer.write(w)))).toEqual(Array(5).fill({ ok: true }));
+    // The first went alone; the four queued behind it shared the next transaction.
+    expect(writer.stats).toEqual({ transactions: 2, shared: 1, retried: 0 });
+    for (const w of writes) for (const s of w.statements) expect(await stored(s.row.id)).toMatchObject({ verb: { id: 'http://adlnet.gov/expapi/verbs/experienced' } });
+  });
+
+  it('keeps one request’s conflict to itself: the others are stored, it gets 409 and nothing of it is stored', async () => {
+    const taken = randomUUID();
+    const writer = new StatementWriter(server.store.db, 1);
+    const before = write([statement(taken)]);
+    const fine = write([statement(), statement()]);
+    const clash = write([statement(), statement(taken, 'http://adlnet.gov/expapi/verbs/failed')]);
+    const alsoFine = write([statement()]);
+    const results = await outcomes([before, fine, clash, alsoFine].map((w) => writer.write(w)));
+    expect(results).toEqual([{ ok: true }, { ok: true }, { status: 409 }, { ok: true }]);
+    expect(writer.stats).toEqual({ transactions: 3, shared: 0, retried: 3 });
+    for (const w of [fine, alsoFine]) for (const s of w.statements) expect(await stored(s.row.id)).toBeDefined();
+    expect(await stored(clash.statements[0]!.row.id)).toBeUndefined();
+    expect((await stored(taken))?.verb.id).toBe('http://adlnet.gov/expapi/verbs/experienced');
+  });
+
+  it('never puts two requests naming the same statement id in one transaction', async () => {
+    const writer = new StatementWriter(server.store.db, 1);
+    const same = randomUUID();
+    const differ = randomUUID();
+    const results = await outcomes(
+      [
+        write([statement()]),
+        write([statement(same), statement(differ)]),
+        write([statement(same)]),
+        write([statement(differ, 'http://adlnet.gov/expapi/verbs/failed')]),
+      ].map((w) => writer.write(w)),
+    );
+    // The same statement twice is fine; the same id with other content is a conflict.
+    expect(results).toEqual([{ ok: true }, { ok: true }, { ok: true }, { status: 409 }]);
+    // The second and third went in separate transactions; the third and fourth shared one, which the conflict undid.
+    expect(writer.stats).toEqual({ transactions: 3, shared: 0, retried: 2 });
+    expect((await stored(differ))?.verb.id).toBe('http://adlnet.gov/expapi/verbs/experienced');
+  });
+
+  it('writes a request with code of its own alone, and rolls it back when that code fails', async () => {
+    const writer = new StatementWriter(server.store.db, 1);
+    const failing = write([statement()]);
+    failing.after = async () => {
+      throw new HttpError(422, 'refused', 'the hook refused');
+    };
+    const other = write([statement()]);
+    expect(await outcomes([writer.write(write([statement()])), writer.write(failing), writer.write(other)])).toEqual([{ ok: true }, { status: 422 }, { ok: true }]);
+    expect(writer.stats).toEqual({ transactions: 2, shared: 0, retried: 0 });
+    expect(await stored(failing.statements[0]!.row.id)).toBeUndefined();
+    expect(await stored(other.statements[0]!.row.id)).toBeDefined();
+  });
+});

@@ -1,0 +1,212 @@
+import { sql, type Kysely } from 'kysely';
+import { Verbs } from '@xcredit/sdk/xapi';
+import type { Database, Db } from '../db/index.js';
+import { HttpError } from '../http-error.js';
+import { KnownDefinitions, rememberDefinitions, type Definition } from './activities.js';
+import { sameStatement } from './normalize.js';
+
+/** One statement as the statements table stores it, with the full statement it came from. */
+export interface PreparedStatement {
+  row: {
+    tenant_id: string;
+    id: string;
+    stored: string;
+    verb_id: string;
+    actor_key: string;
+    activity_id: string | null;
+    registration: string | null;
+    launch_registration: string | null;
+    client_key: string | null;
+    object_agent_key: string | null;
+    object_statement_id: string | null;
+    related_agents: string[];
+    related_activities: string[];
+  };
+  full: Record<string, unknown>;
+  /** Whether the client gave the timestamp (else the LRS filled it in from `stored`). */
+  timestampGiven: boolean;
+}
+
+/** One request's statements, validated and ready to store, all or nothing. */
+export interface StatementWrite {
+  tenantId: string;
+  statements: PreparedStatement[];
+  definitions: Definition[];
+  /** Attachment contents to keep, by SHA-2 hash. */
+  files: [string, { contentType: string; content: Buffer }][];
+  /** Runs in the transaction after the statements are stored, given the verbs of those that are new; throwing rolls the write back. */
+  after?: (trx: Kysely<Database>, freshVerbs: string[]) => Promise<void>;
+}
+
+interface Pending {
+  write: StatementWrite;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * Stores each request's statements in one transaction, and when requests arrive together, the
+ * statements of several requests in one transaction: under load the database then takes one
+ * insert and one commit for many requests instead of one each, and concurrent writers stop
+ * queuing behind each other on the same index pages. At most `concurrency` transactions run at
+ * once; requests arriving meanwhile wait and go together in the next one. A request is never
+ * half written and never fails because of another: if anything in a shared transaction fails
+ * (one request's conflicting statement, say), it is rolled back and each of its requests is
+ * written again on its own, so each gets its own answer. A write that runs code of its own
+ * (`after`) or carries attachments is always written on its own.
+ */
+export class StatementWriter {
+  static readonly #byDb = new WeakMap<object, StatementWriter>();
+  /** The writer of a database: one per database, so concurrent requests meet in it. */
+  static for(db: Db): StatementWriter {
+    let writer = this.#byDb.get(db);
+    if (!writer) this.#byDb.set(db, (writer = new StatementWriter(db)));
+    return writer;
+  }
+
+  readonly #queue: Pending[] = [];
+  #running = 0;
+  /** Transactions committed, how many of them held several requests, and requests written again on their own after a shared transaction failed. */
+  readonly stats = { transactions: 0, shared: 0, retried: 0 };
+
+  constructor(
+    private readonly db: Db,
+    /** Transactions writing statements at once. */
+    private readonly concurrency = 2,
+    /** Most statements one shared transaction takes. */
+    private readonly maxStatements = 4000,
+  ) {}
+
+  write(write: StatementWrite): Promise<void> {
+    if (write.after || write.files.length) return this.#alone(write);
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ write, resolve, reject });
+      this.#pump();
+    });
+  }
+
+  #pump() {
+    while (this.#running < this.concurrency && this.#queue.length) {
+      const group = this.#take();
+      this.#running++;
+      void this.#flush(group).finally(() => {
+        this.#running--;
+        this.#pump();
+      });
+    }
+  }
+
+  /** The next group: queued writes in order up to the size limit, leaving for later any that names a statement id another in the group already names. */
+  #take() {
+    const group: Pending[] = [];
+    const ids = new Set<string>();
+    let size = 0;
+    for (let i = 0; i < this.#queue.length; ) {
+      const item = this.#queue[i]!;
+      const keys = item.write.statements.map((s) => `${item.write.tenantId}\u0000${s.row.id}`);
+      if (group.length && (size + keys.length > this.maxStatements || keys.some((k) => ids.has(k)))) {
+        i++;
+        continue;
+      }
+      for (const k of keys) ids.add(k);
+      size += keys.length;
+      group.push(item);
+      this.#queue.splice(i, 1);
+      if (size >= this.maxStatements) break;
+    }
+    return group;
+  }
+
+  async #flush(group: Pending[]) {
+    if (group.length === 1) {
+      const [{ write, resolve, reject }] = group as [Pending];
+      return this.#alone(write).then(resolve, reject);
+    }
+    try {
+      await this.#transaction(group.map((g) => g.write));
+      this.stats.shared++;
+      for (const g of group) g.resolve();
+    } catch {
+      // Each request again on its own: the ones that are fine are stored, the others get their own error.
+      this.stats.retried += group.length;
+      await Promise.all(group.map((g) => this.#alone(g.write).then(g.resolve, g.reject)));
+    }
+  }
+
+  #alone(write: StatementWrite) {
+    return this.#transaction([write]);
+  }
+
+  async #transaction(writes: StatementWrite[]) {
+    const known = KnownDefinitions.for(this.db);
+    const written = await this.db.transaction().execute((trx) => writeStatements(trx, writes, known));
+    this.stats.transactions++;
+    known.add(written);
+  }
+}
+
+/**
+ * Stores the writes' statements in the given transaction: new ones are inserted, a repeated id
+ * must repeat the same statement (else 409), voiding marks its target, then each write's own
+ * code runs and its attachments and activity definitions are kept. Returns the definition keys
+ * written, for `KnownDefinitions.add` once the transaction commits.
+ */
+async function writeStatements(trx: Kysely<Database>, writes: StatementWrite[], known: KnownDefinitions): Promise<string[]> {
+  // One JSON parameter for all the statements: the statement text does not grow with their
+  // number, and each statement is serialized once, inside it.
+  const batchJson = JSON.stringify(writes.flatMap((w) => w.statements.map(({ row, full }) => ({ ...row, statement: full }))));
+  const inserted = await sql<{ tenant_id: string; id: string }>`
+    insert into statements (tenant_id, id, stored, verb_id, actor_key, activity_id, registration, launch_registration, client_key, statement, object_agent_key, object_statement_id, related_agents, related_activities)
+    select r.tenant_id, r.id, r.stored, r.verb_id, r.actor_key, r.activity_id, r.registration, r.launch_registration, r.client_key, r.statement, r.object_agent_key, r.object_statement_id, r.related_agents, r.related_activities
+    from jsonb_to_recordset(${batchJson}::jsonb) as r(tenant_id text, id uuid, stored timestamptz, verb_id text, actor_key text, activity_id text, registration uuid, launch_registration uuid, client_key text, statement jsonb, object_agent_key text, object_statement_id uuid, related_agents text[], related_activities text[])
+    on conflict (tenant_id, id) do nothing
+    returning tenant_id, id`.execute(trx);
+  const fresh = new Set(inserted.rows.map((r) => `${r.tenant_id}\u0000${r.id}`));
+  const isFresh = (w: StatementWrite, p: PreparedStatement) => fresh.has(`${w.tenantId}\u0000${p.row.id}`);
+
+  for (const w of writes) {
+    const repeats = w.statements.filter((p) => !isFresh(w, p));
+    if (repeats.length) await checkRepeats(trx, w.tenantId, repeats);
+    const voidedIds = w.statements
+      .filter((p) => isFresh(w, p) && p.row.verb_id === Verbs.voided)
+      .map((p) => String((p.full.object as { id: string }).id).toLowerCase());
+    if (voidedIds.length) {
+      await trx.updateTable('statements').set({ voided: true }).where('tenant_id', '=', w.tenantId).where('id', 'in', voidedIds).where('verb_id', '!=', Verbs.voided).execute();
+    }
+    const freshVerbs = w.statements.filter((p) => isFresh(w, p)).map((p) => p.row.verb_id);
+    if (w.after && freshVerbs.length) await w.after(trx, freshVerbs);
+    const files = [...w.files].sort(([a], [b]) => (a < b ? -1 : 1));
+    if (files.length) {
+      await trx
+        .insertInto('xapi_attachments')
+        .values(files.map(([sha2, f]) => ({ tenant_id: w.tenantId, sha2, content_type: f.contentType, content: f.content })))
+        .onConflict((oc) => oc.columns(['tenant_id', 'sha2']).doNothing())
+        .execute();
+    }
+  }
+
+  const byTenant = new Map<string, Definition[]>();
+  for (const w of writes) byTenant.set(w.tenantId, [...(byTenant.get(w.tenantId) ?? []), ...w.definitions]);
+  const written: string[] = [];
+  for (const [tenantId, definitions] of byTenant) written.push(...(await rememberDefinitions(trx, tenantId, definitions, known)));
+  return written;
+}
+
+/** Statements are immutable: an id stored before must come with the same statement. */
+async function checkRepeats(trx: Kysely<Database>, tenantId: string, repeats: PreparedStatement[]) {
+  const existing = await trx
+    .selectFrom('statements')
+    .select(['id', 'statement'])
+    .where('tenant_id', '=', tenantId)
+    .where('id', 'in', repeats.map((p) => p.row.id))
+    .execute();
+  const byId = new Map(existing.map((r) => [r.id, r.statement]));
+  for (const p of repeats) {
+    const old = byId.get(p.row.id);
+    // A timestamp the LRS filled in (from `stored`) is not part of what the client said.
+    const said = p.timestampGiven || !old ? p.full : { ...p.full, timestamp: old.timestamp };
+    if (!old || !sameStatement(old, said)) {
+      throw new HttpError(409, 'conflict', `statement ${p.row.id} already exists with different content; statements are immutable`);
+    }
+  }
+}
