@@ -132,7 +132,7 @@ async function run() {
   const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
   const post = (url, body) =>
     new Promise((resolve, reject) => {
-      const req = request(url, { method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
+      const req = request(url, { method: 'POST', agent, headers: { ...headers, 'content-length': body.length } }, (res) => {
         const chunks = [];
         res.on('data', (c) => chunks.push(c));
         res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`POST failed: ${res.statusCode} ${Buffer.concat(chunks)}`))));
@@ -147,7 +147,7 @@ async function run() {
     for (let i = 0; i < SERVERS; i++) await start();
     const videos = Array.from({ length: 4 }, (_, i) => `https://bench.example/videos/${i}`);
     // Warm-up, not measured: connections, caches and the JIT reach their steady state.
-    for (let i = 0; i < 5; i++) await Promise.all(Array.from({ length: CLIENTS }, (_, c) => post(`${bases[c % SERVERS]}/statements`, JSON.stringify(session('warm', videos[0], randomUUID())))));
+    for (let i = 0; i < 5; i++) await Promise.all(Array.from({ length: CLIENTS }, (_, c) => post(`${bases[c % SERVERS]}/statements`, Buffer.from(JSON.stringify(session('warm', videos[0], randomUUID()))))));
     store = await openStore({ databaseUrl: database.url, dataDir: 'memory://' });
     const query = (text, params = []) => sql.raw(params.reduce((t, p, i) => t.replace(`$${i + 1}`, `'${String(p).replace(/'/g, "''")}'`), text)).execute(store.db);
 
@@ -156,7 +156,7 @@ async function run() {
     const rounds = [];
     for (let round = 0; round < ROUNDS; round++) {
       const work = Array.from({ length: CLIENTS }, (_, c) =>
-        Array.from({ length: BATCHES }, (_, b) => JSON.stringify(session(`learner-${c}-${b % 5}`, videos[(c + b) % videos.length], randomUUID()))),
+        Array.from({ length: BATCHES }, (_, b) => Buffer.from(JSON.stringify(session(`learner-${c}-${b % 5}`, videos[(c + b) % videos.length], randomUUID())))),
       );
       const cpu0 = cpuTimes(children.map((c) => c.pid));
       const t0 = performance.now();

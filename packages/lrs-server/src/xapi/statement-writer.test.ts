@@ -45,7 +45,7 @@ describe.each(engines)('statement writer on %s', (engine) => {
     expect(await outcomes(writes.map((w) => writer.write(w)))).toEqual(Array(5).fill({ ok: true }));
     // The first went alone; the four queued behind it shared the next transaction.
     expect(writer.stats).toEqual({ transactions: 2, shared: 1, retried: 0 });
-    for (const w of writes) for (const s of w.statements) expect(await stored(s.row.id)).toMatchObject({ verb: { id: 'http://adlnet.gov/expapi/verbs/experienced' } });
+    for (const w of writes) for (const s of w.statements) expect(await stored(s.id)).toMatchObject({ verb: { id: 'http://adlnet.gov/expapi/verbs/experienced' } });
   });
 
   it('keeps one request’s conflict to itself: the others are stored, it gets 409 and nothing of it is stored', async () => {
@@ -58,8 +58,8 @@ describe.each(engines)('statement writer on %s', (engine) => {
     const results = await outcomes([before, fine, clash, alsoFine].map((w) => writer.write(w)));
     expect(results).toEqual([{ ok: true }, { ok: true }, { status: 409 }, { ok: true }]);
     expect(writer.stats).toEqual({ transactions: 3, shared: 0, retried: 3 });
-    for (const w of [fine, alsoFine]) for (const s of w.statements) expect(await stored(s.row.id)).toBeDefined();
-    expect(await stored(clash.statements[0]!.row.id)).toBeUndefined();
+    for (const w of [fine, alsoFine]) for (const s of w.statements) expect(await stored(s.id)).toBeDefined();
+    expect(await stored(clash.statements[0]!.id)).toBeUndefined();
     expect((await stored(taken))?.verb.id).toBe('http://adlnet.gov/expapi/verbs/experienced');
   });
 
@@ -91,7 +91,7 @@ describe.each(engines)('statement writer on %s', (engine) => {
     const other = write([statement()]);
     expect(await outcomes([writer.write(write([statement()])), writer.write(failing), writer.write(other)])).toEqual([{ ok: true }, { status: 422 }, { ok: true }]);
     expect(writer.stats).toEqual({ transactions: 2, shared: 0, retried: 0 });
-    expect(await stored(failing.statements[0]!.row.id)).toBeUndefined();
-    expect(await stored(other.statements[0]!.row.id)).toBeDefined();
+    expect(await stored(failing.statements[0]!.id)).toBeUndefined();
+    expect(await stored(other.statements[0]!.id)).toBeDefined();
   });
 });

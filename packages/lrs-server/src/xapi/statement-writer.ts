@@ -6,25 +6,42 @@ import { KnownDefinitions, rememberDefinitions, type Definition } from './activi
 import { sameStatement } from './normalize.js';
 
 /** One statement as the statements table stores it, with the full statement it came from. */
+export interface StatementRow {
+  tenant_id: string;
+  id: string;
+  stored: string;
+  verb_id: string;
+  actor_key: string;
+  activity_id: string | null;
+  registration: string | null;
+  launch_registration: string | null;
+  client_key: string | null;
+  object_agent_key: string | null;
+  object_statement_id: string | null;
+  related_agents: string[];
+  related_activities: string[];
+  statement: Record<string, unknown>;
+}
+
+/**
+ * A statement ready to store. The row is kept as JSON text: requests wait for their turn with a
+ * flat string each instead of a graph of objects, which keeps the garbage collector's work small
+ * under load.
+ */
 export interface PreparedStatement {
-  row: {
-    tenant_id: string;
-    id: string;
-    stored: string;
-    verb_id: string;
-    actor_key: string;
-    activity_id: string | null;
-    registration: string | null;
-    launch_registration: string | null;
-    client_key: string | null;
-    object_agent_key: string | null;
-    object_statement_id: string | null;
-    related_agents: string[];
-    related_activities: string[];
-  };
-  full: Record<string, unknown>;
+  id: string;
+  verbId: string;
+  /** `StatementRow` as JSON. */
+  json: string;
   /** Whether the client gave the timestamp (else the LRS filled it in from `stored`). */
   timestampGiven: boolean;
+  /** For a voiding statement, the id of the statement it voids. */
+  voids?: string;
+}
+
+export function prepareStatement(row: StatementRow, timestampGiven: boolean): PreparedStatement {
+  const voids = row.verb_id === Verbs.voided ? String((row.statement.object as { id: string }).id).toLowerCase() : undefined;
+  return { id: row.id, verbId: row.verb_id, json: JSON.stringify(row), timestampGiven, ...(voids ? { voids } : {}) };
 }
 
 /** One request's statements, validated and ready to store, all or nothing. */
@@ -103,7 +120,7 @@ export class StatementWriter {
     let size = 0;
     for (let i = 0; i < this.#queue.length; ) {
       const item = this.#queue[i]!;
-      const keys = item.write.statements.map((s) => `${item.write.tenantId}\u0000${s.row.id}`);
+      const keys = item.write.statements.map((s) => `${item.write.tenantId}\u0000${s.id}`);
       if (group.length && (size + keys.length > this.maxStatements || keys.some((k) => ids.has(k)))) {
         i++;
         continue;
@@ -153,8 +170,8 @@ export class StatementWriter {
  */
 async function writeStatements(trx: Kysely<Database>, writes: StatementWrite[], known: KnownDefinitions): Promise<string[]> {
   // One JSON parameter for all the statements: the statement text does not grow with their
-  // number, and each statement is serialized once, inside it.
-  const batchJson = JSON.stringify(writes.flatMap((w) => w.statements.map(({ row, full }) => ({ ...row, statement: full }))));
+  // number, and each statement is serialized once, when it was prepared.
+  const batchJson = `[${writes.map((w) => w.statements.map((p) => p.json).join(',')).join(',')}]`;
   const inserted = await sql<{ tenant_id: string; id: string }>`
     insert into statements (tenant_id, id, stored, verb_id, actor_key, activity_id, registration, launch_registration, client_key, statement, object_agent_key, object_statement_id, related_agents, related_activities)
     select r.tenant_id, r.id, r.stored, r.verb_id, r.actor_key, r.activity_id, r.registration, r.launch_registration, r.client_key, r.statement, r.object_agent_key, r.object_statement_id, r.related_agents, r.related_activities
@@ -162,18 +179,16 @@ async function writeStatements(trx: Kysely<Database>, writes: StatementWrite[], 
     on conflict (tenant_id, id) do nothing
     returning tenant_id, id`.execute(trx);
   const fresh = new Set(inserted.rows.map((r) => `${r.tenant_id}\u0000${r.id}`));
-  const isFresh = (w: StatementWrite, p: PreparedStatement) => fresh.has(`${w.tenantId}\u0000${p.row.id}`);
+  const isFresh = (w: StatementWrite, p: PreparedStatement) => fresh.has(`${w.tenantId}\u0000${p.id}`);
 
   for (const w of writes) {
     const repeats = w.statements.filter((p) => !isFresh(w, p));
     if (repeats.length) await checkRepeats(trx, w.tenantId, repeats);
-    const voidedIds = w.statements
-      .filter((p) => isFresh(w, p) && p.row.verb_id === Verbs.voided)
-      .map((p) => String((p.full.object as { id: string }).id).toLowerCase());
+    const voidedIds = w.statements.filter((p) => p.voids && isFresh(w, p)).map((p) => p.voids!);
     if (voidedIds.length) {
       await trx.updateTable('statements').set({ voided: true }).where('tenant_id', '=', w.tenantId).where('id', 'in', voidedIds).where('verb_id', '!=', Verbs.voided).execute();
     }
-    const freshVerbs = w.statements.filter((p) => isFresh(w, p)).map((p) => p.row.verb_id);
+    const freshVerbs = w.statements.filter((p) => isFresh(w, p)).map((p) => p.verbId);
     if (w.after && freshVerbs.length) await w.after(trx, freshVerbs);
     const files = [...w.files].sort(([a], [b]) => (a < b ? -1 : 1));
     if (files.length) {
@@ -198,15 +213,16 @@ async function checkRepeats(trx: Kysely<Database>, tenantId: string, repeats: Pr
     .selectFrom('statements')
     .select(['id', 'statement'])
     .where('tenant_id', '=', tenantId)
-    .where('id', 'in', repeats.map((p) => p.row.id))
+    .where('id', 'in', repeats.map((p) => p.id))
     .execute();
   const byId = new Map(existing.map((r) => [r.id, r.statement]));
   for (const p of repeats) {
-    const old = byId.get(p.row.id);
+    const old = byId.get(p.id);
+    const full = (JSON.parse(p.json) as StatementRow).statement;
     // A timestamp the LRS filled in (from `stored`) is not part of what the client said.
-    const said = p.timestampGiven || !old ? p.full : { ...p.full, timestamp: old.timestamp };
+    const said = p.timestampGiven || !old ? full : { ...full, timestamp: old.timestamp };
     if (!old || !sameStatement(old, said)) {
-      throw new HttpError(409, 'conflict', `statement ${p.row.id} already exists with different content; statements are immutable`);
+      throw new HttpError(409, 'conflict', `statement ${p.id} already exists with different content; statements are immutable`);
     }
   }
 }

@@ -8,9 +8,9 @@ import type { Database, Db } from '../db/index.js';
 import { HttpError, invalidInput } from '../http-error.js';
 import { actorKey, learnerActor } from './actors.js';
 import { mediaType, parseJson, parseMultipart, type Part } from './body.js';
-import { definitionsOf } from './activities.js';
+import { definitionsOf, type Definition } from './activities.js';
 import { normalizeStatement } from './normalize.js';
-import { StatementWriter, type PreparedStatement, type StatementWrite } from './statement-writer.js';
+import { prepareStatement, StatementWriter, type PreparedStatement, type StatementWrite } from './statement-writer.js';
 import type { XapiVersion } from './version.js';
 import { SIGNATURE_USAGE, verifySignature } from './signature.js';
 import { getStatements } from './statement-query.js';
@@ -132,7 +132,7 @@ export async function storeStatements(db: Db, req: Request, body: unknown, attac
       hooks.run({ trx, tenantId: principal.tenant.id, learnerId: launch.learnerId, courseId: launch.courseId, registration: launch.registration, verbs, stored });
   }
   await StatementWriter.for(db).write(write);
-  return write.statements.map((p) => p.row.id);
+  return write.statements.map((p) => p.id);
 }
 
 /**
@@ -166,7 +166,9 @@ export function prepareWrite(principal: Principal, body: unknown, options: { ver
       ? { objectType: 'Agent', account: { homePage: principal.tenant.homePage, name: principal.key } }
       : { objectType: 'Agent', account: { homePage: principal.tenant.homePage, name: `launch/${principal.launch.registration}` } };
   const seen = new Map<string, number>();
-  const prepared: PreparedStatement[] = statements.map((s, i) => {
+  const definitions: Definition[] = [];
+  const used = new Set<string>();
+  const prepared = statements.map((s, i): PreparedStatement => {
     const id = (s.id ?? randomUUID()).toLowerCase();
     const first = seen.get(id);
     if (first !== undefined) throw new HttpError(400, 'invalid_input', `${where(i)}.id: ${id} is also used by ${where(first)}`);
@@ -179,12 +181,12 @@ export function prepareWrite(principal: Principal, body: unknown, options: { ver
       authority,
       version: s.version ?? (version === '2.0.0' ? '2.0.0' : '1.0.0'),
     });
+    definitions.push(...definitionsOf(full));
+    for (const a of s.attachments ?? []) used.add(a.sha2.toLowerCase());
     const object = s.object as { objectType?: string; id?: string };
     const objectType = object.objectType ?? 'Activity';
-    return {
-      full,
-      timestampGiven: s.timestamp !== undefined,
-      row: {
+    return prepareStatement(
+      {
         tenant_id: principal.tenant.id,
         id,
         stored,
@@ -198,16 +200,12 @@ export function prepareWrite(principal: Principal, body: unknown, options: { ver
         object_statement_id: objectType === 'StatementRef' ? String(object.id).toLowerCase() : null,
         related_agents: relatedAgents(full),
         related_activities: relatedActivities(full),
+        statement: full,
       },
-    };
+      s.timestamp !== undefined,
+    );
   });
-  const used = new Set(prepared.flatMap((p) => ((p.full.attachments as { sha2: string }[] | undefined) ?? []).map((a) => a.sha2.toLowerCase())));
-  return {
-    tenantId: principal.tenant.id,
-    statements: prepared,
-    definitions: prepared.flatMap((p) => definitionsOf(p.full)),
-    files: [...attachments].filter(([sha2]) => used.has(sha2)),
-  };
+  return { tenantId: principal.tenant.id, statements: prepared, definitions, files: [...attachments].filter(([sha2]) => used.has(sha2)) };
 }
 
 /** Every attachment without a fileUrl has its content in the request; every part belongs to an attachment; signatures verify. */
