@@ -16,9 +16,11 @@ export interface StoreOptions {
   dataDir: string;
 }
 
+export type Engine = 'postgres' | 'pglite';
+
 export interface Store {
   db: Db;
-  engine: 'postgres' | 'pglite';
+  engine: Engine;
   /** Where the data lives, for people: a folder or a URL without its password. */
   location: string;
   close(): Promise<void>;
@@ -27,6 +29,13 @@ export interface Store {
 // Keep int8 (bigserial) as string and numeric exact; timestamps arrive as Date.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => v);
 
+const engines = new WeakMap<Db, Engine>();
+
+/** Which engine a database handle of `openStore` runs on. */
+export function engineOf(db: Db): Engine {
+  return engines.get(db) ?? 'postgres';
+}
+
 /** Opens PostgreSQL when a URL is given, else PGlite persisted in a folder. */
 export async function openStore(options: StoreOptions): Promise<Store> {
   if (options.databaseUrl) {
@@ -34,6 +43,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     // An idle client losing its server must not crash the process; the next query reports it.
     pool.on('error', () => {});
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    engines.set(db, 'postgres');
     const url = new URL(options.databaseUrl);
     url.password = '';
     return { db, engine: 'postgres', location: url.toString(), close: () => db.destroy() };
@@ -42,6 +52,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   if (!memory) mkdirSync(options.dataDir, { recursive: true });
   const lite = memory ? new PGlite() : new PGlite(options.dataDir);
   const db = new Kysely<Database>({ dialect: new PGliteDialect(lite) });
+  engines.set(db, 'pglite');
   return { db, engine: 'pglite', location: memory ? 'memory' : options.dataDir, close: () => db.destroy() };
 }
 

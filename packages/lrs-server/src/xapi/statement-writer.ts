@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { Verbs } from '@xcredit/sdk/xapi';
-import type { Database, Db } from '../db/index.js';
+import { engineOf, type Database, type Db, type Engine } from '../db/index.js';
 import { HttpError } from '../http-error.js';
 import { KnownDefinitions, rememberDefinitions, type Definition } from './activities.js';
 import { sameStatement } from './normalize.js';
@@ -31,8 +31,8 @@ export interface StatementRow {
 export interface PreparedStatement {
   id: string;
   verbId: string;
-  /** `StatementRow` as JSON. */
-  json: string;
+  /** `StatementRow` as JSON, UTF-8: off the JavaScript heap while it waits. */
+  json: Buffer;
   /** Whether the client gave the timestamp (else the LRS filled it in from `stored`). */
   timestampGiven: boolean;
   /** For a voiding statement, the id of the statement it voids. */
@@ -41,7 +41,7 @@ export interface PreparedStatement {
 
 export function prepareStatement(row: StatementRow, timestampGiven: boolean): PreparedStatement {
   const voids = row.verb_id === Verbs.voided ? String((row.statement.object as { id: string }).id).toLowerCase() : undefined;
-  return { id: row.id, verbId: row.verb_id, json: JSON.stringify(row), timestampGiven, ...(voids ? { voids } : {}) };
+  return { id: row.id, verbId: row.verb_id, json: Buffer.from(JSON.stringify(row)), timestampGiven, ...(voids ? { voids } : {}) };
 }
 
 /** One request's statements, validated and ready to store, all or nothing. */
@@ -156,7 +156,7 @@ export class StatementWriter {
 
   async #transaction(writes: StatementWrite[]) {
     const known = KnownDefinitions.for(this.db);
-    const written = await this.db.transaction().execute((trx) => writeStatements(trx, writes, known));
+    const written = await this.db.transaction().execute((trx) => writeStatements(trx, writes, known, engineOf(this.db)));
     this.stats.transactions++;
     known.add(written);
   }
@@ -168,10 +168,15 @@ export class StatementWriter {
  * code runs and its attachments and activity definitions are kept. Returns the definition keys
  * written, for `KnownDefinitions.add` once the transaction commits.
  */
-async function writeStatements(trx: Kysely<Database>, writes: StatementWrite[], known: KnownDefinitions): Promise<string[]> {
+async function writeStatements(trx: Kysely<Database>, writes: StatementWrite[], known: KnownDefinitions, engine: Engine): Promise<string[]> {
   // One JSON parameter for all the statements: the statement text does not grow with their
-  // number, and each statement is serialized once, when it was prepared.
-  const batchJson = `[${writes.map((w) => w.statements.map((p) => p.json).join(',')).join(',')}]`;
+  // number, and each statement was serialized once, when it was prepared. PostgreSQL takes the
+  // bytes as they are, in jsonb's binary format (a version byte, then the text).
+  const parts: Buffer[] = [engine === 'postgres' ? JSONB_BINARY_OPEN : OPEN];
+  writes.forEach((w, i) => w.statements.forEach((p, j) => parts.push(...(i || j ? [COMMA] : []), p.json)));
+  parts.push(CLOSE);
+  const bytes = Buffer.concat(parts);
+  const batchJson = engine === 'postgres' ? bytes : bytes.toString('utf8');
   const inserted = await sql<{ tenant_id: string; id: string }>`
     insert into statements (tenant_id, id, stored, verb_id, actor_key, activity_id, registration, launch_registration, client_key, statement, object_agent_key, object_statement_id, related_agents, related_activities)
     select r.tenant_id, r.id, r.stored, r.verb_id, r.actor_key, r.activity_id, r.registration, r.launch_registration, r.client_key, r.statement, r.object_agent_key, r.object_statement_id, r.related_agents, r.related_activities
@@ -207,6 +212,11 @@ async function writeStatements(trx: Kysely<Database>, writes: StatementWrite[], 
   return written;
 }
 
+const JSONB_BINARY_OPEN = Buffer.from([1, 0x5b]); // jsonb binary format version 1, then "["
+const OPEN = Buffer.from('[');
+const COMMA = Buffer.from(',');
+const CLOSE = Buffer.from(']');
+
 /** Statements are immutable: an id stored before must come with the same statement. */
 async function checkRepeats(trx: Kysely<Database>, tenantId: string, repeats: PreparedStatement[]) {
   const existing = await trx
@@ -218,7 +228,7 @@ async function checkRepeats(trx: Kysely<Database>, tenantId: string, repeats: Pr
   const byId = new Map(existing.map((r) => [r.id, r.statement]));
   for (const p of repeats) {
     const old = byId.get(p.id);
-    const full = (JSON.parse(p.json) as StatementRow).statement;
+    const full = (JSON.parse(p.json.toString('utf8')) as StatementRow).statement;
     // A timestamp the LRS filled in (from `stored`) is not part of what the client said.
     const said = p.timestampGiven || !old ? full : { ...full, timestamp: old.timestamp };
     if (!old || !sameStatement(old, said)) {
