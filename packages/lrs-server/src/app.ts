@@ -18,6 +18,7 @@ import { platformsRouter } from './lti/platforms.js';
 import { createLti, type LtiService } from './lti/service.js';
 import { webRouter } from './web/routes.js';
 import { xapiRouter } from './xapi/router.js';
+import type { ValidationPool } from './xapi/validation-pool.js';
 import { SUPPORTED_VERSIONS, xapiVersion } from './xapi/version.js';
 
 export interface AppOptions {
@@ -30,10 +31,12 @@ export interface AppOptions {
   demo?: { tenantId: string; learnerId: string; courseId: string } | undefined;
   /** LTI 1.3 at /lti; the server deploys it after listening. */
   lti?: LtiService | undefined;
+  /** Threads that check large statement batches off the event loop; without it, the event loop does. */
+  validation?: ValidationPool | undefined;
 }
 
 /** The whole HTTP surface: xAPI at /xapi, credits at /api/v1, pages and assets. */
-export function createApp({ db, config, demo, clock, lti = createLti(db, config) }: AppOptions): Express {
+export function createApp({ db, config, demo, clock, lti = createLti(db, config), validation }: AppOptions): Express {
   const app = express();
   if (clock) app.locals.clock = clock;
   app.disable('x-powered-by');
@@ -60,7 +63,7 @@ export function createApp({ db, config, demo, clock, lti = createLti(db, config)
     res.set('X-Experience-API-Version', '2.0.0');
     res.json({ version: [...SUPPORTED_VERSIONS], extensions: {} });
   });
-  xapi.use(xapiRouter(db, auth, hooks));
+  xapi.use(xapiRouter(db, auth, hooks, validation));
   app.use('/xapi', xapi);
 
   // The API's own description is public: it holds no data.

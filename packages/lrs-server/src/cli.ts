@@ -43,6 +43,7 @@ async function main(argv: string[]): Promise<number> {
       console.log(`xcredit is running on ${server.url} (${server.store.engine}: ${server.store.location})`);
       console.log(`  xAPI endpoint  ${server.url}/xapi`);
       console.log(`  credits API    ${server.url}/api/v1`);
+      if (server.validationThreads) console.log(`  validation     ${server.validationThreads} thread${server.validationThreads > 1 ? 's' : ''} checking large statement batches`);
       console.log(`  LTI 1.3        ${server.lti.state.status === 'ready' ? `${server.url}/lti   (login ${server.url}/lti/login, keys ${server.url}/lti/keys; see docs/lti.md)` : `unavailable: ${server.lti.state.reason ?? 'not started'}`}`);
       if (values.demo) console.log(`  demo page      ${server.url}/demo   ← open this, press play, watch the credits`);
       const stop = async () => {

@@ -10,6 +10,8 @@ describe('loadConfig', () => {
     expect(c.databaseUrl).toBeUndefined();
     expect(c.dataDir).toMatch(/\/data$/);
     expect(c.publicUrl).toBe('http://localhost:3000');
+    expect(c.validationThreads).toBeUndefined();
+    expect(loadConfig({ XCREDIT_VALIDATION_THREADS: '0' }).validationThreads).toBe(0);
   });
 
   it.each([
@@ -19,6 +21,8 @@ describe('loadConfig', () => {
     [{ XCREDIT_ADMIN_KEY: 'admin-key' }, 'XCREDIT_ADMIN_KEY and XCREDIT_ADMIN_SECRET must be set together'],
     [{ XCREDIT_ADMIN_KEY: 'admin-key', XCREDIT_ADMIN_SECRET: 'short' }, 'XCREDIT_ADMIN_SECRET="short": must be at least 16 characters'],
     [{ XCREDIT_PUBLIC_URL: 'ftp://x' }, 'XCREDIT_PUBLIC_URL="ftp://x": must be an http(s) URL'],
+    [{ XCREDIT_VALIDATION_THREADS: 'many' }, 'XCREDIT_VALIDATION_THREADS="many": must be a whole number'],
+    [{ XCREDIT_VALIDATION_THREADS: '65' }, 'XCREDIT_VALIDATION_THREADS="65": must be at most 64'],
   ])('names the bad variable in %o', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

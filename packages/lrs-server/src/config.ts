@@ -11,6 +11,8 @@ export interface Config {
   publicUrl: string;
   adminKey: string | undefined;
   adminSecret: string | undefined;
+  /** Threads checking large statement batches off the event loop (0: none); unset, one per core but one, at most 4. */
+  validationThreads: number | undefined;
 }
 
 const env = z.object({
@@ -29,6 +31,12 @@ const env = z.object({
   XCREDIT_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   XCREDIT_ADMIN_KEY: z.string().regex(/^[A-Za-z0-9._~-]{8,128}$/, 'must be 8–128 characters of letters, digits, . _ ~ -').optional(),
   XCREDIT_ADMIN_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  XCREDIT_VALIDATION_THREADS: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .refine((n) => n <= 64, 'must be at most 64')
+    .optional(),
 });
 
 /** Reads the configuration; throws one error naming every bad variable. */
@@ -51,6 +59,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     publicUrl: (e.XCREDIT_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
     adminKey: e.XCREDIT_ADMIN_KEY,
     adminSecret: e.XCREDIT_ADMIN_SECRET,
+    validationThreads: e.XCREDIT_VALIDATION_THREADS,
   };
 }
 

@@ -10,9 +10,12 @@ import { DELIVER_JOB, deliverHandler } from './webhooks/events.js';
 import { startOutboxWorker, type OutboxWorker } from './jobs/outbox.js';
 import { enqueueChangedScores, SCORE_JOB, scoreHandler } from './lti/grades.js';
 import { createLti, type LtiService } from './lti/service.js';
+import { ValidationPool } from './xapi/validation-pool.js';
 
 export interface RunningServer {
   url: string;
+  /** Threads checking large statement batches off the event loop (0: the event loop does). */
+  validationThreads: number;
   port: number;
   store: Store;
   lti: LtiService;
@@ -26,6 +29,7 @@ export interface RunningServer {
  */
 export async function startServer(config: Config, options: { demo?: boolean; clock?: Clock } = {}): Promise<RunningServer> {
   const store = await openStore(config);
+  let validation: ValidationPool | undefined;
   try {
     await migrate(store.db);
     await ensureTenant(store.db, DEFAULT_TENANT);
@@ -35,7 +39,8 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
     const demo = options.demo ? await seedDemo(store.db) : undefined;
     const urls = { publicUrl: config.publicUrl };
     const lti = createLti(store.db, urls);
-    const app = createApp({ db: store.db, config: urls, demo, clock: options.clock, lti });
+    validation = ValidationPool.create(config.validationThreads);
+    const app = createApp({ db: store.db, config: urls, demo, clock: options.clock, lti, validation });
     const server = app.listen(config.port, config.host);
     await new Promise<void>((resolve, reject) => {
       server.once('listening', resolve);
@@ -60,6 +65,7 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
     atRisk.unref();
     return {
       url,
+      validationThreads: validation?.threads ?? 0,
       port,
       store,
       lti,
@@ -70,10 +76,12 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
         await lti.close();
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
+        await validation?.close();
         await store.close();
       },
     };
   } catch (err) {
+    await validation?.close();
     await store.close().catch(() => {});
     throw err;
   }

@@ -6,6 +6,7 @@ import { alternateSyntax } from './alternate.js';
 import { rawBody } from './body.js';
 import { documentsRouter } from './documents.js';
 import { statementsRouter, type StatementHooks } from './statements.js';
+import type { ValidationPool } from './validation-pool.js';
 import { xapiVersion } from './version.js';
 
 /**
@@ -13,9 +14,9 @@ import { xapiVersion } from './version.js';
  * alternate request syntax is unwrapped first, because its form carries the headers that
  * versioning and authentication read.
  */
-export function xapiRouter(db: Db, authenticate: RequestHandler, hooks?: StatementHooks): Router {
+export function xapiRouter(db: Db, authenticate: RequestHandler, hooks?: StatementHooks, validation?: ValidationPool): Router {
   const router = Router();
   router.use(alternateSyntax, xapiVersion, authenticate, rawBody);
-  router.use(statementsRouter(db, hooks), documentsRouter(db), activitiesRouter(db), agentsRouter(db));
+  router.use(statementsRouter(db, hooks, validation), documentsRouter(db), activitiesRouter(db), agentsRouter(db));
   return router;
 }

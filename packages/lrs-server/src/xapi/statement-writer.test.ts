@@ -4,7 +4,7 @@ import type { Principal } from '../auth/principal.js';
 import { HttpError } from '../http-error.js';
 import { startTestServer, type Engine, type TestServer } from '../testing.js';
 import { StatementWriter } from './statement-writer.js';
-import { prepareWrite } from './statements.js';
+import { prepareWrite } from './prepare.js';
 
 const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
 
