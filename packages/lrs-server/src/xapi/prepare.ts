@@ -84,6 +84,7 @@ export function prepareWrite(principal: Principal, body: unknown, options: { ver
         statement: full,
       },
       s.timestamp !== undefined,
+      where(i),
     );
   });
   return { tenantId: principal.tenant.id, statements: prepared, definitions, files: [...attachments].filter(([sha2]) => used.has(sha2)) };

@@ -39,9 +39,33 @@ export interface PreparedStatement {
   voids?: string;
 }
 
-export function prepareStatement(row: StatementRow, timestampGiven: boolean): PreparedStatement {
+/** The row of a statement as it will be stored; throws a 400 naming `where` if PostgreSQL could not store its text. */
+export function prepareStatement(row: StatementRow, timestampGiven: boolean, where: string): PreparedStatement {
+  const text = JSON.stringify(row);
+  // JSON.stringify escapes NUL and lone surrogates; PostgreSQL's jsonb refuses both.
+  if (UNSTORABLE.test(text)) checkStorable(row.statement, where);
   const voids = row.verb_id === Verbs.voided ? String((row.statement.object as { id: string }).id).toLowerCase() : undefined;
-  return { id: row.id, verbId: row.verb_id, json: Buffer.from(JSON.stringify(row)), timestampGiven, ...(voids ? { voids } : {}) };
+  return { id: row.id, verbId: row.verb_id, json: Buffer.from(text), timestampGiven, ...(voids ? { voids } : {}) };
+}
+
+const UNSTORABLE = /\\u(0000|d[89a-f])/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Throws a 400 at the first string or key holding a NUL character or half of a surrogate pair. */
+function checkStorable(value: unknown, path: string): void {
+  const bad = (s: string) => s.includes('\u0000') || LONE_SURROGATE.test(s);
+  if (typeof value === 'string' && bad(value)) {
+    throw new HttpError(400, 'invalid_input', `${path}: text must not contain the NUL character (\\u0000) or half of a UTF-16 surrogate pair`, [
+      { path, message: 'must not contain the NUL character or half of a surrogate pair' },
+    ]);
+  }
+  if (Array.isArray(value)) value.forEach((v, i) => checkStorable(v, `${path}[${i}]`));
+  else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      if (bad(k)) throw new HttpError(400, 'invalid_input', `${path}: the key ${JSON.stringify(k)} must not contain the NUL character or half of a surrogate pair`, [{ path, message: 'has a key with a NUL character or half of a surrogate pair' }]);
+      checkStorable(v, `${path}.${k}`);
+    }
+  }
 }
 
 /** One request's statements, validated and ready to store, all or nothing. */

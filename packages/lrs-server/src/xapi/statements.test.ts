@@ -71,6 +71,21 @@ describe.each(engines)('xAPI statements on %s', (engine) => {
     expect(kept.verb.id).toBe('http://adlnet.gov/expapi/verbs/experienced');
   });
 
+  it('refuses text the database cannot store (NUL, half a surrogate pair) with 400 naming the field, and keeps emoji and escaped backslashes', async () => {
+    const before = await count();
+    const nul = await xapi('/statements', { method: 'POST', raw: JSON.stringify([statement(), statement({ result: { response: 'a\u0000b' } })]) });
+    expect(nul.status).toBe(400);
+    expect((await nul.json()).error.message).toContain('statements[1].result.response');
+    const lone = await xapi('/statements', { method: 'POST', raw: `{"actor":{"mbox":"mailto:ana@example.com"},"verb":{"id":"http://adlnet.gov/expapi/verbs/experienced"},"object":{"id":"https://example.com/activities/intro"},"result":{"extensions":{"https://example.com/ext":{"k\\ud800":1}}}}` });
+    expect(lone.status).toBe(400);
+    expect((await lone.json()).error.message).toContain('statement.result.extensions.https://example.com/ext');
+    expect(await count()).toBe(before);
+    const id = randomUUID();
+    const fine = await xapi('/statements', { method: 'POST', body: statement({ id, result: { response: 'ok 😀 and a literal \\u0000' } }) });
+    expect(fine.status).toBe(200);
+    expect((await (await xapi(`/statements?statementId=${id}`)).json()).result.response).toBe('ok 😀 and a literal \\u0000');
+  });
+
   it('stores a batch all or nothing: one invalid statement rejects the batch and names it', async () => {
     const before = await count();
     const res = await xapi('/statements', { method: 'POST', body: [statement(), statement({ verb: { id: 'not an iri' } }), statement()] });
