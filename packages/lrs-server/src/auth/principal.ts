@@ -35,10 +35,12 @@ const CACHE_MS = 60_000;
 
 /**
  * Resolves `Authorization` (Basic key:secret or Bearer launch token) to a principal.
- * Verified Basic credentials are remembered briefly so scrypt runs once a minute, not per request.
+ * Verified Basic credentials are remembered briefly so scrypt runs once a minute, not per request,
+ * and once for a burst of requests with the same credentials.
  */
 export function authenticator(db: Db) {
   const verified = new Map<string, { principal: Principal; until: number }>();
+  const checking = new Map<string, Promise<Principal>>();
   return async (req: Request, _res: Response, next: NextFunction) => {
     const header = req.get('authorization');
     if (!header) throw unauthorized('missing Authorization header: use Basic (client key and secret) or Bearer (launch token)');
@@ -52,18 +54,13 @@ export function authenticator(db: Db) {
         req.principal = hit.principal;
         return next();
       }
-      const decoded = Buffer.from(value, 'base64').toString('utf8');
-      const colon = decoded.indexOf(':');
-      if (colon < 0) throw unauthorized('malformed Basic credentials: expected base64 of key:secret');
-      const key = decoded.slice(0, colon);
-      const row = await db
-        .selectFrom('clients')
-        .innerJoin('tenants', 'tenants.id', 'clients.tenant_id')
-        .select(['clients.key', 'clients.secret_hash', 'clients.scopes', 'tenants.id as tenant_id', 'tenants.home_page'])
-        .where('clients.key', '=', key)
-        .executeTakeFirst();
-      if (!row || !(await verifySecret(decoded.slice(colon + 1), row.secret_hash))) throw unauthorized('unknown client key or wrong secret');
-      const principal: Principal = { kind: 'client', tenant: { id: row.tenant_id, homePage: row.home_page }, key: row.key, scopes: new Set(row.scopes) };
+      // Requests arriving together with the same new credentials share one check.
+      let check = checking.get(cacheKey);
+      if (!check) {
+        check = verifyBasic(db, value).finally(() => checking.delete(cacheKey));
+        checking.set(cacheKey, check);
+      }
+      const principal = await check;
       verified.set(cacheKey, { principal, until: Date.now() + CACHE_MS });
       req.principal = principal;
       return next();
@@ -87,6 +84,22 @@ export function authenticator(db: Db) {
     }
     throw unauthorized(`unsupported Authorization scheme "${scheme}": use Basic or Bearer`);
   };
+}
+
+/** The client a Basic credential value (base64 of key:secret) names, if the secret is right; else 401. */
+async function verifyBasic(db: Db, value: string): Promise<Principal> {
+  const decoded = Buffer.from(value, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) throw unauthorized('malformed Basic credentials: expected base64 of key:secret');
+  const key = decoded.slice(0, colon);
+  const row = await db
+    .selectFrom('clients')
+    .innerJoin('tenants', 'tenants.id', 'clients.tenant_id')
+    .select(['clients.key', 'clients.secret_hash', 'clients.scopes', 'tenants.id as tenant_id', 'tenants.home_page'])
+    .where('clients.key', '=', key)
+    .executeTakeFirst();
+  if (!row || !(await verifySecret(decoded.slice(colon + 1), row.secret_hash))) throw unauthorized('unknown client key or wrong secret');
+  return { kind: 'client', tenant: { id: row.tenant_id, homePage: row.home_page }, key: row.key, scopes: new Set(row.scopes) };
 }
 
 /** The launch token in `Basic base64("launch:" + token)` (cmi5's auth-token), else null. */
