@@ -94,4 +94,21 @@ describe.each(engines)('statement writer on %s', (engine) => {
     expect(await stored(failing.statements[0]!.id)).toBeUndefined();
     expect(await stored(other.statements[0]!.id)).toBeDefined();
   });
+
+  it('keeps X-Experience-API-Consistent-Through before the oldest write still under way', async () => {
+    const writer = new StatementWriter(server.store.db);
+    const now = new Date('2026-03-01T12:00:00.000Z');
+    expect(writer.consistentThrough(now)).toEqual(now);
+    const older = writer.begin(new Date('2026-03-01T11:59:58.000Z'));
+    const newer = writer.begin(new Date('2026-03-01T11:59:59.000Z'));
+    const twin = writer.begin(new Date('2026-03-01T11:59:58.000Z'));
+    expect(writer.consistentThrough(now).toISOString()).toBe('2026-03-01T11:59:57.999Z');
+    older();
+    older(); // a second call changes nothing
+    expect(writer.consistentThrough(now).toISOString()).toBe('2026-03-01T11:59:57.999Z');
+    twin();
+    expect(writer.consistentThrough(now).toISOString()).toBe('2026-03-01T11:59:58.999Z');
+    newer();
+    expect(writer.consistentThrough(now)).toEqual(now);
+  });
 });

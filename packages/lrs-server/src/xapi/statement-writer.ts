@@ -107,6 +107,8 @@ export class StatementWriter {
 
   readonly #queue: Pending[] = [];
   #running = 0;
+  /** Receipt times (ms) of writes not yet committed, with how many share each. */
+  readonly #open = new Map<number, number>();
   /** Transactions committed, how many of them held several requests, and requests written again on their own after a shared transaction failed. */
   readonly stats = { transactions: 0, shared: 0, retried: 0 };
 
@@ -117,6 +119,30 @@ export class StatementWriter {
     /** Most statements one shared transaction takes. */
     private readonly maxStatements = 4000,
   ) {}
+
+  /**
+   * Marks a write received at `stored` as under way until the returned function is called: from
+   * its receipt time on, statements may still appear, so `consistentThrough` stays before it.
+   */
+  begin(stored: Date): () => void {
+    const t = stored.getTime();
+    this.#open.set(t, (this.#open.get(t) ?? 0) + 1);
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      const n = this.#open.get(t)! - 1;
+      if (n) this.#open.set(t, n);
+      else this.#open.delete(t);
+    };
+  }
+
+  /** The latest time up to which every statement received by this process is stored: `now`, or just before the oldest write under way. */
+  consistentThrough(now: Date): Date {
+    let oldest = now.getTime() + 1;
+    for (const t of this.#open.keys()) if (t < oldest) oldest = t;
+    return new Date(Math.min(now.getTime(), oldest - 1));
+  }
 
   write(write: StatementWrite): Promise<void> {
     if (write.after || write.files.length) return this.#alone(write);

@@ -127,14 +127,20 @@ async function store(db: Db, req: Request, hooks: StatementHooks | undefined, pr
   if (!principal) throw new HttpError(401, 'unauthorized', 'not authenticated');
   if (principal.kind === 'client') requireScope(req, 'statements/write');
   const stored = now(req);
-  const write = await prepare(principal, stored);
-  // Credits and grade passback change in the same transaction as the statements they come from.
-  if (hooks && principal.kind === 'launch') {
-    const { launch } = principal;
-    write.after = (trx, verbs) =>
-      hooks.run({ trx, tenantId: principal.tenant.id, learnerId: launch.learnerId, courseId: launch.courseId, registration: launch.registration, verbs, stored });
+  const writer = StatementWriter.for(db);
+  const done = writer.begin(stored);
+  try {
+    const write = await prepare(principal, stored);
+    // Credits and grade passback change in the same transaction as the statements they come from.
+    if (hooks && principal.kind === 'launch') {
+      const { launch } = principal;
+      write.after = (trx, verbs) =>
+        hooks.run({ trx, tenantId: principal.tenant.id, learnerId: launch.learnerId, courseId: launch.courseId, registration: launch.registration, verbs, stored });
+    }
+    await writer.write(write);
+    return write.statements.map((p) => p.id);
+  } finally {
+    done();
   }
-  await StatementWriter.for(db).write(write);
-  return write.statements.map((p) => p.id);
 }
 
