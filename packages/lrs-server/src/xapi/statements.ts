@@ -26,7 +26,7 @@ export function statementsRouter(db: Db, hooks?: StatementHooks, validation?: Va
   router.post('/statements', async (req, res) => {
     const raw = req.rawBody ?? Buffer.alloc(0);
     // A large JSON batch is checked on a validation thread; the event loop meanwhile serves others.
-    if (validation && raw.length >= POOLED_BYTES && mediaType(req.get('content-type')) === 'application/json') {
+    if (validation?.available && raw.length >= POOLED_BYTES && mediaType(req.get('content-type')) === 'application/json') {
       const version = req.xapiVersion ?? '2.0.0';
       res.status(200).json(await store(db, req, hooks, (principal, stored) => validation.prepare({ bytes: raw, principal, version, stored })));
       return;

@@ -1,7 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { VIDEO_ACTIVITY_TYPE, Verbs, VideoExt } from '@xcredit/sdk/xapi';
 
 // The validation threads load the built package, so these tests run the built server: one with
@@ -79,6 +82,45 @@ describe('the validation pool', () => {
     await expect(bad.catch((e: { issues: unknown }) => e.issues)).resolves.toEqual(expect.arrayContaining([expect.objectContaining({ path: 'statements[0].actor' })]));
     await pool.close();
     await expect(pool.prepare({ bytes: Buffer.from('[]'), principal: principal as never, version: '2.0.0', stored: new Date() })).rejects.toThrow(/closed/);
+  });
+
+  it('stops, instead of respawning forever, when its threads fail as they start', async () => {
+    const { ValidationPool } = await load();
+    const dir = mkdtempSync(join(tmpdir(), 'xcredit-pool-'));
+    const script = join(dir, 'broken-worker.mjs');
+    writeFileSync(script, "throw new Error('cannot load');\n");
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const pool = ValidationPool.create(2, pathToFileURL(script))!;
+    try {
+      expect(pool).toBeDefined();
+      await vi.waitFor(() => expect(pool.available).toBe(false), { timeout: 10_000 });
+      expect(errors).toHaveBeenCalledWith(expect.stringContaining('validation threads stopped (cannot load)'));
+      await expect(pool.prepare({ bytes: Buffer.from('[]'), principal: principal as never, version: '2.0.0', stored: new Date() })).rejects.toThrow(/stopped: cannot load/);
+    } finally {
+      errors.mockRestore();
+      await pool.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fails the task of a thread that dies while working, and replaces the thread', async () => {
+    const { ValidationPool } = await load();
+    const dir = mkdtempSync(join(tmpdir(), 'xcredit-pool-'));
+    const script = join(dir, 'dying-worker.mjs');
+    // Answers its first task, dies on its second.
+    writeFileSync(script, "import { parentPort } from 'node:worker_threads';\nlet n = 0;\nparentPort.on('message', (t) => (n++ ? process.exit(3) : parentPort.postMessage({ id: t.id, crash: 'first answer' })));\n");
+    const pool = ValidationPool.create(1, pathToFileURL(script))!;
+    const task = () => pool.prepare({ bytes: Buffer.from('[]'), principal: principal as never, version: '2.0.0', stored: new Date() });
+    try {
+      await expect(task()).rejects.toThrow('first answer');
+      await expect(task()).rejects.toThrow('validation thread exited with code 3');
+      // A new thread took its place: it answers its own first task.
+      await expect(task()).rejects.toThrow('first answer');
+      expect(pool.available).toBe(true);
+    } finally {
+      await pool.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('is not started for 0 threads', async () => {

@@ -36,24 +36,39 @@ export class ValidationPool {
    * `availableParallelism() - 1`, at most 4. Runs only from the built package (the threads load
    * its JavaScript); from sources, as in unit tests, there is no pool.
    */
-  static create(threads = Math.min(4, availableParallelism() - 1)): ValidationPool | undefined {
-    if (threads <= 0 || !existsSync(fileURLToPath(WORKER))) return undefined;
-    return new ValidationPool(threads);
+  static create(threads = Math.min(4, availableParallelism() - 1), worker: URL = WORKER): ValidationPool | undefined {
+    if (threads <= 0 || !existsSync(fileURLToPath(worker))) return undefined;
+    return new ValidationPool(threads, worker);
   }
 
   readonly #workers: Worker[] = [];
   readonly #pending = new Map<number, { worker: Worker; resolve: (w: StatementWrite) => void; reject: (e: unknown) => void }>();
+  /** When each thread started, and whether it has answered yet. */
+  readonly #lives = new WeakMap<Worker, { born: number; answered: boolean }>();
   #next = 0;
   #closed = false;
+  #broken: Error | undefined;
 
-  private constructor(readonly threads: number) {
+  private constructor(
+    readonly threads: number,
+    private readonly script: URL,
+  ) {
     for (let i = 0; i < threads; i++) this.#workers.push(this.#spawn());
   }
 
+  /** Whether the threads take work; when they cannot (closed, or they fail as they start), callers check batches themselves. */
+  get available(): boolean {
+    return !this.#closed && !this.#broken && this.#workers.length > 0;
+  }
+
   #spawn(): Worker {
-    const worker = new Worker(WORKER);
+    const worker = new Worker(this.script);
     worker.unref();
-    worker.on('message', (answer: ValidationAnswer) => this.#answer(answer));
+    this.#lives.set(worker, { born: Date.now(), answered: false });
+    worker.on('message', (answer: ValidationAnswer) => {
+      this.#lives.get(worker)!.answered = true;
+      this.#answer(answer);
+    });
     // A thread that dies takes its tasks with it: they fail, and a new thread takes its place.
     worker.on('error', (err) => this.#lost(worker, err));
     worker.on('exit', (code) => this.#lost(worker, new Error(`validation thread exited with code ${code}`)));
@@ -68,7 +83,13 @@ export class ValidationPool {
       this.#pending.delete(id);
       task.reject(err);
     }
-    if (this.#closed) this.#workers.splice(at, 1);
+    const life = this.#lives.get(worker)!;
+    // A thread that dies before doing anything would die again: stop rather than respawn forever.
+    if (!this.#closed && !this.#broken && !life.answered && Date.now() - life.born < 5000) {
+      this.#broken = err;
+      console.error(`xcredit: validation threads stopped (${err.message}); statement batches are checked on the event loop`);
+    }
+    if (this.#closed || this.#broken) this.#workers.splice(at, 1);
     else this.#workers[at] = this.#spawn();
   }
 
@@ -88,7 +109,7 @@ export class ValidationPool {
 
   /** Parses, validates and prepares a JSON statement body on one of the threads. */
   prepare(input: { bytes: Buffer; principal: Principal; version: XapiVersion; stored: Date }): Promise<StatementWrite> {
-    if (this.#closed) return Promise.reject(new Error('the validation pool is closed'));
+    if (!this.available) return Promise.reject(new Error(this.#closed ? 'the validation pool is closed' : `the validation threads stopped: ${this.#broken?.message}`));
     const id = ++this.#next;
     const worker = this.#workers[id % this.#workers.length]!;
     const { principal } = input;
