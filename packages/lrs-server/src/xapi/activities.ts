@@ -3,6 +3,7 @@ import { Router } from 'express';
 import type { Kysely } from 'kysely';
 import type { Database, Db } from '../db/index.js';
 import { HttpError } from '../http-error.js';
+import { CONTEXT_ACTIVITY_KINDS } from './normalize.js';
 import { readScope } from './scope.js';
 
 type Obj = Record<string, any>;
@@ -24,7 +25,7 @@ export function definitionsOf(s: Obj): Definition[] {
     if (type === 'Activity') add(st.object);
     if (type === 'SubStatement') walk(st.object);
     const ca = st.context?.contextActivities ?? {};
-    for (const k of ['parent', 'grouping', 'category', 'other']) for (const a of [ca[k] ?? []].flat()) add(a);
+    for (const k of CONTEXT_ACTIVITY_KINDS) for (const a of [ca[k] ?? []].flat()) add(a);
   };
   walk(s);
   return out;

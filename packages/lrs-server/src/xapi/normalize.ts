@@ -26,7 +26,8 @@ export function normalizeStatement<T extends Statement | Record<string, unknown>
   return s as T;
 }
 
-const CONTEXT_ACTIVITY_KINDS = ['parent', 'grouping', 'category', 'other'] as const;
+/** The lists of `context.contextActivities`. */
+export const CONTEXT_ACTIVITY_KINDS = ['parent', 'grouping', 'category', 'other'] as const;
 
 /**
  * Whether two statements say the same thing, per the specification's comparison rules: the

@@ -4,7 +4,7 @@ import type { Principal } from '../auth/principal.js';
 import { HttpError, invalidInput } from '../http-error.js';
 import { definitionsOf, type Definition } from './activities.js';
 import { actorKey, learnerActor } from './actors.js';
-import { normalizeStatement } from './normalize.js';
+import { CONTEXT_ACTIVITY_KINDS, normalizeStatement } from './normalize.js';
 import { SIGNATURE_USAGE, verifySignature } from './signature.js';
 import { prepareStatement, type PreparedStatement, type StatementWrite } from './statement-writer.js';
 import { checkStatement } from './validate.js';
@@ -145,7 +145,7 @@ export function relatedActivities(s: Obj): string[] {
     if (type === 'Activity' && st.object?.id) ids.add(st.object.id);
     if (type === 'SubStatement') walk(st.object);
     const ca = st.context?.contextActivities ?? {};
-    for (const k of ['parent', 'grouping', 'category', 'other']) for (const a of [ca[k] ?? []].flat()) if (a?.id) ids.add(a.id);
+    for (const k of CONTEXT_ACTIVITY_KINDS) for (const a of [ca[k] ?? []].flat()) if (a?.id) ids.add(a.id);
   };
   walk(s);
   return [...ids];

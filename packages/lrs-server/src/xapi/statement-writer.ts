@@ -1,27 +1,18 @@
 import { sql, type Kysely } from 'kysely';
 import { Verbs } from '@xcredit/sdk/xapi';
 import { engineOf, type Database, type Db, type Engine } from '../db/index.js';
+import type { StatementsTable } from '../db/schema.js';
 import { HttpError } from '../http-error.js';
 import { KnownDefinitions, rememberDefinitions, type Definition } from './activities.js';
 import { sameStatement } from './normalize.js';
 
-/** One statement as the statements table stores it, with the full statement it came from. */
-export interface StatementRow {
-  tenant_id: string;
-  id: string;
+/** One statement as the statements table stores it (the columns the database does not fill in), ready to serialize. */
+export type StatementRow = Omit<StatementsTable, 'seq' | 'voided' | 'stored' | 'statement' | 'related_agents' | 'related_activities'> & {
   stored: string;
-  verb_id: string;
-  actor_key: string;
-  activity_id: string | null;
-  registration: string | null;
-  launch_registration: string | null;
-  client_key: string | null;
-  object_agent_key: string | null;
-  object_statement_id: string | null;
+  statement: Record<string, unknown>;
   related_agents: string[];
   related_activities: string[];
-  statement: Record<string, unknown>;
-}
+};
 
 /**
  * A statement ready to store. The row is kept as JSON text: requests wait for their turn with a
@@ -222,10 +213,8 @@ async function writeStatements(trx: Kysely<Database>, writes: StatementWrite[], 
   // One JSON parameter for all the statements: the statement text does not grow with their
   // number, and each statement was serialized once, when it was prepared. PostgreSQL takes the
   // bytes as they are, in jsonb's binary format (a version byte, then the text).
-  const parts: Buffer[] = [engine === 'postgres' ? JSONB_BINARY_OPEN : OPEN];
-  writes.forEach((w, i) => w.statements.forEach((p, j) => parts.push(...(i || j ? [COMMA] : []), p.json)));
-  parts.push(CLOSE);
-  const bytes = Buffer.concat(parts);
+  const rows = writes.flatMap((w) => w.statements.map((p) => p.json));
+  const bytes = Buffer.concat([engine === 'postgres' ? JSONB_BINARY_OPEN : OPEN, ...rows.flatMap((row, i) => (i ? [COMMA, row] : [row])), CLOSE]);
   const batchJson = engine === 'postgres' ? bytes : bytes.toString('utf8');
   const inserted = await sql<{ tenant_id: string; id: string }>`
     insert into statements (tenant_id, id, stored, verb_id, actor_key, activity_id, registration, launch_registration, client_key, statement, object_agent_key, object_statement_id, related_agents, related_activities)

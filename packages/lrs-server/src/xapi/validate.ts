@@ -1,4 +1,5 @@
 import type { InputIssue } from '@xcredit/sdk/xapi';
+import { CONTEXT_ACTIVITY_KINDS } from './normalize.js';
 import type { XapiVersion } from './version.js';
 
 type Obj = Record<string, any>;
@@ -41,7 +42,7 @@ export function checkStatement(input: unknown, version: XapiVersion, where: stri
       }
       const ca = c.contextActivities;
       if (ca && typeof ca === 'object') {
-        for (const k of ['parent', 'grouping', 'category', 'other']) {
+        for (const k of CONTEXT_ACTIVITY_KINDS) {
           const list = ca[k];
           if (Array.isArray(list)) list.forEach((a, i) => definition(a, `${path}.context.contextActivities.${k}[${i}]`));
           else definition(list, `${path}.context.contextActivities.${k}`);
