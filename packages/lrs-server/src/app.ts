@@ -1,5 +1,6 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { authenticator } from './auth/principal.js';
+import { SignInThrottle } from './auth/throttle.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import { engagementHook } from './credits/engine-hook.js';
@@ -42,7 +43,9 @@ export function createApp({ db, config, demo, clock, lti = createLti(db, config)
   app.disable('x-powered-by');
   app.set('etag', false);
   const json = express.json({ limit: '1mb', strict: true });
-  const auth = authenticator(db);
+  // One lockout for every surface that takes a client key and secret.
+  const throttle = new SignInThrottle(db);
+  const auth = authenticator(db, throttle);
   const hooks = new StatementHooks().add(engagementHook);
   hooks.add(ltiScoreHook);
 
@@ -79,7 +82,7 @@ export function createApp({ db, config, demo, clock, lti = createLti(db, config)
 
   app.use('/lti', lti.handler);
   app.use(certificatePages(db, config));
-  app.use(adminRouter(db, config));
+  app.use(adminRouter(db, throttle, config));
   app.use(webRouter(db, config, demo));
 
   app.use((req: Request) => {

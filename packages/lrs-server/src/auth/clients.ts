@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Db } from '../db/index.js';
 import { SCOPES, type Scope } from './scopes.js';
-import { hashSecret } from './secrets.js';
+import { hashSecret, verifySecret } from './secrets.js';
+import { keySubject } from './throttle.js';
 
 export interface NewClient {
   tenantId: string;
@@ -20,11 +21,14 @@ export async function createClient(db: Db, input: NewClient): Promise<{ key: str
   if (key === 'launch') throw new Error('the client key "launch" is reserved for cmi5 auth tokens; choose another');
   const secret = input.secret ?? randomBytes(24).toString('base64url');
   const row = { key, tenant_id: input.tenantId, name: input.name, secret_hash: await hashSecret(secret), scopes: JSON.stringify(input.scopes) };
+  const before = await db.selectFrom('clients').select('secret_hash').where('key', '=', key).executeTakeFirst();
   await db
     .insertInto('clients')
     .values(row)
     .onConflict((oc) => oc.column('key').doUpdateSet({ secret_hash: row.secret_hash, scopes: row.scopes, name: row.name, tenant_id: row.tenant_id }))
     .execute();
+  // A new secret lifts the key's sign-in lockout: its owner no longer guesses with the old one.
+  if (before && !(await verifySecret(secret, before.secret_hash))) await db.deleteFrom('auth_failures').where('subject', '=', keySubject(key)).execute();
   return { key, secret };
 }
 

@@ -2,7 +2,9 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Db } from '../db/index.js';
 import { HttpError } from '../http-error.js';
 import { allows, type Scope } from './scopes.js';
-import { sha256, verifySecret } from './secrets.js';
+import { sha256 } from './secrets.js';
+import { signIn, unauthorized } from './sign-in.js';
+import { DEFAULT_LIMITS, type SignInThrottle } from './throttle.js';
 
 export interface Tenant {
   id: string;
@@ -32,13 +34,17 @@ declare global {
 }
 
 const CACHE_MS = 60_000;
+// Credentials verified this long ago are still spared a lockout of their address (see SignInThrottle).
+const KNOWN_GOOD_MS = DEFAULT_LIMITS.windowMs;
 
 /**
  * Resolves `Authorization` (Basic key:secret or Bearer launch token) to a principal.
  * Verified Basic credentials are remembered briefly so scrypt runs once a minute, not per request,
- * and once for a burst of requests with the same credentials.
+ * and once for a burst of requests with the same credentials; only credentials not remembered
+ * meet the sign-in throttle, and those verified in the last window are spared their address's lockout. Launch tokens are 256 random bits, so guessing one is hopeless and
+ * they are not throttled.
  */
-export function authenticator(db: Db) {
+export function authenticator(db: Db, throttle: SignInThrottle) {
   const verified = new Map<string, { principal: Principal; until: number }>();
   const checking = new Map<string, Promise<Principal>>();
   return async (req: Request, _res: Response, next: NextFunction) => {
@@ -57,10 +63,14 @@ export function authenticator(db: Db) {
       // Requests arriving together with the same new credentials share one check.
       let check = checking.get(cacheKey);
       if (!check) {
-        check = verifyBasic(db, value).finally(() => checking.delete(cacheKey));
+        check = verifyBasic(db, throttle, value, req.ip ?? '', hit !== undefined && hit.until + KNOWN_GOOD_MS > Date.now()).finally(() => checking.delete(cacheKey));
         checking.set(cacheKey, check);
       }
-      const principal = await check;
+      const principal = await check.catch((err: unknown) => {
+        if (err instanceof HttpError && err.status === 401) verified.delete(cacheKey);
+        throw err;
+      });
+      if (verified.size >= 10_000) for (const [k, v] of verified) if (v.until + KNOWN_GOOD_MS <= Date.now()) verified.delete(k);
       verified.set(cacheKey, { principal, until: Date.now() + CACHE_MS });
       req.principal = principal;
       return next();
@@ -86,20 +96,13 @@ export function authenticator(db: Db) {
   };
 }
 
-/** The client a Basic credential value (base64 of key:secret) names, if the secret is right; else 401. */
-async function verifyBasic(db: Db, value: string): Promise<Principal> {
+/** The client a Basic credential value (base64 of key:secret) names, if the secret is right; else 401 (or 429 when locked out). */
+async function verifyBasic(db: Db, throttle: SignInThrottle, value: string, address: string, knownGood: boolean): Promise<Principal> {
   const decoded = Buffer.from(value, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon < 0) throw unauthorized('malformed Basic credentials: expected base64 of key:secret');
-  const key = decoded.slice(0, colon);
-  const row = await db
-    .selectFrom('clients')
-    .innerJoin('tenants', 'tenants.id', 'clients.tenant_id')
-    .select(['clients.key', 'clients.secret_hash', 'clients.scopes', 'tenants.id as tenant_id', 'tenants.home_page'])
-    .where('clients.key', '=', key)
-    .executeTakeFirst();
-  if (!row || !(await verifySecret(decoded.slice(colon + 1), row.secret_hash))) throw unauthorized('unknown client key or wrong secret');
-  return { kind: 'client', tenant: { id: row.tenant_id, homePage: row.home_page }, key: row.key, scopes: new Set(row.scopes) };
+  const client = await signIn(db, throttle, decoded.slice(0, colon), decoded.slice(colon + 1), address, knownGood);
+  return { kind: 'client', tenant: { id: client.tenantId, homePage: client.homePage }, key: client.key, scopes: new Set(client.scopes) };
 }
 
 /** The launch token in `Basic base64("launch:" + token)` (cmi5's auth-token), else null. */
@@ -108,10 +111,6 @@ function launchTokenInBasic(header: string): string | null {
   if (!m) return null;
   const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
   return decoded.startsWith('launch:') && decoded.length > 7 ? decoded.slice(7) : null;
-}
-
-function unauthorized(message: string) {
-  return new HttpError(401, 'unauthorized', message, undefined, { headers: { 'WWW-Authenticate': 'Basic realm="xcredit", charset="UTF-8"' } });
 }
 
 /** The principal, which must be a client holding `scope`. */

@@ -244,6 +244,13 @@ export interface AdminSessionsTable {
   expires_at: Timestamp;
 }
 
+/** Failed sign-ins of one subject (`key:<sha256 of the key>` or `addr:<address>`) in its current window. */
+export interface AuthFailuresTable {
+  subject: string;
+  window_start: Timestamp;
+  failures: number;
+}
+
 export interface CertificatesTable {
   tenant_id: string;
   id: string;
@@ -279,4 +286,5 @@ export interface Database {
   learner_alerts: LearnerAlertsTable;
   admin_sessions: AdminSessionsTable;
   certificates: CertificatesTable;
+  auth_failures: AuthFailuresTable;
 }

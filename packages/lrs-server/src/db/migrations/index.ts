@@ -1,6 +1,7 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import { foundation } from './0001_foundation.js';
 import { xapiResources } from './0002_xapi_resources.js';
+import { authFailures } from './0005_auth_failures.js';
 import { credits } from './0010_credits.js';
 import { webhooks } from './0011_webhooks.js';
 import { lti } from './0020_lti.js';
@@ -15,6 +16,7 @@ import { certificatesOnce } from './0041_certificates_once.js';
 const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
   '0002_xapi_resources': xapiResources,
+  '0005_auth_failures': authFailures,
   '0010_credits': credits,
   '0011_webhooks': webhooks,
   '0020_lti': lti,

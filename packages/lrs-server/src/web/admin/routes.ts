@@ -5,7 +5,9 @@ import { requireScope } from '../../auth/principal.js';
 import { certificatesApi } from '../../certificates/routes.js';
 import { now } from '../../clock.js';
 import { creditsRouter } from '../../credits/routes.js';
+import type { SignInThrottle } from '../../auth/throttle.js';
 import type { Db } from '../../db/index.js';
+import { HttpError } from '../../http-error.js';
 import { reportsRouter } from '../../reports/routes.js';
 import { adminAuth, checkAdminClient, clearCookie, COOKIE, cookie, endSession, sameOrigin, sessionCookie, sessionOf, startSession } from './session.js';
 import { shellPage, signInPage } from './pages.js';
@@ -17,14 +19,10 @@ const adminDist = join(dirname(createRequire(import.meta.url).resolve('@xcredit/
  * HttpOnly SameSite=Strict session cookie, the Lit app, and /admin/api — the credits API, reports
  * and certificates on the session, writes guarded by a CSRF token.
  */
-export function adminRouter(db: Db, config: { readonly publicUrl: string }): Router {
+export function adminRouter(db: Db, throttle: SignInThrottle, config: { readonly publicUrl: string }): Router {
   const router = Router();
   const secure = () => config.publicUrl.startsWith('https:');
   const lang = (req: Request) => (/^zh/i.test(String(req.query.lang ?? req.get('accept-language') ?? '')) ? 'zh' : 'en');
-
-  // Failed sign-ins per client key in the last 10 minutes; the fifth locks the key out until they age.
-  const failures = new Map<string, number[]>();
-  const recentFailures = (key: string) => (failures.get(key) ?? []).filter((t) => t > Date.now() - 600_000);
 
   router.use('/admin/static', express.static(adminDist, { fallthrough: false, maxAge: '5m' }));
 
@@ -42,17 +40,13 @@ export function adminRouter(db: Db, config: { readonly publicUrl: string }): Rou
     const key = String(req.body?.key ?? '').trim();
     const secret = String(req.body?.secret ?? '');
     if (!key || !secret) return void res.status(400).type('html').send(signInPage({ lang: l, key, error: !key ? 'key: enter the client key' : 'secret: enter the client secret' }));
-    const recent = recentFailures(key);
-    if (recent.length >= 5) {
-      const minutes = Math.ceil((recent[0]! + 600_000 - Date.now()) / 60_000);
-      return void res.status(429).type('html').send(signInPage({ lang: l, key, error: `too many failed sign-ins with this key; try again in ${minutes} min` }));
-    }
-    const check = await checkAdminClient(db, key, secret);
-    if (!check.ok) {
-      failures.set(key, [...recent, Date.now()]);
-      return void res.status(401).type('html').send(signInPage({ lang: l, key, error: check.reason }));
-    }
-    failures.delete(key);
+    const check = await checkAdminClient(db, throttle, key, secret, req.ip ?? '').catch((err: unknown) => {
+      if (!(err instanceof HttpError)) throw err;
+      if (err.headers?.['Retry-After']) res.set('Retry-After', err.headers['Retry-After']);
+      res.status(err.status).type('html').send(signInPage({ lang: l, key, error: err.message }));
+      return null;
+    });
+    if (!check) return;
     const { token, expiresAt } = await startSession(db, check.tenantId, key, now(req));
     res.set('Set-Cookie', sessionCookie(token, expiresAt, secure()));
     res.redirect(303, '/admin');

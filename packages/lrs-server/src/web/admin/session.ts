@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { Principal } from '../../auth/principal.js';
 import { allows } from '../../auth/scopes.js';
-import { sha256, verifySecret } from '../../auth/secrets.js';
+import { sha256 } from '../../auth/secrets.js';
+import { signIn } from '../../auth/sign-in.js';
+import type { SignInThrottle } from '../../auth/throttle.js';
 import type { Db } from '../../db/index.js';
 import { HttpError } from '../../http-error.js';
 
@@ -15,12 +17,14 @@ export interface AdminSession {
   csrfToken: string;
 }
 
-/** Checks a client key and secret that hold `credits/admin`; the reason when they do not. */
-export async function checkAdminClient(db: Db, key: string, secret: string): Promise<{ ok: true; tenantId: string } | { ok: false; reason: string }> {
-  const row = await db.selectFrom('clients').select(['tenant_id', 'secret_hash', 'scopes']).where('key', '=', key).executeTakeFirst();
-  if (!row || !(await verifySecret(secret, row.secret_hash))) return { ok: false, reason: 'unknown client key or wrong secret' };
-  if (!allows(new Set(row.scopes), 'credits/admin')) return { ok: false, reason: 'this client lacks the "credits/admin" scope' };
-  return { ok: true, tenantId: row.tenant_id };
+/**
+ * Signs in with a client key and secret that hold `credits/admin`, through the same throttle as
+ * Basic auth; a failure is the HttpError (401, 403 or 429 with Retry-After) to show.
+ */
+export async function checkAdminClient(db: Db, throttle: SignInThrottle, key: string, secret: string, address: string): Promise<{ tenantId: string }> {
+  const client = await signIn(db, throttle, key, secret, address);
+  if (!allows(new Set(client.scopes), 'credits/admin')) throw new HttpError(403, 'forbidden', 'this client lacks the "credits/admin" scope');
+  return { tenantId: client.tenantId };
 }
 
 /** Starts a session; only the token's hash is stored. */
