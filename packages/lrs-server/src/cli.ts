@@ -1,12 +1,11 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { createClient, DEFAULT_TENANT, ensureTenant } from './auth/clients.js';
-import { SCOPES, type Scope } from './auth/scopes.js';
-import { ConfigError, loadConfig } from './config.js';
-import { migrate, openStore } from './db/index.js';
-import { recompute } from './credits/recompute.js';
-import { LTI_REGISTER_USAGE, ltiRegister } from './lti/cli.js';
-import { seedDemo } from './seed.js';
+import { isStoreCommand, runStoreCommand, UsageError, type StoreCommand } from './commands.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { sendCommand } from './control.js';
+import { openStore, type Store } from './db/index.js';
+import { FolderLockedError } from './db/lock.js';
+import { LTI_REGISTER_USAGE } from './lti/cli.js';
 import { startServer } from './server.js';
 
 const USAGE = `usage: xcredit <command> [options]
@@ -54,80 +53,36 @@ async function main(argv: string[]): Promise<number> {
       process.once('SIGTERM', stop);
       return -1;
     }
-    case 'migrate': {
-      const store = await openStore(config);
-      try {
-        const applied = await migrate(store.db);
-        console.log(applied.length ? `applied: ${applied.join(', ')}` : 'already up to date');
-      } finally {
-        await store.close();
-      }
-      return 0;
-    }
-    case 'seed-demo': {
-      const store = await openStore(config);
-      try {
-        await migrate(store.db);
-        const demo = await seedDemo(store.db);
-        console.log(`demo seeded: tenant "${demo.tenantId}", course "${demo.courseId}", learner "${demo.learnerId}"`);
-      } finally {
-        await store.close();
-      }
-      return 0;
-    }
-    case 'recompute': {
-      const { values } = parseArgs({ args: rest, options: { tenant: { type: 'string' }, since: { type: 'string' } } });
-      const since = values.since === undefined ? undefined : new Date(values.since);
-      if (since && Number.isNaN(since.getTime())) throw new UsageError(`--since "${values.since}" is not a date (use e.g. 2026-01-01)`);
-      const store = await openStore(config);
-      try {
-        await migrate(store.db);
-        const started = performance.now();
-        const bar = progressBar(process.stderr);
-        const result = await recompute(store.db, { tenantId: values.tenant, since, onProgress: bar.update });
-        bar.done();
-        const seconds = (performance.now() - started) / 1000;
-        console.log(
-          `recomputed ${result.pairs} learner/course pairs from ${result.statements} statements in ${seconds.toFixed(1)} s ` +
-            `(${Math.round(result.statements / Math.max(seconds, 0.001))} statements/s); ${result.ledgerEntries} ledger corrections`,
-        );
-      } finally {
-        await store.close();
-      }
-      return 0;
-    }
-    case 'create-client': {
-      const { values } = parseArgs({
-        args: rest,
-        options: { name: { type: 'string' }, tenant: { type: 'string', default: DEFAULT_TENANT.id }, scopes: { type: 'string', default: 'all,credits/admin' }, key: { type: 'string' }, secret: { type: 'string' } },
-      });
-      if (!values.name) throw new UsageError('create-client needs --name');
-      const scopes = values.scopes.split(',').map((s) => s.trim()).filter(Boolean);
-      const bad = scopes.filter((s) => !SCOPES.includes(s as Scope));
-      if (bad.length) throw new UsageError(`unknown scope ${bad.join(', ')}; known: ${SCOPES.join(', ')}`);
-      const store = await openStore(config);
-      try {
-        await migrate(store.db);
-        if (values.tenant === DEFAULT_TENANT.id) await ensureTenant(store.db, DEFAULT_TENANT);
-        const tenant = await store.db.selectFrom('tenants').select('id').where('id', '=', values.tenant).executeTakeFirst();
-        if (!tenant) throw new UsageError(`no tenant "${values.tenant}"`);
-        const client = await createClient(store.db, { tenantId: values.tenant, name: values.name, scopes: scopes as Scope[], key: values.key, secret: values.secret });
-        console.log(`key:    ${client.key}\nsecret: ${client.secret}\nscopes: ${scopes.join(' ')}`);
-      } finally {
-        await store.close();
-      }
-      return 0;
-    }
-    case 'lti-register': {
-      console.log(await ltiRegister(rest, config));
-      return 0;
-    }
     default:
-      throw new UsageError(`unknown command "${command}"`);
+      if (!isStoreCommand(command)) throw new UsageError(`unknown command "${command}"`);
+      return runOnStore(command, rest, config);
   }
 }
 
-class UsageError extends Error {}
+/**
+ * Runs a database command here, or, when a server holds the embedded data folder, in that server:
+ * two processes writing one folder would lose writes.
+ */
+async function runOnStore(command: StoreCommand, rest: string[], config: Config): Promise<number> {
+  let store: Store;
+  try {
+    store = await openStore({ ...config, command });
+  } catch (err) {
+    if (!(err instanceof FolderLockedError) || !err.holder.control || err.holder.command !== 'start') throw err;
+    const result = await sendCommand(err.holder.control, [command, ...rest]);
+    if (result.out) console.log(result.out);
+    if (result.err) console.error(`xcredit: ${result.err}`);
+    console.error(`(run by the xcredit server, process ${err.holder.pid}, which holds ${err.dir})`);
+    if (result.code === 2) console.error(`\n${USAGE}`);
+    return result.code;
+  }
+  try {
+    await runStoreCommand(command, rest, { store, config, print: (line) => console.log(line), progress: process.stderr });
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
 
 main(process.argv.slice(2)).then(
   (code) => {
@@ -144,25 +99,3 @@ main(process.argv.slice(2)).then(
     }
   },
 );
-
-/** A one-line progress display on a terminal; plain lines elsewhere. */
-function progressBar(out: NodeJS.WriteStream) {
-  let last = 0;
-  const started = performance.now();
-  return {
-    update({ statements, pairs, total }: { statements: number; pairs: number; total: number }) {
-      const now = performance.now();
-      if (now - last < 250) return;
-      last = now;
-      const rate = Math.round(statements / Math.max((now - started) / 1000, 0.001));
-      const share = total > 0 ? Math.min(1, statements / total) : 0;
-      const bar = `[${'#'.repeat(Math.round(share * 30)).padEnd(30, '.')}] ${String(Math.round(share * 100)).padStart(3)}%`;
-      const line = `${bar} ${statements.toLocaleString('en')} statements · ${pairs.toLocaleString('en')} learner/course pairs · ${rate.toLocaleString('en')}/s`;
-      if (out.isTTY) out.write(`\r${line.padEnd(80)}`);
-      else out.write(`${line}\n`);
-    },
-    done() {
-      if (out.isTTY) out.write('\n');
-    },
-  };
-}

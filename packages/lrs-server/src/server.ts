@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
+import { controlPath, startControl } from './control.js';
 import type { Clock } from './clock.js';
 import { createClient, DEFAULT_TENANT, ensureTenant } from './auth/clients.js';
 import type { Config } from './config.js';
@@ -28,7 +29,7 @@ export interface RunningServer {
  * configured) exist, optionally seeds the demo, and listens.
  */
 export async function startServer(config: Config, options: { demo?: boolean; clock?: Clock } = {}): Promise<RunningServer> {
-  const store = await openStore(config);
+  const store = await openStore({ ...config, command: 'start' });
   let validation: ValidationPool | undefined;
   try {
     await migrate(store.db);
@@ -60,6 +61,10 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
       },
     });
     lti.onKick = outbox.kick;
+    // Holding an embedded data folder, take the CLI's commands so they write through this process.
+    const socket = store.lock ? controlPath(config.dataDir) : null;
+    const control = socket ? await startControl(socket, { store, config: { ...config, publicUrl: url }, lti }) : undefined;
+    if (socket) store.lock?.advertise(socket);
     app.locals.kickOutbox = outbox.kick;
     const atRisk = setInterval(() => void sweepAtRisk(store.db).catch((err: Error) => console.error(`xcredit: at-risk sweep failed: ${err.message}`)), 3600_000);
     atRisk.unref();
@@ -72,6 +77,7 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
       outbox,
       async close() {
         clearInterval(atRisk);
+        await control?.close();
         await outbox.stop();
         await lti.close();
         server.closeAllConnections();

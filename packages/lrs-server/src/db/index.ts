@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, Migrator, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { lockFolder, type FolderLock } from './lock.js';
 import { migrationProvider } from './migrations/index.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import type { Database } from './schema.js';
@@ -14,6 +15,8 @@ export interface StoreOptions {
   databaseUrl?: string | undefined;
   /** Folder for PGlite's files, or `memory://` for a throwaway database. */
   dataDir: string;
+  /** What opens it (`start`, `create-client`…), named to a second process the folder's lock refuses. */
+  command?: string | undefined;
 }
 
 export type Engine = 'postgres' | 'pglite';
@@ -23,6 +26,8 @@ export interface Store {
   engine: Engine;
   /** Where the data lives, for people: a folder or a URL without its password. */
   location: string;
+  /** PGlite in a folder: this process's exclusive lock on it. */
+  lock?: FolderLock | undefined;
   close(): Promise<void>;
 }
 
@@ -49,11 +54,36 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     return { db, engine: 'postgres', location: url.toString(), close: () => db.destroy() };
   }
   const memory = options.dataDir === 'memory://';
-  if (!memory) mkdirSync(options.dataDir, { recursive: true });
-  const lite = memory ? new PGlite() : new PGlite(options.dataDir);
-  const db = new Kysely<Database>({ dialect: new PGliteDialect(lite) });
-  engines.set(db, 'pglite');
-  return { db, engine: 'pglite', location: memory ? 'memory' : options.dataDir, close: () => db.destroy() };
+  if (memory) {
+    const db = new Kysely<Database>({ dialect: new PGliteDialect(new PGlite()) });
+    engines.set(db, 'pglite');
+    return { db, engine: 'pglite', location: 'memory', close: () => db.destroy() };
+  }
+  mkdirSync(options.dataDir, { recursive: true });
+  // One process per folder: PGlite would let a second one in, and the two would lose each other's writes.
+  const lock = await lockFolder(options.dataDir, options.command ?? 'start');
+  try {
+    const lite = new PGlite(options.dataDir);
+    await lite.waitReady;
+    const db = new Kysely<Database>({ dialect: new PGliteDialect(lite) });
+    engines.set(db, 'pglite');
+    return {
+      db,
+      engine: 'pglite',
+      location: options.dataDir,
+      lock,
+      async close() {
+        try {
+          await db.destroy();
+        } finally {
+          lock.release();
+        }
+      },
+    };
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
 }
 
 /** Brings the schema up to date; safe to run at every start. */

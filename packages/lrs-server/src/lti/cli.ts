@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_TENANT, ensureTenant } from '../auth/clients.js';
 import type { Config } from '../config.js';
-import { migrate, openStore } from '../db/index.js';
+import { migrate, type Store } from '../db/index.js';
 import { HttpError } from '../http-error.js';
 import { platformInput, registerPlatform, toolUrls } from './platforms.js';
-import { createLti } from './service.js';
+import { createLti, type LtiService } from './service.js';
 
 export const LTI_REGISTER_USAGE = `  lti-register --name N --issuer URL --client-id ID --auth-url URL --token-url URL --jwks-url URL
                --deployment ID[,ID] [--learner-id sub|email|lis.person_sourcedid] [--tenant T]
@@ -21,8 +21,11 @@ const FLAGS: Record<string, string> = {
   learnerIdClaim: '--learner-id',
 };
 
-/** `xcredit lti-register …`: the same registration as `POST /api/v1/lti/platforms`. */
-export async function ltiRegister(args: string[], config: Config): Promise<string> {
+/**
+ * `xcredit lti-register …`: the same registration as `POST /api/v1/lti/platforms`, on an open
+ * store; with the running server's LTI service when the server runs it.
+ */
+export async function ltiRegister(args: string[], config: Config, store: Store, running?: LtiService): Promise<string> {
   const { values } = parseArgs({
     args,
     options: {
@@ -51,26 +54,24 @@ export async function ltiRegister(args: string[], config: Config): Promise<strin
     const lines = parsed.error.issues.map((i) => `  ${FLAGS[String(i.path[0])] ?? String(i.path[0])}: ${i.code === 'invalid_type' && i.input === undefined ? 'is required' : i.message}`);
     throw new Error(`lti-register: invalid options\n${lines.join('\n')}`);
   }
-  const store = await openStore(config);
-  try {
-    await migrate(store.db);
-    if (values.tenant === DEFAULT_TENANT.id) await ensureTenant(store.db, DEFAULT_TENANT);
-    const tenant = await store.db.selectFrom('tenants').select('id').where('id', '=', values.tenant).executeTakeFirst();
-    if (!tenant) throw new Error(`lti-register: no tenant "${values.tenant}"`);
-    const lti = createLti(store.db, config);
+  await migrate(store.db);
+  if (values.tenant === DEFAULT_TENANT.id) await ensureTenant(store.db, DEFAULT_TENANT);
+  const tenant = await store.db.selectFrom('tenants').select('id').where('id', '=', values.tenant).executeTakeFirst();
+  if (!tenant) throw new Error(`lti-register: no tenant "${values.tenant}"`);
+  let lti = running;
+  if (!lti) {
+    lti = createLti(store.db, config);
     await lti.deploy();
-    const platform = await registerPlatform(store.db, lti.provider(), tenant.id, parsed.data).catch((err: unknown) => {
-      throw err instanceof HttpError ? new Error(`lti-register: ${err.message}`) : err;
-    });
-    const urls = toolUrls(config.publicUrl);
-    return [
-      `registered platform ${platform.id} (${platform.name}): issuer ${platform.issuer}, client id ${platform.clientId}, deployments ${platform.deploymentIds.join(', ')}, learners by ${platform.learnerIdClaim}`,
-      'enter these in the LMS:',
-      `  login (OIDC initiation) URL  ${urls.loginUrl}`,
-      `  target link / redirect URL   ${urls.launchUrl}`,
-      `  public keyset (JWKS) URL     ${urls.jwksUrl}`,
-    ].join('\n');
-  } finally {
-    await store.close();
   }
+  const platform = await registerPlatform(store.db, lti.provider(), tenant.id, parsed.data).catch((err: unknown) => {
+    throw err instanceof HttpError ? new Error(`lti-register: ${err.message}`) : err;
+  });
+  const urls = toolUrls(config.publicUrl);
+  return [
+    `registered platform ${platform.id} (${platform.name}): issuer ${platform.issuer}, client id ${platform.clientId}, deployments ${platform.deploymentIds.join(', ')}, learners by ${platform.learnerIdClaim}`,
+    'enter these in the LMS:',
+    `  login (OIDC initiation) URL  ${urls.loginUrl}`,
+    `  target link / redirect URL   ${urls.launchUrl}`,
+    `  public keyset (JWKS) URL     ${urls.jwksUrl}`,
+  ].join('\n');
 }
