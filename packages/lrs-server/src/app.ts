@@ -34,11 +34,14 @@ export interface AppOptions {
   lti?: LtiService | undefined;
   /** Threads that check large statement batches off the event loop; without it, the event loop does. */
   validation?: ValidationPool | undefined;
+  /** Proxies whose X-Forwarded-For names the client, so sign-in limits count each client's address. */
+  trustProxy?: number | string | undefined;
 }
 
 /** The whole HTTP surface: xAPI at /xapi, credits at /api/v1, pages and assets. */
-export function createApp({ db, config, demo, clock, lti = createLti(db, config), validation }: AppOptions): Express {
+export function createApp({ db, config, demo, clock, lti = createLti(db, config), validation, trustProxy }: AppOptions): Express {
   const app = express();
+  if (trustProxy !== undefined) app.set('trust proxy', trustProxy);
   if (clock) app.locals.clock = clock;
   app.disable('x-powered-by');
   app.set('etag', false);

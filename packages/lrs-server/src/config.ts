@@ -13,6 +13,8 @@ export interface Config {
   adminSecret: string | undefined;
   /** Threads checking large statement batches off the event loop (0: none); unset, one per core but one, at most 4. */
   validationThreads: number | undefined;
+  /** Which proxies' X-Forwarded-For to believe (Express `trust proxy`): a hop count or addresses; unset, none. */
+  trustProxy: number | string | undefined;
 }
 
 const env = z.object({
@@ -37,6 +39,11 @@ const env = z.object({
     .transform(Number)
     .refine((n) => n <= 64, 'must be at most 64')
     .optional(),
+  XCREDIT_TRUST_PROXY: z
+    .string()
+    .regex(/^(\d+|[\w.:/]+(\s*,\s*[\w.:/]+)*)$/, 'must be a number of proxies in front, or addresses/subnets such as loopback, 10.0.0.0/8')
+    .transform((v) => (/^\d+$/.test(v) ? Number(v) : v))
+    .optional(),
 });
 
 /** Reads the configuration; throws one error naming every bad variable. */
@@ -60,6 +67,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     adminKey: e.XCREDIT_ADMIN_KEY,
     adminSecret: e.XCREDIT_ADMIN_SECRET,
     validationThreads: e.XCREDIT_VALIDATION_THREADS,
+    trustProxy: e.XCREDIT_TRUST_PROXY,
   };
 }
 

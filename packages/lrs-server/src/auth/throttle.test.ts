@@ -196,6 +196,23 @@ describe.runIf(inject('postgresUrl'))('sign-in throttle shared by two servers on
   });
 });
 
+describe('sign-in throttle behind a reverse proxy (XCREDIT_TRUST_PROXY)', () => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    server = await startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', XCREDIT_DATA_DIR: 'memory://', XCREDIT_TRUST_PROXY: 'loopback' }));
+  });
+  afterAll(() => server?.close());
+
+  it("counts each client's forwarded address, so one client's failures do not lock out the others behind the proxy", async () => {
+    const from = (address: string, key: string, secret: string) =>
+      fetch(`${server.url}/api/v1/policy`, { headers: { authorization: basic(key, secret), 'x-forwarded-for': address } });
+    for (let i = 0; i < DEFAULT_LIMITS.perAddress; i++) expect((await from('198.51.100.1', `sprayed-${i}`, 'x')).status).toBe(401);
+    const { key, secret } = await createClient(server.store.db, { tenantId: 'default', name: 'behind the proxy', scopes: ['all'] });
+    await expectLocked(await from('198.51.100.1', key, secret));
+    expect((await from('198.51.100.2', key, secret)).status).toBe(200);
+  });
+});
+
 describe('address subjects', () => {
   it('keep IPv4 addresses whole and group IPv6 addresses by /64', () => {
     expect(addressSubject('203.0.113.9')).toBe('addr:203.0.113.9');
