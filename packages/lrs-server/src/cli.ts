@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { isStoreCommand, runStoreCommand, UsageError, type StoreCommand } from './commands.js';
+import { isStoreCommand, prepareStoreCommand, UsageError, type StoreCommand } from './commands.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { sendCommand } from './control.js';
 import { openStore, type Store } from './db/index.js';
@@ -26,6 +26,9 @@ environment:
   XCREDIT_DATA_DIR     PGlite data folder (default ./data)
   XCREDIT_PUBLIC_URL   URL browsers use to reach this server (default http://localhost:PORT)
   XCREDIT_ADMIN_KEY, XCREDIT_ADMIN_SECRET   an all-scopes client for the default tenant
+  XCREDIT_TRUST_PROXY  proxies in front (a count, or addresses such as loopback), for sign-in limits
+
+While a server runs on the embedded data folder, the commands above are run by that server.
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -64,6 +67,7 @@ async function main(argv: string[]): Promise<number> {
  * two processes writing one folder would lose writes.
  */
 async function runOnStore(command: StoreCommand, rest: string[], config: Config): Promise<number> {
+  const run = prepareStoreCommand(command, rest);
   let store: Store;
   try {
     store = await openStore({ ...config, command });
@@ -77,7 +81,7 @@ async function runOnStore(command: StoreCommand, rest: string[], config: Config)
     return result.code;
   }
   try {
-    await runStoreCommand(command, rest, { store, config, print: (line) => console.log(line), progress: process.stderr });
+    await run({ store, config, print: (line) => console.log(line), progress: process.stderr });
     return 0;
   } finally {
     await store.close();

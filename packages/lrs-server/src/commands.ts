@@ -4,7 +4,7 @@ import { SCOPES, type Scope } from './auth/scopes.js';
 import type { Config } from './config.js';
 import { recompute } from './credits/recompute.js';
 import { migrate, type Store } from './db/index.js';
-import { ltiRegister } from './lti/cli.js';
+import { ltiRegister, ltiRegisterInput } from './lti/cli.js';
 import type { LtiService } from './lti/service.js';
 import { seedDemo } from './seed.js';
 
@@ -31,60 +31,66 @@ export interface CommandContext {
 }
 
 /**
- * Runs `xcredit <command> <args…>` on an open store.
+ * Reads `xcredit <command> <args…>` — a usage error is thrown here, before any database is
+ * opened — and returns the command, to run on an open store.
  *
  * @example
- * await runStoreCommand('create-client', ['--name', 'hr'], { store, config, print: console.log });
+ * const run = prepareStoreCommand('create-client', ['--name', 'hr']);
+ * await run({ store, config, print: console.log });
  */
-export async function runStoreCommand(command: StoreCommand, rest: string[], { store, config, lti, print, progress }: CommandContext): Promise<void> {
+export function prepareStoreCommand(command: StoreCommand, rest: string[]): (context: CommandContext) => Promise<void> {
   switch (command) {
-    case 'migrate': {
-      const applied = await migrate(store.db);
-      print(applied.length ? `applied: ${applied.join(', ')}` : 'already up to date');
-      return;
-    }
-    case 'seed-demo': {
-      await migrate(store.db);
-      const demo = await seedDemo(store.db);
-      print(`demo seeded: tenant "${demo.tenantId}", course "${demo.courseId}", learner "${demo.learnerId}"`);
-      return;
-    }
+    case 'migrate':
+      return async ({ store, print }) => {
+        const applied = await migrate(store.db);
+        print(applied.length ? `applied: ${applied.join(', ')}` : 'already up to date');
+      };
+    case 'seed-demo':
+      return async ({ store, print }) => {
+        await migrate(store.db);
+        const demo = await seedDemo(store.db);
+        print(`demo seeded: tenant "${demo.tenantId}", course "${demo.courseId}", learner "${demo.learnerId}"`);
+      };
     case 'recompute': {
       const { values } = parseArgs({ args: rest, options: { tenant: { type: 'string' }, since: { type: 'string' } } });
       const since = values.since === undefined ? undefined : new Date(values.since);
       if (since && Number.isNaN(since.getTime())) throw new UsageError(`--since "${values.since}" is not a date (use e.g. 2026-01-01)`);
-      await migrate(store.db);
-      const started = performance.now();
-      const bar = progressBar(progress);
-      const result = await recompute(store.db, { tenantId: values.tenant, since, onProgress: bar.update });
-      bar.done();
-      const seconds = (performance.now() - started) / 1000;
-      print(
-        `recomputed ${result.pairs} learner/course pairs from ${result.statements} statements in ${seconds.toFixed(1)} s ` +
-          `(${Math.round(result.statements / Math.max(seconds, 0.001))} statements/s); ${result.ledgerEntries} ledger corrections`,
-      );
-      return;
+      return async ({ store, print, progress }) => {
+        await migrate(store.db);
+        const started = performance.now();
+        const bar = progressBar(progress);
+        const result = await recompute(store.db, { tenantId: values.tenant, since, onProgress: bar.update });
+        bar.done();
+        const seconds = (performance.now() - started) / 1000;
+        print(
+          `recomputed ${result.pairs} learner/course pairs from ${result.statements} statements in ${seconds.toFixed(1)} s ` +
+            `(${Math.round(result.statements / Math.max(seconds, 0.001))} statements/s); ${result.ledgerEntries} ledger corrections`,
+        );
+      };
     }
     case 'create-client': {
       const { values } = parseArgs({
         args: rest,
         options: { name: { type: 'string' }, tenant: { type: 'string', default: DEFAULT_TENANT.id }, scopes: { type: 'string', default: 'all,credits/admin' }, key: { type: 'string' }, secret: { type: 'string' } },
       });
-      if (!values.name) throw new UsageError('create-client needs --name');
+      const name = values.name;
+      if (!name) throw new UsageError('create-client needs --name');
       const scopes = values.scopes.split(',').map((s) => s.trim()).filter(Boolean);
       const bad = scopes.filter((s) => !SCOPES.includes(s as Scope));
       if (bad.length) throw new UsageError(`unknown scope ${bad.join(', ')}; known: ${SCOPES.join(', ')}`);
-      await migrate(store.db);
-      if (values.tenant === DEFAULT_TENANT.id) await ensureTenant(store.db, DEFAULT_TENANT);
-      const tenant = await store.db.selectFrom('tenants').select('id').where('id', '=', values.tenant).executeTakeFirst();
-      if (!tenant) throw new UsageError(`no tenant "${values.tenant}"`);
-      const client = await createClient(store.db, { tenantId: values.tenant, name: values.name, scopes: scopes as Scope[], key: values.key, secret: values.secret });
-      print(`key:    ${client.key}\nsecret: ${client.secret}\nscopes: ${scopes.join(' ')}`);
-      return;
+      return async ({ store, print }) => {
+        await migrate(store.db);
+        if (values.tenant === DEFAULT_TENANT.id) await ensureTenant(store.db, DEFAULT_TENANT);
+        const tenant = await store.db.selectFrom('tenants').select('id').where('id', '=', values.tenant).executeTakeFirst();
+        if (!tenant) throw new UsageError(`no tenant "${values.tenant}"`);
+        const client = await createClient(store.db, { tenantId: values.tenant, name, scopes: scopes as Scope[], key: values.key, secret: values.secret });
+        print(`key:    ${client.key}\nsecret: ${client.secret}\nscopes: ${scopes.join(' ')}`);
+      };
     }
-    case 'lti-register':
-      print(await ltiRegister(rest, config, store, lti));
-      return;
+    case 'lti-register': {
+      const input = ltiRegisterInput(rest);
+      return async ({ store, config, lti, print }) => print(await ltiRegister(input, config, store, lti));
+    }
   }
 }
 

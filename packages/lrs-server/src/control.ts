@@ -3,7 +3,7 @@ import { chmodSync, unlinkSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isStoreCommand, runStoreCommand, UsageError, type CommandContext } from './commands.js';
+import { isStoreCommand, prepareStoreCommand, UsageError, type CommandContext } from './commands.js';
 
 /** What a command run by the server printed, and how it ended (0 done, 1 failed, 2 usage). */
 export interface CommandResult {
@@ -45,7 +45,7 @@ export async function startControl(path: string, context: Omit<CommandContext, '
         if (!isStoreCommand(command)) return { code: 2, out: '', err: `"${command}" is not a command the server runs` };
         const lines: string[] = [];
         try {
-          await runStoreCommand(command, args, { ...context, print: (line) => lines.push(line) });
+          await prepareStoreCommand(command, args)({ ...context, print: (line) => lines.push(line) });
           return { code: 0, out: lines.join('\n'), err: '' };
         } catch (err) {
           return { code: err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? 2 : 1, out: lines.join('\n'), err: err instanceof Error ? err.message : String(err) };

@@ -21,11 +21,8 @@ const FLAGS: Record<string, string> = {
   learnerIdClaim: '--learner-id',
 };
 
-/**
- * `xcredit lti-register …`: the same registration as `POST /api/v1/lti/platforms`, on an open
- * store; with the running server's LTI service when the server runs it.
- */
-export async function ltiRegister(args: string[], config: Config, store: Store, running?: LtiService): Promise<string> {
+/** The options of `xcredit lti-register …`, checked before any database is opened. */
+export function ltiRegisterInput(args: string[]) {
   const { values } = parseArgs({
     args,
     options: {
@@ -54,16 +51,25 @@ export async function ltiRegister(args: string[], config: Config, store: Store, 
     const lines = parsed.error.issues.map((i) => `  ${FLAGS[String(i.path[0])] ?? String(i.path[0])}: ${i.code === 'invalid_type' && i.input === undefined ? 'is required' : i.message}`);
     throw new Error(`lti-register: invalid options\n${lines.join('\n')}`);
   }
+  return { tenant: values.tenant, platform: parsed.data };
+}
+
+/**
+ * `xcredit lti-register …`: the same registration as `POST /api/v1/lti/platforms`, on an open
+ * store; with the running server's LTI service when the server runs it.
+ */
+export async function ltiRegister(input: ReturnType<typeof ltiRegisterInput>, config: Config, store: Store, running?: LtiService): Promise<string> {
+  const { tenant: tenantId, platform: data } = input;
   await migrate(store.db);
-  if (values.tenant === DEFAULT_TENANT.id) await ensureTenant(store.db, DEFAULT_TENANT);
-  const tenant = await store.db.selectFrom('tenants').select('id').where('id', '=', values.tenant).executeTakeFirst();
-  if (!tenant) throw new Error(`lti-register: no tenant "${values.tenant}"`);
+  if (tenantId === DEFAULT_TENANT.id) await ensureTenant(store.db, DEFAULT_TENANT);
+  const tenant = await store.db.selectFrom('tenants').select('id').where('id', '=', tenantId).executeTakeFirst();
+  if (!tenant) throw new Error(`lti-register: no tenant "${tenantId}"`);
   let lti = running;
   if (!lti) {
     lti = createLti(store.db, config);
     await lti.deploy();
   }
-  const platform = await registerPlatform(store.db, lti.provider(), tenant.id, parsed.data).catch((err: unknown) => {
+  const platform = await registerPlatform(store.db, lti.provider(), tenant.id, data).catch((err: unknown) => {
     throw err instanceof HttpError ? new Error(`lti-register: ${err.message}`) : err;
   });
   const urls = toolUrls(config.publicUrl);
