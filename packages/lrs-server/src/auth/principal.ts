@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Db } from '../db/index.js';
 import { HttpError } from '../http-error.js';
+import { courseActivities } from '../xapi/launch-scope.js';
 import { allows, type Scope } from './scopes.js';
 import { sha256, verifySecret } from './secrets.js';
 
@@ -19,6 +20,8 @@ export interface LaunchGrant {
   learnerId: string;
   courseId: string;
   activityId: string;
+  /** Every activity id the token may write about: the course's and its declared questions'. */
+  activities: string[];
   expiresAt: Date;
 }
 
@@ -70,7 +73,7 @@ export function authenticator(db: Db) {
         .selectFrom('launches')
         .innerJoin('tenants', 'tenants.id', 'launches.tenant_id')
         .innerJoin('courses', (j) => j.onRef('courses.tenant_id', '=', 'launches.tenant_id').onRef('courses.id', '=', 'launches.course_id'))
-        .select(['launches.registration', 'launches.learner_id', 'launches.course_id', 'launches.expires_at', 'courses.activity_id', 'tenants.id as tenant_id', 'tenants.home_page'])
+        .select(['launches.registration', 'launches.learner_id', 'launches.course_id', 'launches.expires_at', 'courses.activity_id', 'courses.questions', 'tenants.id as tenant_id', 'tenants.home_page'])
         .where('launches.token_hash', '=', sha256(value))
         .executeTakeFirst();
       if (!row) throw unauthorized('unknown launch token');
@@ -78,7 +81,7 @@ export function authenticator(db: Db) {
       req.principal = {
         kind: 'launch',
         tenant: { id: row.tenant_id, homePage: row.home_page },
-        launch: { registration: row.registration, learnerId: row.learner_id, courseId: row.course_id, activityId: row.activity_id, expiresAt: new Date(row.expires_at) },
+        launch: { registration: row.registration, learnerId: row.learner_id, courseId: row.course_id, activityId: row.activity_id, activities: courseActivities(row.activity_id, row.questions), expiresAt: new Date(row.expires_at) },
       };
       return next();
     }
