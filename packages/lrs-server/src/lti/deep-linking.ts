@@ -53,7 +53,7 @@ export async function handleDeepLinkingResponse(ctx: LtiContext, req: Request, r
       throw new LaunchError(400, 'bad_return_url', 'Cannot return to the platform', 'The platform gave no http(s) address to return the picked courses to (deep_link_return_url).', 'Ask your learning platform administrator to check the tool configuration.');
     }
     const jwt = await ctx.provider.DeepLinking.createDeepLinkingMessage(token, items, { message: `Added ${items.length} xcredit course${items.length === 1 ? '' : 's'}` });
-    res.set('Cache-Control', 'no-store').type('html').send(deepLinkReturnPage(returnUrl, String(jwt)));
+    res.set('Cache-Control', 'no-store').type('html').send(deepLinkReturnPage(returnUrl, jwt));
   } catch (err) {
     if (err instanceof LaunchError) return sendLaunchError(res, err);
     throw err;
