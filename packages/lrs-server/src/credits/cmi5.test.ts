@@ -105,6 +105,8 @@ describe.each(engines)('cmi5 launches on %s', (engine) => {
       ['fetch', `https://evil.example${fetchPath}`],
       ['fetch', `${server.url}/api/v1/launches/current`],
       ['fetch', `${server.url}${fetchPath}?x=1`],
+      ['fetch', `${server.url}/cmi5/fetch/../${fetchPath.split('/').at(-1)}`],
+      ['fetch', `${server.url}/cmi5/fetch/%2e%2e/${fetchPath.split('/').at(-1)}`],
     ] as const) {
       const refused = await fetch(swapped(name, value));
       expect(refused.status, value).toBe(400);

@@ -25,8 +25,8 @@ export const CMI5 = {
 /** Where a fetch URL waits to be used: under the SHA-256 of its id, naming only its launch's registration. */
 const FETCH_ACTIVITY = 'https://xcredit.dev/cmi5/fetch';
 
-/** The last path segments of a fetch URL this server issues: `/cmi5/fetch/{tenant}/{id}`. */
-const FETCH_PATH = /^\/cmi5\/fetch\/[^/?#]+\/[A-Za-z0-9_-]{24}$/;
+/** The path of a fetch URL this server issues, `/cmi5/fetch/{tenant}/{id}`, with no dot segment a browser would resolve. */
+const FETCH_PATH = /^\/cmi5\/fetch\/(?!(?:\.|%2e){1,2}\/)[^/?#]+\/[A-Za-z0-9_-]{24}$/i;
 
 const httpUrl = z
   .string()
@@ -175,7 +175,7 @@ function checkAuParams(q: Record<string, unknown>, publicUrl: string) {
   const base = publicUrl.replace(/\/+$/, '');
   const { endpoint, fetch } = q;
   if (endpoint !== undefined && endpoint !== `${base}/xapi/` && endpoint !== `${base}/xapi`) {
-    throw new HttpError(400, 'untrusted_launch_url', `endpoint: this AU sends statements only to ${base}/xapi/, the LRS that launched it (got ${JSON.stringify(String(endpoint)).slice(0, 200)})`);
+    throw new HttpError(400, 'untrusted_launch_url', `endpoint: this AU sends statements only to ${base}/xapi/, the LRS that launched it`);
   }
   const path = typeof fetch === 'string' && fetch.startsWith(`${base}/`) ? fetch.slice(base.length) : null;
   if (fetch !== undefined && (path === null || !FETCH_PATH.test(path))) {
