@@ -57,4 +57,28 @@ describe.each(engines)('LTI Deep Linking in real Chromium on %s', (engine) => {
     await learner.close();
     await page.close();
   });
+
+  it.each([
+    ['a javascript: return URL is refused, never run', "javascript:alert('deep-link')", 400],
+    ['an http(s) return URL carrying markup is posted to, never parsed as markup', "?x=\"><script>alert('deep-link')</script>", 200],
+  ] as const)('%s', async (_name, returnUrl, status) => {
+    const DL = 'https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings';
+    const claims = sim.deepLinkingClaims('teacher-2');
+    const to = returnUrl.startsWith('?') ? `${sim.url}/deep-links/return${returnUrl}` : returnUrl;
+    const page = await browser.newPage();
+    const dialogs: string[] = [];
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
+    await page.goto(sim.loginUrl({ claims: { ...claims, [DL]: { ...(claims[DL] as object), deep_link_return_url: to } }, keep: [DL] }));
+    await page.waitForSelector('form[action="/lti/deep-link"]');
+    await page.check('input[value="fire-drill"]');
+    const [response] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/lti/deep-link')), page.click('#add')]);
+    expect(response.status()).toBe(status);
+    if (status === 400) expect(await page.getAttribute('[data-code]', 'data-code')).toBe('bad_return_url');
+    else await page.waitForURL(`${sim.url}/deep-links/return**`);
+    expect(dialogs).toEqual([]);
+    await page.close();
+  });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { applyCmi5, CMI5_CATEGORY, cmi5Params, MOVEON_CATEGORY, type LaunchData } from './cmi5.js';
+import { applyCmi5, CMI5_CATEGORY, cmi5Params, MOVEON_CATEGORY, returnUrlOf, type LaunchData } from './cmi5.js';
+import { LaunchError } from './launch.js';
 import { authorization } from './auth.js';
 
 const data: LaunchData = {
@@ -20,16 +21,55 @@ const statement = (verb: string) => ({
 });
 
 describe('cmi5', () => {
+  const actor = '{"account":{"homePage":"https://lms.example","name":"e-1"}}';
+  const launchUrl = (endpoint: string, fetch: string, page = 'https://lms.example/cmi5/au') =>
+    `${page}?${new URLSearchParams({ endpoint, fetch, actor, registration: 'r-1', activityId: 'https://acme.example/courses/a' })}`;
+  const fetchUrl = 'https://lms.example/cmi5/fetch/default/abcdefghijklmnopqrstuvwx';
+
   it('reads a launch URL, and only a complete one', () => {
-    const url = `https://au.example/play?endpoint=${encodeURIComponent('https://lms.example/xapi/')}&fetch=${encodeURIComponent('https://lms.example/fetch/1')}&actor=${encodeURIComponent('{"account":{"homePage":"https://lms.example","name":"e-1"}}')}&registration=r-1&activityId=${encodeURIComponent('https://acme.example/courses/a')}`;
-    expect(cmi5Params(url)).toEqual({
+    expect(cmi5Params(launchUrl('https://lms.example/xapi/', fetchUrl))).toEqual({
       endpoint: 'https://lms.example/xapi',
-      fetchUrl: 'https://lms.example/fetch/1',
+      fetchUrl,
       actor: { account: { homePage: 'https://lms.example', name: 'e-1' } },
       registration: 'r-1',
       activityId: 'https://acme.example/courses/a',
     });
     expect(cmi5Params('https://au.example/play?endpoint=x')).toBeNull();
+    // An LRS under a path prefix: the fetch URL sits under the same prefix.
+    const prefixed = cmi5Params(launchUrl('https://lms.example/lrs/xapi', 'https://lms.example/lrs/cmi5/fetch/t/id', 'https://lms.example/lrs/cmi5/au'));
+    expect(prefixed).toMatchObject({ endpoint: 'https://lms.example/lrs/xapi', fetchUrl: 'https://lms.example/lrs/cmi5/fetch/t/id' });
+  });
+
+  it('refuses an endpoint or fetch URL that is not the LRS of the page it runs on', () => {
+    const refused = (url: string, field: string) => {
+      let error: unknown;
+      try {
+        cmi5Params(url);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(LaunchError);
+      expect((error as LaunchError).code).toBe('untrusted');
+      expect((error as LaunchError).message).toMatch(new RegExp(`^${field}:`));
+    };
+    refused(launchUrl('https://evil.example/xapi/', fetchUrl), 'endpoint');
+    refused(launchUrl('https://lms.example:8443/xapi/', fetchUrl), 'endpoint');
+    refused(launchUrl('http://lms.example/xapi/', fetchUrl), 'endpoint');
+    refused(launchUrl('javascript:alert(1)//https://lms.example/xapi', fetchUrl), 'endpoint');
+    refused(launchUrl('https://lms.example/other/', fetchUrl), 'endpoint');
+    refused(launchUrl('https://lms.example/xapi/', 'https://evil.example/cmi5/fetch/default/abc'), 'fetch');
+    refused(launchUrl('https://lms.example/xapi/', 'https://lms.example/api/v1/launches/current'), 'fetch');
+    refused(launchUrl('https://lms.example/xapi/', `${fetchUrl}?to=https://evil.example`), 'fetch');
+    refused(launchUrl('https://lms.example/xapi/', 'https://lms.example/cmi5/fetch/default/../../../api/v1/x'), 'fetch');
+    refused(launchUrl('https://lms.example/lrs/xapi/', fetchUrl), 'fetch');
+  });
+
+  it('follows only an http(s) returnURL', () => {
+    expect(returnUrlOf('https://lms.example/back?to=1')).toBe('https://lms.example/back?to=1');
+    expect(returnUrlOf('http://lms.example/')).toBe('http://lms.example/');
+    for (const bad of ['javascript:alert(document.domain)', ' JavaScript:alert(1)', 'data:text/html,<script>alert(1)</script>', 'vbscript:x', '/relative', '']) {
+      expect(() => returnUrlOf(bad)).toThrow(/returnURL must be an http\(s\) URL/);
+    }
   });
 
   it('merges the context template into every statement and marks the verbs cmi5 defines', () => {

@@ -1,5 +1,6 @@
 import { isoDuration } from '@xcredit/sdk';
 import { authorization } from './auth.js';
+import { LaunchError } from './launch.js';
 
 /** The parameters of a cmi5 launch URL. */
 export interface Cmi5Launch {
@@ -29,24 +30,63 @@ const DEFINED: Record<string, 'initialized' | 'completed' | 'terminated'> = {
 };
 
 /**
- * The cmi5 launch in a page URL, or null when the URL is not one.
+ * The cmi5 launch in a page URL, or null when the URL is not one. The page is the AU page of the
+ * LRS that launched it, so `endpoint` must be its `/xapi` and `fetch` its `/cmi5/fetch/…` on the
+ * page's own origin: the learner's token goes to the one, the credentials come from the other.
+ * Anything else throws a LaunchError (`untrusted`) before any request is made.
  *
  * @example
  * cmi5Params(location.href); // { endpoint, fetchUrl, actor, registration, activityId } | null
  */
 export function cmi5Params(href: string): Cmi5Launch | null {
-  const q = new URL(href).searchParams;
+  const page = new URL(href);
+  const q = page.searchParams;
   const endpoint = q.get('endpoint');
   const fetchUrl = q.get('fetch');
   const actor = q.get('actor');
   const registration = q.get('registration');
   const activityId = q.get('activityId');
   if (!endpoint || !fetchUrl || !actor || !registration || !activityId) return null;
+  let parsedActor: Record<string, unknown>;
   try {
-    return { endpoint: endpoint.replace(/\/+$/, ''), fetchUrl, actor: JSON.parse(actor) as Record<string, unknown>, registration, activityId };
+    parsedActor = JSON.parse(actor) as Record<string, unknown>;
   } catch {
     return null;
   }
+  const lrs = sameOrigin(endpoint, page, 'endpoint');
+  const fetchAt = sameOrigin(fetchUrl, page, 'fetch');
+  const base = lrs.pathname.replace(/\/+$/, '');
+  if (!base.endsWith('/xapi')) throw untrusted(`endpoint: ${endpoint} is not an xcredit xAPI endpoint (…/xapi)`);
+  const prefix = base.slice(0, -'/xapi'.length);
+  if (lrs.search || lrs.hash || !new RegExp(`^${escapeRegExp(prefix)}/cmi5/fetch/[^/]+/[^/]+$`).test(fetchAt.pathname) || fetchAt.search || fetchAt.hash) {
+    throw untrusted(`fetch: ${fetchUrl} is not a fetch URL of the LRS at ${lrs.origin}${base}`);
+  }
+  return { endpoint: `${lrs.origin}${base}`, fetchUrl: fetchAt.href, actor: parsedActor, registration, activityId };
+}
+
+const untrusted = (message: string) => new LaunchError('untrusted', message);
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** `value` as a URL on the page's own origin (http or https), else a LaunchError naming `name`. */
+function sameOrigin(value: string, page: URL, name: string): URL {
+  const url = URL.canParse(value) ? new URL(value) : null;
+  if (!url || !/^https?:$/.test(url.protocol) || url.origin !== page.origin) {
+    throw untrusted(`${name}: ${value} is not on this page's origin ${page.origin}; a cmi5 launch is played only from the LRS that issued it`);
+  }
+  return url;
+}
+
+/**
+ * A return URL the player may navigate to: absolute http(s) only, so no `javascript:` or
+ * `data:` URL can run on this page's origin. Else a LaunchError.
+ *
+ * @example
+ * returnUrlOf('https://lms.example/course/1'); // 'https://lms.example/course/1'
+ */
+export function returnUrlOf(value: string): string {
+  const url = URL.canParse(value) ? new URL(value) : null;
+  if (!url || !/^https?:$/.test(url.protocol)) throw untrusted(`LMS.LaunchData returnURL must be an http(s) URL (got ${value.slice(0, 100)})`);
+  return url.href;
 }
 
 /**
@@ -79,7 +119,7 @@ export async function loadLaunchData(launch: Cmi5Launch, credential: string): Pr
     contextTemplate: data.contextTemplate ?? {},
     launchMode: data.launchMode === 'Browse' || data.launchMode === 'Review' ? data.launchMode : 'Normal',
     ...(typeof data.moveOn === 'string' ? { moveOn: data.moveOn } : {}),
-    ...(typeof data.returnURL === 'string' ? { returnURL: data.returnURL } : {}),
+    ...(typeof data.returnURL === 'string' ? { returnURL: returnUrlOf(data.returnURL) } : {}),
     ...(typeof data.masteryScore === 'number' ? { masteryScore: data.masteryScore } : {}),
   };
 }

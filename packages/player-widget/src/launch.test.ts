@@ -70,6 +70,13 @@ describe('parseLaunch', () => {
     expect(() => parseLaunch({ ...launchBody, policy: { maxRate: 'fast' } })).toThrow('policy.maxRate must be a number');
   });
 
+  it('takes course media only from http(s) URLs or paths, never a script URL', () => {
+    const withMedia = (videoUrl: string, captionsUrl?: string) => parseLaunch({ ...launchBody, course: { ...launchBody.course, videoUrl, ...(captionsUrl ? { captionsUrl } : {}) } });
+    expect(withMedia('https://cdn.example/v.mp4', '/captions/a.vtt').course).toMatchObject({ videoUrl: 'https://cdn.example/v.mp4', captionsUrl: '/captions/a.vtt' });
+    expect(() => withMedia('javascript:alert(1)')).toThrow('course.videoUrl must be an http(s) URL or a path starting with /');
+    expect(() => withMedia('/v.mp4', 'data:text/vtt,WEBVTT')).toThrow('course.captionsUrl must be an http(s) URL or a path starting with /');
+  });
+
   it('fills policy fields the server left out with the defaults, seek lock included', () => {
     const launch = parseLaunch({ ...launchBody, policy: { maxRate: 1.25 } });
     expect(launch.policy).toEqual({ ...DEFAULT_POLICY, maxRate: 1.25 });

@@ -16,7 +16,8 @@ export interface Launch {
   expiresAt: string;
 }
 
-export type LaunchErrorCode = 'missing-attribute' | 'unauthorized' | 'forbidden' | 'not-found' | 'network' | 'invalid' | 'course-mismatch';
+/** `untrusted`: a cmi5 launch URL or LMS.LaunchData names an address the player will not use. */
+export type LaunchErrorCode = 'missing-attribute' | 'unauthorized' | 'forbidden' | 'not-found' | 'network' | 'invalid' | 'course-mismatch' | 'untrusted';
 
 /** Why the player cannot start; `code` picks the message shown to the learner. */
 export class LaunchError extends Error {
@@ -100,8 +101,8 @@ export function parseLaunch(body: unknown): Launch {
     course: {
       title: string(course.title, 'course.title'),
       lengthSeconds: number(course.lengthSeconds, 'course.lengthSeconds'),
-      videoUrl: typeof course.videoUrl === 'string' ? course.videoUrl : '',
-      ...(typeof course.captionsUrl === 'string' && course.captionsUrl ? { captionsUrl: course.captionsUrl } : {}),
+      videoUrl: typeof course.videoUrl === 'string' ? mediaUrl(course.videoUrl, 'course.videoUrl') : '',
+      ...(typeof course.captionsUrl === 'string' && course.captionsUrl ? { captionsUrl: mediaUrl(course.captionsUrl, 'course.captionsUrl') } : {}),
       ...(typeof course.credits === 'number' && Number.isFinite(course.credits) ? { credits: course.credits } : {}),
     },
     policy: parsePolicy(policy),
@@ -162,6 +163,12 @@ function parseQuestions(v: unknown): PublicQuestion[] {
       return question;
     })
     .sort((a, b) => a.at - b.at);
+}
+
+/** A course's media address: http(s) or a path on the LRS, as the server accepts them; never a script URL. */
+function mediaUrl(v: string, path: string): string {
+  if (v === '' || /^https?:\/\//i.test(v) || v.startsWith('/')) return v;
+  throw invalid(path, 'an http(s) URL or a path starting with /');
 }
 
 function textMap(v: unknown, path: string): Record<string, string> {

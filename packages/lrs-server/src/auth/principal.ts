@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Db } from '../db/index.js';
 import { HttpError } from '../http-error.js';
+import { courseActivities } from '../xapi/launch-scope.js';
 import { allows, type Scope } from './scopes.js';
 import { sha256 } from './secrets.js';
 import { signIn, unauthorized } from './sign-in.js';
@@ -21,6 +22,8 @@ export interface LaunchGrant {
   learnerId: string;
   courseId: string;
   activityId: string;
+  /** Every activity id the token may write about: the course's and its declared questions'. */
+  activities: string[];
   expiresAt: Date;
 }
 
@@ -80,7 +83,7 @@ export function authenticator(db: Db, throttle: SignInThrottle) {
         .selectFrom('launches')
         .innerJoin('tenants', 'tenants.id', 'launches.tenant_id')
         .innerJoin('courses', (j) => j.onRef('courses.tenant_id', '=', 'launches.tenant_id').onRef('courses.id', '=', 'launches.course_id'))
-        .select(['launches.registration', 'launches.learner_id', 'launches.course_id', 'launches.expires_at', 'courses.activity_id', 'tenants.id as tenant_id', 'tenants.home_page'])
+        .select(['launches.registration', 'launches.learner_id', 'launches.course_id', 'launches.expires_at', 'courses.activity_id', 'courses.questions', 'tenants.id as tenant_id', 'tenants.home_page'])
         .where('launches.token_hash', '=', sha256(value))
         .executeTakeFirst();
       if (!row) throw unauthorized('unknown launch token');
@@ -88,7 +91,7 @@ export function authenticator(db: Db, throttle: SignInThrottle) {
       req.principal = {
         kind: 'launch',
         tenant: { id: row.tenant_id, homePage: row.home_page },
-        launch: { registration: row.registration, learnerId: row.learner_id, courseId: row.course_id, activityId: row.activity_id, expiresAt: new Date(row.expires_at) },
+        launch: { registration: row.registration, learnerId: row.learner_id, courseId: row.course_id, activityId: row.activity_id, activities: courseActivities(row.activity_id, row.questions), expiresAt: new Date(row.expires_at) },
       };
       return next();
     }

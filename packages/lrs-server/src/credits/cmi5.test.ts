@@ -55,4 +55,62 @@ describe.each(engines)('cmi5 launches on %s', (engine) => {
     const stored = (await (await xapi(`/statements?registration=${launch.registration}`, server.admin.authorization)).json()) as { statements: { verb: { id: string } }[] };
     expect(stored.statements.map((s) => s.verb.id)).toEqual(['http://adlnet.gov/expapi/verbs/launched']);
   });
+
+  it('refuses a returnURL that is not http(s), naming it', async () => {
+    for (const returnURL of ['javascript:alert(document.domain)', 'data:text/html,<script>alert(1)</script>', 'vbscript:msgbox(1)']) {
+      const res = await post('/cmi5/launches', { learnerId: 'l3', courseId: 'cmi5-course', returnURL }, server.admin.authorization);
+      expect(res.status, returnURL).toBe(400);
+      expect(JSON.stringify(await res.json())).toMatch(/returnURL: must be an http\(s\) URL/);
+    }
+  });
+
+  it('keeps nothing the token can be rebuilt from until the fetch URL is used, then mints it once', async () => {
+    const res = await post('/cmi5/launches', { learnerId: 'l4', courseId: 'cmi5-course' }, server.admin.authorization);
+    const launch = (await res.json()) as { launchUrl: string; registration: string };
+    const fetchUrl = new URL(launch.launchUrl).searchParams.get('fetch')!;
+    const fetchId = fetchUrl.split('/').at(-1)!;
+    const pending = await server.store.db.selectFrom('xapi_documents').select(['document_id', 'content']).where('activity_id', '=', 'https://xcredit.dev/cmi5/fetch').execute();
+    const text = pending.map((r) => `${r.document_id} ${Buffer.from(r.content).toString('utf8')}`).join('\n');
+    expect(text).toContain(launch.registration);
+    expect(text).not.toContain(fetchId);
+    expect(text).not.toMatch(/launch:|authToken|auth-token/);
+
+    const first = await fetch(fetchUrl, { method: 'POST' });
+    expect(first.status).toBe(200);
+    const token = ((await first.json()) as { 'auth-token': string })['auth-token'];
+    expect(Buffer.from(token, 'base64').toString('utf8')).toMatch(/^launch:.{20,}/);
+    const current = await fetch(`${server.url}/api/v1/launches/current`, { headers: { authorization: `Basic ${token}` } });
+    expect(await current.json()).toMatchObject({ registration: launch.registration, learnerId: 'l4' });
+    const again = await fetch(fetchUrl, { method: 'POST' });
+    expect(again.status).toBe(400);
+    expect(await again.json()).toMatchObject({ 'error-code': '1' });
+    const left = await server.store.db.selectFrom('xapi_documents').select('document_id').where('activity_id', '=', 'https://xcredit.dev/cmi5/fetch').execute();
+    expect(left.length).toBe(pending.length - 1);
+  });
+
+  it('serves the AU page only for an endpoint and fetch URL this server issued', async () => {
+    const res = await post('/cmi5/launches', { learnerId: 'l5', courseId: 'cmi5-course' }, server.admin.authorization);
+    const launchUrl = new URL(((await res.json()) as { launchUrl: string }).launchUrl);
+    expect((await fetch(launchUrl)).status).toBe(200);
+    const swapped = (name: string, value: string) => {
+      const url = new URL(launchUrl);
+      url.searchParams.set(name, value);
+      return url;
+    };
+    const fetchPath = new URL(launchUrl.searchParams.get('fetch')!).pathname;
+    for (const [name, value] of [
+      ['endpoint', 'https://evil.example/xapi/'],
+      ['endpoint', `${server.url}/api/v1/`],
+      ['endpoint', 'javascript:alert(1)'],
+      ['fetch', `https://evil.example${fetchPath}`],
+      ['fetch', `${server.url}/api/v1/launches/current`],
+      ['fetch', `${server.url}${fetchPath}?x=1`],
+      ['fetch', `${server.url}/cmi5/fetch/../${fetchPath.split('/').at(-1)}`],
+      ['fetch', `${server.url}/cmi5/fetch/%2e%2e/${fetchPath.split('/').at(-1)}`],
+    ] as const) {
+      const refused = await fetch(swapped(name, value));
+      expect(refused.status, value).toBe(400);
+      expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(new RegExp(`^${name}:`));
+    }
+  });
 });

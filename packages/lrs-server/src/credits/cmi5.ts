@@ -3,8 +3,9 @@ import express, { Router, type Request, type RequestHandler, type Response } fro
 import { z } from 'zod';
 import { describeIssues } from '@xcredit/sdk/xapi';
 import { requireScope } from '../auth/principal.js';
+import { newToken, sha256 } from '../auth/secrets.js';
 import type { Db } from '../db/index.js';
-import { invalidInput } from '../http-error.js';
+import { HttpError, invalidInput } from '../http-error.js';
 import { actorKey } from '../xapi/actors.js';
 import { storeStatements } from '../xapi/statements.js';
 import { getCourse } from './courses.js';
@@ -21,11 +22,20 @@ export const CMI5 = {
   launchData: 'LMS.LaunchData',
 } as const;
 
-/** Where a fetch URL's one-time auth-token waits to be collected. */
+/** Where a fetch URL waits to be used: under the SHA-256 of its id, naming only its launch's registration. */
 const FETCH_ACTIVITY = 'https://xcredit.dev/cmi5/fetch';
 
+/** The path of a fetch URL this server issues, `/cmi5/fetch/{tenant}/{id}`, with no dot segment a browser would resolve. */
+const FETCH_PATH = /^\/cmi5\/fetch\/(?!(?:\.|%2e){1,2}\/)[^/?#]+\/[A-Za-z0-9_-]{24}$/i;
+
+const httpUrl = z
+  .string()
+  .url()
+  .max(2000)
+  .refine((s) => /^https?:$/.test(new URL(s).protocol), 'must be an http(s) URL');
+
 export const cmi5LaunchInput = launchInput.extend({
-  returnURL: z.string().url().optional(),
+  returnURL: httpUrl.optional(),
   moveOn: z.enum(['Passed', 'Completed', 'CompletedAndPassed', 'CompletedOrPassed', 'NotApplicable']).default('Completed'),
   launchMode: z.enum(['Normal', 'Browse', 'Review']).default('Normal'),
 });
@@ -37,8 +47,10 @@ export const cmi5LaunchInput = launchInput.extend({
  *   `LMS.LaunchData`, records `launched`, and returns the AU's launch URL with `endpoint`,
  *   `fetch`, `actor`, `registration` and `activityId`.
  * - `POST /cmi5/fetch/{tenant}/{id}` (no auth, once): `{ "auth-token": … }`, Basic credentials
- *   that act as the launch's token on the LRS; a second call is refused, as cmi5 requires.
- * - `GET /cmi5/au`: the AU page, a player that reads the launch URL's parameters.
+ *   that act as the launch's token on the LRS; a second call is refused, as cmi5 requires. The
+ *   launch's token is minted at that call: until then only hashes are stored.
+ * - `GET /cmi5/au`: the AU page, a player that reads the launch URL's parameters; a launch URL
+ *   whose endpoint or fetch URL this server did not issue is refused.
  *
  * @example
  * app.use('/cmi5', cmi5Router(db, auth, config));
@@ -67,8 +79,8 @@ export function cmi5Router(db: Db, auth: RequestHandler, config: { readonly publ
     const launchData: Record<string, unknown> = { contextTemplate, launchMode, moveOn, ...(returnURL ? { returnURL } : {}) };
     const agentKey = actorKey(launch.actor);
     const now = new Date();
+    // The launch's first token is never handed out: the fetch call replaces it.
     const fetchId = randomBytes(18).toString('base64url');
-    const authToken = Buffer.from(`launch:${launch.launchToken}`).toString('base64');
     const doc = (activityId: string, agent: string, documentId: string, content: unknown) => {
       const bytes = Buffer.from(JSON.stringify(content));
       return {
@@ -86,7 +98,7 @@ export function cmi5Router(db: Db, auth: RequestHandler, config: { readonly publ
     };
     await db
       .insertInto('xapi_documents')
-      .values([doc(course.activityId, agentKey, CMI5.launchData, launchData), doc(FETCH_ACTIVITY, '', fetchId, { authToken })])
+      .values([doc(course.activityId, agentKey, CMI5.launchData, launchData), doc(FETCH_ACTIVITY, '', sha256(fetchId), { registration: launch.registration })])
       .execute();
     const base = config.publicUrl.replace(/\/+$/, '');
     const auUrl = `${base}/cmi5/au`;
@@ -116,25 +128,33 @@ export function cmi5Router(db: Db, auth: RequestHandler, config: { readonly publ
   });
 
   router.post('/fetch/:tenantId/:fetchId', async (req: Request, res: Response) => {
-    // Deleting is what makes the URL single-use, even for two calls at the same moment.
-    const row = await db
-      .deleteFrom('xapi_documents')
-      .where('tenant_id', '=', String(req.params.tenantId))
-      .where('kind', '=', 'state')
-      .where('activity_id', '=', FETCH_ACTIVITY)
-      .where('agent_key', '=', '')
-      .where('document_id', '=', String(req.params.fetchId))
-      .returning('content')
-      .executeTakeFirst();
-    if (!row) {
+    const tenantId = String(req.params.tenantId);
+    const token = newToken();
+    const issued = await db.transaction().execute(async (trx) => {
+      // Deleting is what makes the URL single-use, even for two calls at the same moment.
+      const row = await trx
+        .deleteFrom('xapi_documents')
+        .where('tenant_id', '=', tenantId)
+        .where('kind', '=', 'state')
+        .where('activity_id', '=', FETCH_ACTIVITY)
+        .where('agent_key', '=', '')
+        .where('document_id', '=', sha256(String(req.params.fetchId)))
+        .returning('content')
+        .executeTakeFirst();
+      if (!row) return false;
+      const { registration } = JSON.parse(Buffer.from(row.content).toString('utf8')) as { registration: string };
+      const updated = await trx.updateTable('launches').set({ token_hash: sha256(token) }).where('tenant_id', '=', tenantId).where('registration', '=', registration).executeTakeFirst();
+      return Number(updated.numUpdatedRows) > 0;
+    });
+    if (!issued) {
       // cmi5's error shape: the URL is used up (or was never issued).
       return void res.status(400).json({ 'error-code': '1', 'error-text': 'this fetch URL was already used or does not exist; launch the AU again' });
     }
-    const { authToken } = JSON.parse(Buffer.from(row.content).toString('utf8')) as { authToken: string };
-    res.json({ 'auth-token': authToken });
+    res.set('Cache-Control', 'no-store').json({ 'auth-token': Buffer.from(`launch:${token}`).toString('base64') });
   });
 
-  router.get('/au', (_req, res) => {
+  router.get('/au', (req, res) => {
+    checkAuParams(req.query as Record<string, unknown>, config.publicUrl);
     res.type('html').send(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>xcredit</title><style>body { margin: 0; background: #f5f7fa; font-family: system-ui, sans-serif } main { max-width: 960px; margin: 0 auto; padding: 24px }</style>
@@ -144,4 +164,21 @@ export function cmi5Router(db: Db, auth: RequestHandler, config: { readonly publ
   });
 
   return router;
+}
+
+/**
+ * A launch URL's `endpoint` and `fetch` must be the ones this server issues: the AU page sends
+ * the learner's token to the one and takes its credentials from the other. cmi5 launches from
+ * another LMS are not supported (docs/player.md).
+ */
+function checkAuParams(q: Record<string, unknown>, publicUrl: string) {
+  const base = publicUrl.replace(/\/+$/, '');
+  const { endpoint, fetch } = q;
+  if (endpoint !== undefined && endpoint !== `${base}/xapi/` && endpoint !== `${base}/xapi`) {
+    throw new HttpError(400, 'untrusted_launch_url', `endpoint: this AU sends statements only to ${base}/xapi/, the LRS that launched it`);
+  }
+  const path = typeof fetch === 'string' && fetch.startsWith(`${base}/`) ? fetch.slice(base.length) : null;
+  if (fetch !== undefined && (path === null || !FETCH_PATH.test(path))) {
+    throw new HttpError(400, 'untrusted_launch_url', `fetch: this AU takes its credentials only from a fetch URL ${base}/cmi5/fetch/… that this server issued`);
+  }
 }

@@ -3,7 +3,7 @@ import { getCourse } from '../credits/courses.js';
 import { LaunchError, sendLaunchError } from './errors.js';
 import type { IdToken } from './ltijs.js';
 import { isInstructor, launchPlatform, type LtiContext } from './launch.js';
-import { pickerPage } from './pages.js';
+import { deepLinkReturnPage, isHttpUrl, pickerPage } from './pages.js';
 
 /** Deep Linking request: an instructor is shown the catalog to pick from. */
 export async function handleDeepLinkingRequest(ctx: LtiContext, token: IdToken, _req: Request, res: Response): Promise<void> {
@@ -48,8 +48,12 @@ export async function handleDeepLinkingResponse(ctx: LtiContext, req: Request, r
         lineItem: { scoreMaximum: course.credits, label: course.title, resourceId: course.courseId, tag: 'xcredit-credits' },
       });
     }
-    const form = await ctx.provider.DeepLinking.createDeepLinkingForm(token, items, { message: `Added ${items.length} xcredit course${items.length === 1 ? '' : 's'}` });
-    res.set('Cache-Control', 'no-store').type('html').send(form);
+    const returnUrl = token.platformContext.deepLinkingSettings?.deep_link_return_url ?? '';
+    if (!isHttpUrl(returnUrl)) {
+      throw new LaunchError(400, 'bad_return_url', 'Cannot return to the platform', 'The platform gave no http(s) address to return the picked courses to (deep_link_return_url).', 'Ask your learning platform administrator to check the tool configuration.');
+    }
+    const jwt = await ctx.provider.DeepLinking.createDeepLinkingMessage(token, items, { message: `Added ${items.length} xcredit course${items.length === 1 ? '' : 's'}` });
+    res.set('Cache-Control', 'no-store').type('html').send(deepLinkReturnPage(returnUrl, jwt));
   } catch (err) {
     if (err instanceof LaunchError) return sendLaunchError(res, err);
     throw err;

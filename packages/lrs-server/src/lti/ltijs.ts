@@ -31,7 +31,7 @@ export interface LtijsProvider {
     createLineItem(token: unknown, lineItem: Record<string, unknown>): Promise<Record<string, any>>;
     submitScore(token: unknown, lineItemId: string, score: Record<string, unknown>): Promise<Record<string, unknown>>;
   };
-  DeepLinking: { createDeepLinkingForm(token: IdToken, items: unknown[], options?: { message?: string }): Promise<string> };
+  DeepLinking: { createDeepLinkingMessage(token: IdToken, items: unknown[], options?: { message?: string }): Promise<string> };
   NamesAndRoles: { getMembers(token: unknown, options?: Record<string, unknown>): Promise<{ members: Array<Record<string, any>> }> };
 }
 

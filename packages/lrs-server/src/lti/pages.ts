@@ -23,6 +23,22 @@ export function errorPage(e: { title: string; message: string; hint?: string | u
   );
 }
 
+/** Whether `url` is an absolute http(s) URL: the only kind a page of ours links, posts or redirects to. */
+export function isHttpUrl(url: string): boolean {
+  return URL.canParse(url) && /^https?:$/.test(new URL(url).protocol);
+}
+
+/**
+ * Deep Linking's answer: the signed JWT posted back to the platform's return URL (checked to be
+ * http(s) by the caller), at once when script runs, else by the button.
+ */
+export function deepLinkReturnPage(returnUrl: string, jwt: string): string {
+  return page(
+    'Returning to your learning platform',
+    `<form id="ltijs_submit" method="post" action="${escape(returnUrl)}"><input type="hidden" name="JWT" value="${escape(jwt)}"><p class="sub">Returning the picked courses to your learning platform…</p><p><button type="submit">Continue</button></p></form><script>document.getElementById('ltijs_submit').submit()</script>`,
+  );
+}
+
 /** When the browser refused the tool's cookies inside the LMS frame: start the same launch in a window of its own. */
 export function newWindowPage(loginUrl: string): string {
   return page(

@@ -4,8 +4,9 @@ import { actor as actorSchema, agent as agentSchema } from '@xcredit/sdk/xapi';
 import type { Principal, Tenant } from '../auth/principal.js';
 import type { Db } from '../db/index.js';
 import { HttpError } from '../http-error.js';
-import { actorKey, learnerActor } from './actors.js';
+import { actorKey } from './actors.js';
 import { mediaType } from './body.js';
+import { launchDocumentTenant } from './launch-scope.js';
 import { readScope, writeScope } from './scope.js';
 
 type Kind = 'state' | 'activity_profile' | 'agent_profile';
@@ -242,29 +243,13 @@ function target(req: Request, r: Resource, access: 'read' | 'write', needsId = f
     if (!TIMESTAMP.test(s) || Number.isNaN(Date.parse(s))) throw new HttpError(400, 'invalid_input', 'since must be an ISO 8601 timestamp with a time zone');
     since = new Date(s);
   }
-  const tenant = authorize(req, r, access, { activityId, agentKey, registration });
+  const tenant = authorize(req, r, access, { activityId, agentKey, registration, documentId });
   return { tenantId: tenant.id, kind: r.kind, activityId, agentKey, registration, documentId, since };
 }
 
-/**
- * Clients need the resource's scope (`all/read` reads). A launch token reaches only State, for
- * its learner and its course (or activities under it), without a registration or with its own:
- * the player keeps its resume position there and a later launch of the same course reads it.
- */
-function authorize(req: Request, r: Resource, access: 'read' | 'write', where: { activityId: string; agentKey: string; registration: string }): Tenant {
+/** Clients need the resource's scope (`all/read` reads); a launch token, see launch-scope.ts. */
+function authorize(req: Request, r: Resource, access: 'read' | 'write', where: { activityId: string; agentKey: string; registration: string; documentId: string | undefined }): Tenant {
   const p = req.principal as Principal | undefined;
   if (p?.kind !== 'launch') return access === 'read' ? readScope(req, r.scope) : writeScope(req, r.scope);
-  const { launch, tenant } = p;
-  if (r.kind !== 'state') throw new HttpError(403, 'forbidden', `a launch token cannot use ${r.path}; only the State resource of its own course`);
-  if (where.agentKey !== actorKey(learnerActor(tenant.homePage, launch.learnerId))) {
-    throw new HttpError(403, 'forbidden', `agent: this launch token reaches only the state of learner "${launch.learnerId}" (account ${tenant.homePage})`);
-  }
-  if (where.activityId !== launch.activityId && !where.activityId.startsWith(`${launch.activityId}/`)) {
-    throw new HttpError(403, 'forbidden', `activityId: this launch token reaches only ${launch.activityId} and activities under it`);
-  }
-  if (where.registration !== '' && where.registration !== launch.registration) {
-    throw new HttpError(403, 'forbidden', `registration: this launch token reaches only its own registration ${launch.registration} or none`);
-  }
-  return tenant;
+  return launchDocumentTenant(p, r, access, where);
 }
-

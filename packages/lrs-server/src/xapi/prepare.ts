@@ -4,6 +4,7 @@ import type { Principal } from '../auth/principal.js';
 import { HttpError, invalidInput } from '../http-error.js';
 import { definitionsOf, type Definition } from './activities.js';
 import { actorKey, learnerActor } from './actors.js';
+import { checkLaunchReach } from './launch-scope.js';
 import { CONTEXT_ACTIVITY_KINDS, normalizeStatement } from './normalize.js';
 import { SIGNATURE_USAGE, verifySignature } from './signature.js';
 import { prepareStatement, type PreparedStatement, type StatementWrite } from './statement-writer.js';
@@ -151,7 +152,7 @@ export function relatedActivities(s: Obj): string[] {
   return [...ids];
 }
 
-/** A launch token writes only for its learner, its registration and its course's activities. */
+/** A launch token writes only for its learner, its registration and its course's activities (exactly: see launch-scope.ts). */
 function checkLaunchGrant(statements: Statement[], principal: Extract<Principal, { kind: 'launch' }>, where: (i: number) => string) {
   const { launch, tenant } = principal;
   const learnerKey = actorKey(learnerActor(tenant.homePage, launch.learnerId));
@@ -163,9 +164,6 @@ function checkLaunchGrant(statements: Statement[], principal: Extract<Principal,
       throw new HttpError(403, 'forbidden', `${where(i)}.context.registration must be this launch's registration ${launch.registration}`);
     }
     if (s.verb.id === Verbs.voided) throw new HttpError(403, 'forbidden', `${where(i)}.verb: a launch token cannot void statements`);
-    const object = s.object as { objectType?: string; id?: string };
-    const id = object.id ?? '';
-    const ours = (object.objectType ?? 'Activity') === 'Activity' && (id === launch.activityId || id.startsWith(`${launch.activityId}/`));
-    if (!ours) throw new HttpError(403, 'forbidden', `${where(i)}.object.id: this launch token writes only about ${launch.activityId} and its sub-activities`);
+    checkLaunchReach(s, principal, where(i));
   });
 }
