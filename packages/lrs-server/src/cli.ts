@@ -5,7 +5,7 @@ import { SCOPES, type Scope } from './auth/scopes.js';
 import { ConfigError, loadConfig } from './config.js';
 import { migrate, openStore } from './db/index.js';
 import { recompute } from './credits/recompute.js';
-import { LTI_REGISTER_USAGE, ltiRegister } from './lti/cli.js';
+import { LTI_REGISTER_USAGE, ltiRegister, ltiRegistrationLink, rotateSecretKeyCommand } from './lti/cli.js';
 import { seedDemo } from './seed.js';
 import { startServer } from './server.js';
 
@@ -27,6 +27,8 @@ environment:
   XCREDIT_DATA_DIR     PGlite data folder (default ./data)
   XCREDIT_PUBLIC_URL   URL browsers use to reach this server (default http://localhost:PORT)
   XCREDIT_ADMIN_KEY, XCREDIT_ADMIN_SECRET   an all-scopes client for the default tenant
+  XCREDIT_SECRET_KEY   encrypts stored LTI keys (required with DATABASE_URL; else made in the data folder)
+  XCREDIT_LTI_ALLOW_PRIVATE_HOSTS   non-public hosts/CIDRs LTI requests may reach (default: none)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -120,6 +122,14 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'lti-register': {
       console.log(await ltiRegister(rest, config));
+      return 0;
+    }
+    case 'lti-registration-link': {
+      console.log(await ltiRegistrationLink(rest, config));
+      return 0;
+    }
+    case 'rotate-secret-key': {
+      console.log(await rotateSecretKeyCommand(config));
       return 0;
     }
     default:

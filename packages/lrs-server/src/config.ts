@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { parseAllowList, STRICT_POLICY, type OutboundPolicy } from './net/outbound.js';
 
 /** Server configuration, read from the environment and validated once at start. */
 export interface Config {
@@ -13,6 +14,10 @@ export interface Config {
   adminSecret: string | undefined;
   /** Threads checking large statement batches off the event loop (0: none); unset, one per core but one, at most 4. */
   validationThreads: number | undefined;
+  /** Encrypts the LTI keys stored in the database; unset, see `resolveSecretKey`. */
+  secretKey: string | undefined;
+  /** Which non-public hosts LTI requests may reach (none by default). */
+  ltiOutbound: OutboundPolicy;
 }
 
 const env = z.object({
@@ -37,6 +42,16 @@ const env = z.object({
     .transform(Number)
     .refine((n) => n <= 64, 'must be at most 64')
     .optional(),
+  XCREDIT_SECRET_KEY: z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)').optional(),
+  XCREDIT_LTI_ALLOW_PRIVATE_HOSTS: z
+    .string()
+    .transform((s, ctx) => {
+      const parsed = parseAllowList(s);
+      if (parsed.ok) return parsed.policy;
+      ctx.addIssue({ code: 'custom', message: parsed.error });
+      return z.NEVER;
+    })
+    .optional(),
 });
 
 /** Reads the configuration; throws one error naming every bad variable. */
@@ -60,6 +75,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     adminKey: e.XCREDIT_ADMIN_KEY,
     adminSecret: e.XCREDIT_ADMIN_SECRET,
     validationThreads: e.XCREDIT_VALIDATION_THREADS,
+    secretKey: e.XCREDIT_SECRET_KEY,
+    ltiOutbound: e.XCREDIT_LTI_ALLOW_PRIVATE_HOSTS ?? STRICT_POLICY,
   };
 }
 
