@@ -70,7 +70,8 @@ const failed = (code: string, message: string) => new LaunchError(502, code, 'Re
 
 /** Logs what the platform did (for the operator) and answers in our words (for whoever called). */
 function outboundFailure(link: { id: string }, what: string, url: string, err: unknown, code: string): LaunchError {
-  const detail = err instanceof Error ? `${err.message}${err.cause instanceof Error ? ` (${err.cause.message})` : ''}` : String(err);
+  const cause = err instanceof Error && err.cause instanceof Error && err.cause.message !== err.message ? ` (${err.cause.message})` : '';
+  const detail = err instanceof Error ? `${err.message}${cause}` : String(err);
   console.error(`xcredit: LTI registration with link ${link.id}: ${what} ${url} failed: ${detail}`);
   if (err instanceof OutboundError && (err.code === 'forbidden_address' || err.code === 'bad_url')) return failed(code, `The ${what} was not requested: ${err.message}.`);
   if (err instanceof OutboundError && err.code === 'unreachable') return failed(code, `The ${what} could not be reached.`);
