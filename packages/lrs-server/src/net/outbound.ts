@@ -92,13 +92,13 @@ export function parseAllowList(text: string): { ok: true; policy: OutboundPolicy
     const entry = raw.replace(/^\[(.*)\]$/, '$1').toLowerCase();
     const [address, prefix, extra] = entry.split('/');
     const family = isIP(address ?? '');
-    if (prefix !== undefined) {
+    if (prefix !== undefined && family !== 0) {
       const bits = Number(prefix);
-      if (extra !== undefined || family === 0 || !/^\d+$/.test(prefix) || bits > (family === 4 ? 32 : 128)) return { ok: false, error: `"${raw}" is not a CIDR range (e.g. 10.0.0.0/8, fd00::/8)` };
+      if (extra !== undefined || !/^\d+$/.test(prefix) || bits > (family === 4 ? 32 : 128)) return { ok: false, error: `"${raw}" is not a CIDR range (e.g. 10.0.0.0/8, fd00::/8)` };
       addresses.addSubnet(address!, bits, family === 4 ? 'ipv4' : 'ipv6');
     } else if (family) {
       addresses.addAddress(entry, family === 4 ? 'ipv4' : 'ipv6');
-    } else if (/^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*\.?$/.test(entry)) {
+    } else if (prefix === undefined && /^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*\.?$/.test(entry)) {
       hosts.add(entry.replace(/\.$/, ''));
     } else {
       return { ok: false, error: `"${raw}" is not a host name, an IP address or a CIDR range` };
