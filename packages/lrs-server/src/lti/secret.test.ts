@@ -148,7 +148,8 @@ describe.runIf(inject('postgresUrl'))('the secret key with PostgreSQL', () => {
     try {
       await expect(start({ DATABASE_URL: database.url })).rejects.toThrow(/XCREDIT_SECRET_KEY must be set when DATABASE_URL is/);
       const started = spawnSync(process.execPath, [cli, 'lti-registration-link'], { env: { ...process.env, DATABASE_URL: database.url, XCREDIT_SECRET_KEY: '' }, encoding: 'utf8' });
-      expect(started.status).toBe(0); // commands that need no key run without one
+      expect(started.status, started.stderr).toBe(0); // commands that need no key run without one
+      expect(started.stdout).toMatch(/^registration link rl_\S+ for tenant default, valid once until \S+:\n  http:\/\/localhost:3000\/lti\/register\/[A-Za-z0-9_-]{43}$/m);
 
       const first = await start({ DATABASE_URL: database.url, XCREDIT_SECRET_KEY: KEY_1 });
       try {
