@@ -117,7 +117,7 @@ async function run() {
     const port = await freePort();
     const child = spawn(process.execPath, [...(process.env.XCREDIT_BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/xc-prof'] : []), 'packages/lrs-server/bin/xcredit.js', 'start'], {
       cwd: root,
-      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: database.url, XCREDIT_ADMIN_KEY: KEY, XCREDIT_ADMIN_SECRET: SECRET },
+      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: database.url, XCREDIT_SECRET_KEY: 'bench-secret-key-0123456789abcdefghij', XCREDIT_ADMIN_KEY: KEY, XCREDIT_ADMIN_SECRET: SECRET },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     children.push(child);

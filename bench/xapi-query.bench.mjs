@@ -42,7 +42,7 @@ async function run() {
   const root = fileURLToPath(new URL('..', import.meta.url));
   const child = spawn(process.execPath, ['packages/lrs-server/bin/xcredit.js', 'start'], {
     cwd: root,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: database.url, XCREDIT_ADMIN_KEY: KEY, XCREDIT_ADMIN_SECRET: SECRET },
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: database.url, XCREDIT_SECRET_KEY: 'bench-secret-key-0123456789abcdefghij', XCREDIT_ADMIN_KEY: KEY, XCREDIT_ADMIN_SECRET: SECRET },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const base = `http://127.0.0.1:${port}/xapi`;

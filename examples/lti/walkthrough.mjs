@@ -18,6 +18,10 @@ const xcredit = await startServer(
     XCREDIT_DATA_DIR: process.env.XCREDIT_DATA_DIR ?? 'memory://',
     XCREDIT_ADMIN_KEY: admin.key,
     XCREDIT_ADMIN_SECRET: admin.secret,
+    // Required with DATABASE_URL; the embedded database makes its own.
+    XCREDIT_SECRET_KEY: process.env.XCREDIT_SECRET_KEY,
+    // The simulated LMS listens on this machine, an address xcredit refuses to call unless allowed.
+    XCREDIT_LTI_ALLOW_PRIVATE_HOSTS: '127.0.0.1',
   }),
 );
 const lms = await startPlatformSimulator();

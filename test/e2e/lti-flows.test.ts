@@ -231,11 +231,14 @@ describe.each(engines)('LTI registration and start-up on %s', (engine) => {
   it('registers by LTI Dynamic Registration, refuses launches until an admin approves, then launches', async () => {
     const sim = await startPlatformSimulator();
     try {
-      const broken = await fetch(`${server.url}/lti/register?openid_configuration=not-a-url`);
+      const link = await api(server, 'POST', '/lti/registration-links', {});
+      expect(link.status).toBe(201);
+      expect(link.body.url).toMatch(new RegExp(`^${server.url}/lti/register/[A-Za-z0-9_-]{43}$`));
+      const broken = await fetch(`${link.body.url}?openid_configuration=not-a-url`);
       expect(broken.status).toBe(400);
       expect(errorCode(await broken.text())).toBe('missing_openid_configuration');
 
-      const res = await fetch(`${server.url}/lti/register?openid_configuration=${encodeURIComponent(sim.endpoints.openidConfiguration)}&registration_token=registration-token`);
+      const res = await fetch(`${link.body.url}?openid_configuration=${encodeURIComponent(sim.endpoints.openidConfiguration)}&registration_token=registration-token`);
       const html = await res.text();
       expect(res.status, html).toBe(200);
       expect(html).toContain('org.imsglobal.lti.close');
@@ -244,6 +247,12 @@ describe.each(engines)('LTI registration and start-up on %s', (engine) => {
       const { body } = await api(server, 'GET', '/lti/platforms');
       const platform = body.platforms.find((p: { issuer: string }) => p.issuer === sim.url);
       expect(platform).toMatchObject({ status: 'pending', source: 'dynamic', clientId: sim.clientId, deploymentIds: [sim.deploymentId] });
+      const links = await api(server, 'GET', '/lti/registration-links');
+      expect(links.body.links.find((l: { id: string }) => l.id === link.body.id)).toMatchObject({ status: 'used', platformId: platform.id });
+      // The link is spent: the same URL starts nothing again.
+      const again = await fetch(`${link.body.url}?openid_configuration=${encodeURIComponent(sim.endpoints.openidConfiguration)}&registration_token=registration-token`);
+      expect(again.status).toBe(404);
+      expect(errorCode(await again.text())).toBe('unknown_registration_link');
 
       const pending = await sim.launch({ claims: sim.studentClaims('dyn-learner'), targetLinkUri: `${server.url}/lti?course=lti-safety` });
       expect(pending.status).toBe(403);
@@ -280,7 +289,7 @@ describe.each(engines)('LTI registration and start-up on %s', (engine) => {
     const cli = fileURLToPath(new URL('../../packages/lrs-server/bin/xcredit.js', import.meta.url));
     const dir = mkdtempSync(join(tmpdir(), 'xcredit-lti-cli-'));
     const database = engine === 'postgres' ? await createTestDatabase(inject('postgresUrl')!) : undefined;
-    const env = { ...process.env, XCREDIT_DATA_DIR: dir, DATABASE_URL: database?.url ?? '', PORT: '8123', XCREDIT_PUBLIC_URL: 'https://credits.example.com' };
+    const env = { ...process.env, XCREDIT_DATA_DIR: dir, DATABASE_URL: database?.url ?? '', XCREDIT_SECRET_KEY: database ? 'cli-test-secret-key-0123456789abcdef' : '', PORT: '8123', XCREDIT_PUBLIC_URL: 'https://credits.example.com' };
     try {
       const bad = spawnSync(process.execPath, [cli, 'lti-register', '--name', 'Moodle', '--issuer', 'moodle.example.com'], { env, encoding: 'utf8' });
       expect(bad.status).toBe(1);

@@ -16,7 +16,8 @@ import type { Db } from './db/index.js';
 import { HttpError } from './http-error.js';
 import { ltiScoreHook } from './lti/grades.js';
 import { platformsRouter } from './lti/platforms.js';
-import { createLti, type LtiService } from './lti/service.js';
+import { registrationLinksRouter } from './lti/registration-links.js';
+import type { LtiService } from './lti/service.js';
 import { webRouter } from './web/routes.js';
 import { xapiRouter } from './xapi/router.js';
 import type { ValidationPool } from './xapi/validation-pool.js';
@@ -31,7 +32,7 @@ export interface AppOptions {
   /** Learner and course the demo page launches, when the demo is seeded. */
   demo?: { tenantId: string; learnerId: string; courseId: string } | undefined;
   /** LTI 1.3 at /lti; the server deploys it after listening. */
-  lti?: LtiService | undefined;
+  lti: LtiService;
   /** Threads that check large statement batches off the event loop; without it, the event loop does. */
   validation?: ValidationPool | undefined;
   /** Proxies whose X-Forwarded-For names the client, so sign-in limits count each client's address. */
@@ -39,7 +40,7 @@ export interface AppOptions {
 }
 
 /** The whole HTTP surface: xAPI at /xapi, credits at /api/v1, pages and assets. */
-export function createApp({ db, config, demo, clock, lti = createLti(db, config), validation, trustProxy }: AppOptions): Express {
+export function createApp({ db, config, demo, clock, lti, validation, trustProxy }: AppOptions): Express {
   const app = express();
   if (trustProxy !== undefined) app.set('trust proxy', trustProxy);
   if (clock) app.locals.clock = clock;
@@ -80,6 +81,7 @@ export function createApp({ db, config, demo, clock, lti = createLti(db, config)
   api.use(certificatesApi(db, config));
   api.use(webhooksRouter(db));
   api.use(platformsRouter(db, lti, config));
+  api.use(registrationLinksRouter(db, config));
   app.use('/api/v1', api);
   app.use('/cmi5', cmi5Router(db, auth, config));
 

@@ -5,7 +5,7 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { sendCommand } from './control.js';
 import { openStore, type Store } from './db/index.js';
 import { FolderLockedError } from './db/lock.js';
-import { LTI_REGISTER_USAGE } from './lti/cli.js';
+import { LTI_REGISTER_USAGE, rotateSecretKeyCommand } from './lti/cli.js';
 import { startServer } from './server.js';
 
 const USAGE = `usage: xcredit <command> [options]
@@ -27,8 +27,11 @@ environment:
   XCREDIT_PUBLIC_URL   URL browsers use to reach this server (default http://localhost:PORT)
   XCREDIT_ADMIN_KEY, XCREDIT_ADMIN_SECRET   an all-scopes client for the default tenant
   XCREDIT_TRUST_PROXY  proxies in front (a count, or addresses such as loopback), for sign-in limits
+  XCREDIT_SECRET_KEY   encrypts stored LTI keys (required with DATABASE_URL; else made in the data folder)
+  XCREDIT_LTI_ALLOW_PRIVATE_HOSTS   non-public hosts/CIDRs LTI requests may reach (default: none)
 
-While a server runs on the embedded data folder, the commands above are run by that server.
+While a server runs on the embedded data folder, the commands above are run by that server
+(rotate-secret-key excepted: stop the server first).
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -55,6 +58,11 @@ async function main(argv: string[]): Promise<number> {
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
       return -1;
+    }
+    case 'rotate-secret-key': {
+      // Not handed to a running server: it holds the current key in memory. Stop the server first.
+      console.log(await rotateSecretKeyCommand(config));
+      return 0;
     }
     default:
       if (!isStoreCommand(command)) throw new UsageError(`unknown command "${command}"`);

@@ -4,12 +4,12 @@ import { SCOPES, type Scope } from './auth/scopes.js';
 import type { Config } from './config.js';
 import { recompute } from './credits/recompute.js';
 import { migrate, type Store } from './db/index.js';
-import { ltiRegister, ltiRegisterInput } from './lti/cli.js';
+import { ltiRegister, ltiRegisterInput, ltiRegistrationLink, ltiRegistrationLinkInput } from './lti/cli.js';
 import type { LtiService } from './lti/service.js';
 import { seedDemo } from './seed.js';
 
 /** The CLI commands that work on the database: the CLI runs them itself, or hands them to the server holding the data folder. */
-export const STORE_COMMANDS = ['migrate', 'seed-demo', 'recompute', 'create-client', 'lti-register'] as const;
+export const STORE_COMMANDS = ['migrate', 'seed-demo', 'recompute', 'create-client', 'lti-register', 'lti-registration-link'] as const;
 export type StoreCommand = (typeof STORE_COMMANDS)[number];
 
 export function isStoreCommand(command: string): command is StoreCommand {
@@ -90,6 +90,10 @@ export function prepareStoreCommand(command: StoreCommand, rest: string[]): (con
     case 'lti-register': {
       const input = ltiRegisterInput(rest);
       return async ({ store, config, lti, print }) => print(await ltiRegister(input, config, store, lti));
+    }
+    case 'lti-registration-link': {
+      const input = ltiRegistrationLinkInput(rest);
+      return async ({ store, config, print }) => print(await ltiRegistrationLink(input, config, store));
     }
   }
 }

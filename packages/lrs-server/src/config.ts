@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { parseAllowList, STRICT_POLICY, type OutboundPolicy } from './net/outbound.js';
 
 /** Server configuration, read from the environment and validated once at start. */
 export interface Config {
@@ -15,6 +16,10 @@ export interface Config {
   validationThreads: number | undefined;
   /** Which proxies' X-Forwarded-For to believe (Express `trust proxy`): a hop count or addresses; unset, none. */
   trustProxy: number | string | undefined;
+  /** Encrypts the LTI keys stored in the database; unset, see `resolveSecretKey`. */
+  secretKey: string | undefined;
+  /** Which non-public hosts LTI requests may reach (none by default). */
+  ltiOutbound: OutboundPolicy;
 }
 
 const env = z.object({
@@ -44,6 +49,16 @@ const env = z.object({
     .regex(/^(\d+|[\w.:/]+(\s*,\s*[\w.:/]+)*)$/, 'must be a number of proxies in front, or addresses/subnets such as loopback, 10.0.0.0/8')
     .transform((v) => (/^\d+$/.test(v) ? Number(v) : v))
     .optional(),
+  XCREDIT_SECRET_KEY: z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)').optional(),
+  XCREDIT_LTI_ALLOW_PRIVATE_HOSTS: z
+    .string()
+    .transform((s, ctx) => {
+      const parsed = parseAllowList(s);
+      if (parsed.ok) return parsed.policy;
+      ctx.addIssue({ code: 'custom', message: parsed.error });
+      return z.NEVER;
+    })
+    .optional(),
 });
 
 /** Reads the configuration; throws one error naming every bad variable. */
@@ -68,6 +83,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     adminSecret: e.XCREDIT_ADMIN_SECRET,
     validationThreads: e.XCREDIT_VALIDATION_THREADS,
     trustProxy: e.XCREDIT_TRUST_PROXY,
+    secretKey: e.XCREDIT_SECRET_KEY,
+    ltiOutbound: e.XCREDIT_LTI_ALLOW_PRIVATE_HOSTS ?? STRICT_POLICY,
   };
 }
 

@@ -8,6 +8,7 @@ import { policyInput } from './credits/policy.js';
 import { heartbeatInput } from './credits/sessions.js';
 import { targetInput } from './credits/targets.js';
 import { approveInput, platformInput } from './lti/platforms.js';
+import { linkInput } from './lti/registration-links.js';
 import { webhookInput } from './webhooks/routes.js';
 
 type Auth = 'credits/admin' | 'credits/read' | 'launch';
@@ -60,6 +61,9 @@ export const operations: Operation[] = [
   { method: 'get', path: '/lti/platforms/{id}', summary: 'One LTI platform', auth: 'credits/admin' },
   { method: 'post', path: '/lti/platforms/{id}/approve', summary: 'Approve a platform registered dynamically', auth: 'credits/admin', body: approveInput },
   { method: 'delete', path: '/lti/platforms/{id}', summary: 'Remove an LTI platform', auth: 'credits/admin', status: 204 },
+  { method: 'post', path: '/lti/registration-links', summary: 'Make a single-use LTI Dynamic Registration link for this tenant (the token is shown only here)', auth: 'credits/admin', body: linkInput, status: 201 },
+  { method: 'get', path: '/lti/registration-links', summary: 'Registration links of this tenant, without their tokens', auth: 'credits/admin' },
+  { method: 'delete', path: '/lti/registration-links/{id}', summary: 'Revoke a registration link', auth: 'credits/admin', status: 204 },
   { method: 'post', path: '/webhooks', summary: 'Subscribe a URL to events; the answer carries the signing secret once', auth: 'credits/admin', body: webhookInput, response: r.webhookSchema, status: 201 },
   { method: 'get', path: '/webhooks', summary: "The tenant's webhooks", auth: 'credits/admin', response: r.webhookListSchema },
   { method: 'delete', path: '/webhooks/{webhookId}', summary: 'Stop a webhook', auth: 'credits/admin', status: 204 },

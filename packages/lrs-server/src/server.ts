@@ -5,6 +5,7 @@ import type { Clock } from './clock.js';
 import { createClient, DEFAULT_TENANT, ensureTenant } from './auth/clients.js';
 import type { Config } from './config.js';
 import { migrate, openStore, type Store } from './db/index.js';
+import { resolveSecretKey } from './secret-key.js';
 import { seedDemo } from './seed.js';
 import { sweepAtRisk } from './webhooks/alerts.js';
 import { DELIVER_JOB, deliverHandler } from './webhooks/events.js';
@@ -32,6 +33,7 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
   const store = await openStore({ ...config, command: 'start' });
   let validation: ValidationPool | undefined;
   try {
+    const secretKey = resolveSecretKey(config);
     await migrate(store.db);
     await ensureTenant(store.db, DEFAULT_TENANT);
     if (config.adminKey && config.adminSecret) {
@@ -39,7 +41,7 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
     }
     const demo = options.demo ? await seedDemo(store.db) : undefined;
     const urls = { publicUrl: config.publicUrl };
-    const lti = createLti(store.db, urls);
+    const lti = createLti(store.db, urls, { secretKey, outbound: config.ltiOutbound });
     validation = ValidationPool.create(config.validationThreads);
     const app = createApp({ db: store.db, config: urls, demo, clock: options.clock, lti, validation, trustProxy: config.trustProxy });
     const server = app.listen(config.port, config.host);

@@ -31,7 +31,15 @@ export interface TestServerOptions {
   demo?: boolean;
   /** Install a clock the test moves by hand (`server.clock.advance(seconds)`) for receipt times. */
   manualClock?: boolean;
+  /**
+   * XCREDIT_LTI_ALLOW_PRIVATE_HOSTS: by default the loopback addresses and `localhost`, where test
+   * LMS simulators listen; '' for the production default (public addresses only).
+   */
+  ltiAllowPrivateHosts?: string;
 }
+
+/** Where the tests' LMS simulators run. */
+export const TEST_LTI_HOSTS = '127.0.0.1, ::1, localhost';
 
 export async function startTestServer(options: TestServerOptions): Promise<TestServer> {
   const admin = { key: `test-admin-${randomBytes(4).toString('hex')}`, secret: randomBytes(18).toString('base64url') };
@@ -47,6 +55,8 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
     XCREDIT_DATA_DIR: 'memory://',
     XCREDIT_ADMIN_KEY: admin.key,
     XCREDIT_ADMIN_SECRET: admin.secret,
+    XCREDIT_SECRET_KEY: randomBytes(32).toString('base64url'),
+    XCREDIT_LTI_ALLOW_PRIVATE_HOSTS: options.ltiAllowPrivateHosts ?? TEST_LTI_HOSTS,
   });
   const clock = options.manualClock ? manualClock() : undefined;
   let server: RunningServer;

@@ -1,5 +1,7 @@
 import { createRequire } from 'node:module';
 import type { Express, Request, Response, NextFunction } from 'express';
+import type { Got } from 'got';
+import { guardLtijsRequests } from '../net/outbound.js';
 
 /** What xcredit uses of an ltijs Provider (ltijs ships no types). */
 export interface LtijsProvider {
@@ -69,7 +71,10 @@ export interface IdToken {
  * instance's class so each app (and each test server) has its own routes and storage.
  */
 export function newProvider(): LtijsProvider {
-  const ltijs = createRequire(import.meta.url)('ltijs') as { Provider: object };
+  const require = createRequire(import.meta.url);
+  const ltijs = require('ltijs') as { Provider: object };
+  // Every request ltijs makes to a platform goes through this one got instance.
+  guardLtijsRequests(createRequire(require.resolve('ltijs'))('./dist/Utils/Http.js') as Got);
   const Provider = ltijs.Provider.constructor as new () => LtijsProvider;
   return new Provider();
 }

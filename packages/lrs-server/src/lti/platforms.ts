@@ -83,8 +83,8 @@ export async function registerPlatform(
   source: 'admin' | 'dynamic' = 'admin',
 ): Promise<Platform> {
   const l = ltiDb(db);
-  const clash = await l.selectFrom('lti_platforms').select(['tenant_id']).where('issuer', '=', input.issuer).where('client_id', '=', input.clientId).executeTakeFirst();
-  if (clash) throw new HttpError(409, 'conflict', `a platform with issuer ${input.issuer} and client id "${input.clientId}" is already registered`);
+  const clash = await l.selectFrom('lti_platforms').select(['tenant_id', 'id']).where('issuer', '=', input.issuer).where('client_id', '=', input.clientId).executeTakeFirst();
+  if (clash) throw alreadyRegistered(input, clash.tenant_id === tenantId ? clash.id : undefined);
   const platform = await provider.registerPlatform({
     url: input.issuer,
     name: input.name,
@@ -111,9 +111,21 @@ export async function registerPlatform(
       .execute();
     return toPlatform(row);
   } catch (err) {
+    // Two registrations of one issuer and client id raced: ltijs's record is the winner's, keep it.
+    if ((err as { code?: string }).code === '23505') throw alreadyRegistered(input, undefined);
     await provider.deletePlatformById(id);
     throw err;
   }
+}
+
+/**
+ * Launches find their platform by issuer and client id alone, so the pair is unique across
+ * tenants; a clash in another tenant is reported without naming or describing that tenant.
+ */
+function alreadyRegistered(input: { issuer: string; clientId: string }, ownPlatformId: string | undefined): HttpError {
+  return ownPlatformId
+    ? new HttpError(409, 'conflict', `a platform with issuer ${input.issuer} and client id "${input.clientId}" is already registered in this tenant (platform ${ownPlatformId})`)
+    : new HttpError(409, 'conflict', `issuer ${input.issuer} with client id "${input.clientId}" cannot be registered: that pair is already in use; ask the LMS for a client id of your own`);
 }
 
 export async function getPlatformRow(db: Db, tenantId: string, id: string): Promise<Platform> {

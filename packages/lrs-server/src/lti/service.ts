@@ -1,13 +1,14 @@
-import { randomBytes } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { DEFAULT_TENANT } from '../auth/clients.js';
 import type { Db } from '../db/index.js';
+import { withOutboundPolicy, type OutboundPolicy } from '../net/outbound.js';
 import { describeTokenError, LaunchError, sendLaunchError } from './errors.js';
 import { handleDeepLinkingRequest, handleDeepLinkingResponse } from './deep-linking.js';
 import { handleResourceLaunch, type LtiContext } from './launch.js';
 import { newProvider, type LtijsProvider } from './ltijs.js';
 import { newWindowPage } from './pages.js';
 import { handleDynamicRegistration } from './registration.js';
+import { adoptSecretKey } from './secret.js';
 import { LtiStore } from './store.js';
 import { ltiDb } from './tables.js';
 
@@ -24,18 +25,23 @@ export interface LtiService {
   onKick?: () => void;
 }
 
-const SECRET_COLLECTION = 'xcredit:secret';
+export interface LtiOptions {
+  /** Encrypts the key pairs ltijs stores and signs its tokens (see `resolveSecretKey`). */
+  secretKey: string;
+  /** Which non-public hosts requests to platforms may reach. */
+  outbound: OutboundPolicy;
+}
 
 /**
  * LTI 1.3 Advantage through ltijs, running serverless inside xcredit's Express app at /lti, its
  * records in xcredit's database (see store.ts).
  *
  * @example
- * const lti = createLti(db, config);
+ * const lti = createLti(db, config, { secretKey: resolveSecretKey(config), outbound: config.ltiOutbound });
  * app.use('/lti', lti.handler);
  * await lti.deploy(); // after the server listens
  */
-export function createLti(db: Db, config: { readonly publicUrl: string }): LtiService {
+export function createLti(db: Db, config: { readonly publicUrl: string }, options: LtiOptions): LtiService {
   const state: LtiService['state'] = { status: 'idle' };
   let provider: LtijsProvider | undefined;
 
@@ -51,11 +57,14 @@ export function createLti(db: Db, config: { readonly publicUrl: string }): LtiSe
       Object.defineProperty(req, 'query', { value: req.query, writable: true, configurable: true, enumerable: true });
       const reqProto = Object.getPrototypeOf(req);
       const resProto = Object.getPrototypeOf(res);
-      provider.app(req, res, (err?: unknown) => {
-        Object.setPrototypeOf(req, reqProto);
-        Object.setPrototypeOf(res, resProto);
-        next(err);
-      });
+      const app = provider.app;
+      withOutboundPolicy(options.outbound, () =>
+        app(req, res, (err?: unknown) => {
+          Object.setPrototypeOf(req, reqProto);
+          Object.setPrototypeOf(res, resProto);
+          next(err);
+        }),
+      );
     },
     provider() {
       if (!provider || state.status !== 'ready') throw new Error(`LTI is not available${state.reason ? `: ${state.reason}` : ''}`);
@@ -64,9 +73,11 @@ export function createLti(db: Db, config: { readonly publicUrl: string }): LtiSe
     async deploy() {
       try {
         const store = new LtiStore(db);
-        const key = await encryptionKey(db);
+        await adoptSecretKey(db, options.secretKey);
         const p = newProvider();
-        setup(p, store, key, db, config, () => service.onKick?.());
+        setup(p, store, options.secretKey, db, config, options.outbound, () => service.onKick?.());
+        // Grade and roster calls run from the outbox worker, outside any request: give them the policy too.
+        for (const serviceObject of [p.Grade, p.NamesAndRoles] as unknown as Array<Record<string, unknown>>) runUnder(options.outbound, serviceObject);
         await deployWithoutExit(p);
         provider = p;
         state.status = 'ready';
@@ -85,16 +96,15 @@ export function createLti(db: Db, config: { readonly publicUrl: string }): LtiSe
   return service;
 }
 
-/** The key ltijs signs cookies and encrypts key pairs with: made once, kept in the database. */
-async function encryptionKey(db: Db): Promise<string> {
-  const l = ltiDb(db);
-  const read = () => l.selectFrom('lti_documents').select('doc').where('collection', '=', SECRET_COLLECTION).orderBy('id').executeTakeFirst();
-  const found = await read().catch((err: Error) => {
-    throw new Error(`the LTI tables are missing (run \`xcredit migrate\`): ${err.message}`, { cause: err });
-  });
-  if (found) return String((found.doc as { key: string }).key);
-  await l.insertInto('lti_documents').values({ tenant_id: DEFAULT_TENANT.id, collection: SECRET_COLLECTION, doc: JSON.stringify({ key: randomBytes(32).toString('base64url') }) }).execute();
-  return String(((await read())!.doc as { key: string }).key);
+/** Makes each method of an ltijs service run under the outbound policy. */
+function runUnder(policy: OutboundPolicy, target: Record<string, unknown>) {
+  for (let proto = Object.getPrototypeOf(target); proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      const method = target[name];
+      if (name === 'constructor' || typeof method !== 'function' || Object.hasOwn(target, name)) continue;
+      target[name] = (...args: unknown[]) => withOutboundPolicy(policy, () => (method as (...a: unknown[]) => unknown).apply(target, args));
+    }
+  }
 }
 
 /** ltijs calls process.exit when deploy fails; here that becomes a rejected promise. */
@@ -122,7 +132,7 @@ async function deployWithoutExit(p: LtijsProvider): Promise<void> {
   }
 }
 
-function setup(p: LtijsProvider, store: LtiStore, key: string, db: Db, config: { readonly publicUrl: string }, kick: () => void) {
+function setup(p: LtijsProvider, store: LtiStore, key: string, db: Db, config: { readonly publicUrl: string }, outbound: OutboundPolicy, kick: () => void) {
   const ctx: LtiContext = { db, config, provider: p, kick };
   const guard = (fn: (req: Request, res: Response, next: NextFunction) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => fn(req, res, next).catch(next);
   const secure = true;
@@ -139,8 +149,12 @@ function setup(p: LtijsProvider, store: LtiStore, key: string, db: Db, config: {
     cookies: { secure, sameSite: 'None' },
     serverAddon: (app: { use(fn: (req: Request, res: Response, next: NextFunction) => void): void }) => {
       app.use(rememberLogin(db));
-      // ltijs serves its own registration only with a fixed URL set at setup; ours uses the public URL of the moment.
-      app.use((req, res, next) => (req.path === '/register' ? guard(() => handleDynamicRegistration(ctx, req, res))(req, res, next) : next()));
+      // ltijs serves its own registration only with a fixed URL set at setup; ours uses the public URL of the moment
+      // and starts only from a registration link (/register/<token>).
+      app.use((req, res, next) => {
+        const match = /^\/register(?:\/([^/]*))?\/?$/.exec(req.path);
+        return match ? guard(() => handleDynamicRegistration({ ...ctx, outbound }, match[1] ?? '', req, res))(req, res, next) : next();
+      });
     },
   });
   p.onConnect((token, req, res, next) => guard(() => handleResourceLaunch(ctx, token, req, res))(req, res, next));

@@ -149,13 +149,13 @@ function cipherKey(secret: string) {
   return createHash('sha256').update(secret).digest().subarray(0, 32);
 }
 
-function encrypt(data: string, secret: string): { iv: string; data: string } {
+export function encrypt(data: string, secret: string): { iv: string; data: string } {
   const iv = randomBytes(16);
   const cipher = createCipheriv('aes-256-cbc', cipherKey(secret), iv);
   return { iv: iv.toString('hex'), data: Buffer.concat([cipher.update(data), cipher.final()]).toString('hex') };
 }
 
-function decrypt(data: string, iv: string, secret: string): string {
+export function decrypt(data: string, iv: string, secret: string): string {
   const decipher = createDecipheriv('aes-256-cbc', cipherKey(secret), Buffer.from(iv, 'hex'));
   return Buffer.concat([decipher.update(Buffer.from(data, 'hex')), decipher.final()]).toString();
 }

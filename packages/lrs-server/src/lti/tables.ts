@@ -5,7 +5,7 @@ import type { OutboxTable } from '../jobs/outbox.js';
 type Json<T> = ColumnType<T, string, string>;
 type CreatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
 
-/** The tables of migration 0020, kept beside the code that owns them. */
+/** The tables of migrations 0020 and 0021, kept beside the code that owns them. */
 export type LtiTables = {
   outbox: OutboxTable;
   lti_documents: { id: Generated<string>; tenant_id: string; collection: string; doc: Json<Record<string, unknown>>; created_at: CreatedAt };
@@ -22,6 +22,17 @@ export type LtiTables = {
     created_at: CreatedAt;
   };
   lti_links: { tenant_id: string; platform_id: string; resource_link_id: string; course_id: string; context_id: string | null; line_item_url: string | null; created_at: CreatedAt };
+  lti_registration_links: {
+    tenant_id: string;
+    id: string;
+    token_hash: string;
+    created_at: CreatedAt;
+    expires_at: ColumnType<Date, Date | string, Date | string>;
+    claimed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+    used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+    revoked_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+    platform_id: string | null;
+  };
   lti_logins: { tenant_id: string; state: string; params: Json<Record<string, string>>; created_at: CreatedAt };
   lti_grade_targets: {
     tenant_id: string;

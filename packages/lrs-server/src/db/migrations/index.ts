@@ -5,6 +5,7 @@ import { authFailures } from './0005_auth_failures.js';
 import { credits } from './0010_credits.js';
 import { webhooks } from './0011_webhooks.js';
 import { lti } from './0020_lti.js';
+import { ltiRegistrationLinks } from './0021_lti_registration_links.js';
 import { reports } from './0040_reports.js';
 import { certificatesOnce } from './0041_certificates_once.js';
 
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '0010_credits': credits,
   '0011_webhooks': webhooks,
   '0020_lti': lti,
+  '0021_lti_registration_links': ltiRegistrationLinks,
   '0040_reports': reports,
   '0041_certificates_once': certificatesOnce,
 };
