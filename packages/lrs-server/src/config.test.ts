@@ -12,6 +12,16 @@ describe('loadConfig', () => {
     expect(c.publicUrl).toBe('http://localhost:3000');
     expect(c.validationThreads).toBeUndefined();
     expect(loadConfig({ XCREDIT_VALIDATION_THREADS: '0' }).validationThreads).toBe(0);
+    expect(c.frameAncestors).toEqual(['*']);
+    expect(c.allowedOrigins).toBeUndefined();
+  });
+
+  it('reads frame ancestors and allowed origins as lists of origins', () => {
+    const c = loadConfig({ XCREDIT_FRAME_ANCESTORS: 'self, https://LMS.example.edu https://*.moodle.example.org:8443', XCREDIT_ALLOWED_ORIGINS: 'https://vendor.example,http://localhost:5173' });
+    expect(c.frameAncestors).toEqual(["'self'", 'https://lms.example.edu', 'https://*.moodle.example.org:8443']);
+    expect(c.allowedOrigins).toEqual(['https://vendor.example', 'http://localhost:5173']);
+    expect(loadConfig({ XCREDIT_FRAME_ANCESTORS: 'none' }).frameAncestors).toEqual(["'none'"]);
+    expect(loadConfig({ XCREDIT_ALLOWED_ORIGINS: '*' }).allowedOrigins).toEqual(['*']);
   });
 
   it.each([
@@ -23,6 +33,13 @@ describe('loadConfig', () => {
     [{ XCREDIT_PUBLIC_URL: 'ftp://x' }, 'XCREDIT_PUBLIC_URL="ftp://x": must be an http(s) URL'],
     [{ XCREDIT_VALIDATION_THREADS: 'many' }, 'XCREDIT_VALIDATION_THREADS="many": must be a whole number'],
     [{ XCREDIT_VALIDATION_THREADS: '65' }, 'XCREDIT_VALIDATION_THREADS="65": must be at most 64'],
+    [{ XCREDIT_FRAME_ANCESTORS: "https://lms.example.edu; script-src 'unsafe-inline'" }, 'XCREDIT_FRAME_ANCESTORS="https://lms.example.edu; script-src \'unsafe-inline\'": "https://lms.example.edu;" is not an http(s) origin'],
+    [{ XCREDIT_FRAME_ANCESTORS: 'https://lms.example.edu/courses' }, '"https://lms.example.edu/courses" is not an http(s) origin'],
+    [{ XCREDIT_FRAME_ANCESTORS: "* 'self'" }, "XCREDIT_FRAME_ANCESTORS=\"* 'self'\": * and 'none' must stand alone"],
+    [{ XCREDIT_FRAME_ANCESTORS: ' , ' }, 'XCREDIT_FRAME_ANCESTORS=" , ": must name at least one origin'],
+    [{ XCREDIT_ALLOWED_ORIGINS: 'vendor.example' }, 'XCREDIT_ALLOWED_ORIGINS="vendor.example": "vendor.example" is not an http(s) origin'],
+    [{ XCREDIT_ALLOWED_ORIGINS: 'https://*.vendor.example' }, '"https://*.vendor.example" is not an http(s) origin'],
+    [{ XCREDIT_ALLOWED_ORIGINS: 'https://vendor.example *' }, '* must stand alone'],
   ])('names the bad variable in %o', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

@@ -31,6 +31,8 @@ export interface TestServerOptions {
   demo?: boolean;
   /** Install a clock the test moves by hand (`server.clock.advance(seconds)`) for receipt times. */
   manualClock?: boolean;
+  /** More configuration, as environment variables (e.g. `XCREDIT_FRAME_ANCESTORS`). */
+  env?: Record<string, string>;
 }
 
 export async function startTestServer(options: TestServerOptions): Promise<TestServer> {
@@ -47,6 +49,7 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
     XCREDIT_DATA_DIR: 'memory://',
     XCREDIT_ADMIN_KEY: admin.key,
     XCREDIT_ADMIN_SECRET: admin.secret,
+    ...options.env,
   });
   const clock = options.manualClock ? manualClock() : undefined;
   let server: RunningServer;
