@@ -19,9 +19,9 @@ export interface Config {
   allowedOrigins: readonly string[] | undefined;
 }
 
-// An http(s) origin (no path); a frame ancestor may start its host with `*.`.
+// An http(s) origin (no path); a frame ancestor may start its host with `*.` and have any port (`:*`).
 const ORIGIN = /^https?:\/\/[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?$/i;
-const ANCESTOR = /^https?:\/\/(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?$/i;
+const ANCESTOR = /^https?:\/\/(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:(\d{1,5}|\*))?$/i;
 
 /** A list separated by spaces or commas whose every item passes `valid`; `*` (and `'none'`) only alone. */
 function sourceList(valid: (item: string) => boolean, what: string, alone: string[]) {

@@ -98,7 +98,11 @@ describe.each(engines)('security headers on %s', (engine) => {
       await fetch(`${server.url}/no/such/page`),
     ];
     expect(answers.map((r) => r.status)).toEqual([200, 200, 401, 200, 200, 200, 401, 404]);
-    for (const res of answers) isInert(res.headers);
+    for (const res of answers) {
+      isInert(res.headers);
+      // A window such a document opens on /admin is out of its reach.
+      expect(res.headers.get('cross-origin-opener-policy')).toBe('same-origin-allow-popups');
+    }
   });
 
   it.each(resources)('serves $name documents of every content type as inert downloads with the type they were stored with', async (r) => {
@@ -194,6 +198,8 @@ describe.each(engines)('security headers on %s', (engine) => {
       expect(policy.get('object-src')).toEqual(["'none'"]);
       expect(res.headers.get('x-frame-options')).toBe('DENY');
       expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      // Only the dashboard's own pages share its browsing context group.
+      expect(res.headers.get('cross-origin-opener-policy')).toBe('same-origin');
       expect(inlineScriptsAllowed(await res.text(), res.headers.get('content-security-policy'))).toBe(0);
     }
     const api = await fetch(`${server.url}/admin/api/catalog`);

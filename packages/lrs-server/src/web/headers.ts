@@ -27,6 +27,7 @@ export function securityHeaders({ frameAncestors }: { frameAncestors: readonly s
   const inert = helmet({
     contentSecurityPolicy: { useDefaults: false, directives: { 'default-src': ["'none'"], sandbox: [], 'frame-ancestors': ["'none'"], 'form-action': ["'none'"], ...common } },
     xFrameOptions: { action: 'deny' },
+    crossOriginOpenerPolicy: { policy: 'same-origin-allow-popups' },
   });
   const admin = helmet({
     contentSecurityPolicy: {
@@ -44,6 +45,11 @@ export function securityHeaders({ frameAncestors }: { frameAncestors: readonly s
       },
     },
     xFrameOptions: { action: 'deny' },
+    // Only the dashboard's own pages share a browsing context group with it: a window any other page
+    // of ours opens on /admin is out of that page's reach.
+    crossOriginOpenerPolicy: { policy: 'same-origin' },
+    // With no-referrer a browser sends `Origin: null` with the sign-in form, and the same-origin check refuses it.
+    referrerPolicy: { policy: 'same-origin' },
   });
   const embeddable = helmet({
     contentSecurityPolicy: {
@@ -67,6 +73,7 @@ export function securityHeaders({ frameAncestors }: { frameAncestors: readonly s
     // An LMS that opens the player in a window keeps its handle on it (cmi5 waits for it to close).
     crossOriginOpenerPolicy: false,
     crossOriginResourcePolicy: { policy: 'cross-origin' },
+    referrerPolicy: { policy: 'strict-origin-when-cross-origin' },
   });
   const certificate = helmet({
     contentSecurityPolicy: {
@@ -74,15 +81,17 @@ export function securityHeaders({ frameAncestors }: { frameAncestors: readonly s
       directives: { 'default-src': ["'none'"], 'style-src': ["'unsafe-inline'"], 'img-src': ["'self'"], 'form-action': ["'none'"], 'frame-ancestors': ["'none'"], ...common },
     },
     xFrameOptions: { action: 'deny' },
+    crossOriginOpenerPolicy: { policy: 'same-origin-allow-popups' },
   });
   // Our own PDF, its text escaped: Chrome's PDF viewer does not open under `sandbox` or `object-src 'none'`.
   const pdf = helmet({
     contentSecurityPolicy: { useDefaults: false, directives: { 'default-src': helmet.contentSecurityPolicy.dangerouslyDisableDefaultSrc, 'frame-ancestors': ["'none'"] } },
     xFrameOptions: { action: 'deny' },
+    crossOriginOpenerPolicy: { policy: 'same-origin-allow-popups' },
   });
   // Vendors' pages load the player bundle and media by <script>, <video> and <track>; a policy for
   // documents has no say over a script or a video file.
-  const files = helmet({ contentSecurityPolicy: false, crossOriginResourcePolicy: { policy: 'cross-origin' } });
+  const files = helmet({ contentSecurityPolicy: false, crossOriginResourcePolicy: { policy: 'cross-origin' }, crossOriginOpenerPolicy: { policy: 'same-origin-allow-popups' } });
   const assets: RequestHandler = (req, res, next) => {
     res.set('Access-Control-Allow-Origin', '*');
     files(req, res, next);
