@@ -58,10 +58,11 @@ export function securityHeaders({ frameAncestors }: { frameAncestors: readonly s
         'default-src': ["'self'"],
         'script-src': ["'self'", ...INLINE_SCRIPTS.map(scriptHash)],
         'style-src': ["'self'", "'unsafe-inline'"],
-        // Course videos, posters and HLS segments may live on a CDN; video.js transmuxes in a blob: worker.
-        'img-src': ["'self'", 'data:', 'blob:', 'https:'],
-        'media-src': ["'self'", 'data:', 'blob:', 'https:'],
-        'connect-src': ["'self'", 'https:'],
+        // A course's video, poster, captions and HLS segments may live on any host the vendor names
+        // (plain http on a LAN too); video.js transmuxes in a blob: worker. Scripts stay our own.
+        'img-src': ['*', 'data:', 'blob:'],
+        'media-src': ['*', 'data:', 'blob:'],
+        'connect-src': ['*'],
         'worker-src': ["'self'", 'blob:'],
         'font-src': ["'self'", 'data:'],
         'frame-ancestors': [...frameAncestors],
