@@ -98,21 +98,17 @@ export function securityHeaders({ frameAncestors }: { frameAncestors: readonly s
     files(req, res, next);
   };
 
-  const under = (path: string, ...prefixes: string[]) => prefixes.some((p) => path === p || path.startsWith(`${p}/`));
+  // Anything else, in whatever case Express routes it, is inert: a mismatch only ever makes a page stricter.
+  const byPath: [prefixes: string[], policy: RequestHandler][] = [
+    [['/admin'], admin],
+    [['/play', '/demo', '/cmi5', '/lti'], embeddable],
+    [['/certificates'], certificate],
+    [['/static', '/media'], assets],
+  ];
   return (req, res, next) => {
     const path = req.path;
-    const policy = under(path, '/admin')
-      ? admin
-      : under(path, '/play', '/demo', '/cmi5', '/lti')
-        ? embeddable
-        : under(path, '/certificates')
-          ? path.endsWith('.pdf')
-            ? pdf
-            : certificate
-          : under(path, '/static', '/media')
-            ? assets
-            : inert;
-    policy(req, res, next);
+    const policy = byPath.find(([prefixes]) => prefixes.some((p) => path === p || path.startsWith(`${p}/`)))?.[1] ?? inert;
+    (policy === certificate && path.endsWith('.pdf') ? pdf : policy)(req, res, next);
   };
 }
 
