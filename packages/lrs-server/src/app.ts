@@ -18,6 +18,7 @@ import { ltiScoreHook } from './lti/grades.js';
 import { platformsRouter } from './lti/platforms.js';
 import { registrationLinksRouter } from './lti/registration-links.js';
 import type { LtiService } from './lti/service.js';
+import { apiRequestsOnly, cors, securityHeaders } from './web/headers.js';
 import { webRouter } from './web/routes.js';
 import { xapiRouter } from './xapi/router.js';
 import type { ValidationPool } from './xapi/validation-pool.js';
@@ -27,6 +28,8 @@ export interface AppOptions {
   db: Db;
   /** Read at request time, so a server listening on port 0 can fill in its URL after start. */
   config: Pick<Config, 'publicUrl'>;
+  /** Who may frame the embeddable pages and call the APIs from a browser (docs/security.md); defaults as in `loadConfig`. */
+  browser?: Partial<Pick<Config, 'frameAncestors' | 'allowedOrigins'>> | undefined;
   /** The server's clock (receipt times); tests install one they can move. */
   clock?: Clock | undefined;
   /** Learner and course the demo page launches, when the demo is seeded. */
@@ -40,7 +43,7 @@ export interface AppOptions {
 }
 
 /** The whole HTTP surface: xAPI at /xapi, credits at /api/v1, pages and assets. */
-export function createApp({ db, config, demo, clock, lti, validation, trustProxy }: AppOptions): Express {
+export function createApp({ db, config, browser = {}, demo, clock, lti, validation, trustProxy }: AppOptions): Express {
   const app = express();
   if (trustProxy !== undefined) app.set('trust proxy', trustProxy);
   if (clock) app.locals.clock = clock;
@@ -53,30 +56,27 @@ export function createApp({ db, config, demo, clock, lti, validation, trustProxy
   const hooks = new StatementHooks().add(engagementHook);
   hooks.add(ltiScoreHook);
 
-  // Players run on vendors' sites and authenticate with headers, never cookies, so any origin may call.
-  const cors = (req: Request, res: Response, next: NextFunction) => {
-    res.set('Access-Control-Allow-Origin', '*');
-    res.set('Access-Control-Allow-Headers', 'Authorization, Content-Type, X-Experience-API-Version, If-Match, If-None-Match');
-    res.set('Access-Control-Allow-Methods', 'GET, HEAD, POST, PUT, DELETE, OPTIONS');
-    res.set('Access-Control-Expose-Headers', 'X-Experience-API-Version, X-Experience-API-Consistent-Through, ETag, Last-Modified');
-    res.set('Access-Control-Max-Age', '600');
-    if (req.method === 'OPTIONS') return void res.status(204).end();
-    next();
-  };
+  // Players run on vendors' sites and authenticate with headers, never cookies: unless origins are
+  // configured, the APIs a player calls answer any origin; the rest of the credits API, none.
+  const playerCors = cors(browser.allowedOrigins ?? ['*']);
+  const apiCors = cors(browser.allowedOrigins ?? []);
+
+  app.use(securityHeaders({ frameAncestors: browser.frameAncestors ?? ['*'] }));
 
   const xapi = express.Router();
-  xapi.use(cors);
+  xapi.use(playerCors);
   xapi.get('/about', (_req, res) => {
     res.set('X-Experience-API-Version', '2.0.0');
     res.json({ version: [...SUPPORTED_VERSIONS], extensions: {} });
   });
-  xapi.use(xapiRouter(db, auth, hooks, validation));
+  xapi.use(apiRequestsOnly, xapiRouter(db, auth, hooks, validation));
   app.use('/xapi', xapi);
 
   // The API's own description is public: it holds no data.
   app.get('/api/v1/openapi.json', (_req, res) => res.json(openApiDocument(config.publicUrl)));
   const api = express.Router();
-  api.use(cors, auth, json, creditsRouter(db, config));
+  api.use((req, res, next) => (req.path.startsWith('/launches/current') ? playerCors : apiCors)(req, res, next));
+  api.use(apiRequestsOnly, auth, json, creditsRouter(db, config));
   api.use(reportsRouter(db));
   api.use(certificatesApi(db, config));
   api.use(webhooksRouter(db));

@@ -16,6 +16,16 @@ describe('loadConfig', () => {
     expect(c.ltiOutbound.hosts.size).toBe(0);
     expect(c.ltiOutbound.addresses.check('127.0.0.1', 'ipv4')).toBe(false);
     expect(loadConfig({ XCREDIT_LTI_ALLOW_PRIVATE_HOSTS: '127.0.0.1 localhost' }).ltiOutbound.hosts.has('localhost')).toBe(true);
+    expect(c.frameAncestors).toEqual(['*']);
+    expect(c.allowedOrigins).toBeUndefined();
+  });
+
+  it('reads frame ancestors and allowed origins as lists of origins', () => {
+    const c = loadConfig({ XCREDIT_FRAME_ANCESTORS: 'self, https://LMS.example.edu https://*.moodle.example.org:8443', XCREDIT_ALLOWED_ORIGINS: 'https://vendor.example,http://localhost:5173' });
+    expect(c.frameAncestors).toEqual(["'self'", 'https://lms.example.edu', 'https://*.moodle.example.org:8443']);
+    expect(c.allowedOrigins).toEqual(['https://vendor.example', 'http://localhost:5173']);
+    expect(loadConfig({ XCREDIT_FRAME_ANCESTORS: 'none' }).frameAncestors).toEqual(["'none'"]);
+    expect(loadConfig({ XCREDIT_ALLOWED_ORIGINS: '*' }).allowedOrigins).toEqual(['*']);
   });
 
   it.each([
@@ -30,6 +40,13 @@ describe('loadConfig', () => {
     [{ XCREDIT_SECRET_KEY: 'too-short' }, 'XCREDIT_SECRET_KEY="too-short": must be at least 32 characters'],
     [{ XCREDIT_LTI_ALLOW_PRIVATE_HOSTS: '127.0.0.1, 10.0.0.0/99' }, 'XCREDIT_LTI_ALLOW_PRIVATE_HOSTS="127.0.0.1, 10.0.0.0/99": "10.0.0.0/99" is not a CIDR range'],
     [{ XCREDIT_LTI_ALLOW_PRIVATE_HOSTS: 'http://lms.local' }, '"http://lms.local" is not a host name, an IP address or a CIDR range'],
+    [{ XCREDIT_FRAME_ANCESTORS: "https://lms.example.edu; script-src 'unsafe-inline'" }, 'XCREDIT_FRAME_ANCESTORS="https://lms.example.edu; script-src \'unsafe-inline\'": "https://lms.example.edu;" is not an http(s) origin'],
+    [{ XCREDIT_FRAME_ANCESTORS: 'https://lms.example.edu/courses' }, '"https://lms.example.edu/courses" is not an http(s) origin'],
+    [{ XCREDIT_FRAME_ANCESTORS: "* 'self'" }, "XCREDIT_FRAME_ANCESTORS=\"* 'self'\": * and 'none' must stand alone"],
+    [{ XCREDIT_FRAME_ANCESTORS: ' , ' }, 'XCREDIT_FRAME_ANCESTORS=" , ": must name at least one origin'],
+    [{ XCREDIT_ALLOWED_ORIGINS: 'vendor.example' }, 'XCREDIT_ALLOWED_ORIGINS="vendor.example": "vendor.example" is not an http(s) origin'],
+    [{ XCREDIT_ALLOWED_ORIGINS: 'https://*.vendor.example' }, '"https://*.vendor.example" is not an http(s) origin'],
+    [{ XCREDIT_ALLOWED_ORIGINS: 'https://vendor.example *' }, '* must stand alone'],
   ])('names the bad variable in %o', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

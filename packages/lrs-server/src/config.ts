@@ -20,6 +20,28 @@ export interface Config {
   secretKey: string | undefined;
   /** Which non-public hosts LTI requests may reach (none by default). */
   ltiOutbound: OutboundPolicy;
+  /** CSP frame-ancestors of the pages made to be framed (player, demo, cmi5 AU, LTI): `*` unless configured. */
+  frameAncestors: readonly string[];
+  /** Browser origins allowed to call the APIs (CORS); unset, only the player's APIs answer any origin. See docs/security.md. */
+  allowedOrigins: readonly string[] | undefined;
+}
+
+// An http(s) origin (no path); a frame ancestor may start its host with `*.` and have any port (`:*`).
+const ORIGIN = /^https?:\/\/[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?$/i;
+const ANCESTOR = /^https?:\/\/(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:(\d{1,5}|\*))?$/i;
+
+/** A list separated by spaces or commas whose every item passes `valid`; `*` (and `'none'`) only alone. */
+function sourceList(valid: (item: string) => boolean, what: string, alone: string[]) {
+  return z.string().transform((text, ctx) => {
+    // Keywords may be written with or without their CSP quotes.
+    const items = text.split(/[\s,]+/).filter(Boolean).map((i) => (/^'?(self|none)'?$/i.test(i) ? `'${i.replace(/'/g, '').toLowerCase()}'` : i));
+    const bad = items.find((i) => !valid(i) && !alone.includes(i));
+    if (items.length === 0) ctx.addIssue({ code: 'custom', message: 'must name at least one origin' });
+    else if (bad !== undefined) ctx.addIssue({ code: 'custom', message: `"${bad}" is not ${what}` });
+    else if (items.length > 1 && items.some((i) => alone.includes(i))) ctx.addIssue({ code: 'custom', message: `${alone.join(' and ')} must stand alone` });
+    else return items.map((i) => (ORIGIN.test(i) || ANCESTOR.test(i) ? i.toLowerCase() : i));
+    return z.NEVER;
+  });
 }
 
 const env = z.object({
@@ -59,6 +81,8 @@ const env = z.object({
       return z.NEVER;
     })
     .optional(),
+  XCREDIT_FRAME_ANCESTORS: sourceList((i) => ANCESTOR.test(i) || i === "'self'", "an http(s) origin (https://lms.example.edu, https://*.example.edu) or 'self'", ['*', "'none'"]).default(['*']),
+  XCREDIT_ALLOWED_ORIGINS: sourceList((i) => ORIGIN.test(i), 'an http(s) origin such as https://courses.example.com', ['*']).optional(),
 });
 
 /** Reads the configuration; throws one error naming every bad variable. */
@@ -85,6 +109,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     trustProxy: e.XCREDIT_TRUST_PROXY,
     secretKey: e.XCREDIT_SECRET_KEY,
     ltiOutbound: e.XCREDIT_LTI_ALLOW_PRIVATE_HOSTS ?? STRICT_POLICY,
+    frameAncestors: e.XCREDIT_FRAME_ANCESTORS,
+    allowedOrigins: e.XCREDIT_ALLOWED_ORIGINS,
   };
 }
 

@@ -43,7 +43,7 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
     const urls = { publicUrl: config.publicUrl };
     const lti = createLti(store.db, urls, { secretKey, outbound: config.ltiOutbound });
     validation = ValidationPool.create(config.validationThreads);
-    const app = createApp({ db: store.db, config: urls, demo, clock: options.clock, lti, validation, trustProxy: config.trustProxy });
+    const app = createApp({ db: store.db, config: urls, browser: config, demo, clock: options.clock, lti, validation, trustProxy: config.trustProxy });
     const server = app.listen(config.port, config.host);
     await new Promise<void>((resolve, reject) => {
       server.once('listening', resolve);

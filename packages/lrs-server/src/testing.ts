@@ -36,6 +36,8 @@ export interface TestServerOptions {
    * LMS simulators listen; '' for the production default (public addresses only).
    */
   ltiAllowPrivateHosts?: string;
+  /** More configuration, as environment variables (e.g. `XCREDIT_FRAME_ANCESTORS`). */
+  env?: Record<string, string>;
 }
 
 /** Where the tests' LMS simulators run. */
@@ -57,6 +59,7 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
     XCREDIT_ADMIN_SECRET: admin.secret,
     XCREDIT_SECRET_KEY: randomBytes(32).toString('base64url'),
     XCREDIT_LTI_ALLOW_PRIVATE_HOSTS: options.ltiAllowPrivateHosts ?? TEST_LTI_HOSTS,
+    ...options.env,
   });
   const clock = options.manualClock ? manualClock() : undefined;
   let server: RunningServer;

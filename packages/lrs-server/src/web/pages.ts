@@ -11,14 +11,8 @@ const baseStyle = `
   xcredit-player { display: block; width: 100%; --xcredit-accent: var(--accent); }
 `;
 
-/** The launch page LMSs and vendors open: the token arrives in the URL fragment. */
-export function playPage(): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>xcredit player</title><style>${baseStyle} main { max-width: 960px; }</style>
-<script type="module" src="/static/xcredit-player.js"></script></head>
-<body><main><div id="mount"></div></main>
-<script type="module">
+// The pages' inline scripts are constants: their CSP allows exactly these texts, by hash (web/headers.ts).
+export const PLAY_SCRIPT = `
   const token = new URLSearchParams(location.hash.slice(1)).get('token');
   const mount = document.getElementById('mount');
   if (!token) { mount.textContent = 'This page needs a launch link (…/play#token=…). Ask your learning platform for a new one.'; }
@@ -30,7 +24,40 @@ export function playPage(): string {
     player.setAttribute('lang', navigator.language.startsWith('zh') ? 'zh-CN' : 'en');
     mount.append(player);
   }
-</script></body></html>`;
+`;
+
+export const DEMO_SCRIPT = `
+  const player = document.getElementById('player');
+  const token = player.getAttribute('launch-token');
+  player.setAttribute('endpoint', location.origin + '/xapi');
+  const pct = (n) => Math.round(n * 100) + '%';
+  async function refresh() {
+    const res = await fetch('/api/v1/launches/current/credits', { headers: { Authorization: 'Bearer ' + token } });
+    if (!res.ok) return;
+    const c = await res.json();
+    document.getElementById('earned').firstChild.textContent = (c.earned ?? 0) + ' ';
+    for (const k of ['coverage', 'attention', 'mastery']) {
+      document.getElementById(k).style.width = pct(c[k] ?? 0);
+      document.getElementById(k + '-v').textContent = pct(c[k] ?? 0);
+    }
+    document.getElementById('gates').innerHTML = (c.gates ?? []).map((g) => '<li class="' + (g.passed ? 'ok' : 'fail') + '">' + (g.passed ? '✓ ' : '✗ ') + g.reason.replace(/[<>&]/g, '') + '</li>').join('');
+    document.body.dataset.earned = String(c.earned ?? 0);
+  }
+  let timer;
+  const soon = () => { clearTimeout(timer); timer = setTimeout(refresh, 700); };
+  player.addEventListener('xcredit:statement', soon);
+  setInterval(refresh, 3000);
+  refresh();
+`;
+
+/** The launch page LMSs and vendors open: the token arrives in the URL fragment. */
+export function playPage(): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>xcredit player</title><style>${baseStyle} main { max-width: 960px; }</style>
+<script type="module" src="/static/xcredit-player.js"></script></head>
+<body><main><div id="mount"></div></main>
+<script type="module">${PLAY_SCRIPT}</script></body></html>`;
 }
 
 /** The demo: a player for the demo learner beside their credits, refreshed as statements land. */
@@ -69,27 +96,5 @@ export function demoPage({ launchToken, learnerId, course }: { launchToken: stri
     </aside>
   </div>
 </main>
-<script type="module">
-  const token = ${JSON.stringify(launchToken)};
-  const player = document.getElementById('player');
-  player.setAttribute('endpoint', location.origin + '/xapi');
-  const pct = (n) => Math.round(n * 100) + '%';
-  async function refresh() {
-    const res = await fetch('/api/v1/launches/current/credits', { headers: { Authorization: 'Bearer ' + token } });
-    if (!res.ok) return;
-    const c = await res.json();
-    document.getElementById('earned').firstChild.textContent = (c.earned ?? 0) + ' ';
-    for (const k of ['coverage', 'attention', 'mastery']) {
-      document.getElementById(k).style.width = pct(c[k] ?? 0);
-      document.getElementById(k + '-v').textContent = pct(c[k] ?? 0);
-    }
-    document.getElementById('gates').innerHTML = (c.gates ?? []).map((g) => '<li class="' + (g.passed ? 'ok' : 'fail') + '">' + (g.passed ? '✓ ' : '✗ ') + g.reason.replace(/[<>&]/g, '') + '</li>').join('');
-    document.body.dataset.earned = String(c.earned ?? 0);
-  }
-  let timer;
-  const soon = () => { clearTimeout(timer); timer = setTimeout(refresh, 700); };
-  player.addEventListener('xcredit:statement', soon);
-  setInterval(refresh, 3000);
-  refresh();
-</script></body></html>`;
+<script type="module">${DEMO_SCRIPT}</script></body></html>`;
 }

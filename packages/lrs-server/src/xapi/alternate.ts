@@ -46,6 +46,7 @@ export function alternateSyntax(req: Request, res: Response, next: NextFunction)
       return next(new HttpError(400, 'invalid_input', `an alternate-syntax ${verb} needs the body in the "content" form field`));
     }
     req.method = verb;
+    if (verb === 'HEAD') answerWithoutBody(res);
     const qs = query.toString();
     req.url = `${url.pathname}${qs ? `?${qs}` : ''}`;
     if (content !== undefined && !req.headers['content-type']) req.headers['content-type'] = 'application/json';
@@ -53,4 +54,18 @@ export function alternateSyntax(req: Request, res: Response, next: NextFunction)
     req.rawBody = Buffer.from(content ?? '', 'utf8');
     next();
   });
+}
+
+/**
+ * A HEAD sent as a POST: Express, seeing HEAD, sends the GET's headers and no body, but the
+ * client asked with POST and reads as many bytes as Content-Length says. The answer's body is
+ * empty, and so it says.
+ */
+function answerWithoutBody(res: Response) {
+  const writeHead = res.writeHead;
+  res.writeHead = function (this: Response, ...args: Parameters<typeof writeHead>) {
+    this.setHeader('Content-Length', '0');
+    this.removeHeader('Transfer-Encoding');
+    return writeHead.apply(this, args);
+  } as typeof writeHead;
 }

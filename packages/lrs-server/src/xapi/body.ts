@@ -32,6 +32,26 @@ export function mediaType(contentType: string | undefined): string {
   return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
+const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
+// type/subtype; parameters (RFC 9110 allows empty ones) whose values are tokens or quoted strings of printable ASCII.
+const MEDIA_TYPE = new RegExp(String.raw`^${TOKEN}/${TOKEN}([ \t]*;[ \t]*(${TOKEN}=(${TOKEN}|"([\t\x20\x21\x23-\x5b\x5d-\x7e]|\\[\t\x20-\x7e])*"))?)*$`);
+
+/** Whether a Content-Type value is a well-formed media type (RFC 9110), so it can be sent back as given. */
+export function isMediaType(value: string): boolean {
+  return value.length <= 255 && MEDIA_TYPE.test(value.trim());
+}
+
+/**
+ * Sends stored content (a document, attachments) as a download with its own Content-Type: a
+ * browser that is led to it saves it instead of rendering it as a page of ours, whatever type it
+ * claims, and the CSP sandbox every /xapi response carries keeps it from running script anyway.
+ */
+export function sendStored(res: Response, contentType: string, body: Buffer) {
+  res.setHeader('Content-Type', isMediaType(contentType) ? contentType.trim() : 'application/octet-stream');
+  res.setHeader('Content-Disposition', 'attachment');
+  res.send(body);
+}
+
 /** A Content-Type parameter, e.g. `boundary`. */
 export function mediaParam(contentType: string | undefined, name: string): string | undefined {
   for (const part of (contentType ?? '').split(';').slice(1)) {

@@ -4,8 +4,8 @@ import { actor as actorSchema, agent as agentSchema } from '@xcredit/sdk/xapi';
 import type { Principal, Tenant } from '../auth/principal.js';
 import type { Db } from '../db/index.js';
 import { HttpError } from '../http-error.js';
-import { actorKey } from './actors.js';
-import { mediaType } from './body.js';
+import { actorKey, learnerActor } from './actors.js';
+import { isMediaType, mediaType, sendStored } from './body.js';
 import { launchDocumentTenant } from './launch-scope.js';
 import { readScope, writeScope } from './scope.js';
 
@@ -60,13 +60,14 @@ export function documentsRouter(db: Db): Router {
       }
       const doc = await find(db, t);
       if (!doc) throw new HttpError(404, 'not_found', `no ${r.idParam} "${t.documentId}" here`);
-      res.set('ETag', doc.etag).set('Last-Modified', new Date(doc.updated).toUTCString()).type(doc.content_type).send(Buffer.from(doc.content));
+      res.set('ETag', doc.etag).set('Last-Modified', new Date(doc.updated).toUTCString());
+      sendStored(res, doc.content_type, Buffer.from(doc.content));
     });
 
     router.put(r.path, async (req, res) => {
       const t = target(req, r, 'write', true);
       const body = req.rawBody ?? Buffer.alloc(0);
-      const contentType = req.get('content-type') ?? 'application/octet-stream';
+      const contentType = documentType(req);
       if (mediaType(contentType) === 'application/json') parseDocument(body);
       // A blind overwrite is refused: in 1.0.3 for profiles (which must also be created
       // conditionally), in 2.0.0 for every document resource.
@@ -78,7 +79,7 @@ export function documentsRouter(db: Db): Router {
     router.post(r.path, async (req, res) => {
       const t = target(req, r, 'write', true);
       const body = req.rawBody ?? Buffer.alloc(0);
-      const contentType = req.get('content-type') ?? 'application/octet-stream';
+      const contentType = documentType(req);
       const isJson = mediaType(contentType) === 'application/json';
       const incoming = isJson ? parseDocument(body) : undefined;
       await write(db, t, req, 'allow', (existing) => {
@@ -112,6 +113,13 @@ export function documentsRouter(db: Db): Router {
     });
   }
   return router;
+}
+
+/** The document's Content-Type, stored as given; one that is not a media type is refused. */
+function documentType(req: Request): string {
+  const type = req.get('content-type') ?? 'application/octet-stream';
+  if (!isMediaType(type)) throw new HttpError(400, 'invalid_input', `Content-Type ${JSON.stringify(type)} is not a media type (type/subtype, e.g. application/json)`);
+  return type;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);

@@ -5,7 +5,7 @@ import { now } from '../clock.js';
 import type { Kysely } from 'kysely';
 import type { Database, Db } from '../db/index.js';
 import { HttpError } from '../http-error.js';
-import { mediaType, parseJson, parseMultipart, type Part } from './body.js';
+import { mediaType, parseJson, parseMultipart, sendStored, type Part } from './body.js';
 import { prepareWrite, type AttachmentParts } from './prepare.js';
 import { StatementWriter, type StatementWrite } from './statement-writer.js';
 import type { ValidationPool } from './validation-pool.js';
@@ -65,7 +65,8 @@ function sendStatements(res: Response, out: Awaited<ReturnType<typeof getStateme
   res.set('X-Experience-API-Consistent-Through', out.consistentThrough);
   if (out.lastModified) res.set('Last-Modified', out.lastModified.toUTCString());
   if (out.multipart) {
-    res.status(200).type(out.multipart.contentType).send(out.multipart.body);
+    res.status(200);
+    sendStored(res, out.multipart.contentType, out.multipart.body);
     return;
   }
   if (out.raw !== undefined) {

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import express, { Router, type Request } from 'express';
 import { requireScope } from '../../auth/principal.js';
+import { HttpError } from '../../http-error.js';
 import { certificatesApi } from '../../certificates/routes.js';
 import { now } from '../../clock.js';
 import { creditsRouter } from '../../credits/routes.js';
@@ -28,6 +29,9 @@ export function adminRouter(db: Db, throttle: SignInThrottle, config: { readonly
 
   router.get('/admin', async (req, res) => {
     res.set('Cache-Control', 'no-store');
+    // The page carries the CSRF token: a browser gets it only by opening the page, never by a script's fetch or a frame.
+    const dest = req.get('sec-fetch-dest');
+    if (dest !== undefined && dest !== 'document') throw new HttpError(403, 'forbidden', `the dashboard opens as a page, not as a ${dest} request`);
     const session = await sessionOf(db, req);
     if (!session) return void res.type('html').send(signInPage({ lang: lang(req) }));
     res.type('html').send(shellPage({ csrfToken: session.csrfToken, clientKey: session.clientKey }));
