@@ -11,6 +11,9 @@ import { storeStatements } from '../xapi/statements.js';
 import { getCourse } from './courses.js';
 import { createLaunch, launchInput } from './launches.js';
 
+/** The AU page's one inline script: it picks the player's language (its hash is in the page's CSP). */
+export const AU_LANG_SCRIPT = `document.querySelector('xcredit-player').setAttribute('lang', navigator.language.startsWith('zh') ? 'zh-CN' : 'en');`;
+
 /** cmi5 IRIs (https://w3id.org/xapi/cmi5). */
 export const CMI5 = {
   category: 'https://w3id.org/xapi/cmi5/context/categories/cmi5',
@@ -160,7 +163,7 @@ export function cmi5Router(db: Db, auth: RequestHandler, config: { readonly publ
 <title>xcredit</title><style>body { margin: 0; background: #f5f7fa; font-family: system-ui, sans-serif } main { max-width: 960px; margin: 0 auto; padding: 24px }</style>
 <script type="module" src="/static/xcredit-player.js"></script></head>
 <body><main><xcredit-player></xcredit-player></main>
-<script>document.querySelector('xcredit-player').setAttribute('lang', navigator.language.startsWith('zh') ? 'zh-CN' : 'en');</script></body></html>`);
+<script>${AU_LANG_SCRIPT}</script></body></html>`);
   });
 
   return router;

@@ -1,3 +1,6 @@
+/** The Deep Linking return page's one inline script: the form submits itself (its hash is in the page's CSP). */
+export const DEEP_LINK_SUBMIT_SCRIPT = `document.getElementById('ltijs_submit').submit()`;
+
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 const style = `
@@ -35,7 +38,7 @@ export function isHttpUrl(url: string): boolean {
 export function deepLinkReturnPage(returnUrl: string, jwt: string): string {
   return page(
     'Returning to your learning platform',
-    `<form id="ltijs_submit" method="post" action="${escape(returnUrl)}"><input type="hidden" name="JWT" value="${escape(jwt)}"><p class="sub">Returning the picked courses to your learning platform…</p><p><button type="submit">Continue</button></p></form><script>document.getElementById('ltijs_submit').submit()</script>`,
+    `<form id="ltijs_submit" method="post" action="${escape(returnUrl)}"><input type="hidden" name="JWT" value="${escape(jwt)}"><p class="sub">Returning the picked courses to your learning platform…</p><p><button type="submit">Continue</button></p></form><script>${DEEP_LINK_SUBMIT_SCRIPT}</script>`,
   );
 }
 

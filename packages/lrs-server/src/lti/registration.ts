@@ -8,6 +8,9 @@ import type { LtiContext } from './launch.js';
 import { registerPlatform, toolUrls } from './platforms.js';
 import { claimRegistrationLink, completeRegistrationLink, releaseRegistrationLink } from './registration-links.js';
 
+/** The registration page's one inline script: it tells the platform to close its dialog (its hash is in the page's CSP). */
+export const REGISTRATION_CLOSE_SCRIPT = `(window.opener || window.parent).postMessage({ subject: 'org.imsglobal.lti.close' }, '*');`;
+
 const httpUrl = z.url({ protocol: /^https?$/ });
 const openidConfiguration = z.looseObject({
   issuer: httpUrl,
@@ -58,7 +61,7 @@ export async function handleDynamicRegistration(ctx: LtiContext & { outbound: Ou
     res
       .type('html')
       .send(
-        `<!doctype html><meta charset="utf-8"><title>xcredit registered</title><p id="done">xcredit is registered. An xcredit administrator must approve this platform before courses can be launched.</p><script>(window.opener || window.parent).postMessage({ subject: 'org.imsglobal.lti.close' }, '*');</script>`,
+        `<!doctype html><meta charset="utf-8"><title>xcredit registered</title><p id="done">xcredit is registered. An xcredit administrator must approve this platform before courses can be launched.</p><script>${REGISTRATION_CLOSE_SCRIPT}</script>`,
       );
   } catch (err) {
     if (err instanceof LaunchError) return sendLaunchError(res, err);

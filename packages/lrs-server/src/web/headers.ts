@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import helmet from 'helmet';
 import { HttpError } from '../http-error.js';
+import { AU_LANG_SCRIPT } from '../credits/cmi5.js';
+import { DEEP_LINK_SUBMIT_SCRIPT } from '../lti/pages.js';
+import { REGISTRATION_CLOSE_SCRIPT } from '../lti/registration.js';
 import { DEMO_SCRIPT, PLAY_SCRIPT } from './pages.js';
 
 /**
@@ -121,19 +121,10 @@ export function scriptHash(text: string): string {
 const INLINE_SCRIPTS = [
   PLAY_SCRIPT,
   DEMO_SCRIPT,
-  // credits/cmi5.ts: the AU page picks the player's language.
-  `document.querySelector('xcredit-player').setAttribute('lang', navigator.language.startsWith('zh') ? 'zh-CN' : 'en');`,
-  // lti/registration.ts: the page that ends a Dynamic Registration tells the platform to close it.
-  `(window.opener || window.parent).postMessage({ subject: 'org.imsglobal.lti.close' }, '*');`,
-  // ltijs: the form that returns Deep Linking choices to the platform submits itself.
-  ...ltijsInlineScripts(),
+  AU_LANG_SCRIPT,
+  REGISTRATION_CLOSE_SCRIPT,
+  DEEP_LINK_SUBMIT_SCRIPT,
 ];
-
-function ltijsInlineScripts(): string[] {
-  const root = dirname(createRequire(import.meta.url).resolve('ltijs/package.json'));
-  const form = readFileSync(join(root, 'dist/Templates/DeepLinkSubmissionForm.html'), 'utf8');
-  return [...form.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1]!);
-}
 
 /**
  * Refuses a browser request to an API that a page did not make with fetch/XMLHttpRequest in CORS

@@ -2,7 +2,6 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import express, { Router, type Request } from 'express';
 import { requireScope } from '../../auth/principal.js';
-import { HttpError } from '../../http-error.js';
 import { certificatesApi } from '../../certificates/routes.js';
 import { now } from '../../clock.js';
 import { creditsRouter } from '../../credits/routes.js';
