@@ -5,6 +5,7 @@ import { SCOPES, type Scope } from './auth/scopes.js';
 import { ConfigError, loadConfig } from './config.js';
 import { migrate, openStore } from './db/index.js';
 import { recompute } from './credits/recompute.js';
+import { rulesReason, upgradeCreditRules } from './credits/rules.js';
 import { LTI_REGISTER_USAGE, ltiRegister } from './lti/cli.js';
 import { seedDemo } from './seed.js';
 import { startServer } from './server.js';
@@ -83,6 +84,8 @@ async function main(argv: string[]): Promise<number> {
       try {
         await migrate(store.db);
         const started = performance.now();
+        const upgraded = await upgradeCreditRules(store.db);
+        if (upgraded) console.log(`${rulesReason()}: ${upgraded} ledger adjustments`);
         const bar = progressBar(process.stderr);
         const result = await recompute(store.db, { tenantId: values.tenant, since, onProgress: bar.update });
         bar.done();

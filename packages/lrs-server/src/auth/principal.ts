@@ -1,4 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
+import { sql } from 'kysely';
 import type { Db } from '../db/index.js';
 import { HttpError } from '../http-error.js';
 import { allows, type Scope } from './scopes.js';
@@ -20,6 +21,8 @@ export interface LaunchGrant {
   courseId: string;
   activityId: string;
   expiresAt: Date;
+  /** Player session ids the server issued for this launch; statements may name only these. */
+  sessions: readonly string[];
 }
 
 declare global {
@@ -71,6 +74,9 @@ export function authenticator(db: Db) {
         .innerJoin('tenants', 'tenants.id', 'launches.tenant_id')
         .innerJoin('courses', (j) => j.onRef('courses.tenant_id', '=', 'launches.tenant_id').onRef('courses.id', '=', 'launches.course_id'))
         .select(['launches.registration', 'launches.learner_id', 'launches.course_id', 'launches.expires_at', 'courses.activity_id', 'tenants.id as tenant_id', 'tenants.home_page'])
+        .select(
+          sql<string[]>`coalesce((select array_agg(ps.session_id) from player_sessions ps where ps.tenant_id = launches.tenant_id and ps.registration = launches.registration), '{}')`.as('sessions'),
+        )
         .where('launches.token_hash', '=', sha256(value))
         .executeTakeFirst();
       if (!row) throw unauthorized('unknown launch token');
@@ -78,7 +84,7 @@ export function authenticator(db: Db) {
       req.principal = {
         kind: 'launch',
         tenant: { id: row.tenant_id, homePage: row.home_page },
-        launch: { registration: row.registration, learnerId: row.learner_id, courseId: row.course_id, activityId: row.activity_id, expiresAt: new Date(row.expires_at) },
+        launch: { registration: row.registration, learnerId: row.learner_id, courseId: row.course_id, activityId: row.activity_id, expiresAt: new Date(row.expires_at), sessions: row.sessions },
       };
       return next();
     }

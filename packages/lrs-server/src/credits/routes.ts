@@ -12,7 +12,7 @@ import { createLaunch, launchInput } from './launches.js';
 import { csvToLearners, importLearners, learnerFields, validate, type ImportIssue, type LearnerRow } from './learners.js';
 import { lockLearner, toEntry } from './ledger.js';
 import { policyInput } from './policy.js';
-import { answerFeedback, currentLaunch, heartbeat, heartbeatInput } from './sessions.js';
+import { answerFeedback, createSession, currentLaunch, heartbeat, heartbeatInput } from './sessions.js';
 import { closePeriod, learnerStanding, setTarget, targetInput } from './targets.js';
 
 /** Reads a JSON body with a schema; a 400 names every field at fault. */
@@ -156,6 +156,11 @@ export function creditsRouter(db: Db, config: { readonly publicUrl: string }): R
 
   router.get('/launches/current', async (req, res) => {
     res.json(await currentLaunch(db, requireLaunch(req)));
+  });
+
+  router.post('/launches/current/sessions', async (req, res) => {
+    const launch = requireLaunch(req);
+    res.status(201).json(await createSession(db, launch, now(req)));
   });
 
   router.post('/launches/current/heartbeat', async (req, res) => {
