@@ -270,7 +270,15 @@ async function explain(db: Db, tenantId: string, learnerId: string, courseId: st
     factors: { coverage: a.coverage, attention: a.attention, mastery: a.mastery },
     weights: course.policy.weights,
     gates: a.gates,
-    seconds: { claimed: a.claimedSeconds, verified: a.verifiedSeconds, watched: a.watchedSeconds, focused: a.focusedSeconds },
+    seconds: {
+      claimed: a.claimedSeconds,
+      verified: a.verifiedSeconds,
+      watched: a.watchedSeconds,
+      focused: a.focusedSeconds,
+      // Wall-clock seconds of playing no evidence covered, and those credited from evidence queued offline.
+      unevidenced: Math.round(a.verification.unevidencedSeconds * 10) / 10,
+      offline: Math.round(a.verification.offlineSeconds * 10) / 10,
+    },
     questions: a.questions,
     sessions: launches.map((l) => ({
       registration: l.registration,

@@ -165,6 +165,7 @@ describe.each(engines)('the credit engine against gaming on %s', (engine) => {
     expect(await earned('fake-outage')).toBeLessThanOrEqual(CREDITS * 0.05);
     const why = await api('GET', '/learners/fake-outage/courses/ethics/engagement');
     expect(why.seconds.verified).toBeLessThanOrEqual((30 + 180) * 2 + 3);
+    expect(why.seconds.offline).toBe(180);
   });
 
   it('limits forged full played-segments posted seconds after initialized', async () => {
