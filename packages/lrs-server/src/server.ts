@@ -1,9 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
 import type { Clock } from './clock.js';
-import { upgradeCreditRules } from './credits/rules.js';
 import { createClient, DEFAULT_TENANT, ensureTenant } from './auth/clients.js';
 import type { Config } from './config.js';
+import { upgradeCreditRules } from './credits/rules.js';
 import { migrate, openStore, type Store } from './db/index.js';
 import { seedDemo } from './seed.js';
 import { sweepAtRisk } from './webhooks/alerts.js';

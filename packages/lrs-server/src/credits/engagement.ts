@@ -46,7 +46,7 @@ export const periodOf = (date: Date) => String(date.getUTCFullYear());
 
 /**
  * Everything the server knows of one learner's engagement with one course in a period, read
- * from raw statements written by the learner's launch sessions and the server's receipt times.
+ * from raw statements and heartbeats of the learner's launch sessions and the server's receipt times.
  * Statements written by clients outside a launch are stored but never counted here.
  */
 export async function assessLearnerCourse(db: Q, tenantId: string, learnerId: string, course: Course, period: string): Promise<EngagementAssessment> {
