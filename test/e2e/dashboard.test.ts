@@ -31,6 +31,7 @@ describe.each(engines)('the admin dashboard in real Chromium on %s', (engine) =>
     await p.complete(60, { [XcreditExt.focusedSeconds]: 60 });
   }
 
+  // Starting PGlite, watching each course with its heartbeats and starting Chromium takes a while on a busy machine.
   beforeAll(async () => {
     mkdirSync(shots, { recursive: true });
     server = await startTestServer({ engine, postgresUrl: inject('postgresUrl') ?? undefined, manualClock: true });
@@ -56,7 +57,7 @@ describe.each(engines)('the admin dashboard in real Chromium on %s', (engine) =>
     browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1100, height: 760 }, locale: 'en-US' });
     page = await context.newPage();
-  });
+  }, 180_000);
   afterAll(async () => {
     await browser?.close();
     await server?.close();

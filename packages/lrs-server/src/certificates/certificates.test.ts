@@ -40,6 +40,7 @@ describe.each(engines)('certificates on %s', (engine) => {
   }
   const course = { title: 'Ethics', activityId: 'https://example.com/courses/ethics', credits: 4, kind: 'elective', lengthSeconds: 60 };
 
+  // Starting PGlite and watching each course with its heartbeats takes a while on a busy machine.
   beforeAll(async () => {
     server = await startTestServer({ engine, postgresUrl: inject('postgresUrl') ?? undefined, manualClock: true });
     await ok('PUT', '/learners/ana', { displayName: 'Ana Silva' });
@@ -50,7 +51,7 @@ describe.each(engines)('certificates on %s', (engine) => {
     await watch('ana', 'ethics', 60);
     await watch('cai', 'ethics', 60);
     await watch('sam', 'ethics', 2); // claims the whole video in 2 s: earns nothing
-  });
+  }, 180_000);
   afterAll(() => server?.close());
 
   it('issues a course certificate once, with a PDF and a page anyone can open to verify it', async () => {

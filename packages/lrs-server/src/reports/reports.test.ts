@@ -42,6 +42,7 @@ describe.each(engines)('reports on %s', (engine) => {
     ['max', { displayName: 'Max Li', department: 'admin', role: 'manager' }],
   ];
 
+  // Starting PGlite and watching each course with its heartbeats takes a while on a busy machine.
   beforeAll(async () => {
     server = await startTestServer({ engine, postgresUrl: inject('postgresUrl') ?? undefined, manualClock: true });
     for (const [id, body] of people) await ok('PUT', `/learners/${id}`, body);
@@ -55,7 +56,7 @@ describe.each(engines)('reports on %s', (engine) => {
     await watch('mia', 'ethics', 2); // 60 s claimed in 2 s
     await ok('POST', '/awards', { learnerId: 'cai', source: 'offline', title: 'Records law seminar', credits: 12, period: year(), kind: 'required' });
     await ok('POST', '/awards', { learnerId: 'max', source: 'growth', title: 'Mentoring', credits: 20, period: year() });
-  });
+  }, 180_000);
   afterAll(() => server?.close());
 
   /** What each learner's own credits endpoint says, the reference the reports must agree with. */
