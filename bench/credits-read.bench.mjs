@@ -18,7 +18,8 @@ for (let c = 0; c < COURSES; c++) {
   await post(`/api/v1/courses/c${c}`, { title: `Course ${c}`, activityId: `https://bench.example/c${c}`, credits: 2, kind: 'required', lengthSeconds: 600 });
   for (let s = 0; s < SESSIONS; s++) {
     const launch = await (await post('/api/v1/launches', { learnerId: 'bench-learner', courseId: `c${c}` })).json();
-    const sid = crypto.randomUUID();
+    const issued = await fetch(`${server.url}/api/v1/launches/current/sessions`, { method: 'POST', headers: { authorization: `Bearer ${launch.launchToken}` } });
+    const { sessionId: sid } = await issued.json();
     const st = (verb, time) => ({
       actor: launch.actor,
       verb: { id: verb },

@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { Verbs, VideoExt, XcreditExt } from '@xcredit/sdk/xapi';
-import { createClient, startTestServer, type Engine, type TestServer } from '@xcredit/lrs-server/testing';
+import { XcreditExt } from '@xcredit/sdk/xapi';
+import { createClient, openPlayer, startTestServer, type Engine, type LaunchGiven, type TestServer } from '@xcredit/lrs-server/testing';
 import { launchChromium } from '../support/browser.js';
 
 const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
@@ -26,21 +25,13 @@ describe.each(engines)('the admin dashboard in real Chromium on %s', (engine) =>
   const shot = (name: string) => (engine === 'pglite' ? page.screenshot({ path: `${shots}/dashboard-${name}.png` }) : Promise.resolve());
 
   async function watch(learnerId: string, courseId: string, seconds: number) {
-    const l = await ok('POST', '/launches', { learnerId, courseId });
-    const sessionId = randomUUID();
-    const send = async (verb: string, time: number) => {
-      const res = await fetch(`${server.url}/xapi/statements`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${l.launchToken}`, 'x-experience-api-version': '1.0.3', 'content-type': 'application/json' },
-        body: JSON.stringify([{ actor: l.actor, verb: { id: verb }, object: { id: l.activityId }, context: { registration: l.registration, extensions: { [VideoExt.sessionId]: sessionId } }, result: { extensions: { [VideoExt.time]: time, [XcreditExt.focusedSeconds]: time } } }]),
-      });
-      if (!res.ok) throw new Error(`statements: ${res.status}`);
-    };
-    await send(Verbs.played, 0);
-    server.clock!.advance(seconds);
-    await send(Verbs.completed, 60);
+    const p = await openPlayer(server, (await ok('POST', '/launches', { learnerId, courseId })) as LaunchGiven);
+    await p.play(0);
+    await p.watch(seconds);
+    await p.complete(60, { [XcreditExt.focusedSeconds]: 60 });
   }
 
+  // Starting PGlite, watching each course with its heartbeats and starting Chromium takes a while on a busy machine.
   beforeAll(async () => {
     mkdirSync(shots, { recursive: true });
     server = await startTestServer({ engine, postgresUrl: inject('postgresUrl') ?? undefined, manualClock: true });
@@ -66,7 +57,7 @@ describe.each(engines)('the admin dashboard in real Chromium on %s', (engine) =>
     browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1100, height: 760 }, locale: 'en-US' });
     page = await context.newPage();
-  });
+  }, 180_000);
   afterAll(async () => {
     await browser?.close();
     await server?.close();

@@ -3,6 +3,7 @@ import { createClient, DEFAULT_TENANT, ensureTenant } from './auth/clients.js';
 import { SCOPES, type Scope } from './auth/scopes.js';
 import type { Config } from './config.js';
 import { recompute } from './credits/recompute.js';
+import { rulesReason, upgradeCreditRules } from './credits/rules.js';
 import { migrate, type Store } from './db/index.js';
 import { ltiRegister, ltiRegisterInput, ltiRegistrationLink, ltiRegistrationLinkInput } from './lti/cli.js';
 import type { LtiService } from './lti/service.js';
@@ -58,6 +59,8 @@ export function prepareStoreCommand(command: StoreCommand, rest: string[]): (con
       return async ({ store, print, progress }) => {
         await migrate(store.db);
         const started = performance.now();
+        const upgraded = await upgradeCreditRules(store.db);
+        if (upgraded) print(`${rulesReason()}: ${upgraded} ledger adjustments`);
         const bar = progressBar(progress);
         const result = await recompute(store.db, { tenantId: values.tenant, since, onProgress: bar.update });
         bar.done();

@@ -4,6 +4,7 @@ import { controlPath, startControl } from './control.js';
 import type { Clock } from './clock.js';
 import { createClient, DEFAULT_TENANT, ensureTenant } from './auth/clients.js';
 import type { Config } from './config.js';
+import { upgradeCreditRules } from './credits/rules.js';
 import { migrate, openStore, type Store } from './db/index.js';
 import { resolveSecretKey } from './secret-key.js';
 import { seedDemo } from './seed.js';
@@ -40,6 +41,8 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
       await createClient(store.db, { tenantId: DEFAULT_TENANT.id, name: 'admin (from environment)', key: config.adminKey, secret: config.adminSecret, scopes: ['all', 'credits/admin'] });
     }
     const demo = options.demo ? await seedDemo(store.db) : undefined;
+    // Credits computed with older rules are recomputed once; every change is a ledger adjustment saying why.
+    await upgradeCreditRules(store.db);
     const urls = { publicUrl: config.publicUrl };
     const lti = createLti(store.db, urls, { secretKey, outbound: config.ltiOutbound });
     validation = ValidationPool.create(config.validationThreads);

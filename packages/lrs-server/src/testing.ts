@@ -1,4 +1,5 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Verbs, VideoExt } from '@xcredit/sdk/xapi';
 import pg from 'pg';
 import { createClient } from './auth/clients.js';
 import { loadConfig } from './config.js';
@@ -112,5 +113,124 @@ async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Pro
     await client.end();
   }
 }
+
+/** What a launch gives the player (the answer of `POST /api/v1/launches`). */
+export interface LaunchGiven {
+  launchToken: string;
+  registration: string;
+  actor: object;
+  activityId: string;
+}
+
+/**
+ * A player session driven by a test on the server's manual clock, watching as a real player does:
+ * a server-issued session, statements stamped with the client's time, and a heartbeat every 15 s
+ * of wall clock (playing or not) with the media time. `watch` plays at 1x; `wait` sits paused.
+ *
+ * @example
+ * const p = await openPlayer(server, await launch('ann'));
+ * await p.play(0);
+ * await p.watch(600);
+ * await p.complete(600, { [XcreditExt.focusedSeconds]: 600 });
+ */
+export async function openPlayer(server: TestServer, launch: LaunchGiven, options: { version?: string } = {}) {
+  const clock = server.clock;
+  if (!clock) throw new Error('openPlayer needs a server started with manualClock: true');
+  const auth = { authorization: `Bearer ${launch.launchToken}`, 'content-type': 'application/json' };
+  const res = await fetch(`${server.url}/api/v1/launches/current/sessions`, { method: 'POST', headers: auth });
+  if (res.status !== 201) throw new Error(`sessions: ${res.status} ${await res.text()}`);
+  const { sessionId } = (await res.json()) as { sessionId: string };
+  let media = 0;
+  let playing = false;
+  let sinceBeat = 0;
+  const statement = (verb: string, result: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => ({
+    id: randomUUID(),
+    actor: launch.actor,
+    verb: { id: verb },
+    object: { id: launch.activityId },
+    timestamp: clock().toISOString(),
+    context: { registration: launch.registration, extensions: { [VideoExt.sessionId]: sessionId } },
+    result: { extensions: result },
+    ...extra,
+  });
+  // While offline, what the player makes waits in its outbox, in order, with the time it was made.
+  let outbox: (() => Promise<unknown>)[] | undefined;
+  const send = async (...statements: object[]) => {
+    if (outbox) {
+      outbox.push(() => send(...statements));
+      return;
+    }
+    const r = await fetch(`${server.url}/xapi/statements`, {
+      method: 'POST',
+      headers: { ...auth, 'x-experience-api-version': options.version ?? '1.0.3' },
+      body: JSON.stringify(statements),
+    });
+    if (!r.ok) throw new Error(`statements: ${r.status} ${await r.text()}`);
+    return r;
+  };
+  type Beat = { active: boolean; verified: { coverage: number; watchedSeconds: number; earned: number; credits: number } };
+  const heartbeat = async (body: { time?: number; playing?: boolean; sentAt?: string } = {}): Promise<Beat | undefined> => {
+    const beat = { sessionId, time: body.time ?? media, playing: body.playing ?? playing, sentAt: body.sentAt ?? clock().toISOString() };
+    if (outbox) {
+      outbox.push(() => heartbeat(beat));
+      return undefined;
+    }
+    const r = await fetch(`${server.url}/api/v1/launches/current/heartbeat`, { method: 'POST', headers: auth, body: JSON.stringify(beat) });
+    if (!r.ok) throw new Error(`heartbeat: ${r.status} ${await r.text()}`);
+    return r.json() as Promise<Beat>;
+  };
+  /** Moves the clock `seconds`, with a heartbeat each time 15 s have passed since the last; media follows at `rate`. */
+  const pass = async (seconds: number, rate: number) => {
+    let left = seconds;
+    while (left > 0) {
+      const step = Math.min(left, 15 - sinceBeat);
+      clock.advance(step);
+      media += step * rate;
+      left -= step;
+      sinceBeat += step;
+      if (sinceBeat >= 15) {
+        sinceBeat = 0;
+        await heartbeat();
+      }
+    }
+  };
+  return {
+    sessionId,
+    statement,
+    send,
+    heartbeat,
+    init: () => send(statement(Verbs.initialized)),
+    play: (time: number) => {
+      media = time;
+      playing = true;
+      return send(statement(Verbs.played, { [VideoExt.time]: time }));
+    },
+    pause: (time: number, more: Record<string, unknown> = {}) => {
+      media = time;
+      playing = false;
+      return send(statement(Verbs.paused, { [VideoExt.time]: time, ...more }));
+    },
+    complete: (time: number, more: Record<string, unknown> = {}) => {
+      media = time;
+      playing = false;
+      return send(statement(Verbs.completed, { [VideoExt.time]: time, ...more }));
+    },
+    /** Plays `seconds` of wall clock at `rate` (1x unless told), heartbeats included. */
+    watch: (seconds: number, rate = 1) => pass(seconds, rate),
+    /** Lets `seconds` pass paused, heartbeats included. */
+    wait: (seconds: number) => pass(seconds, 0),
+    /** From now on statements and heartbeats wait in the outbox. */
+    goOffline: () => {
+      outbox ??= [];
+    },
+    /** Back online: the outbox delivers everything, in the order it was made. */
+    goOnline: async () => {
+      const queued = outbox ?? [];
+      outbox = undefined;
+      for (const deliver of queued) await deliver();
+    },
+  };
+}
+export type TestPlayer = Awaited<ReturnType<typeof openPlayer>>;
 
 export { createClient };

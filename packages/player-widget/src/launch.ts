@@ -128,6 +128,8 @@ function parsePolicy(p: Record<string, unknown>): CreditPolicy {
     },
     maxRate: number(p.maxRate ?? d.maxRate, 'policy.maxRate'),
     slackSeconds: number(p.slackSeconds ?? d.slackSeconds, 'policy.slackSeconds'),
+    evidenceSeconds: number(p.evidenceSeconds ?? d.evidenceSeconds, 'policy.evidenceSeconds'),
+    offlineGraceSeconds: number(p.offlineGraceSeconds ?? d.offlineGraceSeconds, 'policy.offlineGraceSeconds'),
     seekLock: boolean(p.seekLock ?? d.seekLock, 'policy.seekLock'),
     pauseWhenHidden: boolean(p.pauseWhenHidden ?? d.pauseWhenHidden, 'policy.pauseWhenHidden'),
     idleSeconds: number(p.idleSeconds ?? d.idleSeconds, 'policy.idleSeconds'),

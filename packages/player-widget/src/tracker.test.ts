@@ -128,7 +128,7 @@ describe('VideoTracker', () => {
     watch(8);
     send(tracker.terminate(8));
 
-    const verified = verifyEvents(asServerEvents(sent), { maxRate: 2, slackSeconds: 0 });
+    const verified = verifyEvents(asServerEvents(sent), { maxRate: 2, slackSeconds: 0, evidenceSeconds: 30, offlineGraceSeconds: 180 });
     expect(verified.intervals.map((i) => i.claimed)).toEqual([[0, 10], [20, 30], [5, 8]]);
     expect(verified.segments).toEqual(verified.intervals.map((i) => i.claimed));
     expect(parsePlayedSegments(String(ext(last(sent, 'terminated'), VideoExt.playedSegments)))).toEqual([[0, 10], [20, 30], [5, 8]]);
@@ -214,7 +214,7 @@ describe('VideoTracker', () => {
     expect(ext(last(sent, 'paused'), XcreditExt.focusedSeconds)).toBe(4);
 
     // The server closes the interval at completed; the played reopens it, so all 20 s count.
-    const verified = verifyEvents(asServerEvents(sent), { maxRate: 1, slackSeconds: 0 });
+    const verified = verifyEvents(asServerEvents(sent), { maxRate: 1, slackSeconds: 0, evidenceSeconds: 30, offlineGraceSeconds: 180 });
     expect(verified.verifiedSeconds).toBeCloseTo(20, 6);
     expect(verified.focusedSeconds).toBeCloseTo(20, 6);
   });
@@ -240,7 +240,7 @@ describe('VideoTracker', () => {
     expect(verbs(sent)).toEqual(['initialized', 'played', 'seeked', 'paused']);
     expect(ext(last(sent, 'paused'), VideoExt.progress)).toBe(0.1);
     expect(tracker.thresholdReached).toBe(false);
-    const verified = verifyEvents(asServerEvents(sent), { maxRate: 1, slackSeconds: 0 });
+    const verified = verifyEvents(asServerEvents(sent), { maxRate: 1, slackSeconds: 0, evidenceSeconds: 30, offlineGraceSeconds: 180 });
     expect(verified.verifiedSeconds).toBeCloseTo(1.5, 6);
   });
 

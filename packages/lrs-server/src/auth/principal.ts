@@ -1,4 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
+import { sql } from 'kysely';
 import type { Db } from '../db/index.js';
 import { HttpError } from '../http-error.js';
 import { courseActivities } from '../xapi/launch-scope.js';
@@ -25,6 +26,8 @@ export interface LaunchGrant {
   /** Every activity id the token may write about: the course's and its declared questions'. */
   activities: string[];
   expiresAt: Date;
+  /** Player session ids the server issued for this launch; statements may name only these. */
+  sessions: readonly string[];
 }
 
 declare global {
@@ -84,6 +87,9 @@ export function authenticator(db: Db, throttle: SignInThrottle) {
         .innerJoin('tenants', 'tenants.id', 'launches.tenant_id')
         .innerJoin('courses', (j) => j.onRef('courses.tenant_id', '=', 'launches.tenant_id').onRef('courses.id', '=', 'launches.course_id'))
         .select(['launches.registration', 'launches.learner_id', 'launches.course_id', 'launches.expires_at', 'courses.activity_id', 'courses.questions', 'tenants.id as tenant_id', 'tenants.home_page'])
+        .select(
+          sql<string[]>`coalesce((select array_agg(ps.session_id) from player_sessions ps where ps.tenant_id = launches.tenant_id and ps.registration = launches.registration), '{}')`.as('sessions'),
+        )
         .where('launches.token_hash', '=', sha256(value))
         .executeTakeFirst();
       if (!row) throw unauthorized('unknown launch token');
@@ -91,7 +97,7 @@ export function authenticator(db: Db, throttle: SignInThrottle) {
       req.principal = {
         kind: 'launch',
         tenant: { id: row.tenant_id, homePage: row.home_page },
-        launch: { registration: row.registration, learnerId: row.learner_id, courseId: row.course_id, activityId: row.activity_id, activities: courseActivities(row.activity_id, row.questions), expiresAt: new Date(row.expires_at) },
+        launch: { registration: row.registration, learnerId: row.learner_id, courseId: row.course_id, activityId: row.activity_id, activities: courseActivities(row.activity_id, row.questions), expiresAt: new Date(row.expires_at), sessions: row.sessions },
       };
       return next();
     }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { Verbs, VideoExt, XcreditExt } from '@xcredit/sdk/xapi';
-import { startTestServer, type Engine, type TestServer } from '../testing.js';
+import { XcreditExt } from '@xcredit/sdk/xapi';
+import { openPlayer, startTestServer, type Engine, type TestServer } from '../testing.js';
 
 const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
 
@@ -24,16 +24,10 @@ describe.each(engines)('ledger, awards, make-up, targets and course changes on %
 
   /** Watches a whole course honestly at 1x. */
   async function watch(learnerId: string, courseId: string, length: number) {
-    const l = await ok('POST', '/launches', { learnerId, courseId });
-    const send = (verb: string, time: number) =>
-      fetch(`${server.url}/xapi/statements`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${l.launchToken}`, 'x-experience-api-version': '1.0.3', 'content-type': 'application/json' },
-        body: JSON.stringify([{ actor: l.actor, verb: { id: verb }, object: { id: l.activityId }, context: { registration: l.registration }, result: { extensions: { [VideoExt.time]: time, [XcreditExt.focusedSeconds]: time } } }]),
-      });
-    await send(Verbs.played, 0);
-    server.clock!.advance(length);
-    await send(Verbs.completed, length);
+    const p = await openPlayer(server, await ok('POST', '/launches', { learnerId, courseId }));
+    await p.play(0);
+    await p.watch(length);
+    await p.complete(length, { [XcreditExt.focusedSeconds]: length });
   }
 
   beforeAll(async () => {

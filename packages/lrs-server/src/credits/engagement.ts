@@ -1,24 +1,13 @@
-import { assessEngagement, type AnswerEvent, type EngagementAssessment, type EngagementFlag, type GateResult, type TrackedEvent } from '@xcredit/sdk/engagement';
-import { questionActivityId, VideoExt, Verbs, XcreditExt } from '@xcredit/sdk/xapi';
+import { assessEngagement, type EngagementAssessment, type EngagementFlag, type GateResult } from '@xcredit/sdk/engagement';
 import type { Kysely } from 'kysely';
 import type { Db } from '../db/index.js';
 import type { Database } from '../db/schema.js';
 import { HttpError } from '../http-error.js';
 import { tenantPolicy, toCourse, type Course } from './courses.js';
+import { COUNTED_VERBS, statementFacts, toTimeline } from './evidence.js';
 import { lockLearner, reconcileCourseLedger } from './ledger.js';
 
 type Q = Kysely<Database>;
-
-/** xAPI verb id → the video event the engine reads from it. */
-export const VIDEO_VERBS: Record<string, TrackedEvent['verb']> = {
-  [Verbs.initialized]: 'initialized',
-  [Verbs.played]: 'played',
-  [Verbs.paused]: 'paused',
-  [Verbs.seeked]: 'seeked',
-  [Verbs.completed]: 'completed',
-  [Verbs.terminated]: 'terminated',
-};
-const COUNTED_VERBS = [...Object.keys(VIDEO_VERBS), Verbs.answered];
 
 export interface CourseCredits {
   courseId: string;
@@ -57,54 +46,40 @@ export const periodOf = (date: Date) => String(date.getUTCFullYear());
 
 /**
  * Everything the server knows of one learner's engagement with one course in a period, read
- * from raw statements written by the learner's launch sessions and the server's receipt times.
+ * from raw statements and heartbeats of the learner's launch sessions and the server's receipt times.
  * Statements written by clients outside a launch are stored but never counted here.
  */
 export async function assessLearnerCourse(db: Q, tenantId: string, learnerId: string, course: Course, period: string): Promise<EngagementAssessment> {
   const { from, to } = periodBounds(period);
-  const rows = await db
-    .selectFrom('statements as s')
-    .innerJoin('launches as l', (j) => j.onRef('l.tenant_id', '=', 's.tenant_id').onRef('l.registration', '=', 's.launch_registration'))
-    .select(['s.stored', 's.verb_id', 's.statement', 'l.superseded_at'])
-    .where('s.tenant_id', '=', tenantId)
-    .where('l.learner_id', '=', learnerId)
-    .where('l.course_id', '=', course.courseId)
-    .where('s.voided', '=', false)
-    .where('s.verb_id', 'in', COUNTED_VERBS)
-    .where('s.stored', '>=', from)
-    .where('s.stored', '<', to)
-    .orderBy('s.seq')
-    .execute();
-  const events: TrackedEvent[] = [];
-  const answers: AnswerEvent[] = [];
-  const questionPrefix = questionActivityId(course.activityId, '');
-  for (const row of rows) {
-    const stored = new Date(row.stored).getTime();
-    const cutoff = row.superseded_at ? new Date(row.superseded_at).getTime() : undefined;
-    const st = row.statement as Record<string, any>;
-    if (row.verb_id === Verbs.answered) {
-      const objectId = String(st.object?.id ?? '');
-      if (!objectId.startsWith(questionPrefix) || typeof st.result?.response !== 'string') continue;
-      answers.push({
-        sessionId: sessionOf(st),
-        questionId: decodeURIComponent(objectId.slice(questionPrefix.length)),
-        response: st.result.response,
-        receivedAt: cutoff !== undefined && stored > cutoff ? Number.POSITIVE_INFINITY : stored,
-        claimedSuccess: typeof st.result?.success === 'boolean' ? st.result.success : undefined,
-      });
-      continue;
-    }
-    const event = toEvent(row.verb_id, stored, st);
-    if (event) events.push({ ...event, cutoffAt: cutoff });
-  }
-  return assessEngagement({
-    credits: course.credits,
-    lengthSeconds: course.lengthSeconds,
-    policy: course.policy,
-    questions: course.questions,
-    events,
-    answers: answers.filter((a) => Number.isFinite(a.receivedAt)),
-  });
+  const [statements, heartbeats] = await Promise.all([
+    db
+      .selectFrom('statements as s')
+      .innerJoin('launches as l', (j) => j.onRef('l.tenant_id', '=', 's.tenant_id').onRef('l.registration', '=', 's.launch_registration'))
+      .select(['s.stored', 's.verb_id', 'l.superseded_at', ...statementFacts()])
+      .where('s.tenant_id', '=', tenantId)
+      .where('l.learner_id', '=', learnerId)
+      .where('l.course_id', '=', course.courseId)
+      .where('s.voided', '=', false)
+      .where('s.verb_id', 'in', COUNTED_VERBS)
+      .where('s.stored', '>=', from)
+      .where('s.stored', '<', to)
+      .orderBy('s.seq')
+      .execute(),
+    db
+      .selectFrom('heartbeats as h')
+      .innerJoin('launches as l', (j) => j.onRef('l.tenant_id', '=', 'h.tenant_id').onRef('l.registration', '=', 'h.registration'))
+      .select(['h.session_id', 'h.received_at', 'h.sent_at', 'h.media_time', 'h.playing'])
+      .where('h.tenant_id', '=', tenantId)
+      .where('l.learner_id', '=', learnerId)
+      .where('l.course_id', '=', course.courseId)
+      .where('h.received_at', '>=', from)
+      .where('h.received_at', '<', to)
+      .orderBy('h.received_at')
+      .orderBy('h.id')
+      .execute(),
+  ]);
+  const { events, answers } = toTimeline(course, statements, heartbeats);
+  return assessEngagement({ credits: course.credits, lengthSeconds: course.lengthSeconds, policy: course.policy, questions: course.questions, events, answers });
 }
 
 /**
@@ -219,27 +194,6 @@ export async function learnerCredits(db: Db, tenantId: string, learnerId: string
       claimedSeconds: r.claimed_seconds ?? 0,
       sessions: r.sessions ?? 0,
     })),
-  };
-}
-
-function sessionOf(statement: Record<string, any>): string {
-  return String(statement.context?.extensions?.[VideoExt.sessionId] ?? statement.context?.registration ?? 'none');
-}
-
-function toEvent(verbId: string, stored: number, statement: Record<string, any>): TrackedEvent | null {
-  const verb = VIDEO_VERBS[verbId];
-  if (!verb) return null;
-  const rx = statement.result?.extensions ?? {};
-  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-  return {
-    sessionId: sessionOf(statement),
-    verb,
-    receivedAt: stored,
-    time: verb === 'seeked' ? num(rx[VideoExt.timeFrom]) : num(rx[VideoExt.time]),
-    timeTo: verb === 'seeked' ? num(rx[VideoExt.timeTo]) : undefined,
-    focusedSeconds: num(rx[XcreditExt.focusedSeconds]),
-    unattendedSegments: typeof rx[XcreditExt.unattendedSegments] === 'string' ? rx[XcreditExt.unattendedSegments] : undefined,
-    claimedProgress: num(rx[VideoExt.progress]),
   };
 }
 

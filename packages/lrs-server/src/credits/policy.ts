@@ -9,6 +9,8 @@ export const policyInput = z.strictObject({
   gates: z.strictObject({ coverage: unit, mastery: unit, minStudyMinutes: z.number().min(0).max(100_000) }).partial().optional(),
   maxRate: z.number().min(0.25).max(16).optional(),
   slackSeconds: z.number().min(0).max(60).optional(),
+  evidenceSeconds: z.number().min(20).max(600).optional(),
+  offlineGraceSeconds: z.number().min(0).max(3600).optional(),
   seekLock: z.boolean().optional(),
   pauseWhenHidden: z.boolean().optional(),
   idleSeconds: z.number().int().min(0).max(3600).optional(),
@@ -31,6 +33,8 @@ export function effectivePolicy(overrides: PolicyInput | Record<string, unknown>
     ...stripUndefined({
       maxRate: o.maxRate,
       slackSeconds: o.slackSeconds,
+      evidenceSeconds: o.evidenceSeconds,
+      offlineGraceSeconds: o.offlineGraceSeconds,
       seekLock: o.seekLock,
       pauseWhenHidden: o.pauseWhenHidden,
       idleSeconds: o.idleSeconds,

@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { formatPlayedSegments } from '@xcredit/sdk/engagement';
 import { questionActivityId, Verbs, VideoExt, XcreditExt } from '@xcredit/sdk/xapi';
-import { startTestServer, type Engine, type TestServer } from '../testing.js';
+import { openPlayer, startTestServer, type Engine, type TestServer } from '../testing.js';
 import { recompute } from './recompute.js';
 
 const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
@@ -53,7 +52,9 @@ describe.each(engines)('incremental credits equal a full recompute on %s', (engi
       const learnerId = r.pick(learners);
       const courseId = r.pick(['a', 'b']);
       const l = await api('POST', '/launches', { learnerId, courseId });
-      const sessions = [randomUUID(), randomUUID()];
+      const issue = async () =>
+        (await (await fetch(`${server.url}/api/v1/launches/current/sessions`, { method: 'POST', headers: { authorization: `Bearer ${l.launchToken}` } })).json()).sessionId as string;
+      const sessions = [await issue(), await issue()];
       const pending: object[] = [];
       const send = async () => {
         if (!pending.length) return;
@@ -68,12 +69,13 @@ describe.each(engines)('incremental credits equal a full recompute on %s', (engi
         actor: l.actor,
         verb: { id: verb },
         object: { id: object },
+        timestamp: new Date(server.clock!().getTime() - (r.next() < 0.2 ? r.int(6, 120) : 0) * 1000).toISOString(),
         context: { registration: l.registration, extensions: { [VideoExt.sessionId]: r.pick(sessions) } },
         result: { extensions: result, ...extra },
       });
       let time = r.int(0, LENGTH - 10);
-      for (let k = r.int(1, 6); k > 0; k--) {
-        const kind = r.pick(['play', 'pause', 'seek', 'complete', 'answer', 'wait', 'send'] as const);
+      for (let k = r.int(1, 10); k > 0; k--) {
+        const kind = r.pick(['play', 'pause', 'seek', 'complete', 'answer', 'wait', 'send', 'beat', 'beat'] as const);
         if (kind === 'play') pending.push(st(Verbs.played, { [VideoExt.time]: time }));
         if (kind === 'pause' || kind === 'complete') {
           const to = Math.min(LENGTH, time + r.int(1, 60));
@@ -90,6 +92,16 @@ describe.each(engines)('incremental credits equal a full recompute on %s', (engi
           pending.push(st(Verbs.answered, {}, questionActivityId(l.activityId, 'q'), { response: r.pick(['true', 'false']), success: r.next() < 0.5 }));
         }
         if (kind === 'wait') server.clock!.advance(r.int(1, 90));
+        if (kind === 'beat') {
+          // Now and then one that was queued offline: made up to two minutes before it arrives.
+          const sentAt = new Date(server.clock!().getTime() - (r.next() < 0.3 ? r.int(6, 120) : 0) * 1000).toISOString();
+          const res = await fetch(`${server.url}/api/v1/launches/current/heartbeat`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${l.launchToken}`, 'content-type': 'application/json' },
+            body: JSON.stringify({ sessionId: r.pick(sessions), time, playing: r.next() < 0.8, sentAt }),
+          });
+          expect(res.status).toBe(200);
+        }
         if (kind === 'send') await send();
         server.clock!.advance(r.int(0, 20));
       }
@@ -120,17 +132,10 @@ describe.each(engines)('incremental credits equal a full recompute on %s', (engi
   });
 
   it('corrects a ledger that disagrees with the statements by appending, never rewriting', async () => {
-    const l = await api('POST', '/launches', { learnerId: 'fix-me', courseId: 'a' });
-    const send = (statements: object[]) =>
-      fetch(`${server.url}/xapi/statements`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${l.launchToken}`, 'x-experience-api-version': '1.0.3', 'content-type': 'application/json' },
-        body: JSON.stringify(statements),
-      });
-    const st = (verb: string, time: number) => ({ actor: l.actor, verb: { id: verb }, object: { id: l.activityId }, context: { registration: l.registration }, result: { extensions: { [VideoExt.time]: time, [XcreditExt.focusedSeconds]: time } } });
-    await send([st(Verbs.played, 0)]);
-    server.clock!.advance(LENGTH);
-    await send([st(Verbs.completed, LENGTH)]);
+    const p = await openPlayer(server, await api('POST', '/launches', { learnerId: 'fix-me', courseId: 'a' }));
+    await p.play(0);
+    await p.watch(LENGTH);
+    await p.complete(LENGTH, { [XcreditExt.focusedSeconds]: LENGTH });
     const before = await api('GET', '/learners/fix-me/ledger');
     expect(before.total).toBe(4);
     // A stray entry the statements cannot explain.

@@ -1,9 +1,9 @@
-import { assessEngagement, type AnswerEvent, type TrackedEvent } from '@xcredit/sdk/engagement';
-import { questionActivityId, VideoExt, Verbs, XcreditExt } from '@xcredit/sdk/xapi';
+import { assessEngagement } from '@xcredit/sdk/engagement';
 import { sql } from 'kysely';
 import type { Db } from '../db/index.js';
 import { tenantPolicy, toCourse, type Course } from './courses.js';
-import { engagementRow, periodOf, VIDEO_VERBS } from './engagement.js';
+import { engagementRow, periodOf } from './engagement.js';
+import { COUNTED_VERBS, statementFacts, toTimeline, type HeartbeatFacts, type StatementFacts } from './evidence.js';
 import { reconcileRequirement } from './ledger.js';
 
 const LEARNER_CHUNK = 250;
@@ -14,6 +14,8 @@ export interface RecomputeOptions {
   /** Only learner/course pairs with statements stored since then. */
   since?: Date;
   onProgress?: (p: { statements: number; pairs: number; total: number }) => void;
+  /** Why the ledger changes, when it is not a plain correction (e.g. a change of the credit rules). */
+  reason?: string;
 }
 
 export interface RecomputeResult {
@@ -22,25 +24,17 @@ export interface RecomputeResult {
   ledgerEntries: number;
 }
 
-interface Row {
+interface Row extends StatementFacts {
   tenant_id: string;
   learner_id: string;
   course_id: string;
   seq: string;
-  stored: Date;
-  verb_id: string;
-  superseded_at: Date | null;
-  session: string | null;
-  registration: string | null;
-  object_id: string | null;
-  t: string | null;
-  t_from: string | null;
-  t_to: string | null;
-  focused: string | null;
-  unattended: string | null;
-  progress: string | null;
-  response: string | null;
-  success: string | null;
+}
+
+interface Beat extends HeartbeatFacts {
+  tenant_id: string;
+  learner_id: string;
+  course_id: string;
 }
 
 /**
@@ -56,7 +50,6 @@ export async function recompute(db: Db, options: RecomputeOptions = {}): Promise
     const policy = await tenantPolicy(db, t.id);
     for (const row of await db.selectFrom('courses').selectAll().where('tenant_id', '=', t.id).execute()) courses.set(`${t.id}|${row.id}`, toCourse(row, policy));
   }
-  const x = (path: string[]) => sql<string | null>`s.statement #>> ${`{${path.map((p) => `"${p}"`).join(',')}}`}`;
   let statements = 0;
   let pairs = 0;
   let ledgerEntries = 0;
@@ -75,7 +68,7 @@ export async function recompute(db: Db, options: RecomputeOptions = {}): Promise
     group = [];
     if (!course) return;
     for (const [period, rows] of byPeriod) {
-      pending.push(assess(course, first.tenant_id, first.learner_id, period, rows));
+      pending.push(assess(course, first.tenant_id, first.learner_id, period, rows, beats.get(`${first.tenant_id}|${first.learner_id}|${course.courseId}|${period}`) ?? []));
       seen.add(`${first.tenant_id}|${first.learner_id}|${course.courseId}|${period}`);
       pairs++;
     }
@@ -88,7 +81,7 @@ export async function recompute(db: Db, options: RecomputeOptions = {}): Promise
   const drain = async () => {
     await writing;
     const batch = pending.splice(0);
-    writing = write(db, batch).then((n) => {
+    writing = write(db, batch, options.reason).then((n) => {
       ledgerEntries += n;
       options.onProgress?.({ statements, pairs, total });
     });
@@ -101,7 +94,7 @@ export async function recompute(db: Db, options: RecomputeOptions = {}): Promise
       .select((eb) => eb.fn.countAll<string | number>().as('n'))
       .where('s.launch_registration', 'is not', null)
       .where('s.voided', '=', false)
-      .where('s.verb_id', 'in', [...Object.keys(VIDEO_VERBS), Verbs.answered]);
+      .where('s.verb_id', 'in', COUNTED_VERBS);
     if (options.tenantId) count = count.where('s.tenant_id', '=', options.tenantId);
     total = Number((await count.executeTakeFirstOrThrow()).n);
   }
@@ -110,54 +103,59 @@ export async function recompute(db: Db, options: RecomputeOptions = {}): Promise
   if (options.tenantId) learnersQuery = learnersQuery.where('l.tenant_id', '=', options.tenantId);
   if (options.since) {
     const since = options.since;
-    learnersQuery = learnersQuery.where(({ exists, selectFrom }) =>
-      exists(
-        selectFrom('statements as r')
-          .select('r.seq')
-          .whereRef('r.tenant_id', '=', 'l.tenant_id')
-          .whereRef('r.launch_registration', '=', 'l.registration')
-          .where('r.stored', '>=', since),
-      ),
+    learnersQuery = learnersQuery.where(({ exists, or, selectFrom }) =>
+      or([
+        exists(
+          selectFrom('statements as r')
+            .select('r.seq')
+            .whereRef('r.tenant_id', '=', 'l.tenant_id')
+            .whereRef('r.launch_registration', '=', 'l.registration')
+            .where('r.stored', '>=', since),
+        ),
+        exists(selectFrom('heartbeats as h').select('h.id').whereRef('h.tenant_id', '=', 'l.tenant_id').whereRef('h.registration', '=', 'l.registration').where('h.received_at', '>=', since)),
+      ]),
     );
   }
   const learners = await learnersQuery.orderBy('l.tenant_id').orderBy('l.learner_id').execute();
-  const fetchChunk = (i: number) => {
+  const inChunk = (chunk: typeof learners) =>
+    sql<boolean>`(l.tenant_id, l.learner_id) in (select * from unnest(${chunk.map((c) => c.tenant_id)}::text[], ${chunk.map((c) => c.learner_id)}::text[]))`;
+  const fetchChunk = async (i: number) => {
     const chunk = learners.slice(i, i + LEARNER_CHUNK);
-    return db
-      .selectFrom('statements as s')
-      .innerJoin('launches as l', (j) => j.onRef('l.tenant_id', '=', 's.tenant_id').onRef('l.registration', '=', 's.launch_registration'))
-      .select([
-        's.tenant_id',
-        'l.learner_id',
-        'l.course_id',
-        's.seq',
-        's.stored',
-        's.verb_id',
-        'l.superseded_at',
-        x(['context', 'extensions', VideoExt.sessionId]).as('session'),
-        x(['context', 'registration']).as('registration'),
-        x(['object', 'id']).as('object_id'),
-        x(['result', 'extensions', VideoExt.time]).as('t'),
-        x(['result', 'extensions', VideoExt.timeFrom]).as('t_from'),
-        x(['result', 'extensions', VideoExt.timeTo]).as('t_to'),
-        x(['result', 'extensions', XcreditExt.focusedSeconds]).as('focused'),
-        x(['result', 'extensions', XcreditExt.unattendedSegments]).as('unattended'),
-        x(['result', 'extensions', VideoExt.progress]).as('progress'),
-        x(['result', 'response']).as('response'),
-        x(['result', 'success']).as('success'),
-      ])
-      .where(sql<boolean>`(l.tenant_id, l.learner_id) in (select * from unnest(${chunk.map((c) => c.tenant_id)}::text[], ${chunk.map((c) => c.learner_id)}::text[]))`)
-      .where('s.voided', '=', false)
-      .where('s.verb_id', 'in', [...Object.keys(VIDEO_VERBS), Verbs.answered])
-      .orderBy('s.tenant_id')
-      .orderBy('l.learner_id')
-      .orderBy('l.course_id')
-      .orderBy('s.seq')
-      .execute() as Promise<Row[]>;
+    const [rows, heartbeats] = await Promise.all([
+      db
+        .selectFrom('statements as s')
+        .innerJoin('launches as l', (j) => j.onRef('l.tenant_id', '=', 's.tenant_id').onRef('l.registration', '=', 's.launch_registration'))
+        .select(['s.tenant_id', 'l.learner_id', 'l.course_id', 's.seq', 's.stored', 's.verb_id', 'l.superseded_at', ...statementFacts()])
+        .where(inChunk(chunk))
+        .where('s.voided', '=', false)
+        .where('s.verb_id', 'in', COUNTED_VERBS)
+        .orderBy('s.tenant_id')
+        .orderBy('l.learner_id')
+        .orderBy('l.course_id')
+        .orderBy('s.seq')
+        .execute() as Promise<Row[]>,
+      db
+        .selectFrom('heartbeats as h')
+        .innerJoin('launches as l', (j) => j.onRef('l.tenant_id', '=', 'h.tenant_id').onRef('l.registration', '=', 'h.registration'))
+        .select(['h.tenant_id', 'l.learner_id', 'l.course_id', 'h.session_id', 'h.received_at', 'h.sent_at', 'h.media_time', 'h.playing'])
+        .where(inChunk(chunk))
+        .orderBy('h.received_at')
+        .orderBy('h.id')
+        .execute() as Promise<Beat[]>,
+    ]);
+    return { rows, heartbeats };
   };
   let next = learners.length ? fetchChunk(0) : undefined;
+  const beats = new Map<string, Beat[]>();
   for (let i = 0; next; i += LEARNER_CHUNK) {
-    const rows = await next;
+    const { rows, heartbeats } = await next;
+    // A learner's rows never span chunks: the last group is complete, and its heartbeats go with it.
+    await flush();
+    beats.clear();
+    for (const h of heartbeats) {
+      const key = `${h.tenant_id}|${h.learner_id}|${h.course_id}|${periodOf(new Date(h.received_at))}`;
+      beats.set(key, [...(beats.get(key) ?? []), h]);
+    }
     next = i + LEARNER_CHUNK < learners.length ? fetchChunk(i + LEARNER_CHUNK) : undefined;
     for (const r of rows) {
       const last = group[group.length - 1];
@@ -176,7 +174,7 @@ export async function recompute(db: Db, options: RecomputeOptions = {}): Promise
     for (const e of stale) {
       if (seen.has(`${e.tenant_id}|${e.learner_id}|${e.course_id}|${e.period}`)) continue;
       const course = courses.get(`${e.tenant_id}|${e.course_id}`);
-      if (course) pending.push(assess(course, e.tenant_id, e.learner_id, e.period, []));
+      if (course) pending.push(assess(course, e.tenant_id, e.learner_id, e.period, [], []));
     }
     await drain();
     await writing;
@@ -193,33 +191,8 @@ interface Assessed {
 }
 
 /** Assesses one learner/course/period from its rows (pure; no I/O). */
-function assess(course: Course, tenantId: string, learnerId: string, period: string, rows: Row[]): Assessed {
-  const events: TrackedEvent[] = [];
-  const answers: AnswerEvent[] = [];
-  const questionPrefix = questionActivityId(course.activityId, '');
-  const num = (v: string | null) => (v === null || v === '' || Number.isNaN(Number(v)) ? undefined : Number(v));
-  for (const r of rows) {
-    const stored = new Date(r.stored).getTime();
-    const cutoff = r.superseded_at ? new Date(r.superseded_at).getTime() : undefined;
-    const sessionId = r.session ?? r.registration ?? 'none';
-    if (r.verb_id === Verbs.answered) {
-      if (!r.object_id?.startsWith(questionPrefix) || r.response === null || (cutoff !== undefined && stored > cutoff)) continue;
-      answers.push({ sessionId, questionId: decodeURIComponent(r.object_id.slice(questionPrefix.length)), response: r.response, receivedAt: stored, claimedSuccess: r.success === null ? undefined : r.success === 'true' });
-      continue;
-    }
-    const verb = VIDEO_VERBS[r.verb_id]!;
-    events.push({
-      sessionId,
-      verb,
-      receivedAt: stored,
-      time: verb === 'seeked' ? num(r.t_from) : num(r.t),
-      timeTo: verb === 'seeked' ? num(r.t_to) : undefined,
-      focusedSeconds: num(r.focused),
-      unattendedSegments: r.unattended ?? undefined,
-      claimedProgress: num(r.progress),
-      cutoffAt: cutoff,
-    });
-  }
+function assess(course: Course, tenantId: string, learnerId: string, period: string, rows: readonly Row[], heartbeats: readonly Beat[]): Assessed {
+  const { events, answers } = toTimeline(course, rows, heartbeats);
   const a = assessEngagement({ credits: course.credits, lengthSeconds: course.lengthSeconds, policy: course.policy, questions: course.questions, events, answers });
   return { course, tenantId, learnerId, period, values: engagementRow(a) };
 }
@@ -228,7 +201,7 @@ function assess(course: Course, tenantId: string, learnerId: string, period: str
  * Stores a batch of assessments in one transaction: engagement rows upserted together, ledger
  * sums read together, and one correcting entry appended for each pair whose total is off.
  */
-async function write(db: Db, batch: Assessed[]): Promise<number> {
+async function write(db: Db, batch: Assessed[], reason?: string): Promise<number> {
   if (!batch.length) return 0;
   return db.transaction().execute(async (trx) => {
     const learners = [...new Set(batch.map((b) => `${b.tenantId}|${b.learnerId}`))].sort();
@@ -282,7 +255,7 @@ async function write(db: Db, batch: Assessed[]): Promise<number> {
             course_id: b.course.courseId,
             category: b.course.category,
             kind: b.course.kind,
-            reason: `recomputed from raw statements: engagement ${b.values.engagement.toFixed(2)}`,
+            reason: reason ?? `recomputed from raw statements: engagement ${b.values.engagement.toFixed(2)}`,
             evidence: JSON.stringify({ coverage: b.values.coverage, attention: b.values.attention, mastery: b.values.mastery }),
             created_by: 'recompute',
           })),

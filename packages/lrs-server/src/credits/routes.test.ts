@@ -110,7 +110,8 @@ describe.each(engines)('credits API on %s', (engine) => {
 
   it('counts only what receipt times vouch for: a forged full viewing posted at once earns nothing', async () => {
     const launch = await (await api('/launches', { method: 'POST', json: { learnerId: 'E-3003', courseId: 'fire' } })).json();
-    const sid = crypto.randomUUID();
+    const issued = await fetch(`${server.url}/api/v1/launches/current/sessions`, { method: 'POST', headers: { authorization: `Bearer ${launch.launchToken}` } });
+    const sid = (await issued.json()).sessionId;
     const st = (verb: string, time: number) => ({
       actor: launch.actor,
       verb: { id: verb },

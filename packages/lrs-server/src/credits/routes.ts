@@ -12,7 +12,7 @@ import { createLaunch, launchInput } from './launches.js';
 import { csvToLearners, importLearners, learnerFields, validate, type ImportIssue, type LearnerRow } from './learners.js';
 import { lockLearner, toEntry } from './ledger.js';
 import { policyInput } from './policy.js';
-import { answerFeedback, currentLaunch, heartbeat, heartbeatInput } from './sessions.js';
+import { answerFeedback, createSession, currentLaunch, heartbeat, heartbeatInput } from './sessions.js';
 import { closePeriod, learnerStanding, setTarget, targetInput } from './targets.js';
 
 /** Reads a JSON body with a schema; a 400 names every field at fault. */
@@ -158,6 +158,11 @@ export function creditsRouter(db: Db, config: { readonly publicUrl: string }): R
     res.json(await currentLaunch(db, requireLaunch(req)));
   });
 
+  router.post('/launches/current/sessions', async (req, res) => {
+    const launch = requireLaunch(req);
+    res.status(201).json(await createSession(db, launch, now(req)));
+  });
+
   router.post('/launches/current/heartbeat', async (req, res) => {
     const launch = requireLaunch(req);
     res.json(await heartbeat(db, launch, body(req, heartbeatInput), now(req)));
@@ -265,7 +270,15 @@ async function explain(db: Db, tenantId: string, learnerId: string, courseId: st
     factors: { coverage: a.coverage, attention: a.attention, mastery: a.mastery },
     weights: course.policy.weights,
     gates: a.gates,
-    seconds: { claimed: a.claimedSeconds, verified: a.verifiedSeconds, watched: a.watchedSeconds, focused: a.focusedSeconds },
+    seconds: {
+      claimed: a.claimedSeconds,
+      verified: a.verifiedSeconds,
+      watched: a.watchedSeconds,
+      focused: a.focusedSeconds,
+      // Wall-clock seconds of playing no evidence covered, and those credited from evidence queued offline.
+      unevidenced: Math.round(a.verification.unevidencedSeconds * 10) / 10,
+      offline: Math.round(a.verification.offlineSeconds * 10) / 10,
+    },
     questions: a.questions,
     sessions: launches.map((l) => ({
       registration: l.registration,

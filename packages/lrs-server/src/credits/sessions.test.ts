@@ -14,7 +14,12 @@ describe.each(engines)('launch sessions on %s', (engine) => {
     const res = await fetch(`${server.url}/api/v1${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
     return { status: res.status, body: await res.json() };
   };
-  const beat = (token: string) => asPlayer(token, 'POST', '/launches/current/heartbeat', { sessionId: 's', time: 0, playing: true });
+  const issued = new Map<string, string>();
+  /** A heartbeat in the launch's server-issued session (issued on first use). */
+  const beat = async (token: string) => {
+    if (!issued.has(token)) issued.set(token, (await asPlayer(token, 'POST', '/launches/current/sessions')).body.sessionId);
+    return asPlayer(token, 'POST', '/launches/current/heartbeat', { sessionId: issued.get(token), time: 0, playing: true });
+  };
   const question = { id: 'q1', at: 5, type: 'multiple-choice', prompt: { en: 'Pick two', 'zh-CN': '选两个' }, choices: [{ id: 'a', text: { en: 'A' } }, { id: 'b', text: { en: 'B' } }, { id: 'c', text: { en: 'C' } }], correct: ['a', 'c'], answerToContinue: true };
 
   beforeAll(async () => {
@@ -91,5 +96,39 @@ describe.each(engines)('launch sessions on %s', (engine) => {
     const bad = await asPlayer(l.launchToken, 'POST', '/launches/current/heartbeat', { sessionId: 's', time: -1, playing: 'yes' });
     expect(bad.status).toBe(400);
     expect(bad.body.error.message).toMatch(/time.*playing|playing.*time/s);
+  });
+
+  it('issues player sessions to a launch, stores their heartbeats, and refuses a taken-over launch', async () => {
+    const l = (await admin('POST', '/launches', { learnerId: 'p7', courseId: 'open' })).body;
+    const made = await asPlayer(l.launchToken, 'POST', '/launches/current/sessions');
+    expect(made.status).toBe(201);
+    expect(made.body).toEqual({ sessionId: expect.stringMatching(/^[0-9a-f-]{36}$/), heartbeatSeconds: 15 });
+    const again = await asPlayer(l.launchToken, 'POST', '/launches/current/sessions');
+    expect(again.body.sessionId).not.toBe(made.body.sessionId);
+    const sentAt = new Date(server.clock!().getTime() - 1000).toISOString();
+    const ok = await asPlayer(l.launchToken, 'POST', '/launches/current/heartbeat', { sessionId: made.body.sessionId, time: 12.5, playing: true, sentAt });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ active: true, verified: { coverage: 0, watchedSeconds: 0, earned: 0, credits: 1 } });
+    const rows = await server.store.db.selectFrom('heartbeats').selectAll().where('registration', '=', l.registration).execute();
+    expect(rows.map((r) => ({ session: r.session_id, time: r.media_time, playing: r.playing, sentAt: new Date(r.sent_at!).toISOString() }))).toEqual([
+      { session: made.body.sessionId, time: 12.5, playing: true, sentAt },
+    ]);
+    const badTime = await asPlayer(l.launchToken, 'POST', '/launches/current/heartbeat', { sessionId: made.body.sessionId, time: 1, playing: true, sentAt: 'yesterday' });
+    expect(badTime.status).toBe(400);
+    expect(badTime.body.error.message).toContain('sentAt');
+    await admin('POST', '/launches', { learnerId: 'p7', courseId: 'open' });
+    const taken = await asPlayer(l.launchToken, 'POST', '/launches/current/sessions');
+    expect(taken.status).toBe(409);
+    expect(taken.body.error.code).toBe('session_taken_over');
+    // Client keys are not launches.
+    expect((await admin('POST', '/launches/current/sessions')).status).toBe(403);
+  });
+
+  it('limits how many sessions one launch may open', async () => {
+    const l = (await admin('POST', '/launches', { learnerId: 'p8', courseId: 'open' })).body;
+    for (let i = 0; i < 100; i++) expect((await asPlayer(l.launchToken, 'POST', '/launches/current/sessions')).status).toBe(201);
+    const over = await asPlayer(l.launchToken, 'POST', '/launches/current/sessions');
+    expect(over.status).toBe(429);
+    expect(over.body.error.code).toBe('too_many_sessions');
   });
 });

@@ -1,10 +1,13 @@
-import { publicQuestion, scoreResponse } from '@xcredit/sdk/engagement';
+import { randomUUID } from 'node:crypto';
+import { PROMPT_MS, publicQuestion, scoreResponse } from '@xcredit/sdk/engagement';
 import { questionActivityId, Verbs } from '@xcredit/sdk/xapi';
 import { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
 import type { Db } from '../db/index.js';
 import { HttpError } from '../http-error.js';
 import { getCourse } from './courses.js';
+import { periodOf, refreshEngagement } from './engagement.js';
+import { lockLearner } from './ledger.js';
 
 type LaunchPrincipal = Extract<Principal, { kind: 'launch' }>;
 
@@ -12,7 +15,15 @@ export const heartbeatInput = z.strictObject({
   sessionId: z.string().min(1).max(200),
   time: z.number().min(0),
   playing: z.boolean(),
+  /** When the player made the heartbeat, on its clock; a heartbeat queued offline keeps its own. */
+  sentAt: z.iso.datetime({ offset: true }).optional(),
+  attention: z.strictObject({ nonce: z.string().min(1).max(200) }).optional(),
 });
+
+/** Seconds between heartbeats the player sends while it has a session. */
+export const HEARTBEAT_SECONDS = 15;
+/** Sessions one launch may open (each page load opens one). */
+export const MAX_SESSIONS_PER_LAUNCH = 100;
 
 /** What the player needs to run a launch: who, what, the policy and the questions without answers. */
 export async function currentLaunch(db: Db, { tenant, launch }: LaunchPrincipal) {
@@ -39,21 +50,110 @@ export async function currentLaunch(db: Db, { tenant, launch }: LaunchPrincipal)
 }
 
 /**
- * Keeps a session alive. A session a newer launch took over is told so (409), and the player
- * stops; its statements are still accepted, but time after the takeover earns nothing.
+ * Issues a player session for this launch. Statements and heartbeats may name only sessions
+ * issued this way, so a client cannot multiply anything by inventing sessions.
  */
-export async function heartbeat(db: Db, { tenant, launch }: LaunchPrincipal, _input: z.infer<typeof heartbeatInput>, at: Date = new Date()) {
+export async function createSession(db: Db, { tenant, launch }: LaunchPrincipal, at: Date = new Date()) {
+  return db.transaction().execute(async (trx) => {
+    const row = await trx
+      .selectFrom('launches')
+      .select(['superseded_at'])
+      .where('tenant_id', '=', tenant.id)
+      .where('registration', '=', launch.registration)
+      .forUpdate()
+      .executeTakeFirstOrThrow();
+    if (row.superseded_at) throw takenOver(row.superseded_at);
+    const { n } = await trx
+      .selectFrom('player_sessions')
+      .select((eb) => eb.fn.countAll<string | number>().as('n'))
+      .where('tenant_id', '=', tenant.id)
+      .where('registration', '=', launch.registration)
+      .executeTakeFirstOrThrow();
+    if (Number(n) >= MAX_SESSIONS_PER_LAUNCH) {
+      throw new HttpError(429, 'too_many_sessions', `this launch already opened ${MAX_SESSIONS_PER_LAUNCH} player sessions; start a new launch`);
+    }
+    const sessionId = randomUUID();
+    await trx.insertInto('player_sessions').values({ tenant_id: tenant.id, session_id: sessionId, registration: launch.registration, created_at: at }).execute();
+    return { sessionId, heartbeatSeconds: HEARTBEAT_SECONDS };
+  });
+}
+
+/**
+ * Keeps a session alive and stores the heartbeat as evidence of playing. A session a newer launch
+ * took over is told so (409), and the player stops; its statements are still accepted, but time
+ * after the takeover earns nothing. Answers what the server has verified so far (from the stored
+ * engagement, not recomputed); a heartbeat delivered late (queued offline) may change that, so
+ * it brings the engagement up to date.
+ */
+export async function heartbeat(db: Db, { tenant, launch }: LaunchPrincipal, input: z.infer<typeof heartbeatInput>, at: Date = new Date()) {
+  if (!launch.sessions.includes(input.sessionId)) {
+    throw new HttpError(400, 'unknown_session', `sessionId: session ${JSON.stringify(input.sessionId)} was not issued for this launch; get one from POST /api/v1/launches/current/sessions`);
+  }
   const row = await db
     .selectFrom('launches')
     .select(['superseded_at', 'ended_at'])
     .where('tenant_id', '=', tenant.id)
     .where('registration', '=', launch.registration)
     .executeTakeFirstOrThrow();
-  if (row.superseded_at) {
-    throw new HttpError(409, 'session_taken_over', `this session was taken over by a newer launch at ${new Date(row.superseded_at).toISOString()}; continue there`);
-  }
-  await db.updateTable('launches').set({ last_heartbeat_at: at }).where('tenant_id', '=', tenant.id).where('registration', '=', launch.registration).execute();
-  return { active: true, expiresAt: launch.expiresAt.toISOString() };
+  if (row.superseded_at) throw takenOver(row.superseded_at);
+  const period = periodOf(at);
+  await db.transaction().execute(async (trx) => {
+    await trx.updateTable('launches').set({ last_heartbeat_at: at }).where('tenant_id', '=', tenant.id).where('registration', '=', launch.registration).execute();
+    const sentAt = input.sentAt === undefined ? null : new Date(input.sentAt);
+    await trx
+      .insertInto('heartbeats')
+      .values({ tenant_id: tenant.id, registration: launch.registration, session_id: input.sessionId, received_at: at, sent_at: sentAt, media_time: input.time, playing: input.playing })
+      .execute();
+    if (!input.playing || !sentAt) return;
+    // Late evidence is measured as the engine measures it: against the session's first heartbeat's clock offset.
+    const first = await trx
+      .selectFrom('heartbeats')
+      .select(['received_at', 'sent_at'])
+      .where('tenant_id', '=', tenant.id)
+      .where('session_id', '=', input.sessionId)
+      .where('sent_at', 'is not', null)
+      .orderBy('received_at')
+      .orderBy('id')
+      .limit(1)
+      .executeTakeFirstOrThrow();
+    const lateness = at.getTime() - sentAt.getTime() - (new Date(first.received_at).getTime() - new Date(first.sent_at!).getTime());
+    if (lateness <= PROMPT_MS) return;
+    const counted = await trx
+      .selectFrom('engagement')
+      .select('earned_tenths')
+      .where('tenant_id', '=', tenant.id)
+      .where('learner_id', '=', launch.learnerId)
+      .where('course_id', '=', launch.courseId)
+      .where('period', '=', period)
+      .executeTakeFirst();
+    // With nothing stored yet there is no interval for the heartbeat to vouch for.
+    if (!counted) return;
+    await lockLearner(trx, tenant.id, launch.learnerId);
+    await refreshEngagement(trx, tenant.id, launch.learnerId, launch.courseId, period, { actor: 'engine' });
+  });
+  return { active: true, expiresAt: launch.expiresAt.toISOString(), verified: await verifiedSoFar(db, tenant.id, launch.learnerId, launch.courseId, period) };
+}
+
+/** What the server has verified of a learner's course this period, read from the stored engagement. */
+async function verifiedSoFar(db: Db, tenantId: string, learnerId: string, courseId: string, period: string) {
+  const row = await db
+    .selectFrom('courses as c')
+    .leftJoin('engagement as e', (j) => j.onRef('e.tenant_id', '=', 'c.tenant_id').onRef('e.course_id', '=', 'c.id').on('e.learner_id', '=', learnerId).on('e.period', '=', period))
+    .select(['c.credits', 'c.length_seconds', 'e.coverage', 'e.earned_tenths'])
+    .where('c.tenant_id', '=', tenantId)
+    .where('c.id', '=', courseId)
+    .executeTakeFirstOrThrow();
+  const coverage = row.coverage ?? 0;
+  return {
+    coverage,
+    watchedSeconds: Math.round(coverage * Number(row.length_seconds) * 10) / 10,
+    earned: (row.earned_tenths ?? 0) / 10,
+    credits: Number(row.credits),
+  };
+}
+
+function takenOver(at: Date | string) {
+  return new HttpError(409, 'session_taken_over', `this session was taken over by a newer launch at ${new Date(at).toISOString()}; continue there`);
 }
 
 /** Feedback for one question, scored by the server from the first answer this session sent. */

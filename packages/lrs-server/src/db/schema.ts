@@ -265,6 +265,30 @@ export interface CertificatesTable {
   issued_by: string;
 }
 
+export interface PlayerSessionsTable {
+  tenant_id: string;
+  session_id: string;
+  registration: string;
+  created_at: CreatedAt;
+}
+
+export interface HeartbeatsTable {
+  tenant_id: string;
+  id: Generated<string>;
+  registration: string;
+  session_id: string;
+  received_at: Timestamp;
+  sent_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  media_time: number;
+  playing: boolean;
+}
+
+export interface CreditRulesTable {
+  tenant_id: string;
+  version: number;
+  updated_at: CreatedAt;
+}
+
 export interface Database {
   tenants: TenantsTable;
   clients: ClientsTable;
@@ -287,4 +311,7 @@ export interface Database {
   admin_sessions: AdminSessionsTable;
   certificates: CertificatesTable;
   auth_failures: AuthFailuresTable;
+  player_sessions: PlayerSessionsTable;
+  heartbeats: HeartbeatsTable;
+  credit_rules: CreditRulesTable;
 }

@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { Verbs, VideoExt, XcreditExt } from '@xcredit/sdk/xapi';
+import { XcreditExt } from '@xcredit/sdk/xapi';
 import { ensureTenant } from '../auth/clients.js';
-import { createClient, startTestServer, type Engine, type TestServer } from '../testing.js';
+import { createClient, openPlayer, startTestServer, type Engine, type LaunchGiven, type TestServer } from '../testing.js';
 
 const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
 
@@ -28,21 +27,10 @@ describe.each(engines)('reports on %s', (engine) => {
 
   /** A launch session whose statements arrive at the test clock's time; `seconds` of wall clock pass while it plays. */
   async function watch(learnerId: string, courseId: string, seconds: number, claimed = 60) {
-    const l = await ok('POST', '/launches', { learnerId, courseId });
-    const sessionId = randomUUID();
-    const send = async (verb: string, time: number) => {
-      const res = await fetch(`${server.url}/xapi/statements`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${l.launchToken}`, 'x-experience-api-version': '1.0.3', 'content-type': 'application/json' },
-        body: JSON.stringify([
-          { actor: l.actor, verb: { id: verb }, object: { id: l.activityId }, context: { registration: l.registration, extensions: { [VideoExt.sessionId]: sessionId } }, result: { extensions: { [VideoExt.time]: time, [XcreditExt.focusedSeconds]: time } } },
-        ]),
-      });
-      if (!res.ok) throw new Error(`statements: ${res.status} ${await res.text()}`);
-    };
-    await send(Verbs.played, 0);
-    server.clock!.advance(seconds);
-    await send(Verbs.completed, claimed);
+    const p = await openPlayer(server, (await ok('POST', '/launches', { learnerId, courseId })) as LaunchGiven);
+    await p.play(0);
+    await p.watch(seconds);
+    await p.complete(claimed, { [XcreditExt.focusedSeconds]: claimed });
   }
 
   const people: [string, Json][] = [
@@ -54,6 +42,7 @@ describe.each(engines)('reports on %s', (engine) => {
     ['max', { displayName: 'Max Li', department: 'admin', role: 'manager' }],
   ];
 
+  // Starting PGlite and watching each course with its heartbeats takes a while on a busy machine.
   beforeAll(async () => {
     server = await startTestServer({ engine, postgresUrl: inject('postgresUrl') ?? undefined, manualClock: true });
     for (const [id, body] of people) await ok('PUT', `/learners/${id}`, body);
@@ -67,7 +56,7 @@ describe.each(engines)('reports on %s', (engine) => {
     await watch('mia', 'ethics', 2); // 60 s claimed in 2 s
     await ok('POST', '/awards', { learnerId: 'cai', source: 'offline', title: 'Records law seminar', credits: 12, period: year(), kind: 'required' });
     await ok('POST', '/awards', { learnerId: 'max', source: 'growth', title: 'Mentoring', credits: 20, period: year() });
-  });
+  }, 180_000);
   afterAll(() => server?.close());
 
   /** What each learner's own credits endpoint says, the reference the reports must agree with. */

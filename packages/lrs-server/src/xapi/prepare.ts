@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { describeIssues, statement as statementSchema, Verbs, type InputIssue, type Statement } from '@xcredit/sdk/xapi';
+import { describeIssues, statement as statementSchema, Verbs, VideoExt, type InputIssue, type Statement } from '@xcredit/sdk/xapi';
 import type { Principal } from '../auth/principal.js';
 import { HttpError, invalidInput } from '../http-error.js';
 import { definitionsOf, type Definition } from './activities.js';
@@ -152,10 +152,14 @@ export function relatedActivities(s: Obj): string[] {
   return [...ids];
 }
 
-/** A launch token writes only for its learner, its registration and its course's activities (exactly: see launch-scope.ts). */
+/**
+ * A launch token writes only for its learner, its registration and its course's activities
+ * (exactly: see launch-scope.ts), and names only player sessions the server issued for this launch.
+ */
 function checkLaunchGrant(statements: Statement[], principal: Extract<Principal, { kind: 'launch' }>, where: (i: number) => string) {
   const { launch, tenant } = principal;
   const learnerKey = actorKey(learnerActor(tenant.homePage, launch.learnerId));
+  const sessions = new Set(launch.sessions);
   statements.forEach((s, i) => {
     if (actorKey(s.actor) !== learnerKey) {
       throw new HttpError(403, 'forbidden', `${where(i)}.actor: this launch token writes only for learner "${launch.learnerId}" (account ${tenant.homePage})`);
@@ -165,5 +169,14 @@ function checkLaunchGrant(statements: Statement[], principal: Extract<Principal,
     }
     if (s.verb.id === Verbs.voided) throw new HttpError(403, 'forbidden', `${where(i)}.verb: a launch token cannot void statements`);
     checkLaunchReach(s, principal, where(i));
+    const extensions = s.context?.extensions as Record<string, unknown> | undefined;
+    const session = extensions?.[VideoExt.sessionId];
+    if (session !== undefined && (typeof session !== 'string' || !sessions.has(session))) {
+      throw new HttpError(
+        400,
+        'unknown_session',
+        `${where(i)}.context.extensions["${VideoExt.sessionId}"]: session ${JSON.stringify(session)} was not issued for this launch; get one from POST /api/v1/launches/current/sessions`,
+      );
+    }
   });
 }

@@ -42,13 +42,13 @@ const stop = (r: Running | undefined) =>
   r && r.child.exitCode === null ? new Promise<void>((resolve) => (r.child.once('exit', () => resolve()), r.child.kill('SIGTERM'))) : Promise.resolve();
 
 /** A batch of played/paused statements large enough (over 16 KB) to go to a validation thread. */
-function batch(actor: object, activityId: string, registration: string, size = 60) {
+function batch(actor: object, activityId: string, registration: string, size = 60, sessionId?: string) {
   return Array.from({ length: size }, (_, i) => ({
     id: randomUUID(),
     actor,
     verb: { id: i % 2 ? Verbs.paused : Verbs.played, display: { 'en-US': i % 2 ? 'paused' : 'played' } },
     object: { id: activityId, definition: { type: VIDEO_ACTIVITY_TYPE, name: { 'en-US': 'Pooled video' } } },
-    context: { registration, contextActivities: { category: { id: 'https://w3id.org/xapi/video' } }, extensions: { [VideoExt.sessionId]: randomUUID(), [VideoExt.length]: 600 } },
+    context: { registration, contextActivities: { category: { id: 'https://w3id.org/xapi/video' } }, extensions: { [VideoExt.sessionId]: sessionId ?? randomUUID(), [VideoExt.length]: 600 } },
     result: { extensions: { [VideoExt.time]: i * 5 } },
   }));
 }
@@ -203,7 +203,7 @@ describe('statement batches checked on a validation thread', () => {
     expect(d).toEqual(c);
   });
 
-  it('holds a launch token to its learner and registration (403), and stores what it may write', async () => {
+  it('holds a launch token to its learner, registration (403) and issued sessions (400), and stores what it may write', async () => {
     const launches = await Promise.all(
       [pooled!, inline!].map(async (r) => (await fetch(`${r.url}/api/v1/launches`, { method: 'POST', headers: admin, body: JSON.stringify({ learnerId: 'pool-learner', courseId: 'pooled' }) })).json()),
     );
@@ -214,9 +214,12 @@ describe('statement batches checked on a validation thread', () => {
           fetch(`${r.url}/xapi/statements`, { method: 'POST', headers: { authorization: `Bearer ${l.launchToken}`, 'content-type': 'application/json', 'x-experience-api-version': '1.0.3' }, body: JSON.stringify(statements) }).then(
             async (res) => ({ status: res.status, body: await res.json() }),
           );
-        const other = await post(batch({ mbox: 'mailto:someone-else@example.com' }, l.activityId, l.registration));
-        const own = await post(batch(l.actor, l.activityId, l.registration));
-        return { other, own: own.status };
+        const issued = await fetch(`${r.url}/api/v1/launches/current/sessions`, { method: 'POST', headers: { authorization: `Bearer ${l.launchToken}` } });
+        const { sessionId } = await issued.json();
+        const other = await post(batch({ mbox: 'mailto:someone-else@example.com' }, l.activityId, l.registration, 60, sessionId));
+        const invented = await post(batch(l.actor, l.activityId, l.registration, 60, 'invented-session'));
+        const own = await post(batch(l.actor, l.activityId, l.registration, 60, sessionId));
+        return { other, invented, own: own.status };
       }),
     );
     expect(results[0]!.other.status).toBe(403);
@@ -224,5 +227,9 @@ describe('statement batches checked on a validation thread', () => {
     expect(results[0]!.own).toBe(200);
     expect(results[1]!.other.status).toBe(403);
     expect(results[1]!.own).toBe(200);
+    // A session the server did not issue: the same 400 from a thread and from the event loop.
+    expect(results[0]!.invented.status).toBe(400);
+    expect(results[0]!.invented.body.error.code).toBe('unknown_session');
+    expect(results[1]!.invented).toEqual(results[0]!.invented);
   });
 });

@@ -8,6 +8,8 @@ import { verifyEvents, type TrackedEvent, type VerifiedEngagement } from './veri
 export interface EngagementFlag {
   code:
     | 'rate_exceeded'
+    | 'unevidenced'
+    | 'offline'
     | 'sessions_overlapped'
     | 'unattended'
     | 'taken_over'
@@ -36,11 +38,13 @@ export interface AssessInput {
   questions: readonly Question[];
   events: readonly TrackedEvent[];
   answers: readonly AnswerEvent[];
+  /** Wall-clock windows (epoch ms) in which nothing is credited (missed attention checks). */
+  blockedWall?: readonly (readonly [number, number])[];
 }
 
 /** The whole server-side judgement of one learner's engagement with one course. */
 export function assessEngagement(input: AssessInput): EngagementAssessment {
-  const verification = verifyEvents(input.events, input.policy);
+  const verification = verifyEvents(input.events, { ...input.policy, blockedWall: input.blockedWall });
   const answers = assessAnswers(input.questions, input.answers);
   const result = computeCredits(
     {
@@ -72,10 +76,14 @@ function flagsOf(v: VerifiedEngagement, questions: QuestionResult[], falseClaims
   for (const i of v.intervals) {
     const claimed = i.claimed[1] - i.claimed[0];
     const verified = i.verified[1] - i.verified[0];
-    if (claimed - verified > Math.max(5, claimed * 0.1) && i.afterCutoffSeconds === 0 && i.sharedWallSeconds === 0) {
+    if (claimed - verified > Math.max(5, claimed * 0.1) && i.afterCutoffSeconds === 0 && i.sharedWallSeconds === 0 && i.unevidencedSeconds < 5) {
       flags.push({ code: 'rate_exceeded', message: `${formatDuration(claimed)} claimed in ${formatDuration(i.wallSeconds)}` });
     }
   }
+  if (v.unevidencedSeconds >= 5) {
+    flags.push({ code: 'unevidenced', message: `${formatDuration(v.unevidencedSeconds)} of playing had no evidence (heartbeats or statements) and did not count` });
+  }
+  if (v.offlineSeconds >= 1) flags.push({ code: 'offline', message: `${formatDuration(v.offlineSeconds)} played offline counted from evidence delivered later` });
   const shared = v.intervals.reduce((s, i) => s + i.sharedWallSeconds, 0);
   if (shared >= 5) flags.push({ code: 'sessions_overlapped', message: `two sessions overlapped for ${formatDuration(shared)}; that time counted once` });
   const afterCutoff = v.intervals.reduce((s, i) => s + i.afterCutoffSeconds, 0);

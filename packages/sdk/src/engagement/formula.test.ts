@@ -36,4 +36,11 @@ describe('computeCredits', () => {
   it('counts overlapping rewatches once toward coverage', () => {
     expect(computeCredits({ ...full, segments: [[0, 50], [0, 50], [25, 50]] }, DEFAULT_POLICY).coverage).toBe(0.5);
   });
+
+  it('never lets milliseconds of measurement noise cost a 0.1 step', () => {
+    const noisy = { credits: 10, lengthSeconds: 600, segments: [[0, 599.998]] as const, playingSeconds: 600.004, focusedSeconds: 599.995, mastery: 1 };
+    expect(computeCredits(noisy, DEFAULT_POLICY)).toMatchObject({ coverage: 1, attention: 1, engagement: 1, earned: 10 });
+    // A real shortfall still costs what it is worth.
+    expect(computeCredits({ ...noisy, focusedSeconds: 560 }, DEFAULT_POLICY).earned).toBe(9.8);
+  });
 });

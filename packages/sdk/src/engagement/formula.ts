@@ -15,7 +15,7 @@ export interface CreditResult {
   attention: number;
   mastery: number;
   engagement: number;
-  /** Credits earned: credits × engagement floored to 0.1, or 0 when a gate failed. */
+  /** Credits earned: credits × engagement floored to 0.1 (noise below 0.0001 never costs a step), or 0 when a gate failed. */
   earned: number;
   gates: GateResult[];
 }
@@ -48,7 +48,9 @@ export function computeCredits(input: CreditInput, policy: CreditPolicy): Credit
   const length = input.lengthSeconds;
   const covered = length > 0 ? coveredSeconds(clipSegments(input.segments, length)) : 0;
   const coverage = length <= 0 ? 0 : length - covered <= coverageTolerance(length) ? 1 : covered / length;
-  const attention = input.playingSeconds > 0 ? clamp01(input.focusedSeconds / input.playingSeconds) : 0;
+  // Focus is measured by client timers: milliseconds short of the playing time is full attention.
+  const attention =
+    input.playingSeconds <= 0 ? 0 : input.playingSeconds - input.focusedSeconds <= coverageTolerance(input.playingSeconds) ? 1 : clamp01(input.focusedSeconds / input.playingSeconds);
   const mastery = clamp01(input.mastery);
   const w = policy.weights;
   const engagement = clamp01(w.coverage * coverage + w.attention * attention + w.mastery * mastery);
@@ -59,7 +61,8 @@ export function computeCredits(input: CreditInput, policy: CreditPolicy): Credit
     gate('studyTime', studyMinutes, policy.gates.minStudyMinutes, (a, r) => `studied ${a.toFixed(1)} min; ${r} min is required`),
   ];
   const passed = gates.every((g) => g.passed);
-  const earned = passed ? Math.floor(input.credits * engagement * 10 + 1e-9) / 10 : 0;
+  // Floored from the engagement as shown (4 decimals), so full verified engagement earns the full credits.
+  const earned = passed ? Math.floor(input.credits * round4(engagement) * 10 + 1e-9) / 10 : 0;
   return { coverage: round4(coverage), attention: round4(attention), mastery: round4(mastery), engagement: round4(engagement), earned, gates };
 }
 

@@ -9,8 +9,16 @@ export interface CreditPolicy {
   gates: { coverage: number; mastery: number; minStudyMinutes: number };
   /** Fastest playback rate the player allows and the server credits. */
   maxRate: number;
-  /** Wall-clock allowance per session, in seconds, for network and timer jitter. */
+  /** Wall-clock allowance, in seconds, for network and timer jitter: once per timeline (learner × course × period). */
   slackSeconds: number;
+  /**
+   * Playing is credited only over wall-clock stretches where consecutive pieces of evidence
+   * (statements, heartbeats while playing) are at most this many seconds apart; a longer gap
+   * credits at most this much wall-clock time.
+   */
+  evidenceSeconds: number;
+  /** Wall-clock seconds per timeline that evidence queued offline and delivered late may cover. */
+  offlineGraceSeconds: number;
   /** Forward seeking past the furthest point watched is blocked by the player. */
   seekLock: boolean;
   /** The player pauses when the page is hidden. */
@@ -33,6 +41,8 @@ export const DEFAULT_POLICY: CreditPolicy = Object.freeze({
   gates: Object.freeze({ coverage: 0.8, mastery: 0.6, minStudyMinutes: 0 }),
   maxRate: 2,
   slackSeconds: 3,
+  evidenceSeconds: 30,
+  offlineGraceSeconds: 180,
   seekLock: true,
   pauseWhenHidden: true,
   idleSeconds: 300,

@@ -1,16 +1,24 @@
+import type { CreditPolicy } from './policy.js';
 import { parsePlayedSegments, unionSegments, type Segment } from './segments.js';
 
-/** One video event as the server saw it: what the statement claims plus when the server got it. */
+/**
+ * One piece of a learner's timeline as the server saw it: a video statement (what it claims) or
+ * a heartbeat, plus when the server got it.
+ */
 export interface TrackedEvent {
-  /** The player session (Video Profile session-id, else the registration). */
+  /** The player session (server-issued Video Profile session-id, else the registration). */
   sessionId: string;
-  verb: 'initialized' | 'played' | 'paused' | 'seeked' | 'completed' | 'terminated';
+  verb: 'initialized' | 'played' | 'paused' | 'seeked' | 'completed' | 'terminated' | 'heartbeat';
   /** Server receipt time, epoch milliseconds. */
   receivedAt: number;
+  /** When the client made it, on the client's clock, epoch ms (statement timestamp, heartbeat sentAt). */
+  sentAt?: number | undefined;
   /** Media time of the event; for `seeked`, the time it left (time-from). */
   time?: number | undefined;
   /** `seeked` only: where playback went (time-to). */
   timeTo?: number | undefined;
+  /** `heartbeat` only: whether the media was playing. */
+  playing?: boolean | undefined;
   /** xcredit focused-seconds claimed for the interval this event ends. */
   focusedSeconds?: number | undefined;
   /** xcredit unattended-segments (played-segments format) of the interval this event ends. */
@@ -21,25 +29,34 @@ export interface TrackedEvent {
   cutoffAt?: number | undefined;
 }
 
-export interface VerifyOptions {
-  maxRate: number;
-  slackSeconds: number;
-}
+export type VerifyOptions = Pick<CreditPolicy, 'maxRate' | 'slackSeconds' | 'evidenceSeconds' | 'offlineGraceSeconds'> & {
+  /** Wall-clock windows (epoch ms) in which nothing is credited, e.g. a missed attention check. */
+  blockedWall?: readonly (readonly [number, number])[] | undefined;
+};
 
-/** A played interval as claimed, and the part of it the receipt times can vouch for. */
+/** A played interval as claimed, and the part of it the receipt times and evidence can vouch for. */
 export interface VerifiedInterval {
   sessionId: string;
   claimed: Segment;
-  /** What the clock allows, before removing unattended parts. */
+  /** What the clock and the evidence allow, before removing unattended parts. */
   verified: Segment;
   /** Verified and attended: what counts as watched. */
   watched: Segment[];
-  /** Wall-clock seconds between the receipts that opened and closed the interval. */
+  /** Server receipt times (epoch ms) of the statements that opened and closed the interval. */
+  openedAt: number;
+  closedAt: number;
+  /** Wall-clock seconds the interval was open (on the server's clock). */
   wallSeconds: number;
-  /** Of those, seconds another session of the same learner and course was already using. */
+  /** Of those, seconds another interval of the same timeline was already using. */
   sharedWallSeconds: number;
   /** Wall-clock seconds after a takeover, not counted. */
   afterCutoffSeconds: number;
+  /** Wall-clock seconds in blocked windows (missed attention checks), not counted. */
+  blockedSeconds: number;
+  /** Countable wall-clock seconds no evidence covered. */
+  unevidencedSeconds: number;
+  /** Wall-clock seconds credited from evidence queued offline and delivered late. */
+  offlineSeconds: number;
   focusedSeconds: number;
   unattendedSeconds: number;
 }
@@ -55,43 +72,107 @@ export interface VerifiedEngagement {
   watchedSeconds: number;
   focusedSeconds: number;
   unattendedSeconds: number;
+  /** Wall-clock seconds of open intervals no evidence covered. */
+  unevidencedSeconds: number;
+  /** Wall-clock seconds credited from evidence delivered late (within the offline grace). */
+  offlineSeconds: number;
   sessions: number;
   /** Highest progress any statement claimed (0–1), for flags only. */
   claimedProgress: number;
 }
 
-interface OpenInterval {
-  sessionId: string;
-  time: number;
-  receivedAt: number;
-  cutoffAt: number | undefined;
+/** Evidence that arrives within this many ms of when its client made it counts at its receipt. */
+export const PROMPT_MS = 5000;
+
+type Span = [number, number];
+
+interface Placed {
+  e: TrackedEvent;
+  index: number;
+  /** When the evidence shows it happened, on the server's clock (receipt, or aligned client time when late). */
+  at: number;
+  late: boolean;
 }
 
 /**
- * Rebuilds played intervals from video events and keeps of each only what wall-clock time
- * allows: an interval opened by a receipt at r0 and closed by one at r1 counts at most
- * (r1 − r0) × maxRate seconds, plus what is left of its session's slack. Wall-clock time that
- * another session of the same learner already used is not counted twice, nor is time after a
- * session was taken over, nor media played while the page was hidden or the learner idle.
- * Claimed progress, played-segments and scores are never trusted.
+ * The lateness of each event, in ms: how much later it was received than its client time, aligned
+ * with the clock offset measured on its session's first heartbeat (received before it), says.
+ * Evidence never changes the lateness of what was received before it.
+ */
+export function latenessOf(events: readonly TrackedEvent[]): number[] {
+  const order = events.map((_, i) => i).sort((a, b) => events[a]!.receivedAt - events[b]!.receivedAt || a - b);
+  const first = new Map<string, TrackedEvent>();
+  const out = new Array<number>(events.length).fill(0);
+  for (const i of order) {
+    const e = events[i]!;
+    let ref = first.get(e.sessionId);
+    if (e.verb === 'heartbeat' && e.sentAt !== undefined && !ref) first.set(e.sessionId, (ref = e));
+    // A statement is aligned only by a heartbeat received strictly before it, as the incremental path saw it.
+    if (ref && e.verb !== 'heartbeat' && ref.receivedAt >= e.receivedAt) ref = undefined;
+    if (ref && e.sentAt !== undefined) out[i] = e.receivedAt - e.sentAt - (ref.receivedAt - ref.sentAt!);
+  }
+  return out;
+}
+
+/**
+ * Rebuilds played intervals from video events and keeps of each only what the server can vouch
+ * for. Everything one learner does on one course is one timeline on the server's clock: an
+ * interval counts at most (countable wall-clock time) × maxRate seconds, plus what is left of the
+ * timeline's slack, where countable wall-clock time is what evidence covers (consecutive pieces
+ * at most `evidenceSeconds` apart; a longer gap counts `evidenceSeconds`), not already used by
+ * another interval, not after a takeover and not blocked. Evidence queued offline counts at its
+ * aligned client time, within `offlineGraceSeconds` per timeline. Claimed progress,
+ * played-segments and scores are never trusted, nor media played while the page was hidden.
  */
 export function verifyEvents(events: readonly TrackedEvent[], options: VerifyOptions): VerifiedEngagement {
-  // Stable: events received in the same millisecond keep their stored order.
-  const ordered = events.map((e, i) => ({ e, i })).sort((a, b) => a.e.receivedAt - b.e.receivedAt || a.i - b.i);
-  const open = new Map<string, OpenInterval | null>();
-  const slackLeft = new Map<string, number>();
-  const closed: { open: OpenInterval; end: number; at: TrackedEvent }[] = [];
-  let claimedProgress = 0;
+  const gapMs = options.evidenceSeconds * 1000;
+  const lateness = latenessOf(events);
+  const placed: Placed[] = events.map((e, index) => {
+    const late = lateness[index]! > PROMPT_MS;
+    return { e, index, at: late ? e.receivedAt - lateness[index]! : e.receivedAt, late };
+  });
+  const isEvidence = (p: Placed) => p.e.verb !== 'heartbeat' || p.e.playing === true;
 
-  for (const { e } of ordered) {
+  // Late evidence counts only after the timeline was first seen online, and only where its media
+  // time could have been reached from the evidence before it at the fastest rate.
+  const promptTimes = placed.filter((p) => isEvidence(p) && !p.late).map((p) => p.at);
+  const firstOnline = promptTimes.reduce((m, t) => Math.min(m, t), Number.POSITIVE_INFINITY);
+  const byAt = (a: Placed, b: Placed) => a.at - b.at || Number(a.late) - Number(b.late) || a.index - b.index;
+  let prev: Placed | undefined;
+  for (const p of placed.filter(isEvidence).sort(byAt)) {
+    if (p.late) {
+      const media = mediaAfter(p.e);
+      const before = prev && mediaAfter(prev.e);
+      const tooFast = p.e.verb !== 'seeked' && media !== undefined && before !== undefined && media - before > ((p.at - prev!.at) / 1000) * options.maxRate + 1;
+      if (p.at <= firstOnline || tooFast) {
+        p.late = false;
+        p.at = p.e.receivedAt;
+        continue;
+      }
+    }
+    prev = p;
+  }
+
+  const points = placed.filter(isEvidence).sort(byAt);
+  const promptCover = evidenceCover(points.filter((p) => !p.late), gapMs);
+  const allCover = unionSpans([...promptCover, ...evidenceCover(points, gapMs, true)]);
+
+  // Intervals, per session, in receipt order.
+  const ordered = [...placed].sort((a, b) => a.e.receivedAt - b.e.receivedAt || a.index - b.index);
+  const open = new Map<string, { p: Placed; time: number } | null>();
+  const closed: { open: Placed; time: number; end: number; at: Placed }[] = [];
+  let claimedProgress = 0;
+  for (const p of ordered) {
+    const e = p.e;
     if (e.claimedProgress !== undefined && Number.isFinite(e.claimedProgress)) claimedProgress = Math.max(claimedProgress, e.claimedProgress);
+    if (e.verb === 'heartbeat') continue;
     const current = open.get(e.sessionId) ?? null;
     const close = (end: number | undefined) => {
-      if (current && end !== undefined && Number.isFinite(end) && end > current.time) closed.push({ open: current, end, at: e });
+      if (current && end !== undefined && Number.isFinite(end) && end > current.time) closed.push({ open: current.p, time: current.time, end, at: p });
       open.set(e.sessionId, null);
     };
     const openAt = (time: number | undefined) => {
-      if (time !== undefined && Number.isFinite(time)) open.set(e.sessionId, { sessionId: e.sessionId, time, receivedAt: e.receivedAt, cutoffAt: e.cutoffAt });
+      if (time !== undefined && Number.isFinite(time)) open.set(e.sessionId, { p, time });
     };
     switch (e.verb) {
       case 'played':
@@ -113,35 +194,52 @@ export function verifyEvents(events: readonly TrackedEvent[], options: VerifyOpt
     }
   }
 
-  // Wall-clock time is shared across sessions: walk intervals by when they began and give each
-  // only the part of its wall-clock span that no earlier interval has used.
-  closed.sort((a, b) => a.open.receivedAt - b.open.receivedAt || a.at.receivedAt - b.at.receivedAt);
-  const usedWall: [number, number][] = [];
+  // Wall-clock time is one for the whole timeline: walk intervals by when they began and give each
+  // only the evidenced part of its span that no earlier interval used; slack and grace are spent once.
+  closed.sort((a, b) => a.open.at - b.open.at || a.at.at - b.at.at || a.open.index - b.open.index);
+  const blocked = unionSpans((options.blockedWall ?? []).map(([a, b]) => [a, b] as Span));
+  let used: Span[] = [];
+  let slackLeft = options.slackSeconds;
+  let graceLeft = options.offlineGraceSeconds;
   const intervals: VerifiedInterval[] = [];
-  for (const { open: o, end, at } of closed) {
-    const claimed = end - o.time;
-    const wallEnd = o.cutoffAt === undefined ? at.receivedAt : Math.max(o.receivedAt, Math.min(at.receivedAt, o.cutoffAt));
-    const wallSeconds = Math.max(0, (at.receivedAt - o.receivedAt) / 1000);
-    const countable = Math.max(0, (wallEnd - o.receivedAt) / 1000);
-    const free = freeSeconds(usedWall, o.receivedAt, wallEnd);
-    addWall(usedWall, o.receivedAt, wallEnd);
-    const byClock = free * options.maxRate;
-    const slack = slackLeft.get(o.sessionId) ?? options.slackSeconds;
-    const length = Math.min(claimed, byClock + slack);
-    slackLeft.set(o.sessionId, slack - Math.max(0, length - byClock));
-    const verified: Segment = [o.time, o.time + length];
-    const unattended = unionSegments(parsePlayedSegments(at.unattendedSegments ?? ''));
+  for (const { open: o, time, end, at } of closed) {
+    const claimed = end - time;
+    const from = o.at;
+    const to = Math.max(from, at.at);
+    const cutoff = o.e.cutoffAt;
+    const wallEnd = cutoff === undefined ? to : Math.max(from, Math.min(to, cutoff));
+    const window: Span[] = wallEnd > from ? [[from, wallEnd]] : [];
+    const unused = subtractSpans(window, used);
+    const free = subtractSpans(unused, blocked);
+    used = unionSpans([...used, ...window]);
+    const promptSeconds = measure(intersectSpans(free, promptCover)) / 1000;
+    const allSeconds = measure(intersectSpans(free, allCover)) / 1000;
+    const offline = Math.min(Math.max(0, allSeconds - promptSeconds), graceLeft);
+    graceLeft -= offline;
+    const credited = promptSeconds + offline;
+    const byClock = credited * options.maxRate;
+    const length = Math.max(0, Math.min(claimed, byClock + slackLeft));
+    slackLeft -= Math.max(0, length - byClock);
+    const verified: Segment = [time, time + length];
+    const unattended = unionSegments(parsePlayedSegments(at.e.unattendedSegments ?? ''));
     const watched = subtract(verified, unattended);
     const watchedLength = watched.reduce((s, [a, b]) => s + (b - a), 0);
+    const countable = (wallEnd - from) / 1000;
+    const unusedSeconds = measure(unused) / 1000;
     intervals.push({
-      sessionId: o.sessionId,
-      claimed: [o.time, end],
+      sessionId: o.e.sessionId,
+      claimed: [time, end],
       verified,
       watched,
-      wallSeconds,
-      sharedWallSeconds: Math.max(0, countable - free),
-      afterCutoffSeconds: Math.max(0, wallSeconds - countable),
-      focusedSeconds: Math.min(Math.max(0, at.focusedSeconds ?? 0), watchedLength),
+      openedAt: o.e.receivedAt,
+      closedAt: at.e.receivedAt,
+      wallSeconds: (to - from) / 1000,
+      sharedWallSeconds: Math.max(0, countable - unusedSeconds),
+      afterCutoffSeconds: (to - wallEnd) / 1000,
+      blockedSeconds: Math.max(0, unusedSeconds - measure(free) / 1000),
+      unevidencedSeconds: Math.max(0, measure(free) / 1000 - credited),
+      offlineSeconds: offline,
+      focusedSeconds: Math.min(Math.max(0, at.e.focusedSeconds ?? 0), watchedLength),
       unattendedSeconds: length - watchedLength,
     });
   }
@@ -155,24 +253,50 @@ export function verifyEvents(events: readonly TrackedEvent[], options: VerifyOpt
     watchedSeconds: sum((i) => i.watched.reduce((s, [a, b]) => s + (b - a), 0)),
     focusedSeconds: sum((i) => i.focusedSeconds),
     unattendedSeconds: sum((i) => i.unattendedSeconds),
+    unevidencedSeconds: sum((i) => i.unevidencedSeconds),
+    offlineSeconds: sum((i) => i.offlineSeconds),
     sessions: new Set(events.map((e) => e.sessionId)).size,
     claimedProgress,
   };
 }
 
-/** Seconds of [from, to] (ms) not covered by the used spans. */
-function freeSeconds(used: readonly [number, number][], from: number, to: number): number {
-  let covered = 0;
-  for (const [a, b] of used) covered += Math.max(0, Math.min(b, to) - Math.max(a, from));
-  return Math.max(0, to - from - covered) / 1000;
+/** The media time an event leaves playback at, if it says. */
+function mediaAfter(e: TrackedEvent): number | undefined {
+  const t = e.verb === 'seeked' ? e.timeTo : e.time;
+  return t !== undefined && Number.isFinite(t) ? t : undefined;
 }
 
-/** Adds [from, to] to the used spans, keeping them disjoint and sorted. */
-function addWall(used: [number, number][], from: number, to: number): void {
-  if (to <= from) return;
-  const merged = unionSegments([...used, [from, to]]);
-  used.splice(0, used.length, ...merged.map(([a, b]) => [a, b] as [number, number]));
+/**
+ * Wall-clock spans evidence covers: from each point to the next when they are at most `gapMs`
+ * apart, else `gapMs` after the point (for late points with `chainOnly`, nothing: queued evidence
+ * vouches only for what it links).
+ */
+function evidenceCover(points: readonly Placed[], gapMs: number, chainOnly = false): Span[] {
+  const out: Span[] = [];
+  points.forEach((p, i) => {
+    const next = points[i + 1];
+    if (next && next.at - p.at <= gapMs) out.push([p.at, next.at]);
+    else if (!(chainOnly && p.late)) out.push([p.at, next ? Math.min(next.at, p.at + gapMs) : p.at + gapMs]);
+  });
+  return unionSpans(out);
 }
+
+/** Sorted, disjoint, non-empty spans covering the same time. */
+function unionSpans(spans: readonly Span[]): Span[] {
+  return unionSegments(spans).map(([a, b]) => [a, b] as Span);
+}
+
+function intersectSpans(a: readonly Span[], b: readonly Span[]): Span[] {
+  const out: Span[] = [];
+  for (const [s, e] of a) for (const [t, u] of b) if (Math.min(e, u) > Math.max(s, t)) out.push([Math.max(s, t), Math.min(e, u)]);
+  return out;
+}
+
+function subtractSpans(a: readonly Span[], holes: readonly Span[]): Span[] {
+  return a.flatMap((s) => subtract(s, holes).map(([x, y]) => [x, y] as Span));
+}
+
+const measure = (spans: readonly Span[]) => spans.reduce((s, [a, b]) => s + (b - a), 0);
 
 /** A segment minus a set of disjoint sorted segments. */
 function subtract([s, e]: Segment, holes: readonly Segment[]): Segment[] {

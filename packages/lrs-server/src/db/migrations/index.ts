@@ -6,6 +6,7 @@ import { credits } from './0010_credits.js';
 import { webhooks } from './0011_webhooks.js';
 import { lti } from './0020_lti.js';
 import { ltiRegistrationLinks } from './0021_lti_registration_links.js';
+import { playerSessions } from './0030_player_sessions.js';
 import { reports } from './0040_reports.js';
 import { certificatesOnce } from './0041_certificates_once.js';
 
@@ -22,6 +23,7 @@ const migrations: Record<string, Migration> = {
   '0011_webhooks': webhooks,
   '0020_lti': lti,
   '0021_lti_registration_links': ltiRegistrationLinks,
+  '0030_player_sessions': playerSessions,
   '0040_reports': reports,
   '0041_certificates_once': certificatesOnce,
 };

@@ -1,0 +1,127 @@
+import type { AnswerEvent, TrackedEvent } from '@xcredit/sdk/engagement';
+import { questionActivityId, VideoExt, Verbs, XcreditExt } from '@xcredit/sdk/xapi';
+import { sql } from 'kysely';
+import type { Course } from './courses.js';
+
+/** xAPI verb id → the video event the engine reads from it. */
+export const VIDEO_VERBS: Record<string, TrackedEvent['verb']> = {
+  [Verbs.initialized]: 'initialized',
+  [Verbs.played]: 'played',
+  [Verbs.paused]: 'paused',
+  [Verbs.seeked]: 'seeked',
+  [Verbs.completed]: 'completed',
+  [Verbs.terminated]: 'terminated',
+};
+/** Verbs of statements that count toward credits. */
+export const COUNTED_VERBS = [...Object.keys(VIDEO_VERBS), Verbs.answered];
+
+const part = (path: string[]) => sql<unknown>`s.statement #> ${`{${path.map((p) => `"${p}"`).join(',')}}`}`;
+
+/**
+ * The parts of a stored statement (table alias `s`) the engine reads, as JSON values: the
+ * incremental path and `xcredit recompute` select exactly these and convert them with
+ * `toTimeline`, so both judge the same facts the same way.
+ */
+export const statementFacts = () => [
+  part(['context', 'extensions', VideoExt.sessionId]).as('session'),
+  part(['context', 'registration']).as('registration'),
+  part(['object', 'id']).as('object_id'),
+  part(['timestamp']).as('timestamp'),
+  part(['result', 'extensions', VideoExt.time]).as('t'),
+  part(['result', 'extensions', VideoExt.timeFrom]).as('t_from'),
+  part(['result', 'extensions', VideoExt.timeTo]).as('t_to'),
+  part(['result', 'extensions', XcreditExt.focusedSeconds]).as('focused'),
+  part(['result', 'extensions', XcreditExt.unattendedSegments]).as('unattended'),
+  part(['result', 'extensions', VideoExt.progress]).as('progress'),
+  part(['result', 'response']).as('response'),
+  part(['result', 'success']).as('success'),
+];
+
+/** One stored statement as `statementFacts` selects it, with its receipt and its launch's takeover time. */
+export interface StatementFacts {
+  stored: Date | string;
+  verb_id: string;
+  superseded_at: Date | string | null;
+  session: unknown;
+  registration: unknown;
+  object_id: unknown;
+  timestamp: unknown;
+  t: unknown;
+  t_from: unknown;
+  t_to: unknown;
+  focused: unknown;
+  unattended: unknown;
+  progress: unknown;
+  response: unknown;
+  success: unknown;
+}
+
+/** One stored heartbeat. */
+export interface HeartbeatFacts {
+  session_id: string;
+  received_at: Date | string;
+  sent_at: Date | string | null;
+  media_time: number;
+  playing: boolean;
+}
+
+const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+const ms = (v: Date | string) => new Date(v).getTime();
+
+/**
+ * A learner's timeline on one course, in the engine's terms: statements (in stored order) then
+ * heartbeats (in receipt order) as events, and the answers. Statements after a takeover still
+ * play (the engine cuts their time), answers after it do not count.
+ */
+export function toTimeline(course: Course, statements: readonly StatementFacts[], heartbeats: readonly HeartbeatFacts[]): { events: TrackedEvent[]; answers: AnswerEvent[] } {
+  const events: TrackedEvent[] = [];
+  const answers: AnswerEvent[] = [];
+  const questionPrefix = questionActivityId(course.activityId, '');
+  for (const r of statements) {
+    const stored = ms(r.stored);
+    const cutoff = r.superseded_at ? ms(r.superseded_at) : undefined;
+    const sessionId = String(r.session ?? r.registration ?? 'none');
+    if (r.verb_id === Verbs.answered) {
+      const objectId = typeof r.object_id === 'string' ? r.object_id : '';
+      if (!objectId.startsWith(questionPrefix) || typeof r.response !== 'string' || (cutoff !== undefined && stored > cutoff)) continue;
+      answers.push({
+        sessionId,
+        questionId: decodeURIComponent(objectId.slice(questionPrefix.length)),
+        response: r.response,
+        receivedAt: stored,
+        claimedSuccess: typeof r.success === 'boolean' ? r.success : undefined,
+      });
+      continue;
+    }
+    const verb = VIDEO_VERBS[r.verb_id];
+    if (!verb) continue;
+    // A statement without its own timestamp got the receipt time: it says nothing about the client's clock.
+    const sent = typeof r.timestamp === 'string' ? Date.parse(r.timestamp) : Number.NaN;
+    events.push({
+      sessionId,
+      verb,
+      receivedAt: stored,
+      sentAt: Number.isFinite(sent) && sent !== stored ? sent : undefined,
+      time: verb === 'seeked' ? num(r.t_from) : num(r.t),
+      timeTo: verb === 'seeked' ? num(r.t_to) : undefined,
+      focusedSeconds: num(r.focused),
+      unattendedSegments: typeof r.unattended === 'string' ? r.unattended : undefined,
+      claimedProgress: num(r.progress),
+      cutoffAt: cutoff,
+    });
+  }
+  for (const h of heartbeats) events.push(heartbeatEvent(h));
+  return { events, answers };
+}
+
+/** A stored heartbeat as the engine's evidence. */
+export function heartbeatEvent(h: HeartbeatFacts): TrackedEvent {
+  return {
+    sessionId: h.session_id,
+    verb: 'heartbeat',
+    receivedAt: ms(h.received_at),
+    sentAt: h.sent_at ? ms(h.sent_at) : undefined,
+    time: h.media_time,
+    playing: h.playing,
+  };
+}
