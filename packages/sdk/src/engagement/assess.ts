@@ -36,12 +36,14 @@ export interface AssessInput {
   questions: readonly Question[];
   events: readonly TrackedEvent[];
   answers: readonly AnswerEvent[];
+  /** Wall-clock windows (epoch ms) that earn nothing: missed attention checks. */
+  blockedWall?: readonly (readonly [number, number])[] | undefined;
 }
 
 /** The whole server-side judgement of one learner's engagement with one course. */
 export function assessEngagement(input: AssessInput): EngagementAssessment {
-  const verification = verifyEvents(input.events, input.policy);
-  const answers = assessAnswers(input.questions, input.answers);
+  const verification = verifyEvents(input.events, { ...input.policy, blockedWall: input.blockedWall });
+  const answers = assessAnswers(input.questions, input.answers, { maxAttempts: input.policy.maxAttempts, intervals: verification.intervals });
   const result = computeCredits(
     {
       credits: input.credits,

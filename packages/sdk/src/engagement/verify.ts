@@ -24,6 +24,8 @@ export interface TrackedEvent {
 export interface VerifyOptions {
   maxRate: number;
   slackSeconds: number;
+  /** Wall-clock windows (epoch ms) in which nothing is credited, e.g. after a missed attention check. */
+  blockedWall?: readonly (readonly [number, number])[] | undefined;
 }
 
 /** A played interval as claimed, and the part of it the receipt times can vouch for. */
@@ -34,6 +36,9 @@ export interface VerifiedInterval {
   verified: Segment;
   /** Verified and attended: what counts as watched. */
   watched: Segment[];
+  /** Server receipt times (epoch ms) of the statements that opened and closed the interval. */
+  openedAt: number;
+  closedAt: number;
   /** Wall-clock seconds between the receipts that opened and closed the interval. */
   wallSeconds: number;
   /** Of those, seconds another session of the same learner and course was already using. */
@@ -130,7 +135,8 @@ export function verifyEvents(events: readonly TrackedEvent[], options: VerifyOpt
     const length = Math.min(claimed, byClock + slack);
     slackLeft.set(o.sessionId, slack - Math.max(0, length - byClock));
     const verified: Segment = [o.time, o.time + length];
-    const unattended = unionSegments(parsePlayedSegments(at.unattendedSegments ?? ''));
+    const blocked = blockedMedia(options.blockedWall ?? [], o.receivedAt, at.receivedAt, [o.time, end]);
+    const unattended = unionSegments([...parsePlayedSegments(at.unattendedSegments ?? ''), ...blocked]);
     const watched = subtract(verified, unattended);
     const watchedLength = watched.reduce((s, [a, b]) => s + (b - a), 0);
     intervals.push({
@@ -138,6 +144,8 @@ export function verifyEvents(events: readonly TrackedEvent[], options: VerifyOpt
       claimed: [o.time, end],
       verified,
       watched,
+      openedAt: o.receivedAt,
+      closedAt: at.receivedAt,
       wallSeconds,
       sharedWallSeconds: Math.max(0, countable - free),
       afterCutoffSeconds: Math.max(0, wallSeconds - countable),
@@ -172,6 +180,21 @@ function addWall(used: [number, number][], from: number, to: number): void {
   if (to <= from) return;
   const merged = unionSegments([...used, [from, to]]);
   used.splice(0, used.length, ...merged.map(([a, b]) => [a, b] as [number, number]));
+}
+
+/**
+ * The media of an interval played during blocked wall-clock windows, placing media time on the
+ * interval's receipt span in proportion (the only timing the server has between the two).
+ */
+function blockedMedia(windows: readonly (readonly [number, number])[], from: number, to: number, [t0, t1]: Segment): Segment[] {
+  const out: Segment[] = [];
+  const at = (wall: number) => (to > from ? t0 + ((Math.min(to, Math.max(from, wall)) - from) / (to - from)) * (t1 - t0) : t0);
+  for (const [a, b] of windows) {
+    if (b <= from || a >= to) continue;
+    // A window covering the whole span blocks the whole interval, even one received all at once.
+    out.push(a <= from && b >= to ? [t0, t1] : [at(a), at(b)]);
+  }
+  return out;
 }
 
 /** A segment minus a set of disjoint sorted segments. */
