@@ -1,5 +1,6 @@
 import { responseSchemas as r } from '@xcredit/sdk/client';
 import { z } from 'zod';
+import { attentionInput } from './credits/attention-checks.js';
 import { awardInput, decisionInput } from './credits/awards.js';
 import { courseInput } from './credits/courses.js';
 import { launchInput } from './credits/launches.js';
@@ -35,7 +36,8 @@ export const operations: Operation[] = [
   { method: 'post', path: '/launches', summary: 'Start a launch for one learner and one course', auth: 'credits/admin', body: launchInput, response: r.launchSchema, status: 201 },
   { method: 'get', path: '/launches/current', summary: "The player's launch: learner, course, policy, questions without answers", auth: 'launch' },
   { method: 'post', path: '/launches/current/heartbeat', summary: 'Keep a player session alive (409 session_taken_over after a newer launch)', auth: 'launch', body: heartbeatInput },
-  { method: 'get', path: '/launches/current/answers/{questionId}', summary: "The server's score of this session's answer to a question", auth: 'launch' },
+  { method: 'post', path: '/launches/current/attention', summary: 'Answer an attention check with the nonce the heartbeat delivered', auth: 'launch', body: attentionInput },
+  { method: 'get', path: '/launches/current/answers/{questionId}', summary: "The server's score of the learner's answers to a question: counted, attempts left, what to rewatch", auth: 'launch' },
   { method: 'get', path: '/launches/current/credits', summary: "The learner's standing in the launched course", auth: 'launch' },
   { method: 'post', path: '/learners/import', summary: 'Import learners from CSV (text/csv) or a JSON array, all or nothing', auth: 'credits/admin', response: r.importResultSchema },
   { method: 'get', path: '/learners', summary: 'Learners, page by page', auth: 'credits/read', response: r.learnerPageSchema, query: { department: 'only this department', limit: '1–1000 (default 100)', after: 'the `next` of the previous page' } },

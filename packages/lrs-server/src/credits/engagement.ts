@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import type { Db } from '../db/index.js';
 import type { Database } from '../db/schema.js';
 import { HttpError } from '../http-error.js';
+import { attentionBlockedWall } from './attention-checks.js';
 import { tenantPolicy, toCourse, type Course } from './courses.js';
 import { lockLearner, reconcileCourseLedger } from './ledger.js';
 
@@ -89,8 +90,9 @@ export async function assessLearnerCourse(db: Q, tenantId: string, learnerId: st
         sessionId: sessionOf(st),
         questionId: decodeURIComponent(objectId.slice(questionPrefix.length)),
         response: st.result.response,
-        receivedAt: cutoff !== undefined && stored > cutoff ? Number.POSITIVE_INFINITY : stored,
+        receivedAt: stored,
         claimedSuccess: typeof st.result?.success === 'boolean' ? st.result.success : undefined,
+        cutoffAt: cutoff,
       });
       continue;
     }
@@ -103,7 +105,8 @@ export async function assessLearnerCourse(db: Q, tenantId: string, learnerId: st
     policy: course.policy,
     questions: course.questions,
     events,
-    answers: answers.filter((a) => Number.isFinite(a.receivedAt)),
+    answers,
+    blockedWall: await attentionBlockedWall(db, tenantId, learnerId, course.courseId, from, to),
   });
 }
 

@@ -2,6 +2,7 @@ import { assessEngagement, type AnswerEvent, type TrackedEvent } from '@xcredit/
 import { questionActivityId, VideoExt, Verbs, XcreditExt } from '@xcredit/sdk/xapi';
 import { sql } from 'kysely';
 import type { Db } from '../db/index.js';
+import { attentionBlockedWallOf } from './attention-checks.js';
 import { tenantPolicy, toCourse, type Course } from './courses.js';
 import { engagementRow, periodOf, VIDEO_VERBS } from './engagement.js';
 import { reconcileRequirement } from './ledger.js';
@@ -62,6 +63,8 @@ export async function recompute(db: Db, options: RecomputeOptions = {}): Promise
   let ledgerEntries = 0;
   let group: Row[] = [];
   const seen = new Set<string>();
+  // Missed attention checks by tenant|learner|course, read with each chunk of learners.
+  const blocked = new Map<string, [number, number][]>();
 
   const flush = async () => {
     if (!group.length) return;
@@ -75,7 +78,7 @@ export async function recompute(db: Db, options: RecomputeOptions = {}): Promise
     group = [];
     if (!course) return;
     for (const [period, rows] of byPeriod) {
-      pending.push(assess(course, first.tenant_id, first.learner_id, period, rows));
+      pending.push(assess(course, first.tenant_id, first.learner_id, period, rows, blocked.get(`${first.tenant_id}|${first.learner_id}|${course.courseId}`)));
       seen.add(`${first.tenant_id}|${first.learner_id}|${course.courseId}|${period}`);
       pairs++;
     }
@@ -123,7 +126,7 @@ export async function recompute(db: Db, options: RecomputeOptions = {}): Promise
   const learners = await learnersQuery.orderBy('l.tenant_id').orderBy('l.learner_id').execute();
   const fetchChunk = (i: number) => {
     const chunk = learners.slice(i, i + LEARNER_CHUNK);
-    return db
+    const statementRows = db
       .selectFrom('statements as s')
       .innerJoin('launches as l', (j) => j.onRef('l.tenant_id', '=', 's.tenant_id').onRef('l.registration', '=', 's.launch_registration'))
       .select([
@@ -154,10 +157,12 @@ export async function recompute(db: Db, options: RecomputeOptions = {}): Promise
       .orderBy('l.course_id')
       .orderBy('s.seq')
       .execute() as Promise<Row[]>;
+    return Promise.all([statementRows, attentionBlockedWallOf(db, chunk)]);
   };
   let next = learners.length ? fetchChunk(0) : undefined;
   for (let i = 0; next; i += LEARNER_CHUNK) {
-    const rows = await next;
+    const [rows, windows] = await next;
+    for (const [key, w] of windows) blocked.set(key, w);
     next = i + LEARNER_CHUNK < learners.length ? fetchChunk(i + LEARNER_CHUNK) : undefined;
     for (const r of rows) {
       const last = group[group.length - 1];
@@ -193,7 +198,7 @@ interface Assessed {
 }
 
 /** Assesses one learner/course/period from its rows (pure; no I/O). */
-function assess(course: Course, tenantId: string, learnerId: string, period: string, rows: Row[]): Assessed {
+function assess(course: Course, tenantId: string, learnerId: string, period: string, rows: Row[], blockedWall?: [number, number][]): Assessed {
   const events: TrackedEvent[] = [];
   const answers: AnswerEvent[] = [];
   const questionPrefix = questionActivityId(course.activityId, '');
@@ -203,8 +208,8 @@ function assess(course: Course, tenantId: string, learnerId: string, period: str
     const cutoff = r.superseded_at ? new Date(r.superseded_at).getTime() : undefined;
     const sessionId = r.session ?? r.registration ?? 'none';
     if (r.verb_id === Verbs.answered) {
-      if (!r.object_id?.startsWith(questionPrefix) || r.response === null || (cutoff !== undefined && stored > cutoff)) continue;
-      answers.push({ sessionId, questionId: decodeURIComponent(r.object_id.slice(questionPrefix.length)), response: r.response, receivedAt: stored, claimedSuccess: r.success === null ? undefined : r.success === 'true' });
+      if (!r.object_id?.startsWith(questionPrefix) || r.response === null) continue;
+      answers.push({ sessionId, questionId: decodeURIComponent(r.object_id.slice(questionPrefix.length)), response: r.response, receivedAt: stored, claimedSuccess: r.success === null ? undefined : r.success === 'true', cutoffAt: cutoff });
       continue;
     }
     const verb = VIDEO_VERBS[r.verb_id]!;
@@ -220,7 +225,7 @@ function assess(course: Course, tenantId: string, learnerId: string, period: str
       cutoffAt: cutoff,
     });
   }
-  const a = assessEngagement({ credits: course.credits, lengthSeconds: course.lengthSeconds, policy: course.policy, questions: course.questions, events, answers });
+  const a = assessEngagement({ credits: course.credits, lengthSeconds: course.lengthSeconds, policy: course.policy, questions: course.questions, events, answers, blockedWall });
   return { course, tenantId, learnerId, period, values: engagementRow(a) };
 }
 

@@ -1,10 +1,10 @@
-import { publicQuestion, scoreResponse } from '@xcredit/sdk/engagement';
-import { questionActivityId, Verbs } from '@xcredit/sdk/xapi';
+import { publicQuestion } from '@xcredit/sdk/engagement';
 import { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
 import type { Db } from '../db/index.js';
 import { HttpError } from '../http-error.js';
 import { getCourse } from './courses.js';
+import { assessLearnerCourse, periodOf } from './engagement.js';
 
 type LaunchPrincipal = Extract<Principal, { kind: 'launch' }>;
 
@@ -12,6 +12,8 @@ export const heartbeatInput = z.strictObject({
   sessionId: z.string().min(1).max(200),
   time: z.number().min(0),
   playing: z.boolean(),
+  /** The answer to an attention check, with the nonce the server issued. */
+  attention: z.strictObject({ nonce: z.string().min(1).max(200) }).optional(),
 });
 
 /** What the player needs to run a launch: who, what, the policy and the questions without answers. */
@@ -56,28 +58,23 @@ export async function heartbeat(db: Db, { tenant, launch }: LaunchPrincipal, _in
   return { active: true, expiresAt: launch.expiresAt.toISOString() };
 }
 
-/** Feedback for one question, scored by the server from the first answer this session sent. */
-export async function answerFeedback(db: Db, { tenant, launch }: LaunchPrincipal, questionId: string) {
+/**
+ * Feedback on this learner's answers to one question, across all their launches this period:
+ * whether a counted attempt was right, how many more may count and what to watch again first.
+ * The right answer is revealed (where the course allows) only once no further attempt can count.
+ */
+export async function answerFeedback(db: Db, { tenant, launch }: LaunchPrincipal, questionId: string, at: Date = new Date()) {
   const course = await getCourse(db, tenant.id, launch.courseId);
   const question = course.questions.find((q) => q.id === questionId);
   if (!question) throw new HttpError(404, 'question_not_found', `course "${course.courseId}" has no question "${questionId}"`);
-  const row = await db
-    .selectFrom('statements')
-    .select('statement')
-    .where('tenant_id', '=', tenant.id)
-    .where('launch_registration', '=', launch.registration)
-    .where('verb_id', '=', Verbs.answered)
-    .where('activity_id', '=', questionActivityId(course.activityId, questionId))
-    .where('voided', '=', false)
-    .orderBy('seq')
-    .limit(1)
-    .executeTakeFirst();
-  const response = (row?.statement as { result?: { response?: unknown } } | undefined)?.result?.response;
-  if (typeof response !== 'string') return { answered: false, correct: false };
+  const assessment = await assessLearnerCourse(db, tenant.id, launch.learnerId, course, periodOf(at));
+  const result = assessment.questions.find((q) => q.id === questionId)!;
   return {
-    answered: true,
-    correct: scoreResponse(question, response) === 1,
-    ...(question.revealAnswer ? { correctResponses: question.correct } : {}),
+    answered: result.answered,
+    correct: result.correct,
+    attemptsLeft: result.attemptsLeft,
+    ...(result.retryAfterRewatch ? { retryAfterRewatch: result.retryAfterRewatch } : {}),
+    ...(question.revealAnswer && result.answered && result.attemptsLeft === 0 ? { correctResponses: question.correct } : {}),
   };
 }
 

@@ -258,6 +258,26 @@ export interface CertificatesTable {
   issued_by: string;
 }
 
+export interface AttentionSessionsTable {
+  tenant_id: string;
+  registration: string;
+  session_id: string;
+  played_seconds: ColumnType<number, number | undefined, number>;
+  last_beat_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  last_playing: ColumnType<boolean, boolean | undefined, boolean>;
+}
+
+export interface AttentionChecksTable {
+  tenant_id: string;
+  nonce: string;
+  registration: string;
+  session_id: string;
+  due_seconds: number;
+  issued_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  expires_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  answered_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
 export interface Database {
   tenants: TenantsTable;
   clients: ClientsTable;
@@ -279,4 +299,6 @@ export interface Database {
   learner_alerts: LearnerAlertsTable;
   admin_sessions: AdminSessionsTable;
   certificates: CertificatesTable;
+  attention_sessions: AttentionSessionsTable;
+  attention_checks: AttentionChecksTable;
 }

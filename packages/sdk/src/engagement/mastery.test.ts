@@ -40,6 +40,10 @@ describe('assessAnswers', () => {
     ]);
     expect(r.questions[0]!.attempts[1]!.reason).toBe('not counted: 0:00–1:40 not watched again since the previous wrong answer');
     expect(r.questions[0]).toMatchObject({ answered: true, correct: false, attemptsLeft: 2, retryAfterRewatch: { from: 0, to: 100 } });
+    // Once the part is watched again, the next attempt counts: nothing left to rewatch.
+    const after = assessAnswers([q1], answers, rules([watched(0, 100, 0, 9), watched(0, 100, 20, 120)]));
+    expect(after.questions[0]).toMatchObject({ correct: false, attemptsLeft: 2 });
+    expect(after.questions[0]!.retryAfterRewatch).toBeUndefined();
   });
 
   it('counts a retry once the question’s part of the video was watched again in between', () => {
@@ -82,7 +86,8 @@ describe('assessAnswers', () => {
   it('gives a question at the very start one attempt: there is nothing to watch again', () => {
     const q0 = choice('q0', 0);
     const r = assessAnswers([q0], [answer('q0', 'b', 10), answer('q0', 'a', 100)], rules([watched(0, 600, 20, 90)]));
-    expect(r.questions[0]!.correct).toBe(false);
+    expect(r.questions[0]).toMatchObject({ correct: false, attemptsLeft: 0 });
+    expect(r.questions[0]!.retryAfterRewatch).toBeUndefined();
   });
 
   it('does not count answers sent after a newer launch took over', () => {

@@ -34,9 +34,9 @@ export interface QuestionResult {
   correct: boolean;
   /** Every answer received, in order, counted or not. */
   attempts: AttemptResult[];
-  /** Further attempts that may still count (0 once answered correctly). */
+  /** Further attempts that may still count (0 once answered correctly or when no retry can count). */
   attemptsLeft: number;
-  /** After a wrong counted attempt: the media the learner must watch again before a retry counts. */
+  /** After a wrong counted attempt, until it is done: the media to watch again before a retry counts. */
   retryAfterRewatch?: { from: number; to: number } | undefined;
 }
 
@@ -109,7 +109,9 @@ export function assessAnswers(questions: readonly Question[], answers: readonly 
       if (right) correct = true;
       else lastWrongAt = a.receivedAt;
     }
-    const attemptsLeft = correct ? 0 : max - counted;
+    // A question at the very start has nothing to watch again: its first answer is its only one.
+    const attemptsLeft = correct || (lastWrongAt !== undefined && section[1] <= section[0]) ? 0 : max - counted;
+    const rewatchDue = lastWrongAt !== undefined && attemptsLeft > 0 && !rewatched(rules.intervals, section, lastWrongAt, Number.POSITIVE_INFINITY);
     return {
       id: q.id,
       number,
@@ -117,7 +119,7 @@ export function assessAnswers(questions: readonly Question[], answers: readonly 
       correct,
       attempts,
       attemptsLeft,
-      ...(lastWrongAt !== undefined && attemptsLeft > 0 ? { retryAfterRewatch: { from: section[0], to: section[1] } } : {}),
+      ...(rewatchDue ? { retryAfterRewatch: { from: section[0], to: section[1] } } : {}),
     };
   });
   const mastery = questions.length === 0 ? 1 : results.filter((r) => r.correct).length / questions.length;
@@ -127,8 +129,7 @@ export function assessAnswers(questions: readonly Question[], answers: readonly 
 /**
  * Whether the section was watched again between two attempts: what verified intervals opened
  * after the first and closed before the second watched covers the section, but for the timing
- * tolerance a complete viewing is allowed. An empty section (a question at the very start) has
- * nothing to watch again, so it gets one attempt.
+ * tolerance a complete viewing is allowed. An empty section has nothing to watch again.
  */
 function rewatched(intervals: AttemptRules['intervals'], [from, to]: Segment, after: number, before: number): boolean {
   if (to <= from) return false;

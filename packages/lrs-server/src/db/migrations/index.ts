@@ -4,6 +4,7 @@ import { xapiResources } from './0002_xapi_resources.js';
 import { credits } from './0010_credits.js';
 import { webhooks } from './0011_webhooks.js';
 import { lti } from './0020_lti.js';
+import { attentionChecks } from './0031_attention_checks.js';
 import { reports } from './0040_reports.js';
 import { certificatesOnce } from './0041_certificates_once.js';
 
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   '0010_credits': credits,
   '0011_webhooks': webhooks,
   '0020_lti': lti,
+  '0031_attention_checks': attentionChecks,
   '0040_reports': reports,
   '0041_certificates_once': certificatesOnce,
 };
