@@ -169,6 +169,20 @@ describe.each(engines)('server-issued attention checks on %s', (engine) => {
     expect(await earned('absent')).toBeGreaterThan(before);
   });
 
+  it('does not reset its plan for a new session or launch: hopping sessions still meets the checks', async () => {
+    let l = await launch('hopper');
+    const met: { check: Check; time: number }[] = [];
+    for (let from = 0; from < LENGTH; from += 30) {
+      if (from % 90 === 0) l = await launch('hopper');
+      met.push(...(await player(l).watch(from, from + 30, 'never')));
+    }
+    // One check, handed to every later session until answered (never, here).
+    expect(met.length).toBeGreaterThan(0);
+    expect(new Set(met.map((m) => m.check.nonce)).size).toBe(1);
+    await expectWatched('hopper', met[0]!.time);
+    expect(await earned('hopper')).toBeLessThan(CREDITS);
+  });
+
   it('counts for nothing a check the server did not issue', async () => {
     // No checks on this course: an answer to one is refused, and heartbeats carry none.
     const plain = player(await launch('self-checked', 'plain'));
@@ -201,7 +215,7 @@ describe.each(engines)('server-issued attention checks on %s', (engine) => {
   });
 
   it('gives the same credits in a full recompute as incrementally', async () => {
-    const learners = ['prompt', 'beat', 'late', 'forger', 'absent', 'owner'];
+    const learners = ['prompt', 'beat', 'late', 'forger', 'absent', 'hopper', 'owner'];
     const snapshot = async () =>
       (await server.store.db.selectFrom('engagement').select(['learner_id', 'course_id', 'coverage', 'attention', 'earned_tenths', 'flags']).where('learner_id', 'in', learners).orderBy('learner_id').orderBy('course_id').execute()).map((e) => ({ ...e }));
     const incremental = await snapshot();

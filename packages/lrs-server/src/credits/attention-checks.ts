@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { blockedWall, checkMoments, tickPlayClock } from '@xcredit/sdk/engagement';
+import { blockedWall, checkMoment, tickPlayClock } from '@xcredit/sdk/engagement';
 import { sql, type Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
@@ -26,11 +26,12 @@ export interface AttentionCheckPrompt {
 }
 
 /**
- * The attention-check part of a heartbeat: records an answer it carries, moves the session's play
- * clock, issues the session's next check when the clock reaches it (only while playing) and hands
- * back the check the learner has to answer, if any. One check is open at a time per learner and
- * course, and an open one follows the learner into any new session or launch until answered.
- * A course whose policy asks for no checks issues none (one still open is still handed back).
+ * The attention-check part of a heartbeat: records an answer it carries, moves the learner's play
+ * clock on the course, issues a check when the clock reaches the next due moment (only while
+ * playing) and hands back the check the learner has to answer, if any. The clock and the plan
+ * belong to the learner and course, not to a session, so a new session or launch neither resets
+ * them nor escapes an open check; one check is open at a time. A course whose policy asks for no
+ * checks issues none (one still open is still handed back).
  */
 export async function attentionOnHeartbeat(
   db: Db,
@@ -41,52 +42,35 @@ export async function attentionOnHeartbeat(
   const { tenant, launch } = principal;
   if (input.attention) await answerAttentionCheck(db, principal, { sessionId: input.sessionId, nonce: input.attention.nonce }, at);
   const course = await getCourse(db, tenant.id, launch.courseId);
-  const { attentionChecks, promptTimeoutSeconds } = course.policy;
-  if (attentionChecks <= 0) return prompt(await openCheck(db, principal));
-  const key = { tenant_id: tenant.id, registration: launch.registration, session_id: input.sessionId };
-  const check = await db.transaction().execute(async (trx) => {
-    // One learner's heartbeats, answers and statements take turns: one open check at a time.
-    await lockLearner(trx, tenant.id, launch.learnerId);
-    const created = await trx.insertInto('attention_sessions').values(key).onConflict((oc) => oc.columns(['tenant_id', 'registration', 'session_id']).doNothing()).returning('session_id').executeTakeFirst();
-    if (created) {
-      // Planned now with the server's randomness; the client learns each one only when issued.
-      const due = checkMoments(attentionChecks, course.lengthSeconds, () => randomBytes(4).readUInt32BE() / 2 ** 32);
-      if (due.length) await trx.insertInto('attention_checks').values(due.map((d) => ({ ...key, nonce: randomBytes(16).toString('base64url'), due_seconds: d }))).execute();
-    }
-    const session = await sessionQuery(trx.selectFrom('attention_sessions'), key).selectAll().executeTakeFirstOrThrow();
-    const clock = tickPlayClock(
-      { playedSeconds: session.played_seconds, lastBeatAt: session.last_beat_at ? new Date(session.last_beat_at).getTime() : null, lastPlaying: session.last_playing },
-      at.getTime(),
-      input.playing,
-    );
-    await sessionQuery(trx.updateTable('attention_sessions'), key)
-      .set({ played_seconds: clock.playedSeconds, last_beat_at: new Date(clock.lastBeatAt!), last_playing: clock.lastPlaying })
-      .execute();
-    const open = await openCheck(trx, principal);
-    if (open || !input.playing) return open;
-    const next = await sessionQuery(trx.selectFrom('attention_checks'), key)
-      .select('nonce')
-      .where('issued_at', 'is', null)
-      .where('due_seconds', '<=', clock.playedSeconds)
-      .orderBy('due_seconds')
-      .executeTakeFirst();
-    if (!next) return undefined;
-    const expiresAt = new Date(at.getTime() + promptTimeoutSeconds * 1000);
-    await trx.updateTable('attention_checks').set({ issued_at: at, expires_at: expiresAt }).where('tenant_id', '=', tenant.id).where('nonce', '=', next.nonce).execute();
-    return { nonce: next.nonce, issued_at: at, expires_at: expiresAt };
-  });
-  return prompt(check);
-}
-
-function openCheck(db: Q, principal: LaunchPrincipal) {
-  return learnerChecks(db, principal).select(['c.nonce', 'c.issued_at', 'c.expires_at']).where('c.answered_at', 'is', null).orderBy('c.issued_at').executeTakeFirst();
-}
-
-function prompt(check: { nonce: string; issued_at: Date | null; expires_at: Date | null } | undefined): { attentionCheck?: AttentionCheckPrompt } {
-  if (!check) return {};
-  const issued = new Date(check.issued_at!).getTime();
-  const expires = new Date(check.expires_at!).getTime();
-  return { attentionCheck: { nonce: check.nonce, expiresAt: new Date(expires).toISOString(), windowSeconds: Math.round((expires - issued) / 1000) } };
+  const { attentionChecks: count, promptTimeoutSeconds } = course.policy;
+  if (count <= 0) return prompt(await openCheck(db, principal));
+  const moment = (index: number) => checkMoment(index, count, course.lengthSeconds, () => randomBytes(4).readUInt32BE() / 2 ** 32);
+  const key = { tenant_id: tenant.id, learner_id: launch.learnerId, course_id: launch.courseId };
+  const timeline = (q: Q) => q.selectFrom('attention_timelines').where('tenant_id', '=', key.tenant_id).where('learner_id', '=', key.learner_id).where('course_id', '=', key.course_id);
+  return prompt(
+    await db.transaction().execute(async (trx) => {
+      // One learner's heartbeats, answers and statements take turns: one open check at a time.
+      await lockLearner(trx, tenant.id, launch.learnerId);
+      await trx.insertInto('attention_timelines').values({ ...key, next_due_seconds: moment(0) }).onConflict((oc) => oc.columns(['tenant_id', 'learner_id', 'course_id']).doNothing()).execute();
+      const t = await timeline(trx).selectAll().executeTakeFirstOrThrow();
+      const clock = tickPlayClock({ playedSeconds: t.played_seconds, lastBeatAt: t.last_beat_at ? new Date(t.last_beat_at).getTime() : null, lastPlaying: t.last_playing }, at.getTime(), input.playing);
+      const open = await openCheck(trx, principal);
+      const issue = !open && input.playing && clock.playedSeconds >= t.next_due_seconds;
+      // A check long overdue (playing went on while another was open) does not bring the next one with it.
+      const next = issue ? { issued: t.issued + 1, next_due_seconds: Math.max(moment(t.issued + 1), clock.playedSeconds + (course.lengthSeconds * 0.4) / count) } : {};
+      await trx
+        .updateTable('attention_timelines')
+        .set({ played_seconds: clock.playedSeconds, last_beat_at: new Date(clock.lastBeatAt!), last_playing: clock.lastPlaying, ...next })
+        .where('tenant_id', '=', key.tenant_id)
+        .where('learner_id', '=', key.learner_id)
+        .where('course_id', '=', key.course_id)
+        .execute();
+      if (!issue) return open;
+      const check = { nonce: randomBytes(16).toString('base64url'), issued_at: at, expires_at: new Date(at.getTime() + promptTimeoutSeconds * 1000) };
+      await trx.insertInto('attention_checks').values({ tenant_id: tenant.id, registration: launch.registration, session_id: input.sessionId, ...check }).execute();
+      return check;
+    }),
+  );
 }
 
 /**
@@ -104,10 +88,21 @@ export async function answerAttentionCheck(db: Db, principal: LaunchPrincipal, i
     if (!check.answered_at) {
       await trx.updateTable('attention_checks').set({ answered_at: at }).where('tenant_id', '=', tenant.id).where('nonce', '=', input.nonce).execute();
       // The check's block ends (or, answered in time, never was): credit what was played meanwhile.
-      await refreshEngagement(trx, tenant.id, launch.learnerId, launch.courseId, periodOf(new Date(check.issued_at!)), { actor: 'engine' });
+      await refreshEngagement(trx, tenant.id, launch.learnerId, launch.courseId, periodOf(new Date(check.issued_at)), { actor: 'engine' });
     }
-    return answeredAt.getTime() <= new Date(check.expires_at!).getTime() ? { accepted: true } : { accepted: false, reason: 'late' };
+    return answeredAt.getTime() <= new Date(check.expires_at).getTime() ? { accepted: true } : { accepted: false, reason: 'late' };
   });
+}
+
+function openCheck(db: Q, principal: LaunchPrincipal) {
+  return learnerChecks(db, principal).select(['c.nonce', 'c.issued_at', 'c.expires_at']).where('c.answered_at', 'is', null).orderBy('c.issued_at').executeTakeFirst();
+}
+
+function prompt(check: { nonce: string; issued_at: Date; expires_at: Date } | undefined): { attentionCheck?: AttentionCheckPrompt } {
+  if (!check) return {};
+  const issued = new Date(check.issued_at).getTime();
+  const expires = new Date(check.expires_at).getTime();
+  return { attentionCheck: { nonce: check.nonce, expiresAt: new Date(expires).toISOString(), windowSeconds: Math.round((expires - issued) / 1000) } };
 }
 
 /** Wall-clock windows in which one learner's course earns nothing: their missed attention checks. */
@@ -147,14 +142,11 @@ function issuedChecks(db: Q) {
   return db
     .selectFrom('attention_checks as c')
     .innerJoin('launches as l', (j) => j.onRef('l.tenant_id', '=', 'c.tenant_id').onRef('l.registration', '=', 'c.registration'))
-    .select(['c.tenant_id', 'l.learner_id', 'l.course_id'])
-    .where('c.issued_at', 'is not', null);
+    .select(['c.tenant_id', 'l.learner_id', 'l.course_id']);
 }
 
-const time = (d: Date | string | null) => (d === null ? null : new Date(d).getTime());
-const toIssued = (r: { issued_at: Date | null; expires_at: Date | null; answered_at: Date | null }) => ({ issuedAt: time(r.issued_at)!, expiresAt: time(r.expires_at)!, answeredAt: time(r.answered_at) });
-
-/** Narrows a query on either attention table to one player session. */
-function sessionQuery<T extends { where: (...args: any[]) => any }>(query: T, key: { tenant_id: string; registration: string; session_id: string }): T {
-  return query.where('tenant_id', '=', key.tenant_id).where('registration', '=', key.registration).where('session_id', '=', key.session_id) as T;
-}
+const toIssued = (r: { issued_at: Date; expires_at: Date; answered_at: Date | null }) => ({
+  issuedAt: new Date(r.issued_at).getTime(),
+  expiresAt: new Date(r.expires_at).getTime(),
+  answeredAt: r.answered_at === null ? null : new Date(r.answered_at).getTime(),
+});

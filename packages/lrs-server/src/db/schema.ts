@@ -258,13 +258,15 @@ export interface CertificatesTable {
   issued_by: string;
 }
 
-export interface AttentionSessionsTable {
+export interface AttentionTimelinesTable {
   tenant_id: string;
-  registration: string;
-  session_id: string;
+  learner_id: string;
+  course_id: string;
   played_seconds: ColumnType<number, number | undefined, number>;
   last_beat_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   last_playing: ColumnType<boolean, boolean | undefined, boolean>;
+  issued: ColumnType<number, number | undefined, number>;
+  next_due_seconds: number;
 }
 
 export interface AttentionChecksTable {
@@ -272,9 +274,8 @@ export interface AttentionChecksTable {
   nonce: string;
   registration: string;
   session_id: string;
-  due_seconds: number;
-  issued_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
-  expires_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  issued_at: Timestamp;
+  expires_at: Timestamp;
   answered_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
@@ -299,6 +300,6 @@ export interface Database {
   learner_alerts: LearnerAlertsTable;
   admin_sessions: AdminSessionsTable;
   certificates: CertificatesTable;
-  attention_sessions: AttentionSessionsTable;
+  attention_timelines: AttentionTimelinesTable;
   attention_checks: AttentionChecksTable;
 }

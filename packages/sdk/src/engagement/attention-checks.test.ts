@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { blockedWall, checkMoments, MAX_BEAT_GAP_SECONDS, tickPlayClock, type PlayClock } from './attention-checks.js';
+import { blockedWall, checkMoment, MAX_BEAT_GAP_SECONDS, tickPlayClock, type PlayClock } from './attention-checks.js';
 import { verifyEvents, type TrackedEvent } from './verify.js';
 
 const at = (sec: number) => 1_700_000_000_000 + sec * 1000;
@@ -23,21 +23,20 @@ describe('blockedWall', () => {
   });
 });
 
-describe('checkMoments', () => {
-  it('puts one moment in each equal slice of 10–90% of the video', () => {
+describe('checkMoment', () => {
+  it('puts one moment in each equal slice of 10–90% of a round, round after round', () => {
     for (const r of [0, 0.5, 0.999]) {
-      const moments = checkMoments(4, 1000, () => r);
-      expect(moments).toHaveLength(4);
-      moments.forEach((m, i) => {
-        expect(m).toBeGreaterThanOrEqual(100 + 200 * i);
-        expect(m).toBeLessThanOrEqual(100 + 200 * (i + 1));
-      });
+      for (let i = 0; i < 8; i++) {
+        const m = checkMoment(i, 4, 1000, () => r);
+        const round = Math.floor(i / 4);
+        expect(m).toBeGreaterThanOrEqual(round * 1000 + 100 + 200 * (i % 4));
+        expect(m).toBeLessThanOrEqual(round * 1000 + 100 + 200 * ((i % 4) + 1));
+      }
     }
   });
 
-  it('plans nothing without checks or without a length', () => {
-    expect(checkMoments(0, 600, Math.random)).toEqual([]);
-    expect(checkMoments(2, 0, Math.random)).toEqual([]);
+  it('uses the randomness it is given', () => {
+    expect(checkMoment(0, 1, 600, () => 0)).not.toBe(checkMoment(0, 1, 600, () => 0.9));
   });
 });
 

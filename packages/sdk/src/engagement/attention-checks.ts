@@ -29,21 +29,24 @@ export function blockedWall(checks: readonly IssuedCheck[]): [number, number][] 
 }
 
 /**
- * When a session's checks fall due, in seconds of playing: `count` random moments, one in each
- * equal slice of 10–90% of the time a 1x viewing takes, so they are spread over the video and
- * never bunched. Measured in playing time, not media time, so a client cannot dodge them by
- * reporting a media time that never reaches them.
+ * When the learner's check number `index` (0-based) falls due, in seconds of playing: `count`
+ * checks per round of `lengthSeconds` (a 1x viewing), each at a random moment in its own equal
+ * slice of 10–90% of the round, so they are spread over the video and never bunched; a rewatch
+ * meets the next round. Measured in playing time, not media time, so a client cannot dodge a
+ * check by reporting a media time that never reaches it.
  *
  * @example
- * checkMoments(2, 600, Math.random); // e.g. [131.2, 402.9]
+ * checkMoment(0, 2, 600, Math.random); // e.g. 131.2 (in 60–300)
+ * checkMoment(3, 2, 600, Math.random); // e.g. 1002.9 (in 900–1140)
  */
-export function checkMoments(count: number, lengthSeconds: number, random: () => number): number[] {
-  if (!(count > 0) || !(lengthSeconds > 0)) return [];
-  const slice = (lengthSeconds * 0.8) / Math.floor(count);
-  return Array.from({ length: Math.floor(count) }, (_, i) => Math.round((lengthSeconds * 0.1 + slice * (i + 0.1 + 0.8 * random())) * 1000) / 1000);
+export function checkMoment(index: number, count: number, lengthSeconds: number, random: () => number): number {
+  const n = Math.max(1, Math.floor(count));
+  const slice = (lengthSeconds * 0.8) / n;
+  const round = Math.floor(index / n);
+  return Math.round((round * lengthSeconds + lengthSeconds * 0.1 + slice * ((index % n) + 0.1 + 0.8 * random())) * 1000) / 1000;
 }
 
-/** A player session's playing time, as its heartbeats show it. */
+/** A learner's playing time on one course, as the heartbeats of all their sessions show it. */
 export interface PlayClock {
   playedSeconds: number;
   /** Receipt time of the last heartbeat (epoch ms); null before the first. */
