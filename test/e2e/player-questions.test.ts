@@ -44,7 +44,8 @@ describe.each(engines)('in-video questions in real Chromium on %s', (engine) => 
   });
 
   it('pauses at each question, waits for an answer where required, sends answered, and shows the server’s verdict', async () => {
-    const { course, launch } = await courseWithLaunch(world, { seconds: 12, policy: { idleSeconds: 0 }, extra: { questions } });
+    // One attempt each: the server reveals a right answer only once no further attempt can count.
+    const { course, launch } = await courseWithLaunch(world, { seconds: 12, policy: { idleSeconds: 0, maxAttempts: 1 }, extra: { questions } });
     // The browser never gets the correct answers.
     const current = await (await fetch(`${world.server.url}/api/v1/launches/current`, { headers: { Authorization: `Bearer ${launch.launchToken}` } })).json();
     expect(JSON.stringify(current)).not.toMatch(/"correct"/);

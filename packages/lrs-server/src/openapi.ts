@@ -1,5 +1,6 @@
 import { responseSchemas as r } from '@xcredit/sdk/client';
 import { z } from 'zod';
+import { attentionInput } from './credits/attention-checks.js';
 import { awardInput, decisionInput } from './credits/awards.js';
 import { courseInput } from './credits/courses.js';
 import { launchInput } from './credits/launches.js';
@@ -43,7 +44,8 @@ export const operations: Operation[] = [
     auth: 'launch',
     body: heartbeatInput,
   },
-  { method: 'get', path: '/launches/current/answers/{questionId}', summary: "The server's score of this session's answer to a question", auth: 'launch' },
+  { method: 'post', path: '/launches/current/attention', summary: 'Answer an attention check with the nonce the heartbeat delivered', auth: 'launch', body: attentionInput },
+  { method: 'get', path: '/launches/current/answers/{questionId}', summary: "The server's score of the learner's answers to a question: counted, attempts left, what to rewatch", auth: 'launch' },
   { method: 'get', path: '/launches/current/credits', summary: "The learner's standing in the launched course", auth: 'launch' },
   { method: 'post', path: '/learners/import', summary: 'Import learners from CSV (text/csv) or a JSON array, all or nothing', auth: 'credits/admin', response: r.importResultSchema },
   { method: 'get', path: '/learners', summary: 'Learners, page by page', auth: 'credits/read', response: r.learnerPageSchema, query: { department: 'only this department', limit: '1–1000 (default 100)', after: 'the `next` of the previous page' } },

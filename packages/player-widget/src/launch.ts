@@ -135,6 +135,7 @@ function parsePolicy(p: Record<string, unknown>): CreditPolicy {
     idleSeconds: number(p.idleSeconds ?? d.idleSeconds, 'policy.idleSeconds'),
     promptTimeoutSeconds: number(p.promptTimeoutSeconds ?? d.promptTimeoutSeconds, 'policy.promptTimeoutSeconds'),
     attentionChecks: number(p.attentionChecks ?? d.attentionChecks, 'policy.attentionChecks'),
+    maxAttempts: number(p.maxAttempts ?? d.maxAttempts, 'policy.maxAttempts'),
     sessionMode: p.sessionMode === 'refuse' ? 'refuse' : 'take-over',
   };
 }

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Db } from '../db/index.js';
 import type { Database } from '../db/schema.js';
 import { HttpError } from '../http-error.js';
+import { attentionBlockedWall } from './attention-checks.js';
 import { tenantPolicy, toCourse, type Course } from './courses.js';
 import { COUNTED_VERBS, statementFacts, toTimeline } from './evidence.js';
 import { lockLearner, reconcileCourseLedger } from './ledger.js';
@@ -51,7 +52,7 @@ export const periodOf = (date: Date) => String(date.getUTCFullYear());
  */
 export async function assessLearnerCourse(db: Q, tenantId: string, learnerId: string, course: Course, period: string): Promise<EngagementAssessment> {
   const { from, to } = periodBounds(period);
-  const [statements, heartbeats] = await Promise.all([
+  const [statements, heartbeats, blockedWall] = await Promise.all([
     db
       .selectFrom('statements as s')
       .innerJoin('launches as l', (j) => j.onRef('l.tenant_id', '=', 's.tenant_id').onRef('l.registration', '=', 's.launch_registration'))
@@ -77,9 +78,10 @@ export async function assessLearnerCourse(db: Q, tenantId: string, learnerId: st
       .orderBy('h.received_at')
       .orderBy('h.id')
       .execute(),
+    attentionBlockedWall(db, tenantId, learnerId, course.courseId, from, to),
   ]);
   const { events, answers } = toTimeline(course, statements, heartbeats);
-  return assessEngagement({ credits: course.credits, lengthSeconds: course.lengthSeconds, policy: course.policy, questions: course.questions, events, answers });
+  return assessEngagement({ credits: course.credits, lengthSeconds: course.lengthSeconds, policy: course.policy, questions: course.questions, events, answers, blockedWall });
 }
 
 /**

@@ -83,13 +83,14 @@ export function toTimeline(course: Course, statements: readonly StatementFacts[]
     const sessionId = String(r.session ?? r.registration ?? 'none');
     if (r.verb_id === Verbs.answered) {
       const objectId = typeof r.object_id === 'string' ? r.object_id : '';
-      if (!objectId.startsWith(questionPrefix) || typeof r.response !== 'string' || (cutoff !== undefined && stored > cutoff)) continue;
+      if (!objectId.startsWith(questionPrefix) || typeof r.response !== 'string') continue;
       answers.push({
         sessionId,
         questionId: decodeURIComponent(objectId.slice(questionPrefix.length)),
         response: r.response,
         receivedAt: stored,
         claimedSuccess: typeof r.success === 'boolean' ? r.success : undefined,
+        cutoffAt: cutoff,
       });
       continue;
     }

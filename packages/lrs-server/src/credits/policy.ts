@@ -16,6 +16,7 @@ export const policyInput = z.strictObject({
   idleSeconds: z.number().int().min(0).max(3600).optional(),
   promptTimeoutSeconds: z.number().int().min(5).max(600).optional(),
   attentionChecks: z.number().int().min(0).max(20).optional(),
+  maxAttempts: z.number().int().min(1).max(20).optional(),
   sessionMode: z.enum(['take-over', 'refuse']).optional(),
 });
 export type PolicyInput = z.infer<typeof policyInput>;
@@ -40,6 +41,7 @@ export function effectivePolicy(overrides: PolicyInput | Record<string, unknown>
       idleSeconds: o.idleSeconds,
       promptTimeoutSeconds: o.promptTimeoutSeconds,
       attentionChecks: o.attentionChecks,
+      maxAttempts: o.maxAttempts,
       sessionMode: o.sessionMode,
     }),
     weights: { ...DEFAULT_POLICY.weights, ...stripUndefined(o.weights ?? {}) },

@@ -1,6 +1,7 @@
 import { assessEngagement } from '@xcredit/sdk/engagement';
 import { sql } from 'kysely';
 import type { Db } from '../db/index.js';
+import { attentionBlockedWallOf } from './attention-checks.js';
 import { tenantPolicy, toCourse, type Course } from './courses.js';
 import { engagementRow, periodOf } from './engagement.js';
 import { COUNTED_VERBS, statementFacts, toTimeline, type HeartbeatFacts, type StatementFacts } from './evidence.js';
@@ -55,6 +56,8 @@ export async function recompute(db: Db, options: RecomputeOptions = {}): Promise
   let ledgerEntries = 0;
   let group: Row[] = [];
   const seen = new Set<string>();
+  // Missed attention checks by tenant|learner|course, read with each chunk of learners.
+  const blocked = new Map<string, [number, number][]>();
 
   const flush = async () => {
     if (!group.length) return;
@@ -68,7 +71,7 @@ export async function recompute(db: Db, options: RecomputeOptions = {}): Promise
     group = [];
     if (!course) return;
     for (const [period, rows] of byPeriod) {
-      pending.push(assess(course, first.tenant_id, first.learner_id, period, rows, beats.get(`${first.tenant_id}|${first.learner_id}|${course.courseId}|${period}`) ?? []));
+      pending.push(assess(course, first.tenant_id, first.learner_id, period, rows, beats.get(`${first.tenant_id}|${first.learner_id}|${course.courseId}|${period}`) ?? [], blocked.get(`${first.tenant_id}|${first.learner_id}|${course.courseId}`)));
       seen.add(`${first.tenant_id}|${first.learner_id}|${course.courseId}|${period}`);
       pairs++;
     }
@@ -143,12 +146,13 @@ export async function recompute(db: Db, options: RecomputeOptions = {}): Promise
         .orderBy('h.id')
         .execute() as Promise<Beat[]>,
     ]);
-    return { rows, heartbeats };
+    return { rows, heartbeats, windows: await attentionBlockedWallOf(db, chunk) };
   };
   let next = learners.length ? fetchChunk(0) : undefined;
   const beats = new Map<string, Beat[]>();
   for (let i = 0; next; i += LEARNER_CHUNK) {
-    const { rows, heartbeats } = await next;
+    const { rows, heartbeats, windows } = await next;
+    for (const [key, w] of windows) blocked.set(key, w);
     // A learner's rows never span chunks: the last group is complete, and its heartbeats go with it.
     await flush();
     beats.clear();
@@ -191,9 +195,9 @@ interface Assessed {
 }
 
 /** Assesses one learner/course/period from its rows (pure; no I/O). */
-function assess(course: Course, tenantId: string, learnerId: string, period: string, rows: readonly Row[], heartbeats: readonly Beat[]): Assessed {
+function assess(course: Course, tenantId: string, learnerId: string, period: string, rows: readonly Row[], heartbeats: readonly Beat[], blockedWall?: [number, number][]): Assessed {
   const { events, answers } = toTimeline(course, rows, heartbeats);
-  const a = assessEngagement({ credits: course.credits, lengthSeconds: course.lengthSeconds, policy: course.policy, questions: course.questions, events, answers });
+  const a = assessEngagement({ credits: course.credits, lengthSeconds: course.lengthSeconds, policy: course.policy, questions: course.questions, events, answers, blockedWall });
   return { course, tenantId, learnerId, period, values: engagementRow(a) };
 }
 

@@ -5,6 +5,7 @@ import { requireLaunch, requireScope, type Principal } from '../auth/principal.j
 import { now } from '../clock.js';
 import type { Db } from '../db/index.js';
 import { HttpError, invalidInput } from '../http-error.js';
+import { answerAttentionCheck, attentionInput, attentionOnHeartbeat } from './attention-checks.js';
 import { awardInput, createAward, decideAward, decisionInput, getAward, listAwards } from './awards.js';
 import { courseInput, getCourse, idText, upsertCourse } from './courses.js';
 import { adjustForCourseChange, learnerCredits, periodBounds, refreshEngagement } from './engagement.js';
@@ -165,12 +166,18 @@ export function creditsRouter(db: Db, config: { readonly publicUrl: string }): R
 
   router.post('/launches/current/heartbeat', async (req, res) => {
     const launch = requireLaunch(req);
-    res.json(await heartbeat(db, launch, body(req, heartbeatInput), now(req)));
+    const input = body(req, heartbeatInput);
+    const alive = await heartbeat(db, launch, input, now(req));
+    res.json({ ...alive, ...(await attentionOnHeartbeat(db, launch, input, now(req))) });
+  });
+
+  router.post('/launches/current/attention', async (req, res) => {
+    res.json(await answerAttentionCheck(db, requireLaunch(req), body(req, attentionInput), now(req)));
   });
 
   router.get('/launches/current/answers/:questionId', async (req, res) => {
     const launch = requireLaunch(req);
-    res.json(await answerFeedback(db, launch, String(req.params.questionId)));
+    res.json(await answerFeedback(db, launch, String(req.params.questionId), now(req)));
   });
 
   router.get('/launches/current/credits', async (req, res) => {

@@ -81,13 +81,14 @@ describe.each(engines)('launch sessions on %s', (engine) => {
         headers: { authorization: `Bearer ${l.launchToken}`, 'x-experience-api-version': '1.0.3', 'content-type': 'application/json' },
         body: JSON.stringify({ actor: l.actor, verb: { id: Verbs.answered }, object: { id: questionActivityId(l.activityId, q) }, context: { registration: l.registration }, result: { response, success: true } }),
       });
-    expect((await asPlayer(l.launchToken, 'GET', '/launches/current/answers/q1')).body).toEqual({ answered: false, correct: false });
+    expect((await asPlayer(l.launchToken, 'GET', '/launches/current/answers/q1')).body).toEqual({ answered: false, correct: false, attemptsLeft: 3 });
     await answer('q1', 'a[,]b');
-    expect((await asPlayer(l.launchToken, 'GET', '/launches/current/answers/q1')).body).toEqual({ answered: true, correct: false });
-    await answer('q1', 'a[,]c'); // a second try in the same session does not count
-    expect((await asPlayer(l.launchToken, 'GET', '/launches/current/answers/q1')).body).toEqual({ answered: true, correct: false });
+    const wrong = { answered: true, correct: false, attemptsLeft: 2, retryAfterRewatch: { from: 0, to: 5 } };
+    expect((await asPlayer(l.launchToken, 'GET', '/launches/current/answers/q1')).body).toEqual(wrong);
+    await answer('q1', 'a[,]c'); // a retry without watching the question's part again does not count
+    expect((await asPlayer(l.launchToken, 'GET', '/launches/current/answers/q1')).body).toEqual(wrong);
     await answer('q2', 'c[,]a');
-    expect((await asPlayer(l.launchToken, 'GET', '/launches/current/answers/q2')).body).toEqual({ answered: true, correct: true, correctResponses: ['a', 'c'] });
+    expect((await asPlayer(l.launchToken, 'GET', '/launches/current/answers/q2')).body).toEqual({ answered: true, correct: true, attemptsLeft: 0, correctResponses: ['a', 'c'] });
     expect((await asPlayer(l.launchToken, 'GET', '/launches/current/answers/nope')).status).toBe(404);
   });
 

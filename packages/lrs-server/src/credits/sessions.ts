@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { PROMPT_MS, publicQuestion, scoreResponse } from '@xcredit/sdk/engagement';
-import { questionActivityId, Verbs } from '@xcredit/sdk/xapi';
+import { PROMPT_MS, publicQuestion } from '@xcredit/sdk/engagement';
 import { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
 import type { Db } from '../db/index.js';
 import { HttpError } from '../http-error.js';
 import { getCourse } from './courses.js';
-import { periodOf, refreshEngagement } from './engagement.js';
+import { assessLearnerCourse, periodOf, refreshEngagement } from './engagement.js';
 import { lockLearner } from './ledger.js';
 
 type LaunchPrincipal = Extract<Principal, { kind: 'launch' }>;
@@ -17,6 +16,7 @@ export const heartbeatInput = z.strictObject({
   playing: z.boolean(),
   /** When the player made the heartbeat, on its clock; a heartbeat queued offline keeps its own. */
   sentAt: z.iso.datetime({ offset: true }).optional(),
+  /** The answer to an attention check, with the nonce the server issued. */
   attention: z.strictObject({ nonce: z.string().min(1).max(200) }).optional(),
 });
 
@@ -156,28 +156,23 @@ function takenOver(at: Date | string) {
   return new HttpError(409, 'session_taken_over', `this session was taken over by a newer launch at ${new Date(at).toISOString()}; continue there`);
 }
 
-/** Feedback for one question, scored by the server from the first answer this session sent. */
-export async function answerFeedback(db: Db, { tenant, launch }: LaunchPrincipal, questionId: string) {
+/**
+ * Feedback on this learner's answers to one question, across all their launches this period:
+ * whether a counted attempt was right, how many more may count and what to watch again first.
+ * The right answer is revealed (where the course allows) only once no further attempt can count.
+ */
+export async function answerFeedback(db: Db, { tenant, launch }: LaunchPrincipal, questionId: string, at: Date = new Date()) {
   const course = await getCourse(db, tenant.id, launch.courseId);
   const question = course.questions.find((q) => q.id === questionId);
   if (!question) throw new HttpError(404, 'question_not_found', `course "${course.courseId}" has no question "${questionId}"`);
-  const row = await db
-    .selectFrom('statements')
-    .select('statement')
-    .where('tenant_id', '=', tenant.id)
-    .where('launch_registration', '=', launch.registration)
-    .where('verb_id', '=', Verbs.answered)
-    .where('activity_id', '=', questionActivityId(course.activityId, questionId))
-    .where('voided', '=', false)
-    .orderBy('seq')
-    .limit(1)
-    .executeTakeFirst();
-  const response = (row?.statement as { result?: { response?: unknown } } | undefined)?.result?.response;
-  if (typeof response !== 'string') return { answered: false, correct: false };
+  const assessment = await assessLearnerCourse(db, tenant.id, launch.learnerId, course, periodOf(at));
+  const result = assessment.questions.find((q) => q.id === questionId)!;
   return {
-    answered: true,
-    correct: scoreResponse(question, response) === 1,
-    ...(question.revealAnswer ? { correctResponses: question.correct } : {}),
+    answered: result.answered,
+    correct: result.correct,
+    attemptsLeft: result.attemptsLeft,
+    ...(result.retryAfterRewatch ? { retryAfterRewatch: result.retryAfterRewatch } : {}),
+    ...(question.revealAnswer && result.answered && result.attemptsLeft === 0 ? { correctResponses: question.correct } : {}),
   };
 }
 

@@ -289,6 +289,27 @@ export interface CreditRulesTable {
   updated_at: CreatedAt;
 }
 
+export interface AttentionTimelinesTable {
+  tenant_id: string;
+  learner_id: string;
+  course_id: string;
+  played_seconds: ColumnType<number, number | undefined, number>;
+  last_beat_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  last_playing: ColumnType<boolean, boolean | undefined, boolean>;
+  issued: ColumnType<number, number | undefined, number>;
+  next_due_seconds: number;
+}
+
+export interface AttentionChecksTable {
+  tenant_id: string;
+  nonce: string;
+  registration: string;
+  session_id: string;
+  issued_at: Timestamp;
+  expires_at: Timestamp;
+  answered_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
 export interface Database {
   tenants: TenantsTable;
   clients: ClientsTable;
@@ -314,4 +335,6 @@ export interface Database {
   player_sessions: PlayerSessionsTable;
   heartbeats: HeartbeatsTable;
   credit_rules: CreditRulesTable;
+  attention_timelines: AttentionTimelinesTable;
+  attention_checks: AttentionChecksTable;
 }

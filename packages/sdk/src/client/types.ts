@@ -102,6 +102,16 @@ export const engagementSchema = z.looseObject({
   factors: z.looseObject({ coverage: z.number(), attention: z.number(), mastery: z.number() }),
   gates: z.array(gate),
   seconds: z.looseObject({ claimed: z.number(), verified: z.number(), watched: z.number(), focused: z.number() }),
+  /** Each question's standing and every answer received, with whether it counted and why. */
+  questions: z.array(
+    z.looseObject({
+      id: z.string(),
+      number: z.number(),
+      answered: z.boolean(),
+      correct: z.boolean(),
+      attempts: z.array(z.looseObject({ at: z.string(), correct: z.boolean(), counted: z.boolean(), reason: z.string() })),
+    }),
+  ),
   sessions: z.array(z.looseObject({ registration: z.string(), startedAt: z.string() })),
   flags: z.array(flag),
 });

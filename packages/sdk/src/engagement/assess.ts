@@ -45,7 +45,7 @@ export interface AssessInput {
 /** The whole server-side judgement of one learner's engagement with one course. */
 export function assessEngagement(input: AssessInput): EngagementAssessment {
   const verification = verifyEvents(input.events, { ...input.policy, blockedWall: input.blockedWall });
-  const answers = assessAnswers(input.questions, input.answers);
+  const answers = assessAnswers(input.questions, input.answers, { maxAttempts: input.policy.maxAttempts, intervals: verification.intervals });
   const result = computeCredits(
     {
       credits: input.credits,

@@ -5,3 +5,4 @@ export * from './verify.js';
 export * from './mastery.js';
 export * from './formula.js';
 export * from './assess.js';
+export * from './attention-checks.js';

@@ -27,8 +27,13 @@ export interface CreditPolicy {
   idleSeconds: number;
   /** Seconds the learner has to answer the idle prompt or an attention check before the video pauses. */
   promptTimeoutSeconds: number;
-  /** Attention checks shown at random times during the video. */
+  /** Attention checks the server issues at random playing moments, per player session. */
   attentionChecks: number;
+  /**
+   * Answers to one question that count, per learner and period; a retry after a wrong answer
+   * counts only once the question's part of the video was watched again.
+   */
+  maxAttempts: number;
   /**
    * A second launch for the same learner and course while one is active: `take-over` ends the
    * older session, `refuse` refuses the new launch.
@@ -48,5 +53,6 @@ export const DEFAULT_POLICY: CreditPolicy = Object.freeze({
   idleSeconds: 300,
   promptTimeoutSeconds: 60,
   attentionChecks: 0,
+  maxAttempts: 3,
   sessionMode: 'take-over',
 }) as CreditPolicy;

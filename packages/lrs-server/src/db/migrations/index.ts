@@ -7,6 +7,7 @@ import { webhooks } from './0011_webhooks.js';
 import { lti } from './0020_lti.js';
 import { ltiRegistrationLinks } from './0021_lti_registration_links.js';
 import { playerSessions } from './0030_player_sessions.js';
+import { attentionChecks } from './0031_attention_checks.js';
 import { reports } from './0040_reports.js';
 import { certificatesOnce } from './0041_certificates_once.js';
 
@@ -24,6 +25,7 @@ const migrations: Record<string, Migration> = {
   '0020_lti': lti,
   '0021_lti_registration_links': ltiRegistrationLinks,
   '0030_player_sessions': playerSessions,
+  '0031_attention_checks': attentionChecks,
   '0040_reports': reports,
   '0041_certificates_once': certificatesOnce,
 };
