@@ -60,22 +60,25 @@ describe('tickPlayClock', () => {
 
 describe('verifyEvents with blocked wall-clock windows', () => {
   const ev = (verb: TrackedEvent['verb'], sec: number, time: number): TrackedEvent => ({ sessionId: 's', verb, receivedAt: at(sec), time, focusedSeconds: verb === 'played' ? undefined : 600 });
-  const viewing = [ev('played', 0, 0), ev('completed', 600, 600)];
+  const beat = (sec: number): TrackedEvent => ({ sessionId: 's', verb: 'heartbeat', receivedAt: at(sec), time: sec, playing: true });
+  // An honest 1x viewing with a heartbeat every 15 s, so every second of it is evidenced.
+  const viewing = [ev('played', 0, 0), ...Array.from({ length: 39 }, (_, i) => beat((i + 1) * 15)), ev('completed', 600, 600)];
+  const opts = { maxRate: 2, slackSeconds: 3, evidenceSeconds: 30, offlineGraceSeconds: 180 };
 
   it('credits nothing played inside a window', () => {
-    const r = verifyEvents(viewing, { maxRate: 2, slackSeconds: 3, blockedWall: [[at(200), at(300)]] });
+    const r = verifyEvents(viewing, { ...opts, blockedWall: [[at(200), at(300)]] });
     expect(r.segments).toEqual([[0, 200], [300, 600]]);
-    expect(verifyEvents(viewing, { maxRate: 2, slackSeconds: 3, blockedWall: [[at(200), Number.POSITIVE_INFINITY]] }).segments).toEqual([[0, 200]]);
+    expect(verifyEvents(viewing, { ...opts, blockedWall: [[at(200), Number.POSITIVE_INFINITY]] }).segments).toEqual([[0, 200]]);
   });
 
   it('blocks a whole interval received inside a window, even at once', () => {
-    const r = verifyEvents([ev('played', 100, 0), ev('paused', 100, 2)], { maxRate: 2, slackSeconds: 3, blockedWall: [[at(50), Number.POSITIVE_INFINITY]] });
+    const r = verifyEvents([ev('played', 100, 0), ev('paused', 100, 2)], { ...opts, blockedWall: [[at(50), Number.POSITIVE_INFINITY]] });
     expect(r.segments).toEqual([]);
     expect(r.focusedSeconds).toBe(0);
   });
 
   it('reports the receipt times that opened and closed each interval', () => {
-    const r = verifyEvents(viewing, { maxRate: 2, slackSeconds: 3 });
+    const r = verifyEvents(viewing, opts);
     expect(r.intervals[0]).toMatchObject({ openedAt: at(0), closedAt: at(600) });
   });
 });

@@ -221,7 +221,9 @@ export function verifyEvents(events: readonly TrackedEvent[], options: VerifyOpt
     const length = Math.max(0, Math.min(claimed, byClock + slackLeft));
     slackLeft -= Math.max(0, length - byClock);
     const verified: Segment = [time, time + length];
-    const unattended = unionSegments(parsePlayedSegments(at.e.unattendedSegments ?? ''));
+    // Media played while a server check went unanswered is not watched, even where the clock allows it.
+    const blockedPlay = blockedMedia(options.blockedWall ?? [], from, to, [time, end]);
+    const unattended = unionSegments([...parsePlayedSegments(at.e.unattendedSegments ?? ''), ...blockedPlay]);
     const watched = subtract(verified, unattended);
     const watchedLength = watched.reduce((s, [a, b]) => s + (b - a), 0);
     const countable = (wallEnd - from) / 1000;
@@ -297,6 +299,21 @@ function subtractSpans(a: readonly Span[], holes: readonly Span[]): Span[] {
 }
 
 const measure = (spans: readonly Span[]) => spans.reduce((s, [a, b]) => s + (b - a), 0);
+
+/**
+ * The media of an interval played during blocked wall-clock windows, placing media time on the
+ * interval's receipt span in proportion (the only timing the server has between the two).
+ */
+function blockedMedia(windows: readonly (readonly [number, number])[], from: number, to: number, [t0, t1]: Segment): Segment[] {
+  const out: Segment[] = [];
+  const at = (wall: number) => (to > from ? t0 + ((Math.min(to, Math.max(from, wall)) - from) / (to - from)) * (t1 - t0) : t0);
+  for (const [a, b] of windows) {
+    if (b <= from || a >= to) continue;
+    // A window covering the whole span blocks the whole interval, even one received all at once.
+    out.push(a <= from && b >= to ? [t0, t1] : [at(a), at(b)]);
+  }
+  return out;
+}
 
 /** A segment minus a set of disjoint sorted segments. */
 function subtract([s, e]: Segment, holes: readonly Segment[]): Segment[] {
