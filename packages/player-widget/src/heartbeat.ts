@@ -70,7 +70,7 @@ export class Heartbeat {
   beat(): boolean {
     const { sessionId, time, playing } = this.options.state();
     if (this.stopped || !sessionId) return false;
-    this.options.send({ sessionId, time: Math.round(time * 1000) / 1000, playing, sentAt: new Date().toISOString() });
+    this.options.send({ sessionId, time, playing, sentAt: new Date().toISOString() });
     return true;
   }
 }
@@ -93,7 +93,7 @@ export async function openSession(apiBase: string, token: string, doFetch: typeo
   if (res.status >= 500 || res.status === 408 || res.status === 429) return null;
   if (!res.ok) return { status: res.status, ...(await readError(res)) };
   const body = (await res.json().catch(() => null)) as Partial<ServerSession> | null;
-  return body?.sessionId ? { sessionId: String(body.sessionId), heartbeatSeconds: Math.max(1, Number(body.heartbeatSeconds) || 15) } : null;
+  return body?.sessionId ? { sessionId: String(body.sessionId), heartbeatSeconds: Number(body.heartbeatSeconds) || 15 } : null;
 }
 
 /**

@@ -507,9 +507,9 @@ export class PlayerSession {
     return null;
   }
 
-  /** A heartbeat (or attention answer) of this launch was answered: show what the server verified, and its check. */
+  /** A heartbeat of this launch was answered: show what the server verified, and its check (an attention answer's reply has neither). */
   private onReply(record: OutboxRecord, reply: unknown): void {
-    if (record.token !== this.options.token || !record.url?.endsWith('/heartbeat')) return;
+    if (record.token !== this.options.token) return;
     const { verified, nonce } = parseReply(reply);
     // A check still open comes back in later answers until the server has the learner's.
     if (nonce && nonce !== this.lastNonce && this.attention && !this.takenOver) {
