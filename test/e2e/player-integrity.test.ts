@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Page, Request } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { RESUME_STATE_ID, VideoExt, type CourseInput } from '@xcredit/sdk';
 import { postgresUrl, testEngines } from '../support/engines.js';
 import { courseWithLaunch, player, recordingPage, sentStatements, startWorld, storedStatements, waitMediaTime, waitReady, type PlayerWorld } from './player-harness.js';
@@ -13,15 +13,14 @@ import { courseWithLaunch, player, recordingPage, sentStatements, startWorld, st
 const statusText = (page: Page) => player(page, ({ root }) => (root.querySelector('[part=status]')?.textContent ?? '').replace(/\s+/g, ' ').trim());
 const sessionOf = (s: any): string => s.context.extensions[VideoExt.sessionId];
 
-/** The credits API paths the page called, and the heartbeat bodies it sent, in order. */
+/** The sessions the server issued to the page, and the heartbeats it delivered (answered by the server), in order. */
 function watchCalls(page: Page) {
   const heartbeats: { sessionId: string; time: number; playing: boolean; sentAt: string }[] = [];
   const sessions: string[] = [];
-  page.on('request', (r: Request) => {
-    if (r.method() === 'POST' && r.url().endsWith('/launches/current/heartbeat')) heartbeats.push(r.postDataJSON());
-  });
-  page.on('response', async (r) => {
-    if (r.request().method() === 'POST' && r.url().endsWith('/launches/current/sessions') && r.status() === 201) sessions.push((await r.json()).sessionId);
+  page.on('response', (r) => {
+    if (r.request().method() !== 'POST') return;
+    if (r.url().endsWith('/launches/current/heartbeat')) heartbeats.push(r.request().postDataJSON());
+    if (r.url().endsWith('/launches/current/sessions') && r.status() === 201) void r.json().then((b) => sessions.push(b.sessionId));
   });
   return { heartbeats, sessions };
 }
