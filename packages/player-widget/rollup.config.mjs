@@ -7,10 +7,11 @@ const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 
 /**
  * video.js's skin without the rules for features the player never turns on (title bar,
- * transient buttons, picture-in-picture, spatial navigation, audio-only mode): selectors naming
- * them are dropped, and a rule left with no selector goes too. Everything else stays as written.
+ * transient buttons, picture-in-picture, spatial navigation, audio-only mode, the poster image,
+ * skip buttons): selectors naming them are dropped, and a rule left with no selector goes too.
+ * Everything else stays as written.
  */
-const UNUSED_VIDEOJS = /vjs-(title-bar|transient-button|pip-|picture-in-picture|spatial|audio-only|audio-poster)/;
+const UNUSED_VIDEOJS = /vjs-(title-bar|transient-button|pip-|picture-in-picture|spatial|audio-only|poster|skip-)/;
 
 export function pruneCss(css, unused = UNUSED_VIDEOJS) {
   let out = '';

@@ -59,7 +59,7 @@ describe.each(engines)('embedding the player in real Chromium on %s', (engine) =
     expect(look.fontLoaded).toBe(true);
     expect(look.ratio).toBeCloseTo(16 / 9, 1);
     expect(Math.max(...look.rates)).toBe(1.5);
-    expect(look.status).toMatch(/^\d+% watched · worth up to 1 credit$/);
+    expect(look.status).toMatch(/^\d+% watched · [\d.]+ of 1 credit earned$/);
     expect(versions.length).toBeGreaterThanOrEqual(3);
     expect(new Set(versions)).toEqual(new Set(['1.0.3']));
     const sent = await sentStatements(page);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { INTERACTION_ACTIVITY_TYPE, questionActivityId, statement as statementSchema, XcreditExt } from '@xcredit/sdk';
 import type { Engine } from '@xcredit/lrs-server/testing';
-import { courseWithLaunch, player, recordingPage, sentStatements, startWorld, storedStatements, verbName, waitReady, type PlayerWorld } from './player-harness.js';
+import { courseWithLaunch, player, recordingPage, sentStatements, startWorld, storedStatements, verbName, waitMediaTime, waitReady, type PlayerWorld } from './player-harness.js';
 
 const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
 
@@ -54,7 +54,7 @@ describe.each(engines)('in-video questions in real Chromium on %s', (engine) => 
     const page = await recordingPage(context);
     await page.goto(launch.playerUrl);
     await waitReady(page);
-    expect(await player(page, ({ root }) => root.querySelector('[part=status]')?.textContent)).toMatch(/已观看 0% · 已答 0\/2 题 · 最多可得 1 学分/);
+    expect(await player(page, ({ root }) => root.querySelector('[part=status]')?.textContent)).toMatch(/已观看 0% · 已答 0\/2 题 · 已得 0\/1 学分/);
     await player(page, ({ el }) => el.play());
     await page.waitForFunction(`!!${DIALOG}`, undefined, { timeout: 10_000 });
     expect(await player(page, ({ video }) => video.paused)).toBe(true);
@@ -97,6 +97,44 @@ describe.each(engines)('in-video questions in real Chromium on %s', (engine) => 
     }
     const stored = await storedStatements(world.server, launch.registration);
     expect(stored.filter((s) => verbName(s) === 'answered').map((s) => s.id)).toEqual(answered.map((s) => s.id));
+    await context.close();
+  });
+
+  it('after a wrong answer, says what to rewatch and asks again once the learner has rewatched it; the server counts the retry', async () => {
+    const { launch } = await courseWithLaunch(world, { seconds: 12, policy: { idleSeconds: 0, seekLock: false }, extra: { questions: [questions[0]] } });
+    const context = await world.browser.newContext({ viewport: { width: 800, height: 560 } });
+    const page = await recordingPage(context);
+    await page.goto(launch.playerUrl);
+    await waitReady(page);
+    await player(page, ({ el }) => el.play());
+    await page.waitForFunction(`!!${DIALOG}`, undefined, { timeout: 10_000 });
+    const choose = (value: string) =>
+      player(
+        page,
+        ({ root, arg }) => {
+          Array.from(root.querySelectorAll<HTMLInputElement>('form[role=dialog] input')).find((i) => i.value === arg)!.click();
+          root.querySelector<HTMLButtonElement>('form[role=dialog] button[type=submit]')!.click();
+        },
+        value,
+      );
+    await choose('desk');
+    await page.waitForFunction(`/Not quite/.test(${DIALOG}?.textContent ?? '')`, undefined, { timeout: 10_000 });
+    // The question covers 0–2 s; the server allows more attempts after it is watched again.
+    expect(await player(page, ({ root }) => root.querySelector('form[role=dialog] .retry')?.textContent)).toMatch(/^Watch 0:00–0:02 again, then answer again \(\d+ left\)\.$/);
+    await player(page, ({ root }) => root.querySelector<HTMLButtonElement>('form[role=dialog] .actions button')!.click());
+    await page.waitForFunction(`!${DIALOG}`);
+    // Playing on past the question does not ask it again; going back and rewatching the part does.
+    await waitMediaTime(page, 3);
+    expect(await player(page, ({ root }) => root.querySelector('form[role=dialog]'))).toBeNull();
+    await player(page, ({ el }) => el.seek(0));
+    await page.waitForFunction(`!!${DIALOG}`, undefined, { timeout: 10_000 });
+    expect(await player(page, ({ video }) => video.currentTime)).toBeGreaterThanOrEqual(1.9);
+    await choose('stairs');
+    await page.waitForFunction(`/Correct\./.test(${DIALOG}?.textContent ?? '')`, undefined, { timeout: 10_000 });
+    await player(page, ({ root }) => root.querySelector<HTMLButtonElement>('form[role=dialog] .actions button')!.click());
+    await player(page, ({ el }) => el.pause());
+    await player(page, ({ el }) => el.flush());
+    expect((await sentStatements(page)).filter((s) => verbName(s) === 'answered').map((s) => s.result.response)).toEqual(['desk', 'stairs']);
     await context.close();
   });
 });

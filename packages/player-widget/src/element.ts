@@ -51,7 +51,7 @@ const NOTICE_MS = 6000;
  *
  * @fires xcredit:ready - launch loaded and player ready; detail `{ learnerId, courseId, duration }`
  * @fires xcredit:statement - a statement was queued; detail is the statement
- * @fires xcredit:progress - detail `{ progress, playedSegments, time, duration, completed }`
+ * @fires xcredit:progress - detail `{ progress, verified, playedSegments, time, duration, completed, answered, questions }`; `progress` and `completed` are what the server verified
  * @fires xcredit:error - detail `{ message, status?, code }`
  * @csspart wrapper - everything the element draws
  * @csspart stage - the 16:9 video area
@@ -85,7 +85,6 @@ export class XcreditPlayer extends LitElement {
     detail: { state: true },
     courseTitle: { state: true },
     offline: { state: true },
-    credits: { state: true },
   };
 
   static override styles = playerStyles;
@@ -115,8 +114,6 @@ export class XcreditPlayer extends LitElement {
   declare private detail: ProgressDetail | null;
   declare private offline: number;
   declare private courseTitle: string;
-  /** What the course is worth at most, for the hint under the video. */
-  declare private credits: number | null;
 
   private session: PlayerSession | null = null;
   private isReady = false;
@@ -136,10 +133,9 @@ export class XcreditPlayer extends LitElement {
     this.prompt = null;
     this.questionState = null;
     this.returnUrl = null;
-    this.credits = null;
   }
 
-  /** Progress so far: |union of played segments| / duration. */
+  /** The coverage the server verified so far (0..1). */
   get progress(): number {
     return this.session?.progress ?? 0;
   }
@@ -211,7 +207,17 @@ export class XcreditPlayer extends LitElement {
           ${this.renderPrompt(m)} ${this.renderQuestion(m)} ${this.renderBlocker(m)}
         </div>
         <div class="status" part="status">
-          <span class="progress" aria-live="polite">${d ? m.watched(Math.floor(d.progress * 100)) : ''}${d && d.questions > 0 ? ` · ${m.questionsAnswered(d.answered, d.questions)}` : ''}${d && this.credits ? ` · ${m.worth(this.credits)}` : ''}</span>
+          <span class="progress" aria-live="polite"
+            >${d
+              ? [
+                  d.verified && m.watched(Math.floor(d.verified.coverage * 100 + 1e-9)),
+                  d.questions > 0 && m.questionsAnswered(d.answered, d.questions),
+                  d.verified?.credits && m.credits(d.verified.earned, d.verified.credits),
+                ]
+                  .filter(Boolean)
+                  .join(' · ')
+              : ''}</span
+          >
           ${this.offline > 0 ? html`<span class="offline">${m.offline(this.offline)}</span>` : nothing}
           ${d?.completed ? html`<span class="done">${m.completed}</span>` : nothing}
           ${this.returnUrl ? html`<button type="button" part="button" class="exit" @click=${() => void this.exit()}>${m.exit}</button>` : nothing}
@@ -319,6 +325,7 @@ export class XcreditPlayer extends LitElement {
           ? html`<p class="feedback ${fb ? (fb.correct ? 'right' : 'wrong') : ''}" role="status">
               ${fb ? (fb.correct ? m.correct : m.incorrect) : m.answerSaved}
               ${fb?.correctResponses?.length ? html`<span>${m.correctAnswer(fb.correctResponses.map(labelOf).join(', '))}</span>` : nothing}
+              ${fb?.retryAfterRewatch && !fb.correct && fb.attemptsLeft ? html`<span class="retry">${m.retryAfter(clock(fb.retryAfterRewatch.from), clock(fb.retryAfterRewatch.to), fb.attemptsLeft)}</span>` : nothing}
             </p>`
           : q.answerToContinue
             ? html`<p class="hint">${m.answerToContinue}</p>`
@@ -416,10 +423,10 @@ export class XcreditPlayer extends LitElement {
       });
       this.session = session;
       this.courseTitle = launch.course.title;
-      this.credits = launch.course.credits ?? null;
       await session.start();
       if (generation !== this.generation) return;
-      this.blocker = null;
+      // A launch taken over already says so.
+      if (this.blocker?.kind === 'loading') this.blocker = null;
       ready.resolve(session);
     } catch (error) {
       if (generation !== this.generation || (error as Error).name === 'AbortError') return;
@@ -441,7 +448,6 @@ export class XcreditPlayer extends LitElement {
     this.detail = null;
     this.offline = 0;
     this.courseTitle = '';
-    this.credits = null;
     this.prompt = null;
     this.questionState = null;
     this.returnUrl = null;

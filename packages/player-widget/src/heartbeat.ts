@@ -1,99 +1,131 @@
 import { authorization } from './auth.js';
+import { readError } from './outbox.js';
 
-export interface HeartbeatOptions {
-  /** Credits API base, ending with `/`. */
-  apiBase: string;
-  token: string;
-  /** What the player is doing now. */
-  state(): { sessionId: string | null; time: number; playing: boolean };
-  /** A newer launch took this learner's session over; heartbeats have stopped. */
-  onTakenOver(message: string): void;
-  everyMs?: number;
-  fetch?: typeof fetch;
+/** A heartbeat as the player sends it: what it is doing, and when (the client's clock) it said so. */
+export interface HeartbeatBody {
+  sessionId: string;
+  /** Media seconds. */
+  time: number;
+  playing: boolean;
+  /** ISO time the heartbeat was made; one queued offline keeps it. */
+  sentAt: string;
 }
 
-export const HEARTBEAT_MS = 15_000;
+/** What the server has verified of the learner's course so far: the only progress the player shows. */
+export interface Verified {
+  /** 0..1 of the video. */
+  coverage: number;
+  /** Credits earned, of `credits`. */
+  earned: number;
+  credits: number;
+}
+
+/** A player session the server issued for this launch. */
+export interface ServerSession {
+  sessionId: string;
+  heartbeatSeconds: number;
+}
+
+export interface HeartbeatOptions {
+  everyMs: number;
+  /** What the player is doing now; no session id, no heartbeat. */
+  state(): { sessionId: string | null; time: number; playing: boolean };
+  /** Delivers a heartbeat (through the durable outbox, so one made offline still arrives). */
+  send(body: HeartbeatBody): void;
+}
 
 /**
- * Tells the server every 15 s that this player is still the learner's active session. When a
- * newer launch has taken over, the server answers 409 `session_taken_over` and the heartbeat
- * stops for good.
+ * Makes a heartbeat every `everyMs` while the player has a session, playing or not: the
+ * server's evidence that playing happened while it was claimed, and the moment it answers with
+ * what it verified, an attention check, or that a newer launch took over.
  *
  * @example
- * const heartbeat = new Heartbeat({ apiBase, token, state: () => ({ sessionId, time, playing }), onTakenOver: pause });
+ * const heartbeat = new Heartbeat({ everyMs: 15_000, state: () => ({ sessionId, time, playing }), send: (b) => void outbox.enqueue(b, url) });
  * heartbeat.start();
  */
 export class Heartbeat {
   private timer: ReturnType<typeof setInterval> | undefined;
   private stopped = false;
-  private lastBeat = 0;
-  private readonly fetch: typeof fetch;
 
-  constructor(private readonly options: HeartbeatOptions) {
-    this.fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-  }
+  constructor(private readonly options: HeartbeatOptions) {}
 
   /** Beats now and then every `everyMs`. */
   start(): void {
     if (this.stopped || this.timer !== undefined) return;
-    void this.beat();
-    this.timer = setInterval(() => void this.beat(), this.options.everyMs ?? HEARTBEAT_MS);
+    this.beat();
+    this.timer = setInterval(() => this.beat(), this.options.everyMs);
   }
 
-  /**
-   * Beats now unless one just went: playback starting is the moment a session that was taken
-   * over must find out, not up to 15 s later.
-   */
-  check(): void {
-    if (this.timer !== undefined && Date.now() - this.lastBeat > 2000) void this.beat();
-  }
-
+  /** For good (taken over, disposed). */
   stop(): void {
     this.stopped = true;
     clearInterval(this.timer);
     this.timer = undefined;
   }
 
-  /** One heartbeat; resolves to what the server said. */
-  async beat(): Promise<'active' | 'taken-over' | 'unsupported' | 'failed' | 'skipped'> {
-    if (this.stopped) return 'failed';
-    const { apiBase, token } = this.options;
-    const state = this.options.state();
-    // No session yet (the video is still loading) or any more (terminated): nothing to report.
-    if (!state.sessionId) return 'skipped';
-    this.lastBeat = Date.now();
-    let res: Response;
-    try {
-      res = await this.fetch(new URL('launches/current/heartbeat', apiBase).href, {
-        method: 'POST',
-        headers: { Authorization: authorization(token), 'Content-Type': 'application/json', Accept: 'application/json' },
-        body: JSON.stringify(state),
-      });
-    } catch {
-      // Offline: the next beat tries again; the outbox keeps the statements meanwhile.
-      return 'failed';
-    }
-    if (res.ok) return 'active';
-    const error = await errorOf(res);
-    if (res.status === 409 && error.code === 'session_taken_over') {
-      this.stop();
-      this.options.onTakenOver(error.message);
-      return 'taken-over';
-    }
-    // A server without heartbeats: nothing to keep alive.
-    if (res.status === 404 || res.status === 405) {
-      this.stop();
-      return 'unsupported';
-    }
-    return 'failed';
+  /**
+   * One heartbeat now (also when playback starts, for a taken-over session to find out, and on a
+   * pause, to show what the server verified); false when there is no session to report.
+   */
+  beat(): boolean {
+    const { sessionId, time, playing } = this.options.state();
+    if (this.stopped || !sessionId) return false;
+    this.options.send({ sessionId, time, playing, sentAt: new Date().toISOString() });
+    return true;
   }
 }
 
-async function errorOf(res: Response): Promise<{ code: string; message: string }> {
+/**
+ * Asks the server for a player session (`POST launches/current/sessions`). Null when the server
+ * could not be reached or failed (try again later); a refusal (`409 session_taken_over`, 401, …)
+ * comes back as `{ status, code, message }`.
+ *
+ * @example
+ * const session = await openSession('http://localhost:3000/api/v1/', token);
+ */
+export async function openSession(apiBase: string, token: string, doFetch: typeof fetch = (i, o) => globalThis.fetch(i, o)): Promise<ServerSession | { status: number; code: string; message: string } | null> {
+  let res: Response;
   try {
-    const body = (await res.json()) as { error?: { code?: unknown; message?: unknown } };
-    return { code: String(body.error?.code ?? ''), message: String(body.error?.message ?? `HTTP ${res.status}`) };
+    res = await doFetch(new URL('launches/current/sessions', apiBase).href, { method: 'POST', headers: { Authorization: authorization(token), Accept: 'application/json' } });
   } catch {
-    return { code: '', message: `HTTP ${res.status}` };
+    return null;
   }
+  if (res.status >= 500 || res.status === 408 || res.status === 429) return null;
+  if (!res.ok) return { status: res.status, ...(await readError(res)) };
+  const body = (await res.json().catch(() => null)) as Partial<ServerSession> | null;
+  return body?.sessionId ? { sessionId: String(body.sessionId), heartbeatSeconds: Number(body.heartbeatSeconds) || 15 } : null;
+}
+
+/**
+ * The learner's verified standing in the course (`GET launches/current/credits`); null when the
+ * server cannot say.
+ *
+ * @example
+ * const verified = await fetchVerified('http://localhost:3000/api/v1/', token);
+ */
+export async function fetchVerified(apiBase: string, token: string, doFetch: typeof fetch = (i, o) => globalThis.fetch(i, o)): Promise<Verified | null> {
+  try {
+    const res = await doFetch(new URL('launches/current/credits', apiBase).href, { headers: { Authorization: authorization(token), Accept: 'application/json' } });
+    return res.ok ? parseVerified(await res.json()) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** `{ coverage, earned, credits }` when a value has them all as numbers, else null. */
+export function parseVerified(value: unknown): Verified | null {
+  const v = value as Partial<Verified> | null;
+  // Number.isFinite is false for anything but a finite number.
+  if (!v || ![v.coverage, v.earned, v.credits].every(Number.isFinite)) return null;
+  return { coverage: Math.min(1, v.coverage!), earned: v.earned!, credits: v.credits! };
+}
+
+/**
+ * What a heartbeat answer tells the player: what the server verified, and the nonce of an
+ * attention check to show (answered with it; the window is the policy's `promptTimeoutSeconds`).
+ */
+export function parseReply(reply: unknown): { verified: Verified | null; nonce: string | null } {
+  const r = reply as { verified?: unknown; attentionCheck?: { nonce?: unknown } } | null;
+  const nonce = r?.attentionCheck?.nonce;
+  return { verified: parseVerified(r?.verified), nonce: typeof nonce === 'string' && nonce ? nonce : null };
 }

@@ -40,8 +40,10 @@ export interface Messages {
   falseLabel: string;
   resumed: (time: string) => string;
   captions: string;
-  /** The most the course can earn. */
-  worth: (credits: number) => string;
+  /** Credits the server verified as earned, of the course's. */
+  credits: (earned: number, credits: number) => string;
+  /** After a wrong answer: rewatch a part, then answer again. */
+  retryAfter: (from: string, to: string, attemptsLeft: number) => string;
   /** cmi5: leave the course and go back to the LMS. */
   exit: string;
 }
@@ -90,7 +92,8 @@ const en: Messages = {
   resumed: (t) => `Continuing where you left off (${t}).`,
   captions: 'Captions',
   exit: 'Exit course',
-  worth: (c) => `worth up to ${c} credit${c === 1 ? '' : 's'}`,
+  credits: (e, c) => `${e} of ${c} credit${c === 1 ? '' : 's'} earned`,
+  retryAfter: (f, t, n) => `Watch ${f}–${t} again, then answer again (${n} left).`,
 };
 
 const zhCN: Messages = {
@@ -137,7 +140,8 @@ const zhCN: Messages = {
   resumed: (t) => `从上次离开的位置（${t}）继续。`,
   captions: '字幕',
   exit: '退出课程',
-  worth: (c) => `最多可得 ${c} 学分`,
+  credits: (e, c) => `已得 ${e}/${c} 学分`,
+  retryAfter: (f, t, n) => `重看 ${f}–${t} 后可再答（剩 ${n} 次）。`,
 };
 
 const catalogs: Record<Lang, Messages> = { en, 'zh-CN': zhCN };

@@ -79,7 +79,8 @@ describe('parseLaunch', () => {
 
   it('fills policy fields the server left out with the defaults, seek lock included', () => {
     const launch = parseLaunch({ ...launchBody, policy: { maxRate: 1.25 } });
-    expect(launch.policy).toEqual({ ...DEFAULT_POLICY, maxRate: 1.25 });
+    const d = DEFAULT_POLICY;
+    expect(launch.policy).toEqual({ gates: { coverage: d.gates.coverage }, maxRate: 1.25, seekLock: d.seekLock, pauseWhenHidden: d.pauseWhenHidden, idleSeconds: d.idleSeconds, promptTimeoutSeconds: d.promptTimeoutSeconds });
   });
 });
 

@@ -1,5 +1,6 @@
 import { DEFAULT_POLICY, type CreditPolicy, type PublicQuestion, type QuestionType } from '@xcredit/sdk';
 import { authorization } from './auth.js';
+import { readError } from './outbox.js';
 
 /** A launch as `GET {apiBase}launches/current` returns it: one learner, one course, one token. */
 export interface Launch {
@@ -8,13 +9,15 @@ export interface Launch {
   actor: Record<string, unknown>;
   registration: string;
   activityId: string;
-  /** `credits`: what the course is worth at most, when the server says. */
-  course: { title: string; lengthSeconds: number; videoUrl: string; captionsUrl?: string; credits?: number };
-  policy: CreditPolicy;
+  course: { title: string; lengthSeconds: number; videoUrl: string; captionsUrl?: string };
+  policy: PlayerPolicy;
   /** In-video questions, without their answers, ordered by `at`. */
   questions: PublicQuestion[];
   expiresAt: string;
 }
+
+/** The parts of the course policy the player applies (the server applies all of it). */
+export type PlayerPolicy = Pick<CreditPolicy, 'maxRate' | 'seekLock' | 'pauseWhenHidden' | 'idleSeconds' | 'promptTimeoutSeconds'> & { gates: Pick<CreditPolicy['gates'], 'coverage'> };
 
 /** `untrusted`: a cmi5 launch URL or LMS.LaunchData names an address the player will not use. */
 export type LaunchErrorCode = 'missing-attribute' | 'unauthorized' | 'forbidden' | 'not-found' | 'network' | 'invalid' | 'course-mismatch' | 'untrusted';
@@ -74,10 +77,7 @@ export async function loadLaunch(apiBase: string, token: string, options: { fetc
     if ((error as Error).name === 'AbortError') throw error;
     throw new LaunchError('network', `could not reach ${apiBase}: ${(error as Error).message}`);
   }
-  if (res.status === 401) throw new LaunchError('unauthorized', await serverMessage(res), 401);
-  if (res.status === 403) throw new LaunchError('forbidden', await serverMessage(res), 403);
-  if (res.status === 404) throw new LaunchError('not-found', await serverMessage(res), 404);
-  if (!res.ok) throw new LaunchError('network', await serverMessage(res), res.status);
+  if (!res.ok) throw refusal(res.status, (await readError(res)).message);
   let body: unknown;
   try {
     body = await res.json();
@@ -103,7 +103,6 @@ export function parseLaunch(body: unknown): Launch {
       lengthSeconds: number(course.lengthSeconds, 'course.lengthSeconds'),
       videoUrl: typeof course.videoUrl === 'string' ? mediaUrl(course.videoUrl, 'course.videoUrl') : '',
       ...(typeof course.captionsUrl === 'string' && course.captionsUrl ? { captionsUrl: mediaUrl(course.captionsUrl, 'course.captionsUrl') } : {}),
-      ...(typeof course.credits === 'number' && Number.isFinite(course.credits) ? { credits: course.credits } : {}),
     },
     policy: parsePolicy(policy),
     questions: parseQuestions(o.questions),
@@ -111,32 +110,16 @@ export function parseLaunch(body: unknown): Launch {
   };
 }
 
-function parsePolicy(p: Record<string, unknown>): CreditPolicy {
+function parsePolicy(p: Record<string, unknown>): PlayerPolicy {
   const d = DEFAULT_POLICY;
-  const weights = p.weights === undefined ? {} : object(p.weights, 'policy.weights');
   const gates = p.gates === undefined ? {} : object(p.gates, 'policy.gates');
   return {
-    weights: {
-      coverage: number(weights.coverage ?? d.weights.coverage, 'policy.weights.coverage'),
-      attention: number(weights.attention ?? d.weights.attention, 'policy.weights.attention'),
-      mastery: number(weights.mastery ?? d.weights.mastery, 'policy.weights.mastery'),
-    },
-    gates: {
-      coverage: number(gates.coverage ?? d.gates.coverage, 'policy.gates.coverage'),
-      mastery: number(gates.mastery ?? d.gates.mastery, 'policy.gates.mastery'),
-      minStudyMinutes: number(gates.minStudyMinutes ?? d.gates.minStudyMinutes, 'policy.gates.minStudyMinutes'),
-    },
+    gates: { coverage: number(gates.coverage ?? d.gates.coverage, 'policy.gates.coverage') },
     maxRate: number(p.maxRate ?? d.maxRate, 'policy.maxRate'),
-    slackSeconds: number(p.slackSeconds ?? d.slackSeconds, 'policy.slackSeconds'),
-    evidenceSeconds: number(p.evidenceSeconds ?? d.evidenceSeconds, 'policy.evidenceSeconds'),
-    offlineGraceSeconds: number(p.offlineGraceSeconds ?? d.offlineGraceSeconds, 'policy.offlineGraceSeconds'),
     seekLock: boolean(p.seekLock ?? d.seekLock, 'policy.seekLock'),
     pauseWhenHidden: boolean(p.pauseWhenHidden ?? d.pauseWhenHidden, 'policy.pauseWhenHidden'),
     idleSeconds: number(p.idleSeconds ?? d.idleSeconds, 'policy.idleSeconds'),
     promptTimeoutSeconds: number(p.promptTimeoutSeconds ?? d.promptTimeoutSeconds, 'policy.promptTimeoutSeconds'),
-    attentionChecks: number(p.attentionChecks ?? d.attentionChecks, 'policy.attentionChecks'),
-    maxAttempts: number(p.maxAttempts ?? d.maxAttempts, 'policy.maxAttempts'),
-    sessionMode: p.sessionMode === 'refuse' ? 'refuse' : 'take-over',
   };
 }
 
@@ -197,22 +180,7 @@ function boolean(v: unknown, path: string): boolean {
 }
 const invalid = (path: string, expected: string) => new LaunchError('invalid', `launch response: ${path} must be ${expected}`);
 
-async function serverMessage(res: Response): Promise<string> {
-  try {
-    const text = await res.text();
-    try {
-      const body = JSON.parse(text) as { message?: unknown; error?: unknown };
-      if (typeof body.message === 'string') return body.message;
-      if (typeof body.error === 'string') return body.error;
-      // The xcredit server's shape: { error: { status, code, message } }.
-      const nested = (body.error as { message?: unknown } | null | undefined)?.message;
-      if (typeof nested === 'string') return nested;
-    } catch {
-      // Plain text is a message too.
-    }
-    if (text.trim()) return text.trim().slice(0, 300);
-  } catch {
-    // No body: the status says enough.
-  }
-  return `HTTP ${res.status}`;
+/** Why the server refused a launch request, as the error the learner is shown. */
+export function refusal(status: number, message: string): LaunchError {
+  return new LaunchError(status === 401 ? 'unauthorized' : status === 403 ? 'forbidden' : status === 404 ? 'not-found' : 'network', message, status);
 }

@@ -7,6 +7,8 @@ export interface OutboxRecord {
   /** Launch token the statement was written under. */
   token: string;
   statement: unknown;
+  /** Set for a credits API call (heartbeat, attention answer): `statement` is its JSON body, posted alone to this URL. */
+  url?: string | undefined;
   /** Epoch ms and a page-wide counter: the order statements were queued in. */
   queuedAt: number;
   seq: number;

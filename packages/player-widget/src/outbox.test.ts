@@ -45,9 +45,10 @@ describe('Outbox', () => {
   it('sends queued statements as one batch with the xAPI headers, after the debounce', async () => {
     const lrs = fakeLrs(200);
     const box = await outbox({ fetch: lrs.fetch });
-    await box.enqueue(statement('a'));
-    await box.enqueue(statement('b'));
+    // Queued together (in memory at once): the debounce holds the first until the second joins it.
+    const stored = [box.enqueue(statement('a')), box.enqueue(statement('b'))];
     expect(lrs.calls).toHaveLength(0);
+    await Promise.all(stored);
     await vi.waitFor(() => expect(box.pending).toBe(0));
     expect(lrs.calls).toHaveLength(1);
     expect(lrs.calls[0]).toMatchObject({ url: `${ENDPOINT}/statements`, ids: ['a', 'b'], token: 'Bearer tok-1', keepalive: false });
@@ -66,7 +67,8 @@ describe('Outbox', () => {
   it('retries a 503 with backoff under the same ids until the LRS takes them', async () => {
     const lrs = fakeLrs(503, 'network', 200);
     const statuses: boolean[] = [];
-    const box = await outbox({ fetch: lrs.fetch, onStatus: (s) => statuses.push(s.failing) });
+    // The first send is the explicit flush, whatever the machine's speed.
+    const box = await outbox({ fetch: lrs.fetch, onStatus: (s) => statuses.push(s.failing), debounceMs: 60_000 });
     await box.enqueue(statement('a'));
     await box.enqueue(statement('b'));
     await box.flush();
@@ -74,7 +76,7 @@ describe('Outbox', () => {
     expect(box.failing).toBe(true);
     await vi.waitFor(() => expect(box.pending).toBe(0), { timeout: 2000 });
     expect(lrs.calls.map((c) => c.ids)).toEqual([['a', 'b'], ['a', 'b'], ['a', 'b']]);
-    expect(box.failing).toBe(false);
+    await vi.waitFor(() => expect(box.failing).toBe(false));
     expect(statuses).toContain(true);
     expect(statuses.at(-1)).toBe(false);
   });
@@ -87,7 +89,7 @@ describe('Outbox', () => {
     await box.enqueue(statement('bad'));
     await box.flush();
     expect(box.pending).toBe(0);
-    expect(onRejected).toHaveBeenCalledWith({ message: 'refused with 400', status: 400, statementIds: ['bad'] });
+    expect(onRejected).toHaveBeenCalledWith({ message: 'refused with 400', code: '', status: 400, statementIds: ['bad'], url: undefined }, expect.objectContaining({ id: 'bad' }));
     expect(warn).toHaveBeenCalled();
     warn.mockRestore();
     await new Promise((r) => setTimeout(r, 100));
@@ -188,6 +190,89 @@ describe('Outbox', () => {
     await vi.waitFor(() => expect(second.pending).toBe(0));
     expect(up.calls.flatMap((c) => c.ids)).toEqual(['stored', 'last-words']);
     expect(storage.getItem(`xcredit-outbox-exit:${ENDPOINT}`)).toBeNull();
+  });
+});
+
+const HEARTBEAT = 'http://lrs.test/api/v1/launches/current/heartbeat';
+const beat = (sentAt: string) => ({ sessionId: 's-1', time: 3, playing: true, sentAt });
+
+/** A fake server for statements and credits API calls: every request in order, as `ids` or `url body`. */
+function fakeServer(reply: (url: string, body: unknown) => number | 'network' | Response) {
+  const calls: string[] = [];
+  const fetch = vi.fn(async (url: string | URL | Request, init?: RequestInit) => {
+    const body: unknown = JSON.parse(String(init?.body));
+    calls.push(Array.isArray(body) ? body.map((s: { id: string }) => s.id).join(',') : `${String(url).split('/').pop()} ${(body as { sentAt?: string; nonce?: string }).sentAt ?? (body as { nonce?: string }).nonce}`);
+    const r = reply(String(url), body);
+    if (r === 'network') throw new TypeError('Failed to fetch');
+    return typeof r === 'number' ? Response.json(Array.isArray(body) ? [] : { active: true }, { status: r }) : r;
+  });
+  return { fetch: fetch as unknown as typeof globalThis.fetch, calls };
+}
+
+describe('Outbox credits API calls (heartbeats, attention answers)', () => {
+  it('delivers calls and statements in the order queued, each call alone with its body, and hands back the answer', async () => {
+    const server = fakeServer((url) => (url === HEARTBEAT ? Response.json({ active: true, verified: { coverage: 0.5, earned: 0, credits: 1 } }) : 200));
+    const replies: unknown[] = [];
+    const box = await outbox({ fetch: server.fetch, debounceMs: 60_000, onReply: (record, reply) => replies.push([record.url, record.token, reply]) });
+    await box.enqueue(statement('a'));
+    await box.enqueue(statement('b'));
+    await box.enqueue(beat('2025-03-01T09:00:15.000Z'), HEARTBEAT);
+    await box.enqueue(statement('c'));
+    await vi.waitFor(() => expect(box.pending).toBe(0));
+    expect(server.calls).toEqual(['a,b', 'heartbeat 2025-03-01T09:00:15.000Z', 'c']);
+    const init = (server.fetch as unknown as ReturnType<typeof vi.fn>).mock.calls[1]?.[1] as RequestInit;
+    expect(JSON.parse(String(init.body))).toEqual(beat('2025-03-01T09:00:15.000Z'));
+    expect((init.headers as Record<string, string>).Authorization).toBe('Bearer tok-1');
+    expect(replies).toEqual([[HEARTBEAT, 'tok-1', { active: true, verified: { coverage: 0.5, earned: 0, credits: 1 } }]]);
+  });
+
+  it('keeps heartbeats made offline, with the time each was made, across a reload, and delivers them in order once back online', async () => {
+    const db = new IDBFactory();
+    const down = fakeServer(() => 'network');
+    const first = await outbox({ fetch: down.fetch, indexedDB: db, baseBackoffMs: 60_000, maxBackoffMs: 60_000 });
+    await first.enqueue(statement('played'));
+    await first.enqueue(beat('2025-03-01T09:00:15.000Z'), HEARTBEAT);
+    await first.enqueue(beat('2025-03-01T09:00:30.000Z'), HEARTBEAT);
+    await first.enqueue(statement('paused'));
+    await first.enqueue(beat('2025-03-01T09:00:45.000Z'), HEARTBEAT);
+    await first.flush();
+    expect(first.pending).toBe(5);
+    first.close();
+
+    const up = fakeServer(() => 200);
+    const second = await outbox({ fetch: up.fetch, indexedDB: db, token: 'tok-2' });
+    await vi.waitFor(() => expect(second.pending).toBe(0));
+    expect(up.calls).toEqual(['played', 'heartbeat 2025-03-01T09:00:15.000Z', 'heartbeat 2025-03-01T09:00:30.000Z', 'paused', 'heartbeat 2025-03-01T09:00:45.000Z']);
+    // Each goes with the launch token it was made under.
+    const tokens = (up.fetch as unknown as ReturnType<typeof vi.fn>).mock.calls.map(([, init]) => ((init as RequestInit).headers as Record<string, string>).Authorization);
+    expect(new Set(tokens)).toEqual(new Set(['Bearer tok-1']));
+  });
+
+  it('retries a call the server could not take, and reports one it refused with the code and record', async () => {
+    let n = 0;
+    const server = fakeServer(() => (++n === 1 ? 503 : Response.json({ error: { status: 409, code: 'session_taken_over', message: 'a newer launch took over' } }, { status: 409 })));
+    const onRejected = vi.fn();
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const box = await outbox({ fetch: server.fetch, onRejected });
+    await box.enqueue(beat('2025-03-01T09:00:15.000Z'), HEARTBEAT);
+    await vi.waitFor(() => expect(onRejected).toHaveBeenCalled(), { timeout: 2000 });
+    expect(box.pending).toBe(0);
+    warn.mockRestore();
+    expect(server.calls).toEqual(['heartbeat 2025-03-01T09:00:15.000Z', 'heartbeat 2025-03-01T09:00:15.000Z']);
+    expect(onRejected).toHaveBeenCalledWith(
+      expect.objectContaining({ message: 'a newer launch took over', code: 'session_taken_over', status: 409, url: HEARTBEAT }),
+      expect.objectContaining({ url: HEARTBEAT, token: 'tok-1' }),
+    );
+  });
+
+  it('on the way out sends statements only; calls wait for the next page', async () => {
+    const server = fakeServer(() => 200);
+    const box = await outbox({ fetch: server.fetch, debounceMs: 60_000 });
+    await box.enqueue(statement('a'));
+    void box.enqueue(beat('2025-03-01T09:00:15.000Z'), HEARTBEAT);
+    box.flushOnExit();
+    expect(server.calls).toEqual(['a']);
+    await vi.waitFor(() => expect(box.pending).toBe(1));
   });
 });
 

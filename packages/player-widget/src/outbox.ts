@@ -1,4 +1,6 @@
 import { memoryOnlyStore, openOutboxStore, takeExitJournal, writeExitJournal, type OutboxRecord, type OutboxStore } from './outbox-store.js';
+
+export type { OutboxRecord } from './outbox-store.js';
 import { authorization } from './auth.js';
 
 export interface OutboxOptions {
@@ -18,17 +20,22 @@ export interface OutboxOptions {
   maxBackoffMs?: number;
   /** 0–1, for backoff jitter. */
   random?: () => number;
-  /** The server refused statements for good; they are gone from the outbox. */
-  onRejected?: (rejection: OutboxRejection) => void;
-  onSent?: (ids: string[]) => void;
+  /** The server refused statements (or a call) for good; they are gone from the outbox. `record`: the first refused. */
+  onRejected?: (rejection: OutboxRejection, record: OutboxRecord) => void;
+  /** A credits API call queued with a `url` was answered; `reply` is its JSON body (null if none). */
+  onReply?: (record: OutboxRecord, reply: unknown) => void;
   /** Pending count or the failing flag changed. */
   onStatus?: (status: OutboxStatus) => void;
 }
 
 export interface OutboxRejection {
   message: string;
+  /** The server's error code (`session_taken_over`, `unknown_session`, …), or ''. */
+  code: string;
   status: number;
   statementIds: string[];
+  /** Set when the refused request was a credits API call queued with a `url` (`statementIds` then holds its queue id). */
+  url?: string | undefined;
 }
 
 export interface OutboxStatus {
@@ -45,9 +52,10 @@ export const KEEPALIVE_BUDGET_BYTES = 60_000;
 let seq = 0;
 
 /**
- * A durable queue of xAPI statements. Each statement is stored before it is sent, sent in
- * batches, retried with backoff under the same id, and removed only once the server
- * acknowledged it; what a closed page left behind is sent by the next one.
+ * A durable queue of xAPI statements and credits API calls (heartbeats, attention answers).
+ * Each is stored before it is sent, statements in batches, all in the order queued, retried
+ * with backoff under the same id, and removed only once the server acknowledged it; what a
+ * closed page left behind is sent by the next one.
  *
  * @example
  * const outbox = await Outbox.open({ endpoint: 'http://localhost:3000/xapi', token });
@@ -126,13 +134,14 @@ export class Outbox {
 
   /**
    * Queues a statement: in memory at once (so a keepalive flush on the way out includes it),
-   * then in IndexedDB; resolves when it is stored.
+   * then in IndexedDB; resolves when it is stored. With `url`, queues a JSON POST of `statement`
+   * to the credits API instead (a heartbeat, an attention answer), sent as soon as the outbox can.
    */
-  async enqueue(statement: { id: string }): Promise<void> {
-    const record: OutboxRecord = { id: statement.id, endpoint: this.endpoint, token: this.options.token, statement, queuedAt: Date.now(), seq: ++seq };
+  async enqueue(statement: object, url?: string): Promise<void> {
+    const record: OutboxRecord = { id: url ? crypto.randomUUID() : (statement as { id: string }).id, endpoint: this.endpoint, token: this.options.token, statement, queuedAt: Date.now(), seq: ++seq, url };
     this.queue.set(record.id, record);
     this.status();
-    if (!this.failing) this.schedule(this.debounceMs);
+    if (!this.failing) this.schedule(url ? 0 : this.debounceMs);
     await this.persist(record);
   }
 
@@ -152,7 +161,8 @@ export class Outbox {
     this.clearTimer();
     writeExitJournal(this.exitStorage, this.endpoint, [...this.queue.values()].filter((r) => !this.stored.has(r.id)));
     let budget = KEEPALIVE_BUDGET_BYTES;
-    const records = [...this.queue.values()];
+    // Credits API calls wait for the next page; the budget goes to statements.
+    const records = [...this.queue.values()].filter((r) => !r.url);
     let i = 0;
     while (i < records.length) {
       const token = records[i]!.token;
@@ -202,11 +212,11 @@ export class Outbox {
     }
   }
 
-  /** The oldest statements that share a token, in queue order. */
+  /** The oldest statements that share a token, in queue order; a credits API call goes alone. */
   private nextBatch(): OutboxRecord[] {
     const batch: OutboxRecord[] = [];
     for (const record of this.queue.values()) {
-      if (batch.length === this.batchSize || (batch[0] && record.token !== batch[0].token)) break;
+      if (batch.length === this.batchSize || (batch[0] && (record.token !== batch[0].token || record.url || batch[0].url))) break;
       batch.push(record);
     }
     return batch;
@@ -216,7 +226,7 @@ export class Outbox {
     const res = await this.post(batch[0]!.token, batch, false);
     if (res.outcome === 'sent') {
       await this.remove(batch);
-      this.options.onSent?.(batch.map((r) => r.id));
+      if (batch[0]!.url) this.options.onReply?.(batch[0]!, res.reply);
       return 'sent';
     }
     if (res.outcome === 'retry') {
@@ -231,34 +241,36 @@ export class Outbox {
       return 'sent';
     }
     await this.remove(batch);
-    const rejection = { message: res.message, status: res.status, statementIds: batch.map((r) => r.id) };
-    console.warn(`[xcredit] the LRS refused ${batch.length} statement(s) (HTTP ${res.status}): ${res.message}`);
-    this.options.onRejected?.(rejection);
+    const url = batch[0]!.url;
+    const rejection: OutboxRejection = { message: res.message, code: res.code, status: res.status, statementIds: batch.map((r) => r.id), url };
+    console.warn(`[xcredit] the server refused ${url ?? `${batch.length} statement(s)`} (HTTP ${res.status}): ${res.message}`);
+    this.options.onRejected?.(rejection, batch[0]!);
     return 'rejected';
   }
 
   private async post(token: string, batch: OutboxRecord[], keepalive: boolean): Promise<PostResult> {
+    const url = batch[0]!.url;
     let res: Response;
     try {
-      res = await this.fetch(`${this.endpoint}/statements`, {
+      res = await this.fetch(url ?? `${this.endpoint}/statements`, {
         method: 'POST',
         keepalive,
         headers: {
           Authorization: authorization(token),
-          'X-Experience-API-Version': '1.0.3',
+          ...(url ? { Accept: 'application/json' } : { 'X-Experience-API-Version': '1.0.3' }),
           'Content-Type': 'application/json',
         },
-        body: JSON.stringify(batch.map((r) => r.statement)),
+        body: JSON.stringify(url ? batch[0]!.statement : batch.map((r) => r.statement)),
       });
     } catch {
-      return { outcome: 'retry', status: 0, message: 'network error', retryAfterMs: 0 };
+      return { outcome: 'retry', status: 0, code: '', message: 'network error', retryAfterMs: 0 };
     }
-    if (res.ok) return { outcome: 'sent', status: res.status, message: '', retryAfterMs: 0 };
-    const message = await readMessage(res);
+    if (res.ok) return { outcome: 'sent', status: res.status, code: '', message: '', retryAfterMs: 0, reply: url ? await res.json().catch(() => null) : null };
+    const { code, message } = await readError(res);
     if (res.status >= 500 || res.status === 408 || res.status === 429 || res.status < 400) {
-      return { outcome: 'retry', status: res.status, message, retryAfterMs: retryAfter(res) };
+      return { outcome: 'retry', status: res.status, code, message, retryAfterMs: retryAfter(res) };
     }
-    return { outcome: 'rejected', status: res.status, message, retryAfterMs: 0 };
+    return { outcome: 'rejected', status: res.status, code, message, retryAfterMs: 0 };
   }
 
   private async persist(record: OutboxRecord): Promise<void> {
@@ -323,12 +335,14 @@ export class Outbox {
 interface PostResult {
   outcome: Outcome;
   status: number;
+  code: string;
   message: string;
   retryAfterMs: number;
+  reply?: unknown;
 }
 
-/** The server's own words for a refusal: a JSON `message`/`error`, else the text. */
-async function readMessage(res: Response): Promise<string> {
+/** The server's own words for a refusal: a JSON `message`/`error` (and its `code`), else the text. */
+export async function readError(res: Response): Promise<{ code: string; message: string }> {
   let text = '';
   try {
     text = await res.text();
@@ -336,13 +350,14 @@ async function readMessage(res: Response): Promise<string> {
     // The body is optional; the status alone still explains the refusal.
   }
   try {
-    const body = JSON.parse(text) as { message?: unknown; error?: unknown };
-    const found = [body.message, body.error, (body.error as { message?: unknown } | undefined)?.message].find((m) => typeof m === 'string');
-    if (typeof found === 'string') return found;
+    const body = JSON.parse(text) as { message?: unknown; error?: { message?: unknown; code?: unknown } | string };
+    const error = typeof body.error === 'object' ? body.error : undefined;
+    const found = [body.message, body.error, error?.message].find((m) => typeof m === 'string');
+    if (typeof found === 'string') return { code: String(error?.code ?? ''), message: found };
   } catch {
     // Not JSON: fall through to the text.
   }
-  return text.trim().slice(0, 500) || `HTTP ${res.status} ${res.statusText}`.trim();
+  return { code: '', message: text.trim().slice(0, 500) || `HTTP ${res.status} ${res.statusText}`.trim() };
 }
 
 function retryAfter(res: Response): number {

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { INTERACTION_ACTIVITY_TYPE, statement as statementSchema, VideoExt, XcreditExt, type PublicQuestion } from '@xcredit/sdk';
-import { answeredStatement, dueQuestion, fetchFeedback } from './questions.js';
+import { answeredStatement, dueQuestion, fetchFeedback, rearmRetries } from './questions.js';
 
 const ctx = {
   actor: { objectType: 'Agent', account: { homePage: 'https://acme.example', name: 'e-1001' } },
@@ -67,8 +67,28 @@ describe('fetchFeedback', () => {
     expect((fetch.mock.calls[0] as unknown as [string])[0]).toBe('http://localhost:3000/api/v1/launches/current/answers/q%201');
   });
 
+  it('reads the attempts left and the part to rewatch after a wrong answer', async () => {
+    const fetch = vi.fn(async () => Response.json({ answered: true, correct: false, attemptsLeft: 2, retryAfterRewatch: { from: 0, to: 10 } }));
+    const fb = await fetchFeedback('http://localhost:3000/api/v1/', 'tok', 'q1', fetch as unknown as typeof globalThis.fetch);
+    expect(fb).toEqual({ answered: true, correct: false, attemptsLeft: 2, retryAfterRewatch: { from: 0, to: 10 } });
+  });
+
   it('is null when the server cannot say', async () => {
     const fetch = vi.fn(async () => new Response('nope', { status: 404 }));
     expect(await fetchFeedback('http://localhost:3000/api/v1/', 'tok', 'q1', fetch as unknown as typeof globalThis.fetch)).toBeNull();
+  });
+});
+
+describe('rearmRetries', () => {
+  it('asks a wrongly answered question again once playback is back at the start of its part, not before', () => {
+    const retries = new Map([['q2', { from: 10, to: 20 }]]);
+    const asked = new Set(['q1', 'q2']);
+    rearmRetries(retries, asked, 15);
+    expect(asked.has('q2')).toBe(true);
+    expect(dueQuestion([choice, { ...choice, id: 'q2', at: 20 }], asked, 19.8, 20.05)).toBeUndefined();
+    rearmRetries(retries, asked, 10.5);
+    expect(asked).toEqual(new Set(['q1']));
+    expect(retries.size).toBe(0);
+    expect(dueQuestion([choice, { ...choice, id: 'q2', at: 20 }], asked, 19.8, 20.05)?.id).toBe('q2');
   });
 });

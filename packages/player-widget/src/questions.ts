@@ -86,10 +86,14 @@ export function answeredStatement(question: PublicQuestion, answer: Answer, ctx:
   };
 }
 
-/** What the server says about an answer once it has the `answered` statement. */
+/** What the server says about the learner's latest answer once it has the `answered` statement. */
 export interface AnswerFeedback {
   answered: boolean;
   correct: boolean;
+  /** Further attempts the policy still allows (the server counts them across sessions and launches). */
+  attemptsLeft?: number;
+  /** After a wrong answer: watch this part of the video (media seconds) again, then try again. */
+  retryAfterRewatch?: { from: number; to: number };
   /** Only where the course reveals answers. */
   correctResponses?: string[];
 }
@@ -109,6 +113,9 @@ export async function fetchFeedback(apiBase: string, token: string, questionId: 
     const body = (await res.json()) as Partial<AnswerFeedback>;
     if (typeof body.answered !== 'boolean' || typeof body.correct !== 'boolean') return null;
     const feedback: AnswerFeedback = { answered: body.answered, correct: body.correct };
+    if (typeof body.attemptsLeft === 'number') feedback.attemptsLeft = body.attemptsLeft;
+    const r = body.retryAfterRewatch;
+    if (r && typeof r.from === 'number' && typeof r.to === 'number') feedback.retryAfterRewatch = { from: r.from, to: r.to };
     if (Array.isArray(body.correctResponses)) feedback.correctResponses = body.correctResponses.map(String);
     return feedback;
   } catch {
@@ -126,6 +133,23 @@ export async function fetchFeedback(apiBase: string, token: string, questionId: 
 export function dueQuestion(questions: readonly PublicQuestion[], asked: ReadonlySet<string>, from: number, to: number): PublicQuestion | undefined {
   if (to - from > 2 || to < from) return undefined;
   return questions.find((q) => !asked.has(q.id) && from <= q.at && q.at <= to);
+}
+
+/**
+ * After a wrong answer the server names the part of the video to watch again before another
+ * attempt counts. Once playback is back at that part's start, the question is no longer
+ * "asked": playing on to it opens it again (the server decides whether the attempt counts).
+ *
+ * @example
+ * rearmRetries(retries, asked, video.currentTime); // on each timeupdate while playing
+ */
+export function rearmRetries(retries: Map<string, { from: number; to: number }>, asked: Set<string>, time: number): void {
+  for (const [id, part] of retries) {
+    if (time <= part.from + 1) {
+      retries.delete(id);
+      asked.delete(id);
+    }
+  }
 }
 
 /** Text for a language, falling back to English, then anything. */

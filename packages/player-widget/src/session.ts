@@ -4,11 +4,11 @@ import zhCN from 'video.js/dist/lang/zh-CN.json';
 import { AttentionMonitor, type PromptKind } from './attention.js';
 import { allowedRates, clampRate, seekTarget } from './guard.js';
 import { applyCmi5, type LaunchData } from './cmi5.js';
-import { Heartbeat } from './heartbeat.js';
+import { fetchVerified, Heartbeat, openSession, parseReply, type HeartbeatBody, type ServerSession, type Verified } from './heartbeat.js';
 import type { Lang } from './i18n.js';
-import type { Launch } from './launch.js';
-import { Outbox, type OutboxRejection, type OutboxStatus } from './outbox.js';
-import { answeredStatement, dueQuestion, fetchFeedback, type Answer, type AnsweredStatement, type AnswerFeedback } from './questions.js';
+import { refusal, type Launch } from './launch.js';
+import { Outbox, type OutboxRecord, type OutboxRejection, type OutboxStatus } from './outbox.js';
+import { answeredStatement, dueQuestion, fetchFeedback, rearmRetries, type Answer, type AnsweredStatement, type AnswerFeedback } from './questions.js';
 import { loadResume, saveResume, type ResumeTarget } from './resume.js';
 import { VideoTracker } from './tracker.js';
 
@@ -20,12 +20,15 @@ type Player = ReturnType<typeof videojs>;
 videojs.addLanguage('zh-CN', zhCN);
 
 export interface ProgressDetail {
-  /** |union of played segments| / duration, three decimals. */
+  /** The coverage the server verified (0..1); never a number the page computed or read back. */
   progress: number;
+  /** What the server verified (coverage, credits earned of credits); null until it has said. */
+  verified: Verified | null;
+  /** Played segments in this page, as the tracker reports them. */
   playedSegments: string;
   time: number;
   duration: number;
-  /** Progress has reached the course's completion threshold. */
+  /** Verified coverage has reached the course's completion threshold. */
   completed: boolean;
   /** In-video questions answered in this page, and how many the course has. */
   answered: number;
@@ -49,7 +52,7 @@ export interface SessionHooks {
   outbox(status: OutboxStatus): void;
   seekLocked(): void;
   rateLimited(maxRate: number): void;
-  /** "Are you still there?" opened (`timedOut`: the video was paused for want of an answer) or closed (null). */
+  /** "Are you still there?" or the server's attention check opened (`timedOut`: the video was paused for want of an answer) or closed (null). */
   prompt(prompt: { kind: PromptKind; timedOut: boolean } | null): void;
   /** A question is due (the video is paused), or was answered/dismissed (null). */
   question(question: PublicQuestion | null): void;
@@ -104,7 +107,15 @@ export class PlayerSession {
   private playerReady = false;
   private disposed = false;
   private attention: AttentionMonitor | null = null;
-  private readonly heartbeat: Heartbeat;
+  private heartbeat: Heartbeat | null = null;
+  /** The player session the server issued; null before it answers and after `terminated`. */
+  private serverSession: ServerSession | null = null;
+  private verified: Verified | null = null;
+  /** The attention check on screen, to answer with its nonce. */
+  private check: { nonce: string; sessionId: string } | null = null;
+  private lastNonce = '';
+  /** Wrongly answered questions the server lets the learner retry after rewatching a part. */
+  private readonly retries = new Map<string, { from: number; to: number }>();
   private readonly resumeTarget: ResumeTarget;
   private lastResumeSave = 0;
   private tickTimer: ReturnType<typeof setInterval> | undefined;
@@ -133,12 +144,6 @@ export class PlayerSession {
       focused: () => document.visibilityState === 'visible' && document.hasFocus() && (this.attention?.attending ?? true),
     });
     this.resumeTarget = { endpoint: options.endpoint, token: options.token, activityId: this.launch.activityId, agent: this.launch.actor };
-    this.heartbeat = new Heartbeat({
-      apiBase: options.apiBase,
-      token: options.token,
-      state: () => ({ sessionId: this.tracker.sessionId, time: this.tracker.time, playing: this.tracker.playing }),
-      onTakenOver: (message) => this.onTakenOver(message),
-    });
   }
 
   /** The course's in-video questions, in order. */
@@ -146,33 +151,44 @@ export class PlayerSession {
     return this.launch.questions;
   }
 
-  /** Questions the course has; answered in this page. */
-  get questionCounts(): { answered: number; total: number } {
-    return { answered: this.answered.size, total: this.launch.questions.length };
-  }
-
+  /** The coverage the server verified. */
   get progress(): number {
-    return this.tracker.progress;
+    return this.verified?.coverage ?? 0;
   }
 
   get pending(): number {
     return this.outbox?.pending ?? 0;
   }
 
-  /** Opens the outbox (sending what earlier pages left), then builds the player. */
+  /**
+   * Opens the outbox (sending what earlier pages left), asks the server for a player session
+   * (retrying while it cannot be reached) and for what it verified so far, then builds the player.
+   * A refused session throws a `LaunchError`; a taken-over launch tells the hooks and builds nothing.
+   */
   async start(): Promise<void> {
     const { endpoint, token, hooks } = this.options;
-    const [outbox, resume] = await Promise.all([
+    const [, resume, session, verified] = await Promise.all([
+      // Assigned at once: what earlier pages left is sent (and closed on dispose) while the session is awaited.
       Outbox.open({
         endpoint,
         token,
-        onRejected: (r) => hooks.rejected(r),
+        onRejected: (r, record) => this.onRefused(r, record),
         onStatus: (s) => hooks.outbox(s),
-      }),
+        onReply: (record, reply) => this.onReply(record, reply),
+      }).then((o) => (this.outbox = o)),
       loadResume(this.resumeTarget),
+      this.openServerSession(),
+      fetchVerified(this.options.apiBase, token),
     ]);
-    this.outbox = outbox;
-    if (this.disposed) return;
+    this.verified ??= verified;
+    if (this.disposed || !session) return;
+    if ('status' in session) throw refusal(session.status, session.message);
+    this.heartbeat = new Heartbeat({
+      everyMs: session.heartbeatSeconds * 1000,
+      state: () => ({ sessionId: this.tracker.sessionId, time: this.tracker.time, playing: this.tracker.playing }),
+      send: (body) => void this.outbox?.enqueue(body, this.apiUrl('heartbeat')),
+    });
+    // The resume document only chooses where playback starts (and what the seek lock allows): progress is the server's.
     if (resume) {
       this.tracker.restore(resume.segments);
       const length = this.launch.course.lengthSeconds;
@@ -210,9 +226,14 @@ export class PlayerSession {
     this.player?.language(lang);
   }
 
-  /** The learner answered "are you still there?"; playback resumes if the prompt had paused it. */
+  /**
+   * The learner answered "are you still there?" or the server's attention check (which goes back
+   * with its nonce); playback resumes if the prompt had paused it.
+   */
   confirmPresence(): void {
     if (!this.attention?.prompt) return;
+    if (this.check) void this.outbox?.enqueue(this.check, this.apiUrl('attention'));
+    this.check = null;
     const pausedForIt = this.attention.answer();
     this.hooks.prompt(null);
     if (pausedForIt && !this.blocked()) void this.player?.play();
@@ -234,7 +255,9 @@ export class PlayerSession {
     this.emitProgress(true);
     await this.flush();
     if (this.outbox && this.outbox.pending > 0) return null;
-    return fetchFeedback(this.options.apiBase, this.options.token, question.id);
+    const feedback = await fetchFeedback(this.options.apiBase, this.options.token, question.id);
+    if (feedback?.retryAfterRewatch && !feedback.correct && (feedback.attemptsLeft ?? 0) > 0) this.retries.set(question.id, feedback.retryAfterRewatch);
+    return feedback;
   }
 
   /** Closes the question overlay and continues; an answer-to-continue question must be answered first. */
@@ -250,7 +273,7 @@ export class PlayerSession {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    this.heartbeat.stop();
+    this.heartbeat?.stop();
     clearInterval(this.tickTimer);
     const wasActive = this.tracker.active;
     this.record(this.tracker.terminate(this.mediaTime()));
@@ -314,11 +337,13 @@ export class PlayerSession {
       this.settleScrubSeek();
       this.lastPlayTime = video.currentTime;
       this.record(this.tracker.play(this.mediaTime()));
-      this.heartbeat.check();
+      this.heartbeat?.beat();
     });
     on('pause', () => {
       // At the end the browser pauses before `ended`; `ended` reports that moment.
       if (!video.ended) this.record(this.tracker.pause(this.mediaTime()));
+      // Queued behind the pause: its answer shows what the server verified of the viewing so far.
+      this.heartbeat?.beat();
       this.emitProgress(true);
       void this.saveResume(false);
     });
@@ -333,7 +358,7 @@ export class PlayerSession {
       // During a seek currentTime is already the destination; the seek reports it.
       if (video.seeking || this.player?.scrubbing()) return;
       this.record(this.tracker.timeUpdate(video.currentTime));
-      this.attention?.tick(video.currentTime, !video.paused);
+      this.attention?.tick(!video.paused);
       if (!video.paused) this.checkQuestions(video.currentTime);
       this.emitProgress(false);
       if (!video.paused && Date.now() - this.lastResumeSave >= RESUME_EVERY_MS) void this.saveResume(false);
@@ -341,6 +366,7 @@ export class PlayerSession {
     on('volumechange', () => this.interacted());
     on('ended', () => {
       this.record(this.tracker.end(video.currentTime));
+      this.heartbeat?.beat();
       this.emitProgress(true);
       void this.saveResume(false);
     });
@@ -361,6 +387,8 @@ export class PlayerSession {
       () => {
         const wasActive = this.tracker.active;
         this.record(this.tracker.terminate(this.mediaTime()));
+        // `terminated` ended that session; a page restored from the back/forward cache asks for a new one.
+        this.serverSession = null;
         this.outbox?.flushOnExit();
         if (wasActive) void this.saveResume(true);
       },
@@ -369,14 +397,15 @@ export class PlayerSession {
     for (const type of INPUT_EVENTS) window.addEventListener(type, (e) => e.isTrusted && this.attention?.input(), { signal, capture: true, passive: true });
     this.player?.on('fullscreenchange', () => this.interacted());
     // Back from the back/forward cache: the old session was terminated, so begin a new one.
-    window.addEventListener('pageshow', (e) => e.persisted && this.begin(), { signal });
+    window.addEventListener('pageshow', (e) => e.persisted && void this.openServerSession().then(() => this.begin()), { signal });
     window.addEventListener('online', () => void this.outbox?.flush(), { signal });
   }
 
-  /** Starts the tracker session once the video length is known. */
+  /** Starts the tracker on the server's session once the video length is known. */
   private begin(): void {
     const video = this.video;
-    if (!video || this.tracker.active || this.disposed) return;
+    const session = this.serverSession;
+    if (!video || !session || video.readyState < 1 || this.tracker.active || this.disposed) return;
     const length = Number.isFinite(video.duration) && video.duration > 0 ? video.duration : this.launch.course.lengthSeconds;
     const textTrack = this.showingTrack();
     this.record(
@@ -390,7 +419,7 @@ export class PlayerSession {
         fullScreen: this.player?.isFullscreen() ?? false,
         screenSize: `${screen.width}x${screen.height}`,
         videoPlaybackSize: `${video.clientWidth}x${video.clientHeight}`,
-      }),
+      }, session.sessionId),
     );
     this.tracker.setRate(video.playbackRate);
     if (!this.attention) {
@@ -398,8 +427,6 @@ export class PlayerSession {
       this.attention = new AttentionMonitor({
         idleSeconds: policy.idleSeconds,
         promptTimeoutSeconds: policy.promptTimeoutSeconds,
-        attentionChecks: policy.attentionChecks,
-        length,
         onPrompt: (kind) => this.hooks.prompt({ kind, timedOut: false }),
         onTimeout: (kind) => {
           this.player?.pause();
@@ -407,11 +434,11 @@ export class PlayerSession {
         },
       });
       // Prompts time out while media is stalled or paused too; timeupdate alone would not see it.
-      this.tickTimer = setInterval(() => this.video && this.attention?.tick(this.mediaTime(), !this.video.paused), 1000);
+      this.tickTimer = setInterval(() => this.video && this.attention?.tick(!this.video.paused), 1000);
     }
     if (!video.paused) this.record(this.tracker.play(video.currentTime));
-    // The first heartbeat goes as soon as there is a session to report, then every 15 s.
-    this.heartbeat.start();
+    // The first heartbeat goes as soon as there is a session to report, then every heartbeatSeconds.
+    this.heartbeat?.start();
     if (this.resumeAt !== null && this.pendingSeek === null) {
       this.pendingSeek = this.resumeAt;
       this.hooks.resumed(this.resumeAt);
@@ -441,6 +468,7 @@ export class PlayerSession {
   private checkQuestions(time: number): void {
     const from = this.lastPlayTime;
     this.lastPlayTime = time;
+    rearmRetries(this.retries, this.asked, time);
     if (this.openQuestion) return;
     const q = dueQuestion(this.launch.questions, this.asked, from, time);
     if (!q) return;
@@ -451,10 +479,60 @@ export class PlayerSession {
   }
 
   private onTakenOver(message: string): void {
+    if (this.takenOver) return;
     this.takenOver = true;
     this.wantPlay = false;
+    this.heartbeat?.stop();
     this.player?.pause();
     this.hooks.takenOver(message);
+  }
+
+  /**
+   * Asks the server for a player session until it answers: with backoff while it cannot be
+   * reached (earlier pages' statements keep waiting in the outbox meanwhile). Null once disposed
+   * or taken over; a refusal comes back as it is.
+   */
+  private async openServerSession(): Promise<ServerSession | { status: number; message: string } | null> {
+    for (let attempt = 0; !this.disposed; attempt++) {
+      const got = await openSession(this.options.apiBase, this.options.token);
+      if (this.disposed) break;
+      if (got && 'sessionId' in got) return (this.serverSession = got);
+      if (got?.code === 'session_taken_over') {
+        this.onTakenOver(got.message);
+        break;
+      }
+      if (got) return got;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 1000 * 2 ** attempt) * (0.8 + 0.4 * Math.random())));
+    }
+    return null;
+  }
+
+  /** A heartbeat of this launch was answered: show what the server verified, and its check (an attention answer's reply has neither). */
+  private onReply(record: OutboxRecord, reply: unknown): void {
+    if (record.token !== this.options.token) return;
+    const { verified, nonce } = parseReply(reply);
+    // A check still open comes back in later answers until the server has the learner's.
+    if (nonce && nonce !== this.lastNonce && this.attention && !this.takenOver) {
+      this.lastNonce = nonce;
+      this.check = { nonce, sessionId: (record.statement as HeartbeatBody).sessionId };
+      this.attention.check();
+      this.hooks.prompt(this.attention.prompt);
+    }
+    if (verified) {
+      this.verified = verified;
+      this.emitProgress(true);
+    }
+  }
+
+  /** The server refused something queued: a takeover of this launch stops the player; refused statements are shown. */
+  private onRefused(rejection: OutboxRejection, record: OutboxRecord): void {
+    if (rejection.code === 'session_taken_over') {
+      if (record.token === this.options.token) this.onTakenOver(rejection.message);
+    } else if (!rejection.url) this.hooks.rejected(rejection);
+  }
+
+  private apiUrl(path: 'heartbeat' | 'attention'): string {
+    return new URL(`launches/current/${path}`, this.options.apiBase).href;
   }
 
   private interacted(): void {
@@ -571,12 +649,14 @@ export class PlayerSession {
     const now = Date.now();
     if (!this.tracker.active || (!force && now - this.lastProgressAt < PROGRESS_EVERY_MS)) return;
     this.lastProgressAt = now;
+    const verified = this.verified;
     this.hooks.progress({
-      progress: this.tracker.progress,
+      progress: verified?.coverage ?? 0,
+      verified,
       playedSegments: this.tracker.playedSegments,
       time: this.tracker.time,
       duration: this.tracker.length,
-      completed: this.tracker.thresholdReached,
+      completed: (verified?.coverage ?? 0) >= this.launch.policy.gates.coverage,
       answered: this.answered.size,
       questions: this.launch.questions.length,
     });

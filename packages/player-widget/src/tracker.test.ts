@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { Verbs, VideoExt, XcreditExt, parsePlayedSegments, verifyEvents, type TrackedEvent, type VideoStatement } from '@xcredit/sdk';
 import { VideoTracker, type TrackerLaunch } from './tracker.js';
 
+/** The session id the server issued. */
+const SESSION = '5e55e55e-0000-4000-8000-000000000001';
+
 const launch: TrackerLaunch = {
   actor: { objectType: 'Agent', account: { homePage: 'https://acme.example', name: 'e-1001' } },
   registration: '0c6c3a3e-2f7d-4a51-8f0e-6f4b2f0d9e21',
@@ -33,7 +36,7 @@ function setup(length = 100, threshold = launch.completionThreshold) {
       send(tracker.timeUpdate(Math.round(t * 1000) / 1000));
     }
   };
-  send(tracker.start({ length, speed: 1, volume: 1 }));
+  send(tracker.start({ length, speed: 1, volume: 1 }, SESSION));
   return {
     tracker,
     sent,
@@ -65,12 +68,14 @@ function asServerEvents(sent: VideoStatement[]): TrackedEvent[] {
 }
 
 describe('VideoTracker', () => {
-  it('starts a session whose id is the initialized statement id, carried by every later statement', () => {
+  it('runs the session the server issued: every statement carries its id and a timestamp', () => {
     const { tracker, sent, send } = setup();
     send(tracker.play(0));
     expect(verbs(sent)).toEqual(['initialized', 'played']);
-    expect(sent[0]?.id).toBe(tracker.sessionId);
-    for (const s of sent) expect(s.context.extensions[VideoExt.sessionId]).toBe(tracker.sessionId);
+    expect(tracker.sessionId).toBe(SESSION);
+    for (const s of sent) expect(s.context.extensions[VideoExt.sessionId]).toBe(SESSION);
+    for (const s of sent) expect(Date.parse(s.timestamp)).toBe(Date.parse('2025-03-01T09:00:00Z'));
+    expect(new Set(sent.map((s) => s.id)).size).toBe(2);
     expect(ext(sent[1], VideoExt.time)).toBe(0);
   });
 
@@ -318,8 +323,8 @@ describe('VideoTracker', () => {
     send(tracker.end(10));
     send(tracker.terminate());
     expect(tracker.sessionId).toBeNull();
-    send(tracker.start({ length: 10, time: 10 }));
-    expect(tracker.sessionId).not.toBe(sent[0]?.id);
+    send(tracker.start({ length: 10, time: 10 }, 'second-session'));
+    expect(tracker.sessionId).toBe('second-session');
     expect(tracker.progress).toBe(1);
     send(tracker.play(0));
     watch(10);

@@ -54,7 +54,7 @@ const SAME_POSITION = 0.25;
  *
  * @example
  * const tracker = new VideoTracker({ launch });
- * send(tracker.start({ length: 600 }));
+ * send(tracker.start({ length: 600 }, sessionIdFromTheServer));
  * send(tracker.play(0));
  * send(tracker.timeUpdate(0.25));
  * send(tracker.pause(0.4));
@@ -122,11 +122,6 @@ export class VideoTracker {
     return Math.round(Math.min(1, coveredSeconds(this.segments) / length) * 1000) / 1000;
   }
 
-  /** `completed` has been sent (in this page, any session): the video was played to its end. */
-  get completed(): boolean {
-    return this.completedSent;
-  }
-
   /**
    * Progress has reached the completion threshold, forgiving the end-of-video tolerance the
    * server forgives, so the learner sees "completed" when the server will agree.
@@ -144,19 +139,18 @@ export class VideoTracker {
   }
 
   /**
-   * Begins a session and returns its `initialized` statement. Segments and the completed flag
-   * carry over from an earlier session of the same page (a page restored from the back/forward
-   * cache), so progress and completion are not reported twice.
+   * Begins the session the server issued (`sessionId`) and returns its `initialized` statement.
+   * Segments and the completed flag carry over from an earlier session of the same page (a page
+   * restored from the back/forward cache), so progress and completion are not reported twice.
    */
-  start(media: MediaSnapshot): VideoStatement[] {
-    const sessionId = this.uuid();
+  start(media: MediaSnapshot, sessionId: string): VideoStatement[] {
     this.ctx = { ...this.launch, length: media.length, sessionId };
     this.openStart = null;
     this.lastTime = this.clamp(media.time ?? 0);
     this.lastWall = this.now();
     if (media.speed !== undefined) this.rate = media.speed;
     const { length: _length, time: _time, ...state } = media;
-    return [buildVideoStatement('initialized', this.ctx, { ...state, id: sessionId, timestamp: this.stamp() })];
+    return [buildVideoStatement('initialized', this.ctx, { ...state, id: this.uuid(), timestamp: this.stamp() })];
   }
 
   /**
