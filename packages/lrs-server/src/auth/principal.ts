@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Db } from '../db/index.js';
+import { badText } from '../edge.js';
 import { HttpError } from '../http-error.js';
 import { allows, type Scope } from './scopes.js';
 import { sha256, verifySecret } from './secrets.js';
@@ -92,6 +93,7 @@ async function verifyBasic(db: Db, value: string): Promise<Principal> {
   const colon = decoded.indexOf(':');
   if (colon < 0) throw unauthorized('malformed Basic credentials: expected base64 of key:secret');
   const key = decoded.slice(0, colon);
+  if (badText(key)) throw unauthorized('malformed Basic credentials: the key is not valid text');
   const row = await db
     .selectFrom('clients')
     .innerJoin('tenants', 'tenants.id', 'clients.tenant_id')
