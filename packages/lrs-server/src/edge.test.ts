@@ -46,7 +46,7 @@ describe.each(engines)('bad input at the edge on %s', (engine) => {
     await refused(await call('/api/v1/learners/import', { method: 'POST', headers: { 'content-type': 'text/csv' }, body: 'learnerId,displayName\nl1,A\u0000\n' }), 400, /body must not contain a NUL/);
     await refused(await call('/api/v1/learners', { headers: { cookie: 'xcredit_admin=%00' } }), 400, /cookie xcredit_admin must not contain a NUL/);
     const statement = { actor: { ...actor, name: 'x\u0000' }, verb: { id: 'http://example.com/v' }, object: { id: 'http://example.com/a' } };
-    await refused(await call('/xapi/statements', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(statement) }), 400, /statement body\.actor\.name must not contain a NUL/);
+    await refused(await call('/xapi/statements', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(statement) }), 400, /statement\.actor\.name: text must not contain the NUL/);
     const agent = encodeURIComponent(JSON.stringify({ mbox: 'mailto:a\u0000@b.c' }));
     await refused(await call(`/xapi/statements?agent=${agent}`), 400, /agent\.mbox must not contain a NUL/);
   });

@@ -51,7 +51,7 @@ export interface LearnerCredits {
 const isPeriod = (period: string) => /^\d{4}$/.test(period) && Number(period) >= 1000 && Number(period) <= 9998;
 
 /** A period as requests give it: a year from 1000 to 9998. */
-export const periodText = z.string().refine(isPeriod, 'must be a year from 1000 to 9998, e.g. 2026');
+export const periodText = z.string().regex(/^[1-9]\d{3}$/, 'must be a year from 1000 to 9998, e.g. 2026').refine(isPeriod, 'must be a year from 1000 to 9998, e.g. 2026');
 
 /** A period is a calendar year (UTC). */
 export function periodBounds(period: string): { from: Date; to: Date } {

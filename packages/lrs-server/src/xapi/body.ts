@@ -1,5 +1,4 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { rejectBadText } from '../edge.js';
 import { HttpError } from '../http-error.js';
 
 /** Largest JSON statement body or document; a multipart body with attachments may be larger. */
@@ -48,14 +47,11 @@ export function mediaParam(contentType: string | undefined, name: string): strin
 export function parseJson(bytes: Buffer, what = 'body'): unknown {
   if (bytes.length > JSON_LIMIT) throw new HttpError(413, 'too_large', `${what} is larger than the ${JSON_LIMIT / 1024} KB limit`);
   if (bytes.length === 0) throw new HttpError(400, 'invalid_input', `${what} is empty`);
-  let value: unknown;
   try {
-    value = JSON.parse(bytes.toString('utf8'));
+    return JSON.parse(bytes.toString('utf8'));
   } catch (err) {
     throw new HttpError(400, 'malformed_json', `malformed JSON ${what}: ${(err as Error).message}`);
   }
-  rejectBadText(value, what);
-  return value;
 }
 
 export interface Part {
