@@ -120,7 +120,7 @@ function errorHandler(err: unknown, req: Request, res: Response, _next: NextFunc
 }
 
 /** Logs an unexpected failure under the request's id and makes the generic 500 that names only that id. */
-export function internal(err: unknown, req: Request): HttpError {
+function internal(err: unknown, req: Request): HttpError {
   console.error(`xcredit: request ${req.requestId ?? '-'} ${req.method} ${req.path} failed:`, err);
   return new HttpError(500, 'internal', `internal error (request ${req.requestId ?? 'unknown'}); nothing was stored. Retry, and report it with the request id if it persists`);
 }

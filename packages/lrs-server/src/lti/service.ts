@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { DEFAULT_TENANT } from '../auth/clients.js';
 import type { Db } from '../db/index.js';
-import { badText, findBadText } from '../edge.js';
+import { findBadText } from '../edge.js';
 import { describeTokenError, LaunchError, sendLaunchError } from './errors.js';
 import { handleDeepLinkingRequest, handleDeepLinkingResponse } from './deep-linking.js';
 import { handleResourceLaunch, type LtiContext } from './launch.js';
@@ -217,7 +217,7 @@ async function invalidToken(db: Db, config: { readonly publicUrl: string }, req:
   const code = err?.details?.message ?? 'unknown';
   const idToken = typeof req.body?.id_token === 'string' ? req.body.id_token : undefined;
   const claims = idToken ? decodeJwt(idToken) : undefined;
-  if (code === 'MISSING_VALIDATION_COOKIE' && typeof req.body?.state === 'string' && !badText(req.body.state)) {
+  if (code === 'MISSING_VALIDATION_COOKIE' && typeof req.body?.state === 'string') {
     const login = await ltiDb(db).selectFrom('lti_logins').select('params').where('tenant_id', '=', DEFAULT_TENANT.id).where('state', '=', req.body.state).executeTakeFirst();
     if (login) {
       const url = `${config.publicUrl}/lti/login?${new URLSearchParams(login.params as Record<string, string>).toString()}`;
