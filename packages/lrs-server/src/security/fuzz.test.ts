@@ -330,7 +330,8 @@ function requestArb(targets: Target[], fx: Fixtures): fc.Arbitrary<Req> {
         if (cookie) headers.cookie = headers.cookie ? `${headers.cookie}; ${cookie}` : cookie;
         if (ifMatch !== undefined) headers['if-match'] = ifMatch;
         if (body.type) headers['content-type'] = body.type;
-        const names = [...params, ...query.map(([k]) => k), ...body.names];
+        // What the request sent, and the parameters the route takes (a message may name a missing one).
+        const names = [...params, ...t.query, ...query.map(([k]) => k), ...body.names];
         return { method: t.method, url: `${path}${qs ? `?${qs}` : ''}`, headers, body: t.method === 'GET' || t.method === 'HEAD' ? undefined : body.body, names };
       });
   });
