@@ -13,6 +13,7 @@ import { certificatePages, certificatesApi } from './certificates/routes.js';
 import { adminRouter } from './web/admin/routes.js';
 import { webhooksRouter } from './webhooks/routes.js';
 import type { Db } from './db/index.js';
+import { bodyGuard, edgeGuard } from './edge.js';
 import { HttpError } from './http-error.js';
 import { ltiScoreHook } from './lti/grades.js';
 import { platformsRouter } from './lti/platforms.js';
@@ -49,7 +50,8 @@ export function createApp({ db, config, browser = {}, demo, clock, lti, validati
   if (clock) app.locals.clock = clock;
   app.disable('x-powered-by');
   app.set('etag', false);
-  const json = express.json({ limit: '1mb', strict: true });
+  app.use(edgeGuard);
+  const json = [express.json({ limit: '1mb', strict: true }), bodyGuard];
   // One lockout for every surface that takes a client key and secret.
   const throttle = new SignInThrottle(db);
   const auth = authenticator(db, throttle);
@@ -97,7 +99,10 @@ export function createApp({ db, config, browser = {}, demo, clock, lti, validati
   return app;
 }
 
-/** Turns every failure into a JSON error; only unexpected ones are logged, and they never leak internals. */
+/**
+ * Turns every failure into a JSON error. An unexpected one is logged with the request id and
+ * answered with that id only: no database message or stack ever reaches a response body.
+ */
 function errorHandler(err: unknown, req: Request, res: Response, _next: NextFunction) {
   let error: HttpError;
   if (err instanceof HttpError) error = err;
@@ -107,17 +112,25 @@ function errorHandler(err: unknown, req: Request, res: Response, _next: NextFunc
         ? new HttpError(413, 'too_large', `request body is larger than the ${Math.round(err.limit / 1024)} KB limit`)
         : err.type === 'entity.parse.failed'
           ? new HttpError(400, 'malformed_json', `malformed JSON body: ${err.message}`)
-          : new HttpError(err.status, 'bad_request', err.message);
+          : new HttpError(err.status, 'bad_request', `request body: ${err.message}`);
   } else if (isClientHttpError(err)) {
     // Errors from Express's own middleware (static files, routing) that are about the request.
-    error = new HttpError(err.status, err.status === 404 ? 'not_found' : 'bad_request', err.status === 404 ? `no such file: ${req.path}` : err.message);
-  } else {
-    console.error(`${req.method} ${req.originalUrl} failed:`, err);
-    error = new HttpError(500, 'internal', 'internal error; nothing was stored. Retry, and report it if it persists');
+    error = new HttpError(err.status, err.status === 404 ? 'not_found' : 'bad_request', err.status === 404 ? `no such file: ${req.path}` : `path ${req.path}: ${err.message}`);
+  } else error = internal(err, req);
+  if (res.headersSent) {
+    if (error.status >= 500 && !(err instanceof HttpError)) return void res.destroy();
+    return void res.end();
   }
   if (error.headers) res.set(error.headers);
   if (!res.get('X-Experience-API-Version') && req.originalUrl.startsWith('/xapi')) res.set('X-Experience-API-Version', '2.0.0');
-  res.status(error.status).json({ error: { status: error.status, code: error.code, message: error.message, ...(error.issues ? { issues: error.issues } : {}) } });
+  const requestId = error.status >= 500 ? { requestId: req.requestId } : {};
+  res.status(error.status).json({ error: { status: error.status, code: error.code, message: error.message, ...(error.issues ? { issues: error.issues } : {}), ...requestId } });
+}
+
+/** Logs an unexpected failure under the request's id and makes the generic 500 that names only that id. */
+function internal(err: unknown, req: Request): HttpError {
+  console.error(`xcredit: request ${req.requestId ?? '-'} ${req.method} ${req.path} failed:`, err);
+  return new HttpError(500, 'internal', `internal error (request ${req.requestId ?? 'unknown'}); nothing was stored. Retry, and report it with the request id if it persists`);
 }
 
 function isClientHttpError(err: unknown): err is { status: number; message: string } {
@@ -127,5 +140,7 @@ function isClientHttpError(err: unknown): err is { status: number; message: stri
 }
 
 function isBodyParserError(err: unknown): err is { type: string; status: number; message: string; limit: number } {
-  return typeof err === 'object' && err !== null && typeof (err as { type?: unknown }).type === 'string' && 'status' in err && typeof (err as { status: unknown }).status === 'number';
+  const status = (err as { status?: unknown } | null)?.status;
+  // body-parser's 4xx are about the request; a 5xx of its own is ours, and answered as one.
+  return typeof err === 'object' && err !== null && typeof (err as { type?: unknown }).type === 'string' && typeof status === 'number' && status >= 400 && status < 500;
 }

@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { createApp } from './app.js';
 import { controlPath, startControl } from './control.js';
 import type { Clock } from './clock.js';
@@ -48,6 +49,7 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
     validation = ValidationPool.create(config.validationThreads);
     const app = createApp({ db: store.db, config: urls, browser: config, demo, clock: options.clock, lti, validation, trustProxy: config.trustProxy });
     const server = app.listen(config.port, config.host);
+    server.on('clientError', answerClientError);
     await new Promise<void>((resolve, reject) => {
       server.once('listening', resolve);
       server.once('error', (err: NodeJS.ErrnoException) =>
@@ -96,4 +98,20 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
     await store.close().catch(() => {});
     throw err;
   }
+}
+
+/**
+ * A request Node refuses before the app sees it (headers too large, a malformed request line)
+ * is still answered with a JSON error that says what is wrong, not an empty status line.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex) {
+  if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy();
+  const [status, reason, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'the request line and headers are larger than the server accepts (16 KB); send long values in the body']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'the request was not received in time']
+        : [400, 'Bad Request', 'the request is not valid HTTP (malformed request line, header or body framing)'];
+  const body = JSON.stringify({ error: { status, code: 'bad_request', message } });
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }

@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { sql } from 'kysely';
 import type { Db } from '../db/index.js';
+import { badText } from '../edge.js';
 import { HttpError } from '../http-error.js';
 import { courseActivities } from '../xapi/launch-scope.js';
 import { allows, type Scope } from './scopes.js';
@@ -110,7 +111,9 @@ async function verifyBasic(db: Db, throttle: SignInThrottle, value: string, addr
   const decoded = Buffer.from(value, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon < 0) throw unauthorized('malformed Basic credentials: expected base64 of key:secret');
-  const client = await signIn(db, throttle, decoded.slice(0, colon), decoded.slice(colon + 1), address, knownGood);
+  const key = decoded.slice(0, colon);
+  if (badText(key)) throw unauthorized('malformed Basic credentials: the key is not valid text');
+  const client = await signIn(db, throttle, key, decoded.slice(colon + 1), address, knownGood);
   return { kind: 'client', tenant: { id: client.tenantId, homePage: client.homePage }, key: client.key, scopes: new Set(client.scopes) };
 }
 

@@ -4,7 +4,7 @@ import type { Db } from '../db/index.js';
 import { emit } from '../webhooks/events.js';
 import { HttpError } from '../http-error.js';
 import { idText } from './courses.js';
-import { periodBounds } from './engagement.js';
+import { periodBounds, periodText } from './engagement.js';
 import { appendEntry, isClosed, lockLearner, reconcileRequirement } from './ledger.js';
 
 const tenths = z
@@ -23,7 +23,7 @@ export const awardInput = z.strictObject({
   source: z.enum(['offline', 'growth']),
   title: z.string().trim().min(1, 'must not be empty').max(300),
   credits: tenths,
-  period: z.string().regex(/^\d{4}$/, 'must be a year, e.g. 2026'),
+  period: periodText,
   kind: z.enum(['required', 'elective']).default('elective'),
   category: z.string().trim().min(1).max(100).optional(),
   /** The requirement an offline session fulfils; an online make-up course for it counts once with it. */

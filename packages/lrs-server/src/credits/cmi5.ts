@@ -6,6 +6,8 @@ import { requireScope } from '../auth/principal.js';
 import { newToken, sha256 } from '../auth/secrets.js';
 import type { Db } from '../db/index.js';
 import { HttpError, invalidInput } from '../http-error.js';
+import { bodyGuard } from '../edge.js';
+import { invalidInput } from '../http-error.js';
 import { actorKey } from '../xapi/actors.js';
 import { storeStatements } from '../xapi/statements.js';
 import { getCourse } from './courses.js';
@@ -67,7 +69,7 @@ export function cmi5Router(db: Db, auth: RequestHandler, config: { readonly publ
     next();
   });
 
-  router.post('/launches', auth, express.json({ limit: '64kb' }), async (req, res) => {
+  router.post('/launches', auth, express.json({ limit: '64kb' }), bodyGuard, async (req, res) => {
     const p = requireScope(req, 'credits/admin');
     const parsed = cmi5LaunchInput.safeParse(req.body);
     if (!parsed.success) throw invalidInput(describeIssues(parsed.error), 'invalid cmi5 launch');

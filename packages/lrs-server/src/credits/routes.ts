@@ -4,11 +4,12 @@ import { z } from 'zod';
 import { requireLaunch, requireScope, type Principal } from '../auth/principal.js';
 import { now } from '../clock.js';
 import type { Db } from '../db/index.js';
+import { bodyGuard } from '../edge.js';
 import { HttpError, invalidInput } from '../http-error.js';
 import { answerAttentionCheck, attentionInput, attentionOnHeartbeat } from './attention-checks.js';
 import { awardInput, createAward, decideAward, decisionInput, getAward, listAwards } from './awards.js';
 import { courseInput, getCourse, idText, upsertCourse } from './courses.js';
-import { adjustForCourseChange, learnerCredits, periodBounds, refreshEngagement } from './engagement.js';
+import { adjustForCourseChange, learnerCredits, periodBounds, periodText, refreshEngagement } from './engagement.js';
 import { createLaunch, launchInput } from './launches.js';
 import { csvToLearners, importLearners, learnerFields, validate, type ImportIssue, type LearnerRow } from './learners.js';
 import { lockLearner, toEntry } from './ledger.js';
@@ -31,8 +32,8 @@ function param(req: Request, name: string, schema: z.ZodType<string> = idText): 
   return value;
 }
 
-const periodParam = z.string().regex(/^\d{4}$/, 'must be a year, e.g. 2026');
-const uuidParam = z.string().regex(/^[0-9a-f-]{36}$/i, 'must be an award id (UUID)');
+const periodParam = periodText;
+const uuidParam = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be an award id (UUID)');
 const currentPeriod = (req: Request) => String(now(req).getUTCFullYear());
 const periodQuery = (req: Request) => {
   const period = req.query.period === undefined ? currentPeriod(req) : String(req.query.period);
@@ -76,7 +77,7 @@ export function creditsRouter(db: Db, config: { readonly publicUrl: string }): R
 
   // Learners.
   // Learners from an HR export: CSV (text/csv) or a JSON array, all or nothing.
-  router.post('/learners/import', express.text({ type: ['text/csv', 'text/plain'], limit: '20mb' }), async (req, res) => {
+  router.post('/learners/import', express.text({ type: ['text/csv', 'text/plain'], limit: '20mb' }), bodyGuard, async (req, res) => {
     const p = requireScope(req, 'credits/admin');
     let parsed: { rows: LearnerRow[]; issues: ImportIssue[] };
     if (req.is('text/csv') || req.is('text/plain')) parsed = csvToLearners(String(req.body ?? ''));

@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { DEFAULT_TENANT } from '../auth/clients.js';
 import type { Db } from '../db/index.js';
 import { withOutboundPolicy, type OutboundPolicy } from '../net/outbound.js';
+import { findBadText } from '../edge.js';
 import { describeTokenError, LaunchError, sendLaunchError } from './errors.js';
 import { handleDeepLinkingRequest, handleDeepLinkingResponse } from './deep-linking.js';
 import { handleResourceLaunch, type LtiContext } from './launch.js';
@@ -31,6 +32,7 @@ export interface LtiOptions {
   /** Which non-public hosts requests to platforms may reach. */
   outbound: OutboundPolicy;
 }
+const TRY_AGAIN_HINT = 'Start the activity again from your learning platform. If it keeps happening, send the request id to your administrator.';
 
 /**
  * LTI 1.3 Advantage through ltijs, running serverless inside xcredit's Express app at /lti, its
@@ -148,6 +150,7 @@ function setup(p: LtijsProvider, store: LtiStore, key: string, db: Db, config: {
     // Inside an LMS iframe the OIDC state cookie is a third-party cookie: it must be SameSite=None; Secure.
     cookies: { secure, sameSite: 'None' },
     serverAddon: (app: { use(fn: (req: Request, res: Response, next: NextFunction) => void): void }) => {
+      app.use(launchInputGuard);
       app.use(rememberLogin(db));
       // ltijs serves its own registration only with a fixed URL set at setup; ours uses the public URL of the moment
       // and starts only from a registration link (/register/<token>).
@@ -160,7 +163,13 @@ function setup(p: LtijsProvider, store: LtiStore, key: string, db: Db, config: {
   p.onConnect((token, req, res, next) => guard(() => handleResourceLaunch(ctx, token, req, res))(req, res, next));
   p.onDeepLinking((token, req, res, next) => guard(() => handleDeepLinkingRequest(ctx, token, req, res))(req, res, next));
   p.app.post('/deep-link', (req: Request, res: Response, next: NextFunction) => guard(() => handleDeepLinkingResponse(ctx, req, res))(req, res, next));
-  p.onInvalidToken((req, res) => invalidToken(db, config, req, res).catch((err) => sendLaunchError(res, new LaunchError(500, 'internal', 'Something went wrong', err instanceof Error ? err.message : String(err)))));
+  p.onInvalidToken((req, res) =>
+    invalidToken(db, config, req, res).catch((err) => {
+      // The page names the request; the log keeps the cause, which may be a database's message.
+      console.error(`xcredit: request ${req.requestId ?? '-'} ${req.method} /lti${req.path} failed:`, err);
+      sendLaunchError(res, new LaunchError(500, 'internal', 'Something went wrong', `An internal error stopped this launch (request ${req.requestId ?? 'unknown'}).`, TRY_AGAIN_HINT));
+    }),
+  );
   p.onSessionTimeout((_req, res) =>
     sendLaunchError(res, new LaunchError(401, 'session_expired', 'This page has expired', 'The link this page came from is no longer valid.', 'Start the activity again from your learning platform.')),
   );
@@ -172,6 +181,19 @@ function setup(p: LtijsProvider, store: LtiStore, key: string, db: Db, config: {
     const params = { ...req.query, ...(req.body ?? {}) } as Record<string, unknown>;
     sendLaunchError(res, describeTokenError('PLATFORM_NOT_ACTIVATED', { iss: String(params.iss ?? '') }));
   });
+}
+
+/**
+ * Refuses, before ltijs reads them, parameters the database cannot store and an OIDC state that
+ * is not the token a login issued (ltijs makes a cookie name of it).
+ */
+function launchInputGuard(req: Request, res: Response, next: NextFunction) {
+  const malformed = (text: string) => sendLaunchError(res, new LaunchError(400, 'malformed_request', 'This launch is malformed', text, 'Start the activity again from your learning platform.'));
+  const bad = (Buffer.isBuffer(req.body) ? undefined : findBadText(req.body, 'body')) ?? findBadText(req.query, 'query');
+  if (bad) return malformed(`The request's ${bad.path} ${bad.message}.`);
+  const state = (req.body as Record<string, unknown> | undefined)?.state ?? req.query.state;
+  if (state !== undefined && (typeof state !== 'string' || !/^[\w.~-]{1,512}$/.test(state))) return malformed('The state parameter is not one a login issued.');
+  next();
 }
 
 /**

@@ -4,13 +4,14 @@ import { z } from 'zod';
 import { requireScope } from '../auth/principal.js';
 import { now } from '../clock.js';
 import { idText } from '../credits/courses.js';
+import { periodText } from '../credits/engagement.js';
 import type { Db } from '../db/index.js';
 import { HttpError, invalidInput } from '../http-error.js';
 import { toCsv } from './csv.js';
 import { atRiskReport, flagsReport, hotCoursesReport, leaderboardReport, managersReport, studyTimeReport, summaryReport, type Report, type ReportScope } from './reports.js';
 import { getSettings, settingsInput, updateSettings } from './settings.js';
 
-const period = z.string().regex(/^\d{4}$/, 'must be a year, e.g. 2026');
+const period = periodText;
 const format = z.enum(['json', 'csv']);
 const groupBy = z.enum(['department', 'role', 'manager']);
 const count = (min: number, max: number, fallback: number) =>

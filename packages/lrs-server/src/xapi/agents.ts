@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { agent as agentSchema } from '@xcredit/sdk/xapi';
 import type { Db } from '../db/index.js';
+import { rejectBadText } from '../edge.js';
 import { HttpError } from '../http-error.js';
 import { actorKey } from './actors.js';
 import { readScope } from './scope.js';
@@ -23,6 +24,7 @@ export function agentsRouter(db: Db): Router {
     } catch {
       throw new HttpError(400, 'invalid_input', 'agent must be a JSON Agent object');
     }
+    rejectBadText(value, 'agent');
     const parsed = agentSchema.safeParse(value);
     if (!parsed.success) throw new HttpError(400, 'invalid_input', 'agent must be an Agent with exactly one of mbox, mbox_sha1sum, openid, account');
     const agent = parsed.data;

@@ -1,4 +1,5 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { badText } from '../edge.js';
 import { HttpError } from '../http-error.js';
 import { JSON_LIMIT, mediaType } from './body.js';
 
@@ -31,6 +32,8 @@ export function alternateSyntax(req: Request, res: Response, next: NextFunction)
     let content: string | undefined;
     delete req.headers['content-type'];
     for (const [name, value] of fields) {
+      const bad = badText(name) ?? badText(value);
+      if (bad) return next(new HttpError(400, 'invalid_input', `form field ${name.slice(0, 100)} ${bad}`));
       const lower = name.toLowerCase();
       if (lower === 'content') content = value;
       else if (HEADER_FIELDS.has(lower)) {

@@ -3,6 +3,7 @@ import { Router, type Request } from 'express';
 import { actor as actorSchema, agent as agentSchema } from '@xcredit/sdk/xapi';
 import type { Principal, Tenant } from '../auth/principal.js';
 import type { Db } from '../db/index.js';
+import { rejectBadText, storableDate } from '../edge.js';
 import { HttpError } from '../http-error.js';
 import { actorKey, learnerActor } from './actors.js';
 import { isMediaType, mediaType, sendStored } from './body.js';
@@ -232,6 +233,7 @@ function target(req: Request, r: Resource, access: 'read' | 'write', needsId = f
     } catch {
       throw new HttpError(400, 'invalid_input', 'agent must be a JSON Agent object');
     }
+    rejectBadText(agent, 'agent');
     const parsed = (r.kind === 'state' ? agentSchema : actorSchema).safeParse(agent);
     if (!parsed.success) throw new HttpError(400, 'invalid_input', 'agent must be an Agent with exactly one of mbox, mbox_sha1sum, openid, account');
     agentKey = actorKey(parsed.data);
@@ -248,7 +250,7 @@ function target(req: Request, r: Resource, access: 'read' | 'write', needsId = f
   if (str('since') !== undefined) {
     if (documentId !== undefined) throw new HttpError(400, 'invalid_input', `since applies only when listing documents, not with ${r.idParam}`);
     const s = str('since')!;
-    if (!TIMESTAMP.test(s) || Number.isNaN(Date.parse(s))) throw new HttpError(400, 'invalid_input', 'since must be an ISO 8601 timestamp with a time zone');
+    if (!TIMESTAMP.test(s) || !storableDate(new Date(s))) throw new HttpError(400, 'invalid_input', 'since must be an ISO 8601 timestamp with a time zone, in the years 0001 to 9999');
     since = new Date(s);
   }
   const tenant = authorize(req, r, access, { activityId, agentKey, registration, documentId });

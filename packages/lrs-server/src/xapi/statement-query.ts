@@ -4,6 +4,7 @@ import { actor as actorSchema } from '@xcredit/sdk/xapi';
 import { allows } from '../auth/scopes.js';
 import type { Db } from '../db/index.js';
 import { StatementWriter } from './statement-writer.js';
+import { rejectBadText, storableDate } from '../edge.js';
 import { HttpError } from '../http-error.js';
 import { actorKey } from './actors.js';
 import { buildMultipart, type Part } from './body.js';
@@ -28,6 +29,8 @@ function reader(req: Request): Reader {
 
 const SINGLE_PARAMS = new Set(['statementId', 'voidedStatementId', 'format', 'attachments']);
 const QUERY_PARAMS = new Set(['agent', 'verb', 'activity', 'registration', 'since', 'until', 'limit', 'ascending', 'format', 'attachments', 'related_activities', 'related_agents', 'cursor']);
+/** The largest statement sequence number (a bigint); a cursor past it is malformed. */
+const MAX_SEQ = 9223372036854775807n;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)$/;
 
@@ -110,7 +113,7 @@ export async function getStatements(db: Db, req: Request): Promise<StatementsOut
   for (const [param, op] of [['since', '>'], ['until', '<=']] as const) {
     const v = q[param];
     if (v === undefined) continue;
-    if (!TIMESTAMP.test(String(v)) || Number.isNaN(Date.parse(String(v)))) throw new HttpError(400, 'invalid_input', `${param} must be an ISO 8601 timestamp with a time zone`);
+    if (!TIMESTAMP.test(String(v)) || !storableDate(new Date(String(v)))) throw new HttpError(400, 'invalid_input', `${param} must be an ISO 8601 timestamp with a time zone, in the years 0001 to 9999`);
     own.push(sql`s.stored ${sql.raw(op)} ${new Date(String(v))}`);
   }
   const limitText = String(q.limit ?? '0');
@@ -118,7 +121,7 @@ export async function getStatements(db: Db, req: Request): Promise<StatementsOut
   const limit = Math.min(Number(limitText) || LIST_LIMIT, LIST_LIMIT);
   const ascending = flag(q, 'ascending');
   if (q.cursor !== undefined) {
-    if (!/^\d+$/.test(String(q.cursor))) throw new HttpError(400, 'invalid_input', 'cursor is malformed; use the "more" URL as given');
+    if (!/^\d{1,19}$/.test(String(q.cursor)) || BigInt(String(q.cursor)) > MAX_SEQ) throw new HttpError(400, 'invalid_input', 'cursor is malformed; use the "more" URL as given');
     own.push(sql`s.seq ${sql.raw(ascending ? '>' : '<')} ${String(q.cursor)}`);
   }
   const order = sql.raw(ascending ? 'asc' : 'desc');
@@ -170,6 +173,7 @@ function agentParam(text: string): string {
   } catch {
     throw new HttpError(400, 'invalid_input', 'agent must be a JSON Agent or Group object');
   }
+  rejectBadText(agent, 'agent');
   const parsed = actorSchema.safeParse(agent);
   if (!parsed.success) throw new HttpError(400, 'invalid_input', 'agent must be an Agent or identified Group with exactly one of mbox, mbox_sha1sum, openid, account');
   const key = actorKey(parsed.data);

@@ -8,6 +8,7 @@ import { creditsRouter } from '../../credits/routes.js';
 import type { SignInThrottle } from '../../auth/throttle.js';
 import type { Db } from '../../db/index.js';
 import { HttpError } from '../../http-error.js';
+import { bodyGuard } from '../../edge.js';
 import { reportsRouter } from '../../reports/routes.js';
 import { adminAuth, checkAdminClient, clearCookie, COOKIE, cookie, endSession, sameOrigin, sessionCookie, sessionOf, startSession } from './session.js';
 import { shellPage, signInPage } from './pages.js';
@@ -36,7 +37,7 @@ export function adminRouter(db: Db, throttle: SignInThrottle, config: { readonly
     res.type('html').send(shellPage({ csrfToken: session.csrfToken, clientKey: session.clientKey }));
   });
 
-  router.post('/admin/session', express.urlencoded({ extended: false, limit: '8kb' }), async (req, res) => {
+  router.post('/admin/session', express.urlencoded({ extended: false, limit: '8kb' }), bodyGuard, async (req, res) => {
     res.set('Cache-Control', 'no-store');
     const l = (req.body?.lang === 'zh' ? 'zh' : 'en') as 'en' | 'zh';
     if (!sameOrigin(req)) return void res.status(403).type('html').send(signInPage({ lang: l, error: 'cross-site sign-in refused' }));
@@ -55,7 +56,7 @@ export function adminRouter(db: Db, throttle: SignInThrottle, config: { readonly
     res.redirect(303, '/admin');
   });
 
-  router.post('/admin/session/end', express.urlencoded({ extended: false, limit: '8kb' }), async (req, res) => {
+  router.post('/admin/session/end', express.urlencoded({ extended: false, limit: '8kb' }), bodyGuard, async (req, res) => {
     const session = await sessionOf(db, req);
     // Signing out needs the page's CSRF token, so another site cannot sign an admin out.
     if (session && sameOrigin(req) && req.body?.csrf === session.csrfToken) await endSession(db, cookie(req, COOKIE)!);
@@ -65,7 +66,7 @@ export function adminRouter(db: Db, throttle: SignInThrottle, config: { readonly
   });
 
   const api = Router();
-  api.use(adminAuth(db), express.json({ limit: '1mb', strict: true }));
+  api.use(adminAuth(db), express.json({ limit: '1mb', strict: true }), bodyGuard);
   // What the dashboard lists that the public API does not: the catalog and a learner search.
   api.get('/catalog', async (req, res) => {
     const p = requireScope(req, 'credits/read');
