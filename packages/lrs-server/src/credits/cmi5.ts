@@ -7,7 +7,6 @@ import { newToken, sha256 } from '../auth/secrets.js';
 import type { Db } from '../db/index.js';
 import { HttpError, invalidInput } from '../http-error.js';
 import { bodyGuard } from '../edge.js';
-import { invalidInput } from '../http-error.js';
 import { actorKey } from '../xapi/actors.js';
 import { storeStatements } from '../xapi/statements.js';
 import { getCourse } from './courses.js';
