@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
@@ -177,7 +178,7 @@ describe.runIf(inject('postgresUrl'))('sign-in throttle shared by two servers on
   const servers: RunningServer[] = [];
   beforeAll(async () => {
     database = await createTestDatabase(inject('postgresUrl')!);
-    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: database.url });
+    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: database.url, XCREDIT_SECRET_KEY: randomBytes(32).toString('base64url') });
     // One after the other: both migrate the same database.
     servers.push(await startServer(config));
     servers.push(await startServer(config));

@@ -37,7 +37,10 @@ describe.each(engines)('answers to in-video questions on %s', (engine) => {
   const wait = (seconds: number) => server.clock!.advance(seconds);
 
   /** A player session of a launch, sending with the launch token only. */
-  function player(l: Launch, sessionId = randomUUID()) {
+  function player(l: Launch) {
+    // The server issues the session on first use; statements and heartbeats may name only it.
+    let issued: Promise<string> | undefined;
+    const session = () => (issued ??= asPlayer('POST', '/launches/current/sessions').then((r: { sessionId: string }) => r.sessionId));
     const asPlayer = async (method: string, path: string, body?: unknown) => {
       const res = await fetch(`${server.url}/api/v1${path}`, {
         method,
@@ -49,6 +52,7 @@ describe.each(engines)('answers to in-video questions on %s', (engine) => {
       return json;
     };
     const send = async (verb: string, result: Record<string, unknown>, object = l.activityId) => {
+      const sessionId = await session();
       const res = await fetch(`${server.url}/xapi/statements`, {
         method: 'POST',
         headers: { authorization: `Bearer ${l.launchToken}`, 'x-experience-api-version': '1.0.3', 'content-type': 'application/json' },
@@ -63,7 +67,7 @@ describe.each(engines)('answers to in-video questions on %s', (engine) => {
       });
       if (!res.ok) throw new Error(`statements: ${res.status} ${await res.text()}`);
     };
-    const beat = (time: number, playing = true) => asPlayer('POST', '/launches/current/heartbeat', { sessionId, time, playing });
+    const beat = async (time: number, playing = true) => asPlayer('POST', '/launches/current/heartbeat', { sessionId: await session(), time, playing });
     return {
       /** Plays [from, to] at 1x with a heartbeat every 15 s, then pauses (or completes at the end). */
       async watch(from: number, to: number) {

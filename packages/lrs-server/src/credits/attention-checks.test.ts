@@ -41,7 +41,10 @@ describe.each(engines)('server-issued attention checks on %s', (engine) => {
   const expectWatched = async (learnerId: string, seconds: number) => expect(Math.abs((await explain(learnerId)).seconds.watched - seconds)).toBeLessThanOrEqual(1);
   const wait = (seconds: number) => server.clock!.advance(seconds);
 
-  function player(l: Launch, sessionId = randomUUID()) {
+  function player(l: Launch) {
+    // The server issues the session on first use; statements and heartbeats may name only it.
+    let issued: Promise<string> | undefined;
+    const session = () => (issued ??= call('POST', '/launches/current/sessions').then((r) => r.body.sessionId as string));
     const call = async (method: string, path: string, body?: unknown) => {
       const res = await fetch(`${server.url}/api/v1${path}`, {
         method,
@@ -51,6 +54,7 @@ describe.each(engines)('server-issued attention checks on %s', (engine) => {
       return { status: res.status, body: await res.json() };
     };
     const send = async (verb: string, extensions: Record<string, unknown>) => {
+      const sessionId = await session();
       const res = await fetch(`${server.url}/xapi/statements`, {
         method: 'POST',
         headers: { authorization: `Bearer ${l.launchToken}`, 'x-experience-api-version': '1.0.3', 'content-type': 'application/json' },
@@ -59,11 +63,11 @@ describe.each(engines)('server-issued attention checks on %s', (engine) => {
       if (!res.ok) throw new Error(`statements: ${res.status} ${await res.text()}`);
     };
     const beat = async (time: number, playing: boolean, attention?: { nonce: string }) => {
-      const res = await call('POST', '/launches/current/heartbeat', { sessionId, time, playing, ...(attention ? { attention } : {}) });
+      const res = await call('POST', '/launches/current/heartbeat', { sessionId: await session(), time, playing, ...(attention ? { attention } : {}) });
       expect(res.status).toBe(200);
       return res.body as { active: boolean; attentionCheck?: Check };
     };
-    const respond = (nonce: string) => call('POST', '/launches/current/attention', { sessionId, nonce });
+    const respond = async (nonce: string) => call('POST', '/launches/current/attention', { sessionId: await session(), nonce });
     return {
       beat,
       respond,

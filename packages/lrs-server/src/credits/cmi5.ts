@@ -32,11 +32,7 @@ const FETCH_ACTIVITY = 'https://xcredit.dev/cmi5/fetch';
 /** The path of a fetch URL this server issues, `/cmi5/fetch/{tenant}/{id}`, with no dot segment a browser would resolve. */
 const FETCH_PATH = /^\/cmi5\/fetch\/(?!(?:\.|%2e){1,2}\/)[^/?#]+\/[A-Za-z0-9_-]{24}$/i;
 
-const httpUrl = z
-  .string()
-  .url()
-  .max(2000)
-  .refine((s) => /^https?:$/.test(new URL(s).protocol), 'must be an http(s) URL');
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2000);
 
 export const cmi5LaunchInput = launchInput.extend({
   returnURL: httpUrl.optional(),
