@@ -134,8 +134,10 @@ describe.each(engines)('the statements of a full scripted session on %s', (engin
     expect(verbs[completedAt + 1]).toBe('played');
     expect(ext(sent[completedAt + 1], VideoExt.time)).toBe(ext(sent[completedAt], VideoExt.time));
     expect(ext(sent[completedAt], VideoExt.progress)).toBeGreaterThanOrEqual(0.4);
-    // session-id is the initialized statement's id, on every statement.
-    for (const s of sent) expect(s.context.extensions[VideoExt.sessionId]).toBe(sent[0].id);
+    // session-id is the one session the server issued for this launch, on every statement.
+    const sessionId = sent[0].context.extensions[VideoExt.sessionId];
+    expect(sessionId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    for (const s of sent) expect(s.context.extensions[VideoExt.sessionId]).toBe(sessionId);
     // The three interactions: speed, volume, captions on.
     const interacted = sent.filter((s) => verbName(s) === 'interacted');
     expect(interacted.map((s) => s.context.extensions[VideoExt.speed])).toContain('2x');
