@@ -44,10 +44,12 @@ export interface AppOptions {
   trustProxy?: number | string | undefined;
   /** Where webhooks may be delivered beyond public addresses; public addresses only by default. */
   webhookOutbound?: OutboundPolicy | undefined;
+  /** Which non-public hosts an LMS's token and key URLs may name; public addresses only by default. */
+  ltiOutbound?: OutboundPolicy | undefined;
 }
 
 /** The whole HTTP surface: xAPI at /xapi, credits at /api/v1, pages and assets. */
-export function createApp({ db, config, browser = {}, demo, clock, lti, validation, trustProxy, webhookOutbound = STRICT_POLICY }: AppOptions): Express {
+export function createApp({ db, config, browser = {}, demo, clock, lti, validation, trustProxy, webhookOutbound = STRICT_POLICY, ltiOutbound = STRICT_POLICY }: AppOptions): Express {
   const app = express();
   if (trustProxy !== undefined) app.set('trust proxy', trustProxy);
   if (clock) app.locals.clock = clock;
@@ -85,7 +87,7 @@ export function createApp({ db, config, browser = {}, demo, clock, lti, validati
   api.use(reportsRouter(db));
   api.use(certificatesApi(db, config));
   api.use(webhooksRouter(db, webhookOutbound));
-  api.use(platformsRouter(db, lti, config));
+  api.use(platformsRouter(db, lti, config, ltiOutbound));
   api.use(registrationLinksRouter(db, config));
   app.use('/api/v1', api);
   app.use('/cmi5', cmi5Router(db, auth, config));
