@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { createApp } from './app.js';
 import { controlPath, startControl } from './control.js';
 import type { Clock } from './clock.js';
-import { createClient, DEFAULT_TENANT, ensureTenant } from './auth/clients.js';
+import { createClient, DEFAULT_TENANT, ensureFirstAdmin, ensureTenant } from './auth/clients.js';
 import type { Config } from './config.js';
 import { upgradeCreditRules } from './credits/rules.js';
 import { migrate, openStore, type Store } from './db/index.js';
@@ -24,6 +24,8 @@ export interface RunningServer {
   store: Store;
   lti: LtiService;
   outbox: OutboxWorker;
+  /** With `firstAdmin`: the administrator made because the default tenant had none, to show once. */
+  firstAdmin: { key: string; secret: string } | null;
   close(): Promise<void>;
 }
 
@@ -31,7 +33,7 @@ export interface RunningServer {
  * Opens the store, migrates, makes sure the default tenant (and the admin client, when
  * configured) exist, optionally seeds the demo, and listens.
  */
-export async function startServer(config: Config, options: { demo?: boolean; clock?: Clock } = {}): Promise<RunningServer> {
+export async function startServer(config: Config, options: { demo?: boolean; clock?: Clock; firstAdmin?: boolean } = {}): Promise<RunningServer> {
   const store = await openStore({ ...config, command: 'start' });
   let validation: ValidationPool | undefined;
   try {
@@ -41,6 +43,7 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
     if (config.adminKey && config.adminSecret) {
       await createClient(store.db, { tenantId: DEFAULT_TENANT.id, name: 'admin (from environment)', key: config.adminKey, secret: config.adminSecret, scopes: ['all', 'credits/admin'] });
     }
+    const firstAdmin = options.firstAdmin ? await ensureFirstAdmin(store.db, DEFAULT_TENANT.id) : null;
     const demo = options.demo ? await seedDemo(store.db) : undefined;
     // Credits computed with older rules are recomputed once; every change is a ledger adjustment saying why.
     await upgradeCreditRules(store.db);
@@ -82,6 +85,7 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
       store,
       lti,
       outbox,
+      firstAdmin,
       async close() {
         clearInterval(atRisk);
         await control?.close();
