@@ -13,6 +13,7 @@ import { reportsRouter } from './reports/routes.js';
 import { certificatePages, certificatesApi } from './certificates/routes.js';
 import { adminRouter } from './web/admin/routes.js';
 import { webhooksRouter } from './webhooks/routes.js';
+import { historyRouter } from './history/routes.js';
 import type { Db } from './db/index.js';
 import { bodyGuard, edgeGuard } from './edge.js';
 import { HttpError } from './http-error.js';
@@ -87,6 +88,7 @@ export function createApp({ db, config, browser = {}, demo, clock, lti, validati
   api.use(reportsRouter(db));
   api.use(certificatesApi(db, config));
   api.use(webhooksRouter(db, webhookOutbound));
+  api.use(historyRouter(db));
   api.use(platformsRouter(db, lti, config, ltiOutbound));
   api.use(registrationLinksRouter(db, config));
   app.use('/api/v1', api);

@@ -48,6 +48,7 @@ export const operations: Operation[] = [
   { method: 'get', path: '/launches/current/answers/{questionId}', summary: "The server's score of the learner's answers to a question: counted, attempts left, what to rewatch", auth: 'launch' },
   { method: 'get', path: '/launches/current/credits', summary: "The learner's standing in the launched course", auth: 'launch' },
   { method: 'post', path: '/learners/import', summary: 'Import learners from CSV (text/csv) or a JSON array, all or nothing', auth: 'credits/admin', response: r.importResultSchema },
+  { method: 'post', path: '/history/import', summary: "Import earlier years' credits from CSV (text/csv) or XLSX: a line-by-line report; written all or nothing (422 with the report when a line is wrong), each line once by its external_id", auth: 'credits/admin', query: { file: 'the source file name, kept with each entry (required)', dryRun: 'true: report only, write nothing' } },
   { method: 'get', path: '/learners', summary: 'Learners, page by page', auth: 'credits/read', response: r.learnerPageSchema, query: { department: 'only this department', limit: '1–1000 (default 100)', after: 'the `next` of the previous page' } },
   { method: 'get', path: '/learners/{learnerId}', summary: 'Read a learner', auth: 'credits/read', response: r.learnerSchema },
   { method: 'put', path: '/learners/{learnerId}', summary: 'Create or update a learner', auth: 'credits/admin', body: learnerFields, response: r.learnerSchema },

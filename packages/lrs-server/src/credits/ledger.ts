@@ -73,6 +73,10 @@ interface Append {
   evidence?: Record<string, unknown>;
   createdBy: string;
   approvedBy?: string | null;
+  /** An imported entry's id in the system it came from (unique per tenant among imports). */
+  externalId?: string | null;
+  /** When it happened, if not now (an imported entry's original date). */
+  occurredAt?: Date;
 }
 
 /** Appends one entry; the ledger is never updated or deleted (a database trigger enforces it). */
@@ -95,6 +99,8 @@ export async function appendEntry(db: Q, e: Append): Promise<void> {
       evidence: JSON.stringify(e.evidence ?? {}),
       created_by: e.createdBy,
       approved_by: e.approvedBy ?? null,
+      external_id: e.externalId ?? null,
+      ...(e.occurredAt ? { created_at: e.occurredAt } : {}),
     })
     .execute();
   if (e.amountTenths > 0) {

@@ -124,7 +124,7 @@ export const ledgerSchema = z.looseObject({
   entries: z.array(
     z.looseObject({
       id: z.string(),
-      source: z.enum(['video', 'offline', 'make-up', 'growth', 'adjustment']),
+      source: z.enum(['video', 'offline', 'make-up', 'growth', 'adjustment', 'import']),
       amount: z.number(),
       courseId: z.string().nullable(),
       awardId: z.string().nullable(),

@@ -10,6 +10,7 @@ import { playerSessions } from './0030_player_sessions.js';
 import { attentionChecks } from './0031_attention_checks.js';
 import { reports } from './0040_reports.js';
 import { certificatesOnce } from './0041_certificates_once.js';
+import { historyImport } from './0050_history_import.js';
 
 /**
  * Every migration, in order of its name. Never edit one that has shipped: add a file
@@ -28,6 +29,7 @@ const migrations: Record<string, Migration> = {
   '0031_attention_checks': attentionChecks,
   '0040_reports': reports,
   '0041_certificates_once': certificatesOnce,
+  '0050_history_import': historyImport,
 };
 
 export const migrationProvider: MigrationProvider = {
