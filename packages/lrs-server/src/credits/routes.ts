@@ -8,13 +8,13 @@ import { bodyGuard } from '../edge.js';
 import { HttpError, invalidInput } from '../http-error.js';
 import { answerAttentionCheck, attentionInput, attentionOnHeartbeat } from './attention-checks.js';
 import { awardInput, createAward, decideAward, decisionInput, getAward, listAwards } from './awards.js';
-import { courseInput, getCourse, idText, upsertCourse } from './courses.js';
+import { courseInput, getCourse, idText, upsertCourse } from '../catalog/courses.js';
 import { adjustForCourseChange, learnerCredits, periodBounds, periodText, refreshEngagement } from './engagement.js';
-import { createLaunch, launchInput } from './launches.js';
-import { csvToLearners, importLearners, learnerFields, validate, type ImportIssue, type LearnerRow } from './learners.js';
+import { createLaunch, launchInput } from '../launches/launches.js';
+import { csvToLearners, importLearners, learnerFields, validate, type ImportIssue, type LearnerRow } from '../learners/learners.js';
 import { lockLearner, toEntry } from './ledger.js';
-import { policyInput } from './policy.js';
-import { answerFeedback, createSession, currentLaunch, heartbeat, heartbeatInput } from './sessions.js';
+import { policyInput } from '../catalog/policy.js';
+import { answerFeedback, createSession, currentLaunch, heartbeat, heartbeatInput } from '../launches/sessions.js';
 import { closePeriod, learnerStanding, setTarget, targetInput } from './targets.js';
 
 /** Reads a JSON body with a schema; a 400 names every field at fault. */

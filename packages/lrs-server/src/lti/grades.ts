@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { CourseCredits } from '../credits/engagement.js';
 import { learnerCredits } from '../credits/engagement.js';
-import { getCourse } from '../credits/courses.js';
+import { getCourse } from '../catalog/courses.js';
 import type { Db } from '../db/index.js';
 import { HttpError } from '../http-error.js';
 import { enqueue, PermanentJobError, type OutboxJob } from '../jobs/outbox.js';

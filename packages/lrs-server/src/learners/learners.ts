@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Db } from '../db/index.js';
 import { HttpError } from '../http-error.js';
-import { idText } from './courses.js';
+import { idText } from '../catalog/courses.js';
 
 export const learnerFields = z.strictObject({
   displayName: z.string().trim().min(1).max(200).optional(),
