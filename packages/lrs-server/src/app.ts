@@ -1,13 +1,13 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { capabilitiesRouter } from './api.js';
 import { authenticator } from './auth/principal.js';
 import { SignInThrottle } from './auth/throttle.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import { STRICT_POLICY, type OutboundPolicy } from './net/outbound.js';
-import { engagementHook } from './credits/engine-hook.js';
-import { StatementHooks } from './credits/hooks.js';
-import { cmi5Router } from './credits/cmi5.js';
-import { creditsRouter } from './credits/routes.js';
+import { engagementHook } from './launches/engine-hook.js';
+import { StatementHooks } from './launches/hooks.js';
+import { cmi5Router } from './launches/cmi5.js';
 import { openApiDocument } from './openapi.js';
 import { reportsRouter } from './reports/routes.js';
 import { certificatePages, certificatesApi } from './certificates/routes.js';
@@ -84,7 +84,7 @@ export function createApp({ db, config, browser = {}, demo, clock, lti, validati
   app.get('/api/v1/openapi.json', (_req, res) => res.json(openApiDocument(config.publicUrl)));
   const api = express.Router();
   api.use((req, res, next) => (req.path.startsWith('/launches/current') ? playerCors : apiCors)(req, res, next));
-  api.use(apiRequestsOnly, auth, json, creditsRouter(db, config));
+  api.use(apiRequestsOnly, auth, json, capabilitiesRouter(db, config));
   api.use(reportsRouter(db));
   api.use(certificatesApi(db, config));
   api.use(webhooksRouter(db, webhookOutbound));

@@ -7,5 +7,5 @@ export { seedDemo, DEMO } from './seed.js';
 export { HttpError } from './http-error.js';
 export { recompute, type RecomputeOptions, type RecomputeResult } from './credits/recompute.js';
 export { assessLearnerCourse, learnerCredits, refreshEngagement } from './credits/engagement.js';
-export { getCourse } from './credits/courses.js';
+export { getCourse } from './catalog/courses.js';
 export { summaryReport, type Report, type ReportScope } from './reports/reports.js';

@@ -140,3 +140,6 @@ export function requireLaunch(req: Request): Extract<Principal, { kind: 'launch'
   if (!p || p.kind !== 'launch') throw new HttpError(403, 'forbidden', 'this needs a launch token (Authorization: Bearer <launchToken>)');
   return p;
 }
+
+/** How the ledger and audit trails name what a client did: `client/<key>`. */
+export const actorOf = (p: Extract<Principal, { kind: 'client' }>) => `client/${p.key}`;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { idText } from '../credits/courses.js';
+import { idText } from '../catalog/courses.js';
 import { periodText } from '../credits/engagement.js';
 import { learnerStanding } from '../credits/targets.js';
 import type { Db } from '../db/index.js';

@@ -1,6 +1,6 @@
 import { describeIssues } from '@xcredit/sdk/xapi';
 import { Router } from 'express';
-import { requireScope } from '../auth/principal.js';
+import { actorOf, requireScope } from '../auth/principal.js';
 import { now } from '../clock.js';
 import type { Db } from '../db/index.js';
 import { HttpError, invalidInput } from '../http-error.js';
@@ -15,7 +15,7 @@ export function certificatesApi(db: Db, config: { readonly publicUrl: string }):
     if (!req.is('application/json')) throw new HttpError(400, 'invalid_input', `Content-Type must be application/json (got ${req.get('content-type') ?? 'none'})`);
     const parsed = certificateInput.safeParse(req.body);
     if (!parsed.success) throw invalidInput(describeIssues(parsed.error), 'invalid request body');
-    const { certificate, created } = await issueCertificate(db, p.tenant.id, `client/${p.key}`, parsed.data, config.publicUrl, now(req));
+    const { certificate, created } = await issueCertificate(db, p.tenant.id, actorOf(p), parsed.data, config.publicUrl, now(req));
     res.status(created ? 201 : 200).json(certificate);
   });
   router.get('/certificates/:certificateId', async (req, res) => {

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
 import type { Db } from '../db/index.js';
 import type { Database } from '../db/schema.js';
-import { getCourse } from './courses.js';
+import { getCourse } from '../catalog/courses.js';
 import { periodOf, refreshEngagement } from './engagement.js';
 import { lockLearner } from './ledger.js';
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Db } from '../db/index.js';
 import { emit } from '../webhooks/events.js';
 import { HttpError } from '../http-error.js';
-import { idText } from './courses.js';
+import { idText } from '../catalog/courses.js';
 import { periodBounds, periodText } from './engagement.js';
 import { appendEntry, isClosed, lockLearner, reconcileRequirement } from './ledger.js';
 

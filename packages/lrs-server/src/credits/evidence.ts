@@ -1,7 +1,7 @@
 import type { AnswerEvent, TrackedEvent } from '@xcredit/sdk/engagement';
 import { questionActivityId, VideoExt, Verbs, XcreditExt } from '@xcredit/sdk/xapi';
 import { sql } from 'kysely';
-import type { Course } from './courses.js';
+import type { Course } from '../catalog/courses.js';
 
 /** xAPI verb id → the video event the engine reads from it. */
 export const VIDEO_VERBS: Record<string, TrackedEvent['verb']> = {

@@ -2,7 +2,7 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Database, LedgerSource, LedgerTable } from '../db/schema.js';
 import { checkTargetMet } from '../webhooks/alerts.js';
 import { emit } from '../webhooks/events.js';
-import type { Course } from './courses.js';
+import type { Course } from '../catalog/courses.js';
 
 type Q = Kysely<Database>;
 

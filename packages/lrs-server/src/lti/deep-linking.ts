@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import { getCourse } from '../credits/courses.js';
+import { getCourse } from '../catalog/courses.js';
 import { LaunchError, sendLaunchError } from './errors.js';
 import type { IdToken } from './ltijs.js';
 import { isInstructor, launchPlatform, type LtiContext } from './launch.js';

@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { CourseCredits } from '../credits/engagement.js';
 import { learnerCredits } from '../credits/engagement.js';
-import { getCourse } from '../credits/courses.js';
+import { getCourse } from '../catalog/courses.js';
 import type { Db } from '../db/index.js';
 import { HttpError } from '../http-error.js';
 import { enqueue, PermanentJobError, type OutboxJob } from '../jobs/outbox.js';
@@ -157,7 +157,7 @@ export function scoreHandler(db: Db, provider: () => LtijsProvider) {
 }
 
 /**
- * The statements hook (credits/hooks.ts): a batch a launch token stored owes the learner's LMS a
+ * The statements hook (launches/hooks.ts): a batch a launch token stored owes the learner's LMS a
  * score, in the same transaction, so the score is owed exactly when the statements commit.
  */
 export async function ltiScoreHook(event: { trx: Kysely<any>; tenantId: string; learnerId: string; courseId: string }): Promise<void> {

@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
-import { ID_RE, getCourse, type Course } from '../credits/courses.js';
+import { ID_RE, getCourse, type Course } from '../catalog/courses.js';
 import { learnerCredits } from '../credits/engagement.js';
-import { createLaunch } from '../credits/launches.js';
+import { createLaunch } from '../launches/launches.js';
 import type { Db } from '../db/index.js';
 import { HttpError } from '../http-error.js';
 import { LaunchError, sendLaunchError } from './errors.js';

@@ -1,11 +1,11 @@
-import { describeIssues } from '@xcredit/sdk/xapi';
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import { requireScope } from '../auth/principal.js';
 import type { Db } from '../db/index.js';
 import { HttpError, invalidInput } from '../http-error.js';
 import { refusedDestination, STRICT_POLICY, type OutboundPolicy } from '../net/outbound.js';
+import { jsonBody } from '../http-input.js';
 import type { LtijsProvider } from './ltijs.js';
 import { ltiDb, type LearnerIdClaim } from './tables.js';
 
@@ -159,19 +159,12 @@ export async function approvePlatform(db: Db, provider: LtijsProvider, tenantId:
   return toPlatform(row);
 }
 
-function body<T extends z.ZodType>(req: Request, schema: T): z.output<T> {
-  if (!req.is('application/json')) throw new HttpError(400, 'invalid_input', `Content-Type must be application/json (got ${req.get('content-type') ?? 'none'})`);
-  const parsed = schema.safeParse(req.body);
-  if (!parsed.success) throw invalidInput(describeIssues(parsed.error), 'invalid request body');
-  return parsed.data;
-}
-
 /** `/api/v1/lti/platforms`: register, list, read, approve and remove LMS platforms (scope credits/admin). */
 export function platformsRouter(db: Db, lti: { provider(): LtijsProvider }, config: { readonly publicUrl: string }, outbound: OutboundPolicy = STRICT_POLICY): Router {
   const router = Router();
   router.post('/lti/platforms', async (req, res) => {
     const p = requireScope(req, 'credits/admin');
-    const input = body(req, platformInput);
+    const input = jsonBody(req, platformInput);
     // The server fetches these two; refuse at once what it would refuse when it connects.
     const refused = (['accessTokenEndpoint', 'jwksUrl'] as const).flatMap((field) => {
       const why = refusedDestination(outbound, input[field]);
@@ -192,7 +185,7 @@ export function platformsRouter(db: Db, lti: { provider(): LtijsProvider }, conf
   });
   router.post('/lti/platforms/:id/approve', async (req, res) => {
     const p = requireScope(req, 'credits/admin');
-    const input = req.get('content-length') === '0' || req.body === undefined ? {} : body(req, approveInput);
+    const input = req.get('content-length') === '0' || req.body === undefined ? {} : jsonBody(req, approveInput);
     res.json(await approvePlatform(db, lti.provider(), p.tenant.id, String(req.params.id), input));
   });
   router.delete('/lti/platforms/:id', async (req, res) => {

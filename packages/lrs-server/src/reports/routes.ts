@@ -3,7 +3,7 @@ import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { requireScope } from '../auth/principal.js';
 import { now } from '../clock.js';
-import { idText } from '../credits/courses.js';
+import { idText } from '../catalog/courses.js';
 import { periodText } from '../credits/engagement.js';
 import type { Db } from '../db/index.js';
 import { HttpError, invalidInput } from '../http-error.js';

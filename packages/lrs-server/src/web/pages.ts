@@ -1,4 +1,4 @@
-import type { Course } from '../credits/courses.js';
+import type { Course } from '../catalog/courses.js';
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 

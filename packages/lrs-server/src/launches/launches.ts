@@ -5,9 +5,9 @@ import type { Tenant } from '../auth/principal.js';
 import type { Db } from '../db/index.js';
 import { learnerActor } from '../xapi/actors.js';
 import { HttpError } from '../http-error.js';
-import { getCourse, idText } from './courses.js';
-import { periodOf, refreshEngagement } from './engagement.js';
-import { lockLearner } from './ledger.js';
+import { getCourse, idText } from '../catalog/courses.js';
+import { periodOf, refreshEngagement } from '../credits/engagement.js';
+import { lockLearner } from '../credits/ledger.js';
 
 export const launchInput = z.strictObject({
   learnerId: idText,

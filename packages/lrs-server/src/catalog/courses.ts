@@ -5,7 +5,7 @@ import type { Db } from '../db/index.js';
 import type { CoursesTable, Database } from '../db/schema.js';
 import type { Kysely, Selectable } from 'kysely';
 import { HttpError } from '../http-error.js';
-import { effectivePolicy, policyInput } from './policy.js';
+import { effectivePolicy, policyInput, type PolicyInput } from './policy.js';
 
 export const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
 export const idText = z.string().regex(ID_RE, 'must be 1–128 letters, digits or . _ : @ - (starting with a letter or digit)');
@@ -167,4 +167,9 @@ export async function getCourse(db: Db, tenantId: string, courseId: string): Pro
 export async function tenantPolicy(db: Kysely<Database>, tenantId: string): Promise<Record<string, unknown>> {
   const row = await db.selectFrom('tenants').select('policy').where('id', '=', tenantId).executeTakeFirst();
   return row?.policy ?? {};
+}
+
+/** Replaces the tenant's policy overrides. */
+export async function setTenantPolicy(db: Db, tenantId: string, policy: PolicyInput): Promise<void> {
+  await db.updateTable('tenants').set({ policy: JSON.stringify(policy) }).where('id', '=', tenantId).execute();
 }

@@ -9,7 +9,7 @@ import { HttpError, invalidInput } from '../http-error.js';
 import { bodyGuard } from '../edge.js';
 import { actorKey } from '../xapi/actors.js';
 import { storeStatements } from '../xapi/statements.js';
-import { getCourse } from './courses.js';
+import { getCourse } from '../catalog/courses.js';
 import { createLaunch, launchInput } from './launches.js';
 
 /** The AU page's one inline script: it picks the player's language (its hash is in the page's CSP). */

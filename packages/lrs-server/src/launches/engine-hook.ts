@@ -1,7 +1,7 @@
 import { Verbs } from '@xcredit/sdk/xapi';
 import type { StatementHook } from './hooks.js';
-import { periodOf, refreshEngagement } from './engagement.js';
-import { lockLearner } from './ledger.js';
+import { periodOf, refreshEngagement } from '../credits/engagement.js';
+import { lockLearner } from '../credits/ledger.js';
 import { endLaunch } from './sessions.js';
 
 const COUNTED = new Set<string>([Verbs.played, Verbs.paused, Verbs.seeked, Verbs.completed, Verbs.terminated, Verbs.answered]);

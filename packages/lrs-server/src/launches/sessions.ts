@@ -4,9 +4,9 @@ import { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
 import type { Db } from '../db/index.js';
 import { HttpError } from '../http-error.js';
-import { getCourse } from './courses.js';
-import { assessLearnerCourse, periodOf, refreshEngagement } from './engagement.js';
-import { lockLearner } from './ledger.js';
+import { getCourse } from '../catalog/courses.js';
+import { assessLearnerCourse, periodOf, refreshEngagement } from '../credits/engagement.js';
+import { lockLearner } from '../credits/ledger.js';
 
 type LaunchPrincipal = Extract<Principal, { kind: 'launch' }>;
 
