@@ -35,7 +35,7 @@ function render(value: Interpolation): string {
  *
  * @example
  * const row = (name: string) => html`<li title="${name}">${name}</li>`;
- * html`<ul>${['<b>', 'Ann'].map(row)}</ul>`.text; // '<ul><li title="&lt;b&gt;">&lt;b&gt;</li><li title="Ann">Ann</li></ul>'
+ * html`<ul>${['<b>', 'Ann'].map(row)}</ul>`.text; // '<ul><li title="&#60;b&#62;">&#60;b&#62;</li><li title="Ann">Ann</li></ul>'
  */
 export function html(strings: TemplateStringsArray, ...values: Interpolation[]): Html {
   let out = strings[0]!;
