@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ensureTenant, openStore } from '@xcredit/lrs-server';
-import { DEFAULT_CONTEXT, startPlatformSimulator, type PlatformSimulator } from '@xcredit/lrs-server/lti-simulator';
+import { DEFAULT_CONTEXT, startPlatformSimulator, type PlatformSimulator } from '@xcredit/lti-platform-sim';
 import { createClient, createTestDatabase, startTestServer, type Engine, type TestServer } from '@xcredit/lrs-server/testing';
 import { api, connectSimulator, errorCode, errorMessage } from '../support/lti.js';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { XcreditClient } from '@xcredit/sdk';
-import type { PlatformSimulator } from '@xcredit/lrs-server/lti-simulator';
+import type { PlatformSimulator } from '@xcredit/lti-platform-sim';
 import { startTestServer, type Engine, type TestServer } from '@xcredit/lrs-server/testing';
 import { launchChromium } from '../support/browser.js';
 import { connectSimulator } from '../support/lti.js';

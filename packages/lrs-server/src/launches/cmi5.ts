@@ -6,6 +6,7 @@ import { requireScope } from '../auth/principal.js';
 import { newToken, sha256 } from '../auth/secrets.js';
 import type { Db } from '../db/index.js';
 import { HttpError, invalidInput } from '../http-error.js';
+import { html, inlineScript } from '../web/html.js';
 import { bodyGuard } from '../edge.js';
 import { actorKey } from '../xapi/actors.js';
 import { storeStatements } from '../xapi/statements.js';
@@ -155,15 +156,20 @@ export function cmi5Router(db: Db, auth: RequestHandler, config: { readonly publ
 
   router.get('/au', (req, res) => {
     checkAuParams(req.query as Record<string, unknown>, config.publicUrl);
-    res.type('html').send(`<!doctype html>
+    res.type('html').send(auPage());
+  });
+
+  return router;
+}
+
+/** The AU page: the player, which reads its launch from the cmi5 launch URL's parameters. */
+function auPage(): string {
+  return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>xcredit</title><style>body { margin: 0; background: #f5f7fa; font-family: system-ui, sans-serif } main { max-width: 960px; margin: 0 auto; padding: 24px }</style>
 <script type="module" src="/static/xcredit-player.js"></script></head>
 <body><main><xcredit-player></xcredit-player></main>
-<script>${AU_LANG_SCRIPT}</script></body></html>`);
-  });
-
-  return router;
+${inlineScript(AU_LANG_SCRIPT)}</body></html>`.text;
 }
 
 /**

@@ -2,6 +2,7 @@ import { describeIssues } from '@xcredit/sdk/xapi';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { HttpError } from '../http-error.js';
+import { html, inlineScript } from '../web/html.js';
 import { fetchJson, OutboundError, type OutboundPolicy } from '../net/outbound.js';
 import { LaunchError, sendLaunchError } from './errors.js';
 import type { LtiContext } from './launch.js';
@@ -61,7 +62,7 @@ export async function handleDynamicRegistration(ctx: LtiContext & { outbound: Ou
     res
       .type('html')
       .send(
-        `<!doctype html><meta charset="utf-8"><title>xcredit registered</title><p id="done">xcredit is registered. An xcredit administrator must approve this platform before courses can be launched.</p><script>${REGISTRATION_CLOSE_SCRIPT}</script>`,
+        html`<!doctype html><meta charset="utf-8"><title>xcredit registered</title><p id="done">xcredit is registered. An xcredit administrator must approve this platform before courses can be launched.</p>${inlineScript(REGISTRATION_CLOSE_SCRIPT)}`.text,
       );
   } catch (err) {
     if (err instanceof LaunchError) return sendLaunchError(res, err);

@@ -1,8 +1,7 @@
 import type { Course } from '../catalog/courses.js';
+import { html, inlineScript } from './html.js';
 
-const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
-const baseStyle = `
+const baseStyle = html`
   :root { color-scheme: light; --ink: #1d2733; --muted: #5b6775; --line: #dde3ea; --accent: #0f6fde; font-family: system-ui, -apple-system, "Segoe UI", "PingFang SC", sans-serif; color: var(--ink); }
   body { margin: 0; background: #f5f7fa; }
   main { max-width: 1100px; margin: 0 auto; padding: 24px; }
@@ -40,7 +39,12 @@ export const DEMO_SCRIPT = `
       document.getElementById(k).style.width = pct(c[k] ?? 0);
       document.getElementById(k + '-v').textContent = pct(c[k] ?? 0);
     }
-    document.getElementById('gates').innerHTML = (c.gates ?? []).map((g) => '<li class="' + (g.passed ? 'ok' : 'fail') + '">' + (g.passed ? '✓ ' : '✗ ') + g.reason.replace(/[<>&]/g, '') + '</li>').join('');
+    document.getElementById('gates').replaceChildren(...(c.gates ?? []).map((g) => {
+      const li = document.createElement('li');
+      li.className = g.passed ? 'ok' : 'fail';
+      li.textContent = (g.passed ? '✓ ' : '✗ ') + g.reason;
+      return li;
+    }));
     document.body.dataset.earned = String(c.earned ?? 0);
   }
   let timer;
@@ -52,19 +56,19 @@ export const DEMO_SCRIPT = `
 
 /** The launch page LMSs and vendors open: the token arrives in the URL fragment. */
 export function playPage(): string {
-  return `<!doctype html>
+  return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>xcredit player</title><style>${baseStyle} main { max-width: 960px; }</style>
 <script type="module" src="/static/xcredit-player.js"></script></head>
 <body><main><div id="mount"></div></main>
-<script type="module">${PLAY_SCRIPT}</script></body></html>`;
+${inlineScript(PLAY_SCRIPT, 'module')}</body></html>`.text;
 }
 
 /** The demo: a player for the demo learner beside their credits, refreshed as statements land. */
 export function demoPage({ launchToken, learnerId, course }: { launchToken: string; learnerId: string; course: Course }): string {
-  return `<!doctype html>
+  return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>xcredit demo — ${escape(course.title)}</title>
+<title>xcredit demo — ${course.title}</title>
 <style>${baseStyle}
   .layout { display: grid; grid-template-columns: minmax(0, 2fr) minmax(260px, 1fr); gap: 24px; align-items: start; }
   @media (max-width: 800px) { .layout { grid-template-columns: 1fr; } }
@@ -81,10 +85,10 @@ export function demoPage({ launchToken, learnerId, course }: { launchToken: stri
 </style>
 <script type="module" src="/static/xcredit-player.js"></script></head>
 <body><main>
-  <h1>${escape(course.title)}</h1>
-  <p class="sub">Demo learner <strong>${escape(learnerId)}</strong> · ${course.credits} ${course.kind} credits · ${Math.round(course.lengthSeconds)} s video</p>
+  <h1>${course.title}</h1>
+  <p class="sub">Demo learner <strong>${learnerId}</strong> · ${course.credits} ${course.kind} credits · ${Math.round(course.lengthSeconds)} s video</p>
   <div class="layout">
-    <xcredit-player id="player" endpoint="/xapi" launch-token="${escape(launchToken)}"></xcredit-player>
+    <xcredit-player id="player" endpoint="/xapi" launch-token="${launchToken}"></xcredit-player>
     <aside class="card" aria-live="polite">
       <div>Credits earned this year</div>
       <div class="earned" id="earned">0 <small>/ ${course.credits}</small></div>
@@ -96,5 +100,5 @@ export function demoPage({ launchToken, learnerId, course }: { launchToken: stri
     </aside>
   </div>
 </main>
-<script type="module">${DEMO_SCRIPT}</script></body></html>`;
+${inlineScript(DEMO_SCRIPT, 'module')}</body></html>`.text;
 }
