@@ -3,6 +3,7 @@ import { authenticator } from './auth/principal.js';
 import { SignInThrottle } from './auth/throttle.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
+import { STRICT_POLICY, type OutboundPolicy } from './net/outbound.js';
 import { engagementHook } from './credits/engine-hook.js';
 import { StatementHooks } from './credits/hooks.js';
 import { cmi5Router } from './credits/cmi5.js';
@@ -41,10 +42,14 @@ export interface AppOptions {
   validation?: ValidationPool | undefined;
   /** Proxies whose X-Forwarded-For names the client, so sign-in limits count each client's address. */
   trustProxy?: number | string | undefined;
+  /** Where webhooks may be delivered beyond public addresses; public addresses only by default. */
+  webhookOutbound?: OutboundPolicy | undefined;
+  /** Which non-public hosts an LMS's token and key URLs may name; public addresses only by default. */
+  ltiOutbound?: OutboundPolicy | undefined;
 }
 
 /** The whole HTTP surface: xAPI at /xapi, credits at /api/v1, pages and assets. */
-export function createApp({ db, config, browser = {}, demo, clock, lti, validation, trustProxy }: AppOptions): Express {
+export function createApp({ db, config, browser = {}, demo, clock, lti, validation, trustProxy, webhookOutbound = STRICT_POLICY, ltiOutbound = STRICT_POLICY }: AppOptions): Express {
   const app = express();
   if (trustProxy !== undefined) app.set('trust proxy', trustProxy);
   if (clock) app.locals.clock = clock;
@@ -81,9 +86,9 @@ export function createApp({ db, config, browser = {}, demo, clock, lti, validati
   api.use(apiRequestsOnly, auth, json, creditsRouter(db, config));
   api.use(reportsRouter(db));
   api.use(certificatesApi(db, config));
-  api.use(webhooksRouter(db));
+  api.use(webhooksRouter(db, webhookOutbound));
   // LMS platforms and registration links, also on the dashboard's session (/admin → LMS).
-  const ltiAdmin = [platformsRouter(db, lti, config), registrationLinksRouter(db, config)];
+  const ltiAdmin = [platformsRouter(db, lti, config, ltiOutbound), registrationLinksRouter(db, config)];
   api.use(...ltiAdmin);
   app.use('/api/v1', api);
   app.use('/cmi5', cmi5Router(db, auth, config));
