@@ -3,11 +3,11 @@ import { Router, type Request } from 'express';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import { requireScope } from '../auth/principal.js';
+import { ID_RE } from '../credits/courses.js';
 import type { Db } from '../db/index.js';
 import { HttpError, invalidInput } from '../http-error.js';
 import { refusedDestination, STRICT_POLICY, type OutboundPolicy } from '../net/outbound.js';
 import type { LtijsProvider } from './ltijs.js';
-import { ID_RE } from '../credits/courses.js';
 import { ltiDb, type LastLaunch, type LearnerIdClaim } from './tables.js';
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
@@ -58,7 +58,6 @@ export function learnerIdOf(rule: LearnerIdClaim, who: { sub: string; email?: st
   if (!ID_RE.test(value)) return { ok: false, why: `the ${claim} "${value}" is not a usable learner id (1–128 letters, digits or . _ : @ -)` };
   return { ok: true, id: value };
 }
-
 
 export interface ToolUrls {
   loginUrl: string;
