@@ -114,9 +114,9 @@ export class AdminLti extends LitElement {
     return html`<tr data-platform=${p.id} data-status=${p.status}>
       <td><strong>${p.name}</strong><br /><span class="muted">${p.issuer}</span><br /><span class="note">${t(l, 'clientId')} ${p.clientId} · ${t(l, p.source === 'dynamic' ? 'sourceDynamic' : 'sourceAdmin')}</span></td>
       <td><span class=${pending ? 'error' : 'ok'} data-status-label>${t(l, pending ? 'statusPending' : 'statusActive')}</span></td>
-      <td><input data-deployments=${p.id} .value=${p.deploymentIds.join(', ')} placeholder="1" style="width:9em" /></td>
+      <td><input data-deployments=${p.id} aria-label=${t(l, 'deployments')} .value=${p.deploymentIds.join(', ')} placeholder="1" style="width:9em" /></td>
       <td>
-        <select data-claim=${p.id} .value=${chosen} @change=${(e: Event) => (this.claims = { ...this.claims, [p.id]: (e.target as HTMLSelectElement).value as Claim })}>
+        <select data-claim=${p.id} aria-label=${t(l, 'learnerIdRule')} .value=${chosen} @change=${(e: Event) => (this.claims = { ...this.claims, [p.id]: (e.target as HTMLSelectElement).value as Claim })}>
           ${CLAIMS.map((c) => html`<option value=${c} ?selected=${c === chosen}>${t(l, CLAIM_LABEL[c])}</option>`)}
         </select>
         ${this.preview(p)}
@@ -146,7 +146,7 @@ export class AdminLti extends LitElement {
         <p class="note">${t(l, 'registrationLinksNote')}</p>
         <button class="primary" id="new-link" @click=${this.makeLink}>${t(l, 'newRegistrationLink')}</button>
         ${this.newLink
-          ? html`<p id="new-link-url"><input readonly .value=${this.newLink.url} style="width:100%" @focus=${(e: Event) => (e.target as HTMLInputElement).select()} /><span class="note">${t(l, 'shownOnce')}</span></p>`
+          ? html`<p id="new-link-url"><input readonly aria-label=${t(l, 'registrationLinks')} .value=${this.newLink.url} style="width:100%" @focus=${(e: Event) => (e.target as HTMLInputElement).select()} /><span class="note">${t(l, 'shownOnce')}</span></p>`
           : nothing}
         ${this.errors.links ? html`<p class="error" data-error-for="links">${this.errors.links}</p>` : nothing}
         ${this.links.length
