@@ -89,14 +89,15 @@ export function createApp({ db, config, browser = {}, demo, clock, lti, validati
   api.use(certificatesApi(db, config));
   api.use(webhooksRouter(db, webhookOutbound));
   api.use(historyRouter(db));
-  api.use(platformsRouter(db, lti, config, ltiOutbound));
-  api.use(registrationLinksRouter(db, config));
+  // LMS platforms and registration links, also on the dashboard's session (/admin → LMS).
+  const ltiAdmin = [platformsRouter(db, lti, config, ltiOutbound), registrationLinksRouter(db, config)];
+  api.use(...ltiAdmin);
   app.use('/api/v1', api);
   app.use('/cmi5', cmi5Router(db, auth, config));
 
   app.use('/lti', lti.handler);
   app.use(certificatePages(db, config));
-  app.use(adminRouter(db, throttle, config));
+  app.use(adminRouter(db, throttle, config, ...ltiAdmin));
   app.use(webRouter(db, config, demo));
 
   app.use((req: Request) => {

@@ -4,12 +4,13 @@ import { learnerCredits } from '../credits/engagement.js';
 import { createLaunch } from '../launches/launches.js';
 import type { Db } from '../db/index.js';
 import { HttpError } from '../http-error.js';
-import { LaunchError, sendLaunchError } from './errors.js';
+import { describeTokenError, LaunchError, sendLaunchError } from './errors.js';
+import { progressOf } from './grades.js';
 import type { IdToken, LtijsProvider } from './ltijs.js';
 import { reportPage, type ReportRow } from './pages.js';
-import { platformByIssuer, type Platform } from './platforms.js';
+import { learnerIdOf, platformByIssuer, rememberLauncher, type Platform } from './platforms.js';
 import { syncRoster } from './roster.js';
-import { ltiDb, type LearnerIdClaim } from './tables.js';
+import { ltiDb } from './tables.js';
 
 export interface LtiContext {
   db: Db;
@@ -26,19 +27,15 @@ export function isInstructor(roles: readonly string[] | undefined): boolean {
   return (roles ?? []).some((r) => INSTRUCTOR_ROLES.test(r));
 }
 
-/** The tenant's learner id for an LMS user, by the platform's rule. */
-export function learnerIdOf(rule: LearnerIdClaim, who: { sub: string; email?: string | undefined; sourcedId?: string | undefined }): { ok: true; id: string } | { ok: false; why: string } {
-  const value = rule === 'sub' ? who.sub : rule === 'email' ? who.email : who.sourcedId;
-  const claim = rule === 'sub' ? 'sub' : rule === 'email' ? 'email' : 'lis.person_sourcedid';
-  if (!value) return { ok: false, why: `this platform identifies learners by ${claim}, and the launch carries no ${claim}` };
-  if (!ID_RE.test(value)) return { ok: false, why: `the ${claim} "${value}" is not a usable learner id (1–128 letters, digits or . _ : @ -)` };
-  return { ok: true, id: value };
-}
-
-/** The platform and tenant of a verified launch, with its deployment checked. */
+/**
+ * The platform and tenant of a verified launch, with its deployment checked. Who launched is
+ * remembered (the admin's preview of the learner-id rules); a platform not yet approved stops here.
+ */
 export async function launchPlatform(db: Db, token: IdToken): Promise<Platform & { tenantId: string }> {
   const platform = await platformByIssuer(db, token.iss, token.clientId);
   if (!platform) throw new LaunchError(401, 'unknown_platform', 'This platform is not registered', `No platform with issuer ${token.iss} and client id "${token.clientId}" is registered in xcredit.`);
+  await rememberLauncher(db, platform, { at: new Date().toISOString(), name: token.userInfo?.name, sub: token.user, email: token.userInfo?.email, sourcedId: token.platformContext.lis?.person_sourcedid });
+  if (platform.status === 'pending') throw describeTokenError('PLATFORM_NOT_ACTIVATED', { iss: token.iss });
   if (!platform.deploymentIds.includes(token.deploymentId)) {
     throw new LaunchError(
       403,
@@ -168,16 +165,17 @@ export async function classReport(db: Db, tenantId: string, platformId: string, 
   const period = String(new Date().getUTCFullYear());
   const rows: ReportRow[] = [];
   for (const person of people.values()) {
-    let row: ReportRow = { ...person, started: false, engagement: null, earned: null };
+    let row: ReportRow = { ...person, status: 'not started', engagement: null, earned: null };
     if (person.learnerId) {
       const started = await db.selectFrom('launches').select('registration').where('tenant_id', '=', tenantId).where('learner_id', '=', person.learnerId).where('course_id', '=', course.courseId).executeTakeFirst();
       if (started) {
         const credits = await learnerCredits(db, tenantId, person.learnerId, period, course.courseId);
         const c = credits.courses[0];
-        row = { ...row, started: true, engagement: c?.engagement ?? 0, earned: c?.earned ?? 0 };
+        row = { ...row, status: c ? progressOf(c) : 'in progress', engagement: c?.engagement ?? 0, earned: c?.earned ?? 0 };
       }
     }
     rows.push(row);
   }
-  return rows.sort((a, b) => Number(b.started) - Number(a.started) || a.name.localeCompare(b.name));
+  const order: Record<ReportRow['status'], number> = { completed: 0, 'in progress': 1, 'not started': 2 };
+  return rows.sort((a, b) => order[a.status] - order[b.status] || a.name.localeCompare(b.name));
 }

@@ -1,7 +1,14 @@
 import { html, inlineScript, type Html } from '../web/html.js';
+import type { Progress } from './grades.js';
 
 /** The Deep Linking return page's one inline script: the form submits itself (its hash is in the page's CSP). */
 export const DEEP_LINK_SUBMIT_SCRIPT = `document.getElementById('ltijs_submit').submit()`;
+
+/**
+ * The registration page's one inline script (its hash is in the page's CSP): the Close button tells
+ * the platform to close its dialog, once the LMS admin has read what happens next.
+ */
+export const REGISTRATION_CLOSE_SCRIPT = `document.getElementById('close').addEventListener('click', () => (window.opener || window.parent).postMessage({ subject: 'org.imsglobal.lti.close' }, '*'));`;
 
 const style = html`
   :root { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; color: #1d2733; }
@@ -52,21 +59,37 @@ export function newWindowPage(loginUrl: string): string {
   );
 }
 
+/**
+ * Dynamic Registration done: the LMS admin reads that the platform waits for an xcredit admin's
+ * approval, where that is, and what is left to do in the LMS, then closes the dialog.
+ */
+export function registeredPage(r: { platformName: string; approveUrl: string }): string {
+  return page(
+    'xcredit is registered',
+    html`<h1 id="done">xcredit is registered — approval pending</h1>
+<p>${r.platformName} is registered with xcredit and <strong>waits for an xcredit administrator's approval</strong>. Until then, launches show “This platform is awaiting approval”.</p>
+<p>An xcredit administrator approves it, and chooses how learners are identified, in the dashboard: <a id="approve" href="${r.approveUrl}" target="_blank" rel="noopener">${r.approveUrl}</a>.</p>
+<p class="sub">In Moodle, then activate the tool in <em>Manage tools</em> and set its <em>Tool configuration usage</em> to “Show in activity chooser and as a preconfigured tool” (see docs/lti.md).</p>
+<p><button type="button" id="close">Close</button></p>${inlineScript(REGISTRATION_CLOSE_SCRIPT)}`,
+  );
+}
+
 export interface ReportRow {
   name: string;
   learnerId: string | null;
-  started: boolean;
+  /** Follows the credits: `completed` once every gate passed, as the score sent to the LMS says. */
+  status: Progress;
   engagement: number | null;
   earned: number | null;
 }
 
-/** The instructor's view of a course: who has started, their engagement and credits, and a preview. */
+/** The instructor's view of a course: who has completed or started, their engagement and credits, and a preview. */
 export function reportPage(r: { courseTitle: string; credits: number; contextTitle: string; rows: ReportRow[]; previewUrl: string; rosterNote?: string | undefined }): string {
   const pct = (n: number | null) => (n === null ? '—' : `${Math.round(n * 100)}%`);
   const rows = r.rows
     .map(
       (row) =>
-        html`<tr data-learner="${row.learnerId ?? ''}" data-started="${row.started}"><td>${row.name}</td><td>${row.learnerId ?? '—'}</td><td>${row.started ? 'started' : 'not started'}</td><td>${pct(row.engagement)}</td><td>${row.earned === null ? '—' : `${row.earned} / ${r.credits}`}</td></tr>`,
+        html`<tr data-learner="${row.learnerId ?? ''}" data-status="${row.status}"><td>${row.name}</td><td>${row.learnerId ?? '—'}</td><td>${row.status}</td><td>${pct(row.engagement)}</td><td>${row.earned === null ? '—' : `${row.earned} / ${r.credits}`}</td></tr>`,
     )
   return page(
     `Class report — ${r.courseTitle}`,

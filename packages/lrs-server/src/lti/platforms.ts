@@ -2,12 +2,13 @@ import { Router } from 'express';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import { requireScope } from '../auth/principal.js';
+import { ID_RE } from '../catalog/courses.js';
 import type { Db } from '../db/index.js';
 import { HttpError, invalidInput } from '../http-error.js';
 import { refusedDestination, STRICT_POLICY, type OutboundPolicy } from '../net/outbound.js';
 import { jsonBody } from '../http-input.js';
 import type { LtijsProvider } from './ltijs.js';
-import { ltiDb, type LearnerIdClaim } from './tables.js';
+import { ltiDb, type LastLaunch, type LearnerIdClaim } from './tables.js';
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
@@ -40,6 +41,22 @@ export interface Platform {
   learnerIdClaim: LearnerIdClaim;
   status: 'active' | 'pending';
   source: 'admin' | 'dynamic';
+  /** Who launched last (also while pending: the launch is verified, then refused). */
+  lastLaunch: LastLaunch | null;
+  /** What each learner-id rule makes of that launcher: the learner id the next launch of theirs would get. */
+  learnerIdPreview: Record<LearnerIdClaim, LearnerIdResult> | null;
+}
+
+export type LearnerIdResult = { ok: true; id: string } | { ok: false; why: string };
+const CLAIMS: LearnerIdClaim[] = ['sub', 'email', 'lis.person_sourcedid'];
+
+/** The tenant's learner id for an LMS user, by the platform's rule. */
+export function learnerIdOf(rule: LearnerIdClaim, who: { sub: string; email?: string | undefined; sourcedId?: string | undefined }): { ok: true; id: string } | { ok: false; why: string } {
+  const value = rule === 'sub' ? who.sub : rule === 'email' ? who.email : who.sourcedId;
+  const claim = rule === 'sub' ? 'sub' : rule === 'email' ? 'email' : 'lis.person_sourcedid';
+  if (!value) return { ok: false, why: `this platform identifies learners by ${claim}, and the launch carries no ${claim}` };
+  if (!ID_RE.test(value)) return { ok: false, why: `the ${claim} "${value}" is not a usable learner id (1–128 letters, digits or . _ : @ -)` };
+  return { ok: true, id: value };
 }
 
 export interface ToolUrls {
@@ -60,7 +77,7 @@ export function toolUrls(publicUrl: string): ToolUrls {
   };
 }
 
-type Row = { id: string; name: string; issuer: string; client_id: string; deployment_ids: string[]; learner_id_claim: LearnerIdClaim; status: 'active' | 'pending'; source: 'admin' | 'dynamic' };
+type Row = { id: string; name: string; issuer: string; client_id: string; deployment_ids: string[]; learner_id_claim: LearnerIdClaim; status: 'active' | 'pending'; source: 'admin' | 'dynamic'; last_launch: LastLaunch | null };
 const toPlatform = (r: Row): Platform => ({
   id: r.id,
   name: r.name,
@@ -70,7 +87,16 @@ const toPlatform = (r: Row): Platform => ({
   learnerIdClaim: r.learner_id_claim,
   status: r.status,
   source: r.source,
+  lastLaunch: r.last_launch,
+  learnerIdPreview: r.last_launch ? (Object.fromEntries(CLAIMS.map((c) => [c, learnerIdOf(c, r.last_launch!)])) as Record<LearnerIdClaim, LearnerIdResult>) : null,
 });
+
+/** Remembers who launched from a platform, unless it is the same person as last time. */
+export async function rememberLauncher(db: Db, platform: Platform & { tenantId: string }, who: LastLaunch): Promise<void> {
+  const last = platform.lastLaunch;
+  if (last && last.sub === who.sub && last.email === who.email && last.sourcedId === who.sourcedId && last.name === who.name) return;
+  await ltiDb(db).updateTable('lti_platforms').set({ last_launch: JSON.stringify(who) }).where('tenant_id', '=', platform.tenantId).where('id', '=', platform.id).execute();
+}
 
 /**
  * Registers a platform for a tenant: ltijs records it (and makes the tool's key pair for it),
@@ -97,7 +123,9 @@ export async function registerPlatform(
   });
   const id = await platform.platformId();
   const status = source === 'dynamic' ? 'pending' : 'active';
-  await platform.platformActive(status === 'active');
+  // ltijs lets launches of a pending platform through: xcredit verifies them, remembers who launched
+  // (the admin's preview) and refuses them itself (launch.ts).
+  await platform.platformActive(true);
   try {
     const row = await l
       .insertInto('lti_platforms')

@@ -1,7 +1,6 @@
 import type { IdToken } from './ltijs.js';
 import type { LtiContext } from './launch.js';
-import { learnerIdOf } from './launch.js';
-import type { Platform } from './platforms.js';
+import { learnerIdOf, type Platform } from './platforms.js';
 import { ltiDb } from './tables.js';
 
 /**

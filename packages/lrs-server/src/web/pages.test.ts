@@ -24,8 +24,8 @@ const pages = (v: string): Record<string, string> => ({
     rosterNote: v,
     previewUrl: `https://xcredit.example/play#token=${v}`,
     rows: [
-      { name: v, learnerId: v, started: true, engagement: 0.5, earned: 2 },
-      { name: v, learnerId: null, started: false, engagement: null, earned: null },
+      { name: v, learnerId: v, status: 'in progress', engagement: 0.5, earned: 2 },
+      { name: v, learnerId: null, status: 'not started', engagement: null, earned: null },
     ],
   }),
   picker: pickerPage({ ltik: v, multiple: true, courses: [{ courseId: v, title: v, credits: 1, kind: v }] }),

@@ -10,6 +10,9 @@ const baseStyle = html`
   xcredit-player { display: block; width: 100%; --xcredit-accent: var(--accent); }
 `;
 
+/** Height of everything the player shows beside a 16:9 video (controls, status line) and the page's padding. */
+const PLAYER_CHROME_PX = 150;
+
 // The pages' inline scripts are constants: their CSP allows exactly these texts, by hash (web/headers.ts).
 export const PLAY_SCRIPT = `
   const token = new URLSearchParams(location.hash.slice(1)).get('token');
@@ -22,6 +25,21 @@ export const PLAY_SCRIPT = `
     player.setAttribute('launch-token', token);
     player.setAttribute('lang', navigator.language.startsWith('zh') ? 'zh-CN' : 'en');
     mount.append(player);
+  }
+  // Inside an LMS frame, ask the LMS (Moodle, Canvas) for the height the player takes at its full
+  // width. The request depends on the frame's width only, so granting it asks for nothing more.
+  if (window.parent !== window && token) {
+    const player = mount.firstElementChild;
+    let asked = 0;
+    const ask = () => {
+      const box = player.getBoundingClientRect();
+      if (!box.width) return;
+      const chrome = box.height - (box.width * 9) / 16;
+      const full = Math.min(960, document.documentElement.clientWidth) - 16;
+      const height = Math.ceil((full * 9) / 16 + chrome + 16);
+      if (height !== asked) { asked = height; window.parent.postMessage({ subject: 'lti.frameResize', height }, '*'); }
+    };
+    new ResizeObserver(ask).observe(player);
   }
 `;
 
@@ -54,11 +72,15 @@ export const DEMO_SCRIPT = `
   refresh();
 `;
 
-/** The launch page LMSs and vendors open: the token arrives in the URL fragment. */
+/**
+ * The launch page LMSs and vendors open: the token arrives in the URL fragment. The video is only
+ * as wide as lets the player, controls and status line included, fit the height it is given (an
+ * LMS frame), and in a frame the page asks for the height it needs (PLAY_SCRIPT).
+ */
 export function playPage(): string {
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>xcredit player</title><style>${baseStyle} main { max-width: 960px; }</style>
+<title>xcredit player</title><style>${baseStyle} main { max-width: min(960px, calc((100vh - ${PLAYER_CHROME_PX}px) * 16 / 9)); min-width: min(100%, 320px); padding: 8px; }</style>
 <script type="module" src="/static/xcredit-player.js"></script></head>
 <body><main><div id="mount"></div></main>
 ${inlineScript(PLAY_SCRIPT, 'module')}</body></html>`.text;

@@ -6,6 +6,7 @@ import { credits } from './0010_credits.js';
 import { webhooks } from './0011_webhooks.js';
 import { lti } from './0020_lti.js';
 import { ltiRegistrationLinks } from './0021_lti_registration_links.js';
+import { ltiLastLaunch } from './0024_lti_last_launch.js';
 import { playerSessions } from './0030_player_sessions.js';
 import { attentionChecks } from './0031_attention_checks.js';
 import { reports } from './0040_reports.js';
@@ -25,6 +26,7 @@ const migrations: Record<string, Migration> = {
   '0011_webhooks': webhooks,
   '0020_lti': lti,
   '0021_lti_registration_links': ltiRegistrationLinks,
+  '0024_lti_last_launch': ltiLastLaunch,
   '0030_player_sessions': playerSessions,
   '0031_attention_checks': attentionChecks,
   '0040_reports': reports,

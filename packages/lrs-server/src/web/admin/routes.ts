@@ -19,9 +19,10 @@ const adminDist = join(dirname(createRequire(import.meta.url).resolve('@xcredit/
 /**
  * The admin dashboard at /admin: a sign-in page (client key and secret with `credits/admin`), an
  * HttpOnly SameSite=Strict session cookie, the Lit app, and /admin/api — the credits API, reports
- * and certificates on the session, writes guarded by a CSRF token.
+ * and certificates (and what `more` routers serve: LTI platforms and registration links) on the
+ * session, writes guarded by a CSRF token.
  */
-export function adminRouter(db: Db, throttle: SignInThrottle, config: { readonly publicUrl: string }): Router {
+export function adminRouter(db: Db, throttle: SignInThrottle, config: { readonly publicUrl: string }, ...more: Router[]): Router {
   const router = Router();
   const secure = () => config.publicUrl.startsWith('https:');
   const lang = (req: Request) => (/^zh/i.test(String(req.query.lang ?? req.get('accept-language') ?? '')) ? 'zh' : 'en');
@@ -78,7 +79,7 @@ export function adminRouter(db: Db, throttle: SignInThrottle, config: { readonly
     const p = requireScope(req, 'credits/read');
     res.json({ learners: await searchLearners(db, p.tenant.id, String(req.query.q ?? '').trim().slice(0, 100)) });
   });
-  api.use(capabilitiesRouter(db, config), reportsRouter(db), certificatesApi(db, config));
+  api.use(capabilitiesRouter(db, config), reportsRouter(db), certificatesApi(db, config), ...more);
   router.use('/admin/api', api);
 
   return router;
