@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { startPlatformSimulator, type PlatformSimulator } from '@xcredit/lrs-server/lti-simulator';
+import { startPlatformSimulator, type PlatformSimulator } from '@xcredit/lti-platform-sim';
 import { startTestServer, type Engine, type TestServer } from '@xcredit/lrs-server/testing';
 import { launchChromium } from '../support/browser.js';
 import { api, DEMO_COURSE } from '../support/lti.js';
