@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { idText } from '../credits/courses.js';
-import { periodText } from '../credits/engagement.js';
+import { idText, periodText } from '@xcredit/sdk/contracts';
 import { learnerStanding } from '../credits/targets.js';
 import type { Db } from '../db/index.js';
 import { HttpError } from '../http-error.js';

@@ -7,15 +7,15 @@ import type { Db } from '../db/index.js';
 import { bodyGuard } from '../edge.js';
 import { HttpError, invalidInput } from '../http-error.js';
 import { answerAttentionCheck, attentionInput, attentionOnHeartbeat } from './attention-checks.js';
-import { awardInput, createAward, decideAward, decisionInput, getAward, listAwards } from './awards.js';
-import { courseInput, getCourse, idText, upsertCourse } from './courses.js';
-import { adjustForCourseChange, learnerCredits, periodBounds, periodText, refreshEngagement } from './engagement.js';
-import { createLaunch, launchInput } from './launches.js';
-import { csvToLearners, importLearners, learnerFields, validate, type ImportIssue, type LearnerRow } from './learners.js';
+import { awardInput, courseInput, decisionInput, idText, launchInput, learnerFields, periodText, policyInput, targetInput } from '@xcredit/sdk/contracts';
+import { createAward, decideAward, getAward, listAwards } from './awards.js';
+import { getCourse, upsertCourse } from './courses.js';
+import { adjustForCourseChange, learnerCredits, periodBounds, refreshEngagement } from './engagement.js';
+import { createLaunch } from './launches.js';
+import { csvToLearners, importLearners, validate, type ImportIssue, type LearnerRow } from './learners.js';
 import { lockLearner, toEntry } from './ledger.js';
-import { policyInput } from './policy.js';
 import { answerFeedback, createSession, currentLaunch, heartbeat, heartbeatInput } from './sessions.js';
-import { closePeriod, learnerStanding, setTarget, targetInput } from './targets.js';
+import { closePeriod, learnerStanding, setTarget } from './targets.js';
 
 /** Reads a JSON body with a schema; a 400 names every field at fault. */
 function body<T extends z.ZodType>(req: Request, schema: T): z.infer<T> {

@@ -1,5 +1,8 @@
 import { z } from 'zod';
+import type { AwardInput, CourseInput, LaunchInput, LearnerFields, LearnerRow, TargetInput, WebhookInput } from '../contracts/requests.js';
+import { readErrorBody } from '../contracts/wire.js';
 import { XcreditError } from './errors.js';
+import { retryDelay } from './retry.js';
 import {
   awardListSchema,
   awardSchema,
@@ -12,14 +15,13 @@ import {
   learnerPageSchema,
   learnerSchema,
   ledgerSchema,
+  periodClosedSchema,
   reportSchema,
   targetSchema,
   webhookListSchema,
   webhookSchema,
   type Award,
-  type AwardInput,
   type Course,
-  type CourseInput,
   type Engagement,
   type Launch,
   type Learner,
@@ -28,7 +30,7 @@ import {
   type Target,
   type Webhook,
   type WebhookDelivery,
-} from './types.js';
+} from '../contracts/responses.js';
 
 export interface XcreditClientOptions {
   /** The server's base URL, e.g. `https://credits.example.com`. */
@@ -40,8 +42,10 @@ export interface XcreditClientOptions {
   fetch?: typeof fetch;
   /** Attempts for idempotent calls on network errors, 429 and 5xx (default 3). */
   retries?: number;
-  /** First retry delay in ms, doubled each time (default 250). */
+  /** First retry delay in ms, doubled each time, with random jitter (default 250). A `Retry-After` answer is honoured instead. */
   retryDelayMs?: number;
+  /** Longest wait before a retry (default 30 000 ms): a `Retry-After` asking for more fails the call at once. */
+  maxRetryDelayMs?: number;
 }
 
 interface Call {
@@ -70,6 +74,7 @@ export class XcreditClient {
   readonly #fetch: typeof fetch;
   readonly #retries: number;
   readonly #retryDelayMs: number;
+  readonly #maxRetryDelayMs: number;
 
   constructor(options: XcreditClientOptions) {
     this.#base = `${options.baseUrl.replace(/\/+$/, '')}/api/v1`;
@@ -77,6 +82,7 @@ export class XcreditClient {
     this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.#retries = Math.max(1, options.retries ?? 3);
     this.#retryDelayMs = options.retryDelayMs ?? 250;
+    this.#maxRetryDelayMs = options.maxRetryDelayMs ?? 30_000;
   }
 
   // Courses
@@ -110,7 +116,7 @@ export class XcreditClient {
    * @example
    * const { playerUrl } = await xcredit.createLaunch({ learnerId: 'E-1001', courseId: 'fire-safety' });
    */
-  createLaunch(input: { learnerId: string; courseId: string; ttlSeconds?: number }): Promise<Launch> {
+  createLaunch(input: LaunchInput): Promise<Launch> {
     return this.#json(launchSchema, { method: 'POST', path: '/launches', body: input });
   }
 
@@ -122,7 +128,7 @@ export class XcreditClient {
    * @example
    * await xcredit.upsertLearner('E-1001', { displayName: 'Li Wei', department: 'Nursing', role: 'nurse', managerId: 'E-0007' });
    */
-  upsertLearner(learnerId: string, fields: { displayName?: string; department?: string; role?: string; managerId?: string } = {}): Promise<Learner> {
+  upsertLearner(learnerId: string, fields: LearnerFields = {}): Promise<Learner> {
     return this.#json(learnerSchema, { method: 'PUT', path: `/learners/${enc(learnerId)}`, body: fields, idempotent: true });
   }
 
@@ -159,7 +165,7 @@ export class XcreditClient {
    * @example
    * const { created, updated } = await xcredit.importLearners('learnerId,department\nE-1001,Nursing\n');
    */
-  importLearners(learners: string | Array<{ learnerId: string; displayName?: string; department?: string; role?: string; managerId?: string }>): Promise<{ created: number; updated: number }> {
+  importLearners(learners: string | LearnerRow[]): Promise<{ created: number; updated: number }> {
     return typeof learners === 'string'
       ? this.#json(importResultSchema, { method: 'POST', path: '/learners/import', text: { body: learners, contentType: 'text/csv' }, idempotent: true })
       : this.#json(importResultSchema, { method: 'POST', path: '/learners/import', body: learners, idempotent: true });
@@ -262,7 +268,7 @@ export class XcreditClient {
    * await xcredit.setTarget('2026', { total: 150, required: 100 });
    * await xcredit.setTarget('2026', { total: 120, required: 80 }, { department: 'Nursing' });
    */
-  setTarget(period: string, target: { total: number; required?: number }, group?: { department: string } | { role: string }): Promise<Target> {
+  setTarget(period: string, target: TargetInput, group?: { department: string } | { role: string }): Promise<Target> {
     const path = !group ? `/targets/${enc(period)}` : 'department' in group ? `/targets/${enc(period)}/department/${enc(group.department)}` : `/targets/${enc(period)}/role/${enc(group.role)}`;
     return this.#json(targetSchema, { method: 'PUT', path, body: target, idempotent: true });
   }
@@ -274,7 +280,7 @@ export class XcreditClient {
    * await xcredit.closePeriod('2025');
    */
   closePeriod(period: string): Promise<{ period: string; closedAt: string }> {
-    return this.#json(z.object({ period: z.string(), closedAt: z.string() }), { method: 'POST', path: `/periods/${enc(period)}/close` });
+    return this.#json(periodClosedSchema, { method: 'POST', path: `/periods/${enc(period)}/close` });
   }
 
   // Reports
@@ -309,7 +315,7 @@ export class XcreditClient {
    * @example
    * const { secret } = await xcredit.createWebhook({ url: 'https://hr.example.com/xcredit', events: ['credit.earned', 'learner.at_risk'] });
    */
-  createWebhook(input: { url: string; events: string[]; secret?: string }): Promise<Webhook> {
+  createWebhook(input: WebhookInput): Promise<Webhook> {
     return this.#json(webhookSchema, { method: 'POST', path: '/webhooks', body: input });
   }
 
@@ -357,7 +363,10 @@ export class XcreditClient {
     return parsed.data as z.infer<S>;
   }
 
-  /** Sends a request; idempotent ones are retried with backoff on network errors, 429 and 5xx. */
+  /**
+   * Sends a request; idempotent ones are retried on network errors, 429 and 5xx, after the
+   * server's `Retry-After` or a jittered backoff.
+   */
   async #send(call: Call): Promise<Response> {
     const params = new URLSearchParams();
     for (const [k, v] of Object.entries(call.query ?? {})) if (v !== undefined) params.set(k, String(v));
@@ -377,29 +386,29 @@ export class XcreditClient {
       try {
         res = await this.#fetch(url, { method: call.method, headers, body });
       } catch (cause) {
-        if (attempt < attempts) {
-          await sleep(this.#retryDelayMs * 2 ** (attempt - 1));
+        const wait = attempt < attempts ? this.#delay(attempt, null) : undefined;
+        if (wait !== undefined) {
+          await sleep(wait);
           continue;
         }
         throw new XcreditError(0, 'unreachable', `could not reach ${this.#base}: ${(cause as Error).message}`, [], { cause });
       }
-      if ((res.status === 429 || res.status >= 500) && attempt < attempts) {
+      const wait = (res.status === 429 || res.status >= 500) && attempt < attempts ? this.#delay(attempt, res.headers.get('retry-after')) : undefined;
+      if (wait !== undefined) {
         await res.body?.cancel();
-        await sleep(this.#retryDelayMs * 2 ** (attempt - 1));
+        await sleep(wait);
         continue;
       }
       if (!res.ok) {
-        const text = await res.text();
-        let e: { code?: string; message?: string; issues?: { path: string; message: string }[] } | undefined;
-        try {
-          e = (JSON.parse(text) as { error?: typeof e }).error;
-        } catch {
-          e = undefined;
-        }
-        throw new XcreditError(res.status, e?.code ?? 'http_error', e?.message ?? `${call.method} ${call.path} answered ${res.status}`, e?.issues ?? []);
+        const e = readErrorBody(await res.text());
+        throw new XcreditError(res.status, e.code ?? 'http_error', e.message ?? `${call.method} ${call.path} answered ${res.status}`, e.issues);
       }
       return res;
     }
+  }
+
+  #delay(attempt: number, retryAfter: string | null): number | undefined {
+    return retryDelay({ attempt, retryAfter, baseMs: this.#retryDelayMs, maxMs: this.#maxRetryDelayMs, now: Date.now(), random: Math.random() });
   }
 }
 
