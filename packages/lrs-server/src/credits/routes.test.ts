@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { errorBodySchema, launchSchema, parsePlayerLaunch, playerLaunchSchema } from '@xcredit/sdk/contracts';
 import { Verbs, VideoExt } from '@xcredit/sdk/xapi';
 import { startTestServer, type Engine, type TestServer } from '../testing.js';
 
@@ -136,9 +137,15 @@ describe.each(engines)('credits API on %s', (engine) => {
     const current = await (await fetch(`${server.url}/api/v1/launches/current`, { headers: bearer })).json();
     expect(current).toMatchObject({ learnerId: 'E-4004', courseId: 'fire', registration: launch.registration, activityId: course.activityId, course: { lengthSeconds: 120 } });
     expect(current.policy.maxRate).toBe(2);
+    // Both checks of the launch contract accept what the server answers.
+    expect(launchSchema.safeParse(launch).success).toBe(true);
+    expect(playerLaunchSchema.safeParse(current).success).toBe(true);
+    expect(parsePlayerLaunch(current).course.lengthSeconds).toBe(120);
     const mine = await (await fetch(`${server.url}/api/v1/launches/current/credits`, { headers: bearer })).json();
     expect(mine).toMatchObject({ courseId: 'fire', learnerId: 'E-4004', earned: 0 });
     expect((await fetch(`${server.url}/api/v1/learners/E-4004/credits`, { headers: bearer })).status).toBe(403);
-    expect((await fetch(`${server.url}/api/v1/launches/current`, { headers: { authorization: 'Bearer forged' } })).status).toBe(401);
+    const forged = await fetch(`${server.url}/api/v1/launches/current`, { headers: { authorization: 'Bearer forged' } });
+    expect(forged.status).toBe(401);
+    expect(errorBodySchema.safeParse(await forged.json()).success).toBe(true);
   });
 });
