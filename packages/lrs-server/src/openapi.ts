@@ -1,29 +1,5 @@
-import {
-  awardInput,
-  awardListSchema,
-  awardSchema,
-  courseInput,
-  courseSchema,
-  decisionInput,
-  deliveryListSchema,
-  engagementSchema,
-  errorBodySchema,
-  importResultSchema,
-  launchInput,
-  launchSchema,
-  learnerCreditsSchema,
-  learnerFields,
-  learnerPageSchema,
-  learnerSchema,
-  ledgerSchema,
-  playerLaunchSchema,
-  policyInput,
-  targetInput,
-  targetSchema,
-  webhookInput,
-  webhookListSchema,
-  webhookSchema,
-} from '@xcredit/sdk/contracts';
+import * as r from '@xcredit/sdk/contracts';
+import { awardInput, courseInput, decisionInput, launchInput, learnerFields, policyInput, targetInput, webhookInput } from '@xcredit/sdk/contracts';
 import { z } from 'zod';
 import { attentionInput } from './credits/attention-checks.js';
 import { heartbeatInput } from './credits/sessions.js';
@@ -48,12 +24,12 @@ const period = { period: 'a year, e.g. 2026 (default: the current one)' };
 
 /** Every operation of the credits API: the single list the OpenAPI document and docs/api-reference.md come from. */
 export const operations: Operation[] = [
-  { method: 'put', path: '/courses/{courseId}', summary: 'Create or replace a course', auth: 'credits/admin', body: courseInput, response: courseSchema },
-  { method: 'get', path: '/courses/{courseId}', summary: 'Read a course with its effective policy', auth: 'credits/read', response: courseSchema },
+  { method: 'put', path: '/courses/{courseId}', summary: 'Create or replace a course', auth: 'credits/admin', body: courseInput, response: r.courseSchema },
+  { method: 'get', path: '/courses/{courseId}', summary: 'Read a course with its effective policy', auth: 'credits/read', response: r.courseSchema },
   { method: 'get', path: '/policy', summary: "The tenant's policy defaults", auth: 'credits/read' },
   { method: 'put', path: '/policy', summary: "Set the tenant's policy defaults", auth: 'credits/admin', body: policyInput },
-  { method: 'post', path: '/launches', summary: 'Start a launch for one learner and one course', auth: 'credits/admin', body: launchInput, response: launchSchema, status: 201 },
-  { method: 'get', path: '/launches/current', summary: "The player's launch: learner, course, policy, questions without answers", auth: 'launch', response: playerLaunchSchema },
+  { method: 'post', path: '/launches', summary: 'Start a launch for one learner and one course', auth: 'credits/admin', body: launchInput, response: r.launchSchema, status: 201 },
+  { method: 'get', path: '/launches/current', summary: "The player's launch: learner, course, policy, questions without answers", auth: 'launch', response: r.playerLaunchSchema },
   { method: 'post', path: '/launches/current/sessions', summary: 'Issue a player session for this launch: statements and heartbeats may name only issued sessions', auth: 'launch', status: 201 },
   {
     method: 'post',
@@ -65,20 +41,20 @@ export const operations: Operation[] = [
   { method: 'post', path: '/launches/current/attention', summary: 'Answer an attention check with the nonce the heartbeat delivered', auth: 'launch', body: attentionInput },
   { method: 'get', path: '/launches/current/answers/{questionId}', summary: "The server's score of the learner's answers to a question: counted, attempts left, what to rewatch", auth: 'launch' },
   { method: 'get', path: '/launches/current/credits', summary: "The learner's standing in the launched course", auth: 'launch' },
-  { method: 'post', path: '/learners/import', summary: 'Import learners from CSV (text/csv) or a JSON array, all or nothing', auth: 'credits/admin', response: importResultSchema },
-  { method: 'get', path: '/learners', summary: 'Learners, page by page', auth: 'credits/read', response: learnerPageSchema, query: { department: 'only this department', limit: '1–1000 (default 100)', after: 'the `next` of the previous page' } },
-  { method: 'get', path: '/learners/{learnerId}', summary: 'Read a learner', auth: 'credits/read', response: learnerSchema },
-  { method: 'put', path: '/learners/{learnerId}', summary: 'Create or update a learner', auth: 'credits/admin', body: learnerFields, response: learnerSchema },
-  { method: 'get', path: '/learners/{learnerId}/credits', summary: "A learner's credits, per course, against their target", auth: 'credits/read', response: learnerCreditsSchema, query: period },
-  { method: 'get', path: '/learners/{learnerId}/courses/{courseId}/engagement', summary: 'Why a learner earned what they earned in a course', auth: 'credits/read', response: engagementSchema, query: period },
-  { method: 'get', path: '/learners/{learnerId}/ledger', summary: "A learner's ledger entries; total is their sum", auth: 'credits/read', response: ledgerSchema, query: period },
-  { method: 'post', path: '/awards', summary: 'Record offline attendance (credited at once) or growth credits (pending approval)', auth: 'credits/admin', body: awardInput, response: awardSchema, status: 201 },
-  { method: 'get', path: '/awards', summary: 'Awards', auth: 'credits/read', response: awardListSchema, query: { status: 'pending, approved or rejected', learnerId: 'one learner', period: 'one year' } },
-  { method: 'get', path: '/awards/{awardId}', summary: 'An award with its audit trail', auth: 'credits/read', response: awardSchema },
-  { method: 'post', path: '/awards/{awardId}/approve', summary: 'Approve a pending award', auth: 'credits/admin', body: decisionInput, response: awardSchema },
-  { method: 'post', path: '/awards/{awardId}/reject', summary: 'Reject a pending award (a reason is required)', auth: 'credits/admin', body: decisionInput, response: awardSchema },
-  { method: 'put', path: '/targets/{period}', summary: "Set the tenant's target for a year", auth: 'credits/admin', body: targetInput, response: targetSchema },
-  { method: 'put', path: '/targets/{period}/{groupType}/{groupValue}', summary: "Set a department's or role's target", auth: 'credits/admin', body: targetInput, response: targetSchema },
+  { method: 'post', path: '/learners/import', summary: 'Import learners from CSV (text/csv) or a JSON array, all or nothing', auth: 'credits/admin', response: r.importResultSchema },
+  { method: 'get', path: '/learners', summary: 'Learners, page by page', auth: 'credits/read', response: r.learnerPageSchema, query: { department: 'only this department', limit: '1–1000 (default 100)', after: 'the `next` of the previous page' } },
+  { method: 'get', path: '/learners/{learnerId}', summary: 'Read a learner', auth: 'credits/read', response: r.learnerSchema },
+  { method: 'put', path: '/learners/{learnerId}', summary: 'Create or update a learner', auth: 'credits/admin', body: learnerFields, response: r.learnerSchema },
+  { method: 'get', path: '/learners/{learnerId}/credits', summary: "A learner's credits, per course, against their target", auth: 'credits/read', response: r.learnerCreditsSchema, query: period },
+  { method: 'get', path: '/learners/{learnerId}/courses/{courseId}/engagement', summary: 'Why a learner earned what they earned in a course', auth: 'credits/read', response: r.engagementSchema, query: period },
+  { method: 'get', path: '/learners/{learnerId}/ledger', summary: "A learner's ledger entries; total is their sum", auth: 'credits/read', response: r.ledgerSchema, query: period },
+  { method: 'post', path: '/awards', summary: 'Record offline attendance (credited at once) or growth credits (pending approval)', auth: 'credits/admin', body: awardInput, response: r.awardSchema, status: 201 },
+  { method: 'get', path: '/awards', summary: 'Awards', auth: 'credits/read', response: r.awardListSchema, query: { status: 'pending, approved or rejected', learnerId: 'one learner', period: 'one year' } },
+  { method: 'get', path: '/awards/{awardId}', summary: 'An award with its audit trail', auth: 'credits/read', response: r.awardSchema },
+  { method: 'post', path: '/awards/{awardId}/approve', summary: 'Approve a pending award', auth: 'credits/admin', body: decisionInput, response: r.awardSchema },
+  { method: 'post', path: '/awards/{awardId}/reject', summary: 'Reject a pending award (a reason is required)', auth: 'credits/admin', body: decisionInput, response: r.awardSchema },
+  { method: 'put', path: '/targets/{period}', summary: "Set the tenant's target for a year", auth: 'credits/admin', body: targetInput, response: r.targetSchema },
+  { method: 'put', path: '/targets/{period}/{groupType}/{groupValue}', summary: "Set a department's or role's target", auth: 'credits/admin', body: targetInput, response: r.targetSchema },
   { method: 'post', path: '/periods/{period}/close', summary: 'Close a year: no more changes or awards', auth: 'credits/admin' },
   ...['summary', 'study-time', 'hot-courses', 'at-risk', 'managers', 'leaderboard', 'flags'].map(
     (name): Operation => ({ method: 'get', path: `/reports/${name}`, summary: `The ${name} report (JSON, or CSV with format=csv); see docs/reports.md`, auth: 'credits/read', query: { ...period, format: 'json or csv' } }),
@@ -91,11 +67,11 @@ export const operations: Operation[] = [
   { method: 'post', path: '/lti/registration-links', summary: 'Make a single-use LTI Dynamic Registration link for this tenant (the token is shown only here)', auth: 'credits/admin', body: linkInput, status: 201 },
   { method: 'get', path: '/lti/registration-links', summary: 'Registration links of this tenant, without their tokens', auth: 'credits/admin' },
   { method: 'delete', path: '/lti/registration-links/{id}', summary: 'Revoke a registration link', auth: 'credits/admin', status: 204 },
-  { method: 'post', path: '/webhooks', summary: 'Subscribe a URL to events; the answer carries the signing secret once', auth: 'credits/admin', body: webhookInput, response: webhookSchema, status: 201 },
-  { method: 'get', path: '/webhooks', summary: "The tenant's webhooks", auth: 'credits/admin', response: webhookListSchema },
+  { method: 'post', path: '/webhooks', summary: 'Subscribe a URL to events; the answer carries the signing secret once', auth: 'credits/admin', body: webhookInput, response: r.webhookSchema, status: 201 },
+  { method: 'get', path: '/webhooks', summary: "The tenant's webhooks", auth: 'credits/admin', response: r.webhookListSchema },
   { method: 'delete', path: '/webhooks/{webhookId}', summary: 'Stop a webhook', auth: 'credits/admin', status: 204 },
   { method: 'post', path: '/webhooks/{webhookId}/test', summary: 'Send a webhook.test event', auth: 'credits/admin', status: 202 },
-  { method: 'get', path: '/webhooks/{webhookId}/deliveries', summary: 'The delivery log of a webhook, newest first', auth: 'credits/admin', response: deliveryListSchema },
+  { method: 'get', path: '/webhooks/{webhookId}/deliveries', summary: 'The delivery log of a webhook, newest first', auth: 'credits/admin', response: r.deliveryListSchema },
 ];
 
 const schema = (s: z.ZodType, io: 'input' | 'output') => {
@@ -103,7 +79,7 @@ const schema = (s: z.ZodType, io: 'input' | 'output') => {
   return rest;
 };
 
-const errorSchema = schema(errorBodySchema, 'output');
+const errorSchema = schema(r.errorBodySchema, 'output');
 
 /** The OpenAPI 3.1 document of the credits API, built from the same zod schemas that validate it. */
 export function openApiDocument(serverUrl: string): Record<string, unknown> {
