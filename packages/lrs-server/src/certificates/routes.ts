@@ -4,7 +4,8 @@ import { requireScope } from '../auth/principal.js';
 import { now } from '../clock.js';
 import type { Db } from '../db/index.js';
 import { HttpError, invalidInput } from '../http-error.js';
-import { certificateInput, findCertificate, issueCertificate, type Certificate, type Validity } from './certificates.js';
+import { certificateInput } from '@xcredit/sdk/contracts';
+import { findCertificate, issueCertificate, type Certificate, type Validity } from './certificates.js';
 import { certificatePdf, isWinAnsi } from './pdf.js';
 
 /** `POST /certificates` (credits/admin) and `GET /certificates/:id` (credits/read) under /api/v1. */

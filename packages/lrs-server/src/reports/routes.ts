@@ -8,7 +8,8 @@ import type { Db } from '../db/index.js';
 import { HttpError, invalidInput } from '../http-error.js';
 import { toCsv } from './csv.js';
 import { atRiskReport, flagsReport, hotCoursesReport, leaderboardReport, managersReport, studyTimeReport, summaryReport, type Report, type ReportScope } from './reports.js';
-import { getSettings, settingsInput, updateSettings } from './settings.js';
+import { settingsInput } from '@xcredit/sdk/contracts';
+import { getSettings, updateSettings } from './settings.js';
 
 const period = periodText;
 const format = z.enum(['json', 'csv']);

@@ -1,11 +1,13 @@
 import { z } from 'zod';
-import type { AwardInput, CourseInput, LaunchInput, LearnerFields, LearnerRow, TargetInput, WebhookInput } from '../contracts/requests.js';
+import type { AwardInput, CertificateInput, CourseInput, LaunchInput, LearnerFields, LearnerRow, PolicyInput, SettingsInput, TargetInput, WebhookInput } from '../contracts/requests.js';
 import { readErrorBody } from '../contracts/wire.js';
 import { XcreditError } from './errors.js';
 import { retryDelay } from './retry.js';
 import {
   awardListSchema,
   awardSchema,
+  certificateSchema,
+  certificateStatusSchema,
   courseSchema,
   deliveryListSchema,
   engagementSchema,
@@ -16,15 +18,20 @@ import {
   learnerSchema,
   ledgerSchema,
   periodClosedSchema,
+  policySchema,
   reportSchema,
+  settingsSchema,
   targetSchema,
   webhookListSchema,
   webhookSchema,
   type Award,
+  type Certificate,
+  type CertificateStatus,
   type Course,
   type Engagement,
   type Launch,
   type Learner,
+  type Settings,
   type LearnerCredits,
   type Ledger,
   type Target,
@@ -105,6 +112,26 @@ export class XcreditClient {
    */
   getCourse(courseId: string): Promise<Course> {
     return this.#json(courseSchema, { method: 'GET', path: `/courses/${enc(courseId)}` });
+  }
+
+  /**
+   * The tenant's policy defaults, as set; every course's policy starts from them.
+   *
+   * @example
+   * const { maxRate } = await xcredit.getPolicy();
+   */
+  getPolicy(): Promise<PolicyInput> {
+    return this.#json(policySchema, { method: 'GET', path: '/policy' }) as Promise<PolicyInput>;
+  }
+
+  /**
+   * Replaces the tenant's policy defaults (see docs/credits.md); a bad value fails naming the field.
+   *
+   * @example
+   * await xcredit.setPolicy({ maxRate: 1.5, gates: { coverage: 0.9 } });
+   */
+  setPolicy(policy: PolicyInput): Promise<PolicyInput> {
+    return this.#json(policySchema, { method: 'PUT', path: '/policy', body: policy, idempotent: true }) as Promise<PolicyInput>;
   }
 
   // Launches
@@ -305,6 +332,49 @@ export class XcreditClient {
   async reportCsv(name: string, query: Record<string, string | number | undefined> = {}): Promise<string> {
     const res = await this.#send({ method: 'GET', path: `/reports/${enc(name)}`, query: { ...query, format: 'csv' }, accept: 'text/csv', idempotent: true });
     return res.text();
+  }
+
+  // Certificates and settings
+
+  /**
+   * Issues a certificate for a completed course, or (without `courseId`) for a learner's met
+   * target; issuing the same one again returns it. 409 `not_earned` says why not.
+   *
+   * @example
+   * const { verifyUrl, pdfUrl } = await xcredit.issueCertificate({ learnerId: 'E-1001', courseId: 'fire-safety', period: '2026' });
+   */
+  issueCertificate(input: CertificateInput): Promise<Certificate> {
+    return this.#json(certificateSchema, { method: 'POST', path: '/certificates', body: input, idempotent: true });
+  }
+
+  /**
+   * A certificate and whether it still stands (`valid`, and `reason` when it does not).
+   *
+   * @example
+   * const { valid, reason } = await xcredit.getCertificate(certificateId);
+   */
+  getCertificate(certificateId: string): Promise<CertificateStatus> {
+    return this.#json(certificateStatusSchema, { method: 'GET', path: `/certificates/${enc(certificateId)}` });
+  }
+
+  /**
+   * The tenant's settings.
+   *
+   * @example
+   * const { leaderboard } = await xcredit.getSettings();
+   */
+  getSettings(): Promise<Settings> {
+    return this.#json(settingsSchema, { method: 'GET', path: '/settings' });
+  }
+
+  /**
+   * Changes the tenant's settings; fields left out keep their value.
+   *
+   * @example
+   * await xcredit.updateSettings({ leaderboard: true });
+   */
+  updateSettings(settings: SettingsInput): Promise<Settings> {
+    return this.#json(settingsSchema, { method: 'PUT', path: '/settings', body: settings, idempotent: true });
   }
 
   // Webhooks

@@ -164,3 +164,19 @@ export const webhookInput = z.strictObject({
   secret: z.string().min(16, 'must be at least 16 characters').max(200).optional(),
 });
 export type WebhookInput = z.input<typeof webhookInput>;
+
+/** `POST /certificates`: a certificate for a completed course, or for a learner's met target. */
+export const certificateInput = z.strictObject({
+  learnerId: idText,
+  /** A completed course; without it, the learner's met target for the period. */
+  courseId: idText.optional(),
+  period: periodText,
+});
+export type CertificateInput = z.input<typeof certificateInput>;
+
+/** `PUT /settings`: tenant settings an admin may change; anything left out keeps its value. */
+export const settingsInput = z.strictObject({
+  /** Rank groups (and name their leading learners) in `GET /reports/leaderboard`; off unless a tenant opts in. */
+  leaderboard: z.boolean().optional(),
+});
+export type SettingsInput = z.input<typeof settingsInput>;

@@ -155,6 +155,32 @@ export type WebhookDelivery = z.infer<typeof deliveryListSchema>['deliveries'][n
 
 export const reportSchema = z.record(z.string(), z.unknown());
 
+/** `PUT`/`GET /policy`: the tenant's policy defaults, as set (fields left out take the built-in defaults). */
+export const policySchema = z.record(z.string(), z.unknown());
+
+export const settingsSchema = z.looseObject({ leaderboard: z.boolean() });
+export type Settings = z.infer<typeof settingsSchema>;
+
+export const certificateSchema = z.looseObject({
+  certificateId: z.string(),
+  kind: z.enum(['course', 'target']),
+  learnerId: z.string(),
+  learnerName: z.string(),
+  courseId: z.string().nullable(),
+  period: z.string(),
+  title: z.string(),
+  credits: z.number(),
+  issuedAt: z.string(),
+  issuedBy: z.string(),
+  issuer: z.string(),
+  pdfUrl: z.string(),
+  verifyUrl: z.string(),
+});
+export type Certificate = z.infer<typeof certificateSchema>;
+/** `GET /certificates/{id}`: the certificate and whether it still stands (a voided credit revokes it). */
+export const certificateStatusSchema = certificateSchema.extend({ valid: z.boolean(), reason: z.string() });
+export type CertificateStatus = z.infer<typeof certificateStatusSchema>;
+
 /** Every error the server answers (4xx and 5xx); `issues` names the fields at fault. */
 export const errorBodySchema = z.strictObject({
   error: z.strictObject({
