@@ -124,6 +124,23 @@ describe.each(engines)('XcreditClient covers the credits API on %s', (engine) =>
     expect((await client.getSettings()).leaderboard).toBe(true);
   });
 
+  it('registers, reads, approves and removes LTI platforms, refusing a bad one whole', async () => {
+    const lms = 'https://lms.example.com';
+    const input = { name: 'Moodle', issuer: lms, clientId: 'xcredit-1', authenticationEndpoint: `${lms}/auth`, accessTokenEndpoint: `${lms}/token`, jwksUrl: `${lms}/jwks`, deploymentIds: ['1'] };
+    const bad = await client.registerPlatform({ ...input, issuer: 'lms.example.com' }).catch((e) => e);
+    expect(bad).toMatchObject({ status: 400, code: 'invalid_input' });
+    expect(bad.issues.map((i: { path: string }) => i.path)).toEqual(['issuer']);
+    expect(await client.listPlatforms()).toEqual([]);
+    const platform = await client.registerPlatform(input);
+    expect(platform).toMatchObject({ name: 'Moodle', issuer: lms, deploymentIds: ['1'], learnerIdClaim: 'sub', status: 'active' });
+    expect(platform.tool.launchUrl).toMatch(/^http:\/\/[^/]+\/lti/);
+    expect((await client.listPlatforms()).map((p) => p.id)).toEqual([platform.id]);
+    expect(await client.approvePlatform(platform.id, { learnerIdClaim: 'email' })).toMatchObject({ id: platform.id, learnerIdClaim: 'email', status: 'active' });
+    expect((await client.getPlatform(platform.id)).learnerIdClaim).toBe('email');
+    await client.deletePlatform(platform.id);
+    await expect(client.getPlatform(platform.id)).rejects.toMatchObject({ status: 404 });
+  });
+
   it('retries idempotent calls on network errors and 5xx, and never repeats a plain POST', async () => {
     const calls: string[] = [];
     let failures = 2;

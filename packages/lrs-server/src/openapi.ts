@@ -1,9 +1,8 @@
 import * as r from '@xcredit/sdk/contracts';
-import { awardInput, courseInput, decisionInput, launchInput, learnerFields, policyInput, targetInput, webhookInput } from '@xcredit/sdk/contracts';
+import { approveInput, awardInput, courseInput, decisionInput, launchInput, learnerFields, platformInput, policyInput, targetInput, webhookInput } from '@xcredit/sdk/contracts';
 import { z } from 'zod';
 import { attentionInput } from './credits/attention-checks.js';
 import { heartbeatInput } from './credits/sessions.js';
-import { approveInput, platformInput } from './lti/platforms.js';
 import { linkInput } from './lti/registration-links.js';
 
 type Auth = 'credits/admin' | 'credits/read' | 'launch';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AwardInput, CertificateInput, CourseInput, LaunchInput, LearnerFields, LearnerRow, PolicyInput, SettingsInput, TargetInput, WebhookInput } from '../contracts/requests.js';
+import type { ApproveInput, AwardInput, CertificateInput, CourseInput, LaunchInput, LearnerFields, LearnerRow, PlatformInput, PolicyInput, SettingsInput, TargetInput, WebhookInput } from '../contracts/requests.js';
 import { readErrorBody } from '../contracts/wire.js';
 import { XcreditError } from './errors.js';
 import { retryDelay } from './retry.js';
@@ -18,7 +18,10 @@ import {
   learnerSchema,
   ledgerSchema,
   periodClosedSchema,
+  platformListSchema,
+  platformSchema,
   policySchema,
+  registeredPlatformSchema,
   reportSchema,
   settingsSchema,
   targetSchema,
@@ -31,6 +34,8 @@ import {
   type Engagement,
   type Launch,
   type Learner,
+  type Platform,
+  type RegisteredPlatform,
   type Settings,
   type LearnerCredits,
   type Ledger,
@@ -375,6 +380,59 @@ export class XcreditClient {
    */
   updateSettings(settings: SettingsInput): Promise<Settings> {
     return this.#json(settingsSchema, { method: 'PUT', path: '/settings', body: settings, idempotent: true });
+  }
+
+  // LTI platforms
+
+  /**
+   * Registers an LMS that launches courses over LTI 1.3; the answer carries the tool's URLs to
+   * enter in the LMS (see docs/lti.md).
+   *
+   * @example
+   * const { tool } = await xcredit.registerPlatform({ name: 'Moodle', issuer: 'https://lms.example.com', clientId: 'abc', authenticationEndpoint: 'https://lms.example.com/auth', accessTokenEndpoint: 'https://lms.example.com/token', jwksUrl: 'https://lms.example.com/jwks', deploymentIds: ['1'] });
+   */
+  registerPlatform(input: PlatformInput): Promise<RegisteredPlatform> {
+    return this.#json(registeredPlatformSchema, { method: 'POST', path: '/lti/platforms', body: input });
+  }
+
+  /**
+   * The tenant's LMS platforms, those registered dynamically and waiting for approval included.
+   *
+   * @example
+   * const pending = (await xcredit.listPlatforms()).filter((p) => p.status === 'pending');
+   */
+  async listPlatforms(): Promise<Platform[]> {
+    return (await this.#json(platformListSchema, { method: 'GET', path: '/lti/platforms' })).platforms;
+  }
+
+  /**
+   * One LMS platform.
+   *
+   * @example
+   * const { deploymentIds } = await xcredit.getPlatform(platformId);
+   */
+  getPlatform(platformId: string): Promise<Platform> {
+    return this.#json(platformSchema, { method: 'GET', path: `/lti/platforms/${enc(platformId)}` });
+  }
+
+  /**
+   * Approves a platform registered dynamically, optionally correcting its deployments or learner id claim.
+   *
+   * @example
+   * await xcredit.approvePlatform(platformId, { learnerIdClaim: 'email' });
+   */
+  approvePlatform(platformId: string, input: ApproveInput = {}): Promise<Platform> {
+    return this.#json(platformSchema, { method: 'POST', path: `/lti/platforms/${enc(platformId)}/approve`, body: input, idempotent: true });
+  }
+
+  /**
+   * Removes an LMS platform: its launches stop working.
+   *
+   * @example
+   * await xcredit.deletePlatform(platformId);
+   */
+  async deletePlatform(platformId: string): Promise<void> {
+    await this.#send({ method: 'DELETE', path: `/lti/platforms/${enc(platformId)}`, idempotent: true });
   }
 
   // Webhooks

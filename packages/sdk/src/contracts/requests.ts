@@ -180,3 +180,28 @@ export const settingsInput = z.strictObject({
   leaderboard: z.boolean().optional(),
 });
 export type SettingsInput = z.input<typeof settingsInput>;
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+
+/** `POST /lti/platforms`: an LMS that launches courses over LTI 1.3 (see docs/lti.md). */
+export const platformInput = z.strictObject({
+  name: z.string().trim().min(1, 'must not be empty').max(200),
+  /** The platform's issuer (`iss` of its id_tokens). */
+  issuer: httpUrl,
+  /** The client id the platform gave xcredit (`aud` of its id_tokens). */
+  clientId: z.string().min(1, 'must not be empty').max(200),
+  authenticationEndpoint: httpUrl,
+  accessTokenEndpoint: httpUrl,
+  authorizationServer: z.string().min(1).max(500).optional(),
+  jwksUrl: httpUrl,
+  deploymentIds: z.array(z.string().min(1, 'must not be empty').max(200)).min(1, 'must list at least one deployment id'),
+  learnerIdClaim: z.enum(['sub', 'email', 'lis.person_sourcedid']).default('sub'),
+});
+export type PlatformInput = z.input<typeof platformInput>;
+
+/** `POST /lti/platforms/{id}/approve`: a platform registered dynamically, approved with what the admin corrects. */
+export const approveInput = z.strictObject({
+  deploymentIds: z.array(z.string().min(1).max(200)).min(1, 'must list at least one deployment id').optional(),
+  learnerIdClaim: z.enum(['sub', 'email', 'lis.person_sourcedid']).optional(),
+});
+export type ApproveInput = z.input<typeof approveInput>;

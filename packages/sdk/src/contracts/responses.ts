@@ -236,3 +236,21 @@ export const playerLaunchSchema = z.looseObject({
   expiresAt: present(z.string()),
 });
 export type PlayerLaunchBody = z.input<typeof playerLaunchSchema>;
+
+/** The URLs an LMS admin enters to register xcredit as an LTI 1.3 tool. */
+const toolUrls = z.looseObject({ loginUrl: z.string(), launchUrl: z.string(), deepLinkingUrl: z.string(), jwksUrl: z.string(), dynamicRegistrationUrl: z.string() });
+export const platformSchema = z.looseObject({
+  id: z.string(),
+  name: z.string(),
+  issuer: z.string(),
+  clientId: z.string(),
+  deploymentIds: z.array(z.string()),
+  learnerIdClaim: z.enum(['sub', 'email', 'lis.person_sourcedid']),
+  status: z.enum(['active', 'pending']),
+  source: z.enum(['admin', 'dynamic']),
+});
+export type Platform = z.infer<typeof platformSchema>;
+/** `POST /lti/platforms` answers the platform and the tool's URLs to give the LMS. */
+export const registeredPlatformSchema = platformSchema.extend({ tool: toolUrls });
+export type RegisteredPlatform = z.infer<typeof registeredPlatformSchema>;
+export const platformListSchema = z.looseObject({ platforms: z.array(platformSchema), tool: toolUrls });
