@@ -1,3 +1,4 @@
+import type { ErrorBody } from '@xcredit/sdk/contracts/wire';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { capabilitiesRouter } from './api.js';
 import { authenticator } from './auth/principal.js';
@@ -132,7 +133,7 @@ function errorHandler(err: unknown, req: Request, res: Response, _next: NextFunc
   if (error.headers) res.set(error.headers);
   if (!res.get('X-Experience-API-Version') && req.originalUrl.startsWith('/xapi')) res.set('X-Experience-API-Version', '2.0.0');
   const requestId = error.status >= 500 ? { requestId: req.requestId } : {};
-  res.status(error.status).json({ error: { status: error.status, code: error.code, message: error.message, ...(error.issues ? { issues: error.issues } : {}), ...requestId } });
+  res.status(error.status).json({ error: { status: error.status, code: error.code, message: error.message, ...(error.issues ? { issues: error.issues } : {}), ...requestId } } satisfies ErrorBody);
 }
 
 /** Logs an unexpected failure under the request's id and makes the generic 500 that names only that id. */

@@ -1,3 +1,4 @@
+import type { ErrorBody } from '@xcredit/sdk/contracts/wire';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createApp } from './app.js';
@@ -116,6 +117,6 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex) {
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? [408, 'Request Timeout', 'the request was not received in time']
         : [400, 'Bad Request', 'the request is not valid HTTP (malformed request line, header or body framing)'];
-  const body = JSON.stringify({ error: { status, code: 'bad_request', message } });
+  const body = JSON.stringify({ error: { status, code: 'bad_request', message } } satisfies ErrorBody);
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }

@@ -1,3 +1,4 @@
+import { readErrorBody } from '@xcredit/sdk/contracts/wire';
 import { memoryOnlyStore, openOutboxStore, takeExitJournal, writeExitJournal, type OutboxRecord, type OutboxStore } from './outbox-store.js';
 
 export type { OutboxRecord } from './outbox-store.js';
@@ -349,15 +350,8 @@ export async function readError(res: Response): Promise<{ code: string; message:
   } catch {
     // The body is optional; the status alone still explains the refusal.
   }
-  try {
-    const body = JSON.parse(text) as { message?: unknown; error?: { message?: unknown; code?: unknown } | string };
-    const error = typeof body.error === 'object' ? body.error : undefined;
-    const found = [body.message, body.error, error?.message].find((m) => typeof m === 'string');
-    if (typeof found === 'string') return { code: String(error?.code ?? ''), message: found };
-  } catch {
-    // Not JSON: fall through to the text.
-  }
-  return { code: '', message: text.trim().slice(0, 500) || `HTTP ${res.status} ${res.statusText}`.trim() };
+  const { code = '', message } = readErrorBody(text);
+  return { code, message: message ?? (text.trim().slice(0, 500) || `HTTP ${res.status} ${res.statusText}`.trim()) };
 }
 
 function retryAfter(res: Response): number {

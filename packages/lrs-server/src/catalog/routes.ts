@@ -4,8 +4,8 @@ import { actorOf, requireScope } from '../auth/principal.js';
 import type { Db } from '../db/index.js';
 import type { Database } from '../db/schema.js';
 import { jsonBody, pathParam } from '../http-input.js';
-import { courseInput, getCourse, idText, setTenantPolicy, tenantPolicy, upsertCourse, type Course } from './courses.js';
-import { policyInput } from './policy.js';
+import { courseInput, idText, policyInput } from '@xcredit/sdk/contracts';
+import { getCourse, setTenantPolicy, tenantPolicy, upsertCourse, type Course } from './courses.js';
 
 /** What must follow a course's replacement in its transaction (the engine adjusts earned credits). */
 export type CourseChanged = (trx: Kysely<Database>, tenantId: string, before: Course, after: Course, actor: string) => Promise<unknown>;

@@ -4,7 +4,8 @@ import { actorOf, requireScope } from '../auth/principal.js';
 import { now } from '../clock.js';
 import type { Db } from '../db/index.js';
 import { HttpError, invalidInput } from '../http-error.js';
-import { certificateInput, findCertificate, issueCertificate, type Certificate } from './certificates.js';
+import { certificateInput } from '@xcredit/sdk/contracts';
+import { findCertificate, issueCertificate, type Certificate, type Validity } from './certificates.js';
 import { notFoundPage, verificationPage } from './pages.js';
 import { certificatePdf, isWinAnsi } from './pdf.js';
 

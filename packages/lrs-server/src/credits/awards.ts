@@ -1,40 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import type { awardInput } from '@xcredit/sdk/contracts';
+import type { z } from 'zod';
 import type { Db } from '../db/index.js';
 import { emit } from '../webhooks/events.js';
 import { HttpError } from '../http-error.js';
-import { idText } from '../catalog/courses.js';
-import { periodBounds, periodText } from './engagement.js';
+import { periodBounds } from './engagement.js';
 import { appendEntry, isClosed, lockLearner, reconcileRequirement } from './ledger.js';
 
-const tenths = z
-  .number()
-  .positive('must be greater than 0')
-  .max(1000)
-  .refine((n) => Math.abs(n * 10 - Math.round(n * 10)) < 1e-9, 'must have at most one decimal');
-
-/**
- * Credits that do not come from a video: attendance at offline training (from an HR check-in,
- * approved on arrival) and growth credits (projects, mentoring, teaching, competitions), which
- * wait for an approver.
- */
-export const awardInput = z.strictObject({
-  learnerId: idText,
-  source: z.enum(['offline', 'growth']),
-  title: z.string().trim().min(1, 'must not be empty').max(300),
-  credits: tenths,
-  period: periodText,
-  kind: z.enum(['required', 'elective']).default('elective'),
-  category: z.string().trim().min(1).max(100).optional(),
-  /** The requirement an offline session fulfils; an online make-up course for it counts once with it. */
-  requirementId: idText.optional(),
-  /** The HR system's id for the check-in or request; the same id twice is one award. */
-  externalId: z.string().trim().min(1).max(200).optional(),
-  evidence: z.record(z.string(), z.unknown()).optional(),
-});
 export type AwardInput = z.infer<typeof awardInput>;
-
-export const decisionInput = z.strictObject({ reason: z.string().trim().min(1, 'must not be empty').max(1000).optional() });
 
 export interface Award {
   awardId: string;

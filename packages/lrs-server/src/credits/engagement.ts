@@ -1,4 +1,5 @@
 import { assessEngagement, type EngagementAssessment, type EngagementFlag, type GateResult } from '@xcredit/sdk/engagement';
+import { isPeriod } from '@xcredit/sdk/contracts';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Db } from '../db/index.js';
@@ -36,12 +37,6 @@ export interface LearnerCredits {
   earned: number;
   courses: CourseCredits[];
 }
-
-// The year after a period must still be a date the database stores (0001–9999), and two-digit years are not years.
-const isPeriod = (period: string) => /^\d{4}$/.test(period) && Number(period) >= 1000 && Number(period) <= 9998;
-
-/** A period as requests give it: a year from 1000 to 9998. */
-export const periodText = z.string().regex(/^[1-9]\d{3}$/, 'must be a year from 1000 to 9998, e.g. 2026').refine(isPeriod, 'must be a year from 1000 to 9998, e.g. 2026');
 
 /** A period is a calendar year (UTC). */
 export function periodBounds(period: string): { from: Date; to: Date } {

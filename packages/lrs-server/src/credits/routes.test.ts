@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { errorBodySchema, launchSchema, parsePlayerLaunch, playerLaunchSchema } from '@xcredit/sdk/contracts';
 import { Verbs, VideoExt } from '@xcredit/sdk/xapi';
 import { startTestServer, type Engine, type TestServer } from '../testing.js';
 
@@ -52,5 +53,23 @@ describe.each(engines)('credits API on %s', (engine) => {
     const credits = await (await api('/learners/E-3003/credits')).json();
     expect(credits.courses[0].earned).toBe(0);
     expect(credits.courses[0].coverage).toBeLessThanOrEqual(0.03);
+  });
+
+  it('lets the player read its launch and its own credits with the token, and nothing else', async () => {
+    const launch = await (await api('/launches', { method: 'POST', json: { learnerId: 'E-4004', courseId: 'fire' } })).json();
+    const bearer = { authorization: `Bearer ${launch.launchToken}` };
+    const current = await (await fetch(`${server.url}/api/v1/launches/current`, { headers: bearer })).json();
+    expect(current).toMatchObject({ learnerId: 'E-4004', courseId: 'fire', registration: launch.registration, activityId: course.activityId, course: { lengthSeconds: 120 } });
+    expect(current.policy.maxRate).toBe(2);
+    // Both checks of the launch contract accept what the server answers.
+    expect(launchSchema.safeParse(launch).success).toBe(true);
+    expect(playerLaunchSchema.safeParse(current).success).toBe(true);
+    expect(parsePlayerLaunch(current).course.lengthSeconds).toBe(120);
+    const mine = await (await fetch(`${server.url}/api/v1/launches/current/credits`, { headers: bearer })).json();
+    expect(mine).toMatchObject({ courseId: 'fire', learnerId: 'E-4004', earned: 0 });
+    expect((await fetch(`${server.url}/api/v1/learners/E-4004/credits`, { headers: bearer })).status).toBe(403);
+    const forged = await fetch(`${server.url}/api/v1/launches/current`, { headers: { authorization: 'Bearer forged' } });
+    expect(forged.status).toBe(401);
+    expect(errorBodySchema.safeParse(await forged.json()).success).toBe(true);
   });
 });

@@ -1,15 +1,15 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { actorOf, requireLaunch, requireScope } from '../auth/principal.js';
-import { idText } from '../catalog/courses.js';
 import { now } from '../clock.js';
 import type { Db } from '../db/index.js';
 import { HttpError } from '../http-error.js';
 import { jsonBody, pathParam } from '../http-input.js';
-import { awardInput, createAward, decideAward, decisionInput, getAward, listAwards } from './awards.js';
-import { learnerCredits, periodBounds, periodText } from './engagement.js';
+import { awardInput, decisionInput, idText, periodText, targetInput } from '@xcredit/sdk/contracts';
+import { createAward, decideAward, getAward, listAwards } from './awards.js';
+import { learnerCredits, periodBounds } from './engagement.js';
 import { explain, learnerLedger } from './reads.js';
-import { closePeriod, learnerStanding, setTarget, targetInput } from './targets.js';
+import { closePeriod, learnerStanding, setTarget } from './targets.js';
 
 const periodParam = periodText;
 const uuidParam = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be an award id (UUID)');

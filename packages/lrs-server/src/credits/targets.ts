@@ -1,17 +1,10 @@
-import { z } from 'zod';
+import type { targetInput } from '@xcredit/sdk/contracts';
+import type { z } from 'zod';
 import type { Kysely } from 'kysely';
 import type { Db } from '../db/index.js';
 import type { Database } from '../db/schema.js';
 import { HttpError } from '../http-error.js';
 import { periodBounds } from './engagement.js';
-
-export const targetInput = z
-  .strictObject({
-    total: z.number().min(0).max(10_000),
-    /** Of the total, at least this much from required courses. */
-    required: z.number().min(0).max(10_000).default(0),
-  })
-  .refine((t) => t.required <= t.total, { message: 'must not exceed total', path: ['required'] });
 
 export interface Target {
   period: string;

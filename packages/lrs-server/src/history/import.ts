@@ -3,7 +3,7 @@ import ExcelJS from 'exceljs';
 import { z } from 'zod';
 import type { Db } from '../db/index.js';
 import { appendEntry, isClosed, lockLearner } from '../credits/ledger.js';
-import { idText } from '../catalog/courses.js';
+import { idText } from '@xcredit/sdk/contracts';
 
 /**
  * Credits and completions from the system a tenant used before: a CSV or XLSX file, checked line

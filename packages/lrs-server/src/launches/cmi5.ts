@@ -11,7 +11,8 @@ import { bodyGuard } from '../edge.js';
 import { actorKey } from '../xapi/actors.js';
 import { storeStatements } from '../xapi/statements.js';
 import { getCourse } from '../catalog/courses.js';
-import { createLaunch, launchInput } from './launches.js';
+import { launchInput } from '@xcredit/sdk/contracts';
+import { createLaunch } from './launches.js';
 
 /** The AU page's one inline script: it picks the player's language (its hash is in the page's CSP). */
 export const AU_LANG_SCRIPT = `document.querySelector('xcredit-player').setAttribute('lang', navigator.language.startsWith('zh') ? 'zh-CN' : 'en');`;

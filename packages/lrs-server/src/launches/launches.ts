@@ -1,20 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import type { launchInput } from '@xcredit/sdk/contracts';
+import type { z } from 'zod';
 import { sha256, newToken } from '../auth/secrets.js';
 import type { Tenant } from '../auth/principal.js';
 import type { Db } from '../db/index.js';
 import { learnerActor } from '../xapi/actors.js';
 import { HttpError } from '../http-error.js';
-import { getCourse, idText } from '../catalog/courses.js';
+import { getCourse } from '../catalog/courses.js';
 import { periodOf, refreshEngagement } from '../credits/engagement.js';
 import { lockLearner } from '../credits/ledger.js';
 
-export const launchInput = z.strictObject({
-  learnerId: idText,
-  courseId: idText,
-  /** How long the launch token lives, in seconds (default 4 hours, at most 24). */
-  ttlSeconds: z.number().int().min(60).max(24 * 3600).optional(),
-});
 export type LaunchInput = z.infer<typeof launchInput>;
 
 export interface Launch {

@@ -4,7 +4,8 @@ import { now } from '../clock.js';
 import { answerAttentionCheck, attentionInput, attentionOnHeartbeat } from '../credits/attention-checks.js';
 import type { Db } from '../db/index.js';
 import { jsonBody } from '../http-input.js';
-import { createLaunch, launchInput } from './launches.js';
+import { launchInput } from '@xcredit/sdk/contracts';
+import { createLaunch } from './launches.js';
 import { answerFeedback, createSession, currentLaunch, heartbeat, heartbeatInput } from './sessions.js';
 
 /** Launches under /api/v1: a client starts one; the player's own calls carry its launch token. */

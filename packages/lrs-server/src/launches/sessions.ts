@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { PlayerLaunchBody } from '@xcredit/sdk/contracts';
 import { PROMPT_MS, publicQuestion } from '@xcredit/sdk/engagement';
 import { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
@@ -46,7 +47,7 @@ export async function currentLaunch(db: Db, { tenant, launch }: LaunchPrincipal)
     policy: course.policy,
     questions: course.questions.map(publicQuestion),
     expiresAt: launch.expiresAt.toISOString(),
-  };
+  } satisfies PlayerLaunchBody;
 }
 
 /**

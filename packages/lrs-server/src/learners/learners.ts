@@ -3,17 +3,9 @@ import { z } from 'zod';
 import type { Db } from '../db/index.js';
 import type { LearnersTable } from '../db/schema.js';
 import { HttpError } from '../http-error.js';
-import { idText } from '../catalog/courses.js';
+import { learnerFields, learnerRow } from '@xcredit/sdk/contracts';
 
-export const learnerFields = z.strictObject({
-  displayName: z.string().trim().min(1).max(200).optional(),
-  department: z.string().trim().min(1).max(200).optional(),
-  role: z.string().trim().min(1).max(200).optional(),
-  managerId: idText.optional(),
-});
-
-const importRow = learnerFields.extend({ learnerId: idText });
-export type LearnerRow = z.infer<typeof importRow>;
+export type LearnerRow = z.infer<typeof learnerRow>;
 
 const COLUMNS = ['learnerId', 'displayName', 'department', 'role', 'managerId'] as const;
 const MAX_ROWS = 50_000;
@@ -95,7 +87,7 @@ export function validate(input: { line: number; value: unknown }[], issues: Impo
   const rows: LearnerRow[] = [];
   const seen = new Map<string, number>();
   for (const { line, value } of input) {
-    const parsed = importRow.safeParse(value);
+    const parsed = learnerRow.safeParse(value);
     if (!parsed.success) {
       for (const i of parsed.error.issues) {
         const field = String(i.path[0] ?? '(row)');

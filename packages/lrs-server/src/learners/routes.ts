@@ -1,11 +1,11 @@
 import express, { Router } from 'express';
 import { requireScope } from '../auth/principal.js';
-import { idText } from '../catalog/courses.js';
+import { idText, learnerFields } from '@xcredit/sdk/contracts';
 import type { Db } from '../db/index.js';
 import { bodyGuard } from '../edge.js';
 import { HttpError } from '../http-error.js';
 import { jsonBody, pathParam } from '../http-input.js';
-import { csvToLearners, getLearner, importLearners, learnerFields, listLearners, putLearner, validate, type ImportIssue, type LearnerRow } from './learners.js';
+import { csvToLearners, getLearner, importLearners, listLearners, putLearner, validate, type ImportIssue, type LearnerRow } from './learners.js';
 
 /** Learners under /api/v1: an HR import, a page by page list, one learner read and written. */
 export function learnersRouter(db: Db): Router {

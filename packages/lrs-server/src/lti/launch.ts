@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
-import { ID_RE, getCourse, type Course } from '../catalog/courses.js';
+import { ID_RE } from '@xcredit/sdk/contracts';
+import { getCourse, type Course } from '../catalog/courses.js';
 import { learnerCredits } from '../credits/engagement.js';
 import { createLaunch } from '../launches/launches.js';
 import type { Db } from '../db/index.js';

@@ -1,36 +1,15 @@
 import { Router } from 'express';
 import { sql } from 'kysely';
-import { z } from 'zod';
+import { approveInput, platformInput } from '@xcredit/sdk/contracts';
+import type { z } from 'zod';
 import { requireScope } from '../auth/principal.js';
-import { ID_RE } from '../catalog/courses.js';
+import { ID_RE } from '@xcredit/sdk/contracts';
 import type { Db } from '../db/index.js';
 import { HttpError, invalidInput } from '../http-error.js';
 import { refusedDestination, STRICT_POLICY, type OutboundPolicy } from '../net/outbound.js';
 import { jsonBody } from '../http-input.js';
 import type { LtijsProvider } from './ltijs.js';
 import { ltiDb, type LastLaunch, type LearnerIdClaim } from './tables.js';
-
-const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
-
-export const platformInput = z.strictObject({
-  name: z.string().trim().min(1, 'must not be empty').max(200),
-  /** The platform's issuer (`iss` of its id_tokens). */
-  issuer: httpUrl,
-  /** The client id the platform gave xcredit (`aud` of its id_tokens). */
-  clientId: z.string().min(1, 'must not be empty').max(200),
-  authenticationEndpoint: httpUrl,
-  accessTokenEndpoint: httpUrl,
-  authorizationServer: z.string().min(1).max(500).optional(),
-  jwksUrl: httpUrl,
-  deploymentIds: z.array(z.string().min(1, 'must not be empty').max(200)).min(1, 'must list at least one deployment id'),
-  learnerIdClaim: z.enum(['sub', 'email', 'lis.person_sourcedid']).default('sub'),
-});
-export type PlatformInput = z.input<typeof platformInput>;
-
-export const approveInput = z.strictObject({
-  deploymentIds: z.array(z.string().min(1).max(200)).min(1, 'must list at least one deployment id').optional(),
-  learnerIdClaim: z.enum(['sub', 'email', 'lis.person_sourcedid']).optional(),
-});
 
 export interface Platform {
   id: string;

@@ -1,3 +1,4 @@
+import type { ErrorBody } from '@xcredit/sdk/contracts/wire';
 import type { NextFunction, Request, Response } from 'express';
 import { DEFAULT_TENANT } from '../auth/clients.js';
 import type { Db } from '../db/index.js';
@@ -51,7 +52,7 @@ export function createLti(db: Db, config: { readonly publicUrl: string }, option
     state,
     handler(req, res, next) {
       if (state.status !== 'ready' || !provider) {
-        res.status(503).json({ error: { status: 503, code: 'lti_unavailable', message: state.status === 'failed' ? `LTI is unavailable: ${state.reason}` : 'LTI is starting; try again in a moment' } });
+        res.status(503).json({ error: { status: 503, code: 'lti_unavailable', message: state.status === 'failed' ? `LTI is unavailable: ${state.reason}` : 'LTI is starting; try again in a moment' } } satisfies ErrorBody);
         return;
       }
       // ltijs is an Express 4 app: it re-parents req and res, so give them back to ours afterwards.
