@@ -28,6 +28,8 @@ export interface ServerSession {
 
 export interface HeartbeatOptions {
   everyMs: number;
+  /** Epoch milliseconds; injected so tests control the clock. */
+  now?: () => number;
   /** What the player is doing now; no session id, no heartbeat. */
   state(): { sessionId: string | null; time: number; playing: boolean };
   /** Delivers a heartbeat (through the durable outbox, so one made offline still arrives). */
@@ -70,7 +72,7 @@ export class Heartbeat {
   beat(): boolean {
     const { sessionId, time, playing } = this.options.state();
     if (this.stopped || !sessionId) return false;
-    this.options.send({ sessionId, time, playing, sentAt: new Date().toISOString() });
+    this.options.send({ sessionId, time, playing, sentAt: new Date((this.options.now ?? Date.now)()).toISOString() });
     return true;
   }
 }

@@ -9,6 +9,7 @@ import type { Lang } from './i18n.js';
 import { refusal, type Launch } from './launch.js';
 import { Outbox, type OutboxRecord, type OutboxRejection, type OutboxStatus } from './outbox.js';
 import { answeredStatement, dueQuestion, fetchFeedback, rearmRetries, type Answer, type AnsweredStatement, type AnswerFeedback } from './questions.js';
+import { mediaEvents, mediaState } from './media-state.js';
 import { loadResume, saveResume, type ResumeTarget } from './resume.js';
 import { VideoTracker } from './tracker.js';
 
@@ -77,6 +78,8 @@ export interface SessionOptions {
   cmi5?: LaunchData | undefined;
   lang: Lang;
   hooks: SessionHooks;
+  /** Epoch milliseconds, for everything the session times (statements, heartbeats, prompts); injected so tests control it. */
+  now?: () => number;
 }
 
 const PROGRESS_EVERY_MS = 1000;
@@ -127,11 +130,14 @@ export class PlayerSession {
   private takenOver = false;
   private resumeAt: number | null = null;
   private lastRate = 1;
-  private readonly startedAt = Date.now();
+  private readonly now: () => number;
+  private readonly startedAt: number;
 
   constructor(private readonly options: SessionOptions) {
     this.launch = options.launch;
     this.hooks = options.hooks;
+    this.now = options.now ?? Date.now;
+    this.startedAt = this.now();
     this.tracker = new VideoTracker({
       launch: {
         actor: this.launch.actor,
@@ -141,6 +147,7 @@ export class PlayerSession {
         completionThreshold: this.launch.policy.gates.coverage,
         userAgent: navigator.userAgent,
       },
+      now: this.now,
       focused: () => document.visibilityState === 'visible' && document.hasFocus() && (this.attention?.attending ?? true),
     });
     this.resumeTarget = { endpoint: options.endpoint, token: options.token, activityId: this.launch.activityId, agent: this.launch.actor };
@@ -185,6 +192,7 @@ export class PlayerSession {
     if ('status' in session) throw refusal(session.status, session.message);
     this.heartbeat = new Heartbeat({
       everyMs: session.heartbeatSeconds * 1000,
+      now: this.now,
       state: () => ({ sessionId: this.tracker.sessionId, time: this.tracker.time, playing: this.tracker.playing }),
       send: (body) => void this.outbox?.enqueue(body, this.apiUrl('heartbeat')),
     });
@@ -248,7 +256,7 @@ export class PlayerSession {
       question,
       answer,
       { actor: this.launch.actor, registration: this.launch.registration, activityId: this.launch.activityId, title: this.launch.course.title, sessionId: this.tracker.sessionId },
-      { id: crypto.randomUUID(), timestamp: new Date().toISOString() },
+      { id: crypto.randomUUID(), timestamp: new Date(this.now()).toISOString() },
     );
     this.answered.add(question.id);
     this.record([statement]);
@@ -318,7 +326,7 @@ export class PlayerSession {
       const captions = this.options.captions;
       // video.js reads the captions itself (an XHR: a file on another origin needs CORS).
       if (captions) player.addRemoteTextTrack({ kind: 'captions', src: captions.src, srclang: captions.lang, label: captions.label }, false);
-      player.textTracks().addEventListener('change', () => this.interacted());
+      for (const type of mediaEvents('textTracks')) player.textTracks().addEventListener(type, () => this.interacted());
       this.playerReady = true;
       this.maybeReady();
     });
@@ -361,9 +369,9 @@ export class PlayerSession {
       this.attention?.tick(!video.paused);
       if (!video.paused) this.checkQuestions(video.currentTime);
       this.emitProgress(false);
-      if (!video.paused && Date.now() - this.lastResumeSave >= RESUME_EVERY_MS) void this.saveResume(false);
+      if (!video.paused && this.now() - this.lastResumeSave >= RESUME_EVERY_MS) void this.saveResume(false);
     });
-    on('volumechange', () => this.interacted());
+    for (const type of mediaEvents('video')) on(type, () => this.interacted());
     on('ended', () => {
       this.record(this.tracker.end(video.currentTime));
       this.heartbeat?.beat();
@@ -395,7 +403,7 @@ export class PlayerSession {
       { signal },
     );
     for (const type of INPUT_EVENTS) window.addEventListener(type, (e) => e.isTrusted && this.attention?.input(), { signal, capture: true, passive: true });
-    this.player?.on('fullscreenchange', () => this.interacted());
+    for (const type of mediaEvents('player')) this.player?.on(type, () => this.interacted());
     // Back from the back/forward cache: the old session was terminated, so begin a new one.
     window.addEventListener('pageshow', (e) => e.persisted && void this.openServerSession().then(() => this.begin()), { signal });
     window.addEventListener('online', () => void this.outbox?.flush(), { signal });
@@ -407,25 +415,13 @@ export class PlayerSession {
     const session = this.serverSession;
     if (!video || !session || video.readyState < 1 || this.tracker.active || this.disposed) return;
     const length = Number.isFinite(video.duration) && video.duration > 0 ? video.duration : this.launch.course.lengthSeconds;
-    const textTrack = this.showingTrack();
-    this.record(
-      this.tracker.start({
-        length,
-        time: video.currentTime,
-        speed: video.playbackRate,
-        volume: video.muted ? 0 : video.volume,
-        ccEnabled: textTrack !== undefined,
-        ccLang: textTrack?.language || undefined,
-        fullScreen: this.player?.isFullscreen() ?? false,
-        screenSize: `${screen.width}x${screen.height}`,
-        videoPlaybackSize: `${video.clientWidth}x${video.clientHeight}`,
-      }, session.sessionId),
-    );
+    this.record(this.tracker.start({ length, time: video.currentTime, ...mediaState({ video, player: this.player }) }, session.sessionId));
     this.tracker.setRate(video.playbackRate);
     if (!this.attention) {
       const policy = this.launch.policy;
       this.attention = new AttentionMonitor({
         idleSeconds: policy.idleSeconds,
+        now: this.now,
         promptTimeoutSeconds: policy.promptTimeoutSeconds,
         onPrompt: (kind) => this.hooks.prompt({ kind, timedOut: false }),
         onTimeout: (kind) => {
@@ -538,33 +534,11 @@ export class PlayerSession {
   private interacted(): void {
     const video = this.video;
     if (!video || !this.tracker.active) return;
-    const textTrack = this.showingTrack();
-    this.record(
-      this.tracker.interacted(this.mediaTime(), {
-        speed: video.playbackRate,
-        volume: video.muted ? 0 : video.volume,
-        ccEnabled: textTrack !== undefined,
-        ccLang: textTrack?.language || undefined,
-        fullScreen: this.player?.isFullscreen() ?? false,
-        screenSize: `${screen.width}x${screen.height}`,
-        videoPlaybackSize: `${video.clientWidth}x${video.clientHeight}`,
-      }),
-    );
-  }
-
-  /** The captions or subtitles track on screen, if any (video.js's list: it may emulate tracks). */
-  private showingTrack(): TextTrack | undefined {
-    const list = this.player?.textTracks() as unknown as ArrayLike<TextTrack> | undefined;
-    if (!list) return undefined;
-    for (let i = 0; i < list.length; i++) {
-      const t = list[i];
-      if (t && t.mode === 'showing' && (t.kind === 'captions' || t.kind === 'subtitles')) return t;
-    }
-    return undefined;
+    this.record(this.tracker.interacted(this.mediaTime(), mediaState({ video, player: this.player })));
   }
 
   private saveResume(keepalive: boolean): Promise<boolean> {
-    this.lastResumeSave = Date.now();
+    this.lastResumeSave = this.now();
     return saveResume(this.resumeTarget, { time: this.tracker.time, segments: this.tracker.segments }, { keepalive });
   }
 
@@ -638,7 +612,7 @@ export class PlayerSession {
   private record(statements: PlayerStatement[]): void {
     const cmi5 = this.options.cmi5;
     for (const original of statements) {
-      const statement = cmi5 ? applyCmi5(original, cmi5, (Date.now() - this.startedAt) / 1000) : original;
+      const statement = cmi5 ? applyCmi5(original, cmi5, (this.now() - this.startedAt) / 1000) : original;
       if (!statement) continue;
       this.hooks.statement(statement);
       void this.outbox?.enqueue(statement);
@@ -646,7 +620,7 @@ export class PlayerSession {
   }
 
   private emitProgress(force: boolean): void {
-    const now = Date.now();
+    const now = this.now();
     if (!this.tracker.active || (!force && now - this.lastProgressAt < PROGRESS_EVERY_MS)) return;
     this.lastProgressAt = now;
     const verified = this.verified;
