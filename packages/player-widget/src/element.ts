@@ -3,9 +3,10 @@ import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import type { PromptKind } from './attention.js';
 import { cmi5Params, fetchAuthToken, loadLaunchData, type LaunchData } from './cmi5.js';
 import { installDocumentFonts } from './fonts.js';
-import { messages, resolveLang } from './i18n.js';
+import { clock, messages, resolveLang } from './i18n.js';
 import { apiBaseFor, LaunchError, loadLaunch, normalizeEndpoint, type LaunchErrorCode } from './launch.js';
-import { localized, type Answer, type AnswerFeedback } from './questions.js';
+import './question-panel.js';
+import type { Answer } from './questions.js';
 import { PlayerSession, type PlayerStatement, type ProgressDetail, type ReadyDetail } from './session.js';
 import { playerStyles, videoJsFontFaces } from './styles.js';
 
@@ -31,13 +32,6 @@ declare global {
 }
 
 type Blocker = { kind: 'loading' } | { kind: 'error'; code: LaunchErrorCode | 'media' } | { kind: 'taken-over' };
-interface QuestionState {
-  question: PublicQuestion;
-  /** Selected choice ids, `true`/`false`, or the typed text. */
-  draft: string[] | string;
-  status: 'open' | 'sending' | 'answered';
-  feedback: AnswerFeedback | null;
-}
 type Notice = { kind: 'info' | 'error'; text: (m: ReturnType<typeof messages>) => string };
 
 const NOTICE_MS = 6000;
@@ -79,7 +73,7 @@ export class XcreditPlayer extends LitElement {
     captionsLang: { type: String, attribute: 'captions-lang' },
     blocker: { state: true },
     prompt: { state: true },
-    questionState: { state: true },
+    question: { state: true },
     returnUrl: { state: true },
     notice: { state: true },
     detail: { state: true },
@@ -105,7 +99,8 @@ export class XcreditPlayer extends LitElement {
   /** Language of the captions (BCP 47); defaults to the player's language. */
   declare captionsLang: string | undefined;
   declare private prompt: { kind: PromptKind; timedOut: boolean } | null;
-  declare private questionState: QuestionState | null;
+  /** The in-video question on screen. */
+  declare private question: PublicQuestion | null;
   /** cmi5: where the LMS wants the learner to go when they leave. */
   declare private returnUrl: string | null;
 
@@ -131,7 +126,7 @@ export class XcreditPlayer extends LitElement {
     this.offline = 0;
     this.courseTitle = '';
     this.prompt = null;
-    this.questionState = null;
+    this.question = null;
     this.returnUrl = null;
   }
 
@@ -204,7 +199,7 @@ export class XcreditPlayer extends LitElement {
       <div class="wrapper" part="wrapper">
         <div class="stage" part="stage" role="region" aria-label=${this.courseTitle ? m.playerLabel(this.courseTitle) : nothing}>
           <div class="media"></div>
-          ${this.renderPrompt(m)} ${this.renderQuestion(m)} ${this.renderBlocker(m)}
+          ${this.renderPrompt(m)} ${this.renderQuestion(this.lang)} ${this.renderBlocker(m)}
         </div>
         <div class="status" part="status">
           <span class="progress" aria-live="polite"
@@ -258,100 +253,21 @@ export class XcreditPlayer extends LitElement {
     </div>`;
   }
 
-  private renderQuestion(m: ReturnType<typeof messages>) {
-    const st = this.questionState;
-    if (!st) return nothing;
-    const q = st.question;
-    const lang = resolveLang(this.lang);
-    const all = this.session?.launchQuestions ?? [q];
-    const n = all.findIndex((x) => x.id === q.id) + 1;
-    const locked = st.status !== 'open';
-    const choices =
-      q.type === 'true-false'
-        ? [
-            { id: 'true', label: m.trueLabel },
-            { id: 'false', label: m.falseLabel },
-          ]
-        : (q.choices ?? []).map((c) => ({ id: c.id, label: localized(c.text, lang) }));
-    const multiple = q.type === 'multiple-choice';
-    const selected = (id: string) => (Array.isArray(st.draft) ? st.draft.includes(id) : st.draft === id);
-    const choose = (id: string, checked: boolean) => {
-      const draft = multiple ? (checked ? [...(st.draft as string[]), id] : (st.draft as string[]).filter((x) => x !== id)) : [id];
-      this.questionState = { ...st, draft };
-    };
-    const canSubmit = Array.isArray(st.draft) ? st.draft.length > 0 : st.draft.trim() !== '';
-    const fb = st.feedback;
-    const labelOf = (id: string) => choices.find((c) => c.id === id)?.label ?? id;
-    return html`<div class="overlay" part="overlay">
-      <form
-        class="panel question"
-        part="question"
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby="xcredit-question-prompt"
-        @submit=${(e: Event) => {
-          e.preventDefault();
-          if (canSubmit && !locked) void this.submitAnswer();
-        }}
-      >
-        <p class="question-number">${m.question(Math.max(1, n), all.length)}</p>
-        <p id="xcredit-question-prompt" class="question-prompt">${localized(q.prompt, lang)}</p>
-        ${q.type === 'fill-in'
-          ? html`<label class="fill-in"
-              ><span class="visually-hidden">${m.yourAnswer}</span
-              ><input
-                type="text"
-                part="choice"
-                aria-label=${m.yourAnswer}
-                .value=${typeof st.draft === 'string' ? st.draft : ''}
-                ?disabled=${locked}
-                @input=${(e: Event) => (this.questionState = { ...st, draft: (e.target as HTMLInputElement).value })}
-            /></label>`
-          : html`<fieldset class="choices" ?disabled=${locked}>
-              <legend class="visually-hidden">${localized(q.prompt, lang)}</legend>
-              ${choices.map(
-                (c) => html`<label class="choice" part="choice"
-                  ><input
-                    type=${multiple ? 'checkbox' : 'radio'}
-                    name="xcredit-answer"
-                    value=${c.id}
-                    .checked=${selected(c.id)}
-                    @change=${(e: Event) => choose(c.id, (e.target as HTMLInputElement).checked)}
-                  /><span>${c.label}</span></label
-                >`,
-              )}
-            </fieldset>`}
-        ${st.status === 'answered'
-          ? html`<p class="feedback ${fb ? (fb.correct ? 'right' : 'wrong') : ''}" role="status">
-              ${fb ? (fb.correct ? m.correct : m.incorrect) : m.answerSaved}
-              ${fb?.correctResponses?.length ? html`<span>${m.correctAnswer(fb.correctResponses.map(labelOf).join(', '))}</span>` : nothing}
-              ${fb?.retryAfterRewatch && !fb.correct && fb.attemptsLeft ? html`<span class="retry">${m.retryAfter(clock(fb.retryAfterRewatch.from), clock(fb.retryAfterRewatch.to), fb.attemptsLeft)}</span>` : nothing}
-            </p>`
-          : q.answerToContinue
-            ? html`<p class="hint">${m.answerToContinue}</p>`
-            : nothing}
-        <div class="actions">
-          ${st.status === 'answered'
-            ? html`<button type="button" part="button" class="primary" @click=${() => this.session?.closeQuestion()}>${m.continue}</button>`
-            : html`${q.answerToContinue ? nothing : html`<button type="button" part="button" @click=${() => this.session?.closeQuestion()}>${m.skip}</button>`}
-                <button type="submit" part="button" class="primary" ?disabled=${!canSubmit || locked}>${m.submit}</button>`}
-        </div>
-      </form>
-    </div>`;
-  }
-
-  private async submitAnswer(): Promise<void> {
-    const st = this.questionState;
+  private renderQuestion(lang: string) {
+    const q = this.question;
     const session = this.session;
-    if (!st || !session) return;
-    const q = st.question;
-    const answer: Answer = q.type === 'true-false' ? (st.draft as string[])[0] === 'true' : q.type === 'fill-in' ? (st.draft as string) : q.type === 'single-choice' ? ((st.draft as string[])[0] ?? '') : (st.draft as string[]);
-    this.questionState = { ...st, status: 'sending' };
-    const feedback = await session.answer(q, answer);
-    if (this.questionState?.question.id !== q.id) return;
-    this.questionState = { ...this.questionState, status: 'answered', feedback };
-    await this.updateComplete;
-    this.renderRoot.querySelector<HTMLButtonElement>('.question .actions .primary')?.focus();
+    if (!q || !session) return nothing;
+    const all = session.launchQuestions;
+    return html`<div class="overlay" part="overlay">
+      <xcredit-question
+        .question=${q}
+        number=${all.findIndex((x) => x.id === q.id) + 1}
+        total=${all.length}
+        lang=${lang}
+        .send=${(answer: Answer) => session.answer(q, answer)}
+        @xcredit-question-close=${() => session.closeQuestion()}
+      ></xcredit-question>
+    </div>`;
   }
 
   /** Moves keyboard focus into a panel that just opened over the video. */
@@ -449,7 +365,7 @@ export class XcreditPlayer extends LitElement {
     this.offline = 0;
     this.courseTitle = '';
     this.prompt = null;
-    this.questionState = null;
+    this.question = null;
     this.returnUrl = null;
     this.sessionReady.reject(new Error('the player was stopped'));
     this.sessionReady = deferred();
@@ -484,13 +400,10 @@ export class XcreditPlayer extends LitElement {
         this.prompt = p;
         if (p) void this.focusOverlay('.prompt button');
       },
-      question: (q: PublicQuestion | null) => {
-        this.questionState = q ? { question: q, draft: q.type === 'fill-in' ? '' : [], status: 'open', feedback: null } : null;
-        if (q) void this.focusOverlay('.question input');
-      },
+      question: (q: PublicQuestion | null) => (this.question = q),
       takenOver: (message: string) => {
         this.prompt = null;
-        this.questionState = null;
+        this.question = null;
         this.blocker = { kind: 'taken-over' };
         this.fire('xcredit:error', { message, status: 409, code: 'session_taken_over' });
       },
@@ -508,12 +421,6 @@ export class XcreditPlayer extends LitElement {
   private fire<K extends keyof HTMLElementEventMap>(type: K, detail: HTMLElementEventMap[K] extends CustomEvent<infer D> ? D : never): void {
     this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
   }
-}
-
-/** Media time as m:ss. */
-function clock(seconds: number): string {
-  const s = Math.max(0, Math.floor(seconds));
-  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 }
 
 interface Deferred<T> {
