@@ -2,6 +2,7 @@ import type { PublicQuestion } from '@xcredit/sdk';
 import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import type { PromptKind } from './attention.js';
 import { cmi5Params, fetchAuthToken, loadLaunchData, type LaunchData } from './cmi5.js';
+import { Connection } from './connection.js';
 import { installDocumentFonts } from './fonts.js';
 import { clock, messages, resolveLang } from './i18n.js';
 import { apiBaseFor, LaunchError, loadLaunch, normalizeEndpoint, type LaunchErrorCode } from './launch.js';
@@ -306,13 +307,14 @@ export class XcreditPlayer extends LitElement {
       const apiBase = apiBaseFor(endpoint, this.apiBase ? new URL(this.apiBase, document.baseURI).href : undefined);
       this.launchAbort = new AbortController();
       const launch = await loadLaunch(apiBase, token, { signal: this.launchAbort.signal });
+      const connection = new Connection({ endpoint, apiBase, token });
       if (generation !== this.generation) return;
       let launchData: LaunchData | undefined;
       if (cmi5) {
         if (cmi5.registration !== launch.registration || cmi5.activityId !== launch.activityId) {
           throw new LaunchError('invalid', 'the cmi5 launch URL does not match its auth-token');
         }
-        launchData = await loadLaunchData(cmi5, token);
+        launchData = await loadLaunchData(connection, cmi5);
         this.returnUrl = launchData.returnURL ?? null;
       }
       if (this.courseId && this.courseId !== launch.courseId) {
@@ -326,9 +328,7 @@ export class XcreditPlayer extends LitElement {
       const session = new PlayerSession({
         launch,
         mount,
-        endpoint,
-        apiBase,
-        token,
+        connection,
         cmi5: launchData,
         src,
         captions: captionsUrl

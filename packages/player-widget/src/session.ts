@@ -4,6 +4,7 @@ import zhCN from 'video.js/dist/lang/zh-CN.json';
 import { AttentionMonitor, type PromptKind } from './attention.js';
 import { allowedRates, clampRate, seekTarget } from './guard.js';
 import { applyCmi5, type LaunchData } from './cmi5.js';
+import type { Connection } from './connection.js';
 import { fetchVerified, Heartbeat, openSession, parseReply, type HeartbeatBody, type ServerSession, type Verified } from './heartbeat.js';
 import type { Lang } from './i18n.js';
 import { refusal, type Launch } from './launch.js';
@@ -67,10 +68,8 @@ export interface SessionOptions {
   launch: Launch;
   /** Element in the shadow root the player is built in. */
   mount: HTMLElement;
-  endpoint: string;
-  /** Credits API base (heartbeat, answers), ending with `/`. */
-  apiBase: string;
-  token: string;
+  /** The launch's xAPI endpoint, credits API and credential. */
+  connection: Connection;
   src: string;
   /** WebVTT captions to offer. */
   captions?: { src: string; lang: string; label: string } | undefined;
@@ -150,7 +149,7 @@ export class PlayerSession {
       now: this.now,
       focused: () => document.visibilityState === 'visible' && document.hasFocus() && (this.attention?.attending ?? true),
     });
-    this.resumeTarget = { endpoint: options.endpoint, token: options.token, activityId: this.launch.activityId, agent: this.launch.actor };
+    this.resumeTarget = { activityId: this.launch.activityId, agent: this.launch.actor };
   }
 
   /** The course's in-video questions, in order. */
@@ -173,19 +172,19 @@ export class PlayerSession {
    * A refused session throws a `LaunchError`; a taken-over launch tells the hooks and builds nothing.
    */
   async start(): Promise<void> {
-    const { endpoint, token, hooks } = this.options;
+    const { connection, hooks } = this.options;
     const [, resume, session, verified] = await Promise.all([
       // Assigned at once: what earlier pages left is sent (and closed on dispose) while the session is awaited.
       Outbox.open({
-        endpoint,
-        token,
+        endpoint: connection.endpoint,
+        token: connection.token,
         onRejected: (r, record) => this.onRefused(r, record),
         onStatus: (s) => hooks.outbox(s),
         onReply: (record, reply) => this.onReply(record, reply),
       }).then((o) => (this.outbox = o)),
-      loadResume(this.resumeTarget),
+      loadResume(connection, this.resumeTarget),
       this.openServerSession(),
-      fetchVerified(this.options.apiBase, token),
+      fetchVerified(connection),
     ]);
     this.verified ??= verified;
     if (this.disposed || !session) return;
@@ -263,7 +262,7 @@ export class PlayerSession {
     this.emitProgress(true);
     await this.flush();
     if (this.outbox && this.outbox.pending > 0) return null;
-    const feedback = await fetchFeedback(this.options.apiBase, this.options.token, question.id);
+    const feedback = await fetchFeedback(this.options.connection, question.id);
     if (feedback?.retryAfterRewatch && !feedback.correct && (feedback.attemptsLeft ?? 0) > 0) this.retries.set(question.id, feedback.retryAfterRewatch);
     return feedback;
   }
@@ -490,7 +489,7 @@ export class PlayerSession {
    */
   private async openServerSession(): Promise<ServerSession | { status: number; message: string } | null> {
     for (let attempt = 0; !this.disposed; attempt++) {
-      const got = await openSession(this.options.apiBase, this.options.token);
+      const got = await openSession(this.options.connection);
       if (this.disposed) break;
       if (got && 'sessionId' in got) return (this.serverSession = got);
       if (got?.code === 'session_taken_over') {
@@ -505,7 +504,7 @@ export class PlayerSession {
 
   /** A heartbeat of this launch was answered: show what the server verified, and its check (an attention answer's reply has neither). */
   private onReply(record: OutboxRecord, reply: unknown): void {
-    if (record.token !== this.options.token) return;
+    if (record.token !== this.options.connection.token) return;
     const { verified, nonce } = parseReply(reply);
     // A check still open comes back in later answers until the server has the learner's.
     if (nonce && nonce !== this.lastNonce && this.attention && !this.takenOver) {
@@ -523,12 +522,12 @@ export class PlayerSession {
   /** The server refused something queued: a takeover of this launch stops the player; refused statements are shown. */
   private onRefused(rejection: OutboxRejection, record: OutboxRecord): void {
     if (rejection.code === 'session_taken_over') {
-      if (record.token === this.options.token) this.onTakenOver(rejection.message);
+      if (record.token === this.options.connection.token) this.onTakenOver(rejection.message);
     } else if (!rejection.url) this.hooks.rejected(rejection);
   }
 
   private apiUrl(path: 'heartbeat' | 'attention'): string {
-    return new URL(`launches/current/${path}`, this.options.apiBase).href;
+    return this.options.connection.apiUrl(`launches/current/${path}`);
   }
 
   private interacted(): void {
@@ -539,7 +538,7 @@ export class PlayerSession {
 
   private saveResume(keepalive: boolean): Promise<boolean> {
     this.lastResumeSave = this.now();
-    return saveResume(this.resumeTarget, { time: this.tracker.time, segments: this.tracker.segments }, { keepalive });
+    return saveResume(this.options.connection, this.resumeTarget, { time: this.tracker.time, segments: this.tracker.segments }, { keepalive });
   }
 
   private tryPlay(): void {
