@@ -1,4 +1,5 @@
 import type { PublicQuestion } from '@xcredit/sdk';
+import { Task, TaskStatus } from '@lit/task';
 import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import type { PromptKind } from './attention.js';
 import { cmi5Params, fetchAuthToken, loadLaunchData, type LaunchData } from './cmi5.js';
@@ -113,10 +114,15 @@ export class XcreditPlayer extends LitElement {
 
   private session: PlayerSession | null = null;
   private isReady = false;
-  private sessionReady = deferred<PlayerSession>();
-  private startedWith: string | null = null;
-  private generation = 0;
-  private launchAbort: AbortController | null = null;
+  /**
+   * Resolves the launch (from the attributes or a cmi5 launch URL) and starts its session; runs
+   * again when a launch attribute changes, aborting a run still under way.
+   */
+  private readonly launchTask = new Task(this, {
+    autoRun: 'afterUpdate',
+    args: () => [this.endpoint, this.launchToken, this.src, this.courseId, this.apiBase, this.captions, this.captionsLang],
+    task: (_args, { signal }) => this.open(signal),
+  });
   private noticeTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor() {
@@ -148,7 +154,7 @@ export class XcreditPlayer extends LitElement {
 
   /** Plays as soon as the launch is loaded and the video can play; resolves once it plays. */
   play(): Promise<void> {
-    return this.sessionReady.promise.then((s) => s.play());
+    return this.started().then((s) => s.play());
   }
 
   pause(): void {
@@ -157,7 +163,7 @@ export class XcreditPlayer extends LitElement {
 
   /** Seeks to `seconds`; with the course's seek lock, not past the furthest point watched. */
   seek(seconds: number): void {
-    void this.sessionReady.promise.then((s) => s.seek(seconds), () => undefined);
+    void this.started().then((s) => s.seek(seconds), () => undefined);
   }
 
   /**
@@ -166,6 +172,7 @@ export class XcreditPlayer extends LitElement {
    */
   async exit(): Promise<void> {
     const to = this.returnUrl;
+    this.launchTask.abort();
     await this.stop();
     if (to) location.assign(to);
   }
@@ -178,19 +185,18 @@ export class XcreditPlayer extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     installDocumentFonts(document, videoJsFontFaces);
-    void this.start();
+    // Back in the page after a removal: the same launch starts again (the first connection's update starts it).
+    if (this.launchTask.status !== TaskStatus.INITIAL) void this.launchTask.run();
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
+    this.launchTask.abort();
     void this.stop();
   }
 
   protected override updated(changed: PropertyValues<this>): void {
     if (changed.has('lang')) this.session?.setLanguage(resolveLang(this.lang));
-    if (this.startedWith !== null && this.startedWith !== this.launchKey() && this.isConnected) {
-      void this.stop().then(() => this.start());
-    }
   }
 
   protected override render() {
@@ -237,7 +243,7 @@ export class XcreditPlayer extends LitElement {
     return html`<div class="blocker error" part="message" role="alert">
       <span>${text}</span>
       ${b.code === 'network'
-        ? html`<button type="button" part="button" aria-label=${m.retry} @click=${() => void this.stop().then(() => this.start())}>${m.retry}</button>`
+        ? html`<button type="button" part="button" aria-label=${m.retry} @click=${() => void this.launchTask.run()}>${m.retry}</button>`
         : nothing}
     </div>`;
   }
@@ -277,17 +283,17 @@ export class XcreditPlayer extends LitElement {
     this.renderRoot.querySelector<HTMLElement>(selector)?.focus();
   }
 
-  private launchKey(): string {
-    return JSON.stringify([this.endpoint, this.launchToken, this.src, this.courseId, this.apiBase, this.captions, this.captionsLang]);
+  /** The session of the current launch, once it has started (after the update that starts it). */
+  private async started(): Promise<PlayerSession> {
+    await this.updateComplete;
+    return this.launchTask.taskComplete;
   }
 
-  private async start(): Promise<void> {
-    const generation = ++this.generation;
-    await this.updateComplete;
-    if (generation !== this.generation || !this.isConnected) return;
-    this.startedWith = this.launchKey();
+  /** The launch task: ends what ran before, then resolves the launch and starts its session. */
+  private async open(signal: AbortSignal): Promise<PlayerSession> {
+    await this.stop();
+    signal.throwIfAborted();
     this.blocker = { kind: 'loading' };
-    const ready = this.sessionReady;
     try {
       let endpointAttr = this.endpoint;
       let token = this.launchToken;
@@ -298,6 +304,7 @@ export class XcreditPlayer extends LitElement {
         token = await fetchAuthToken(cmi5.fetchUrl).catch((e: Error) => {
           throw new LaunchError('unauthorized', e.message);
         });
+        signal.throwIfAborted();
       }
       if (!endpointAttr || !token) {
         throw new LaunchError('missing-attribute', 'set the endpoint and launch-token attributes');
@@ -305,16 +312,15 @@ export class XcreditPlayer extends LitElement {
       // Relative attributes (endpoint="/xapi") are relative to the page, as a link's would be.
       const endpoint = normalizeEndpoint(endpointAttr, document.baseURI);
       const apiBase = apiBaseFor(endpoint, this.apiBase ? new URL(this.apiBase, document.baseURI).href : undefined);
-      this.launchAbort = new AbortController();
-      const launch = await loadLaunch(apiBase, token, { signal: this.launchAbort.signal });
+      const launch = await loadLaunch(apiBase, token, { signal });
       const connection = new Connection({ endpoint, apiBase, token });
-      if (generation !== this.generation) return;
       let launchData: LaunchData | undefined;
       if (cmi5) {
         if (cmi5.registration !== launch.registration || cmi5.activityId !== launch.activityId) {
           throw new LaunchError('invalid', 'the cmi5 launch URL does not match its auth-token');
         }
         launchData = await loadLaunchData(connection, cmi5);
+        signal.throwIfAborted();
         this.returnUrl = launchData.returnURL ?? null;
       }
       if (this.courseId && this.courseId !== launch.courseId) {
@@ -340,24 +346,22 @@ export class XcreditPlayer extends LitElement {
       this.session = session;
       this.courseTitle = launch.course.title;
       await session.start();
-      if (generation !== this.generation) return;
+      signal.throwIfAborted();
       // A launch taken over already says so.
       if (this.blocker?.kind === 'loading') this.blocker = null;
-      ready.resolve(session);
+      return session;
     } catch (error) {
-      if (generation !== this.generation || (error as Error).name === 'AbortError') return;
+      // A newer run, a removal or exit() ended this one; the session it built is ended by them.
+      if (signal.aborted) throw error;
       const e = error instanceof LaunchError ? error : new LaunchError('invalid', (error as Error).message ?? String(error));
       this.blocker = { kind: 'error', code: e.code };
-      ready.reject(e);
       this.fire('xcredit:error', { message: e.message, code: e.code, ...(e.status !== undefined ? { status: e.status } : {}) });
+      throw e;
     }
   }
 
+  /** Ends the session (if any) and forgets everything shown about it. */
   private async stop(): Promise<void> {
-    this.generation++;
-    this.startedWith = null;
-    this.launchAbort?.abort();
-    this.launchAbort = null;
     const session = this.session;
     this.session = null;
     this.isReady = false;
@@ -367,8 +371,6 @@ export class XcreditPlayer extends LitElement {
     this.prompt = null;
     this.question = null;
     this.returnUrl = null;
-    this.sessionReady.reject(new Error('the player was stopped'));
-    this.sessionReady = deferred();
     await session?.dispose();
   }
 
@@ -421,22 +423,4 @@ export class XcreditPlayer extends LitElement {
   private fire<K extends keyof HTMLElementEventMap>(type: K, detail: HTMLElementEventMap[K] extends CustomEvent<infer D> ? D : never): void {
     this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
   }
-}
-
-interface Deferred<T> {
-  promise: Promise<T>;
-  resolve: (value: T) => void;
-  reject: (reason: unknown) => void;
-}
-
-function deferred<T>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (reason: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  // Nobody may be waiting; an unobserved rejection must not surface as an error.
-  promise.catch(() => undefined);
-  return { promise, resolve, reject };
 }
