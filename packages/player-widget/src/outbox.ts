@@ -2,7 +2,7 @@ import { readErrorBody } from '@xcredit/sdk/contracts/wire';
 import { memoryOnlyStore, openOutboxStore, takeExitJournal, writeExitJournal, type OutboxRecord, type OutboxStore } from './outbox-store.js';
 
 export type { OutboxRecord } from './outbox-store.js';
-import { authorization } from './auth.js';
+import { apiHeaders, xapiHeaders } from './connection.js';
 
 export interface OutboxOptions {
   /** xAPI endpoint, e.g. `http://localhost:3000/xapi`. */
@@ -256,11 +256,7 @@ export class Outbox {
       res = await this.fetch(url ?? `${this.endpoint}/statements`, {
         method: 'POST',
         keepalive,
-        headers: {
-          Authorization: authorization(token),
-          ...(url ? { Accept: 'application/json' } : { 'X-Experience-API-Version': '1.0.3' }),
-          'Content-Type': 'application/json',
-        },
+        headers: { ...(url ? apiHeaders(token) : xapiHeaders(token)), 'Content-Type': 'application/json' },
         body: JSON.stringify(url ? batch[0]!.statement : batch.map((r) => r.statement)),
       });
     } catch {
