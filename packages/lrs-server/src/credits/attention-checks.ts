@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { blockedWall, checkMoment, tickPlayClock } from '@xcredit/sdk/engagement';
-import { sql, type Kysely } from 'kysely';
+import { checkMoment, tickPlayClock } from '@xcredit/sdk/engagement';
+import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
 import type { Db } from '../db/index.js';
 import type { Database } from '../db/schema.js';
 import { getCourse } from './courses.js';
 import { periodOf, refreshEngagement } from './engagement.js';
+import { issuedChecks } from './evidence.js';
 import { lockLearner } from './ledger.js';
 
 type LaunchPrincipal = Extract<Principal, { kind: 'launch' }>;
@@ -105,48 +106,7 @@ function prompt(check: { nonce: string; issued_at: Date; expires_at: Date } | un
   return { attentionCheck: { nonce: check.nonce, expiresAt: new Date(expires).toISOString(), windowSeconds: Math.round((expires - issued) / 1000) } };
 }
 
-/** Wall-clock windows in which one learner's course earns nothing: their missed attention checks. */
-export async function attentionBlockedWall(db: Q, tenantId: string, learnerId: string, courseId: string, from: Date, to: Date): Promise<[number, number][]> {
-  const rows = await issuedChecks(db)
-    .select(['c.issued_at', 'c.expires_at', 'c.answered_at'])
-    .where('c.tenant_id', '=', tenantId)
-    .where('l.learner_id', '=', learnerId)
-    .where('l.course_id', '=', courseId)
-    .where('c.issued_at', '<', to)
-    .where((eb) => eb.or([eb('c.answered_at', 'is', null), eb('c.answered_at', '>=', from)]))
-    .execute();
-  return blockedWall(rows.map(toIssued));
-}
-
-/** The same windows for many learners at once, by `tenant|learner|course` (for recompute). */
-export async function attentionBlockedWallOf(db: Q, learners: readonly { tenant_id: string; learner_id: string }[]): Promise<Map<string, [number, number][]>> {
-  if (!learners.length) return new Map();
-  const rows = await issuedChecks(db)
-    .select(['c.issued_at', 'c.expires_at', 'c.answered_at'])
-    .where(sql<boolean>`(l.tenant_id, l.learner_id) in (select * from unnest(${learners.map((l) => l.tenant_id)}::text[], ${learners.map((l) => l.learner_id)}::text[]))`)
-    .execute();
-  const byKey = new Map<string, ReturnType<typeof toIssued>[]>();
-  for (const r of rows) {
-    const key = `${r.tenant_id}|${r.learner_id}|${r.course_id}`;
-    byKey.set(key, [...(byKey.get(key) ?? []), toIssued(r)]);
-  }
-  return new Map([...byKey].map(([key, checks]) => [key, blockedWall(checks)]));
-}
-
 /** The checks issued to one learner for the launched course, in any of their sessions and launches. */
 function learnerChecks(db: Q, { tenant, launch }: LaunchPrincipal) {
   return issuedChecks(db).where('c.tenant_id', '=', tenant.id).where('l.learner_id', '=', launch.learnerId).where('l.course_id', '=', launch.courseId);
 }
-
-function issuedChecks(db: Q) {
-  return db
-    .selectFrom('attention_checks as c')
-    .innerJoin('launches as l', (j) => j.onRef('l.tenant_id', '=', 'c.tenant_id').onRef('l.registration', '=', 'c.registration'))
-    .select(['c.tenant_id', 'l.learner_id', 'l.course_id']);
-}
-
-const toIssued = (r: { issued_at: Date; expires_at: Date; answered_at: Date | null }) => ({
-  issuedAt: new Date(r.issued_at).getTime(),
-  expiresAt: new Date(r.expires_at).getTime(),
-  answeredAt: r.answered_at === null ? null : new Date(r.answered_at).getTime(),
-});

@@ -4,9 +4,8 @@ import { z } from 'zod';
 import type { Db } from '../db/index.js';
 import type { Database } from '../db/schema.js';
 import { HttpError } from '../http-error.js';
-import { attentionBlockedWall } from './attention-checks.js';
 import { tenantPolicy, toCourse, type Course } from './courses.js';
-import { COUNTED_VERBS, statementFacts, toTimeline } from './evidence.js';
+import { attentionBlockedWall, COUNTED_VERBS, statementFacts, toTimeline } from './evidence.js';
 import { lockLearner, reconcileCourseLedger } from './ledger.js';
 
 type Q = Kysely<Database>;

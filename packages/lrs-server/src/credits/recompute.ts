@@ -1,10 +1,9 @@
 import { assessEngagement } from '@xcredit/sdk/engagement';
 import { sql } from 'kysely';
 import type { Db } from '../db/index.js';
-import { attentionBlockedWallOf } from './attention-checks.js';
 import { tenantPolicy, toCourse, type Course } from './courses.js';
 import { engagementRow, periodOf } from './engagement.js';
-import { COUNTED_VERBS, statementFacts, toTimeline, type HeartbeatFacts, type StatementFacts } from './evidence.js';
+import { attentionBlockedWallOf, COUNTED_VERBS, statementFacts, toTimeline, type HeartbeatFacts, type StatementFacts } from './evidence.js';
 import { reconcileRequirement } from './ledger.js';
 
 const LEARNER_CHUNK = 250;

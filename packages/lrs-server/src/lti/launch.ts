@@ -5,34 +5,19 @@ import { createLaunch } from '../credits/launches.js';
 import type { Db } from '../db/index.js';
 import { HttpError } from '../http-error.js';
 import { LaunchError, sendLaunchError } from './errors.js';
-import type { IdToken, LtijsProvider } from './ltijs.js';
+import type { LtiContext } from './context.js';
+import { learnerIdOf } from './learner-id.js';
+import type { IdToken } from './ltijs.js';
 import { reportPage, type ReportRow } from './pages.js';
 import { platformByIssuer, type Platform } from './platforms.js';
 import { syncRoster } from './roster.js';
-import { ltiDb, type LearnerIdClaim } from './tables.js';
-
-export interface LtiContext {
-  db: Db;
-  config: { readonly publicUrl: string };
-  provider: LtijsProvider;
-  /** Wakes the outbox worker (a grade may be owed). */
-  kick(): void;
-}
+import { ltiDb } from './tables.js';
 
 const INSTRUCTOR_ROLES = /(?:^|#|\/)(Instructor|Administrator|ContentDeveloper|TeachingAssistant)$/;
 
 /** Whether the launch's roles make the user a teacher of the context. */
 export function isInstructor(roles: readonly string[] | undefined): boolean {
   return (roles ?? []).some((r) => INSTRUCTOR_ROLES.test(r));
-}
-
-/** The tenant's learner id for an LMS user, by the platform's rule. */
-export function learnerIdOf(rule: LearnerIdClaim, who: { sub: string; email?: string | undefined; sourcedId?: string | undefined }): { ok: true; id: string } | { ok: false; why: string } {
-  const value = rule === 'sub' ? who.sub : rule === 'email' ? who.email : who.sourcedId;
-  const claim = rule === 'sub' ? 'sub' : rule === 'email' ? 'email' : 'lis.person_sourcedid';
-  if (!value) return { ok: false, why: `this platform identifies learners by ${claim}, and the launch carries no ${claim}` };
-  if (!ID_RE.test(value)) return { ok: false, why: `the ${claim} "${value}" is not a usable learner id (1–128 letters, digits or . _ : @ -)` };
-  return { ok: true, id: value };
 }
 
 /** The platform and tenant of a verified launch, with its deployment checked. */
