@@ -4,6 +4,7 @@ import { SignInThrottle } from './auth/throttle.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import { engagementHook } from './credits/engine-hook.js';
+import { CreditEvents } from './credits/ledger.js';
 import { StatementHooks } from './credits/hooks.js';
 import { cmi5Router } from './credits/cmi5.js';
 import { creditsRouter } from './credits/routes.js';
@@ -11,6 +12,7 @@ import { openApiDocument } from './openapi.js';
 import { reportsRouter } from './reports/routes.js';
 import { certificatePages, certificatesApi } from './certificates/routes.js';
 import { adminRouter } from './web/admin/routes.js';
+import { creditWebhooks } from './webhooks/credit-events.js';
 import { webhooksRouter } from './webhooks/routes.js';
 import type { Db } from './db/index.js';
 import { bodyGuard, edgeGuard } from './edge.js';
@@ -39,12 +41,22 @@ export interface AppOptions {
   lti: LtiService;
   /** Threads that check large statement batches off the event loop; without it, the event loop does. */
   validation?: ValidationPool | undefined;
+  /** Where the credits engine announces its changes; `creditEvents()` unless a caller shares one. */
+  events?: CreditEvents | undefined;
   /** Proxies whose X-Forwarded-For names the client, so sign-in limits count each client's address. */
   trustProxy?: number | string | undefined;
 }
 
+/**
+ * The credits engine's events and who hears them: webhooks (credits earned, awards, targets met).
+ * Everything that changes credits (the app, LTI, the CLI, rule upgrades) gets one from here.
+ */
+export function creditEvents(): CreditEvents {
+  return new CreditEvents().add(creditWebhooks);
+}
+
 /** The whole HTTP surface: xAPI at /xapi, credits at /api/v1, pages and assets. */
-export function createApp({ db, config, browser = {}, demo, clock, lti, validation, trustProxy }: AppOptions): Express {
+export function createApp({ db, config, browser = {}, demo, clock, lti, validation, events = creditEvents(), trustProxy }: AppOptions): Express {
   const app = express();
   if (trustProxy !== undefined) app.set('trust proxy', trustProxy);
   if (clock) app.locals.clock = clock;
@@ -55,7 +67,7 @@ export function createApp({ db, config, browser = {}, demo, clock, lti, validati
   // One lockout for every surface that takes a client key and secret.
   const throttle = new SignInThrottle(db);
   const auth = authenticator(db, throttle);
-  const hooks = new StatementHooks().add(engagementHook);
+  const hooks = new StatementHooks().add(engagementHook(events));
   hooks.add(ltiScoreHook);
 
   // Players run on vendors' sites and authenticate with headers, never cookies: unless origins are
@@ -78,19 +90,19 @@ export function createApp({ db, config, browser = {}, demo, clock, lti, validati
   app.get('/api/v1/openapi.json', (_req, res) => res.json(openApiDocument(config.publicUrl)));
   const api = express.Router();
   api.use((req, res, next) => (req.path.startsWith('/launches/current') ? playerCors : apiCors)(req, res, next));
-  api.use(apiRequestsOnly, auth, json, creditsRouter(db, config));
+  api.use(apiRequestsOnly, auth, json, creditsRouter(db, events, config));
   api.use(reportsRouter(db));
   api.use(certificatesApi(db, config));
   api.use(webhooksRouter(db));
   api.use(platformsRouter(db, lti, config));
   api.use(registrationLinksRouter(db, config));
   app.use('/api/v1', api);
-  app.use('/cmi5', cmi5Router(db, auth, config));
+  app.use('/cmi5', cmi5Router(db, events, auth, config));
 
   app.use('/lti', lti.handler);
   app.use(certificatePages(db, config));
-  app.use(adminRouter(db, throttle, config));
-  app.use(webRouter(db, config, demo));
+  app.use(adminRouter(db, events, throttle, config));
+  app.use(webRouter(db, events, config, demo));
 
   app.use((req: Request) => {
     throw new HttpError(404, 'not_found', `no route for ${req.method} ${req.path}`);

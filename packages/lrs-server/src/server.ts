@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createApp } from './app.js';
+import { createApp, creditEvents } from './app.js';
 import { controlPath, startControl } from './control.js';
 import type { Clock } from './clock.js';
 import { createClient, DEFAULT_TENANT, ensureTenant } from './auth/clients.js';
@@ -43,11 +43,12 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
     }
     const demo = options.demo ? await seedDemo(store.db) : undefined;
     // Credits computed with older rules are recomputed once; every change is a ledger adjustment saying why.
-    await upgradeCreditRules(store.db);
+    const events = creditEvents();
+    await upgradeCreditRules(store.db, events);
     const urls = { publicUrl: config.publicUrl };
-    const lti = createLti(store.db, urls, { secretKey, outbound: config.ltiOutbound });
+    const lti = createLti(store.db, urls, { secretKey, outbound: config.ltiOutbound, events });
     validation = ValidationPool.create(config.validationThreads);
-    const app = createApp({ db: store.db, config: urls, browser: config, demo, clock: options.clock, lti, validation, trustProxy: config.trustProxy });
+    const app = createApp({ db: store.db, config: urls, browser: config, demo, clock: options.clock, lti, validation, events, trustProxy: config.trustProxy });
     const server = app.listen(config.port, config.host);
     server.on('clientError', answerClientError);
     await new Promise<void>((resolve, reject) => {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { questionActivityId, Verbs, VideoExt, XcreditExt } from '@xcredit/sdk/xapi';
 import { startTestServer, type Engine, type TestServer } from '../testing.js';
+import { creditEvents } from '../app.js';
 import { recompute } from './recompute.js';
 
 const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
@@ -187,7 +188,7 @@ describe.each(engines)('answers to in-video questions on %s', (engine) => {
       );
     const incremental = await snapshot();
     expect(incremental).toHaveLength(learners.length);
-    const result = await recompute(server.store.db);
+    const result = await recompute(server.store.db, { events: creditEvents() });
     expect(await snapshot()).toEqual(incremental);
     expect(result.ledgerEntries).toBe(0);
   });

@@ -8,7 +8,7 @@ import type { Database } from '../db/schema.js';
 import { getCourse } from './courses.js';
 import { periodOf, refreshEngagement } from './engagement.js';
 import { issuedChecks } from './evidence.js';
-import { lockLearner } from './ledger.js';
+import { lockLearner, type CreditEvents } from './ledger.js';
 
 type LaunchPrincipal = Extract<Principal, { kind: 'launch' }>;
 type Q = Kysely<Database>;
@@ -36,12 +36,13 @@ export interface AttentionCheckPrompt {
  */
 export async function attentionOnHeartbeat(
   db: Db,
+  events: CreditEvents,
   principal: LaunchPrincipal,
   input: { sessionId: string; playing: boolean; attention?: { nonce: string } | undefined },
   at: Date,
 ): Promise<{ attentionCheck?: AttentionCheckPrompt }> {
   const { tenant, launch } = principal;
-  if (input.attention) await answerAttentionCheck(db, principal, { sessionId: input.sessionId, nonce: input.attention.nonce }, at);
+  if (input.attention) await answerAttentionCheck(db, events, principal, { sessionId: input.sessionId, nonce: input.attention.nonce }, at);
   const course = await getCourse(db, tenant.id, launch.courseId);
   const { attentionChecks: count, promptTimeoutSeconds } = course.policy;
   if (count <= 0) return prompt(await openCheck(db, principal));
@@ -79,7 +80,7 @@ export async function attentionOnHeartbeat(
  * learner for this course, within the window; a late answer ends the check's block from then on.
  * An answer the server has already recorded is answered the same way again, so a retry is harmless.
  */
-export async function answerAttentionCheck(db: Db, principal: LaunchPrincipal, input: z.infer<typeof attentionInput>, at: Date): Promise<{ accepted: boolean; reason?: string }> {
+export async function answerAttentionCheck(db: Db, events: CreditEvents, principal: LaunchPrincipal, input: z.infer<typeof attentionInput>, at: Date): Promise<{ accepted: boolean; reason?: string }> {
   const { tenant, launch } = principal;
   return db.transaction().execute(async (trx) => {
     await lockLearner(trx, tenant.id, launch.learnerId);
@@ -89,7 +90,7 @@ export async function answerAttentionCheck(db: Db, principal: LaunchPrincipal, i
     if (!check.answered_at) {
       await trx.updateTable('attention_checks').set({ answered_at: at }).where('tenant_id', '=', tenant.id).where('nonce', '=', input.nonce).execute();
       // The check's block ends (or, answered in time, never was): credit what was played meanwhile.
-      await refreshEngagement(trx, tenant.id, launch.learnerId, launch.courseId, periodOf(new Date(check.issued_at)), { actor: 'engine' });
+      await refreshEngagement(trx, tenant.id, launch.learnerId, launch.courseId, periodOf(new Date(check.issued_at)), { actor: 'engine', events });
     }
     return answeredAt.getTime() <= new Date(check.expires_at).getTime() ? { accepted: true } : { accepted: false, reason: 'late' };
   });

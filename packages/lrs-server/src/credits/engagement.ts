@@ -6,7 +6,7 @@ import type { Database } from '../db/schema.js';
 import { HttpError } from '../http-error.js';
 import { tenantPolicy, toCourse, type Course } from './courses.js';
 import { attentionBlockedWall, COUNTED_VERBS, statementFacts, toTimeline } from './evidence.js';
-import { lockLearner, reconcileCourseLedger } from './ledger.js';
+import { lockLearner, reconcileCourseLedger, type CreditEvents, type ReconcileOptions } from './ledger.js';
 
 type Q = Kysely<Database>;
 
@@ -101,7 +101,7 @@ export async function refreshEngagement(
   learnerId: string,
   courseId: string,
   period: string,
-  options: { actor: string; reason?: string; source?: 'video' | 'adjustment' } = { actor: 'engine' },
+  options: ReconcileOptions,
 ): Promise<EngagementAssessment> {
   const course = await loadCourse(db, tenantId, courseId);
   const a = await assessLearnerCourse(db, tenantId, learnerId, course, period);
@@ -210,7 +210,7 @@ export async function learnerCredits(db: Db, tenantId: string, learnerId: string
  * with the new credits, length, questions and policy, and each difference is appended to the
  * ledger as an adjustment that says what changed. Closed periods are never touched.
  */
-export async function adjustForCourseChange(db: Q, tenantId: string, before: Course, after: Course, actor: string): Promise<number> {
+export async function adjustForCourseChange(db: Q, events: CreditEvents, tenantId: string, before: Course, after: Course, actor: string): Promise<number> {
   const changes: string[] = [];
   if (before.credits !== after.credits) changes.push(`credits ${before.credits} → ${after.credits}`);
   if (before.lengthSeconds !== after.lengthSeconds) changes.push(`length ${before.lengthSeconds} s → ${after.lengthSeconds} s`);
@@ -229,7 +229,7 @@ export async function adjustForCourseChange(db: Q, tenantId: string, before: Cou
   const reason = `course "${after.title}" changed: ${changes.join(', ')}`;
   for (const r of rows) {
     await lockLearner(db, tenantId, r.learner_id);
-    await refreshEngagement(db, tenantId, r.learner_id, after.courseId, r.period, { actor, reason, source: 'adjustment' });
+    await refreshEngagement(db, tenantId, r.learner_id, after.courseId, r.period, { actor, events, reason, source: 'adjustment' });
   }
   return rows.length;
 }

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { formatPlayedSegments } from '@xcredit/sdk/engagement';
 import { questionActivityId, Verbs, VideoExt, XcreditExt } from '@xcredit/sdk/xapi';
 import { openPlayer, startTestServer, type Engine, type TestServer } from '../testing.js';
+import { creditEvents } from '../app.js';
 import { recompute } from './recompute.js';
 
 const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
@@ -114,7 +115,7 @@ describe.each(engines)('incremental credits equal a full recompute on %s', (engi
     };
     const incremental = await snapshot();
     expect(incremental.length).toBeGreaterThan(0);
-    const result = await recompute(server.store.db);
+    const result = await recompute(server.store.db, { events: creditEvents() });
     expect(await snapshot()).toEqual(incremental);
     expect(result.ledgerEntries).toBe(0);
 
@@ -143,7 +144,7 @@ describe.each(engines)('incremental credits equal a full recompute on %s', (engi
       .insertInto('ledger')
       .values({ tenant_id: 'default', learner_id: 'fix-me', period: before.period, source: 'adjustment', amount_tenths: 7, course_id: 'a', kind: 'required', category: null, reason: 'manual slip', evidence: '{}', created_by: 'test' })
       .execute();
-    const result = await recompute(server.store.db, { tenantId: 'default' });
+    const result = await recompute(server.store.db, { events: creditEvents(), tenantId: 'default' });
     expect(result.ledgerEntries).toBe(1);
     const after = await api('GET', '/learners/fix-me/ledger');
     expect(after.total).toBe(4);

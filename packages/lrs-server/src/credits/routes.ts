@@ -12,7 +12,7 @@ import { courseInput, getCourse, idText, upsertCourse } from './courses.js';
 import { adjustForCourseChange, learnerCredits, periodBounds, periodText, refreshEngagement } from './engagement.js';
 import { createLaunch, launchInput } from './launches.js';
 import { csvToLearners, importLearners, learnerFields, validate, type ImportIssue, type LearnerRow } from './learners.js';
-import { lockLearner, toEntry } from './ledger.js';
+import { lockLearner, toEntry, type CreditEvents } from './ledger.js';
 import { policyInput } from './policy.js';
 import { answerFeedback, createSession, currentLaunch, heartbeat, heartbeatInput } from './sessions.js';
 import { closePeriod, learnerStanding, setTarget, targetInput } from './targets.js';
@@ -45,14 +45,14 @@ const actorOf = (p: Extract<Principal, { kind: 'client' }>) => `client/${p.key}`
 const learnerInput = learnerFields;
 
 /** The credits API under /api/v1 (JSON; Basic auth for clients, Bearer for the player). */
-export function creditsRouter(db: Db, config: { readonly publicUrl: string }): Router {
+export function creditsRouter(db: Db, events: CreditEvents, config: { readonly publicUrl: string }): Router {
   const router = Router();
 
   // Catalog and policy.
   router.put('/courses/:courseId', async (req, res) => {
     const p = requireScope(req, 'credits/admin');
     const { course, created } = await upsertCourse(db, p.tenant.id, param(req, 'courseId'), body(req, courseInput), async (trx, before, after) => {
-      if (before) await adjustForCourseChange(trx, p.tenant.id, before, after, actorOf(p));
+      if (before) await adjustForCourseChange(trx, events, p.tenant.id, before, after, actorOf(p));
     });
     res.status(created ? 201 : 200).json(course);
   });
@@ -138,7 +138,7 @@ export function creditsRouter(db: Db, config: { readonly publicUrl: string }): R
 
   router.get('/learners/:learnerId/courses/:courseId/engagement', async (req, res) => {
     const p = requireScope(req, 'credits/read');
-    res.json(await explain(db, p.tenant.id, param(req, 'learnerId'), param(req, 'courseId'), periodQuery(req)));
+    res.json(await explain(db, events, p.tenant.id, param(req, 'learnerId'), param(req, 'courseId'), periodQuery(req)));
   });
 
   router.get('/learners/:learnerId/ledger', async (req, res) => {
@@ -153,7 +153,7 @@ export function creditsRouter(db: Db, config: { readonly publicUrl: string }): R
   // Launches and the player's own calls.
   router.post('/launches', async (req, res) => {
     const p = requireScope(req, 'credits/admin');
-    res.status(201).json(await createLaunch(db, p.tenant, body(req, launchInput), config.publicUrl, now(req)));
+    res.status(201).json(await createLaunch(db, events, p.tenant, body(req, launchInput), config.publicUrl, now(req)));
   });
 
   router.get('/launches/current', async (req, res) => {
@@ -168,12 +168,12 @@ export function creditsRouter(db: Db, config: { readonly publicUrl: string }): R
   router.post('/launches/current/heartbeat', async (req, res) => {
     const launch = requireLaunch(req);
     const input = body(req, heartbeatInput);
-    const alive = await heartbeat(db, launch, input, now(req));
-    res.json({ ...alive, ...(await attentionOnHeartbeat(db, launch, input, now(req))) });
+    const alive = await heartbeat(db, events, launch, input, now(req));
+    res.json({ ...alive, ...(await attentionOnHeartbeat(db, events, launch, input, now(req))) });
   });
 
   router.post('/launches/current/attention', async (req, res) => {
-    res.json(await answerAttentionCheck(db, requireLaunch(req), body(req, attentionInput), now(req)));
+    res.json(await answerAttentionCheck(db, events, requireLaunch(req), body(req, attentionInput), now(req)));
   });
 
   router.get('/launches/current/answers/:questionId', async (req, res) => {
@@ -190,7 +190,7 @@ export function creditsRouter(db: Db, config: { readonly publicUrl: string }): R
   // Awards: offline training, growth credits, approvals.
   router.post('/awards', async (req, res) => {
     const p = requireScope(req, 'credits/admin');
-    const { award, created } = await createAward(db, p.tenant.id, actorOf(p), body(req, awardInput));
+    const { award, created } = await createAward(db, events, p.tenant.id, actorOf(p), body(req, awardInput));
     res.status(created ? 201 : 200).json(award);
   });
 
@@ -209,7 +209,7 @@ export function creditsRouter(db: Db, config: { readonly publicUrl: string }): R
     router.post(`/awards/:awardId/${action}`, async (req, res) => {
       const p = requireScope(req, 'credits/admin');
       const { reason } = req.body === undefined ? {} : body(req, decisionInput);
-      res.json(await decideAward(db, p.tenant.id, param(req, 'awardId', uuidParam), actorOf(p), decision, reason));
+      res.json(await decideAward(db, events, p.tenant.id, param(req, 'awardId', uuidParam), actorOf(p), decision, reason));
     });
   }
 
@@ -237,14 +237,14 @@ export function creditsRouter(db: Db, config: { readonly publicUrl: string }): R
 }
 
 /** The engagement explanation: factors, gates, verified against claimed time, sessions and flags. */
-async function explain(db: Db, tenantId: string, learnerId: string, courseId: string, period: string) {
+async function explain(db: Db, events: CreditEvents, tenantId: string, learnerId: string, courseId: string, period: string) {
   const learner = await db.selectFrom('learners').select('id').where('tenant_id', '=', tenantId).where('id', '=', learnerId).executeTakeFirst();
   if (!learner) throw new HttpError(404, 'learner_not_found', `no learner "${learnerId}" in this tenant`);
   const course = await getCourse(db, tenantId, courseId);
   // Recomputed from raw statements on every call: the explanation never trusts a cache.
   const a = await db.transaction().execute(async (trx) => {
     await lockLearner(trx, tenantId, learnerId);
-    return refreshEngagement(trx, tenantId, learnerId, courseId, period, { actor: 'engine' });
+    return refreshEngagement(trx, tenantId, learnerId, courseId, period, { actor: 'engine', events });
   });
   const launches = await db
     .selectFrom('launches')

@@ -1,3 +1,4 @@
+import type { CreditEvents } from '../credits/ledger.js';
 import type { Db } from '../db/index.js';
 import type { LtijsProvider } from './ltijs.js';
 
@@ -6,6 +7,8 @@ export interface LtiContext {
   db: Db;
   config: { readonly publicUrl: string };
   provider: LtijsProvider;
+  /** Where a launch's credit changes are announced. */
+  events: CreditEvents;
   /** Wakes the outbox worker (a grade may be owed). */
   kick(): void;
 }

@@ -4,6 +4,7 @@ import express, { Router, type Request } from 'express';
 import { requireScope } from '../../auth/principal.js';
 import { certificatesApi } from '../../certificates/routes.js';
 import { now } from '../../clock.js';
+import type { CreditEvents } from '../../credits/ledger.js';
 import { creditsRouter } from '../../credits/routes.js';
 import type { SignInThrottle } from '../../auth/throttle.js';
 import type { Db } from '../../db/index.js';
@@ -20,7 +21,7 @@ const adminDist = join(dirname(createRequire(import.meta.url).resolve('@xcredit/
  * HttpOnly SameSite=Strict session cookie, the Lit app, and /admin/api — the credits API, reports
  * and certificates on the session, writes guarded by a CSRF token.
  */
-export function adminRouter(db: Db, throttle: SignInThrottle, config: { readonly publicUrl: string }): Router {
+export function adminRouter(db: Db, events: CreditEvents, throttle: SignInThrottle, config: { readonly publicUrl: string }): Router {
   const router = Router();
   const secure = () => config.publicUrl.startsWith('https:');
   const lang = (req: Request) => (/^zh/i.test(String(req.query.lang ?? req.get('accept-language') ?? '')) ? 'zh' : 'en');
@@ -87,7 +88,7 @@ export function adminRouter(db: Db, throttle: SignInThrottle, config: { readonly
       .execute();
     res.json({ learners: rows.map((r) => ({ learnerId: r.id, displayName: r.display_name, department: r.department, role: r.role, managerId: r.manager_id })) });
   });
-  api.use(creditsRouter(db, config), reportsRouter(db), certificatesApi(db, config));
+  api.use(creditsRouter(db, events, config), reportsRouter(db), certificatesApi(db, config));
   router.use('/admin/api', api);
 
   return router;
