@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/index.js';
-import { periodProgress, standingsCte } from './standings.js';
+import { periodProgress, standingsCte } from '../credits/targets.js';
 
 /** What every report is computed for: one tenant, one period, at the server's `now`. */
 export interface ReportScope {
