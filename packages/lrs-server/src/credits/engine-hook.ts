@@ -1,10 +1,9 @@
 import { Verbs } from '@xcredit/sdk/xapi';
 import type { StatementHook } from './hooks.js';
 import { periodOf, refreshEngagement } from './engagement.js';
+import { changesCredits } from './evidence.js';
 import { lockLearner, type CreditEvents } from './ledger.js';
 import { endLaunch } from './sessions.js';
-
-const COUNTED = new Set<string>([Verbs.played, Verbs.paused, Verbs.seeked, Verbs.completed, Verbs.terminated, Verbs.answered]);
 
 /** Updates the learner's engagement and the ledger in the transaction that stored the batch. */
 export const engagementHook =
@@ -12,5 +11,5 @@ export const engagementHook =
   async ({ trx, tenantId, learnerId, courseId, registration, verbs, stored }) => {
     await lockLearner(trx, tenantId, learnerId);
     if (verbs.includes(Verbs.terminated)) await endLaunch(trx, tenantId, registration, stored);
-    if (verbs.some((v) => COUNTED.has(v))) await refreshEngagement(trx, tenantId, learnerId, courseId, periodOf(stored), { actor: 'engine', events });
+    if (changesCredits(verbs)) await refreshEngagement(trx, tenantId, learnerId, courseId, periodOf(stored), { actor: 'engine', events });
   };

@@ -16,6 +16,9 @@ export const VIDEO_VERBS: Record<string, TrackedEvent['verb']> = {
 /** Verbs of statements that count toward credits. */
 export const COUNTED_VERBS = [...Object.keys(VIDEO_VERBS), Verbs.answered];
 
+/** Whether newly stored verbs can change credits: `initialized` alone says nothing of what was watched. */
+export const changesCredits = (verbs: readonly string[]) => verbs.some((v) => v !== Verbs.initialized && COUNTED_VERBS.includes(v));
+
 const part = (path: string[]) => sql<unknown>`s.statement #> ${`{${path.map((p) => `"${p}"`).join(',')}}`}`;
 
 /**
