@@ -1,11 +1,11 @@
-import { assessEngagement, type EngagementAssessment, type EngagementFlag, type GateResult } from '@xcredit/sdk/engagement';
+import type { EngagementAssessment, EngagementFlag, GateResult } from '@xcredit/sdk/engagement';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Db } from '../db/index.js';
 import type { Database } from '../db/schema.js';
 import { HttpError } from '../http-error.js';
 import { tenantPolicy, toCourse, type Course } from './courses.js';
-import { attentionBlockedWall, COUNTED_VERBS, statementFacts, toTimeline } from './evidence.js';
+import { assessTimeline, attentionBlockedWall, COUNTED_VERBS, statementFacts } from './evidence.js';
 import { lockLearner, reconcileCourseLedger, type CreditEvents, type ReconcileOptions } from './ledger.js';
 
 type Q = Kysely<Database>;
@@ -86,8 +86,7 @@ export async function assessLearnerCourse(db: Q, tenantId: string, learnerId: st
       .execute(),
     attentionBlockedWall(db, tenantId, learnerId, course.courseId, from, to),
   ]);
-  const { events, answers } = toTimeline(course, statements, heartbeats);
-  return assessEngagement({ credits: course.credits, lengthSeconds: course.lengthSeconds, policy: course.policy, questions: course.questions, events, answers, blockedWall });
+  return assessTimeline(course, statements, heartbeats, blockedWall);
 }
 
 /**

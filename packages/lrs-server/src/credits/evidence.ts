@@ -1,4 +1,4 @@
-import { blockedWall, type AnswerEvent, type TrackedEvent } from '@xcredit/sdk/engagement';
+import { assessEngagement, blockedWall, type AnswerEvent, type EngagementAssessment, type TrackedEvent } from '@xcredit/sdk/engagement';
 import { questionActivityId, VideoExt, Verbs, XcreditExt } from '@xcredit/sdk/xapi';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
@@ -117,6 +117,12 @@ export function toTimeline(course: Course, statements: readonly StatementFacts[]
   }
   for (const h of heartbeats) events.push(heartbeatEvent(h));
   return { events, answers };
+}
+
+/** The engine's judgement of one timeline: the incremental path and `recompute` both end here. */
+export function assessTimeline(course: Course, statements: readonly StatementFacts[], heartbeats: readonly HeartbeatFacts[], blockedWall?: [number, number][]): EngagementAssessment {
+  const { events, answers } = toTimeline(course, statements, heartbeats);
+  return assessEngagement({ credits: course.credits, lengthSeconds: course.lengthSeconds, policy: course.policy, questions: course.questions, events, answers, blockedWall });
 }
 
 /** A stored heartbeat as the engine's evidence. */

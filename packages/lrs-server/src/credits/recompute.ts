@@ -1,9 +1,8 @@
-import { assessEngagement } from '@xcredit/sdk/engagement';
 import { sql } from 'kysely';
 import type { Db } from '../db/index.js';
 import { tenantPolicy, toCourse, type Course } from './courses.js';
 import { engagementRow, periodOf } from './engagement.js';
-import { attentionBlockedWallOf, COUNTED_VERBS, statementFacts, toTimeline, type HeartbeatFacts, type StatementFacts } from './evidence.js';
+import { assessTimeline, attentionBlockedWallOf, COUNTED_VERBS, statementFacts, type HeartbeatFacts, type StatementFacts } from './evidence.js';
 import { appendEntries, reconcileRequirement, type CreditEvents } from './ledger.js';
 
 const LEARNER_CHUNK = 250;
@@ -197,8 +196,7 @@ interface Assessed {
 
 /** Assesses one learner/course/period from its rows (pure; no I/O). */
 function assess(course: Course, tenantId: string, learnerId: string, period: string, rows: readonly Row[], heartbeats: readonly Beat[], blockedWall?: [number, number][]): Assessed {
-  const { events, answers } = toTimeline(course, rows, heartbeats);
-  const a = assessEngagement({ credits: course.credits, lengthSeconds: course.lengthSeconds, policy: course.policy, questions: course.questions, events, answers, blockedWall });
+  const a = assessTimeline(course, rows, heartbeats, blockedWall);
   return { course, tenantId, learnerId, period, values: engagementRow(a) };
 }
 
