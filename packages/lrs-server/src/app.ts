@@ -7,12 +7,14 @@ import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import { STRICT_POLICY, type OutboundPolicy } from './net/outbound.js';
 import { engagementHook } from './launches/engine-hook.js';
+import { CreditEvents } from './credits/ledger.js';
 import { StatementHooks } from './launches/hooks.js';
 import { cmi5Router } from './launches/cmi5.js';
 import { openApiDocument } from './openapi.js';
 import { reportsRouter } from './reports/routes.js';
 import { certificatePages, certificatesApi } from './certificates/routes.js';
 import { adminRouter } from './web/admin/routes.js';
+import { creditWebhooks } from './webhooks/credit-events.js';
 import { webhooksRouter } from './webhooks/routes.js';
 import { historyRouter } from './history/routes.js';
 import type { Db } from './db/index.js';
@@ -42,6 +44,8 @@ export interface AppOptions {
   lti: LtiService;
   /** Threads that check large statement batches off the event loop; without it, the event loop does. */
   validation?: ValidationPool | undefined;
+  /** Where the credits engine announces its changes; `creditEvents()` unless a caller shares one. */
+  events?: CreditEvents | undefined;
   /** Proxies whose X-Forwarded-For names the client, so sign-in limits count each client's address. */
   trustProxy?: number | string | undefined;
   /** Where webhooks may be delivered beyond public addresses; public addresses only by default. */
@@ -50,8 +54,16 @@ export interface AppOptions {
   ltiOutbound?: OutboundPolicy | undefined;
 }
 
+/**
+ * The credits engine's events and who hears them: webhooks (credits earned, awards, targets met).
+ * Everything that changes credits (the app, LTI, the CLI, rule upgrades) gets one from here.
+ */
+export function creditEvents(): CreditEvents {
+  return new CreditEvents().add(creditWebhooks);
+}
+
 /** The whole HTTP surface: xAPI at /xapi, credits at /api/v1, pages and assets. */
-export function createApp({ db, config, browser = {}, demo, clock, lti, validation, trustProxy, webhookOutbound = STRICT_POLICY, ltiOutbound = STRICT_POLICY }: AppOptions): Express {
+export function createApp({ db, config, browser = {}, demo, clock, lti, validation, events = creditEvents(), trustProxy, webhookOutbound = STRICT_POLICY, ltiOutbound = STRICT_POLICY }: AppOptions): Express {
   const app = express();
   if (trustProxy !== undefined) app.set('trust proxy', trustProxy);
   if (clock) app.locals.clock = clock;
@@ -62,7 +74,7 @@ export function createApp({ db, config, browser = {}, demo, clock, lti, validati
   // One lockout for every surface that takes a client key and secret.
   const throttle = new SignInThrottle(db);
   const auth = authenticator(db, throttle);
-  const hooks = new StatementHooks().add(engagementHook);
+  const hooks = new StatementHooks().add(engagementHook(events));
   hooks.add(ltiScoreHook);
 
   // Players run on vendors' sites and authenticate with headers, never cookies: unless origins are
@@ -85,21 +97,21 @@ export function createApp({ db, config, browser = {}, demo, clock, lti, validati
   app.get('/api/v1/openapi.json', (_req, res) => res.json(openApiDocument(config.publicUrl)));
   const api = express.Router();
   api.use((req, res, next) => (req.path.startsWith('/launches/current') ? playerCors : apiCors)(req, res, next));
-  api.use(apiRequestsOnly, auth, json, capabilitiesRouter(db, config));
+  api.use(apiRequestsOnly, auth, json, capabilitiesRouter(db, events, config));
   api.use(reportsRouter(db));
   api.use(certificatesApi(db, config));
   api.use(webhooksRouter(db, webhookOutbound));
-  api.use(historyRouter(db));
+  api.use(historyRouter(db, events));
   // LMS platforms and registration links, also on the dashboard's session (/admin → LMS).
   const ltiAdmin = [platformsRouter(db, lti, config, ltiOutbound), registrationLinksRouter(db, config)];
   api.use(...ltiAdmin);
   app.use('/api/v1', api);
-  app.use('/cmi5', cmi5Router(db, auth, config));
+  app.use('/cmi5', cmi5Router(db, events, auth, config));
 
   app.use('/lti', lti.handler);
   app.use(certificatePages(db, config));
-  app.use(adminRouter(db, throttle, config, ...ltiAdmin));
-  app.use(webRouter(db, config, demo));
+  app.use(adminRouter(db, events, throttle, config, ...ltiAdmin));
+  app.use(webRouter(db, events, config, demo));
 
   app.use((req: Request) => {
     throw new HttpError(404, 'not_found', `no route for ${req.method} ${req.path}`);

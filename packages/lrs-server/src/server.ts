@@ -1,7 +1,7 @@
 import type { ErrorBody } from '@xcredit/sdk/contracts/wire';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createApp } from './app.js';
+import { createApp, creditEvents } from './app.js';
 import { controlPath, startControl } from './control.js';
 import type { Clock } from './clock.js';
 import { createClient, DEFAULT_TENANT, ensureFirstAdmin, ensureTenant } from './auth/clients.js';
@@ -47,11 +47,12 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
     const firstAdmin = options.firstAdmin ? await ensureFirstAdmin(store.db, DEFAULT_TENANT.id) : null;
     const demo = options.demo ? await seedDemo(store.db) : undefined;
     // Credits computed with older rules are recomputed once; every change is a ledger adjustment saying why.
-    await upgradeCreditRules(store.db);
+    const events = creditEvents();
+    await upgradeCreditRules(store.db, events);
     const urls = { publicUrl: config.publicUrl };
-    const lti = createLti(store.db, urls, { secretKey, outbound: config.ltiOutbound });
+    const lti = createLti(store.db, urls, { secretKey, outbound: config.ltiOutbound, events });
     validation = ValidationPool.create(config.validationThreads);
-    const app = createApp({ db: store.db, config: urls, browser: config, demo, clock: options.clock, lti, validation, trustProxy: config.trustProxy, webhookOutbound: config.webhookOutbound, ltiOutbound: config.ltiOutbound });
+    const app = createApp({ db: store.db, config: urls, browser: config, demo, clock: options.clock, lti, validation, events, trustProxy: config.trustProxy, webhookOutbound: config.webhookOutbound, ltiOutbound: config.ltiOutbound });
     const server = app.listen(config.port, config.host);
     server.on('clientError', answerClientError);
     await new Promise<void>((resolve, reject) => {

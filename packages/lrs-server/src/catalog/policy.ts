@@ -1,5 +1,6 @@
 import { DEFAULT_POLICY, type CreditPolicy } from '@xcredit/sdk/engagement';
 import type { policyInput } from '@xcredit/sdk/contracts';
+import { sql, type RawBuilder } from 'kysely';
 import type { z } from 'zod';
 
 export type PolicyInput = z.infer<typeof policyInput>;
@@ -30,6 +31,17 @@ export function effectivePolicy(overrides: PolicyInput | Record<string, unknown>
     weights: { ...DEFAULT_POLICY.weights, ...stripUndefined(o.weights ?? {}) },
     gates: { ...DEFAULT_POLICY.gates, ...stripUndefined(o.gates ?? {}) },
   };
+}
+
+/**
+ * One gate of a course's effective policy, in SQL over `courses as c` joined to `tenants as t`:
+ * the course's override, else the tenant's, else the default, as `effectivePolicy` merges them.
+ *
+ * @example
+ * sql`select c.id, ${effectiveGateSql('coverage')} as gate from courses c join tenants t on t.id = c.tenant_id`
+ */
+export function effectiveGateSql(gate: keyof CreditPolicy['gates']): RawBuilder<number> {
+  return sql<number>`coalesce((c.policy -> 'gates' ->> ${gate})::float8, (t.policy -> 'gates' ->> ${gate})::float8, ${DEFAULT_POLICY.gates[gate]}::float8)`;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -2,10 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { awardInput } from '@xcredit/sdk/contracts';
 import type { z } from 'zod';
 import type { Db } from '../db/index.js';
-import { emit } from '../webhooks/events.js';
 import { HttpError } from '../http-error.js';
 import { periodBounds } from './engagement.js';
-import { appendEntry, isClosed, lockLearner, reconcileRequirement } from './ledger.js';
+import { appendEntry, isClosed, lockLearner, reconcileRequirement, type CreditEvents } from './ledger.js';
 
 export type AwardInput = z.infer<typeof awardInput>;
 
@@ -71,7 +70,7 @@ const toAward = (r: AwardRow): Award => ({
 });
 
 /** Records an award. Offline attendance is approved at once; growth credits wait for approval. */
-export async function createAward(db: Db, tenantId: string, actor: string, input: AwardInput): Promise<{ award: Award; created: boolean }> {
+export async function createAward(db: Db, events: CreditEvents, tenantId: string, actor: string, input: AwardInput): Promise<{ award: Award; created: boolean }> {
   periodBounds(input.period);
   return db.transaction().execute(async (trx) => {
     const learner = await trx.selectFrom('learners').select('id').where('tenant_id', '=', tenantId).where('id', '=', input.learnerId).executeTakeFirst();
@@ -113,17 +112,17 @@ export async function createAward(db: Db, tenantId: string, actor: string, input
     await trx.insertInto('award_events').values({ tenant_id: tenantId, award_id: row.id, action: 'requested', actor, reason: null }).execute();
     if (approved) {
       await trx.insertInto('award_events').values({ tenant_id: tenantId, award_id: row.id, action: 'approved', actor, reason: 'attendance check-in' }).execute();
-      await credit(trx, tenantId, row, actor);
-      await emit(trx, tenantId, 'award.decided', { award: toAward(row) });
+      await credit(trx, events, tenantId, row, actor);
+      await events.publish(trx, { type: 'award.decided', tenantId, data: { award: toAward(row) } });
     } else {
-      await emit(trx, tenantId, 'award.pending', { award: toAward(row) });
+      await events.publish(trx, { type: 'award.pending', tenantId, data: { award: toAward(row) } });
     }
     return { award: toAward(row), created: true };
   });
 }
 
 /** Approves or rejects a pending award; a decision is final (a correction is a new award or an adjustment). */
-export async function decideAward(db: Db, tenantId: string, awardId: string, actor: string, decision: 'approved' | 'rejected', reason?: string): Promise<Award> {
+export async function decideAward(db: Db, events: CreditEvents, tenantId: string, awardId: string, actor: string, decision: 'approved' | 'rejected', reason?: string): Promise<Award> {
   if (decision === 'rejected' && !reason) throw new HttpError(400, 'invalid_input', 'reason: a rejection needs a reason the learner can read');
   return db.transaction().execute(async (trx) => {
     const row = await trx.selectFrom('awards').selectAll().where('tenant_id', '=', tenantId).where('id', '=', awardId).forUpdate().executeTakeFirst();
@@ -139,15 +138,15 @@ export async function decideAward(db: Db, tenantId: string, awardId: string, act
       .returningAll()
       .executeTakeFirstOrThrow();
     await trx.insertInto('award_events').values({ tenant_id: tenantId, award_id: awardId, action: decision, actor, reason: reason ?? null }).execute();
-    if (decision === 'approved') await credit(trx, tenantId, updated, actor);
-    await emit(trx, tenantId, 'award.decided', { award: toAward(updated) });
+    if (decision === 'approved') await credit(trx, events, tenantId, updated, actor);
+    await events.publish(trx, { type: 'award.decided', tenantId, data: { award: toAward(updated) } });
     return toAward(updated);
   });
 }
 
-async function credit(db: Db, tenantId: string, row: AwardRow, actor: string) {
-  if (row.requirement_id) return reconcileRequirement(db, tenantId, row.learner_id, row.requirement_id, row.period, { actor });
-  await appendEntry(db, {
+async function credit(db: Db, events: CreditEvents, tenantId: string, row: AwardRow, actor: string) {
+  if (row.requirement_id) return reconcileRequirement(db, tenantId, row.learner_id, row.requirement_id, row.period, { actor, events });
+  await appendEntry(db, events, {
     tenantId,
     learnerId: row.learner_id,
     period: row.period,

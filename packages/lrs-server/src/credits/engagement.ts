@@ -1,14 +1,13 @@
-import { assessEngagement, type EngagementAssessment, type EngagementFlag, type GateResult } from '@xcredit/sdk/engagement';
+import type { EngagementAssessment, EngagementFlag, GateResult } from '@xcredit/sdk/engagement';
 import { isPeriod } from '@xcredit/sdk/contracts';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Db } from '../db/index.js';
 import type { Database } from '../db/schema.js';
 import { HttpError } from '../http-error.js';
-import { attentionBlockedWall } from './attention-checks.js';
 import { tenantPolicy, toCourse, type Course } from '../catalog/courses.js';
-import { COUNTED_VERBS, statementFacts, toTimeline } from './evidence.js';
-import { lockLearner, reconcileCourseLedger } from './ledger.js';
+import { assessTimeline, attentionBlockedWall, COUNTED_VERBS, statementFacts } from './evidence.js';
+import { lockLearner, reconcileCourseLedger, type CreditEvents, type ReconcileOptions } from './ledger.js';
 
 type Q = Kysely<Database>;
 
@@ -82,8 +81,7 @@ export async function assessLearnerCourse(db: Q, tenantId: string, learnerId: st
       .execute(),
     attentionBlockedWall(db, tenantId, learnerId, course.courseId, from, to),
   ]);
-  const { events, answers } = toTimeline(course, statements, heartbeats);
-  return assessEngagement({ credits: course.credits, lengthSeconds: course.lengthSeconds, policy: course.policy, questions: course.questions, events, answers, blockedWall });
+  return assessTimeline(course, statements, heartbeats, blockedWall);
 }
 
 /**
@@ -97,7 +95,7 @@ export async function refreshEngagement(
   learnerId: string,
   courseId: string,
   period: string,
-  options: { actor: string; reason?: string; source?: 'video' | 'adjustment' } = { actor: 'engine' },
+  options: ReconcileOptions,
 ): Promise<EngagementAssessment> {
   const course = await loadCourse(db, tenantId, courseId);
   const a = await assessLearnerCourse(db, tenantId, learnerId, course, period);
@@ -206,7 +204,7 @@ export async function learnerCredits(db: Db, tenantId: string, learnerId: string
  * with the new credits, length, questions and policy, and each difference is appended to the
  * ledger as an adjustment that says what changed. Closed periods are never touched.
  */
-export async function adjustForCourseChange(db: Q, tenantId: string, before: Course, after: Course, actor: string): Promise<number> {
+export async function adjustForCourseChange(db: Q, events: CreditEvents, tenantId: string, before: Course, after: Course, actor: string): Promise<number> {
   const changes: string[] = [];
   if (before.credits !== after.credits) changes.push(`credits ${before.credits} → ${after.credits}`);
   if (before.lengthSeconds !== after.lengthSeconds) changes.push(`length ${before.lengthSeconds} s → ${after.lengthSeconds} s`);
@@ -225,7 +223,7 @@ export async function adjustForCourseChange(db: Q, tenantId: string, before: Cou
   const reason = `course "${after.title}" changed: ${changes.join(', ')}`;
   for (const r of rows) {
     await lockLearner(db, tenantId, r.learner_id);
-    await refreshEngagement(db, tenantId, r.learner_id, after.courseId, r.period, { actor, reason, source: 'adjustment' });
+    await refreshEngagement(db, tenantId, r.learner_id, after.courseId, r.period, { actor, events, reason, source: 'adjustment' });
   }
   return rows.length;
 }

@@ -4,7 +4,7 @@ import type { Db } from '../db/index.js';
 import type { LaunchesTable } from '../db/schema.js';
 import { getLearner } from '../learners/learners.js';
 import { refreshEngagement } from './engagement.js';
-import { lockLearner, toEntry, type LedgerEntry } from './ledger.js';
+import { lockLearner, toEntry, type CreditEvents, type LedgerEntry } from './ledger.js';
 
 /** A learner's ledger entries in one period; `total` is their sum. */
 export async function learnerLedger(db: Db, tenantId: string, learnerId: string, period: string): Promise<{ learnerId: string; period: string; total: number; entries: LedgerEntry[] }> {
@@ -29,13 +29,13 @@ function toSession(l: Pick<Selectable<LaunchesTable>, (typeof SESSION_COLUMNS)[n
 }
 
 /** The engagement explanation: factors, gates, verified against claimed time, sessions and flags. */
-export async function explain(db: Db, tenantId: string, learnerId: string, courseId: string, period: string) {
+export async function explain(db: Db, events: CreditEvents, tenantId: string, learnerId: string, courseId: string, period: string) {
   await getLearner(db, tenantId, learnerId);
   const course = await getCourse(db, tenantId, courseId);
   // Recomputed from raw statements on every call: the explanation never trusts a cache.
   const a = await db.transaction().execute(async (trx) => {
     await lockLearner(trx, tenantId, learnerId);
-    return refreshEngagement(trx, tenantId, learnerId, courseId, period, { actor: 'engine' });
+    return refreshEngagement(trx, tenantId, learnerId, courseId, period, { actor: 'engine', events });
   });
   const launches = await db
     .selectFrom('launches')

@@ -8,6 +8,7 @@ import { jsonBody, pathParam } from '../http-input.js';
 import { awardInput, decisionInput, idText, periodText, targetInput } from '@xcredit/sdk/contracts';
 import { createAward, decideAward, getAward, listAwards } from './awards.js';
 import { learnerCredits, periodBounds } from './engagement.js';
+import type { CreditEvents } from './ledger.js';
 import { explain, learnerLedger } from './reads.js';
 import { closePeriod, learnerStanding, setTarget } from './targets.js';
 
@@ -21,7 +22,7 @@ const periodQuery = (req: Request) => {
 };
 
 /** Credits under /api/v1: a learner's credits, ledger and explanation, awards, targets and periods. */
-export function creditsRouter(db: Db): Router {
+export function creditsRouter(db: Db, events: CreditEvents): Router {
   const router = Router();
 
   router.get('/learners/:learnerId/credits', async (req, res) => {
@@ -34,7 +35,7 @@ export function creditsRouter(db: Db): Router {
 
   router.get('/learners/:learnerId/courses/:courseId/engagement', async (req, res) => {
     const p = requireScope(req, 'credits/read');
-    res.json(await explain(db, p.tenant.id, pathParam(req, 'learnerId', idText), pathParam(req, 'courseId', idText), periodQuery(req)));
+    res.json(await explain(db, events, p.tenant.id, pathParam(req, 'learnerId', idText), pathParam(req, 'courseId', idText), periodQuery(req)));
   });
 
   router.get('/learners/:learnerId/ledger', async (req, res) => {
@@ -52,7 +53,7 @@ export function creditsRouter(db: Db): Router {
   // Awards: offline training, growth credits, approvals.
   router.post('/awards', async (req, res) => {
     const p = requireScope(req, 'credits/admin');
-    const { award, created } = await createAward(db, p.tenant.id, actorOf(p), jsonBody(req, awardInput));
+    const { award, created } = await createAward(db, events, p.tenant.id, actorOf(p), jsonBody(req, awardInput));
     res.status(created ? 201 : 200).json(award);
   });
 
@@ -71,7 +72,7 @@ export function creditsRouter(db: Db): Router {
     router.post(`/awards/:awardId/${action}`, async (req, res) => {
       const p = requireScope(req, 'credits/admin');
       const { reason } = req.body === undefined ? {} : jsonBody(req, decisionInput);
-      res.json(await decideAward(db, p.tenant.id, pathParam(req, 'awardId', uuidParam), actorOf(p), decision, reason));
+      res.json(await decideAward(db, events, p.tenant.id, pathParam(req, 'awardId', uuidParam), actorOf(p), decision, reason));
     });
   }
 

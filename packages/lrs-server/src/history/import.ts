@@ -2,7 +2,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import { z } from 'zod';
 import type { Db } from '../db/index.js';
-import { appendEntry, isClosed, lockLearner } from '../credits/ledger.js';
+import { appendEntry, isClosed, lockLearner, type CreditEvents } from '../credits/ledger.js';
 import { idText } from '@xcredit/sdk/contracts';
 
 /**
@@ -123,7 +123,7 @@ function cellText(value: ExcelJS.CellValue): string {
  */
 export async function importHistory(
   db: Db,
-  input: { tenantId: string; file: string; records: { line: number; values: Record<string, string> }[]; dryRun: boolean; actor: string; now: Date },
+  input: { events: CreditEvents; tenantId: string; file: string; records: { line: number; values: Record<string, string> }[]; dryRun: boolean; actor: string; now: Date },
 ): Promise<HistoryReport> {
   const lines: HistoryLine[] = [];
   const valid: { line: HistoryLine; row: z.output<typeof historyRow> }[] = [];
@@ -154,7 +154,7 @@ export async function importHistory(
     for (const { line, row } of valid) {
       if (line.status !== 'new') continue;
       await lockLearner(trx, input.tenantId, row.learner_id);
-      await appendEntry(trx, {
+      await appendEntry(trx, input.events, {
         tenantId: input.tenantId,
         learnerId: row.learner_id,
         period: row.date.slice(0, 4),

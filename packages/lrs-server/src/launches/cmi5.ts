@@ -13,6 +13,7 @@ import { storeStatements } from '../xapi/statements.js';
 import { getCourse } from '../catalog/courses.js';
 import { launchInput } from '@xcredit/sdk/contracts';
 import { createLaunch } from './launches.js';
+import type { CreditEvents } from '../credits/ledger.js';
 
 /** The AU page's one inline script: it picks the player's language (its hash is in the page's CSP). */
 export const AU_LANG_SCRIPT = `document.querySelector('xcredit-player').setAttribute('lang', navigator.language.startsWith('zh') ? 'zh-CN' : 'en');`;
@@ -55,9 +56,9 @@ export const cmi5LaunchInput = launchInput.extend({
  *   whose endpoint or fetch URL this server did not issue is refused.
  *
  * @example
- * app.use('/cmi5', cmi5Router(db, auth, config));
+ * app.use('/cmi5', cmi5Router(db, creditEvents(), auth, config));
  */
-export function cmi5Router(db: Db, auth: RequestHandler, config: { readonly publicUrl: string }): Router {
+export function cmi5Router(db: Db, events: CreditEvents, auth: RequestHandler, config: { readonly publicUrl: string }): Router {
   const router = Router();
   router.use((req, res, next) => {
     res.set('Access-Control-Allow-Origin', '*');
@@ -72,7 +73,7 @@ export function cmi5Router(db: Db, auth: RequestHandler, config: { readonly publ
     if (!parsed.success) throw invalidInput(describeIssues(parsed.error), 'invalid cmi5 launch');
     const { returnURL, moveOn, launchMode, ...input } = parsed.data;
     const course = await getCourse(db, p.tenant.id, input.courseId);
-    const launch = await createLaunch(db, p.tenant, input, config.publicUrl);
+    const launch = await createLaunch(db, events, p.tenant, input, config.publicUrl);
     const sessionId = randomUUID();
     const contextTemplate = {
       contextActivities: { grouping: [{ objectType: 'Activity', id: course.activityId }] },

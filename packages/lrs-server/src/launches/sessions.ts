@@ -7,7 +7,7 @@ import type { Db } from '../db/index.js';
 import { HttpError } from '../http-error.js';
 import { getCourse } from '../catalog/courses.js';
 import { assessLearnerCourse, periodOf, refreshEngagement } from '../credits/engagement.js';
-import { lockLearner } from '../credits/ledger.js';
+import { lockLearner, type CreditEvents } from '../credits/ledger.js';
 
 type LaunchPrincipal = Extract<Principal, { kind: 'launch' }>;
 
@@ -86,7 +86,7 @@ export async function createSession(db: Db, { tenant, launch }: LaunchPrincipal,
  * engagement, not recomputed); a heartbeat delivered late (queued offline) may change that, so
  * it brings the engagement up to date.
  */
-export async function heartbeat(db: Db, { tenant, launch }: LaunchPrincipal, input: z.infer<typeof heartbeatInput>, at: Date = new Date()) {
+export async function heartbeat(db: Db, events: CreditEvents, { tenant, launch }: LaunchPrincipal, input: z.infer<typeof heartbeatInput>, at: Date = new Date()) {
   if (!launch.sessions.includes(input.sessionId)) {
     throw new HttpError(400, 'unknown_session', `sessionId: session ${JSON.stringify(input.sessionId)} was not issued for this launch; get one from POST /api/v1/launches/current/sessions`);
   }
@@ -130,7 +130,7 @@ export async function heartbeat(db: Db, { tenant, launch }: LaunchPrincipal, inp
     // With nothing stored yet there is no interval for the heartbeat to vouch for.
     if (!counted) return;
     await lockLearner(trx, tenant.id, launch.learnerId);
-    await refreshEngagement(trx, tenant.id, launch.learnerId, launch.courseId, period, { actor: 'engine' });
+    await refreshEngagement(trx, tenant.id, launch.learnerId, launch.courseId, period, { actor: 'engine', events });
   });
   return { active: true, expiresAt: launch.expiresAt.toISOString(), verified: await verifiedSoFar(db, tenant.id, launch.learnerId, launch.courseId, period) };
 }

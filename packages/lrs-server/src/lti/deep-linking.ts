@@ -3,7 +3,8 @@ import { getCourse } from '../catalog/courses.js';
 import { LaunchError, sendLaunchError } from './errors.js';
 import { GRADE_POINTS } from './grades.js';
 import type { IdToken } from './ltijs.js';
-import { isInstructor, launchPlatform, type LtiContext } from './launch.js';
+import type { LtiContext } from './context.js';
+import { isInstructor, launchPlatform } from './launch.js';
 import { deepLinkReturnPage, isHttpUrl, pickerPage } from './pages.js';
 
 /** Deep Linking request: an instructor is shown the catalog to pick from. */

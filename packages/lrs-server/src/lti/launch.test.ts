@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { scoreOf } from './grades.js';
 import { isInstructor } from './launch.js';
-import { learnerIdOf } from './platforms.js';
+import { learnerIdOf } from './learner-id.js';
 
 describe('who an LTI user is', () => {
   it('tells instructors from learners by any of their roles, long or short', () => {

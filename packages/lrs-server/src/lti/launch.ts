@@ -7,19 +7,13 @@ import type { Db } from '../db/index.js';
 import { HttpError } from '../http-error.js';
 import { describeTokenError, LaunchError, sendLaunchError } from './errors.js';
 import { progressOf } from './grades.js';
+import type { LtiContext } from './context.js';
+import { learnerIdOf } from './learner-id.js';
 import type { IdToken, LtijsProvider } from './ltijs.js';
 import { reportPage, type ReportRow } from './pages.js';
-import { learnerIdOf, platformByIssuer, rememberLauncher, type Platform } from './platforms.js';
+import { platformByIssuer, rememberLauncher, type Platform } from './platforms.js';
 import { syncRoster } from './roster.js';
 import { ltiDb } from './tables.js';
-
-export interface LtiContext {
-  db: Db;
-  config: { readonly publicUrl: string };
-  provider: LtijsProvider;
-  /** Wakes the outbox worker (a grade may be owed). */
-  kick(): void;
-}
 
 const INSTRUCTOR_ROLES = /(?:^|#|\/)(Instructor|Administrator|ContentDeveloper|TeachingAssistant)$/;
 
@@ -100,7 +94,7 @@ export async function handleResourceLaunch(ctx: LtiContext, token: IdToken, req:
     const tenantRef = { id: tenant.id, homePage: tenant.home_page };
     if (isInstructor(c.roles)) {
       const previewId = `preview.${token.user}`.slice(0, 128);
-      const preview = await createLaunch(ctx.db, tenantRef, { learnerId: ID_RE.test(previewId) ? previewId : 'preview', courseId: course.courseId }, ctx.config.publicUrl);
+      const preview = await createLaunch(ctx.db, ctx.events, tenantRef, { learnerId: ID_RE.test(previewId) ? previewId : 'preview', courseId: course.courseId }, ctx.config.publicUrl);
       let rosterNote: string | undefined;
       if (c.namesRoles?.context_memberships_url) {
         try {
@@ -115,7 +109,7 @@ export async function handleResourceLaunch(ctx: LtiContext, token: IdToken, req:
     }
     const learner = learnerIdOf(platform.learnerIdClaim, { sub: token.user, email: token.userInfo?.email, sourcedId: c.lis?.person_sourcedid });
     if (!learner.ok) throw new LaunchError(400, 'no_learner_id', 'You could not be identified', `xcredit cannot tell who you are: ${learner.why}.`, 'Ask your administrator to check the platform’s privacy settings or the learner id rule.');
-    const launch = await createLaunch(ctx.db, tenantRef, { learnerId: learner.id, courseId: course.courseId }, ctx.config.publicUrl);
+    const launch = await createLaunch(ctx.db, ctx.events, tenantRef, { learnerId: learner.id, courseId: course.courseId }, ctx.config.publicUrl);
     const ags = c.endpoint;
     if (ags && (ags.lineitem || ags.lineitems) && (ags.scope ?? []).some((s) => s.endsWith('/scope/score')) && c.resource?.id) {
       const l = ltiDb(ctx.db);

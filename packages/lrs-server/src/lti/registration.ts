@@ -5,7 +5,7 @@ import { HttpError } from '../http-error.js';
 import { fetchJson, OutboundError, type OutboundPolicy } from '../net/outbound.js';
 import { LaunchError, sendLaunchError } from './errors.js';
 import { registeredPage } from './pages.js';
-import type { LtiContext } from './launch.js';
+import type { LtiContext } from './context.js';
 import { registerPlatform, toolUrls } from './platforms.js';
 import { claimRegistrationLink, completeRegistrationLink, releaseRegistrationLink } from './registration-links.js';
 

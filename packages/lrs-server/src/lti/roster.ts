@@ -1,6 +1,7 @@
 import type { IdToken } from './ltijs.js';
-import type { LtiContext } from './launch.js';
-import { learnerIdOf, type Platform } from './platforms.js';
+import type { LtiContext } from './context.js';
+import { learnerIdOf } from './learner-id.js';
+import type { Platform } from './platforms.js';
 import { ltiDb } from './tables.js';
 
 /**

@@ -5,6 +5,7 @@ import { capabilitiesRouter } from '../../api.js';
 import { requireScope } from '../../auth/principal.js';
 import { certificatesApi } from '../../certificates/routes.js';
 import { now } from '../../clock.js';
+import type { CreditEvents } from '../../credits/ledger.js';
 import type { SignInThrottle } from '../../auth/throttle.js';
 import type { Db } from '../../db/index.js';
 import { HttpError } from '../../http-error.js';
@@ -22,7 +23,7 @@ const adminDist = join(dirname(createRequire(import.meta.url).resolve('@xcredit/
  * and certificates (and what `more` routers serve: LTI platforms and registration links) on the
  * session, writes guarded by a CSRF token.
  */
-export function adminRouter(db: Db, throttle: SignInThrottle, config: { readonly publicUrl: string }, ...more: Router[]): Router {
+export function adminRouter(db: Db, events: CreditEvents, throttle: SignInThrottle, config: { readonly publicUrl: string }, ...more: Router[]): Router {
   const router = Router();
   const secure = () => config.publicUrl.startsWith('https:');
   const lang = (req: Request) => (/^zh/i.test(String(req.query.lang ?? req.get('accept-language') ?? '')) ? 'zh' : 'en');
@@ -79,7 +80,7 @@ export function adminRouter(db: Db, throttle: SignInThrottle, config: { readonly
     const p = requireScope(req, 'credits/read');
     res.json({ learners: await searchLearners(db, p.tenant.id, String(req.query.q ?? '').trim().slice(0, 100)) });
   });
-  api.use(capabilitiesRouter(db, config), reportsRouter(db), certificatesApi(db, config), ...more);
+  api.use(capabilitiesRouter(db, events, config), reportsRouter(db), certificatesApi(db, config), ...more);
   router.use('/admin/api', api);
 
   return router;
