@@ -64,6 +64,21 @@ describe.each(engines)('XcreditClient covers the credits API on %s', (engine) =>
     expect((await client.getLearner('N-0')).department).toBe('icu');
   });
 
+  it('imports earlier years from CSV and XLSX: a dry run, then all or nothing, once per line', async () => {
+    const csv = 'external_id,learner_id,date,credits,title\nh-1,N-1,2024-05-02,2,Safety 2024\nh-2,N-2,2024-06-01,1.5,Ethics\n';
+    const dry = await client.importHistory({ name: 'old-2024.csv', data: csv }, { dryRun: true });
+    expect(dry).toMatchObject({ dryRun: true, ok: true, counts: { new: 2, invalid: 0 } });
+    expect((await client.getLedger('N-1', { period: '2024' })).entries).toEqual([]);
+    expect((await client.importHistory({ name: 'old-2024.csv', data: csv })).counts).toMatchObject({ new: 2 });
+    expect((await client.importHistory({ name: 'old-2024.csv', data: csv })).counts).toMatchObject({ new: 0, alreadyImported: 2 });
+    expect((await client.getLedger('N-1', { period: '2024' })).total).toBe(2);
+    const bad = await client.importHistory({ name: 'bad.csv', data: 'external_id,learner_id,date,credits,title\nh-3,nobody,2024-01-01,1,x\n' }).catch((e) => e);
+    expect(bad).toMatchObject({ status: 422, code: 'invalid_import' });
+    expect(bad.message).toMatch(/line 2, learner_id: no learner "nobody"/);
+    const garbage = await client.importHistory({ name: 'bad.xlsx', data: new Uint8Array([1, 2, 3]) }).catch((e) => e);
+    expect(garbage).toMatchObject({ status: 400, code: 'invalid_import' });
+  });
+
   it('runs awards, approvals, targets, the ledger and explanations', async () => {
     await client.setTarget(year, { total: 10, required: 4 });
     await client.setTarget(year, { total: 6, required: 2 }, { department: 'icu' });

@@ -79,6 +79,8 @@ describe.each(engines)('importing earlier years’ credits on %s', (engine) => {
     const res = await send('file=bad.csv', bad);
     expect(res.status).toBe(422);
     expect(res.body.ok).toBe(false);
+    expect(res.body.error).toMatchObject({ status: 422, code: 'invalid_import' });
+    expect(res.body.error.message).toMatch(/^nothing was imported: 8 lines have problems: line 3, learner_id: no learner "nobody"/);
     const problems = Object.fromEntries(res.body.lines.map((l: { line: number; problems: { field: string; message: string }[] }) => [l.line, l.problems.map((p) => `${p.field}: ${p.message}`).join('; ')]));
     expect(problems).toEqual({
       2: '',

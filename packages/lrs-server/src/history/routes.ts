@@ -33,7 +33,11 @@ export function historyRouter(db: Db, events: CreditEvents): Router {
       throw err;
     }
     const report = await importHistory(db, { events, tenantId: p.tenant.id, file, records, dryRun: q.dryRun === 'true', actor: `client/${p.key}`, now: now(req) });
-    res.status(report.ok || report.dryRun ? 200 : 422).json(report);
+    if (report.ok || report.dryRun) return void res.json(report);
+    // Nothing was written: the error names the first problems; the report says every line's.
+    const wrong = report.lines.filter((l) => l.problems.length > 0);
+    const shown = wrong.slice(0, 5).map((l) => `line ${l.line}, ${l.problems.map((p) => `${p.field}: ${p.message}`).join(', ')}`).join('; ');
+    res.status(422).json({ error: { status: 422, code: 'invalid_import', message: `nothing was imported: ${wrong.length} line${wrong.length > 1 ? 's have' : ' has'} problems: ${shown}${wrong.length > 5 ? '; …' : ''}` }, ...report });
   });
   return router;
 }

@@ -11,6 +11,7 @@ import {
   courseSchema,
   deliveryListSchema,
   engagementSchema,
+  historyReportSchema,
   importResultSchema,
   launchSchema,
   learnerCreditsSchema,
@@ -32,6 +33,7 @@ import {
   type CertificateStatus,
   type Course,
   type Engagement,
+  type HistoryReport,
   type Launch,
   type Learner,
   type Platform,
@@ -65,7 +67,7 @@ interface Call {
   path: string;
   query?: Record<string, string | number | undefined>;
   body?: unknown;
-  text?: { body: string; contentType: string };
+  text?: { body: string | Uint8Array; contentType: string };
   /** Safe to send again: GET, PUT, DELETE, and POSTs the server deduplicates. */
   idempotent?: boolean;
   accept?: string;
@@ -201,6 +203,21 @@ export class XcreditClient {
     return typeof learners === 'string'
       ? this.#json(importResultSchema, { method: 'POST', path: '/learners/import', text: { body: learners, contentType: 'text/csv' }, idempotent: true })
       : this.#json(importResultSchema, { method: 'POST', path: '/learners/import', body: learners, idempotent: true });
+  }
+
+  /**
+   * Imports earlier years' credits from a CSV (text) or XLSX (bytes) file: with `dryRun`, only the
+   * line-by-line report; otherwise every line as an `import` ledger entry, or none (an
+   * `invalid_import` error when a line is wrong: run a dry run to see which). Lines imported before
+   * (by `external_id`) are skipped, so sending a file again is safe.
+   *
+   * @example
+   * const report = await xcredit.importHistory({ name: 'credits-2025.csv', data: csvText }, { dryRun: true });
+   * if (report.ok) await xcredit.importHistory({ name: 'credits-2025.csv', data: csvText });
+   */
+  importHistory(file: { name: string; data: string | Uint8Array }, options: { dryRun?: boolean } = {}): Promise<HistoryReport> {
+    const contentType = typeof file.data === 'string' ? 'text/csv' : 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+    return this.#json(historyReportSchema, { method: 'POST', path: '/history/import', query: { file: file.name, dryRun: options.dryRun ? 'true' : undefined }, text: { body: file.data, contentType }, idempotent: true });
   }
 
   // Credits
@@ -500,7 +517,7 @@ export class XcreditClient {
     for (const [k, v] of Object.entries(call.query ?? {})) if (v !== undefined) params.set(k, String(v));
     const url = `${this.#base}${call.path}${params.size ? `?${params}` : ''}`;
     const headers: Record<string, string> = { authorization: this.#auth, accept: call.accept ?? 'application/json' };
-    let body: string | null = null;
+    let body: string | Uint8Array | null = null;
     if (call.text) {
       headers['content-type'] = call.text.contentType;
       body = call.text.body;

@@ -121,6 +121,27 @@ export type Learner = z.infer<typeof learnerSchema>;
 export const learnerPageSchema = z.looseObject({ learners: z.array(learnerSchema), next: z.string().nullable() });
 export const importResultSchema = z.looseObject({ created: z.number(), updated: z.number() });
 
+/** The answer of a history import: every line with its status and problems. */
+export const historyReportSchema = z.looseObject({
+  file: z.string(),
+  dryRun: z.boolean(),
+  ok: z.boolean(),
+  counts: z.looseObject({ lines: z.number(), new: z.number(), alreadyImported: z.number(), invalid: z.number() }),
+  lines: z.array(
+    z.looseObject({
+      line: z.number(),
+      externalId: z.string().nullable(),
+      learnerId: z.string().nullable(),
+      date: z.string().nullable(),
+      period: z.string().nullable(),
+      credits: z.number().nullable(),
+      status: z.enum(['new', 'already_imported', 'invalid']),
+      problems: z.array(z.looseObject({ field: z.string(), message: z.string() })),
+    }),
+  ),
+});
+export type HistoryReport = z.infer<typeof historyReportSchema>;
+
 export const awardSchema = z.looseObject({
   awardId: z.string(),
   learnerId: z.string(),
