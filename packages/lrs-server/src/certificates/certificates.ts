@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { idText } from '../credits/courses.js';
-import { periodText } from '../credits/engagement.js';
+import { periodName } from '../period.js';
 import { learnerStanding } from '../credits/targets.js';
 import type { Db } from '../db/index.js';
 import { HttpError } from '../http-error.js';
@@ -10,7 +10,7 @@ export const certificateInput = z.strictObject({
   learnerId: idText,
   /** A completed course; without it, the learner's met target for the period. */
   courseId: idText.optional(),
-  period: periodText,
+  period: periodName,
 });
 export type CertificateInput = z.infer<typeof certificateInput>;
 

@@ -3,8 +3,8 @@ import { z } from 'zod';
 import type { Db } from '../db/index.js';
 import { emit } from '../webhooks/events.js';
 import { HttpError } from '../http-error.js';
+import { parsePeriod, periodName } from '../period.js';
 import { idText } from './courses.js';
-import { periodBounds, periodText } from './engagement.js';
 import { appendEntry, isClosed, lockLearner, reconcileRequirement } from './ledger.js';
 
 const tenths = z
@@ -23,7 +23,7 @@ export const awardInput = z.strictObject({
   source: z.enum(['offline', 'growth']),
   title: z.string().trim().min(1, 'must not be empty').max(300),
   credits: tenths,
-  period: periodText,
+  period: periodName,
   kind: z.enum(['required', 'elective']).default('elective'),
   category: z.string().trim().min(1).max(100).optional(),
   /** The requirement an offline session fulfils; an online make-up course for it counts once with it. */
@@ -99,7 +99,7 @@ const toAward = (r: AwardRow): Award => ({
 
 /** Records an award. Offline attendance is approved at once; growth credits wait for approval. */
 export async function createAward(db: Db, tenantId: string, actor: string, input: AwardInput): Promise<{ award: Award; created: boolean }> {
-  periodBounds(input.period);
+  parsePeriod(input.period);
   return db.transaction().execute(async (trx) => {
     const learner = await trx.selectFrom('learners').select('id').where('tenant_id', '=', tenantId).where('id', '=', input.learnerId).executeTakeFirst();
     if (!learner) throw new HttpError(404, 'learner_not_found', `learnerId: no learner "${input.learnerId}" in this tenant`);

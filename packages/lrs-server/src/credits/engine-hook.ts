@@ -1,6 +1,7 @@
 import { Verbs } from '@xcredit/sdk/xapi';
 import type { StatementHook } from './hooks.js';
-import { periodOf, refreshEngagement } from './engagement.js';
+import { refreshEngagement } from './engagement.js';
+import { periodAt } from '../period.js';
 import { lockLearner } from './ledger.js';
 import { endLaunch } from './sessions.js';
 
@@ -10,5 +11,5 @@ const COUNTED = new Set<string>([Verbs.played, Verbs.paused, Verbs.seeked, Verbs
 export const engagementHook: StatementHook = async ({ trx, tenantId, learnerId, courseId, registration, verbs, stored }) => {
   await lockLearner(trx, tenantId, learnerId);
   if (verbs.includes(Verbs.terminated)) await endLaunch(trx, tenantId, registration, stored);
-  if (verbs.some((v) => COUNTED.has(v))) await refreshEngagement(trx, tenantId, learnerId, courseId, periodOf(stored), { actor: 'engine' });
+  if (verbs.some((v) => COUNTED.has(v))) await refreshEngagement(trx, tenantId, learnerId, courseId, periodAt(stored).name, { actor: 'engine' });
 };

@@ -6,7 +6,8 @@ import type { Db } from '../db/index.js';
 import { learnerActor } from '../xapi/actors.js';
 import { HttpError } from '../http-error.js';
 import { getCourse, idText } from './courses.js';
-import { periodOf, refreshEngagement } from './engagement.js';
+import { refreshEngagement } from './engagement.js';
+import { periodAt } from '../period.js';
 import { lockLearner } from './ledger.js';
 
 export const launchInput = z.strictObject({
@@ -68,7 +69,7 @@ export async function createLaunch(db: Db, tenant: Tenant, input: LaunchInput, p
           .where('registration', 'in', older.map((o) => o.registration))
           .execute();
         // Time after the takeover no longer counts: the older sessions' credit may shrink.
-        await refreshEngagement(trx, tenant.id, input.learnerId, course.courseId, periodOf(now), { actor: 'engine' });
+        await refreshEngagement(trx, tenant.id, input.learnerId, course.courseId, periodAt(now).name, { actor: 'engine' });
       }
     }
     await trx

@@ -6,10 +6,11 @@ import { now } from '../clock.js';
 import type { Db } from '../db/index.js';
 import { bodyGuard } from '../edge.js';
 import { HttpError, invalidInput } from '../http-error.js';
+import { parsePeriod, periodAt, periodName } from '../period.js';
 import { answerAttentionCheck, attentionInput, attentionOnHeartbeat } from './attention-checks.js';
 import { awardInput, createAward, decideAward, decisionInput, getAward, listAwards } from './awards.js';
 import { courseInput, getCourse, idText, upsertCourse } from './courses.js';
-import { adjustForCourseChange, learnerCredits, periodBounds, periodText, refreshEngagement } from './engagement.js';
+import { adjustForCourseChange, learnerCredits, refreshEngagement } from './engagement.js';
 import { createLaunch, launchInput } from './launches.js';
 import { csvToLearners, importLearners, learnerFields, validate, type ImportIssue, type LearnerRow } from './learners.js';
 import { lockLearner, toEntry } from './ledger.js';
@@ -32,14 +33,9 @@ function param(req: Request, name: string, schema: z.ZodType<string> = idText): 
   return value;
 }
 
-const periodParam = periodText;
 const uuidParam = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be an award id (UUID)');
-const currentPeriod = (req: Request) => String(now(req).getUTCFullYear());
-const periodQuery = (req: Request) => {
-  const period = req.query.period === undefined ? currentPeriod(req) : String(req.query.period);
-  periodBounds(period);
-  return period;
-};
+const currentPeriod = (req: Request) => periodAt(now(req)).name;
+const periodQuery = (req: Request) => (req.query.period === undefined ? currentPeriod(req) : parsePeriod(String(req.query.period)).name);
 const actorOf = (p: Extract<Principal, { kind: 'client' }>) => `client/${p.key}`;
 
 const learnerInput = learnerFields;
@@ -216,7 +212,7 @@ export function creditsRouter(db: Db, config: { readonly publicUrl: string }): R
   // Targets and periods.
   router.put('/targets/:period', async (req, res) => {
     const p = requireScope(req, 'credits/admin');
-    res.json(await setTarget(db, p.tenant.id, param(req, 'period', periodParam), { type: 'all', value: '' }, body(req, targetInput)));
+    res.json(await setTarget(db, p.tenant.id, param(req, 'period', periodName), { type: 'all', value: '' }, body(req, targetInput)));
   });
 
   router.put('/targets/:period/:groupType/:groupValue', async (req, res) => {
@@ -225,12 +221,12 @@ export function creditsRouter(db: Db, config: { readonly publicUrl: string }): R
     if (type !== 'department' && type !== 'role') throw new HttpError(400, 'invalid_input', `groupType "${type}" must be department or role`);
     const value = String(req.params.groupValue);
     if (!value || value.length > 200) throw new HttpError(400, 'invalid_input', 'groupValue must be 1–200 characters');
-    res.json(await setTarget(db, p.tenant.id, param(req, 'period', periodParam), { type, value }, body(req, targetInput)));
+    res.json(await setTarget(db, p.tenant.id, param(req, 'period', periodName), { type, value }, body(req, targetInput)));
   });
 
   router.post('/periods/:period/close', async (req, res) => {
     const p = requireScope(req, 'credits/admin');
-    res.json(await closePeriod(db, p.tenant.id, param(req, 'period', periodParam), actorOf(p)));
+    res.json(await closePeriod(db, p.tenant.id, param(req, 'period', periodName), actorOf(p)));
   });
 
   return router;

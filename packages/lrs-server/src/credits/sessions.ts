@@ -5,7 +5,8 @@ import type { Principal } from '../auth/principal.js';
 import type { Db } from '../db/index.js';
 import { HttpError } from '../http-error.js';
 import { getCourse } from './courses.js';
-import { assessLearnerCourse, periodOf, refreshEngagement } from './engagement.js';
+import { assessLearnerCourse, refreshEngagement } from './engagement.js';
+import { periodAt } from '../period.js';
 import { lockLearner } from './ledger.js';
 
 type LaunchPrincipal = Extract<Principal, { kind: 'launch' }>;
@@ -96,7 +97,7 @@ export async function heartbeat(db: Db, { tenant, launch }: LaunchPrincipal, inp
     .where('registration', '=', launch.registration)
     .executeTakeFirstOrThrow();
   if (row.superseded_at) throw takenOver(row.superseded_at);
-  const period = periodOf(at);
+  const period = periodAt(at).name;
   await db.transaction().execute(async (trx) => {
     await trx.updateTable('launches').set({ last_heartbeat_at: at }).where('tenant_id', '=', tenant.id).where('registration', '=', launch.registration).execute();
     const sentAt = input.sentAt === undefined ? null : new Date(input.sentAt);
@@ -165,7 +166,7 @@ export async function answerFeedback(db: Db, { tenant, launch }: LaunchPrincipal
   const course = await getCourse(db, tenant.id, launch.courseId);
   const question = course.questions.find((q) => q.id === questionId);
   if (!question) throw new HttpError(404, 'question_not_found', `course "${course.courseId}" has no question "${questionId}"`);
-  const assessment = await assessLearnerCourse(db, tenant.id, launch.learnerId, course, periodOf(at));
+  const assessment = await assessLearnerCourse(db, tenant.id, launch.learnerId, course, periodAt(at).name);
   const result = assessment.questions.find((q) => q.id === questionId)!;
   return {
     answered: result.answered,

@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Db } from '../db/index.js';
 import type { Database } from '../db/schema.js';
 import { HttpError } from '../http-error.js';
-import { periodBounds } from './engagement.js';
+import { parsePeriod, periodProgress } from '../period.js';
 
 export const targetInput = z
   .strictObject({
@@ -22,7 +22,7 @@ export interface Target {
 }
 
 export async function setTarget(db: Db, tenantId: string, period: string, group: { type: Target['groupType']; value: string }, input: z.infer<typeof targetInput>): Promise<Target> {
-  periodBounds(period);
+  parsePeriod(period);
   const values = { total_tenths: Math.round(input.total * 10), required_tenths: Math.round(input.required * 10) };
   await db
     .insertInto('targets')
@@ -63,11 +63,9 @@ export async function targetFor(db: Kysely<Database>, tenantId: string, learnerI
 
 /** Where a learner stands against their target, with a straight-line projection to the period end. */
 export function standing(target: Target | null, earned: { required: number; elective: number }, period: string, now = new Date()): Standing {
-  const { from, to } = periodBounds(period);
-  const elapsed = Math.min(1, Math.max(0, (now.getTime() - from.getTime()) / (to.getTime() - from.getTime())));
+  const { elapsed, daysLeft } = periodProgress(parsePeriod(period), now);
   const total = round1(earned.required + earned.elective);
   const projected = elapsed > 0 ? round1(total / elapsed) : total;
-  const daysLeft = Math.max(0, Math.ceil((to.getTime() - now.getTime()) / 86_400_000));
   if (!target) return { target, earned: total, ...earned, remaining: 0, requiredRemaining: 0, elapsed, projected, status: 'no_target', daysLeft };
   const remaining = round1(Math.max(0, target.total - total));
   const requiredRemaining = round1(Math.max(0, target.required - earned.required));
@@ -78,7 +76,7 @@ export function standing(target: Target | null, earned: { required: number; elec
 }
 
 export async function closePeriod(db: Db, tenantId: string, period: string, actor: string): Promise<{ period: string; closedAt: string }> {
-  periodBounds(period);
+  parsePeriod(period);
   const now = new Date();
   const existing = await db.selectFrom('periods').select('closed_at').where('tenant_id', '=', tenantId).where('period', '=', period).executeTakeFirst();
   if (existing?.closed_at) throw new HttpError(409, 'period_closed', `period ${period} was already closed at ${new Date(existing.closed_at).toISOString()}`);

@@ -4,6 +4,7 @@ import { learnerCredits } from '../credits/engagement.js';
 import { getCourse } from '../credits/courses.js';
 import type { Db } from '../db/index.js';
 import { HttpError } from '../http-error.js';
+import { periodAt } from '../period.js';
 import { enqueue, PermanentJobError, type OutboxJob } from '../jobs/outbox.js';
 import type { LtijsProvider } from './ltijs.js';
 import { ltiDb } from './tables.js';
@@ -110,7 +111,7 @@ export function scoreHandler(db: Db, provider: () => LtijsProvider) {
     if (targets.length === 0) return;
     let credits: CourseCredits | undefined;
     try {
-      credits = (await learnerCredits(db, job.tenantId, learnerId, String(new Date().getUTCFullYear()), courseId)).courses[0];
+      credits = (await learnerCredits(db, job.tenantId, learnerId, periodAt(new Date()).name, courseId)).courses[0];
     } catch (err) {
       if (err instanceof HttpError && err.status === 404) throw new PermanentJobError(err.message);
       throw err;

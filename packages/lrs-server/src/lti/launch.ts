@@ -4,6 +4,7 @@ import { learnerCredits } from '../credits/engagement.js';
 import { createLaunch } from '../credits/launches.js';
 import type { Db } from '../db/index.js';
 import { HttpError } from '../http-error.js';
+import { periodAt } from '../period.js';
 import { LaunchError, sendLaunchError } from './errors.js';
 import type { IdToken, LtijsProvider } from './ltijs.js';
 import { reportPage, type ReportRow } from './pages.js';
@@ -165,7 +166,7 @@ export async function classReport(db: Db, tenantId: string, platformId: string, 
     people.set(m.lti_user_id, { name: m.name ?? m.email ?? m.lti_user_id, learnerId: m.learner_id });
   }
   for (const t of launched) if (!people.has(t.lti_user_id)) people.set(t.lti_user_id, { name: t.learner_id, learnerId: t.learner_id });
-  const period = String(new Date().getUTCFullYear());
+  const period = periodAt(new Date()).name;
   const rows: ReportRow[] = [];
   for (const person of people.values()) {
     let row: ReportRow = { ...person, started: false, engagement: null, earned: null };

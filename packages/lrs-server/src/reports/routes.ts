@@ -4,14 +4,13 @@ import { z } from 'zod';
 import { requireScope } from '../auth/principal.js';
 import { now } from '../clock.js';
 import { idText } from '../credits/courses.js';
-import { periodText } from '../credits/engagement.js';
 import type { Db } from '../db/index.js';
 import { HttpError, invalidInput } from '../http-error.js';
+import { periodAt, periodName } from '../period.js';
 import { toCsv } from './csv.js';
 import { atRiskReport, flagsReport, hotCoursesReport, leaderboardReport, managersReport, studyTimeReport, summaryReport, type Report, type ReportScope } from './reports.js';
 import { getSettings, settingsInput, updateSettings } from './settings.js';
 
-const period = periodText;
 const format = z.enum(['json', 'csv']);
 const groupBy = z.enum(['department', 'role', 'manager']);
 const count = (min: number, max: number, fallback: number) =>
@@ -32,7 +31,7 @@ function query<S extends z.ZodRawShape>(req: Request, shape: S): z.infer<z.ZodOb
   return parsed.data;
 }
 
-const common = { period: period.optional(), format: format.optional() };
+const common = { period: periodName.optional(), format: format.optional() };
 
 /** JSON by default; CSV for `?format=csv` or `Accept: text/csv`. */
 function send<Row extends object>(req: Request, res: Response, requested: 'json' | 'csv' | undefined, report: Report<Row>) {
@@ -50,7 +49,7 @@ export function reportsRouter(db: Db): Router {
   const router = Router();
   const scope = (req: Request, p: string | undefined): ReportScope => ({
     tenantId: requireScope(req, 'credits/read').tenant.id,
-    period: p ?? String(now(req).getUTCFullYear()),
+    period: p ?? periodAt(now(req)).name,
     now: now(req),
   });
 

@@ -44,12 +44,3 @@ export function standingsCte(tenantId: string, period: string, elapsed: number):
         end as status
       from projected p)`;
 }
-
-/** Share of a calendar-year period gone at `now`, 0–1, and whole days left (as in `standing`). */
-export function periodProgress(period: string, now: Date): { elapsed: number; daysLeft: number } {
-  const year = Number(period);
-  const from = Date.UTC(year, 0, 1);
-  const to = Date.UTC(year + 1, 0, 1);
-  const elapsed = Math.min(1, Math.max(0, (now.getTime() - from) / (to - from)));
-  return { elapsed, daysLeft: Math.max(0, Math.ceil((to - now.getTime()) / 86_400_000)) };
-}

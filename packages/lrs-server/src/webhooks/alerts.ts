@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { learnerStanding } from '../credits/targets.js';
+import { periodAt } from '../period.js';
 import { emit } from './events.js';
 
 type Q = Kysely<Database>;
@@ -31,7 +32,7 @@ export async function checkTargetMet(db: Q, tenantId: string, learnerId: string,
  * learner and period. The server runs it every hour.
  */
 export async function sweepAtRisk(db: Q, now = new Date()): Promise<number> {
-  const period = String(now.getUTCFullYear());
+  const period = periodAt(now).name;
   const tenants = await db.selectFrom('targets').select('tenant_id').distinct().where('period', '=', period).execute();
   let sent = 0;
   for (const { tenant_id: tenantId } of tenants) {
