@@ -1,8 +1,8 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { authenticator } from './auth/principal.js';
 import { SignInThrottle } from './auth/throttle.js';
-import type { Clock } from './clock.js';
 import type { Config } from './config.js';
+import type { AppContext } from './context.js';
 import { engagementHook } from './credits/engine-hook.js';
 import { StatementHooks } from './credits/hooks.js';
 import { cmi5Router } from './credits/cmi5.js';
@@ -12,7 +12,6 @@ import { reportsRouter } from './reports/routes.js';
 import { certificatePages, certificatesApi } from './certificates/routes.js';
 import { adminRouter } from './web/admin/routes.js';
 import { webhooksRouter } from './webhooks/routes.js';
-import type { Db } from './db/index.js';
 import { bodyGuard, edgeGuard } from './edge.js';
 import { HttpError } from './http-error.js';
 import { ltiScoreHook } from './lti/grades.js';
@@ -26,13 +25,10 @@ import type { ValidationPool } from './xapi/validation-pool.js';
 import { SUPPORTED_VERSIONS, xapiVersion } from './xapi/version.js';
 
 export interface AppOptions {
-  db: Db;
-  /** Read at request time, so a server listening on port 0 can fill in its URL after start. */
-  config: Pick<Config, 'publicUrl'>;
+  /** The database, clock, public URL and outbox the routes share. */
+  context: AppContext;
   /** Who may frame the embeddable pages and call the APIs from a browser (docs/security.md); defaults as in `loadConfig`. */
   browser?: Partial<Pick<Config, 'frameAncestors' | 'allowedOrigins'>> | undefined;
-  /** The server's clock (receipt times); tests install one they can move. */
-  clock?: Clock | undefined;
   /** Learner and course the demo page launches, when the demo is seeded. */
   demo?: { tenantId: string; learnerId: string; courseId: string } | undefined;
   /** LTI 1.3 at /lti; the server deploys it after listening. */
@@ -44,10 +40,10 @@ export interface AppOptions {
 }
 
 /** The whole HTTP surface: xAPI at /xapi, credits at /api/v1, pages and assets. */
-export function createApp({ db, config, browser = {}, demo, clock, lti, validation, trustProxy }: AppOptions): Express {
+export function createApp({ context, browser = {}, demo, lti, validation, trustProxy }: AppOptions): Express {
+  const { db, config } = context;
   const app = express();
   if (trustProxy !== undefined) app.set('trust proxy', trustProxy);
-  if (clock) app.locals.clock = clock;
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(edgeGuard);
@@ -71,26 +67,26 @@ export function createApp({ db, config, browser = {}, demo, clock, lti, validati
     res.set('X-Experience-API-Version', '2.0.0');
     res.json({ version: [...SUPPORTED_VERSIONS], extensions: {} });
   });
-  xapi.use(apiRequestsOnly, xapiRouter(db, auth, hooks, validation));
+  xapi.use(apiRequestsOnly, xapiRouter(context, auth, hooks, validation));
   app.use('/xapi', xapi);
 
   // The API's own description is public: it holds no data.
   app.get('/api/v1/openapi.json', (_req, res) => res.json(openApiDocument(config.publicUrl)));
   const api = express.Router();
   api.use((req, res, next) => (req.path.startsWith('/launches/current') ? playerCors : apiCors)(req, res, next));
-  api.use(apiRequestsOnly, auth, json, creditsRouter(db, config));
-  api.use(reportsRouter(db));
-  api.use(certificatesApi(db, config));
-  api.use(webhooksRouter(db));
+  api.use(apiRequestsOnly, auth, json, creditsRouter(context));
+  api.use(reportsRouter(context));
+  api.use(certificatesApi(context));
+  api.use(webhooksRouter(context));
   api.use(platformsRouter(db, lti, config));
   api.use(registrationLinksRouter(db, config));
   app.use('/api/v1', api);
-  app.use('/cmi5', cmi5Router(db, auth, config));
+  app.use('/cmi5', cmi5Router(context, auth));
 
   app.use('/lti', lti.handler);
-  app.use(certificatePages(db, config));
-  app.use(adminRouter(db, throttle, config));
-  app.use(webRouter(db, config, demo));
+  app.use(certificatePages(context));
+  app.use(adminRouter(context, throttle));
+  app.use(webRouter(context, demo));
 
   app.use((req: Request) => {
     throw new HttpError(404, 'not_found', `no route for ${req.method} ${req.path}`);

@@ -2,7 +2,8 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createApp } from './app.js';
 import { controlPath, startControl } from './control.js';
-import type { Clock } from './clock.js';
+import { systemClock, type Clock } from './clock.js';
+import type { AppContext } from './context.js';
 import { createClient, DEFAULT_TENANT, ensureTenant } from './auth/clients.js';
 import type { Config } from './config.js';
 import { upgradeCreditRules } from './credits/rules.js';
@@ -45,9 +46,12 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
     // Credits computed with older rules are recomputed once; every change is a ledger adjustment saying why.
     await upgradeCreditRules(store.db);
     const urls = { publicUrl: config.publicUrl };
-    const lti = createLti(store.db, urls, { secretKey, outbound: config.ltiOutbound });
+    const clock = options.clock ?? systemClock;
+    const lti = createLti(store.db, urls, { secretKey, outbound: config.ltiOutbound, clock });
     validation = ValidationPool.create(config.validationThreads);
-    const app = createApp({ db: store.db, config: urls, browser: config, demo, clock: options.clock, lti, validation, trustProxy: config.trustProxy });
+    let worker: OutboxWorker | undefined;
+    const context: AppContext = { db: store.db, clock, config: urls, kickOutbox: () => worker?.kick() };
+    const app = createApp({ context, browser: config, demo, lti, validation, trustProxy: config.trustProxy });
     const server = app.listen(config.port, config.host);
     server.on('clientError', answerClientError);
     await new Promise<void>((resolve, reject) => {
@@ -62,7 +66,7 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
     const url = urls.publicUrl;
     // LTI failing to start (ltijs itself would exit the process) leaves the rest serving; /lti answers 503 with the reason.
     await lti.deploy().catch((err: Error) => console.error(`xcredit: ${err.message}`));
-    const outbox = startOutboxWorker(store.db, { [SCORE_JOB]: scoreHandler(store.db, () => lti.provider()), [DELIVER_JOB]: deliverHandler(store.db) }, {
+    const outbox = startOutboxWorker(store.db, { [SCORE_JOB]: scoreHandler(store.db, () => lti.provider(), clock), [DELIVER_JOB]: deliverHandler(store.db, clock) }, {
       beforeRound: async () => {
         if (lti.state.status === 'ready') await enqueueChangedScores(store.db);
       },
@@ -72,8 +76,8 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
     const socket = store.lock ? controlPath(config.dataDir) : null;
     const control = socket ? await startControl(socket, { store, config: { ...config, publicUrl: url }, lti }) : undefined;
     if (socket) store.lock?.advertise(socket);
-    app.locals.kickOutbox = outbox.kick;
-    const atRisk = setInterval(() => void sweepAtRisk(store.db).catch((err: Error) => console.error(`xcredit: at-risk sweep failed: ${err.message}`)), 3600_000);
+    worker = outbox;
+    const atRisk = setInterval(() => void sweepAtRisk(store.db, clock()).catch((err: Error) => console.error(`xcredit: at-risk sweep failed: ${err.message}`)), 3600_000);
     atRisk.unref();
     return {
       url,

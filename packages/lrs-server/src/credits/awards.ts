@@ -98,7 +98,7 @@ const toAward = (r: AwardRow): Award => ({
 });
 
 /** Records an award. Offline attendance is approved at once; growth credits wait for approval. */
-export async function createAward(db: Db, tenantId: string, actor: string, input: AwardInput): Promise<{ award: Award; created: boolean }> {
+export async function createAward(db: Db, tenantId: string, actor: string, input: AwardInput, now: Date): Promise<{ award: Award; created: boolean }> {
   parsePeriod(input.period);
   return db.transaction().execute(async (trx) => {
     const learner = await trx.selectFrom('learners').select('id').where('tenant_id', '=', tenantId).where('id', '=', input.learnerId).executeTakeFirst();
@@ -114,7 +114,6 @@ export async function createAward(db: Db, tenantId: string, actor: string, input
       }
     }
     const approved = input.source === 'offline';
-    const now = new Date();
     const row = await trx
       .insertInto('awards')
       .values({
@@ -141,16 +140,16 @@ export async function createAward(db: Db, tenantId: string, actor: string, input
     if (approved) {
       await trx.insertInto('award_events').values({ tenant_id: tenantId, award_id: row.id, action: 'approved', actor, reason: 'attendance check-in' }).execute();
       await credit(trx, tenantId, row, actor);
-      await emit(trx, tenantId, 'award.decided', { award: toAward(row) });
+      await emit(trx, tenantId, 'award.decided', { award: toAward(row) }, now);
     } else {
-      await emit(trx, tenantId, 'award.pending', { award: toAward(row) });
+      await emit(trx, tenantId, 'award.pending', { award: toAward(row) }, now);
     }
     return { award: toAward(row), created: true };
   });
 }
 
 /** Approves or rejects a pending award; a decision is final (a correction is a new award or an adjustment). */
-export async function decideAward(db: Db, tenantId: string, awardId: string, actor: string, decision: 'approved' | 'rejected', reason?: string): Promise<Award> {
+export async function decideAward(db: Db, tenantId: string, awardId: string, actor: string, decision: 'approved' | 'rejected', reason: string | undefined, now: Date): Promise<Award> {
   if (decision === 'rejected' && !reason) throw new HttpError(400, 'invalid_input', 'reason: a rejection needs a reason the learner can read');
   return db.transaction().execute(async (trx) => {
     const row = await trx.selectFrom('awards').selectAll().where('tenant_id', '=', tenantId).where('id', '=', awardId).forUpdate().executeTakeFirst();
@@ -160,14 +159,14 @@ export async function decideAward(db: Db, tenantId: string, awardId: string, act
     await lockLearner(trx, tenantId, row.learner_id);
     const updated = await trx
       .updateTable('awards')
-      .set({ status: decision, decided_by: actor, decided_at: new Date(), decision_reason: reason ?? null })
+      .set({ status: decision, decided_by: actor, decided_at: now, decision_reason: reason ?? null })
       .where('tenant_id', '=', tenantId)
       .where('id', '=', awardId)
       .returningAll()
       .executeTakeFirstOrThrow();
     await trx.insertInto('award_events').values({ tenant_id: tenantId, award_id: awardId, action: decision, actor, reason: reason ?? null }).execute();
     if (decision === 'approved') await credit(trx, tenantId, updated, actor);
-    await emit(trx, tenantId, 'award.decided', { award: toAward(updated) });
+    await emit(trx, tenantId, 'award.decided', { award: toAward(updated) }, now);
     return toAward(updated);
   });
 }

@@ -35,7 +35,7 @@ export const ACTIVE_WITHIN_MS = 45_000;
  * Starts a learning session for one learner and one course. The learner is registered on
  * first launch (HR systems own the learner list; xcredit learns ids as they arrive).
  */
-export async function createLaunch(db: Db, tenant: Tenant, input: LaunchInput, publicUrl: string, at: Date = new Date()): Promise<Launch> {
+export async function createLaunch(db: Db, tenant: Tenant, input: LaunchInput, publicUrl: string, at: Date): Promise<Launch> {
   const course = await getCourse(db, tenant.id, input.courseId);
   const learner = await db.selectFrom('learners').select('id').where('tenant_id', '=', tenant.id).where('id', '=', input.learnerId).executeTakeFirst();
   const token = newToken();

@@ -97,6 +97,8 @@ export async function appendEntry(db: Q, e: Append): Promise<void> {
       approved_by: e.approvedBy ?? null,
     })
     .execute();
+  // The ledger has no clock of its own yet: its events are to move behind a port wired with the server's.
+  const now = new Date();
   if (e.amountTenths > 0) {
     await emit(db, e.tenantId, 'credit.earned', {
       learnerId: e.learnerId,
@@ -106,9 +108,9 @@ export async function appendEntry(db: Q, e: Append): Promise<void> {
       courseId: e.courseId ?? null,
       awardId: e.awardId ?? null,
       reason: e.reason,
-    });
+    }, now);
   }
-  await checkTargetMet(db, e.tenantId, e.learnerId, e.period);
+  await checkTargetMet(db, e.tenantId, e.learnerId, e.period, now);
 }
 
 export interface ReconcileOptions {

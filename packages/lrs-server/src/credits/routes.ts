@@ -2,11 +2,12 @@ import { describeIssues } from '@xcredit/sdk/xapi';
 import express, { Router, type Request } from 'express';
 import { z } from 'zod';
 import { requireLaunch, requireScope, type Principal } from '../auth/principal.js';
-import { now } from '../clock.js';
+import type { Clock } from '../clock.js';
+import type { AppContext } from '../context.js';
 import type { Db } from '../db/index.js';
 import { bodyGuard } from '../edge.js';
 import { HttpError, invalidInput } from '../http-error.js';
-import { parsePeriod, periodAt, periodName } from '../period.js';
+import { currentPeriod, parsePeriod, periodName } from '../period.js';
 import { answerAttentionCheck, attentionInput, attentionOnHeartbeat } from './attention-checks.js';
 import { awardInput, createAward, decideAward, decisionInput, getAward, listAwards } from './awards.js';
 import { courseInput, getCourse, idText, upsertCourse } from './courses.js';
@@ -34,14 +35,13 @@ function param(req: Request, name: string, schema: z.ZodType<string> = idText): 
 }
 
 const uuidParam = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be an award id (UUID)');
-const currentPeriod = (req: Request) => periodAt(now(req)).name;
-const periodQuery = (req: Request) => (req.query.period === undefined ? currentPeriod(req) : parsePeriod(String(req.query.period)).name);
+const periodQuery = (req: Request, clock: Clock) => (req.query.period === undefined ? currentPeriod(clock) : parsePeriod(String(req.query.period))).name;
 const actorOf = (p: Extract<Principal, { kind: 'client' }>) => `client/${p.key}`;
 
 const learnerInput = learnerFields;
 
 /** The credits API under /api/v1 (JSON; Basic auth for clients, Bearer for the player). */
-export function creditsRouter(db: Db, config: { readonly publicUrl: string }): Router {
+export function creditsRouter({ db, config, clock }: AppContext): Router {
   const router = Router();
 
   // Catalog and policy.
@@ -127,20 +127,20 @@ export function creditsRouter(db: Db, config: { readonly publicUrl: string }): R
   router.get('/learners/:learnerId/credits', async (req, res) => {
     const p = requireScope(req, 'credits/read');
     const learnerId = param(req, 'learnerId');
-    const period = periodQuery(req);
+    const period = periodQuery(req, clock);
     const result = await learnerCredits(db, p.tenant.id, learnerId, period);
-    res.json({ ...result, ...(await learnerStanding(db, p.tenant.id, learnerId, period, now(req))), earned: result.earned });
+    res.json({ ...result, ...(await learnerStanding(db, p.tenant.id, learnerId, period, clock())), earned: result.earned });
   });
 
   router.get('/learners/:learnerId/courses/:courseId/engagement', async (req, res) => {
     const p = requireScope(req, 'credits/read');
-    res.json(await explain(db, p.tenant.id, param(req, 'learnerId'), param(req, 'courseId'), periodQuery(req)));
+    res.json(await explain(db, p.tenant.id, param(req, 'learnerId'), param(req, 'courseId'), periodQuery(req, clock)));
   });
 
   router.get('/learners/:learnerId/ledger', async (req, res) => {
     const p = requireScope(req, 'credits/read');
     const learnerId = param(req, 'learnerId');
-    const period = periodQuery(req);
+    const period = periodQuery(req, clock);
     const rows = await db.selectFrom('ledger').selectAll().where('tenant_id', '=', p.tenant.id).where('learner_id', '=', learnerId).where('period', '=', period).orderBy('id').execute();
     const entries = rows.map(toEntry);
     res.json({ learnerId, period, total: Math.round(entries.reduce((s, e) => s + e.amount * 10, 0)) / 10, entries });
@@ -149,7 +149,7 @@ export function creditsRouter(db: Db, config: { readonly publicUrl: string }): R
   // Launches and the player's own calls.
   router.post('/launches', async (req, res) => {
     const p = requireScope(req, 'credits/admin');
-    res.status(201).json(await createLaunch(db, p.tenant, body(req, launchInput), config.publicUrl, now(req)));
+    res.status(201).json(await createLaunch(db, p.tenant, body(req, launchInput), config.publicUrl, clock()));
   });
 
   router.get('/launches/current', async (req, res) => {
@@ -158,35 +158,35 @@ export function creditsRouter(db: Db, config: { readonly publicUrl: string }): R
 
   router.post('/launches/current/sessions', async (req, res) => {
     const launch = requireLaunch(req);
-    res.status(201).json(await createSession(db, launch, now(req)));
+    res.status(201).json(await createSession(db, launch, clock()));
   });
 
   router.post('/launches/current/heartbeat', async (req, res) => {
     const launch = requireLaunch(req);
     const input = body(req, heartbeatInput);
-    const alive = await heartbeat(db, launch, input, now(req));
-    res.json({ ...alive, ...(await attentionOnHeartbeat(db, launch, input, now(req))) });
+    const alive = await heartbeat(db, launch, input, clock());
+    res.json({ ...alive, ...(await attentionOnHeartbeat(db, launch, input, clock())) });
   });
 
   router.post('/launches/current/attention', async (req, res) => {
-    res.json(await answerAttentionCheck(db, requireLaunch(req), body(req, attentionInput), now(req)));
+    res.json(await answerAttentionCheck(db, requireLaunch(req), body(req, attentionInput), clock()));
   });
 
   router.get('/launches/current/answers/:questionId', async (req, res) => {
     const launch = requireLaunch(req);
-    res.json(await answerFeedback(db, launch, String(req.params.questionId), now(req)));
+    res.json(await answerFeedback(db, launch, String(req.params.questionId), clock()));
   });
 
   router.get('/launches/current/credits', async (req, res) => {
     const { tenant, launch } = requireLaunch(req);
-    const result = await learnerCredits(db, tenant.id, launch.learnerId, currentPeriod(req), launch.courseId);
+    const result = await learnerCredits(db, tenant.id, launch.learnerId, currentPeriod(clock).name, launch.courseId);
     res.json({ ...result.courses[0], learnerId: launch.learnerId, period: result.period });
   });
 
   // Awards: offline training, growth credits, approvals.
   router.post('/awards', async (req, res) => {
     const p = requireScope(req, 'credits/admin');
-    const { award, created } = await createAward(db, p.tenant.id, actorOf(p), body(req, awardInput));
+    const { award, created } = await createAward(db, p.tenant.id, actorOf(p), body(req, awardInput), clock());
     res.status(created ? 201 : 200).json(award);
   });
 
@@ -205,7 +205,7 @@ export function creditsRouter(db: Db, config: { readonly publicUrl: string }): R
     router.post(`/awards/:awardId/${action}`, async (req, res) => {
       const p = requireScope(req, 'credits/admin');
       const { reason } = req.body === undefined ? {} : body(req, decisionInput);
-      res.json(await decideAward(db, p.tenant.id, param(req, 'awardId', uuidParam), actorOf(p), decision, reason));
+      res.json(await decideAward(db, p.tenant.id, param(req, 'awardId', uuidParam), actorOf(p), decision, reason, clock()));
     });
   }
 
@@ -226,7 +226,7 @@ export function creditsRouter(db: Db, config: { readonly publicUrl: string }): R
 
   router.post('/periods/:period/close', async (req, res) => {
     const p = requireScope(req, 'credits/admin');
-    res.json(await closePeriod(db, p.tenant.id, param(req, 'period', periodName), actorOf(p)));
+    res.json(await closePeriod(db, p.tenant.id, param(req, 'period', periodName), actorOf(p), clock()));
   });
 
   return router;

@@ -54,7 +54,7 @@ export async function currentLaunch(db: Db, { tenant, launch }: LaunchPrincipal)
  * Issues a player session for this launch. Statements and heartbeats may name only sessions
  * issued this way, so a client cannot multiply anything by inventing sessions.
  */
-export async function createSession(db: Db, { tenant, launch }: LaunchPrincipal, at: Date = new Date()) {
+export async function createSession(db: Db, { tenant, launch }: LaunchPrincipal, at: Date) {
   return db.transaction().execute(async (trx) => {
     const row = await trx
       .selectFrom('launches')
@@ -86,7 +86,7 @@ export async function createSession(db: Db, { tenant, launch }: LaunchPrincipal,
  * engagement, not recomputed); a heartbeat delivered late (queued offline) may change that, so
  * it brings the engagement up to date.
  */
-export async function heartbeat(db: Db, { tenant, launch }: LaunchPrincipal, input: z.infer<typeof heartbeatInput>, at: Date = new Date()) {
+export async function heartbeat(db: Db, { tenant, launch }: LaunchPrincipal, input: z.infer<typeof heartbeatInput>, at: Date) {
   if (!launch.sessions.includes(input.sessionId)) {
     throw new HttpError(400, 'unknown_session', `sessionId: session ${JSON.stringify(input.sessionId)} was not issued for this launch; get one from POST /api/v1/launches/current/sessions`);
   }
@@ -162,7 +162,7 @@ function takenOver(at: Date | string) {
  * whether a counted attempt was right, how many more may count and what to watch again first.
  * The right answer is revealed (where the course allows) only once no further attempt can count.
  */
-export async function answerFeedback(db: Db, { tenant, launch }: LaunchPrincipal, questionId: string, at: Date = new Date()) {
+export async function answerFeedback(db: Db, { tenant, launch }: LaunchPrincipal, questionId: string, at: Date) {
   const course = await getCourse(db, tenant.id, launch.courseId);
   const question = course.questions.find((q) => q.id === questionId);
   if (!question) throw new HttpError(404, 'question_not_found', `course "${course.courseId}" has no question "${questionId}"`);
@@ -178,6 +178,6 @@ export async function answerFeedback(db: Db, { tenant, launch }: LaunchPrincipal
 }
 
 /** A `terminated` statement ends its launch, so a course that allows one session at a time frees up. */
-export async function endLaunch(db: Db, tenantId: string, registration: string, at: Date = new Date()): Promise<void> {
+export async function endLaunch(db: Db, tenantId: string, registration: string, at: Date): Promise<void> {
   await db.updateTable('launches').set({ ended_at: at }).where('tenant_id', '=', tenantId).where('registration', '=', registration).where('ended_at', 'is', null).execute();
 }

@@ -62,7 +62,7 @@ export async function targetFor(db: Kysely<Database>, tenantId: string, learnerI
 }
 
 /** Where a learner stands against their target, with a straight-line projection to the period end. */
-export function standing(target: Target | null, earned: { required: number; elective: number }, period: string, now = new Date()): Standing {
+export function standing(target: Target | null, earned: { required: number; elective: number }, period: string, now: Date): Standing {
   const { elapsed, daysLeft } = periodProgress(parsePeriod(period), now);
   const total = round1(earned.required + earned.elective);
   const projected = elapsed > 0 ? round1(total / elapsed) : total;
@@ -75,9 +75,8 @@ export function standing(target: Target | null, earned: { required: number; elec
   return { target, earned: total, ...earned, remaining, requiredRemaining, elapsed: round4(elapsed), projected, status: met ? 'met' : onTrack ? 'on_track' : 'at_risk', daysLeft };
 }
 
-export async function closePeriod(db: Db, tenantId: string, period: string, actor: string): Promise<{ period: string; closedAt: string }> {
+export async function closePeriod(db: Db, tenantId: string, period: string, actor: string, now: Date): Promise<{ period: string; closedAt: string }> {
   parsePeriod(period);
-  const now = new Date();
   const existing = await db.selectFrom('periods').select('closed_at').where('tenant_id', '=', tenantId).where('period', '=', period).executeTakeFirst();
   if (existing?.closed_at) throw new HttpError(409, 'period_closed', `period ${period} was already closed at ${new Date(existing.closed_at).toISOString()}`);
   await db
@@ -89,7 +88,7 @@ export async function closePeriod(db: Db, tenantId: string, period: string, acto
 }
 
 /** A learner's standing from their ledger (required/elective split) and the target that applies. */
-export async function learnerStanding(db: Kysely<Database>, tenantId: string, learnerId: string, period: string, now = new Date()): Promise<Standing> {
+export async function learnerStanding(db: Kysely<Database>, tenantId: string, learnerId: string, period: string, now: Date): Promise<Standing> {
   const [target, rows] = await Promise.all([
     targetFor(db, tenantId, learnerId, period),
     db

@@ -31,8 +31,10 @@ export interface Store {
   close(): Promise<void>;
 }
 
-// Keep int8 (bigserial) as string and numeric exact; timestamps arrive as Date.
-pg.types.setTypeParser(pg.types.builtins.INT8, (v) => v);
+// Keep int8 (bigserial) as string and numeric exact; timestamps arrive as Date. Set per pool: other pg users in the process keep theirs.
+const types: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === pg.types.builtins.INT8 ? (v: string) => v : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser,
+};
 
 const engines = new WeakMap<Db, Engine>();
 
@@ -44,7 +46,7 @@ export function engineOf(db: Db): Engine {
 /** Opens PostgreSQL when a URL is given, else PGlite persisted in a folder. */
 export async function openStore(options: StoreOptions): Promise<Store> {
   if (options.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10, types });
     // An idle client losing its server must not crash the process; the next query reports it.
     pool.on('error', () => {});
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });

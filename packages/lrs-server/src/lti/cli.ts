@@ -3,6 +3,7 @@ import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_TENANT, ensureTenant } from '../auth/clients.js';
+import { systemClock } from '../clock.js';
 import type { Config } from '../config.js';
 import { migrate, openStore, type Store } from '../db/index.js';
 import { HttpError } from '../http-error.js';
@@ -73,7 +74,7 @@ export async function ltiRegister(input: ReturnType<typeof ltiRegisterInput>, co
   const tenant = await prepare(store, tenantId, 'lti-register');
   let lti = running;
   if (!lti) {
-    lti = createLti(store.db, config, { secretKey: resolveSecretKey(config), outbound: config.ltiOutbound });
+    lti = createLti(store.db, config, { secretKey: resolveSecretKey(config), outbound: config.ltiOutbound, clock: systemClock });
     await lti.deploy();
   }
   const platform = await registerPlatform(store.db, lti.provider(), tenant.id, data).catch((err: unknown) => {

@@ -2,9 +2,10 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { CourseCredits } from '../credits/engagement.js';
 import { learnerCredits } from '../credits/engagement.js';
 import { getCourse } from '../credits/courses.js';
+import type { Clock } from '../clock.js';
 import type { Db } from '../db/index.js';
 import { HttpError } from '../http-error.js';
-import { periodAt } from '../period.js';
+import { currentPeriod } from '../period.js';
 import { enqueue, PermanentJobError, type OutboxJob } from '../jobs/outbox.js';
 import type { LtijsProvider } from './ltijs.js';
 import { ltiDb } from './tables.js';
@@ -94,7 +95,7 @@ const sameScore = (a: Record<string, unknown> | null, b: Score) =>
  * Posts the learner's current score to every line item that grades this course for them. A score
  * equal to the last one posted there is not sent again.
  */
-export function scoreHandler(db: Db, provider: () => LtijsProvider) {
+export function scoreHandler(db: Db, provider: () => LtijsProvider, clock: Clock) {
   return async (job: OutboxJob): Promise<void> => {
     const learnerId = String(job.payload.learnerId);
     const courseId = String(job.payload.courseId);
@@ -111,7 +112,7 @@ export function scoreHandler(db: Db, provider: () => LtijsProvider) {
     if (targets.length === 0) return;
     let credits: CourseCredits | undefined;
     try {
-      credits = (await learnerCredits(db, job.tenantId, learnerId, periodAt(new Date()).name, courseId)).courses[0];
+      credits = (await learnerCredits(db, job.tenantId, learnerId, currentPeriod(clock).name, courseId)).courses[0];
     } catch (err) {
       if (err instanceof HttpError && err.status === 404) throw new PermanentJobError(err.message);
       throw err;

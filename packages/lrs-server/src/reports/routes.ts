@@ -2,9 +2,8 @@ import { describeIssues } from '@xcredit/sdk/xapi';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { requireScope } from '../auth/principal.js';
-import { now } from '../clock.js';
+import type { AppContext } from '../context.js';
 import { idText } from '../credits/courses.js';
-import type { Db } from '../db/index.js';
 import { HttpError, invalidInput } from '../http-error.js';
 import { periodAt, periodName } from '../period.js';
 import { toCsv } from './csv.js';
@@ -45,13 +44,12 @@ function send<Row extends object>(req: Request, res: Response, requested: 'json'
  * Reports under /api/v1/reports (scope `credits/read`), each for one period (a year; this year
  * by default), computed in SQL; and the tenant settings that switch the leaderboard on.
  */
-export function reportsRouter(db: Db): Router {
+export function reportsRouter({ db, clock }: AppContext): Router {
   const router = Router();
-  const scope = (req: Request, p: string | undefined): ReportScope => ({
-    tenantId: requireScope(req, 'credits/read').tenant.id,
-    period: p ?? periodAt(now(req)).name,
-    now: now(req),
-  });
+  const scope = (req: Request, p: string | undefined): ReportScope => {
+    const now = clock();
+    return { tenantId: requireScope(req, 'credits/read').tenant.id, period: p ?? periodAt(now).name, now };
+  };
 
   router.get('/reports/summary', async (req, res) => {
     const q = query(req, { ...common, groupBy: groupBy.default('department') });

@@ -18,7 +18,7 @@ async function once(db: Q, tenantId: string, learnerId: string, period: string, 
 }
 
 /** After a learner's ledger changed: tell subscribers the first time they meet their target. */
-export async function checkTargetMet(db: Q, tenantId: string, learnerId: string, period: string, now = new Date()): Promise<void> {
+export async function checkTargetMet(db: Q, tenantId: string, learnerId: string, period: string, now: Date): Promise<void> {
   const s = await learnerStanding(db, tenantId, learnerId, period, now);
   if (!s.target) return;
   const target = s.target;
@@ -31,7 +31,7 @@ export async function checkTargetMet(db: Q, tenantId: string, learnerId: string,
  * Looks for learners projected to miss their target this period and tells subscribers, once per
  * learner and period. The server runs it every hour.
  */
-export async function sweepAtRisk(db: Q, now = new Date()): Promise<number> {
+export async function sweepAtRisk(db: Q, now: Date): Promise<number> {
   const period = periodAt(now).name;
   const tenants = await db.selectFrom('targets').select('tenant_id').distinct().where('period', '=', period).execute();
   let sent = 0;

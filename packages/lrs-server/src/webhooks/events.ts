@@ -1,6 +1,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { WebhookEvent } from '@xcredit/sdk/client';
+import type { Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
 import { enqueue, PermanentJobError, type JobHandler } from '../jobs/outbox.js';
 
@@ -14,7 +15,7 @@ const MAX_ATTEMPTS = 25;
  * Records an event for every webhook of the tenant that subscribes to it, inside the caller's
  * transaction: the deliveries are owed exactly when the change that caused them commits.
  */
-export async function emit(db: Q, tenantId: string, type: WebhookEvent['type'], data: Record<string, unknown>, at = new Date()): Promise<void> {
+export async function emit(db: Q, tenantId: string, type: WebhookEvent['type'], data: Record<string, unknown>, at: Date): Promise<void> {
   const hooks = await db.selectFrom('webhooks').select(['id', 'events']).where('tenant_id', '=', tenantId).where('active', '=', true).execute();
   const subscribed = hooks.filter((h) => h.events.includes(type) || h.events.includes('*') || type === 'webhook.test');
   if (!subscribed.length) return;
@@ -33,7 +34,7 @@ export function signature(body: string, secret: string, timestamp = Math.floor(D
 }
 
 /** Posts one delivery; a non-2xx answer or no answer is retried by the outbox with backoff. */
-export function deliverHandler(db: Q): JobHandler {
+export function deliverHandler(db: Q, clock: Clock): JobHandler {
   return async (job) => {
     const deliveryId = String(job.payload.deliveryId);
     const row = await db
@@ -56,7 +57,7 @@ export function deliverHandler(db: Q): JobHandler {
           'user-agent': 'xcredit-webhooks',
           'x-xcredit-event': row.event,
           'x-xcredit-delivery': row.id,
-          'x-xcredit-signature': signature(row.body, row.secret),
+          'x-xcredit-signature': signature(row.body, row.secret, Math.floor(clock().getTime() / 1000)),
         },
         body: row.body,
         redirect: 'manual',
@@ -65,7 +66,7 @@ export function deliverHandler(db: Q): JobHandler {
       status = res.status;
       await res.body?.cancel();
       if (res.ok) {
-        await record({ status: 'delivered', last_status: status, last_error: null, delivered_at: new Date() });
+        await record({ status: 'delivered', last_status: status, last_error: null, delivered_at: clock() });
         return;
       }
       throw new Error(`receiver answered ${status}`);

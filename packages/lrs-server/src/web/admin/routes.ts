@@ -3,10 +3,9 @@ import { dirname, join } from 'node:path';
 import express, { Router, type Request } from 'express';
 import { requireScope } from '../../auth/principal.js';
 import { certificatesApi } from '../../certificates/routes.js';
-import { now } from '../../clock.js';
 import { creditsRouter } from '../../credits/routes.js';
 import type { SignInThrottle } from '../../auth/throttle.js';
-import type { Db } from '../../db/index.js';
+import type { AppContext } from '../../context.js';
 import { HttpError } from '../../http-error.js';
 import { bodyGuard } from '../../edge.js';
 import { reportsRouter } from '../../reports/routes.js';
@@ -20,7 +19,8 @@ const adminDist = join(dirname(createRequire(import.meta.url).resolve('@xcredit/
  * HttpOnly SameSite=Strict session cookie, the Lit app, and /admin/api — the credits API, reports
  * and certificates on the session, writes guarded by a CSRF token.
  */
-export function adminRouter(db: Db, throttle: SignInThrottle, config: { readonly publicUrl: string }): Router {
+export function adminRouter(context: AppContext, throttle: SignInThrottle): Router {
+  const { db, config, clock } = context;
   const router = Router();
   const secure = () => config.publicUrl.startsWith('https:');
   const lang = (req: Request) => (/^zh/i.test(String(req.query.lang ?? req.get('accept-language') ?? '')) ? 'zh' : 'en');
@@ -51,7 +51,7 @@ export function adminRouter(db: Db, throttle: SignInThrottle, config: { readonly
       return null;
     });
     if (!check) return;
-    const { token, expiresAt } = await startSession(db, check.tenantId, key, now(req));
+    const { token, expiresAt } = await startSession(db, check.tenantId, key, clock());
     res.set('Set-Cookie', sessionCookie(token, expiresAt, secure()));
     res.redirect(303, '/admin');
   });
@@ -87,7 +87,7 @@ export function adminRouter(db: Db, throttle: SignInThrottle, config: { readonly
       .execute();
     res.json({ learners: rows.map((r) => ({ learnerId: r.id, displayName: r.display_name, department: r.department, role: r.role, managerId: r.manager_id })) });
   });
-  api.use(creditsRouter(db, config), reportsRouter(db), certificatesApi(db, config));
+  api.use(creditsRouter(context), reportsRouter(context), certificatesApi(context));
   router.use('/admin/api', api);
 
   return router;
