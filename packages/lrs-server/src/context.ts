@@ -1,13 +1,14 @@
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Db } from './db/index.js';
+import type { StatementWriter } from './xapi/statement-writer.js';
 
 /**
  * What one running server shares with its routes and jobs, made once (server.ts, or app.ts for
  * an app on its own) and passed to them explicitly: no `app.locals`, no module state.
  *
  * @example
- * const context: AppContext = { db, clock: systemClock, config: { publicUrl: 'http://localhost:3000' }, kickOutbox: () => {} };
+ * const context: AppContext = { db, clock: systemClock, config: { publicUrl: 'http://localhost:3000' }, statements: new StatementWriter(db, 'pglite'), kickOutbox: () => {} };
  * app.use('/api/v1', creditsRouter(context));
  */
 export interface AppContext {
@@ -16,6 +17,8 @@ export interface AppContext {
   clock: Clock;
   /** Read at request time, so a server listening on port 0 can fill in its URL after start. */
   config: Pick<Config, 'publicUrl'>;
+  /** The one statement writer of this database: concurrent requests meet in it. */
+  statements: StatementWriter;
   /** Wakes the outbox worker (a webhook or a grade is waiting); does nothing while no worker runs. */
   kickOutbox(): void;
 }

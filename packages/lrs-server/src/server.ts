@@ -15,6 +15,7 @@ import { DELIVER_JOB, deliverHandler } from './webhooks/events.js';
 import { startOutboxWorker, type OutboxWorker } from './jobs/outbox.js';
 import { enqueueChangedScores, SCORE_JOB, scoreHandler } from './lti/grades.js';
 import { createLti, type LtiService } from './lti/service.js';
+import { StatementWriter } from './xapi/statement-writer.js';
 import { ValidationPool } from './xapi/validation-pool.js';
 
 export interface RunningServer {
@@ -50,7 +51,7 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
     const lti = createLti(store.db, urls, { secretKey, outbound: config.ltiOutbound, clock });
     validation = ValidationPool.create(config.validationThreads);
     let worker: OutboxWorker | undefined;
-    const context: AppContext = { db: store.db, clock, config: urls, kickOutbox: () => worker?.kick() };
+    const context: AppContext = { db: store.db, clock, config: urls, statements: new StatementWriter(store.db, store.engine), kickOutbox: () => worker?.kick() };
     const app = createApp({ context, browser: config, demo, lti, validation, trustProxy: config.trustProxy });
     const server = app.listen(config.port, config.host);
     server.on('clientError', answerClientError);
@@ -66,9 +67,10 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
     const url = urls.publicUrl;
     // LTI failing to start (ltijs itself would exit the process) leaves the rest serving; /lti answers 503 with the reason.
     await lti.deploy().catch((err: Error) => console.error(`xcredit: ${err.message}`));
+    const scoreSweep = { last: 0 };
     const outbox = startOutboxWorker(store.db, { [SCORE_JOB]: scoreHandler(store.db, () => lti.provider(), clock), [DELIVER_JOB]: deliverHandler(store.db, clock) }, {
       beforeRound: async () => {
-        if (lti.state.status === 'ready') await enqueueChangedScores(store.db);
+        if (lti.state.status === 'ready') await enqueueChangedScores(store.db, scoreSweep);
       },
     });
     lti.onKick = outbox.kick;

@@ -15,7 +15,6 @@ export const SCORE_JOB = 'lti.score';
 const DEBOUNCE_MS = 1500;
 const TAG = 'xcredit-credits';
 const SWEEP_MS = 30_000;
-const lastSweep = new WeakMap<Db, number>();
 
 export interface Score {
   scoreGiven: number;
@@ -60,12 +59,13 @@ export async function enqueueScore(db: Db | Transaction<any>, input: { tenantId:
 
 /**
  * Finds graded learners with statements newer than their last look and owes their LMS a score.
- * The statements hook enqueues at once; this catches what arrives any other way.
+ * The statements hook enqueues at once; this catches what arrives any other way. `sweep.last`
+ * is when the caller's server last swept (ms), so one server sweeps at most every 30 s.
  */
-export async function enqueueChangedScores(db: Db): Promise<number> {
+export async function enqueueChangedScores(db: Db, sweep: { last: number }): Promise<number> {
   // The statements hook is the fast path; this sweep is a safety net, so it runs now and then.
-  if (Date.now() - (lastSweep.get(db) ?? 0) < SWEEP_MS) return 0;
-  lastSweep.set(db, Date.now());
+  if (Date.now() - sweep.last < SWEEP_MS) return 0;
+  sweep.last = Date.now();
   const changed = await sql<{ tenant_id: string; learner_id: string; course_id: string; seq: string }>`
     select t.tenant_id, t.learner_id, t.course_id, max(s.seq) as seq
     from lti_grade_targets t

@@ -7,12 +7,12 @@ import type { Database } from '../db/index.js';
 import { HttpError } from '../http-error.js';
 import { mediaType, parseJson, parseMultipart, sendStored, type Part } from './body.js';
 import { prepareWrite, type AttachmentParts } from './prepare.js';
-import { StatementWriter, type StatementWrite } from './statement-writer.js';
+import type { StatementWrite } from './statement-writer.js';
 import type { ValidationPool } from './validation-pool.js';
 import { getStatements } from './statement-query.js';
 
 /** What writing statements takes: the database and the server's clock (receipt times). */
-type Writing = Pick<AppContext, 'db' | 'clock'>;
+type Writing = Pick<AppContext, 'db' | 'clock' | 'statements'>;
 
 /**
  * What runs inside the transaction that stores a launch's statements (the credits engine's
@@ -24,7 +24,6 @@ export interface StatementHooks {
 
 /** Statements resource: POST and PUT store, GET (and HEAD) read one or query many. */
 export function statementsRouter(context: Writing, hooks?: StatementHooks, validation?: ValidationPool): Router {
-  const { db } = context;
   const router = Router();
 
   router.post('/statements', async (req, res) => {
@@ -59,8 +58,8 @@ export function statementsRouter(context: Writing, hooks?: StatementHooks, valid
 
   router.get('/statements', async (req, res) => {
     // Set before anything can fail: clients read it from error responses too.
-    res.set('X-Experience-API-Consistent-Through', new Date().toISOString());
-    sendStatements(res, await getStatements(db, req));
+    res.set('X-Experience-API-Consistent-Through', context.clock().toISOString());
+    sendStatements(res, await getStatements(context, req));
   });
   return router;
 }
@@ -127,12 +126,11 @@ export function storeStatements(context: Writing, req: Request, body: unknown, a
 /** Bodies from this size up are checked on a validation thread, when there are any: below it, handing over costs more than it saves. */
 const POOLED_BYTES = 16 * 1024;
 
-async function store({ db, clock }: Writing, req: Request, hooks: StatementHooks | undefined, prepare: (principal: Principal, stored: Date) => StatementWrite | Promise<StatementWrite>): Promise<string[]> {
+async function store({ clock, statements: writer }: Writing, req: Request, hooks: StatementHooks | undefined, prepare: (principal: Principal, stored: Date) => StatementWrite | Promise<StatementWrite>): Promise<string[]> {
   const principal = req.principal;
   if (!principal) throw new HttpError(401, 'unauthorized', 'not authenticated');
   if (principal.kind === 'client') requireScope(req, 'statements/write');
   const stored = clock();
-  const writer = StatementWriter.for(db);
   const done = writer.begin(stored);
   try {
     const write = await prepare(principal, stored);
