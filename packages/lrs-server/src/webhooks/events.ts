@@ -57,7 +57,7 @@ export function deliverHandler(db: Q, clock: Clock): JobHandler {
           'user-agent': 'xcredit-webhooks',
           'x-xcredit-event': row.event,
           'x-xcredit-delivery': row.id,
-          'x-xcredit-signature': signature(row.body, row.secret, Math.floor(clock().getTime() / 1000)),
+          'x-xcredit-signature': signature(row.body, row.secret),
         },
         body: row.body,
         redirect: 'manual',
