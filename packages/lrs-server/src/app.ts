@@ -3,6 +3,7 @@ import { authenticator } from './auth/principal.js';
 import { SignInThrottle } from './auth/throttle.js';
 import type { Config } from './config.js';
 import type { AppContext } from './context.js';
+import { STRICT_POLICY, type OutboundPolicy } from './net/outbound.js';
 import { engagementHook } from './credits/engine-hook.js';
 import { StatementHooks } from './credits/hooks.js';
 import { cmi5Router } from './credits/cmi5.js';
@@ -37,10 +38,14 @@ export interface AppOptions {
   validation?: ValidationPool | undefined;
   /** Proxies whose X-Forwarded-For names the client, so sign-in limits count each client's address. */
   trustProxy?: number | string | undefined;
+  /** Where webhooks may be delivered beyond public addresses; public addresses only by default. */
+  webhookOutbound?: OutboundPolicy | undefined;
+  /** Which non-public hosts an LMS's token and key URLs may name; public addresses only by default. */
+  ltiOutbound?: OutboundPolicy | undefined;
 }
 
 /** The whole HTTP surface: xAPI at /xapi, credits at /api/v1, pages and assets. */
-export function createApp({ context, browser = {}, demo, lti, validation, trustProxy }: AppOptions): Express {
+export function createApp({ context, browser = {}, demo, lti, validation, trustProxy, webhookOutbound = STRICT_POLICY, ltiOutbound = STRICT_POLICY }: AppOptions): Express {
   const { db, config } = context;
   const app = express();
   if (trustProxy !== undefined) app.set('trust proxy', trustProxy);
@@ -77,8 +82,8 @@ export function createApp({ context, browser = {}, demo, lti, validation, trustP
   api.use(apiRequestsOnly, auth, json, creditsRouter(context));
   api.use(reportsRouter(context));
   api.use(certificatesApi(context));
-  api.use(webhooksRouter(context));
-  api.use(platformsRouter(db, lti, config));
+  api.use(webhooksRouter(context, webhookOutbound));
+  api.use(platformsRouter(db, lti, config, ltiOutbound));
   api.use(registrationLinksRouter(db, config));
   app.use('/api/v1', api);
   app.use('/cmi5', cmi5Router(context, auth));

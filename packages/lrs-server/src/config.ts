@@ -20,6 +20,8 @@ export interface Config {
   secretKey: string | undefined;
   /** Which non-public hosts LTI requests may reach (none by default). */
   ltiOutbound: OutboundPolicy;
+  /** Where webhook deliveries may go beyond public addresses (`XCREDIT_WEBHOOK_ALLOW_PRIVATE_HOSTS`). */
+  webhookOutbound: OutboundPolicy;
   /** CSP frame-ancestors of the pages made to be framed (player, demo, cmi5 AU, LTI): `*` unless configured. */
   frameAncestors: readonly string[];
   /** Browser origins allowed to call the APIs (CORS); unset, only the player's APIs answer any origin. See docs/security.md. */
@@ -43,6 +45,17 @@ function sourceList(valid: (item: string) => boolean, what: string, alone: strin
     return z.NEVER;
   });
 }
+
+/** Non-public host names, addresses and CIDR ranges outbound requests may reach. */
+const allowList = z
+  .string()
+  .transform((s, ctx) => {
+    const parsed = parseAllowList(s);
+    if (parsed.ok) return parsed.policy;
+    ctx.addIssue({ code: 'custom', message: parsed.error });
+    return z.NEVER;
+  })
+  .optional();
 
 const env = z.object({
   PORT: z
@@ -72,15 +85,8 @@ const env = z.object({
     .transform((v) => (/^\d+$/.test(v) ? Number(v) : v))
     .optional(),
   XCREDIT_SECRET_KEY: z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)').optional(),
-  XCREDIT_LTI_ALLOW_PRIVATE_HOSTS: z
-    .string()
-    .transform((s, ctx) => {
-      const parsed = parseAllowList(s);
-      if (parsed.ok) return parsed.policy;
-      ctx.addIssue({ code: 'custom', message: parsed.error });
-      return z.NEVER;
-    })
-    .optional(),
+  XCREDIT_LTI_ALLOW_PRIVATE_HOSTS: allowList,
+  XCREDIT_WEBHOOK_ALLOW_PRIVATE_HOSTS: allowList,
   XCREDIT_FRAME_ANCESTORS: sourceList((i) => ANCESTOR.test(i) || i === "'self'", "an http(s) origin (https://lms.example.edu, https://*.example.edu) or 'self'", ['*', "'none'"]).default(['*']),
   XCREDIT_ALLOWED_ORIGINS: sourceList((i) => ORIGIN.test(i), 'an http(s) origin such as https://courses.example.com', ['*']).optional(),
 });
@@ -109,6 +115,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     trustProxy: e.XCREDIT_TRUST_PROXY,
     secretKey: e.XCREDIT_SECRET_KEY,
     ltiOutbound: e.XCREDIT_LTI_ALLOW_PRIVATE_HOSTS ?? STRICT_POLICY,
+    webhookOutbound: e.XCREDIT_WEBHOOK_ALLOW_PRIVATE_HOSTS ?? STRICT_POLICY,
     frameAncestors: e.XCREDIT_FRAME_ANCESTORS,
     allowedOrigins: e.XCREDIT_ALLOWED_ORIGINS,
   };

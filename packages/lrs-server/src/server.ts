@@ -4,7 +4,7 @@ import { createApp } from './app.js';
 import { controlPath, startControl } from './control.js';
 import { systemClock, type Clock } from './clock.js';
 import type { AppContext } from './context.js';
-import { createClient, DEFAULT_TENANT, ensureTenant } from './auth/clients.js';
+import { createClient, DEFAULT_TENANT, ensureFirstAdmin, ensureTenant } from './auth/clients.js';
 import type { Config } from './config.js';
 import { upgradeCreditRules } from './credits/rules.js';
 import { migrate, openStore, type Store } from './db/index.js';
@@ -26,6 +26,8 @@ export interface RunningServer {
   store: Store;
   lti: LtiService;
   outbox: OutboxWorker;
+  /** With `firstAdmin`: the administrator made because the default tenant had none, to show once. */
+  firstAdmin: { key: string; secret: string } | null;
   close(): Promise<void>;
 }
 
@@ -33,7 +35,7 @@ export interface RunningServer {
  * Opens the store, migrates, makes sure the default tenant (and the admin client, when
  * configured) exist, optionally seeds the demo, and listens.
  */
-export async function startServer(config: Config, options: { demo?: boolean; clock?: Clock } = {}): Promise<RunningServer> {
+export async function startServer(config: Config, options: { demo?: boolean; clock?: Clock; firstAdmin?: boolean } = {}): Promise<RunningServer> {
   const store = await openStore({ ...config, command: 'start' });
   let validation: ValidationPool | undefined;
   try {
@@ -43,6 +45,7 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
     if (config.adminKey && config.adminSecret) {
       await createClient(store.db, { tenantId: DEFAULT_TENANT.id, name: 'admin (from environment)', key: config.adminKey, secret: config.adminSecret, scopes: ['all', 'credits/admin'] });
     }
+    const firstAdmin = options.firstAdmin ? await ensureFirstAdmin(store.db, DEFAULT_TENANT.id) : null;
     const demo = options.demo ? await seedDemo(store.db) : undefined;
     // Credits computed with older rules are recomputed once; every change is a ledger adjustment saying why.
     await upgradeCreditRules(store.db);
@@ -52,7 +55,7 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
     validation = ValidationPool.create(config.validationThreads);
     let worker: OutboxWorker | undefined;
     const context: AppContext = { db: store.db, clock, config: urls, statements: new StatementWriter(store.db, store.engine), kickOutbox: () => worker?.kick() };
-    const app = createApp({ context, browser: config, demo, lti, validation, trustProxy: config.trustProxy });
+    const app = createApp({ context, browser: config, demo, lti, validation, trustProxy: config.trustProxy, webhookOutbound: config.webhookOutbound, ltiOutbound: config.ltiOutbound });
     const server = app.listen(config.port, config.host);
     server.on('clientError', answerClientError);
     await new Promise<void>((resolve, reject) => {
@@ -68,7 +71,7 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
     // LTI failing to start (ltijs itself would exit the process) leaves the rest serving; /lti answers 503 with the reason.
     await lti.deploy().catch((err: Error) => console.error(`xcredit: ${err.message}`));
     const scoreSweep = { last: 0 };
-    const outbox = startOutboxWorker(store.db, { [SCORE_JOB]: scoreHandler(store.db, () => lti.provider(), clock), [DELIVER_JOB]: deliverHandler(store.db, clock) }, {
+    const outbox = startOutboxWorker(store.db, { [SCORE_JOB]: scoreHandler(store.db, () => lti.provider(), clock), [DELIVER_JOB]: deliverHandler(store.db, config.webhookOutbound, clock) }, {
       beforeRound: async () => {
         if (lti.state.status === 'ready') await enqueueChangedScores(store.db, scoreSweep);
       },
@@ -88,6 +91,7 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
       store,
       lti,
       outbox,
+      firstAdmin,
       async close() {
         clearInterval(atRisk);
         await control?.close();

@@ -37,6 +37,8 @@ export interface TestServerOptions {
    * LMS simulators listen; '' for the production default (public addresses only).
    */
   ltiAllowPrivateHosts?: string;
+  /** XCREDIT_WEBHOOK_ALLOW_PRIVATE_HOSTS: by default loopback, where test receivers listen; '' for public addresses only. */
+  webhookAllowPrivateHosts?: string;
   /** More configuration, as environment variables (e.g. `XCREDIT_FRAME_ANCESTORS`). */
   env?: Record<string, string>;
 }
@@ -60,6 +62,7 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
     XCREDIT_ADMIN_SECRET: admin.secret,
     XCREDIT_SECRET_KEY: randomBytes(32).toString('base64url'),
     XCREDIT_LTI_ALLOW_PRIVATE_HOSTS: options.ltiAllowPrivateHosts ?? TEST_LTI_HOSTS,
+    XCREDIT_WEBHOOK_ALLOW_PRIVATE_HOSTS: options.webhookAllowPrivateHosts ?? TEST_LTI_HOSTS,
     ...options.env,
   });
   const clock = options.manualClock ? manualClock() : undefined;

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { requireScope } from '../auth/principal.js';
 import type { Db } from '../db/index.js';
 import { HttpError, invalidInput } from '../http-error.js';
+import { refusedDestination, STRICT_POLICY, type OutboundPolicy } from '../net/outbound.js';
 import type { LtijsProvider } from './ltijs.js';
 import { ltiDb, type LearnerIdClaim } from './tables.js';
 
@@ -166,11 +167,17 @@ function body<T extends z.ZodType>(req: Request, schema: T): z.output<T> {
 }
 
 /** `/api/v1/lti/platforms`: register, list, read, approve and remove LMS platforms (scope credits/admin). */
-export function platformsRouter(db: Db, lti: { provider(): LtijsProvider }, config: { readonly publicUrl: string }): Router {
+export function platformsRouter(db: Db, lti: { provider(): LtijsProvider }, config: { readonly publicUrl: string }, outbound: OutboundPolicy = STRICT_POLICY): Router {
   const router = Router();
   router.post('/lti/platforms', async (req, res) => {
     const p = requireScope(req, 'credits/admin');
     const input = body(req, platformInput);
+    // The server fetches these two; refuse at once what it would refuse when it connects.
+    const refused = (['accessTokenEndpoint', 'jwksUrl'] as const).flatMap((field) => {
+      const why = refusedDestination(outbound, input[field]);
+      return why ? [{ path: field, message: why }] : [];
+    });
+    if (refused.length > 0) throw invalidInput(refused, 'invalid request body');
     const platform = await registerPlatform(db, lti.provider(), p.tenant.id, input);
     res.status(201).json({ ...platform, tool: toolUrls(config.publicUrl) });
   });

@@ -5,6 +5,7 @@ import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { requireScope } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
+import { refusedDestination, type OutboundPolicy } from '../net/outbound.js';
 import { HttpError, invalidInput } from '../http-error.js';
 import { emit } from './events.js';
 
@@ -23,13 +24,15 @@ function hookId(req: Request) {
 }
 
 /** Webhook subscriptions and their delivery log under /api/v1/webhooks (credits/admin). */
-export function webhooksRouter({ db, clock, kickOutbox }: AppContext): Router {
+export function webhooksRouter({ db, clock, kickOutbox }: AppContext, outbound: OutboundPolicy): Router {
   const router = Router();
 
   router.post('/webhooks', async (req, res) => {
     const p = requireScope(req, 'credits/admin');
     const parsed = webhookInput.safeParse(req.body);
     if (!parsed.success) throw invalidInput(describeIssues(parsed.error), 'invalid request body');
+    const refused = refusedDestination(outbound, parsed.data.url);
+    if (refused) throw invalidInput([{ path: 'url', message: refused }], 'invalid request body');
     const secret = parsed.data.secret ?? `whsec_${randomBytes(24).toString('base64url')}`;
     const id = randomUUID();
     await db.insertInto('webhooks').values({ tenant_id: p.tenant.id, id, url: parsed.data.url, secret, events: JSON.stringify(parsed.data.events) }).execute();
