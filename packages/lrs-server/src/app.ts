@@ -1,18 +1,23 @@
+import type { ErrorBody } from '@xcredit/sdk/contracts/wire';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { capabilitiesRouter } from './api.js';
 import { authenticator } from './auth/principal.js';
 import { SignInThrottle } from './auth/throttle.js';
 import type { Config } from './config.js';
+import type { Clock } from './clock.js';
 import type { AppContext } from './context.js';
 import { STRICT_POLICY, type OutboundPolicy } from './net/outbound.js';
-import { engagementHook } from './credits/engine-hook.js';
-import { StatementHooks } from './credits/hooks.js';
-import { cmi5Router } from './credits/cmi5.js';
-import { creditsRouter } from './credits/routes.js';
+import { engagementHook } from './launches/engine-hook.js';
+import { CreditEvents } from './credits/ledger.js';
+import { StatementHooks } from './launches/hooks.js';
+import { cmi5Router } from './launches/cmi5.js';
 import { openApiDocument } from './openapi.js';
 import { reportsRouter } from './reports/routes.js';
 import { certificatePages, certificatesApi } from './certificates/routes.js';
 import { adminRouter } from './web/admin/routes.js';
+import { creditWebhooks } from './webhooks/credit-events.js';
 import { webhooksRouter } from './webhooks/routes.js';
+import { historyRouter } from './history/routes.js';
 import { bodyGuard, edgeGuard } from './edge.js';
 import { HttpError } from './http-error.js';
 import { ltiScoreHook } from './lti/grades.js';
@@ -36,6 +41,8 @@ export interface AppOptions {
   lti: LtiService;
   /** Threads that check large statement batches off the event loop; without it, the event loop does. */
   validation?: ValidationPool | undefined;
+  /** Where the credits engine announces its changes; `creditEvents(context.clock)` unless a caller shares one. */
+  events?: CreditEvents | undefined;
   /** Proxies whose X-Forwarded-For names the client, so sign-in limits count each client's address. */
   trustProxy?: number | string | undefined;
   /** Where webhooks may be delivered beyond public addresses; public addresses only by default. */
@@ -44,8 +51,16 @@ export interface AppOptions {
   ltiOutbound?: OutboundPolicy | undefined;
 }
 
+/**
+ * The credits engine's events and who hears them: webhooks (credits earned, awards, targets met).
+ * Everything that changes credits (the app, LTI, the CLI, rule upgrades) gets one from here.
+ */
+export function creditEvents(clock: Clock): CreditEvents {
+  return new CreditEvents().add(creditWebhooks(clock));
+}
+
 /** The whole HTTP surface: xAPI at /xapi, credits at /api/v1, pages and assets. */
-export function createApp({ context, browser = {}, demo, lti, validation, trustProxy, webhookOutbound = STRICT_POLICY, ltiOutbound = STRICT_POLICY }: AppOptions): Express {
+export function createApp({ context, browser = {}, demo, lti, validation, events = creditEvents(context.clock), trustProxy, webhookOutbound = STRICT_POLICY, ltiOutbound = STRICT_POLICY }: AppOptions): Express {
   const { db, config } = context;
   const app = express();
   if (trustProxy !== undefined) app.set('trust proxy', trustProxy);
@@ -56,7 +71,7 @@ export function createApp({ context, browser = {}, demo, lti, validation, trustP
   // One lockout for every surface that takes a client key and secret.
   const throttle = new SignInThrottle(db);
   const auth = authenticator(db, throttle);
-  const hooks = new StatementHooks().add(engagementHook);
+  const hooks = new StatementHooks().add(engagementHook(events));
   hooks.add(ltiScoreHook);
 
   // Players run on vendors' sites and authenticate with headers, never cookies: unless origins are
@@ -79,19 +94,21 @@ export function createApp({ context, browser = {}, demo, lti, validation, trustP
   app.get('/api/v1/openapi.json', (_req, res) => res.json(openApiDocument(config.publicUrl)));
   const api = express.Router();
   api.use((req, res, next) => (req.path.startsWith('/launches/current') ? playerCors : apiCors)(req, res, next));
-  api.use(apiRequestsOnly, auth, json, creditsRouter(context));
+  api.use(apiRequestsOnly, auth, json, capabilitiesRouter(context, events));
   api.use(reportsRouter(context));
   api.use(certificatesApi(context));
   api.use(webhooksRouter(context, webhookOutbound));
-  api.use(platformsRouter(db, lti, config, ltiOutbound));
-  api.use(registrationLinksRouter(db, config));
+  api.use(historyRouter(context, events));
+  // LMS platforms and registration links, also on the dashboard's session (/admin → LMS).
+  const ltiAdmin = [platformsRouter(db, lti, config, ltiOutbound), registrationLinksRouter(db, config)];
+  api.use(...ltiAdmin);
   app.use('/api/v1', api);
-  app.use('/cmi5', cmi5Router(context, auth));
+  app.use('/cmi5', cmi5Router(context, events, auth));
 
   app.use('/lti', lti.handler);
   app.use(certificatePages(context));
-  app.use(adminRouter(context, throttle));
-  app.use(webRouter(context, demo));
+  app.use(adminRouter(context, events, throttle, ...ltiAdmin));
+  app.use(webRouter(context, events, demo));
 
   app.use((req: Request) => {
     throw new HttpError(404, 'not_found', `no route for ${req.method} ${req.path}`);
@@ -125,7 +142,7 @@ function errorHandler(err: unknown, req: Request, res: Response, _next: NextFunc
   if (error.headers) res.set(error.headers);
   if (!res.get('X-Experience-API-Version') && req.originalUrl.startsWith('/xapi')) res.set('X-Experience-API-Version', '2.0.0');
   const requestId = error.status >= 500 ? { requestId: req.requestId } : {};
-  res.status(error.status).json({ error: { status: error.status, code: error.code, message: error.message, ...(error.issues ? { issues: error.issues } : {}), ...requestId } });
+  res.status(error.status).json({ error: { status: error.status, code: error.code, message: error.message, ...(error.issues ? { issues: error.issues } : {}), ...requestId } } satisfies ErrorBody);
 }
 
 /** Logs an unexpected failure under the request's id and makes the generic 500 that names only that id. */

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { manualClock } from './clock.js';
 import { HttpError } from './http-error.js';
-import { currentPeriod, parsePeriod, periodAt, periodName, periodProgress } from './period.js';
+import { periodText } from '@xcredit/sdk/contracts';
+import { currentPeriod, parsePeriod, periodAt, periodProgress } from './period.js';
 
 const refusal = (text: unknown) => {
   try {
@@ -28,12 +29,12 @@ describe('period', () => {
       expect(err).toBeInstanceOf(HttpError);
       expect((err as HttpError).status).toBe(400);
       expect((err as HttpError).message).toBe(`period "${bad}" must be a year from 1000 to 9998, e.g. 2026`);
-      expect(periodName.safeParse(bad).success).toBe(false);
+      expect(periodText.safeParse(bad).success).toBe(false);
     }
     expect((refusal(2026) as HttpError).status).toBe(400);
     expect((refusal(undefined) as HttpError).message).toMatch(/^period "undefined" must be a year/);
-    expect(periodName.safeParse('2026').success).toBe(true);
-    expect(periodName.safeParse(2026).success).toBe(false);
+    expect(periodText.safeParse('2026').success).toBe(true);
+    expect(periodText.safeParse(2026).success).toBe(false);
   });
 
   it('places the instants either side of New Year (UTC) in their own years', () => {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { isPeriod } from '@xcredit/sdk/contracts';
 import type { Clock } from './clock.js';
 import { HttpError } from './http-error.js';
 
@@ -15,10 +15,6 @@ export interface Period {
   readonly to: Date;
 }
 
-const RULE = 'must be a year from 1000 to 9998, e.g. 2026';
-// The year after a period must still be a date the database stores (0001–9999), and two-digit years are not years.
-const isName = (text: string) => /^[1-9]\d{3}$/.test(text) && text !== '9999';
-
 const startOf = (year: number) => new Date(new Date(0).setUTCFullYear(year, 0, 1));
 
 function calendarYear(year: number): Period {
@@ -32,12 +28,9 @@ function calendarYear(year: number): Period {
  * parsePeriod('2026').from.toISOString(); // '2026-01-01T00:00:00.000Z'
  */
 export function parsePeriod(text: unknown): Period {
-  if (typeof text !== 'string' || !isName(text)) throw new HttpError(400, 'invalid_input', `period "${String(text)}" ${RULE}`);
+  if (typeof text !== 'string' || !isPeriod(text)) throw new HttpError(400, 'invalid_input', `period "${String(text)}" must be a year from 1000 to 9998, e.g. 2026`);
   return calendarYear(Number(text));
 }
-
-/** A period's name in a zod schema (body, query or path), checked as `parsePeriod` checks it. */
-export const periodName = z.string().refine(isName, RULE);
 
 /**
  * The period an instant falls in.

@@ -1,6 +1,7 @@
+import type { ErrorBody } from '@xcredit/sdk/contracts/wire';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createApp } from './app.js';
+import { createApp, creditEvents } from './app.js';
 import { controlPath, startControl } from './control.js';
 import { systemClock, type Clock } from './clock.js';
 import type { AppContext } from './context.js';
@@ -48,14 +49,15 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
     const firstAdmin = options.firstAdmin ? await ensureFirstAdmin(store.db, DEFAULT_TENANT.id) : null;
     const demo = options.demo ? await seedDemo(store.db) : undefined;
     // Credits computed with older rules are recomputed once; every change is a ledger adjustment saying why.
-    await upgradeCreditRules(store.db);
-    const urls = { publicUrl: config.publicUrl };
     const clock = options.clock ?? systemClock;
-    const lti = createLti(store.db, urls, { secretKey, outbound: config.ltiOutbound, clock });
+    const events = creditEvents(clock);
+    await upgradeCreditRules(store.db, events);
+    const urls = { publicUrl: config.publicUrl };
+    const lti = createLti(store.db, urls, { secretKey, outbound: config.ltiOutbound, events, clock });
     validation = ValidationPool.create(config.validationThreads);
     let worker: OutboxWorker | undefined;
     const context: AppContext = { db: store.db, clock, config: urls, statements: new StatementWriter(store.db, store.engine), kickOutbox: () => worker?.kick() };
-    const app = createApp({ context, browser: config, demo, lti, validation, trustProxy: config.trustProxy, webhookOutbound: config.webhookOutbound, ltiOutbound: config.ltiOutbound });
+    const app = createApp({ context, browser: config, demo, lti, validation, events, trustProxy: config.trustProxy, webhookOutbound: config.webhookOutbound, ltiOutbound: config.ltiOutbound });
     const server = app.listen(config.port, config.host);
     server.on('clientError', answerClientError);
     await new Promise<void>((resolve, reject) => {
@@ -122,6 +124,6 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex) {
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? [408, 'Request Timeout', 'the request was not received in time']
         : [400, 'Bad Request', 'the request is not valid HTTP (malformed request line, header or body framing)'];
-  const body = JSON.stringify({ error: { status, code: 'bad_request', message } });
+  const body = JSON.stringify({ error: { status, code: 'bad_request', message } } satisfies ErrorBody);
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }

@@ -1,13 +1,12 @@
-import { assessEngagement, type EngagementAssessment, type EngagementFlag, type GateResult } from '@xcredit/sdk/engagement';
+import type { EngagementAssessment, EngagementFlag, GateResult } from '@xcredit/sdk/engagement';
 import type { Kysely } from 'kysely';
 import type { Db } from '../db/index.js';
 import type { Database } from '../db/schema.js';
 import { HttpError } from '../http-error.js';
 import { parsePeriod } from '../period.js';
-import { attentionBlockedWall } from './attention-checks.js';
-import { tenantPolicy, toCourse, type Course } from './courses.js';
-import { COUNTED_VERBS, statementFacts, toTimeline } from './evidence.js';
-import { lockLearner, reconcileCourseLedger } from './ledger.js';
+import { tenantPolicy, toCourse, type Course } from '../catalog/courses.js';
+import { assessTimeline, attentionBlockedWall, COUNTED_VERBS, statementFacts } from './evidence.js';
+import { lockLearner, reconcileCourseLedger, type CreditEvents, type ReconcileOptions } from './ledger.js';
 
 type Q = Kysely<Database>;
 
@@ -72,8 +71,7 @@ export async function assessLearnerCourse(db: Q, tenantId: string, learnerId: st
       .execute(),
     attentionBlockedWall(db, tenantId, learnerId, course.courseId, from, to),
   ]);
-  const { events, answers } = toTimeline(course, statements, heartbeats);
-  return assessEngagement({ credits: course.credits, lengthSeconds: course.lengthSeconds, policy: course.policy, questions: course.questions, events, answers, blockedWall });
+  return assessTimeline(course, statements, heartbeats, blockedWall);
 }
 
 /**
@@ -87,7 +85,7 @@ export async function refreshEngagement(
   learnerId: string,
   courseId: string,
   period: string,
-  options: { actor: string; reason?: string; source?: 'video' | 'adjustment' } = { actor: 'engine' },
+  options: ReconcileOptions,
 ): Promise<EngagementAssessment> {
   const course = await loadCourse(db, tenantId, courseId);
   const a = await assessLearnerCourse(db, tenantId, learnerId, course, period);
@@ -196,7 +194,7 @@ export async function learnerCredits(db: Db, tenantId: string, learnerId: string
  * with the new credits, length, questions and policy, and each difference is appended to the
  * ledger as an adjustment that says what changed. Closed periods are never touched.
  */
-export async function adjustForCourseChange(db: Q, tenantId: string, before: Course, after: Course, actor: string): Promise<number> {
+export async function adjustForCourseChange(db: Q, events: CreditEvents, tenantId: string, before: Course, after: Course, actor: string): Promise<number> {
   const changes: string[] = [];
   if (before.credits !== after.credits) changes.push(`credits ${before.credits} → ${after.credits}`);
   if (before.lengthSeconds !== after.lengthSeconds) changes.push(`length ${before.lengthSeconds} s → ${after.lengthSeconds} s`);
@@ -215,7 +213,7 @@ export async function adjustForCourseChange(db: Q, tenantId: string, before: Cou
   const reason = `course "${after.title}" changed: ${changes.join(', ')}`;
   for (const r of rows) {
     await lockLearner(db, tenantId, r.learner_id);
-    await refreshEngagement(db, tenantId, r.learner_id, after.courseId, r.period, { actor, reason, source: 'adjustment' });
+    await refreshEngagement(db, tenantId, r.learner_id, after.courseId, r.period, { actor, events, reason, source: 'adjustment' });
   }
   return rows.length;
 }

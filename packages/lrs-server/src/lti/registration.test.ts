@@ -7,7 +7,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ensureTenant } from '../auth/clients.js';
 import { createClient, startTestServer, type Engine, type TestServer } from '../testing.js';
-import { startPlatformSimulator } from './simulator.js';
+import { startPlatformSimulator } from '@xcredit/lti-platform-sim';
 import { ltiDb } from './tables.js';
 
 const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];

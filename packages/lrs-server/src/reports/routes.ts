@@ -3,12 +3,13 @@ import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { requireScope } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
-import { idText } from '../credits/courses.js';
+import { idText, periodText } from '@xcredit/sdk/contracts';
 import { HttpError, invalidInput } from '../http-error.js';
-import { periodAt, periodName } from '../period.js';
+import { periodAt } from '../period.js';
 import { toCsv } from './csv.js';
 import { atRiskReport, flagsReport, hotCoursesReport, leaderboardReport, managersReport, studyTimeReport, summaryReport, type Report, type ReportScope } from './reports.js';
-import { getSettings, settingsInput, updateSettings } from './settings.js';
+import { settingsInput } from '@xcredit/sdk/contracts';
+import { getSettings, updateSettings } from './settings.js';
 
 const format = z.enum(['json', 'csv']);
 const groupBy = z.enum(['department', 'role', 'manager']);
@@ -30,7 +31,7 @@ function query<S extends z.ZodRawShape>(req: Request, shape: S): z.infer<z.ZodOb
   return parsed.data;
 }
 
-const common = { period: periodName.optional(), format: format.optional() };
+const common = { period: periodText.optional(), format: format.optional() };
 
 /** JSON by default; CSV for `?format=csv` or `Accept: text/csv`. */
 function send<Row extends object>(req: Request, res: Response, requested: 'json' | 'csv' | undefined, report: Report<Row>) {

@@ -1,7 +1,7 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { WebhookEvent } from '@xcredit/sdk/client';
 import type { Clock } from '../clock.js';
+import { signWebhook, type WebhookEvent } from '@xcredit/sdk/contracts';
 import type { Database } from '../db/schema.js';
 import { enqueue, PermanentJobError, type JobHandler } from '../jobs/outbox.js';
 import { OutboundError, postGuarded, type OutboundPolicy } from '../net/outbound.js';
@@ -29,11 +29,6 @@ export async function emit(db: Q, tenantId: string, type: WebhookEvent['type'], 
   }
 }
 
-/** `t=…,v1=…`: the same format `verifyWebhook` in @xcredit/sdk checks. */
-export function signature(body: string, secret: string, timestamp = Math.floor(Date.now() / 1000)): string {
-  return `t=${timestamp},v1=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
-}
-
 /** Posts one delivery; a non-2xx answer or no answer is retried by the outbox with backoff. */
 export function deliverHandler(db: Q, outbound: OutboundPolicy, clock: Clock): JobHandler {
   return async (job) => {
@@ -50,6 +45,7 @@ export function deliverHandler(db: Q, outbound: OutboundPolicy, clock: Clock): J
     const record = (fields: { status?: 'delivered' | 'failed'; last_status?: number | null; last_error?: string | null; delivered_at?: Date }) =>
       db.updateTable('webhook_deliveries').set({ attempts: job.attempt, ...fields }).where('tenant_id', '=', row.tenant_id).where('id', '=', row.id).execute();
     let status: number | null = null;
+    const signature = await signWebhook(row.body, row.secret);
     try {
       status = await postGuarded(
         outbound,
@@ -59,7 +55,7 @@ export function deliverHandler(db: Q, outbound: OutboundPolicy, clock: Clock): J
           'user-agent': 'xcredit-webhooks',
           'x-xcredit-event': row.event,
           'x-xcredit-delivery': row.id,
-          'x-xcredit-signature': signature(row.body, row.secret),
+          'x-xcredit-signature': signature,
         },
         row.body,
       );

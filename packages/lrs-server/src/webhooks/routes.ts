@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { WEBHOOK_EVENTS } from '@xcredit/sdk/client';
+import { webhookInput } from '@xcredit/sdk/contracts';
 import { describeIssues } from '@xcredit/sdk/xapi';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
@@ -8,13 +8,6 @@ import type { AppContext } from '../context.js';
 import { refusedDestination, type OutboundPolicy } from '../net/outbound.js';
 import { HttpError, invalidInput } from '../http-error.js';
 import { emit } from './events.js';
-
-export const webhookInput = z.strictObject({
-  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
-  events: z.array(z.enum([...WEBHOOK_EVENTS, '*'])).min(1, 'name at least one event (or "*")'),
-  /** A signing secret of your own; one is made when absent (returned once). */
-  secret: z.string().min(16, 'must be at least 16 characters').max(200).optional(),
-});
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 function hookId(req: Request) {

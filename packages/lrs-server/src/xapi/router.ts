@@ -1,5 +1,5 @@
+import type { StatementStore } from './statement-writer.js';
 import { Router, type RequestHandler } from 'express';
-import type { AppContext } from '../context.js';
 import { activitiesRouter } from './activities.js';
 import { agentsRouter } from './agents.js';
 import { alternateSyntax } from './alternate.js';
@@ -14,7 +14,7 @@ import { xapiVersion } from './version.js';
  * alternate request syntax is unwrapped first, because its form carries the headers that
  * versioning and authentication read.
  */
-export function xapiRouter(context: AppContext, authenticate: RequestHandler, hooks?: StatementHooks, validation?: ValidationPool): Router {
+export function xapiRouter(context: StatementStore, authenticate: RequestHandler, hooks?: StatementHooks, validation?: ValidationPool): Router {
   const { db } = context;
   const router = Router();
   router.use(alternateSyntax, xapiVersion, authenticate, rawBody);

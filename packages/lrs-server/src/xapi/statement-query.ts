@@ -1,9 +1,9 @@
+import type { StatementStore } from './statement-writer.js';
 import type { Request } from 'express';
 import { sql, type RawBuilder } from 'kysely';
 import { actor as actorSchema } from '@xcredit/sdk/xapi';
 import { allows } from '../auth/scopes.js';
 import type { Db } from '../db/index.js';
-import type { AppContext } from '../context.js';
 import { rejectBadText, storableDate } from '../edge.js';
 import { HttpError } from '../http-error.js';
 import { actorKey } from './actors.js';
@@ -52,7 +52,7 @@ function flag(q: Record<string, unknown>, name: string): boolean {
 }
 
 /** GET /statements: one statement by id, or a filtered page of them. */
-export async function getStatements({ db, clock, statements: writer }: Pick<AppContext, 'db' | 'clock' | 'statements'>, req: Request): Promise<StatementsOut> {
+export async function getStatements({ db, clock, statements: writer }: StatementStore, req: Request): Promise<StatementsOut> {
   const who = reader(req);
   // Statements received before now may still be on their way to the database: the answer is
   // complete only up to just before the oldest of them.

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { Verbs } from '@xcredit/sdk/xapi';
+import type { Clock } from '../clock.js';
 import type { Database, Db, Engine } from '../db/index.js';
 import type { StatementsTable } from '../db/schema.js';
 import { HttpError } from '../http-error.js';
@@ -87,6 +88,13 @@ interface Pending {
  * written again on its own, so each gets its own answer. A write that runs code of its own
  * (`after`) or carries attachments is always written on its own.
  */
+/** What the statement API reads and writes with: the server's database, clock and its one writer (the server's `AppContext` has them). */
+export interface StatementStore {
+  db: Db;
+  clock: Clock;
+  statements: StatementWriter;
+}
+
 export class StatementWriter {
   readonly #queue: Pending[] = [];
   readonly #known = new KnownDefinitions();

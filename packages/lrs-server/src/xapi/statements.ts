@@ -1,18 +1,17 @@
 import { createHash } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import { requireScope, type Principal } from '../auth/principal.js';
-import type { AppContext } from '../context.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/index.js';
 import { HttpError } from '../http-error.js';
 import { mediaType, parseJson, parseMultipart, sendStored, type Part } from './body.js';
 import { prepareWrite, type AttachmentParts } from './prepare.js';
-import type { StatementWrite } from './statement-writer.js';
+import type { StatementStore, StatementWrite } from './statement-writer.js';
 import type { ValidationPool } from './validation-pool.js';
 import { getStatements } from './statement-query.js';
 
 /** What writing statements takes: the database and the server's clock (receipt times). */
-type Writing = Pick<AppContext, 'db' | 'clock' | 'statements'>;
+type Writing = StatementStore;
 
 /**
  * What runs inside the transaction that stores a launch's statements (the credits engine's

@@ -1,0 +1,16 @@
+import { Verbs } from '@xcredit/sdk/xapi';
+import type { StatementHook } from './hooks.js';
+import { refreshEngagement } from '../credits/engagement.js';
+import { periodAt } from '../period.js';
+import { changesCredits } from '../credits/evidence.js';
+import { lockLearner, type CreditEvents } from '../credits/ledger.js';
+import { endLaunch } from './sessions.js';
+
+/** Updates the learner's engagement and the ledger in the transaction that stored the batch. */
+export const engagementHook =
+  (events: CreditEvents): StatementHook =>
+  async ({ trx, tenantId, learnerId, courseId, registration, verbs, stored }) => {
+    await lockLearner(trx, tenantId, learnerId);
+    if (verbs.includes(Verbs.terminated)) await endLaunch(trx, tenantId, registration, stored);
+    if (changesCredits(verbs)) await refreshEngagement(trx, tenantId, learnerId, courseId, periodAt(stored).name, { actor: 'engine', events });
+  };
