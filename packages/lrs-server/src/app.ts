@@ -3,8 +3,9 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import { capabilitiesRouter } from './api.js';
 import { authenticator } from './auth/principal.js';
 import { SignInThrottle } from './auth/throttle.js';
-import type { Clock } from './clock.js';
 import type { Config } from './config.js';
+import type { Clock } from './clock.js';
+import type { AppContext } from './context.js';
 import { STRICT_POLICY, type OutboundPolicy } from './net/outbound.js';
 import { engagementHook } from './launches/engine-hook.js';
 import { CreditEvents } from './credits/ledger.js';
@@ -17,7 +18,6 @@ import { adminRouter } from './web/admin/routes.js';
 import { creditWebhooks } from './webhooks/credit-events.js';
 import { webhooksRouter } from './webhooks/routes.js';
 import { historyRouter } from './history/routes.js';
-import type { Db } from './db/index.js';
 import { bodyGuard, edgeGuard } from './edge.js';
 import { HttpError } from './http-error.js';
 import { ltiScoreHook } from './lti/grades.js';
@@ -31,20 +31,17 @@ import type { ValidationPool } from './xapi/validation-pool.js';
 import { SUPPORTED_VERSIONS, xapiVersion } from './xapi/version.js';
 
 export interface AppOptions {
-  db: Db;
-  /** Read at request time, so a server listening on port 0 can fill in its URL after start. */
-  config: Pick<Config, 'publicUrl'>;
+  /** The database, clock, public URL and outbox the routes share. */
+  context: AppContext;
   /** Who may frame the embeddable pages and call the APIs from a browser (docs/security.md); defaults as in `loadConfig`. */
   browser?: Partial<Pick<Config, 'frameAncestors' | 'allowedOrigins'>> | undefined;
-  /** The server's clock (receipt times); tests install one they can move. */
-  clock?: Clock | undefined;
   /** Learner and course the demo page launches, when the demo is seeded. */
   demo?: { tenantId: string; learnerId: string; courseId: string } | undefined;
   /** LTI 1.3 at /lti; the server deploys it after listening. */
   lti: LtiService;
   /** Threads that check large statement batches off the event loop; without it, the event loop does. */
   validation?: ValidationPool | undefined;
-  /** Where the credits engine announces its changes; `creditEvents()` unless a caller shares one. */
+  /** Where the credits engine announces its changes; `creditEvents(context.clock)` unless a caller shares one. */
   events?: CreditEvents | undefined;
   /** Proxies whose X-Forwarded-For names the client, so sign-in limits count each client's address. */
   trustProxy?: number | string | undefined;
@@ -58,15 +55,15 @@ export interface AppOptions {
  * The credits engine's events and who hears them: webhooks (credits earned, awards, targets met).
  * Everything that changes credits (the app, LTI, the CLI, rule upgrades) gets one from here.
  */
-export function creditEvents(): CreditEvents {
-  return new CreditEvents().add(creditWebhooks);
+export function creditEvents(clock: Clock): CreditEvents {
+  return new CreditEvents().add(creditWebhooks(clock));
 }
 
 /** The whole HTTP surface: xAPI at /xapi, credits at /api/v1, pages and assets. */
-export function createApp({ db, config, browser = {}, demo, clock, lti, validation, events = creditEvents(), trustProxy, webhookOutbound = STRICT_POLICY, ltiOutbound = STRICT_POLICY }: AppOptions): Express {
+export function createApp({ context, browser = {}, demo, lti, validation, events = creditEvents(context.clock), trustProxy, webhookOutbound = STRICT_POLICY, ltiOutbound = STRICT_POLICY }: AppOptions): Express {
+  const { db, config } = context;
   const app = express();
   if (trustProxy !== undefined) app.set('trust proxy', trustProxy);
-  if (clock) app.locals.clock = clock;
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(edgeGuard);
@@ -90,28 +87,28 @@ export function createApp({ db, config, browser = {}, demo, clock, lti, validati
     res.set('X-Experience-API-Version', '2.0.0');
     res.json({ version: [...SUPPORTED_VERSIONS], extensions: {} });
   });
-  xapi.use(apiRequestsOnly, xapiRouter(db, auth, hooks, validation));
+  xapi.use(apiRequestsOnly, xapiRouter(context, auth, hooks, validation));
   app.use('/xapi', xapi);
 
   // The API's own description is public: it holds no data.
   app.get('/api/v1/openapi.json', (_req, res) => res.json(openApiDocument(config.publicUrl)));
   const api = express.Router();
   api.use((req, res, next) => (req.path.startsWith('/launches/current') ? playerCors : apiCors)(req, res, next));
-  api.use(apiRequestsOnly, auth, json, capabilitiesRouter(db, events, config));
-  api.use(reportsRouter(db));
-  api.use(certificatesApi(db, config));
-  api.use(webhooksRouter(db, webhookOutbound));
-  api.use(historyRouter(db, events));
+  api.use(apiRequestsOnly, auth, json, capabilitiesRouter(context, events));
+  api.use(reportsRouter(context));
+  api.use(certificatesApi(context));
+  api.use(webhooksRouter(context, webhookOutbound));
+  api.use(historyRouter(context, events));
   // LMS platforms and registration links, also on the dashboard's session (/admin → LMS).
   const ltiAdmin = [platformsRouter(db, lti, config, ltiOutbound), registrationLinksRouter(db, config)];
   api.use(...ltiAdmin);
   app.use('/api/v1', api);
-  app.use('/cmi5', cmi5Router(db, events, auth, config));
+  app.use('/cmi5', cmi5Router(context, events, auth));
 
   app.use('/lti', lti.handler);
-  app.use(certificatePages(db, config));
-  app.use(adminRouter(db, events, throttle, config, ...ltiAdmin));
-  app.use(webRouter(db, events, config, demo));
+  app.use(certificatePages(context));
+  app.use(adminRouter(context, events, throttle, ...ltiAdmin));
+  app.use(webRouter(context, events, demo));
 
   app.use((req: Request) => {
     throw new HttpError(404, 'not_found', `no route for ${req.method} ${req.path}`);

@@ -1,12 +1,8 @@
-import type { Request } from 'express';
-
 /** The server's clock. Receipt times come from here; tests may install a clock they move by hand. */
 export type Clock = () => Date;
 
-/** Now, by the clock of the app serving the request. */
-export function now(req: Request): Date {
-  return (req.app.locals.clock as Clock | undefined)?.() ?? new Date();
-}
+/** The machine's clock: the server's, unless a test installs one of its own. */
+export const systemClock: Clock = () => new Date();
 
 /** A clock that starts at the real time and moves only when told to. */
 export function manualClock(start = new Date()): Clock & { advance(seconds: number): void; set(date: Date): void } {

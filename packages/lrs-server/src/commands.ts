@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { creditEvents } from './app.js';
+import { systemClock } from './clock.js';
 import { createClient, DEFAULT_TENANT, ensureTenant } from './auth/clients.js';
 import { SCOPES, type Scope } from './auth/scopes.js';
 import type { Config } from './config.js';
@@ -60,7 +61,7 @@ export function prepareStoreCommand(command: StoreCommand, rest: string[]): (con
       return async ({ store, print, progress }) => {
         await migrate(store.db);
         const started = performance.now();
-        const events = creditEvents();
+        const events = creditEvents(systemClock);
         const upgraded = await upgradeCreditRules(store.db, events);
         if (upgraded) print(`${rulesReason()}: ${upgraded} ledger adjustments`);
         const bar = progressBar(progress);
@@ -94,7 +95,7 @@ export function prepareStoreCommand(command: StoreCommand, rest: string[]): (con
     }
     case 'lti-register': {
       const input = ltiRegisterInput(rest);
-      return async ({ store, config, lti, print }) => print(await ltiRegister(input, config, store, creditEvents(), lti));
+      return async ({ store, config, lti, print }) => print(await ltiRegister(input, config, store, creditEvents(systemClock), lti));
     }
     case 'lti-registration-link': {
       const input = ltiRegistrationLinkInput(rest);

@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createApp, creditEvents } from './app.js';
 import { controlPath, startControl } from './control.js';
-import type { Clock } from './clock.js';
+import { systemClock, type Clock } from './clock.js';
+import type { AppContext } from './context.js';
 import { createClient, DEFAULT_TENANT, ensureFirstAdmin, ensureTenant } from './auth/clients.js';
 import type { Config } from './config.js';
 import { upgradeCreditRules } from './credits/rules.js';
@@ -15,6 +16,7 @@ import { DELIVER_JOB, deliverHandler } from './webhooks/events.js';
 import { startOutboxWorker, type OutboxWorker } from './jobs/outbox.js';
 import { enqueueChangedScores, SCORE_JOB, scoreHandler } from './lti/grades.js';
 import { createLti, type LtiService } from './lti/service.js';
+import { StatementWriter } from './xapi/statement-writer.js';
 import { ValidationPool } from './xapi/validation-pool.js';
 
 export interface RunningServer {
@@ -47,12 +49,15 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
     const firstAdmin = options.firstAdmin ? await ensureFirstAdmin(store.db, DEFAULT_TENANT.id) : null;
     const demo = options.demo ? await seedDemo(store.db) : undefined;
     // Credits computed with older rules are recomputed once; every change is a ledger adjustment saying why.
-    const events = creditEvents();
+    const clock = options.clock ?? systemClock;
+    const events = creditEvents(clock);
     await upgradeCreditRules(store.db, events);
     const urls = { publicUrl: config.publicUrl };
-    const lti = createLti(store.db, urls, { secretKey, outbound: config.ltiOutbound, events });
+    const lti = createLti(store.db, urls, { secretKey, outbound: config.ltiOutbound, events, clock });
     validation = ValidationPool.create(config.validationThreads);
-    const app = createApp({ db: store.db, config: urls, browser: config, demo, clock: options.clock, lti, validation, events, trustProxy: config.trustProxy, webhookOutbound: config.webhookOutbound, ltiOutbound: config.ltiOutbound });
+    let worker: OutboxWorker | undefined;
+    const context: AppContext = { db: store.db, clock, config: urls, statements: new StatementWriter(store.db, store.engine), kickOutbox: () => worker?.kick() };
+    const app = createApp({ context, browser: config, demo, lti, validation, events, trustProxy: config.trustProxy, webhookOutbound: config.webhookOutbound, ltiOutbound: config.ltiOutbound });
     const server = app.listen(config.port, config.host);
     server.on('clientError', answerClientError);
     await new Promise<void>((resolve, reject) => {
@@ -67,9 +72,10 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
     const url = urls.publicUrl;
     // LTI failing to start (ltijs itself would exit the process) leaves the rest serving; /lti answers 503 with the reason.
     await lti.deploy().catch((err: Error) => console.error(`xcredit: ${err.message}`));
-    const outbox = startOutboxWorker(store.db, { [SCORE_JOB]: scoreHandler(store.db, () => lti.provider()), [DELIVER_JOB]: deliverHandler(store.db, config.webhookOutbound) }, {
+    const scoreSweep = { last: 0 };
+    const outbox = startOutboxWorker(store.db, { [SCORE_JOB]: scoreHandler(store.db, () => lti.provider(), clock), [DELIVER_JOB]: deliverHandler(store.db, config.webhookOutbound, clock) }, {
       beforeRound: async () => {
-        if (lti.state.status === 'ready') await enqueueChangedScores(store.db);
+        if (lti.state.status === 'ready') await enqueueChangedScores(store.db, scoreSweep);
       },
     });
     lti.onKick = outbox.kick;
@@ -77,8 +83,8 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
     const socket = store.lock ? controlPath(config.dataDir) : null;
     const control = socket ? await startControl(socket, { store, config: { ...config, publicUrl: url }, lti }) : undefined;
     if (socket) store.lock?.advertise(socket);
-    app.locals.kickOutbox = outbox.kick;
-    const atRisk = setInterval(() => void sweepAtRisk(store.db).catch((err: Error) => console.error(`xcredit: at-risk sweep failed: ${err.message}`)), 3600_000);
+    worker = outbox;
+    const atRisk = setInterval(() => void sweepAtRisk(store.db, clock()).catch((err: Error) => console.error(`xcredit: at-risk sweep failed: ${err.message}`)), 3600_000);
     atRisk.unref();
     return {
       url,

@@ -1,4 +1,4 @@
-import { html } from '../web/html.js';
+import { html } from '../html.js';
 import type { Certificate, Validity } from './certificates.js';
 
 /** The answer for an address no certificate has. */

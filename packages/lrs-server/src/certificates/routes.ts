@@ -1,7 +1,7 @@
 import { describeIssues } from '@xcredit/sdk/xapi';
 import { Router } from 'express';
 import { actorOf, requireScope } from '../auth/principal.js';
-import { now } from '../clock.js';
+import type { AppContext } from '../context.js';
 import type { Db } from '../db/index.js';
 import { HttpError, invalidInput } from '../http-error.js';
 import { certificateInput } from '@xcredit/sdk/contracts';
@@ -10,19 +10,19 @@ import { notFoundPage, verificationPage } from './pages.js';
 import { certificatePdf, isWinAnsi } from './pdf.js';
 
 /** `POST /certificates` (credits/admin) and `GET /certificates/:id` (credits/read) under /api/v1. */
-export function certificatesApi(db: Db, config: { readonly publicUrl: string }): Router {
+export function certificatesApi({ db, config, clock }: AppContext): Router {
   const router = Router();
   router.post('/certificates', async (req, res) => {
     const p = requireScope(req, 'credits/admin');
     if (!req.is('application/json')) throw new HttpError(400, 'invalid_input', `Content-Type must be application/json (got ${req.get('content-type') ?? 'none'})`);
     const parsed = certificateInput.safeParse(req.body);
     if (!parsed.success) throw invalidInput(describeIssues(parsed.error), 'invalid request body');
-    const { certificate, created } = await issueCertificate(db, p.tenant.id, actorOf(p), parsed.data, config.publicUrl, now(req));
+    const { certificate, created } = await issueCertificate(db, p.tenant.id, actorOf(p), parsed.data, config.publicUrl, clock());
     res.status(created ? 201 : 200).json(certificate);
   });
   router.get('/certificates/:certificateId', async (req, res) => {
     const p = requireScope(req, 'credits/read');
-    const found = await findCertificate(db, String(req.params.certificateId), config.publicUrl, now(req));
+    const found = await findCertificate(db, String(req.params.certificateId), config.publicUrl, clock());
     if (!found || !(await sameTenant(db, p.tenant.id, found.certificate.certificateId))) {
       throw new HttpError(404, 'certificate_not_found', `no certificate "${String(req.params.certificateId)}" in this tenant`);
     }
@@ -36,17 +36,17 @@ async function sameTenant(db: Db, tenantId: string, id: string): Promise<boolean
 }
 
 /** Public pages anyone with the link may open: `/certificates/:id` (verification) and `/certificates/:id.pdf`. */
-export function certificatePages(db: Db, config: { readonly publicUrl: string }): Router {
+export function certificatePages({ db, config, clock }: AppContext): Router {
   const router = Router();
   router.get(/^\/certificates\/([A-Za-z0-9_-]+)\.pdf$/, async (req, res) => {
-    const found = await findCertificate(db, String((req.params as Record<string, string>)[0]), config.publicUrl, now(req));
+    const found = await findCertificate(db, String((req.params as Record<string, string>)[0]), config.publicUrl, clock());
     if (!found) return void res.status(404).type('html').send(notFoundPage());
     res.set('Cache-Control', 'no-store');
     res.set('Content-Disposition', `inline; filename="certificate-${found.certificate.certificateId}.pdf"`);
     res.type('application/pdf').send(renderPdf(found.certificate));
   });
   router.get('/certificates/:certificateId', async (req, res) => {
-    const found = await findCertificate(db, String(req.params.certificateId), config.publicUrl, now(req));
+    const found = await findCertificate(db, String(req.params.certificateId), config.publicUrl, clock());
     res.set('Cache-Control', 'no-store');
     if (!found) return void res.status(404).type('html').send(notFoundPage());
     res.type('html').send(verificationPage(found.certificate, found.validity));

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { questionActivityId, Verbs, VideoExt, XcreditExt } from '@xcredit/sdk/xapi';
 import { openPlayer, startTestServer, type Engine, type LaunchGiven, type TestServer } from '../testing.js';
 import { creditEvents } from '../app.js';
+import { systemClock } from '../clock.js';
 import { recompute } from './recompute.js';
 
 const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
@@ -152,7 +153,7 @@ describe.each(engines)('answers to in-video questions on %s', (engine) => {
       );
     const incremental = await snapshot();
     expect(incremental).toHaveLength(learners.length);
-    const result = await recompute(server.store.db, { events: creditEvents() });
+    const result = await recompute(server.store.db, { events: creditEvents(server.clock ?? systemClock) });
     expect(await snapshot()).toEqual(incremental);
     expect(result.ledgerEntries).toBe(0);
   });

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Verbs, VideoExt, XcreditExt } from '@xcredit/sdk/xapi';
 import { startTestServer, type Engine, type TestServer } from '../testing.js';
 import { creditEvents } from '../app.js';
+import { systemClock } from '../clock.js';
 import { recompute } from './recompute.js';
 
 const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
@@ -225,7 +226,7 @@ describe.each(engines)('server-issued attention checks on %s', (engine) => {
       (await server.store.db.selectFrom('engagement').select(['learner_id', 'course_id', 'coverage', 'attention', 'earned_tenths', 'flags']).where('learner_id', 'in', learners).orderBy('learner_id').orderBy('course_id').execute()).map((e) => ({ ...e }));
     const incremental = await snapshot();
     expect(incremental).toHaveLength(learners.length);
-    const result = await recompute(server.store.db, { events: creditEvents() });
+    const result = await recompute(server.store.db, { events: creditEvents(server.clock ?? systemClock) });
     expect(await snapshot()).toEqual(incremental);
     expect(result.ledgerEntries).toBe(0);
   });

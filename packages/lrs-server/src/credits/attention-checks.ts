@@ -6,7 +6,8 @@ import type { Principal } from '../auth/principal.js';
 import type { Db } from '../db/index.js';
 import type { Database } from '../db/schema.js';
 import { getCourse } from '../catalog/courses.js';
-import { periodOf, refreshEngagement } from './engagement.js';
+import { refreshEngagement } from './engagement.js';
+import { periodAt } from '../period.js';
 import { issuedChecks } from './evidence.js';
 import { lockLearner, type CreditEvents } from './ledger.js';
 
@@ -90,7 +91,7 @@ export async function answerAttentionCheck(db: Db, events: CreditEvents, princip
     if (!check.answered_at) {
       await trx.updateTable('attention_checks').set({ answered_at: at }).where('tenant_id', '=', tenant.id).where('nonce', '=', input.nonce).execute();
       // The check's block ends (or, answered in time, never was): credit what was played meanwhile.
-      await refreshEngagement(trx, tenant.id, launch.learnerId, launch.courseId, periodOf(new Date(check.issued_at)), { actor: 'engine', events });
+      await refreshEngagement(trx, tenant.id, launch.learnerId, launch.courseId, periodAt(new Date(check.issued_at)).name, { actor: 'engine', events });
     }
     return answeredAt.getTime() <= new Date(check.expires_at).getTime() ? { accepted: true } : { accepted: false, reason: 'late' };
   });

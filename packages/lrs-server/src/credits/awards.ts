@@ -3,7 +3,7 @@ import type { awardInput } from '@xcredit/sdk/contracts';
 import type { z } from 'zod';
 import type { Db } from '../db/index.js';
 import { HttpError } from '../http-error.js';
-import { periodBounds } from './engagement.js';
+import { parsePeriod } from '../period.js';
 import { appendEntry, isClosed, lockLearner, reconcileRequirement, type CreditEvents } from './ledger.js';
 
 export type AwardInput = z.infer<typeof awardInput>;
@@ -70,8 +70,8 @@ const toAward = (r: AwardRow): Award => ({
 });
 
 /** Records an award. Offline attendance is approved at once; growth credits wait for approval. */
-export async function createAward(db: Db, events: CreditEvents, tenantId: string, actor: string, input: AwardInput): Promise<{ award: Award; created: boolean }> {
-  periodBounds(input.period);
+export async function createAward(db: Db, events: CreditEvents, tenantId: string, actor: string, input: AwardInput, now: Date): Promise<{ award: Award; created: boolean }> {
+  parsePeriod(input.period);
   return db.transaction().execute(async (trx) => {
     const learner = await trx.selectFrom('learners').select('id').where('tenant_id', '=', tenantId).where('id', '=', input.learnerId).executeTakeFirst();
     if (!learner) throw new HttpError(404, 'learner_not_found', `learnerId: no learner "${input.learnerId}" in this tenant`);
@@ -86,7 +86,6 @@ export async function createAward(db: Db, events: CreditEvents, tenantId: string
       }
     }
     const approved = input.source === 'offline';
-    const now = new Date();
     const row = await trx
       .insertInto('awards')
       .values({
@@ -122,7 +121,7 @@ export async function createAward(db: Db, events: CreditEvents, tenantId: string
 }
 
 /** Approves or rejects a pending award; a decision is final (a correction is a new award or an adjustment). */
-export async function decideAward(db: Db, events: CreditEvents, tenantId: string, awardId: string, actor: string, decision: 'approved' | 'rejected', reason?: string): Promise<Award> {
+export async function decideAward(db: Db, events: CreditEvents, tenantId: string, awardId: string, actor: string, decision: 'approved' | 'rejected', reason: string | undefined, now: Date): Promise<Award> {
   if (decision === 'rejected' && !reason) throw new HttpError(400, 'invalid_input', 'reason: a rejection needs a reason the learner can read');
   return db.transaction().execute(async (trx) => {
     const row = await trx.selectFrom('awards').selectAll().where('tenant_id', '=', tenantId).where('id', '=', awardId).forUpdate().executeTakeFirst();
@@ -132,7 +131,7 @@ export async function decideAward(db: Db, events: CreditEvents, tenantId: string
     await lockLearner(trx, tenantId, row.learner_id);
     const updated = await trx
       .updateTable('awards')
-      .set({ status: decision, decided_by: actor, decided_at: new Date(), decision_reason: reason ?? null })
+      .set({ status: decision, decided_by: actor, decided_at: now, decision_reason: reason ?? null })
       .where('tenant_id', '=', tenantId)
       .where('id', '=', awardId)
       .returningAll()

@@ -1,10 +1,9 @@
 import type { EngagementAssessment, EngagementFlag, GateResult } from '@xcredit/sdk/engagement';
-import { isPeriod } from '@xcredit/sdk/contracts';
 import type { Kysely } from 'kysely';
-import { z } from 'zod';
 import type { Db } from '../db/index.js';
 import type { Database } from '../db/schema.js';
 import { HttpError } from '../http-error.js';
+import { parsePeriod } from '../period.js';
 import { tenantPolicy, toCourse, type Course } from '../catalog/courses.js';
 import { assessTimeline, attentionBlockedWall, COUNTED_VERBS, statementFacts } from './evidence.js';
 import { lockLearner, reconcileCourseLedger, type CreditEvents, type ReconcileOptions } from './ledger.js';
@@ -37,22 +36,13 @@ export interface LearnerCredits {
   courses: CourseCredits[];
 }
 
-/** A period is a calendar year (UTC). */
-export function periodBounds(period: string): { from: Date; to: Date } {
-  if (!isPeriod(period)) throw new HttpError(400, 'invalid_input', `period "${period}" must be a year from 1000 to 9998, e.g. 2026`);
-  const year = Number(period);
-  return { from: new Date(Date.UTC(year, 0, 1)), to: new Date(Date.UTC(year + 1, 0, 1)) };
-}
-
-export const periodOf = (date: Date) => String(date.getUTCFullYear());
-
 /**
  * Everything the server knows of one learner's engagement with one course in a period, read
  * from raw statements and heartbeats of the learner's launch sessions and the server's receipt times.
  * Statements written by clients outside a launch are stored but never counted here.
  */
 export async function assessLearnerCourse(db: Q, tenantId: string, learnerId: string, course: Course, period: string): Promise<EngagementAssessment> {
-  const { from, to } = periodBounds(period);
+  const { from, to } = parsePeriod(period);
   const [statements, heartbeats, blockedWall] = await Promise.all([
     db
       .selectFrom('statements as s')
@@ -133,7 +123,7 @@ async function loadCourse(db: Q, tenantId: string, courseId: string): Promise<Co
 
 /** A learner's credits in a period, per course, from the engagement cache and the ledger. */
 export async function learnerCredits(db: Db, tenantId: string, learnerId: string, period: string, onlyCourseId?: string): Promise<LearnerCredits> {
-  const { from, to } = periodBounds(period);
+  const { from, to } = parsePeriod(period);
   const learnerQuery = db.selectFrom('learners').select('id').where('tenant_id', '=', tenantId).where('id', '=', learnerId).executeTakeFirst();
   let courses = db
     .selectFrom('courses as c')

@@ -3,6 +3,7 @@ import { formatPlayedSegments } from '@xcredit/sdk/engagement';
 import { questionActivityId, Verbs, VideoExt, XcreditExt } from '@xcredit/sdk/xapi';
 import { openPlayer, startTestServer, type Engine, type TestServer } from '../testing.js';
 import { creditEvents } from '../app.js';
+import { systemClock } from '../clock.js';
 import { CreditEvents } from './ledger.js';
 import { recompute } from './recompute.js';
 
@@ -116,7 +117,7 @@ describe.each(engines)('incremental credits equal a full recompute on %s', (engi
     };
     const incremental = await snapshot();
     expect(incremental.length).toBeGreaterThan(0);
-    const result = await recompute(server.store.db, { events: creditEvents() });
+    const result = await recompute(server.store.db, { events: creditEvents(server.clock ?? systemClock) });
     expect(await snapshot()).toEqual(incremental);
     expect(result.ledgerEntries).toBe(0);
 
@@ -145,7 +146,7 @@ describe.each(engines)('incremental credits equal a full recompute on %s', (engi
       .insertInto('ledger')
       .values({ tenant_id: 'default', learner_id: 'fix-me', period: before.period, source: 'adjustment', amount_tenths: 7, course_id: 'a', kind: 'required', category: null, reason: 'manual slip', evidence: '{}', created_by: 'test' })
       .execute();
-    const result = await recompute(server.store.db, { events: creditEvents(), tenantId: 'default' });
+    const result = await recompute(server.store.db, { events: creditEvents(server.clock ?? systemClock), tenantId: 'default' });
     expect(result.ledgerEntries).toBe(1);
     const after = await api('GET', '/learners/fix-me/ledger');
     expect(after.total).toBe(4);
@@ -178,7 +179,7 @@ describe.each(engines)('incremental credits equal a full recompute on %s', (engi
     expect((await api('GET', '/learners/late/ledger')).total).toBe(0);
     expect(await announced()).toEqual([]);
 
-    expect((await recompute(server.store.db, { events: creditEvents(), tenantId: 'default' })).ledgerEntries).toBe(1);
+    expect((await recompute(server.store.db, { events: creditEvents(server.clock ?? systemClock), tenantId: 'default' })).ledgerEntries).toBe(1);
     expect((await api('GET', '/learners/late/ledger')).total).toBe(4);
     expect(await announced()).toEqual([
       { event: 'credit.earned', data: expect.objectContaining({ learnerId: 'late', period, source: 'adjustment', credits: 4, courseId: 'a' }) },

@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/index.js';
 import { tenantPolicy, toCourse, type Course } from '../catalog/courses.js';
-import { engagementRow, periodOf } from './engagement.js';
+import { engagementRow } from './engagement.js';
+import { periodAt } from '../period.js';
 import { assessTimeline, attentionBlockedWallOf, COUNTED_VERBS, statementFacts, type HeartbeatFacts, type StatementFacts } from './evidence.js';
 import { appendEntries, reconcileRequirement, type CreditEvents } from './ledger.js';
 
@@ -65,7 +66,7 @@ export async function recompute(db: Db, options: RecomputeOptions): Promise<Reco
     const course = courses.get(`${first.tenant_id}|${first.course_id}`);
     const byPeriod = new Map<string, Row[]>();
     for (const r of group) {
-      const p = periodOf(new Date(r.stored));
+      const p = periodAt(new Date(r.stored)).name;
       byPeriod.set(p, [...(byPeriod.get(p) ?? []), r]);
     }
     group = [];
@@ -157,7 +158,7 @@ export async function recompute(db: Db, options: RecomputeOptions): Promise<Reco
     await flush();
     beats.clear();
     for (const h of heartbeats) {
-      const key = `${h.tenant_id}|${h.learner_id}|${h.course_id}|${periodOf(new Date(h.received_at))}`;
+      const key = `${h.tenant_id}|${h.learner_id}|${h.course_id}|${periodAt(new Date(h.received_at)).name}`;
       beats.set(key, [...(beats.get(key) ?? []), h]);
     }
     next = i + LEARNER_CHUNK < learners.length ? fetchChunk(i + LEARNER_CHUNK) : undefined;

@@ -1,59 +1,54 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { actorOf, requireLaunch, requireScope } from '../auth/principal.js';
-import { now } from '../clock.js';
-import type { Db } from '../db/index.js';
+import type { Clock } from '../clock.js';
+import type { AppContext } from '../context.js';
 import { HttpError } from '../http-error.js';
 import { jsonBody, pathParam } from '../http-input.js';
 import { awardInput, decisionInput, idText, periodText, targetInput } from '@xcredit/sdk/contracts';
 import { createAward, decideAward, getAward, listAwards } from './awards.js';
-import { learnerCredits, periodBounds } from './engagement.js';
+import { learnerCredits } from './engagement.js';
 import type { CreditEvents } from './ledger.js';
 import { explain, learnerLedger } from './reads.js';
 import { closePeriod, learnerStanding, setTarget } from './targets.js';
+import { currentPeriod, parsePeriod } from '../period.js';
 
-const periodParam = periodText;
 const uuidParam = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be an award id (UUID)');
-const currentPeriod = (req: Request) => String(now(req).getUTCFullYear());
-const periodQuery = (req: Request) => {
-  const period = req.query.period === undefined ? currentPeriod(req) : String(req.query.period);
-  periodBounds(period);
-  return period;
-};
+const periodQuery = (req: Request, clock: Clock) => (req.query.period === undefined ? currentPeriod(clock) : parsePeriod(String(req.query.period))).name;
 
 /** Credits under /api/v1: a learner's credits, ledger and explanation, awards, targets and periods. */
-export function creditsRouter(db: Db, events: CreditEvents): Router {
+export function creditsRouter({ db, clock }: AppContext, events: CreditEvents): Router {
   const router = Router();
 
   router.get('/learners/:learnerId/credits', async (req, res) => {
     const p = requireScope(req, 'credits/read');
     const learnerId = pathParam(req, 'learnerId', idText);
-    const period = periodQuery(req);
+    const period = periodQuery(req, clock);
     const result = await learnerCredits(db, p.tenant.id, learnerId, period);
-    res.json({ ...result, ...(await learnerStanding(db, p.tenant.id, learnerId, period, now(req))), earned: result.earned });
+    res.json({ ...result, ...(await learnerStanding(db, p.tenant.id, learnerId, period, clock())), earned: result.earned });
   });
 
   router.get('/learners/:learnerId/courses/:courseId/engagement', async (req, res) => {
     const p = requireScope(req, 'credits/read');
-    res.json(await explain(db, events, p.tenant.id, pathParam(req, 'learnerId', idText), pathParam(req, 'courseId', idText), periodQuery(req)));
+    res.json(await explain(db, events, p.tenant.id, pathParam(req, 'learnerId', idText), pathParam(req, 'courseId', idText), periodQuery(req, clock)));
   });
 
   router.get('/learners/:learnerId/ledger', async (req, res) => {
     const p = requireScope(req, 'credits/read');
-    res.json(await learnerLedger(db, p.tenant.id, pathParam(req, 'learnerId', idText), periodQuery(req)));
+    res.json(await learnerLedger(db, p.tenant.id, pathParam(req, 'learnerId', idText), periodQuery(req, clock)));
   });
 
   // The player reads its own credits with its launch token.
   router.get('/launches/current/credits', async (req, res) => {
     const { tenant, launch } = requireLaunch(req);
-    const result = await learnerCredits(db, tenant.id, launch.learnerId, currentPeriod(req), launch.courseId);
+    const result = await learnerCredits(db, tenant.id, launch.learnerId, currentPeriod(clock).name, launch.courseId);
     res.json({ ...result.courses[0], learnerId: launch.learnerId, period: result.period });
   });
 
   // Awards: offline training, growth credits, approvals.
   router.post('/awards', async (req, res) => {
     const p = requireScope(req, 'credits/admin');
-    const { award, created } = await createAward(db, events, p.tenant.id, actorOf(p), jsonBody(req, awardInput));
+    const { award, created } = await createAward(db, events, p.tenant.id, actorOf(p), jsonBody(req, awardInput), clock());
     res.status(created ? 201 : 200).json(award);
   });
 
@@ -72,14 +67,14 @@ export function creditsRouter(db: Db, events: CreditEvents): Router {
     router.post(`/awards/:awardId/${action}`, async (req, res) => {
       const p = requireScope(req, 'credits/admin');
       const { reason } = req.body === undefined ? {} : jsonBody(req, decisionInput);
-      res.json(await decideAward(db, events, p.tenant.id, pathParam(req, 'awardId', uuidParam), actorOf(p), decision, reason));
+      res.json(await decideAward(db, events, p.tenant.id, pathParam(req, 'awardId', uuidParam), actorOf(p), decision, reason, clock()));
     });
   }
 
   // Targets and periods.
   router.put('/targets/:period', async (req, res) => {
     const p = requireScope(req, 'credits/admin');
-    res.json(await setTarget(db, p.tenant.id, pathParam(req, 'period', periodParam), { type: 'all', value: '' }, jsonBody(req, targetInput)));
+    res.json(await setTarget(db, p.tenant.id, pathParam(req, 'period', periodText), { type: 'all', value: '' }, jsonBody(req, targetInput)));
   });
 
   router.put('/targets/:period/:groupType/:groupValue', async (req, res) => {
@@ -88,12 +83,12 @@ export function creditsRouter(db: Db, events: CreditEvents): Router {
     if (type !== 'department' && type !== 'role') throw new HttpError(400, 'invalid_input', `groupType "${type}" must be department or role`);
     const value = String(req.params.groupValue);
     if (!value || value.length > 200) throw new HttpError(400, 'invalid_input', 'groupValue must be 1–200 characters');
-    res.json(await setTarget(db, p.tenant.id, pathParam(req, 'period', periodParam), { type, value }, jsonBody(req, targetInput)));
+    res.json(await setTarget(db, p.tenant.id, pathParam(req, 'period', periodText), { type, value }, jsonBody(req, targetInput)));
   });
 
   router.post('/periods/:period/close', async (req, res) => {
     const p = requireScope(req, 'credits/admin');
-    res.json(await closePeriod(db, p.tenant.id, pathParam(req, 'period', periodParam), actorOf(p)));
+    res.json(await closePeriod(db, p.tenant.id, pathParam(req, 'period', periodText), actorOf(p), clock()));
   });
 
   return router;

@@ -3,7 +3,8 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ensureTenant } from '../auth/clients.js';
 import { startTestServer, type Engine, type TestServer } from '../testing.js';
-import { learnerStanding, periodProgress, standing, standingsCte } from './targets.js';
+import { parsePeriod, periodProgress } from '../period.js';
+import { learnerStanding, standing, standingsCte } from './targets.js';
 
 const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
 const PERIOD = '2026';
@@ -74,7 +75,7 @@ describe.each(engines)('the standing rule in TypeScript and its SQL twin agree o
             .execute();
         }
 
-        const { rows: twin } = await sql<{ id: string; status: string; projected: number; earned: number; target_group: string | null }>`${standingsCte(tenantId, PERIOD, periodProgress(PERIOD, at).elapsed)}
+        const { rows: twin } = await sql<{ id: string; status: string; projected: number; earned: number; target_group: string | null }>`${standingsCte(tenantId, PERIOD, periodProgress(parsePeriod(PERIOD), at).elapsed)}
           select id, status, projected, earned, target_group from classified order by id`.execute(db);
         const ts = await Promise.all(learners.map((_, i) => learnerStanding(db, tenantId, `l${i}`, PERIOD, at)));
         expect(twin.map((r) => ({ id: r.id, status: r.status, projected: r.projected / 10, earned: r.earned / 10, target: r.target_group }))).toEqual(

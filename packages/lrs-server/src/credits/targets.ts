@@ -4,7 +4,7 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Db } from '../db/index.js';
 import type { Database } from '../db/schema.js';
 import { HttpError } from '../http-error.js';
-import { periodBounds } from './engagement.js';
+import { parsePeriod, periodProgress } from '../period.js';
 
 export interface Target {
   period: string;
@@ -15,7 +15,7 @@ export interface Target {
 }
 
 export async function setTarget(db: Db, tenantId: string, period: string, group: { type: Target['groupType']; value: string }, input: z.infer<typeof targetInput>): Promise<Target> {
-  periodBounds(period);
+  parsePeriod(period);
   const values = { total_tenths: Math.round(input.total * 10), required_tenths: Math.round(input.required * 10) };
   await db
     .insertInto('targets')
@@ -60,13 +60,6 @@ export async function targetFor(db: Kysely<Database>, tenantId: string, learnerI
   return pick ? { period, groupType: pick.group_type, groupValue: pick.group_value, total: pick.total_tenths / 10, required: pick.required_tenths / 10 } : null;
 }
 
-/** Share of a calendar-year period gone at `now`, 0–1, and whole days left. */
-export function periodProgress(period: string, now: Date): { elapsed: number; daysLeft: number } {
-  const { from, to } = periodBounds(period);
-  const elapsed = Math.min(1, Math.max(0, (now.getTime() - from.getTime()) / (to.getTime() - from.getTime())));
-  return { elapsed, daysLeft: Math.max(0, Math.ceil((to.getTime() - now.getTime()) / 86_400_000)) };
-}
-
 /**
  * The standing rule, in tenths of a credit: met when the total and the required part reach the
  * target; on track when the straight-line projection to the period end (`earned / elapsed`, the
@@ -83,8 +76,8 @@ export function standingStatus(target: { total: number; required: number } | nul
 }
 
 /** Where a learner stands against their target, with a straight-line projection to the period end. */
-export function standing(target: Target | null, earned: { required: number; elective: number }, period: string, now = new Date()): Standing {
-  const { elapsed, daysLeft } = periodProgress(period, now);
+export function standing(target: Target | null, earned: { required: number; elective: number }, period: string, now: Date): Standing {
+  const { elapsed, daysLeft } = periodProgress(parsePeriod(period), now);
   const tenths = (n: number) => Math.round(n * 10);
   const e = { required: tenths(earned.required), elective: tenths(earned.elective) };
   const { projected, status } = standingStatus(target && { total: tenths(target.total), required: tenths(target.required) }, e, elapsed);
@@ -139,9 +132,8 @@ export function standingsCte(tenantId: string, period: string, elapsed: number):
       from projected p)`;
 }
 
-export async function closePeriod(db: Db, tenantId: string, period: string, actor: string): Promise<{ period: string; closedAt: string }> {
-  periodBounds(period);
-  const now = new Date();
+export async function closePeriod(db: Db, tenantId: string, period: string, actor: string, now: Date): Promise<{ period: string; closedAt: string }> {
+  parsePeriod(period);
   const existing = await db.selectFrom('periods').select('closed_at').where('tenant_id', '=', tenantId).where('period', '=', period).executeTakeFirst();
   if (existing?.closed_at) throw new HttpError(409, 'period_closed', `period ${period} was already closed at ${new Date(existing.closed_at).toISOString()}`);
   await db
@@ -153,7 +145,7 @@ export async function closePeriod(db: Db, tenantId: string, period: string, acto
 }
 
 /** A learner's standing from their ledger (required/elective split) and the target that applies. */
-export async function learnerStanding(db: Kysely<Database>, tenantId: string, learnerId: string, period: string, now = new Date()): Promise<Standing> {
+export async function learnerStanding(db: Kysely<Database>, tenantId: string, learnerId: string, period: string, now: Date): Promise<Standing> {
   const [target, rows] = await Promise.all([
     targetFor(db, tenantId, learnerId, period),
     db

@@ -31,24 +31,14 @@ export interface Store {
   close(): Promise<void>;
 }
 
-// Keep int8 (bigserial) as string and numeric exact; timestamps arrive as Date.
-pg.types.setTypeParser(pg.types.builtins.INT8, (v) => v);
-
-const engines = new WeakMap<Db, Engine>();
-
-/** Which engine a database handle of `openStore` runs on. */
-export function engineOf(db: Db): Engine {
-  return engines.get(db) ?? 'postgres';
-}
-
 /** Opens PostgreSQL when a URL is given, else PGlite persisted in a folder. */
 export async function openStore(options: StoreOptions): Promise<Store> {
   if (options.databaseUrl) {
+    // pg's own parsers already keep int8 (bigserial) a string and numeric exact; timestamps arrive as Date.
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
     // An idle client losing its server must not crash the process; the next query reports it.
     pool.on('error', () => {});
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    engines.set(db, 'postgres');
     const url = new URL(options.databaseUrl);
     url.password = '';
     return { db, engine: 'postgres', location: url.toString(), close: () => db.destroy() };
@@ -56,7 +46,6 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   const memory = options.dataDir === 'memory://';
   if (memory) {
     const db = new Kysely<Database>({ dialect: new PGliteDialect(new PGlite()) });
-    engines.set(db, 'pglite');
     return { db, engine: 'pglite', location: 'memory', close: () => db.destroy() };
   }
   mkdirSync(options.dataDir, { recursive: true });
@@ -66,7 +55,6 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     const lite = new PGlite(options.dataDir);
     await lite.waitReady;
     const db = new Kysely<Database>({ dialect: new PGliteDialect(lite) });
-    engines.set(db, 'pglite');
     return {
       db,
       engine: 'pglite',

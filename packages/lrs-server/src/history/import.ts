@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Db } from '../db/index.js';
 import { appendEntry, isClosed, lockLearner, type CreditEvents } from '../credits/ledger.js';
 import { idText } from '@xcredit/sdk/contracts';
+import { periodAt } from '../period.js';
 
 /**
  * Credits and completions from the system a tenant used before: a CSV or XLSX file, checked line
@@ -137,7 +138,7 @@ export async function importHistory(
       continue;
     }
     const row = parsed.data;
-    entry.period = row.date.slice(0, 4);
+    entry.period = periodAt(new Date(row.date)).name;
     entry.credits = row.credits / 10;
     if (Date.parse(row.date) > input.now.getTime()) entry.problems.push({ field: 'date', message: `${row.date} is in the future` });
     const twin = seen.get(row.external_id);
@@ -157,7 +158,7 @@ export async function importHistory(
       await appendEntry(trx, input.events, {
         tenantId: input.tenantId,
         learnerId: row.learner_id,
-        period: row.date.slice(0, 4),
+        period: periodAt(new Date(row.date)).name,
         source: 'import',
         amountTenths: row.credits,
         category: row.category ?? null,
@@ -200,7 +201,7 @@ async function checkAgainstTenant(db: Db, tenantId: string, valid: { line: Histo
   const closed = new Map<string, boolean>();
   for (const { line, row } of valid) {
     if (!known.has(row.learner_id)) line.problems.push({ field: 'learner_id', message: `no learner "${row.learner_id}" in this tenant: import the learners first (POST /api/v1/learners/import)` });
-    const period = row.date.slice(0, 4);
+    const period = periodAt(new Date(row.date)).name;
     if (!closed.has(period)) closed.set(period, await isClosed(db, tenantId, period));
     const earlier = before.get(row.external_id);
     if (earlier) {

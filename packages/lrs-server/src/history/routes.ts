@@ -1,8 +1,7 @@
 import express, { Router } from 'express';
 import { requireScope } from '../auth/principal.js';
-import { now } from '../clock.js';
+import type { AppContext } from '../context.js';
 import type { CreditEvents } from '../credits/ledger.js';
-import type { Db } from '../db/index.js';
 import { bodyGuard } from '../edge.js';
 import { HttpError } from '../http-error.js';
 import { HistoryFileError, importHistory, readHistoryFile, type HistoryFormat } from './import.js';
@@ -14,7 +13,7 @@ const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
  * from a CSV (`text/csv`) or XLSX file sent as the body. A dry run answers the line-by-line
  * report and writes nothing; otherwise every line is written, or (422) none.
  */
-export function historyRouter(db: Db, events: CreditEvents): Router {
+export function historyRouter({ db, clock }: AppContext, events: CreditEvents): Router {
   const router = Router();
   router.post('/history/import', express.raw({ type: ['text/csv', 'text/plain', XLSX], limit: '20mb' }), bodyGuard, async (req, res) => {
     const p = requireScope(req, 'credits/admin');
@@ -32,7 +31,7 @@ export function historyRouter(db: Db, events: CreditEvents): Router {
       if (err instanceof HistoryFileError) throw new HttpError(400, 'invalid_import', `nothing was imported: ${err.message}`);
       throw err;
     }
-    const report = await importHistory(db, { events, tenantId: p.tenant.id, file, records, dryRun: q.dryRun === 'true', actor: `client/${p.key}`, now: now(req) });
+    const report = await importHistory(db, { events, tenantId: p.tenant.id, file, records, dryRun: q.dryRun === 'true', actor: `client/${p.key}`, now: clock() });
     if (report.ok || report.dryRun) return void res.json(report);
     // Nothing was written: the error names the first problems; the report says every line's.
     const wrong = report.lines.filter((l) => l.problems.length > 0);

@@ -4,9 +4,9 @@ import { z } from 'zod';
 import { describeIssues } from '@xcredit/sdk/xapi';
 import { requireScope } from '../auth/principal.js';
 import { newToken, sha256 } from '../auth/secrets.js';
-import type { Db } from '../db/index.js';
+import type { AppContext } from '../context.js';
 import { HttpError, invalidInput } from '../http-error.js';
-import { html, inlineScript } from '../web/html.js';
+import { html, inlineScript } from '../html.js';
 import { bodyGuard } from '../edge.js';
 import { actorKey } from '../xapi/actors.js';
 import { storeStatements } from '../xapi/statements.js';
@@ -56,9 +56,10 @@ export const cmi5LaunchInput = launchInput.extend({
  *   whose endpoint or fetch URL this server did not issue is refused.
  *
  * @example
- * app.use('/cmi5', cmi5Router(db, creditEvents(), auth, config));
+ * app.use('/cmi5', cmi5Router(context, creditEvents(context.clock), auth));
  */
-export function cmi5Router(db: Db, events: CreditEvents, auth: RequestHandler, config: { readonly publicUrl: string }): Router {
+export function cmi5Router(context: AppContext, events: CreditEvents, auth: RequestHandler): Router {
+  const { db, config, clock } = context;
   const router = Router();
   router.use((req, res, next) => {
     res.set('Access-Control-Allow-Origin', '*');
@@ -73,7 +74,7 @@ export function cmi5Router(db: Db, events: CreditEvents, auth: RequestHandler, c
     if (!parsed.success) throw invalidInput(describeIssues(parsed.error), 'invalid cmi5 launch');
     const { returnURL, moveOn, launchMode, ...input } = parsed.data;
     const course = await getCourse(db, p.tenant.id, input.courseId);
-    const launch = await createLaunch(db, events, p.tenant, input, config.publicUrl);
+    const launch = await createLaunch(db, events, p.tenant, input, config.publicUrl, clock());
     const sessionId = randomUUID();
     const contextTemplate = {
       contextActivities: { grouping: [{ objectType: 'Activity', id: course.activityId }] },
@@ -81,7 +82,7 @@ export function cmi5Router(db: Db, events: CreditEvents, auth: RequestHandler, c
     };
     const launchData: Record<string, unknown> = { contextTemplate, launchMode, moveOn, ...(returnURL ? { returnURL } : {}) };
     const agentKey = actorKey(launch.actor);
-    const now = new Date();
+    const now = clock();
     // The launch's first token is never handed out: the fetch call replaces it.
     const fetchId = randomBytes(18).toString('base64url');
     const doc = (activityId: string, agent: string, documentId: string, content: unknown) => {
@@ -106,7 +107,7 @@ export function cmi5Router(db: Db, events: CreditEvents, auth: RequestHandler, c
     const base = config.publicUrl.replace(/\/+$/, '');
     const auUrl = `${base}/cmi5/au`;
     // The LMS records the launch; the AU's own statements follow it.
-    await storeStatements(db, req, [
+    await storeStatements(context, req, [
       {
         id: randomUUID(),
         actor: launch.actor,

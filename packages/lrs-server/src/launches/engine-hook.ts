@@ -1,6 +1,7 @@
 import { Verbs } from '@xcredit/sdk/xapi';
 import type { StatementHook } from './hooks.js';
-import { periodOf, refreshEngagement } from '../credits/engagement.js';
+import { refreshEngagement } from '../credits/engagement.js';
+import { periodAt } from '../period.js';
 import { changesCredits } from '../credits/evidence.js';
 import { lockLearner, type CreditEvents } from '../credits/ledger.js';
 import { endLaunch } from './sessions.js';
@@ -11,5 +12,5 @@ export const engagementHook =
   async ({ trx, tenantId, learnerId, courseId, registration, verbs, stored }) => {
     await lockLearner(trx, tenantId, learnerId);
     if (verbs.includes(Verbs.terminated)) await endLaunch(trx, tenantId, registration, stored);
-    if (changesCredits(verbs)) await refreshEngagement(trx, tenantId, learnerId, courseId, periodOf(stored), { actor: 'engine', events });
+    if (changesCredits(verbs)) await refreshEngagement(trx, tenantId, learnerId, courseId, periodAt(stored).name, { actor: 'engine', events });
   };

@@ -7,7 +7,8 @@ import type { Db } from '../db/index.js';
 import { learnerActor } from '../xapi/actors.js';
 import { HttpError } from '../http-error.js';
 import { getCourse } from '../catalog/courses.js';
-import { periodOf, refreshEngagement } from '../credits/engagement.js';
+import { refreshEngagement } from '../credits/engagement.js';
+import { periodAt } from '../period.js';
 import { lockLearner, type CreditEvents } from '../credits/ledger.js';
 
 export type LaunchInput = z.infer<typeof launchInput>;
@@ -29,7 +30,7 @@ export const ACTIVE_WITHIN_MS = 45_000;
  * Starts a learning session for one learner and one course. The learner is registered on
  * first launch (HR systems own the learner list; xcredit learns ids as they arrive).
  */
-export async function createLaunch(db: Db, events: CreditEvents, tenant: Tenant, input: LaunchInput, publicUrl: string, at: Date = new Date()): Promise<Launch> {
+export async function createLaunch(db: Db, events: CreditEvents, tenant: Tenant, input: LaunchInput, publicUrl: string, at: Date): Promise<Launch> {
   const course = await getCourse(db, tenant.id, input.courseId);
   const learner = await db.selectFrom('learners').select('id').where('tenant_id', '=', tenant.id).where('id', '=', input.learnerId).executeTakeFirst();
   const token = newToken();
@@ -63,7 +64,7 @@ export async function createLaunch(db: Db, events: CreditEvents, tenant: Tenant,
           .where('registration', 'in', older.map((o) => o.registration))
           .execute();
         // Time after the takeover no longer counts: the older sessions' credit may shrink.
-        await refreshEngagement(trx, tenant.id, input.learnerId, course.courseId, periodOf(now), { actor: 'engine', events });
+        await refreshEngagement(trx, tenant.id, input.learnerId, course.courseId, periodAt(now).name, { actor: 'engine', events });
       }
     }
     await trx

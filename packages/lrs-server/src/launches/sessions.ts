@@ -6,7 +6,8 @@ import type { Principal } from '../auth/principal.js';
 import type { Db } from '../db/index.js';
 import { HttpError } from '../http-error.js';
 import { getCourse } from '../catalog/courses.js';
-import { assessLearnerCourse, periodOf, refreshEngagement } from '../credits/engagement.js';
+import { assessLearnerCourse, refreshEngagement } from '../credits/engagement.js';
+import { periodAt } from '../period.js';
 import { lockLearner, type CreditEvents } from '../credits/ledger.js';
 
 type LaunchPrincipal = Extract<Principal, { kind: 'launch' }>;
@@ -54,7 +55,7 @@ export async function currentLaunch(db: Db, { tenant, launch }: LaunchPrincipal)
  * Issues a player session for this launch. Statements and heartbeats may name only sessions
  * issued this way, so a client cannot multiply anything by inventing sessions.
  */
-export async function createSession(db: Db, { tenant, launch }: LaunchPrincipal, at: Date = new Date()) {
+export async function createSession(db: Db, { tenant, launch }: LaunchPrincipal, at: Date) {
   return db.transaction().execute(async (trx) => {
     const row = await trx
       .selectFrom('launches')
@@ -86,7 +87,7 @@ export async function createSession(db: Db, { tenant, launch }: LaunchPrincipal,
  * engagement, not recomputed); a heartbeat delivered late (queued offline) may change that, so
  * it brings the engagement up to date.
  */
-export async function heartbeat(db: Db, events: CreditEvents, { tenant, launch }: LaunchPrincipal, input: z.infer<typeof heartbeatInput>, at: Date = new Date()) {
+export async function heartbeat(db: Db, events: CreditEvents, { tenant, launch }: LaunchPrincipal, input: z.infer<typeof heartbeatInput>, at: Date) {
   if (!launch.sessions.includes(input.sessionId)) {
     throw new HttpError(400, 'unknown_session', `sessionId: session ${JSON.stringify(input.sessionId)} was not issued for this launch; get one from POST /api/v1/launches/current/sessions`);
   }
@@ -97,7 +98,7 @@ export async function heartbeat(db: Db, events: CreditEvents, { tenant, launch }
     .where('registration', '=', launch.registration)
     .executeTakeFirstOrThrow();
   if (row.superseded_at) throw takenOver(row.superseded_at);
-  const period = periodOf(at);
+  const period = periodAt(at).name;
   await db.transaction().execute(async (trx) => {
     await trx.updateTable('launches').set({ last_heartbeat_at: at }).where('tenant_id', '=', tenant.id).where('registration', '=', launch.registration).execute();
     const sentAt = input.sentAt === undefined ? null : new Date(input.sentAt);
@@ -162,11 +163,11 @@ function takenOver(at: Date | string) {
  * whether a counted attempt was right, how many more may count and what to watch again first.
  * The right answer is revealed (where the course allows) only once no further attempt can count.
  */
-export async function answerFeedback(db: Db, { tenant, launch }: LaunchPrincipal, questionId: string, at: Date = new Date()) {
+export async function answerFeedback(db: Db, { tenant, launch }: LaunchPrincipal, questionId: string, at: Date) {
   const course = await getCourse(db, tenant.id, launch.courseId);
   const question = course.questions.find((q) => q.id === questionId);
   if (!question) throw new HttpError(404, 'question_not_found', `course "${course.courseId}" has no question "${questionId}"`);
-  const assessment = await assessLearnerCourse(db, tenant.id, launch.learnerId, course, periodOf(at));
+  const assessment = await assessLearnerCourse(db, tenant.id, launch.learnerId, course, periodAt(at).name);
   const result = assessment.questions.find((q) => q.id === questionId)!;
   return {
     answered: result.answered,
@@ -178,6 +179,6 @@ export async function answerFeedback(db: Db, { tenant, launch }: LaunchPrincipal
 }
 
 /** A `terminated` statement ends its launch, so a course that allows one session at a time frees up. */
-export async function endLaunch(db: Db, tenantId: string, registration: string, at: Date = new Date()): Promise<void> {
+export async function endLaunch(db: Db, tenantId: string, registration: string, at: Date): Promise<void> {
   await db.updateTable('launches').set({ ended_at: at }).where('tenant_id', '=', tenantId).where('registration', '=', registration).where('ended_at', 'is', null).execute();
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { CreditEvents } from '../credits/ledger.js';
 import { parseArgs } from 'node:util';
 import { DEFAULT_TENANT, ensureTenant } from '../auth/clients.js';
+import { systemClock } from '../clock.js';
 import type { Config } from '../config.js';
 import { migrate, openStore, type Store } from '../db/index.js';
 import { HttpError } from '../http-error.js';
@@ -75,7 +76,7 @@ export async function ltiRegister(input: ReturnType<typeof ltiRegisterInput>, co
   const tenant = await prepare(store, tenantId, 'lti-register');
   let lti = running;
   if (!lti) {
-    lti = createLti(store.db, config, { secretKey: resolveSecretKey(config), outbound: config.ltiOutbound, events });
+    lti = createLti(store.db, config, { secretKey: resolveSecretKey(config), outbound: config.ltiOutbound, events, clock: systemClock });
     await lti.deploy();
   }
   const platform = await registerPlatform(store.db, lti.provider(), tenant.id, data).catch((err: unknown) => {

@@ -1,3 +1,4 @@
+import type { Clock } from '../clock.js';
 import type { CreditEvents } from '../credits/ledger.js';
 import type { Db } from '../db/index.js';
 import type { LtijsProvider } from './ltijs.js';
@@ -11,4 +12,6 @@ export interface LtiContext {
   events: CreditEvents;
   /** Wakes the outbox worker (a grade may be owed). */
   kick(): void;
+  /** The server's clock. */
+  clock: Clock;
 }

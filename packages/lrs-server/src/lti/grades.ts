@@ -2,8 +2,10 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { CourseCredits } from '../credits/engagement.js';
 import { learnerCredits } from '../credits/engagement.js';
 import { getCourse } from '../catalog/courses.js';
+import type { Clock } from '../clock.js';
 import type { Db } from '../db/index.js';
 import { HttpError } from '../http-error.js';
+import { currentPeriod } from '../period.js';
 import { enqueue, PermanentJobError, type OutboxJob } from '../jobs/outbox.js';
 import type { LtijsProvider } from './ltijs.js';
 import { ltiDb } from './tables.js';
@@ -13,7 +15,6 @@ export const SCORE_JOB = 'lti.score';
 const DEBOUNCE_MS = 1500;
 const TAG = 'xcredit-credits';
 const SWEEP_MS = 30_000;
-const lastSweep = new WeakMap<Db, number>();
 
 export interface Score {
   scoreGiven: number;
@@ -72,12 +73,13 @@ export async function enqueueScore(db: Db | Transaction<any>, input: { tenantId:
 
 /**
  * Finds graded learners with statements newer than their last look and owes their LMS a score.
- * The statements hook enqueues at once; this catches what arrives any other way.
+ * The statements hook enqueues at once; this catches what arrives any other way. `sweep.last`
+ * is when the caller's server last swept (ms), so one server sweeps at most every 30 s.
  */
-export async function enqueueChangedScores(db: Db): Promise<number> {
+export async function enqueueChangedScores(db: Db, sweep: { last: number }): Promise<number> {
   // The statements hook is the fast path; this sweep is a safety net, so it runs now and then.
-  if (Date.now() - (lastSweep.get(db) ?? 0) < SWEEP_MS) return 0;
-  lastSweep.set(db, Date.now());
+  if (Date.now() - sweep.last < SWEEP_MS) return 0;
+  sweep.last = Date.now();
   const changed = await sql<{ tenant_id: string; learner_id: string; course_id: string; seq: string }>`
     select t.tenant_id, t.learner_id, t.course_id, max(s.seq) as seq
     from lti_grade_targets t
@@ -107,7 +109,7 @@ const sameScore = (a: Record<string, unknown> | null, b: Score) =>
  * Posts the learner's current score to every line item that grades this course for them. A score
  * equal to the last one posted there is not sent again.
  */
-export function scoreHandler(db: Db, provider: () => LtijsProvider) {
+export function scoreHandler(db: Db, provider: () => LtijsProvider, clock: Clock) {
   return async (job: OutboxJob): Promise<void> => {
     const learnerId = String(job.payload.learnerId);
     const courseId = String(job.payload.courseId);
@@ -124,7 +126,7 @@ export function scoreHandler(db: Db, provider: () => LtijsProvider) {
     if (targets.length === 0) return;
     let credits: CourseCredits | undefined;
     try {
-      credits = (await learnerCredits(db, job.tenantId, learnerId, String(new Date().getUTCFullYear()), courseId)).courses[0];
+      credits = (await learnerCredits(db, job.tenantId, learnerId, currentPeriod(clock).name, courseId)).courses[0];
     } catch (err) {
       if (err instanceof HttpError && err.status === 404) throw new PermanentJobError(err.message);
       throw err;

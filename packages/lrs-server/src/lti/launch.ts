@@ -5,6 +5,7 @@ import { learnerCredits } from '../credits/engagement.js';
 import { createLaunch } from '../launches/launches.js';
 import type { Db } from '../db/index.js';
 import { HttpError } from '../http-error.js';
+import { periodAt } from '../period.js';
 import { describeTokenError, LaunchError, sendLaunchError } from './errors.js';
 import { progressOf } from './grades.js';
 import type { LtiContext } from './context.js';
@@ -94,7 +95,7 @@ export async function handleResourceLaunch(ctx: LtiContext, token: IdToken, req:
     const tenantRef = { id: tenant.id, homePage: tenant.home_page };
     if (isInstructor(c.roles)) {
       const previewId = `preview.${token.user}`.slice(0, 128);
-      const preview = await createLaunch(ctx.db, ctx.events, tenantRef, { learnerId: ID_RE.test(previewId) ? previewId : 'preview', courseId: course.courseId }, ctx.config.publicUrl);
+      const preview = await createLaunch(ctx.db, ctx.events, tenantRef, { learnerId: ID_RE.test(previewId) ? previewId : 'preview', courseId: course.courseId }, ctx.config.publicUrl, ctx.clock());
       let rosterNote: string | undefined;
       if (c.namesRoles?.context_memberships_url) {
         try {
@@ -103,13 +104,13 @@ export async function handleResourceLaunch(ctx: LtiContext, token: IdToken, req:
           rosterNote = `The roster could not be loaded from the platform (${err instanceof Error ? err.message : String(err)}); showing learners who have launched.`;
         }
       } else rosterNote = 'The platform does not share its roster (Names and Role Provisioning); showing learners who have launched.';
-      const rows = await classReport(ctx.db, platform.tenantId, platform.id, c.context.id, course);
+      const rows = await classReport(ctx.db, platform.tenantId, platform.id, c.context.id, course, ctx.clock());
       res.set('Cache-Control', 'no-store').type('html').send(reportPage({ courseTitle: course.title, credits: course.credits, contextTitle: c.context.title ?? c.context.label ?? c.context.id, rows, previewUrl: preview.playerUrl, rosterNote }));
       return;
     }
     const learner = learnerIdOf(platform.learnerIdClaim, { sub: token.user, email: token.userInfo?.email, sourcedId: c.lis?.person_sourcedid });
     if (!learner.ok) throw new LaunchError(400, 'no_learner_id', 'You could not be identified', `xcredit cannot tell who you are: ${learner.why}.`, 'Ask your administrator to check the platform’s privacy settings or the learner id rule.');
-    const launch = await createLaunch(ctx.db, ctx.events, tenantRef, { learnerId: learner.id, courseId: course.courseId }, ctx.config.publicUrl);
+    const launch = await createLaunch(ctx.db, ctx.events, tenantRef, { learnerId: learner.id, courseId: course.courseId }, ctx.config.publicUrl, ctx.clock());
     const ags = c.endpoint;
     if (ags && (ags.lineitem || ags.lineitems) && (ags.scope ?? []).some((s) => s.endsWith('/scope/score')) && c.resource?.id) {
       const l = ltiDb(ctx.db);
@@ -139,7 +140,7 @@ export async function handleResourceLaunch(ctx: LtiContext, token: IdToken, req:
 }
 
 /** Everyone in the class (roster and launches), with their standing in the course. */
-export async function classReport(db: Db, tenantId: string, platformId: string, contextId: string, course: Course): Promise<ReportRow[]> {
+export async function classReport(db: Db, tenantId: string, platformId: string, contextId: string, course: Course, now: Date): Promise<ReportRow[]> {
   const l = ltiDb(db);
   const roster = await l.selectFrom('lti_roster').selectAll().where('tenant_id', '=', tenantId).where('platform_id', '=', platformId).where('context_id', '=', contextId).orderBy('name').execute();
   const launched = await l
@@ -157,7 +158,7 @@ export async function classReport(db: Db, tenantId: string, platformId: string, 
     people.set(m.lti_user_id, { name: m.name ?? m.email ?? m.lti_user_id, learnerId: m.learner_id });
   }
   for (const t of launched) if (!people.has(t.lti_user_id)) people.set(t.lti_user_id, { name: t.learner_id, learnerId: t.learner_id });
-  const period = String(new Date().getUTCFullYear());
+  const period = periodAt(now).name;
   const rows: ReportRow[] = [];
   for (const person of people.values()) {
     let row: ReportRow = { ...person, status: 'not started', engagement: null, earned: null };

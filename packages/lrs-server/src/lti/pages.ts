@@ -1,4 +1,4 @@
-import { html, inlineScript, type Html } from '../web/html.js';
+import { html, inlineScript, type Html } from '../html.js';
 import type { Progress } from './grades.js';
 
 /** The Deep Linking return page's one inline script: the form submits itself (its hash is in the page's CSP). */

@@ -14,7 +14,7 @@ export async function syncRoster(ctx: LtiContext, platform: Platform & { tenantI
   if (!contextId) return 0;
   const { members } = await ctx.provider.NamesAndRoles.getMembers(token, { pages: 20 });
   const l = ltiDb(ctx.db);
-  const now = new Date();
+  const now = ctx.clock();
   await l.transaction().execute(async (trx) => {
     for (const m of members) {
       const userId = String(m.user_id ?? '');

@@ -1,6 +1,7 @@
 import type { ErrorBody } from '@xcredit/sdk/contracts/wire';
 import type { NextFunction, Request, Response } from 'express';
 import { DEFAULT_TENANT } from '../auth/clients.js';
+import type { Clock } from '../clock.js';
 import type { Db } from '../db/index.js';
 import { withOutboundPolicy, type OutboundPolicy } from '../net/outbound.js';
 import { findBadText } from '../edge.js';
@@ -34,6 +35,8 @@ export interface LtiOptions {
   secretKey: string;
   /** Which non-public hosts requests to platforms may reach. */
   outbound: OutboundPolicy;
+  /** The server's clock. */
+  clock: Clock;
   /** Where launches' credit changes are announced (see `creditEvents` in app.ts). */
   events: CreditEvents;
 }
@@ -44,7 +47,7 @@ const TRY_AGAIN_HINT = 'Start the activity again from your learning platform. If
  * records in xcredit's database (see store.ts).
  *
  * @example
- * const lti = createLti(db, config, { secretKey: resolveSecretKey(config), outbound: config.ltiOutbound, events: creditEvents() });
+ * const lti = createLti(db, config, { secretKey: resolveSecretKey(config), outbound: config.ltiOutbound, events: creditEvents(systemClock), clock: systemClock });
  * app.use('/lti', lti.handler);
  * await lti.deploy(); // after the server listens
  */
@@ -82,7 +85,7 @@ export function createLti(db: Db, config: { readonly publicUrl: string }, option
         const store = new LtiStore(db);
         await adoptSecretKey(db, options.secretKey);
         const p = newProvider();
-        setup(p, store, options.secretKey, db, config, options.outbound, options.events, () => service.onKick?.());
+        setup(p, store, options.secretKey, db, config, options.outbound, options.events, () => service.onKick?.(), options.clock);
         // Grade and roster calls run from the outbox worker, outside any request: give them the policy too.
         for (const serviceObject of [p.Grade, p.NamesAndRoles] as unknown as Array<Record<string, unknown>>) runUnder(options.outbound, serviceObject);
         await deployWithoutExit(p);
@@ -139,8 +142,8 @@ async function deployWithoutExit(p: LtijsProvider): Promise<void> {
   }
 }
 
-function setup(p: LtijsProvider, store: LtiStore, key: string, db: Db, config: { readonly publicUrl: string }, outbound: OutboundPolicy, events: CreditEvents, kick: () => void) {
-  const ctx: LtiContext = { db, config, provider: p, events, kick };
+function setup(p: LtijsProvider, store: LtiStore, key: string, db: Db, config: { readonly publicUrl: string }, outbound: OutboundPolicy, events: CreditEvents, kick: () => void, clock: Clock) {
+  const ctx: LtiContext = { db, config, provider: p, events, kick, clock };
   const guard = (fn: (req: Request, res: Response, next: NextFunction) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => fn(req, res, next).catch(next);
   const secure = true;
   p.setup(key, { plugin: store, url: 'xcredit://store' }, {

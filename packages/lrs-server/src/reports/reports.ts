@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/index.js';
 import { effectiveGateSql } from '../catalog/policy.js';
-import { periodProgress, standingsCte } from '../credits/targets.js';
+import { standingsCte } from '../credits/targets.js';
+import { parsePeriod, periodProgress } from '../period.js';
 
 /** What every report is computed for: one tenant, one period, at the server's `now`. */
 export interface ReportScope {
@@ -54,7 +55,7 @@ const SUMMARY_COLUMNS: (keyof SummaryRow)[] = ['group', 'groupName', 'learners',
  * tenant, in one SQL statement over ledger, targets and learners.
  */
 export async function summaryReport(db: Db, scope: ReportScope, groupBy: GroupBy): Promise<Report<SummaryRow>> {
-  const { elapsed, daysLeft } = periodProgress(scope.period, scope.now);
+  const { elapsed, daysLeft } = periodProgress(parsePeriod(scope.period), scope.now);
   const key = groupBy === 'manager' ? sql.ref('c.manager_id') : groupBy === 'role' ? sql.ref('c.role') : sql.ref('c.department');
   const { rows } = await sql<Record<string, number | string | null>>`${standingsCte(scope.tenantId, scope.period, elapsed)}
     select grouping(${key}) as is_total, ${key} as grp,
@@ -170,9 +171,7 @@ export interface HotCourseRow {
  * at the course's coverage gate) and average engagement.
  */
 export async function hotCoursesReport(db: Db, scope: ReportScope, limit: number): Promise<Report<HotCourseRow>> {
-  const year = Number(scope.period);
-  const from = new Date(Date.UTC(year, 0, 1));
-  const to = new Date(Date.UTC(year + 1, 0, 1));
+  const { from, to } = parsePeriod(scope.period);
   const { rows } = await sql<Record<string, number | string | null>>`
     with la as (
       select course_id, count(*)::int as launches, count(distinct learner_id)::int as learners
@@ -228,7 +227,7 @@ export interface AtRiskRow {
 
 /** Learners projected to miss their target at their pace so far, furthest behind first. */
 export async function atRiskReport(db: Db, scope: ReportScope, filter: { limit: number; department?: string | undefined; managerId?: string | undefined }): Promise<Report<AtRiskRow>> {
-  const { elapsed, daysLeft } = periodProgress(scope.period, scope.now);
+  const { elapsed, daysLeft } = periodProgress(parsePeriod(scope.period), scope.now);
   const { rows } = await sql<Record<string, number | string | null>>`${standingsCte(scope.tenantId, scope.period, elapsed)}
     select c.*, count(*) over ()::int as matching from classified c
     where c.status = 'at_risk'
@@ -268,7 +267,7 @@ export interface ManagerRow extends SummaryRow {
 
 /** One line per manager: how their direct reports (learners.manager_id) stand, and who is at risk. */
 export async function managersReport(db: Db, scope: ReportScope): Promise<Report<ManagerRow>> {
-  const { elapsed } = periodProgress(scope.period, scope.now);
+  const { elapsed } = periodProgress(parsePeriod(scope.period), scope.now);
   const summary = await summaryReport(db, scope, 'manager');
   const { rows } = await sql<{ manager_id: string; ids: string[] }>`${standingsCte(scope.tenantId, scope.period, elapsed)}
     select manager_id, array_agg(id order by id) as ids from classified where status = 'at_risk' and manager_id is not null group by manager_id`.execute(db);
@@ -293,7 +292,7 @@ export interface LeaderboardRow {
 
 /** Groups ranked by average credits per learner, with each group's leading learners (opt-in per tenant). */
 export async function leaderboardReport(db: Db, scope: ReportScope, groupBy: GroupBy, top: number): Promise<Report<LeaderboardRow>> {
-  const { elapsed } = periodProgress(scope.period, scope.now);
+  const { elapsed } = periodProgress(parsePeriod(scope.period), scope.now);
   const key = groupBy === 'manager' ? sql.ref('manager_id') : groupBy === 'role' ? sql.ref('role') : sql.ref('department');
   const { rows } = await sql<Record<string, unknown>>`${standingsCte(scope.tenantId, scope.period, elapsed)},
     ranked as (select ${key} as grp, id, display_name, earned, row_number() over (partition by ${key} order by earned desc, id) as place from classified)

@@ -2,16 +2,15 @@ import { describeIssues } from '@xcredit/sdk/xapi';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { requireScope } from '../auth/principal.js';
-import { now } from '../clock.js';
+import type { AppContext } from '../context.js';
 import { idText, periodText } from '@xcredit/sdk/contracts';
-import type { Db } from '../db/index.js';
 import { HttpError, invalidInput } from '../http-error.js';
+import { periodAt } from '../period.js';
 import { toCsv } from './csv.js';
 import { atRiskReport, flagsReport, hotCoursesReport, leaderboardReport, managersReport, studyTimeReport, summaryReport, type Report, type ReportScope } from './reports.js';
 import { settingsInput } from '@xcredit/sdk/contracts';
 import { getSettings, updateSettings } from './settings.js';
 
-const period = periodText;
 const format = z.enum(['json', 'csv']);
 const groupBy = z.enum(['department', 'role', 'manager']);
 const count = (min: number, max: number, fallback: number) =>
@@ -32,7 +31,7 @@ function query<S extends z.ZodRawShape>(req: Request, shape: S): z.infer<z.ZodOb
   return parsed.data;
 }
 
-const common = { period: period.optional(), format: format.optional() };
+const common = { period: periodText.optional(), format: format.optional() };
 
 /** JSON by default; CSV for `?format=csv` or `Accept: text/csv`. */
 function send<Row extends object>(req: Request, res: Response, requested: 'json' | 'csv' | undefined, report: Report<Row>) {
@@ -46,13 +45,12 @@ function send<Row extends object>(req: Request, res: Response, requested: 'json'
  * Reports under /api/v1/reports (scope `credits/read`), each for one period (a year; this year
  * by default), computed in SQL; and the tenant settings that switch the leaderboard on.
  */
-export function reportsRouter(db: Db): Router {
+export function reportsRouter({ db, clock }: AppContext): Router {
   const router = Router();
-  const scope = (req: Request, p: string | undefined): ReportScope => ({
-    tenantId: requireScope(req, 'credits/read').tenant.id,
-    period: p ?? String(now(req).getUTCFullYear()),
-    now: now(req),
-  });
+  const scope = (req: Request, p: string | undefined): ReportScope => {
+    const now = clock();
+    return { tenantId: requireScope(req, 'credits/read').tenant.id, period: p ?? periodAt(now).name, now };
+  };
 
   router.get('/reports/summary', async (req, res) => {
     const q = query(req, { ...common, groupBy: groupBy.default('department') });

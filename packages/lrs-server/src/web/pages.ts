@@ -1,5 +1,5 @@
 import type { Course } from '../catalog/courses.js';
-import { html, inlineScript } from './html.js';
+import { html, inlineScript } from '../html.js';
 
 const baseStyle = html`
   :root { color-scheme: light; --ink: #1d2733; --muted: #5b6775; --line: #dde3ea; --accent: #0f6fde; font-family: system-ui, -apple-system, "Segoe UI", "PingFang SC", sans-serif; color: var(--ink); }

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import { learnerStanding, periodProgress, standing, standingsCte, type Target } from '../credits/targets.js';
+import { learnerStanding, standing, standingsCte, type Target } from '../credits/targets.js';
+import { periodAt, periodProgress } from '../period.js';
 import { emit } from './events.js';
 
 type Q = Kysely<Database>;
@@ -17,7 +18,7 @@ async function once(db: Q, tenantId: string, learnerId: string, period: string, 
 }
 
 /** After a learner's ledger changed: tell subscribers the first time they meet their target. */
-export async function checkTargetMet(db: Q, tenantId: string, learnerId: string, period: string, now = new Date()): Promise<void> {
+export async function checkTargetMet(db: Q, tenantId: string, learnerId: string, period: string, now: Date): Promise<void> {
   const s = await learnerStanding(db, tenantId, learnerId, period, now);
   if (!s.target) return;
   const target = s.target;
@@ -30,9 +31,10 @@ export async function checkTargetMet(db: Q, tenantId: string, learnerId: string,
  * Looks for learners projected to miss their target this period and tells subscribers, once per
  * learner and period. The server runs it every hour; one query per tenant finds them.
  */
-export async function sweepAtRisk(db: Q, now = new Date()): Promise<number> {
-  const period = String(now.getUTCFullYear());
-  const { elapsed } = periodProgress(period, now);
+export async function sweepAtRisk(db: Q, now: Date): Promise<number> {
+  const current = periodAt(now);
+  const period = current.name;
+  const { elapsed } = periodProgress(current, now);
   const tenants = await db.selectFrom('targets').select('tenant_id').distinct().where('period', '=', period).execute();
   let sent = 0;
   for (const { tenant_id: tenantId } of tenants) {

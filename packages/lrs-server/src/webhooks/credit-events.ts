@@ -1,13 +1,15 @@
+import type { Clock } from '../clock.js';
 import type { CreditSubscriber } from '../credits/ledger.js';
 import { checkTargetMet } from './alerts.js';
 import { emit } from './events.js';
 
 /**
  * The credits engine's events as webhooks: credits earned, awards requested and decided, and a
- * learner's target met the first time an entry gets them there.
+ * learner's target met the first time an entry gets them there, dated by the server's clock.
  */
-export const creditWebhooks: CreditSubscriber = async (trx, event) => {
-  if (event.type !== 'entry.appended') return emit(trx, event.tenantId, event.type, event.data);
+export const creditWebhooks = (clock: Clock): CreditSubscriber => async (trx, event) => {
+  const now = clock();
+  if (event.type !== 'entry.appended') return emit(trx, event.tenantId, event.type, event.data, now);
   const e = event.entry;
   if (e.amountTenths > 0) {
     await emit(trx, e.tenantId, 'credit.earned', {
@@ -18,7 +20,7 @@ export const creditWebhooks: CreditSubscriber = async (trx, event) => {
       courseId: e.courseId ?? null,
       awardId: e.awardId ?? null,
       reason: e.reason,
-    });
+    }, now);
   }
-  await checkTargetMet(trx, e.tenantId, e.learnerId, e.period);
+  await checkTargetMet(trx, e.tenantId, e.learnerId, e.period, now);
 };

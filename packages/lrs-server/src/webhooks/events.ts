@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import type { Clock } from '../clock.js';
 import { signWebhook, type WebhookEvent } from '@xcredit/sdk/contracts';
 import type { Database } from '../db/schema.js';
 import { enqueue, PermanentJobError, type JobHandler } from '../jobs/outbox.js';
@@ -15,7 +16,7 @@ const MAX_ATTEMPTS = 25;
  * Records an event for every webhook of the tenant that subscribes to it, inside the caller's
  * transaction: the deliveries are owed exactly when the change that caused them commits.
  */
-export async function emit(db: Q, tenantId: string, type: WebhookEvent['type'], data: Record<string, unknown>, at = new Date()): Promise<void> {
+export async function emit(db: Q, tenantId: string, type: WebhookEvent['type'], data: Record<string, unknown>, at: Date): Promise<void> {
   const hooks = await db.selectFrom('webhooks').select(['id', 'events']).where('tenant_id', '=', tenantId).where('active', '=', true).execute();
   const subscribed = hooks.filter((h) => h.events.includes(type) || h.events.includes('*') || type === 'webhook.test');
   if (!subscribed.length) return;
@@ -29,7 +30,7 @@ export async function emit(db: Q, tenantId: string, type: WebhookEvent['type'], 
 }
 
 /** Posts one delivery; a non-2xx answer or no answer is retried by the outbox with backoff. */
-export function deliverHandler(db: Q, outbound: OutboundPolicy): JobHandler {
+export function deliverHandler(db: Q, outbound: OutboundPolicy, clock: Clock): JobHandler {
   return async (job) => {
     const deliveryId = String(job.payload.deliveryId);
     const row = await db
@@ -59,7 +60,7 @@ export function deliverHandler(db: Q, outbound: OutboundPolicy): JobHandler {
         row.body,
       );
       if (status >= 200 && status < 300) {
-        await record({ status: 'delivered', last_status: status, last_error: null, delivered_at: new Date() });
+        await record({ status: 'delivered', last_status: status, last_error: null, delivered_at: clock() });
         return;
       }
       throw new Error(`receiver answered ${status}`);

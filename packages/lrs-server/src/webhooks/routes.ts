@@ -4,7 +4,7 @@ import { describeIssues } from '@xcredit/sdk/xapi';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { requireScope } from '../auth/principal.js';
-import type { Db } from '../db/index.js';
+import type { AppContext } from '../context.js';
 import { refusedDestination, type OutboundPolicy } from '../net/outbound.js';
 import { HttpError, invalidInput } from '../http-error.js';
 import { emit } from './events.js';
@@ -17,7 +17,7 @@ function hookId(req: Request) {
 }
 
 /** Webhook subscriptions and their delivery log under /api/v1/webhooks (credits/admin). */
-export function webhooksRouter(db: Db, outbound: OutboundPolicy): Router {
+export function webhooksRouter({ db, clock, kickOutbox }: AppContext, outbound: OutboundPolicy): Router {
   const router = Router();
 
   router.post('/webhooks', async (req, res) => {
@@ -50,8 +50,8 @@ export function webhooksRouter(db: Db, outbound: OutboundPolicy): Router {
     const id = hookId(req);
     const hook = await db.selectFrom('webhooks').select('id').where('tenant_id', '=', p.tenant.id).where('id', '=', id).where('active', '=', true).executeTakeFirst();
     if (!hook) throw new HttpError(404, 'webhook_not_found', `no webhook ${id} in this tenant`);
-    await db.transaction().execute((trx) => emit(trx, p.tenant.id, 'webhook.test', { webhookId: id }));
-    req.app.locals.kickOutbox?.();
+    await db.transaction().execute((trx) => emit(trx, p.tenant.id, 'webhook.test', { webhookId: id }, clock()));
+    kickOutbox();
     res.status(202).json({ queued: true });
   });
 

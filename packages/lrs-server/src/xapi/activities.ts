@@ -44,15 +44,9 @@ function definitionHash(text: string): string {
 
 /**
  * Definitions a database already holds, so a popular activity's statements add no write beyond
- * their own. One set per database; a key joins it only once the transaction that wrote it commits.
+ * their own. One set per statement writer; a key joins it only once the transaction that wrote it commits.
  */
 export class KnownDefinitions {
-  static readonly #byDb = new WeakMap<object, KnownDefinitions>();
-  static for(db: object): KnownDefinitions {
-    let known = this.#byDb.get(db);
-    if (!known) this.#byDb.set(db, (known = new KnownDefinitions()));
-    return known;
-  }
   readonly #keys = new Set<string>();
   has(key: string): boolean {
     return this.#keys.has(key);

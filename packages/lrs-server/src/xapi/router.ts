@@ -1,5 +1,5 @@
+import type { StatementStore } from './statement-writer.js';
 import { Router, type RequestHandler } from 'express';
-import type { Db } from '../db/index.js';
 import { activitiesRouter } from './activities.js';
 import { agentsRouter } from './agents.js';
 import { alternateSyntax } from './alternate.js';
@@ -14,9 +14,10 @@ import { xapiVersion } from './version.js';
  * alternate request syntax is unwrapped first, because its form carries the headers that
  * versioning and authentication read.
  */
-export function xapiRouter(db: Db, authenticate: RequestHandler, hooks?: StatementHooks, validation?: ValidationPool): Router {
+export function xapiRouter(context: StatementStore, authenticate: RequestHandler, hooks?: StatementHooks, validation?: ValidationPool): Router {
+  const { db } = context;
   const router = Router();
   router.use(alternateSyntax, xapiVersion, authenticate, rawBody);
-  router.use(statementsRouter(db, hooks, validation), documentsRouter(db), activitiesRouter(db), agentsRouter(db));
+  router.use(statementsRouter(context, hooks, validation), documentsRouter(db), activitiesRouter(db), agentsRouter(db));
   return router;
 }

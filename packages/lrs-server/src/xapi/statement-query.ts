@@ -1,9 +1,9 @@
+import type { StatementStore } from './statement-writer.js';
 import type { Request } from 'express';
 import { sql, type RawBuilder } from 'kysely';
 import { actor as actorSchema } from '@xcredit/sdk/xapi';
 import { allows } from '../auth/scopes.js';
 import type { Db } from '../db/index.js';
-import { StatementWriter } from './statement-writer.js';
 import { rejectBadText, storableDate } from '../edge.js';
 import { HttpError } from '../http-error.js';
 import { actorKey } from './actors.js';
@@ -52,11 +52,11 @@ function flag(q: Record<string, unknown>, name: string): boolean {
 }
 
 /** GET /statements: one statement by id, or a filtered page of them. */
-export async function getStatements(db: Db, req: Request): Promise<StatementsOut> {
+export async function getStatements({ db, clock, statements: writer }: StatementStore, req: Request): Promise<StatementsOut> {
   const who = reader(req);
   // Statements received before now may still be on their way to the database: the answer is
   // complete only up to just before the oldest of them.
-  const consistentThrough = StatementWriter.for(db).consistentThrough(new Date()).toISOString();
+  const consistentThrough = writer.consistentThrough(clock()).toISOString();
   const q = req.query as Record<string, unknown>;
   for (const [k, v] of Object.entries(q)) if (typeof v !== 'string') throw new HttpError(400, 'invalid_input', `query parameter ${k} is given more than once or malformed`);
   const format = (q.format ?? 'exact') as Format;

@@ -40,7 +40,7 @@ describe.each(engines)('statement writer on %s', (engine) => {
   afterAll(() => server?.close());
 
   it('writes requests that arrive while it is busy in one shared transaction', async () => {
-    const writer = new StatementWriter(server.store.db, 1);
+    const writer = new StatementWriter(server.store.db, server.store.engine, 1);
     const writes = Array.from({ length: 5 }, () => write([statement(), statement()]));
     expect(await outcomes(writes.map((w) => writer.write(w)))).toEqual(Array(5).fill({ ok: true }));
     // The first went alone; the four queued behind it shared the next transaction.
@@ -50,7 +50,7 @@ describe.each(engines)('statement writer on %s', (engine) => {
 
   it('keeps one request’s conflict to itself: the others are stored, it gets 409 and nothing of it is stored', async () => {
     const taken = randomUUID();
-    const writer = new StatementWriter(server.store.db, 1);
+    const writer = new StatementWriter(server.store.db, server.store.engine, 1);
     const before = write([statement(taken)]);
     const fine = write([statement(), statement()]);
     const clash = write([statement(), statement(taken, 'http://adlnet.gov/expapi/verbs/failed')]);
@@ -64,7 +64,7 @@ describe.each(engines)('statement writer on %s', (engine) => {
   });
 
   it('never puts two requests naming the same statement id in one transaction', async () => {
-    const writer = new StatementWriter(server.store.db, 1);
+    const writer = new StatementWriter(server.store.db, server.store.engine, 1);
     const same = randomUUID();
     const differ = randomUUID();
     const results = await outcomes(
@@ -83,7 +83,7 @@ describe.each(engines)('statement writer on %s', (engine) => {
   });
 
   it('writes a request with code of its own alone, and rolls it back when that code fails', async () => {
-    const writer = new StatementWriter(server.store.db, 1);
+    const writer = new StatementWriter(server.store.db, server.store.engine, 1);
     const failing = write([statement()]);
     failing.after = async () => {
       throw new HttpError(422, 'refused', 'the hook refused');
@@ -96,7 +96,7 @@ describe.each(engines)('statement writer on %s', (engine) => {
   });
 
   it('keeps X-Experience-API-Consistent-Through before the oldest write still under way', async () => {
-    const writer = new StatementWriter(server.store.db);
+    const writer = new StatementWriter(server.store.db, server.store.engine);
     const now = new Date('2026-03-01T12:00:00.000Z');
     expect(writer.consistentThrough(now)).toEqual(now);
     const older = writer.begin(new Date('2026-03-01T11:59:58.000Z'));

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import { Verbs } from '@xcredit/sdk/xapi';
-import { engineOf, type Database, type Db, type Engine } from '../db/index.js';
+import type { Clock } from '../clock.js';
+import type { Database, Db, Engine } from '../db/index.js';
 import type { StatementsTable } from '../db/schema.js';
 import { HttpError } from '../http-error.js';
 import { KnownDefinitions, rememberDefinitions, type Definition } from './activities.js';
@@ -87,16 +88,16 @@ interface Pending {
  * written again on its own, so each gets its own answer. A write that runs code of its own
  * (`after`) or carries attachments is always written on its own.
  */
-export class StatementWriter {
-  static readonly #byDb = new WeakMap<object, StatementWriter>();
-  /** The writer of a database: one per database, so concurrent requests meet in it. */
-  static for(db: Db): StatementWriter {
-    let writer = this.#byDb.get(db);
-    if (!writer) this.#byDb.set(db, (writer = new StatementWriter(db)));
-    return writer;
-  }
+/** What the statement API reads and writes with: the server's database, clock and its one writer (the server's `AppContext` has them). */
+export interface StatementStore {
+  db: Db;
+  clock: Clock;
+  statements: StatementWriter;
+}
 
+export class StatementWriter {
   readonly #queue: Pending[] = [];
+  readonly #known = new KnownDefinitions();
   #running = 0;
   /** Receipt times (ms) of writes not yet committed, with how many share each. */
   readonly #open = new Map<number, number>();
@@ -105,6 +106,8 @@ export class StatementWriter {
 
   constructor(
     private readonly db: Db,
+    /** What the database runs on: PostgreSQL takes the batch as binary jsonb. */
+    private readonly engine: Engine,
     /** Transactions writing statements at once. */
     private readonly concurrency = 2,
     /** Most statements one shared transaction takes. */
@@ -196,8 +199,8 @@ export class StatementWriter {
   }
 
   async #transaction(writes: StatementWrite[]) {
-    const known = KnownDefinitions.for(this.db);
-    const written = await this.db.transaction().execute((trx) => writeStatements(trx, writes, known, engineOf(this.db)));
+    const known = this.#known;
+    const written = await this.db.transaction().execute((trx) => writeStatements(trx, writes, known, this.engine));
     this.stats.transactions++;
     known.add(written);
   }

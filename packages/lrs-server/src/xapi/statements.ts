@@ -1,15 +1,17 @@
 import { createHash } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import { requireScope, type Principal } from '../auth/principal.js';
-import { now } from '../clock.js';
 import type { Kysely } from 'kysely';
-import type { Database, Db } from '../db/index.js';
+import type { Database } from '../db/index.js';
 import { HttpError } from '../http-error.js';
 import { mediaType, parseJson, parseMultipart, sendStored, type Part } from './body.js';
 import { prepareWrite, type AttachmentParts } from './prepare.js';
-import { StatementWriter, type StatementWrite } from './statement-writer.js';
+import type { StatementStore, StatementWrite } from './statement-writer.js';
 import type { ValidationPool } from './validation-pool.js';
 import { getStatements } from './statement-query.js';
+
+/** What writing statements takes: the database and the server's clock (receipt times). */
+type Writing = StatementStore;
 
 /**
  * What runs inside the transaction that stores a launch's statements (the credits engine's
@@ -20,7 +22,7 @@ export interface StatementHooks {
 }
 
 /** Statements resource: POST and PUT store, GET (and HEAD) read one or query many. */
-export function statementsRouter(db: Db, hooks?: StatementHooks, validation?: ValidationPool): Router {
+export function statementsRouter(context: Writing, hooks?: StatementHooks, validation?: ValidationPool): Router {
   const router = Router();
 
   router.post('/statements', async (req, res) => {
@@ -28,11 +30,11 @@ export function statementsRouter(db: Db, hooks?: StatementHooks, validation?: Va
     // A large JSON batch is checked on a validation thread; the event loop meanwhile serves others.
     if (validation?.available && raw.length >= POOLED_BYTES && mediaType(req.get('content-type')) === 'application/json') {
       const version = req.xapiVersion ?? '2.0.0';
-      res.status(200).json(await store(db, req, hooks, (principal, stored) => validation.prepare({ bytes: raw, principal, version, stored })));
+      res.status(200).json(await store(context, req, hooks, (principal, stored) => validation.prepare({ bytes: raw, principal, version, stored })));
       return;
     }
     const { body, attachments } = statementBody(req);
-    const ids = await storeStatements(db, req, body, attachments, hooks);
+    const ids = await storeStatements(context, req, body, attachments, hooks);
     res.status(200).json(ids);
   });
 
@@ -49,14 +51,14 @@ export function statementsRouter(db: Db, hooks?: StatementHooks, validation?: Va
     if (given !== undefined && String(given).toLowerCase() !== statementId.toLowerCase()) {
       throw new HttpError(400, 'invalid_input', `statement.id "${String(given)}" differs from statementId "${statementId}"`);
     }
-    await storeStatements(db, req, { ...(body as object), id: statementId }, attachments, hooks);
+    await storeStatements(context, req, { ...(body as object), id: statementId }, attachments, hooks);
     res.status(204).end();
   });
 
   router.get('/statements', async (req, res) => {
     // Set before anything can fail: clients read it from error responses too.
-    res.set('X-Experience-API-Consistent-Through', new Date().toISOString());
-    sendStatements(res, await getStatements(db, req));
+    res.set('X-Experience-API-Consistent-Through', context.clock().toISOString());
+    sendStatements(res, await getStatements(context, req));
   });
   return router;
 }
@@ -116,19 +118,18 @@ function addAttachmentPart(into: AttachmentParts, part: Part, index: number) {
  * before any is written, and the batch (with its attachments and activity definitions) commits
  * in one transaction.
  */
-export function storeStatements(db: Db, req: Request, body: unknown, attachments: AttachmentParts = new Map(), hooks?: StatementHooks): Promise<string[]> {
-  return store(db, req, hooks, (principal, stored) => prepareWrite(principal, body, { version: req.xapiVersion ?? '2.0.0', stored, attachments }));
+export function storeStatements(context: Writing, req: Request, body: unknown, attachments: AttachmentParts = new Map(), hooks?: StatementHooks): Promise<string[]> {
+  return store(context, req, hooks, (principal, stored) => prepareWrite(principal, body, { version: req.xapiVersion ?? '2.0.0', stored, attachments }));
 }
 
 /** Bodies from this size up are checked on a validation thread, when there are any: below it, handing over costs more than it saves. */
 const POOLED_BYTES = 16 * 1024;
 
-async function store(db: Db, req: Request, hooks: StatementHooks | undefined, prepare: (principal: Principal, stored: Date) => StatementWrite | Promise<StatementWrite>): Promise<string[]> {
+async function store({ clock, statements: writer }: Writing, req: Request, hooks: StatementHooks | undefined, prepare: (principal: Principal, stored: Date) => StatementWrite | Promise<StatementWrite>): Promise<string[]> {
   const principal = req.principal;
   if (!principal) throw new HttpError(401, 'unauthorized', 'not authenticated');
   if (principal.kind === 'client') requireScope(req, 'statements/write');
-  const stored = now(req);
-  const writer = StatementWriter.for(db);
+  const stored = clock();
   const done = writer.begin(stored);
   try {
     const write = await prepare(principal, stored);

@@ -1,4 +1,4 @@
-import { html } from '../html.js';
+import { html } from '../../html.js';
 
 const style = html`
   :root { color-scheme: light; --ink: #1d2733; --muted: #5b6775; --line: #dde3ea; --accent: #0f6fde; font-family: system-ui, -apple-system, "Segoe UI", "PingFang SC", "Noto Sans CJK SC", sans-serif; color: var(--ink); }

@@ -4,10 +4,9 @@ import express, { Router, type Request } from 'express';
 import { capabilitiesRouter } from '../../api.js';
 import { requireScope } from '../../auth/principal.js';
 import { certificatesApi } from '../../certificates/routes.js';
-import { now } from '../../clock.js';
 import type { CreditEvents } from '../../credits/ledger.js';
 import type { SignInThrottle } from '../../auth/throttle.js';
-import type { Db } from '../../db/index.js';
+import type { AppContext } from '../../context.js';
 import { HttpError } from '../../http-error.js';
 import { bodyGuard } from '../../edge.js';
 import { searchLearners } from '../../learners/learners.js';
@@ -23,7 +22,8 @@ const adminDist = join(dirname(createRequire(import.meta.url).resolve('@xcredit/
  * and certificates (and what `more` routers serve: LTI platforms and registration links) on the
  * session, writes guarded by a CSRF token.
  */
-export function adminRouter(db: Db, events: CreditEvents, throttle: SignInThrottle, config: { readonly publicUrl: string }, ...more: Router[]): Router {
+export function adminRouter(context: AppContext, events: CreditEvents, throttle: SignInThrottle, ...more: Router[]): Router {
+  const { db, config, clock } = context;
   const router = Router();
   const secure = () => config.publicUrl.startsWith('https:');
   const lang = (req: Request) => (/^zh/i.test(String(req.query.lang ?? req.get('accept-language') ?? '')) ? 'zh' : 'en');
@@ -54,7 +54,7 @@ export function adminRouter(db: Db, events: CreditEvents, throttle: SignInThrott
       return null;
     });
     if (!check) return;
-    const { token, expiresAt } = await startSession(db, check.tenantId, key, now(req));
+    const { token, expiresAt } = await startSession(db, check.tenantId, key, clock());
     res.set('Set-Cookie', sessionCookie(token, expiresAt, secure()));
     res.redirect(303, '/admin');
   });
@@ -80,7 +80,7 @@ export function adminRouter(db: Db, events: CreditEvents, throttle: SignInThrott
     const p = requireScope(req, 'credits/read');
     res.json({ learners: await searchLearners(db, p.tenant.id, String(req.query.q ?? '').trim().slice(0, 100)) });
   });
-  api.use(capabilitiesRouter(db, events, config), reportsRouter(db), certificatesApi(db, config), ...more);
+  api.use(capabilitiesRouter(context, events), reportsRouter(context), certificatesApi(context), ...more);
   router.use('/admin/api', api);
 
   return router;

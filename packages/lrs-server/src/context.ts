@@ -1,0 +1,24 @@
+import type { Clock } from './clock.js';
+import type { Config } from './config.js';
+import type { Db } from './db/index.js';
+import type { StatementWriter } from './xapi/statement-writer.js';
+
+/**
+ * What one running server shares with its routes and jobs, made once (server.ts, or app.ts for
+ * an app on its own) and passed to them explicitly: no `app.locals`, no module state.
+ *
+ * @example
+ * const context: AppContext = { db, clock: systemClock, config: { publicUrl: 'http://localhost:3000' }, statements: new StatementWriter(db, 'pglite'), kickOutbox: () => {} };
+ * app.use('/api/v1', creditsRouter(context));
+ */
+export interface AppContext {
+  db: Db;
+  /** The server's clock: receipt times, periods, expiries. Tests install one they move by hand. */
+  clock: Clock;
+  /** Read at request time, so a server listening on port 0 can fill in its URL after start. */
+  config: Pick<Config, 'publicUrl'>;
+  /** The one statement writer of this database: concurrent requests meet in it. */
+  statements: StatementWriter;
+  /** Wakes the outbox worker (a webhook or a grade is waiting); does nothing while no worker runs. */
+  kickOutbox(): void;
+}
