@@ -75,17 +75,23 @@ async function run() {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   // One process of kept-alive connections for every player: the client stays off the shared cores.
-  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
-  const send = (method, path, headers, body) =>
+  // A connection per player at most, as real players have; the probe of GET /xapi/about has its own.
+  const agent = new Agent({ keepAlive: true, maxSockets: PLAYERS });
+  const probeAgent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const send = (method, path, headers, body, via = agent, retried = false) =>
     new Promise((resolve) => {
       const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-      const req = request(`${base}${path}`, { method, agent, headers: { ...headers, ...(data ? { 'content-type': 'application/json', 'content-length': data.length } : {}) } }, (res) => {
+      const req = request(`${base}${path}`, { method, agent: via, headers: { ...headers, ...(data ? { 'content-type': 'application/json', 'content-length': data.length } : {}) } }, (res) => {
         const chunks = [];
         res.on('data', (c) => chunks.push(c));
         res.on('end', () => resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString('utf8') }));
         res.on('error', (err) => resolve({ status: 0, text: err.message }));
       });
-      req.on('error', (err) => resolve({ status: 0, text: err.message }));
+      req.on('error', (err) => {
+        // A kept-alive connection the server closed as the request went out: sent again once, as HTTP clients do.
+        if (req.reusedSocket && err.code === 'ECONNRESET' && !retried) resolve(send(method, path, headers, body, via, true));
+        else resolve({ status: 0, text: err.message });
+      });
       req.end(data);
     });
   const admin = { authorization: `Basic ${Buffer.from(`${KEY}:${SECRET}`).toString('base64')}` };
@@ -124,7 +130,7 @@ async function run() {
     const end = t0 + SECONDS * 1000;
     const timed = async (kind, method, path, headers, body, ok) => {
       const start = performance.now();
-      const res = await send(method, path, headers, body);
+      const res = await send(method, path, headers, body, kind === 'about' ? probeAgent : agent);
       const w = windowAt(start - t0);
       (kind === 'about' ? w.about : w.latencies).push(performance.now() - start);
       if (res.status !== ok) {
@@ -155,7 +161,8 @@ async function run() {
       };
       let attention;
       const beats = (async () => {
-        for (let next = performance.now() + between(0, 15_000); next < end; next += between(14_000, 16_000)) {
+        // Like the player's timers: the next one is due an interval after the last was due, or at once when that has passed.
+        for (let next = performance.now() + between(0, 15_000); next < end; next = Math.max(next + between(14_000, 16_000), performance.now())) {
           await sleepUntil(next);
           const res = await timed('heartbeat', 'POST', '/api/v1/launches/current/heartbeat', p.auth, { sessionId: p.sessionId, time: mediaTime(), playing: true, sentAt: new Date().toISOString(), ...(attention ? { attention } : {}) }, 200);
           attention = undefined;
@@ -168,7 +175,7 @@ async function run() {
       })();
       await sleepUntil(performance.now() + between(0, 5_000));
       await post([statement(Verbs.initialized, 0), statement(Verbs.played, 0)]);
-      for (let next = performance.now() + between(5_000, 15_000); next < end; next += between(5_000, 15_000)) {
+      for (let next = performance.now() + between(5_000, 15_000); next < end; next = Math.max(next + between(5_000, 15_000), performance.now())) {
         await sleepUntil(next);
         const t = mediaTime();
         // A pause and a resume at the same point, sometimes with a seek back.
@@ -231,6 +238,7 @@ async function run() {
     console.log(`  stored: ${rows[0].n} statements`);
   } finally {
     agent.destroy();
+    probeAgent.destroy();
     await store?.close().catch(() => {});
     await new Promise((r) => (child.exitCode !== null ? r() : (child.once('exit', r), child.kill('SIGTERM'))));
     await database.drop();

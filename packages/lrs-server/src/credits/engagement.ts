@@ -1,12 +1,12 @@
 import { assessEngagement, type EngagementAssessment, type EngagementFlag, type GateResult } from '@xcredit/sdk/engagement';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Db } from '../db/index.js';
 import type { Database } from '../db/schema.js';
 import { HttpError } from '../http-error.js';
-import { attentionBlockedWall } from './attention-checks.js';
-import { tenantPolicy, toCourse, type Course } from './courses.js';
-import { COUNTED_VERBS, statementFacts, toTimeline } from './evidence.js';
+import { attentionChecksQuery, blockedWallOf, type IssuedCheck } from './attention-checks.js';
+import { getCourse, type Course } from './courses.js';
+import { COUNTED_VERBS, statementFacts, toTimeline, type HeartbeatFacts, type StatementFacts } from './evidence.js';
 import { lockLearner, reconcileCourseLedger } from './ledger.js';
 
 type Q = Kysely<Database>;
@@ -59,36 +59,35 @@ export const periodOf = (date: Date) => String(date.getUTCFullYear());
  */
 export async function assessLearnerCourse(db: Q, tenantId: string, learnerId: string, course: Course, period: string): Promise<EngagementAssessment> {
   const { from, to } = periodBounds(period);
-  const [statements, heartbeats, blockedWall] = await Promise.all([
-    db
-      .selectFrom('statements as s')
-      .innerJoin('launches as l', (j) => j.onRef('l.tenant_id', '=', 's.tenant_id').onRef('l.registration', '=', 's.launch_registration'))
-      .select(['s.stored', 's.verb_id', 'l.superseded_at', ...statementFacts()])
-      .where('s.tenant_id', '=', tenantId)
-      .where('l.learner_id', '=', learnerId)
-      .where('l.course_id', '=', course.courseId)
-      .where('s.voided', '=', false)
-      .where('s.verb_id', 'in', COUNTED_VERBS)
-      .where('s.stored', '>=', from)
-      .where('s.stored', '<', to)
-      .orderBy('s.seq')
-      .execute(),
-    db
-      .selectFrom('heartbeats as h')
-      .innerJoin('launches as l', (j) => j.onRef('l.tenant_id', '=', 'h.tenant_id').onRef('l.registration', '=', 'h.registration'))
-      .select(['h.session_id', 'h.received_at', 'h.sent_at', 'h.media_time', 'h.playing'])
-      .where('h.tenant_id', '=', tenantId)
-      .where('l.learner_id', '=', learnerId)
-      .where('l.course_id', '=', course.courseId)
-      .where('h.received_at', '>=', from)
-      .where('h.received_at', '<', to)
-      .orderBy('h.received_at')
-      .orderBy('h.id')
-      .execute(),
-    attentionBlockedWall(db, tenantId, learnerId, course.courseId, from, to),
-  ]);
-  const { events, answers } = toTimeline(course, statements, heartbeats);
-  return assessEngagement({ credits: course.credits, lengthSeconds: course.lengthSeconds, policy: course.policy, questions: course.questions, events, answers, blockedWall });
+  const statements = db
+    .selectFrom('statements as s')
+    .innerJoin('launches as l', (j) => j.onRef('l.tenant_id', '=', 's.tenant_id').onRef('l.registration', '=', 's.launch_registration'))
+    .select(['s.seq', 's.stored', 's.verb_id', 'l.superseded_at', ...statementFacts()])
+    .where('s.tenant_id', '=', tenantId)
+    .where('l.learner_id', '=', learnerId)
+    .where('l.course_id', '=', course.courseId)
+    .where('s.voided', '=', false)
+    .where('s.verb_id', 'in', COUNTED_VERBS)
+    .where('s.stored', '>=', from)
+    .where('s.stored', '<', to);
+  const heartbeats = db
+    .selectFrom('heartbeats as h')
+    .innerJoin('launches as l', (j) => j.onRef('l.tenant_id', '=', 'h.tenant_id').onRef('l.registration', '=', 'h.registration'))
+    .select(['h.id', 'h.session_id', 'h.received_at', 'h.sent_at', 'h.media_time', 'h.playing'])
+    .where('h.tenant_id', '=', tenantId)
+    .where('l.learner_id', '=', learnerId)
+    .where('l.course_id', '=', course.courseId)
+    .where('h.received_at', '>=', from)
+    .where('h.received_at', '<', to);
+  // One round trip for the three reads: this runs in every statement batch's transaction, and
+  // each round trip is time the learner's lock and a connection are held.
+  const { rows } = await sql<{ statements: StatementFacts[]; heartbeats: HeartbeatFacts[]; checks: IssuedCheck[] }>`select
+    (select coalesce(json_agg(r order by r.seq), '[]') from (${statements}) as r) as statements,
+    (select coalesce(json_agg(r order by r.received_at, r.id), '[]') from (${heartbeats}) as r) as heartbeats,
+    (select coalesce(json_agg(r), '[]') from (${attentionChecksQuery(db, tenantId, learnerId, course.courseId, from, to)}) as r) as checks`.execute(db);
+  const { statements: facts, heartbeats: beats, checks } = rows[0]!;
+  const { events, answers } = toTimeline(course, facts, beats);
+  return assessEngagement({ credits: course.credits, lengthSeconds: course.lengthSeconds, policy: course.policy, questions: course.questions, events, answers, blockedWall: blockedWallOf(checks) });
 }
 
 /**
@@ -104,7 +103,7 @@ export async function refreshEngagement(
   period: string,
   options: { actor: string; reason?: string; source?: 'video' | 'adjustment' } = { actor: 'engine' },
 ): Promise<EngagementAssessment> {
-  const course = await loadCourse(db, tenantId, courseId);
+  const course = await getCourse(db, tenantId, courseId);
   const a = await assessLearnerCourse(db, tenantId, learnerId, course, period);
   const row = engagementRow(a);
   await db
@@ -112,7 +111,7 @@ export async function refreshEngagement(
     .values({ tenant_id: tenantId, learner_id: learnerId, course_id: courseId, period, ...row })
     .onConflict((oc) => oc.columns(['tenant_id', 'learner_id', 'course_id', 'period']).doUpdateSet({ ...row, updated_at: new Date() }))
     .execute();
-  await reconcileCourseLedger(db, tenantId, learnerId, course, period, options);
+  await reconcileCourseLedger(db, tenantId, learnerId, course, period, options, row);
   return a;
 }
 
@@ -130,12 +129,6 @@ export function engagementRow(a: EngagementAssessment) {
     gates: JSON.stringify(a.gates),
     flags: JSON.stringify(a.flags),
   };
-}
-
-async function loadCourse(db: Q, tenantId: string, courseId: string): Promise<Course> {
-  const row = await db.selectFrom('courses').selectAll().where('tenant_id', '=', tenantId).where('id', '=', courseId).executeTakeFirst();
-  if (!row) throw new HttpError(404, 'course_not_found', `no course "${courseId}" in this tenant`);
-  return toCourse(row, await tenantPolicy(db, tenantId));
 }
 
 /** A learner's credits in a period, per course, from the engagement cache and the ledger. */

@@ -13,6 +13,8 @@ export type Db = Kysely<Database>;
 export interface StoreOptions {
   /** postgres://… to use PostgreSQL; otherwise PGlite in `dataDir`. */
   databaseUrl?: string | undefined;
+  /** PostgreSQL connections kept at most (default 20). */
+  databasePoolSize?: number | undefined;
   /** Folder for PGlite's files, or `memory://` for a throwaway database. */
   dataDir: string;
   /** What opens it (`start`, `create-client`…), named to a second process the folder's lock refuses. */
@@ -44,7 +46,7 @@ export function engineOf(db: Db): Engine {
 /** Opens PostgreSQL when a URL is given, else PGlite persisted in a folder. */
 export async function openStore(options: StoreOptions): Promise<Store> {
   if (options.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.databasePoolSize ?? 20 });
     // An idle client losing its server must not crash the process; the next query reports it.
     pool.on('error', () => {});
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });

@@ -85,7 +85,7 @@ interface Pending {
  * half written and never fails because of another: if anything in a shared transaction fails
  * (one request's conflicting statement, say), it is rolled back and each of its requests is
  * written again on its own, so each gets its own answer. A write that runs code of its own
- * (`after`) or carries attachments is always written on its own.
+ * (`after`) or carries attachments is written on its own, within the same limit.
  */
 export class StatementWriter {
   static readonly #byDb = new WeakMap<object, StatementWriter>();
@@ -106,7 +106,7 @@ export class StatementWriter {
   constructor(
     private readonly db: Db,
     /** Transactions writing statements at once. */
-    private readonly concurrency = 2,
+    private readonly concurrency = 8,
     /** Most statements one shared transaction takes. */
     private readonly maxStatements = 4000,
   ) {}
@@ -136,7 +136,8 @@ export class StatementWriter {
   }
 
   write(write: StatementWrite): Promise<void> {
-    if (write.after || write.files.length) return this.#alone(write);
+    // Every write waits its turn, a launch's with its credit hook too: past `concurrency`
+    // transactions, more at once only hold connections other requests need.
     return new Promise((resolve, reject) => {
       this.#queue.push({ write, resolve, reject });
       this.#pump();
@@ -154,13 +155,25 @@ export class StatementWriter {
     }
   }
 
-  /** The next group: queued writes in order up to the size limit, leaving for later any that names a statement id another in the group already names. */
+  /**
+   * The next group: queued writes in order up to the size limit, leaving for later any that names
+   * a statement id another in the group already names. A write with code of its own or
+   * attachments goes in a group of its own.
+   */
   #take() {
     const group: Pending[] = [];
     const ids = new Set<string>();
     let size = 0;
     for (let i = 0; i < this.#queue.length; ) {
       const item = this.#queue[i]!;
+      if (alone(item.write)) {
+        if (group.length) {
+          i++;
+          continue;
+        }
+        this.#queue.splice(i, 1);
+        return [item];
+      }
       const keys = item.write.statements.map((s) => `${item.write.tenantId}\u0000${s.id}`);
       if (group.length && (size + keys.length > this.maxStatements || keys.some((k) => ids.has(k)))) {
         i++;
@@ -202,6 +215,8 @@ export class StatementWriter {
     known.add(written);
   }
 }
+
+const alone = (w: StatementWrite) => Boolean(w.after || w.files.length);
 
 /**
  * Stores the writes' statements in the given transaction: new ones are inserted, a repeated id
