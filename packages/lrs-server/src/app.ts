@@ -1,4 +1,5 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
 import { authenticator } from './auth/principal.js';
 import { SignInThrottle } from './auth/throttle.js';
 import type { Clock } from './clock.js';
@@ -13,7 +14,9 @@ import { certificatePages, certificatesApi } from './certificates/routes.js';
 import { adminRouter } from './web/admin/routes.js';
 import { webhooksRouter } from './webhooks/routes.js';
 import type { Db } from './db/index.js';
-import { bodyGuard, edgeGuard } from './edge.js';
+import { healthRouter, type Lifecycle } from './ops/health.js';
+import { requestLog } from './ops/request-log.js';
+import { assignRequestId, bodyGuard, edgeGuard } from './edge.js';
 import { HttpError } from './http-error.js';
 import { ltiScoreHook } from './lti/grades.js';
 import { platformsRouter } from './lti/platforms.js';
@@ -41,16 +44,23 @@ export interface AppOptions {
   validation?: ValidationPool | undefined;
   /** Proxies whose X-Forwarded-For names the client, so sign-in limits count each client's address. */
   trustProxy?: number | string | undefined;
+  /** Where request logs go; none without it. */
+  logger?: Logger | undefined;
+  /** Whether the server is shutting down (`/readyz` then answers 503). */
+  lifecycle?: Lifecycle | undefined;
 }
 
 /** The whole HTTP surface: xAPI at /xapi, credits at /api/v1, pages and assets. */
-export function createApp({ db, config, browser = {}, demo, clock, lti, validation, trustProxy }: AppOptions): Express {
+export function createApp({ db, config, browser = {}, demo, clock, lti, validation, trustProxy, logger, lifecycle = { stopping: false } }: AppOptions): Express {
   const app = express();
   if (trustProxy !== undefined) app.set('trust proxy', trustProxy);
   if (clock) app.locals.clock = clock;
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.use(assignRequestId);
+  if (logger) app.use(requestLog(logger));
   app.use(edgeGuard);
+  app.use(healthRouter(db, lifecycle));
   const json = [express.json({ limit: '1mb', strict: true }), bodyGuard];
   // One lockout for every surface that takes a client key and secret.
   const throttle = new SignInThrottle(db);
@@ -123,13 +133,13 @@ function errorHandler(err: unknown, req: Request, res: Response, _next: NextFunc
   }
   if (error.headers) res.set(error.headers);
   if (!res.get('X-Experience-API-Version') && req.originalUrl.startsWith('/xapi')) res.set('X-Experience-API-Version', '2.0.0');
-  const requestId = error.status >= 500 ? { requestId: req.requestId } : {};
-  res.status(error.status).json({ error: { status: error.status, code: error.code, message: error.message, ...(error.issues ? { issues: error.issues } : {}), ...requestId } });
+  res.status(error.status).json({ error: { status: error.status, code: error.code, message: error.message, ...(error.issues ? { issues: error.issues } : {}), requestId: req.requestId } });
 }
 
 /** Logs an unexpected failure under the request's id and makes the generic 500 that names only that id. */
 function internal(err: unknown, req: Request): HttpError {
-  console.error(`xcredit: request ${req.requestId ?? '-'} ${req.method} ${req.path} failed:`, err);
+  if (req.log) req.log.error({ err }, `${req.method} ${req.path} failed`);
+  else console.error(`xcredit: request ${req.requestId ?? '-'} ${req.method} ${req.path} failed:`, err);
   return new HttpError(500, 'internal', `internal error (request ${req.requestId ?? 'unknown'}); nothing was stored. Retry, and report it with the request id if it persists`);
 }
 

@@ -7,6 +7,8 @@ import { createClient, DEFAULT_TENANT, ensureTenant } from './auth/clients.js';
 import type { Config } from './config.js';
 import { upgradeCreditRules } from './credits/rules.js';
 import { migrate, openStore, type Store } from './db/index.js';
+import type { Lifecycle } from './ops/health.js';
+import { createLogger } from './ops/request-log.js';
 import { resolveSecretKey } from './secret-key.js';
 import { seedDemo } from './seed.js';
 import { sweepAtRisk } from './webhooks/alerts.js';
@@ -47,7 +49,9 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
     const urls = { publicUrl: config.publicUrl };
     const lti = createLti(store.db, urls, { secretKey, outbound: config.ltiOutbound });
     validation = ValidationPool.create(config.validationThreads);
-    const app = createApp({ db: store.db, config: urls, browser: config, demo, clock: options.clock, lti, validation, trustProxy: config.trustProxy });
+    const lifecycle: Lifecycle = { stopping: false };
+    const logger = createLogger(config.logLevel);
+    const app = createApp({ db: store.db, config: urls, browser: config, demo, clock: options.clock, lti, validation, trustProxy: config.trustProxy, logger, lifecycle });
     const server = app.listen(config.port, config.host);
     server.on('clientError', answerClientError);
     await new Promise<void>((resolve, reject) => {
@@ -82,13 +86,28 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
       store,
       lti,
       outbox,
+      /**
+       * Stops gracefully: takes no new connection (and `/readyz` says so), lets requests in flight
+       * finish for up to `shutdownSeconds` while closing connections as they fall idle, then
+       * releases the outbox jobs it claimed but did not start, and closes the database.
+       */
       async close() {
+        lifecycle.stopping = true;
         clearInterval(atRisk);
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        // A kept-alive connection falls idle when its last answer is sent: close it then.
+        const sweep = setInterval(() => server.closeIdleConnections(), 50);
+        const force = setTimeout(() => server.closeAllConnections(), config.shutdownSeconds * 1000);
+        try {
+          await closed;
+        } finally {
+          clearInterval(sweep);
+          clearTimeout(force);
+        }
         await control?.close();
         await outbox.stop();
         await lti.close();
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
         await validation?.close();
         await store.close();
       },

@@ -60,6 +60,7 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
     XCREDIT_ADMIN_SECRET: admin.secret,
     XCREDIT_SECRET_KEY: randomBytes(32).toString('base64url'),
     XCREDIT_LTI_ALLOW_PRIVATE_HOSTS: options.ltiAllowPrivateHosts ?? TEST_LTI_HOSTS,
+    XCREDIT_LOG_LEVEL: 'silent',
     ...options.env,
   });
   const clock = options.manualClock ? manualClock() : undefined;
