@@ -135,6 +135,11 @@ export class StatementWriter {
     return new Date(Math.min(now.getTime(), oldest - 1));
   }
 
+  /** Writes waiting for a transaction to take them. */
+  get waiting(): number {
+    return this.#queue.length;
+  }
+
   write(write: StatementWrite): Promise<void> {
     // Every write waits its turn, a launch's with its credit hook too: past `concurrency`
     // transactions, more at once only hold connections other requests need.
