@@ -44,7 +44,7 @@ async function freePort() {
   });
 }
 
-/** CPU seconds used so far by one process, and by every postgres process (Linux /proc). */
+/** CPU seconds used so far by one process, and by the postgres processes alive now (Linux /proc: a backend that exited takes its seconds with it). */
 function cpuSeconds(pid) {
   const of = (p) => {
     const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
@@ -211,7 +211,7 @@ async function run() {
       const [c0, c1] = [cpu.findLast((c) => c.at <= i * WINDOW_MS + 1) ?? cpu[0], cpu.find((c) => c.at >= (i + 1) * WINDOW_MS - 1) ?? cpu.at(-1)];
       const span = Math.max(0.001, (c1.at - c0.at) / 1000);
       console.log(
-        `  ${String(i * 10).padStart(4)}–${String((i + 1) * 10).padEnd(4)} ${String(sorted.length).padStart(8)}  ${(w.statements / 10).toFixed(0).padStart(12)}  ${ms(quantile(sorted, 0.5)).padStart(6)}  ${ms(quantile(sorted, 0.95)).padStart(6)}  ${ms(quantile(sorted, 0.99)).padStart(6)}  ${String(w.failures).padStart(8)}  ${`${Math.round(((c1.server - c0.server) / span) * 100)}%`.padStart(10)}  ${`${Math.round(((c1.postgres - c0.postgres) / span) * 100)}%`.padStart(14)}  ${(p99of(w) / p99of(baseline)).toFixed(2).padStart(18)}  ${(p99of(w) / about).toFixed(2).padStart(15)}`,
+        `  ${String(i * 10).padStart(4)}–${String((i + 1) * 10).padEnd(4)} ${String(sorted.length).padStart(8)}  ${(w.statements / 10).toFixed(0).padStart(12)}  ${ms(quantile(sorted, 0.5)).padStart(6)}  ${ms(quantile(sorted, 0.95)).padStart(6)}  ${ms(quantile(sorted, 0.99)).padStart(6)}  ${String(w.failures).padStart(8)}  ${`${Math.round(((c1.server - c0.server) / span) * 100)}%`.padStart(10)}  ${(c1.postgres < c0.postgres ? '–' : `${Math.round(((c1.postgres - c0.postgres) / span) * 100)}%`).padStart(14)}  ${(p99of(w) / p99of(baseline)).toFixed(2).padStart(18)}  ${(p99of(w) / about).toFixed(2).padStart(15)}`,
       );
     });
     const all = windows.flatMap((w) => w?.latencies ?? []).sort((a, b) => a - b);
