@@ -2,6 +2,8 @@
 // `npm start`, `npm test` and `npm run bench` from a fresh clone: get pnpm, install, build, run.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { markBuilt, upToDate } from './build-state.mjs';
 
 const PNPM_VERSION = '10.34.9';
 const [task, ...args] = process.argv.slice(2);
@@ -24,10 +26,17 @@ const pn = (...argv) => run(pnpm, [...pre, ...argv]);
 
 const step = (text) => console.log(`\n▸ ${text}`);
 
-step('installing dependencies');
-pn('install', ...(process.env.CI ? ['--frozen-lockfile'] : []));
-step('building packages');
-pn('-r', '--workspace-concurrency=1', 'run', 'build');
+const root = fileURLToPath(new URL('..', import.meta.url));
+// `npm start` again with nothing changed starts at once; tests and benchmarks always build.
+if (task === 'start' && upToDate(root)) {
+  step('dependencies and builds match the sources: not installing or building again');
+} else {
+  step('installing dependencies');
+  pn('install', ...(process.env.CI ? ['--frozen-lockfile'] : []));
+  step('building packages');
+  pn('-r', '--workspace-concurrency=1', 'run', 'build');
+  markBuilt(root);
+}
 
 switch (task) {
   case 'start':

@@ -99,6 +99,48 @@ describe.each(engines)('XcreditClient covers the credits API on %s', (engine) =>
     await expect(client.deleteWebhook(hook.webhookId)).rejects.toMatchObject({ status: 404 });
   });
 
+  it('issues and reads certificates, and says why one is not earned', async () => {
+    const cert = await client.issueCertificate({ learnerId: 'N-0', period: year });
+    expect(cert).toMatchObject({ kind: 'target', learnerId: 'N-0', period: year });
+    expect((await client.issueCertificate({ learnerId: 'N-0', period: year })).certificateId).toBe(cert.certificateId);
+    expect(await client.getCertificate(cert.certificateId)).toMatchObject({ certificateId: cert.certificateId, valid: true });
+    await expect(client.issueCertificate({ learnerId: 'N-1', period: year })).rejects.toMatchObject({ status: 409, code: 'not_earned' });
+    const bad = await client.issueCertificate({ learnerId: 'N-0', period: '26' }).catch((e) => e);
+    expect(bad).toMatchObject({ status: 400, code: 'invalid_input' });
+    expect(new Set(bad.issues.map((i: { path: string }) => i.path))).toEqual(new Set(['period']));
+    await expect(client.getCertificate('AAAAAAAAAAAAAAAAAAAAAAAA')).rejects.toMatchObject({ status: 404, code: 'certificate_not_found' });
+  });
+
+  it("reads and sets the tenant's policy defaults and settings, refusing bad values whole", async () => {
+    expect(await client.setPolicy({ maxRate: 1.5, gates: { coverage: 0.9 } })).toEqual({ maxRate: 1.5, gates: { coverage: 0.9 } });
+    expect(await client.getPolicy()).toEqual({ maxRate: 1.5, gates: { coverage: 0.9 } });
+    const bad = await client.setPolicy({ maxRate: 99, seekLock: true }).catch((e) => e);
+    expect(bad).toMatchObject({ status: 400, code: 'invalid_input' });
+    expect(bad.issues.map((i: { path: string }) => i.path)).toEqual(['maxRate']);
+    expect(await client.getPolicy()).toEqual({ maxRate: 1.5, gates: { coverage: 0.9 } });
+    expect(await client.updateSettings({ leaderboard: true })).toEqual({ leaderboard: true });
+    expect(await client.getSettings()).toEqual({ leaderboard: true });
+    await expect(client.updateSettings({ leaderboard: 'yes' as unknown as boolean })).rejects.toMatchObject({ status: 400, code: 'invalid_input' });
+    expect((await client.getSettings()).leaderboard).toBe(true);
+  });
+
+  it('registers, reads, approves and removes LTI platforms, refusing a bad one whole', async () => {
+    const lms = 'https://lms.example.com';
+    const input = { name: 'Moodle', issuer: lms, clientId: 'xcredit-1', authenticationEndpoint: `${lms}/auth`, accessTokenEndpoint: `${lms}/token`, jwksUrl: `${lms}/jwks`, deploymentIds: ['1'] };
+    const bad = await client.registerPlatform({ ...input, issuer: 'lms.example.com' }).catch((e) => e);
+    expect(bad).toMatchObject({ status: 400, code: 'invalid_input' });
+    expect(bad.issues.map((i: { path: string }) => i.path)).toEqual(['issuer']);
+    expect(await client.listPlatforms()).toEqual([]);
+    const platform = await client.registerPlatform(input);
+    expect(platform).toMatchObject({ name: 'Moodle', issuer: lms, deploymentIds: ['1'], learnerIdClaim: 'sub', status: 'active' });
+    expect(platform.tool.launchUrl).toMatch(/^http:\/\/[^/]+\/lti/);
+    expect((await client.listPlatforms()).map((p) => p.id)).toEqual([platform.id]);
+    expect(await client.approvePlatform(platform.id, { learnerIdClaim: 'email' })).toMatchObject({ id: platform.id, learnerIdClaim: 'email', status: 'active' });
+    expect((await client.getPlatform(platform.id)).learnerIdClaim).toBe('email');
+    await client.deletePlatform(platform.id);
+    await expect(client.getPlatform(platform.id)).rejects.toMatchObject({ status: 404 });
+  });
+
   it('retries idempotent calls on network errors and 5xx, and never repeats a plain POST', async () => {
     const calls: string[] = [];
     let failures = 2;

@@ -6,7 +6,7 @@
 //   node walkthrough.mjs --check   launch once over HTTP and exit (0 when every step worked)
 import { randomBytes } from 'node:crypto';
 import { loadConfig, startServer } from '@xcredit/lrs-server';
-import { DEFAULT_CONTEXT, startPlatformSimulator } from '@xcredit/lrs-server/lti-simulator';
+import { DEFAULT_CONTEXT, startPlatformSimulator } from '@xcredit/lti-platform-sim';
 
 const check = process.argv.includes('--check');
 const admin = { key: `example-${randomBytes(4).toString('hex')}`, secret: randomBytes(18).toString('base64url') };

@@ -121,10 +121,6 @@ export function inputOptions({ streaming = false, external } = {}) {
     input: here('build/index.js'),
     plugins: [streaming ? fullVideoJs() : fetchForTracks(), compactCss(), nodeResolve({ browser: true }), commonjs(), textAssets()],
     ...(external ? { external } : {}),
-    treeshake: {
-      // The sdk's modules only declare things; without this its zod schemas (unused here) would ship.
-      moduleSideEffects: (id, isExternal) => !isExternal && !/[\\/]packages[\\/]sdk[\\/]dist[\\/]/.test(id),
-    },
     onwarn(warning, warn) {
       // Dependencies' circular imports, UMD `this`, misplaced pure comments and eval are theirs and harmless.
       const quiet = ['CIRCULAR_DEPENDENCY', 'THIS_IS_UNDEFINED', 'INVALID_ANNOTATION', 'EVAL'];

@@ -1,8 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { XcreditExt } from '@xcredit/sdk/xapi';
-import { createClient, openPlayer, startTestServer, type Engine, type LaunchGiven, type TestServer } from '@xcredit/lrs-server/testing';
+import { createClient, startTestServer, watchCourse, type Engine, type TestServer } from '@xcredit/lrs-server/testing';
 import { launchChromium } from '../support/browser.js';
 
 const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
@@ -24,12 +23,6 @@ describe.each(engines)('the admin dashboard in real Chromium on %s', (engine) =>
   const year = String(new Date().getUTCFullYear());
   const shot = (name: string) => (engine === 'pglite' ? page.screenshot({ path: `${shots}/dashboard-${name}.png` }) : Promise.resolve());
 
-  async function watch(learnerId: string, courseId: string, seconds: number) {
-    const p = await openPlayer(server, (await ok('POST', '/launches', { learnerId, courseId })) as LaunchGiven);
-    await p.play(0);
-    await p.watch(seconds);
-    await p.complete(60, { [XcreditExt.focusedSeconds]: 60 });
-  }
 
   // Starting PGlite, watching each course with its heartbeats and starting Chromium takes a while on a busy machine.
   beforeAll(async () => {
@@ -47,10 +40,10 @@ describe.each(engines)('the admin dashboard in real Chromium on %s', (engine) =>
     await ok('PUT', '/courses/ethics', { title: 'Ethics in practice', activityId: 'https://example.com/courses/ethics', credits: 4, kind: 'elective', lengthSeconds: 60 });
     await ok('PUT', '/courses/safety', { title: 'Patient safety', activityId: 'https://example.com/courses/safety', credits: 6, kind: 'required', lengthSeconds: 60 });
     await ok('PUT', `/targets/${year}`, { total: 10, required: 6 });
-    await watch('ana', 'safety', 60);
-    await watch('ana', 'ethics', 60);
-    await watch('ben', 'ethics', 60);
-    await watch('mia', 'ethics', 2);
+    await watchCourse(server, 'ana', 'safety', 60);
+    await watchCourse(server, 'ana', 'ethics', 60);
+    await watchCourse(server, 'ben', 'ethics', 60);
+    await watchCourse(server, 'mia', 'ethics', 2);
     await ok('POST', '/awards', { learnerId: 'cai', source: 'offline', title: 'Records law seminar', credits: 12, period: year, kind: 'required' });
     await ok('POST', '/awards', { learnerId: 'dee', source: 'growth', title: 'Mentored two new clerks', credits: 3, period: year });
     await ok('POST', '/awards', { learnerId: 'ben', source: 'growth', title: 'Bake sale', credits: 1, period: year });

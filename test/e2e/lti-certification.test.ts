@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { PlatformSimulator } from '@xcredit/lrs-server/lti-simulator';
+import type { PlatformSimulator } from '@xcredit/lti-platform-sim';
 import { startTestServer, type Engine, type TestServer } from '@xcredit/lrs-server/testing';
 import { connectSimulator, errorCode, errorMessage, fixtures } from '../support/lti.js';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import type { PlatformSimulator } from '@xcredit/lrs-server/lti-simulator';
+import type { PlatformSimulator } from '@xcredit/lti-platform-sim';
 import { startTestServer, type Engine, type TestServer } from '@xcredit/lrs-server/testing';
 import { launchChromium } from '../support/browser.js';
 import { api, connectSimulator, DEMO_COURSE } from '../support/lti.js';
@@ -16,6 +16,7 @@ describe.each(engines)('LTI Deep Linking in real Chromium on %s', (engine) => {
     server = await startTestServer({ engine, postgresUrl: inject('postgresUrl') ?? undefined });
     sim = await connectSimulator(server);
     expect((await api(server, 'PUT', '/courses/fire-drill', { ...DEMO_COURSE, title: 'Fire drill', activityId: 'https://xcredit.dev/courses/fire-drill', credits: 3, kind: 'elective' })).status).toBe(201);
+    expect((await api(server, 'PUT', '/courses/first-aid', { ...DEMO_COURSE, title: 'First aid', activityId: 'https://xcredit.dev/courses/first-aid', credits: 1.5, kind: 'elective' })).status).toBe(201);
     browser = await launchChromium();
   });
   afterAll(async () => {
@@ -28,7 +29,7 @@ describe.each(engines)('LTI Deep Linking in real Chromium on %s', (engine) => {
     const page = await browser.newPage();
     await page.goto(sim.loginUrl({ claims: sim.deepLinkingClaims('teacher-1') }));
     await page.waitForSelector('form[action="/lti/deep-link"]');
-    expect(await page.locator('label.course').allTextContents()).toEqual([expect.stringContaining('Fire drill'), expect.stringContaining('Workplace safety in 15 seconds')]);
+    expect(await page.locator('label.course').allTextContents()).toEqual([expect.stringContaining('Fire drill'), expect.stringContaining('First aid'), expect.stringContaining('Workplace safety in 15 seconds')]);
     await page.check('input[value="fire-drill"]');
     await page.check('input[value="lti-safety"]');
     await Promise.all([page.waitForURL(`${sim.url}/deep-links/return**`), page.click('#add')]);
@@ -37,11 +38,11 @@ describe.each(engines)('LTI Deep Linking in real Chromium on %s', (engine) => {
     const response = sim.deepLinkResponses.at(-1)!;
     expect(response.message).toBe('Added 2 xcredit courses');
     expect(response.items.map((i) => [i.type, i.title, i.lineItem])).toEqual([
-      ['ltiResourceLink', 'Fire drill', { scoreMaximum: 3, label: 'Fire drill', resourceId: 'fire-drill', tag: 'xcredit-credits' }],
-      ['ltiResourceLink', 'Workplace safety in 15 seconds', { scoreMaximum: 2, label: 'Workplace safety in 15 seconds', resourceId: 'lti-safety', tag: 'xcredit-credits' }],
+      ['ltiResourceLink', 'Fire drill', { scoreMaximum: 100, label: 'Fire drill', resourceId: 'fire-drill', tag: 'xcredit-credits' }],
+      ['ltiResourceLink', 'Workplace safety in 15 seconds', { scoreMaximum: 100, label: 'Workplace safety in 15 seconds', resourceId: 'lti-safety', tag: 'xcredit-credits' }],
     ]);
     const fireDrill = sim.links.find((l) => l.custom.xcredit_course === 'fire-drill')!;
-    expect(sim.lineItems.find((li) => li.id === fireDrill.lineItemId)).toMatchObject({ scoreMaximum: 3, resourceId: 'fire-drill', resourceLinkId: fireDrill.id });
+    expect(sim.lineItems.find((li) => li.id === fireDrill.lineItemId)).toMatchObject({ scoreMaximum: 100, resourceId: 'fire-drill', resourceLinkId: fireDrill.id });
 
     // The instructor opens the new link: the class report of that course.
     await page.goto(sim.loginUrl({ claims: sim.linkClaims(fireDrill.id, 'teacher-1', 'Instructor') }));
@@ -55,6 +56,21 @@ describe.each(engines)('LTI Deep Linking in real Chromium on %s', (engine) => {
     const current = await (await fetch(`${server.url}/api/v1/launches/current`, { headers: { Authorization: `Bearer ${token}` } })).json();
     expect(current).toMatchObject({ learnerId: 'learner-50', courseId: 'fire-drill' });
     await learner.close();
+    await page.close();
+  });
+
+  it('adds a course of 1.5 credits alone, which Moodle grades (it refuses a maximum that is not a whole number from 1 to 100)', async () => {
+    const page = await browser.newPage();
+    await page.goto(sim.loginUrl({ claims: sim.deepLinkingClaims('teacher-3') }));
+    await page.waitForSelector('form[action="/lti/deep-link"]');
+    expect(await page.textContent('label.course:has(input[value="first-aid"])')).toContain('1.5 elective credits');
+    await page.check('input[value="first-aid"]');
+    await Promise.all([page.waitForURL(`${sim.url}/deep-links/return**`), page.click('#add')]);
+    expect(await page.textContent('#added')).toBe('1 item(s) added');
+    const item = sim.deepLinkResponses.at(-1)!.items[0]!;
+    expect(item).toMatchObject({ title: 'First aid', text: '1.5 elective credits', lineItem: { scoreMaximum: 100 } });
+    const link = sim.links.find((l) => l.custom.xcredit_course === 'first-aid')!;
+    expect(sim.lineItems.find((li) => li.id === link.lineItemId)).not.toHaveProperty('gradeType');
     await page.close();
   });
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ensureTenant, openStore } from '@xcredit/lrs-server';
-import { DEFAULT_CONTEXT, startPlatformSimulator, type PlatformSimulator } from '@xcredit/lrs-server/lti-simulator';
+import { DEFAULT_CONTEXT, startPlatformSimulator, type PlatformSimulator } from '@xcredit/lti-platform-sim';
 import { createClient, createTestDatabase, startTestServer, type Engine, type TestServer } from '@xcredit/lrs-server/testing';
 import { api, connectSimulator, errorCode, errorMessage } from '../support/lti.js';
 
@@ -170,8 +170,8 @@ describe.each(engines)('LTI flows on %s', (engine) => {
     expect((await sim.launch({ claims: sim.studentClaims('learner-20'), targetLinkUri: COURSE_LINK(server) })).status).toBe(303);
     const report = await sim.launch({ claims: sim.instructorClaims('teacher-1'), targetLinkUri: COURSE_LINK(server) });
     expect(report.status, report.html).toBe(200);
-    expect(report.html).toMatch(/<tr data-learner="learner-20" data-started="true"><td>Ada Started<\/td><td>learner-20<\/td><td>started<\/td><td>\d+%<\/td><td>[\d.]+ \/ 2<\/td><\/tr>/);
-    expect(report.html).toContain('<tr data-learner="learner-21" data-started="false"><td>Bo Notyet</td><td>learner-21</td><td>not started</td><td>—</td><td>—</td></tr>');
+    expect(report.html).toMatch(/<tr data-learner="learner-20" data-status="in progress"><td>Ada Started<\/td><td>learner-20<\/td><td>in progress<\/td><td>\d+%<\/td><td>[\d.]+ \/ 2<\/td><\/tr>/);
+    expect(report.html).toContain('<tr data-learner="learner-21" data-status="not started"><td>Bo Notyet</td><td>learner-21</td><td>not started</td><td>—</td><td>—</td></tr>');
     expect(report.html).not.toContain('Tess Teacher');
     expect(report.html).not.toContain('roster-note');
     const preview = /id="preview"|href="([^"]+)" target="_blank" id="preview"/.exec(report.html);
@@ -205,7 +205,7 @@ describe.each(engines)('LTI flows on %s', (engine) => {
         text: '2 required credits',
         url: `${server.url}/lti?course=lti-safety`,
         custom: { xcredit_course: 'lti-safety' },
-        lineItem: { scoreMaximum: 2, label: 'Workplace safety in 15 seconds', resourceId: 'lti-safety', tag: 'xcredit-credits' },
+        lineItem: { scoreMaximum: 100, label: 'Workplace safety in 15 seconds', resourceId: 'lti-safety', tag: 'xcredit-credits' },
       },
     ]);
     const link = sim.links.at(-1)!;
@@ -241,8 +241,13 @@ describe.each(engines)('LTI registration and start-up on %s', (engine) => {
       const res = await fetch(`${link.body.url}?openid_configuration=${encodeURIComponent(sim.endpoints.openidConfiguration)}&registration_token=registration-token`);
       const html = await res.text();
       expect(res.status, html).toBe(200);
-      expect(html).toContain('org.imsglobal.lti.close');
+      // The LMS admin reads that approval is pending and where to approve, then closes the dialog.
+      expect(html).toContain('approval pending');
+      expect(html).toContain(`href="${server.url}/admin#/lti"`);
+      expect(html).toContain('<button type="button" id="close">Close</button>');
       expect(sim.tool).toEqual({ loginUrl: `${server.url}/lti/login`, launchUrl: `${server.url}/lti`, jwksUrl: `${server.url}/lti/keys` });
+      // Read as Moodle 4.3 reads it: Deep Linking supported, its Content Selection URL filled, grades and roster on.
+      expect(sim.registered).toMatchObject({ deepLinking: true, contentSelectionUrl: `${server.url}/lti`, toolUrl: `${server.url}/lti`, acceptGrades: true, memberships: true, sendName: true, sendEmail: true });
 
       const { body } = await api(server, 'GET', '/lti/platforms');
       const platform = body.platforms.find((p: { issuer: string }) => p.issuer === sim.url);
@@ -254,15 +259,32 @@ describe.each(engines)('LTI registration and start-up on %s', (engine) => {
       expect(again.status).toBe(404);
       expect(errorCode(await again.text())).toBe('unknown_registration_link');
 
-      const pending = await sim.launch({ claims: sim.studentClaims('dyn-learner'), targetLinkUri: `${server.url}/lti?course=lti-safety` });
+      const pending = await sim.launch({ claims: sim.studentClaims('4', { email: 'ann.lee@example.edu', name: 'Ann Lee' }), targetLinkUri: `${server.url}/lti?course=lti-safety` });
       expect(pending.status).toBe(403);
       expect(errorCode(pending.html)).toBe('platform_pending');
+      // The refused launch was verified first: the admin sees what each learner-id rule makes of Ann.
+      const seen = await api(server, 'GET', `/lti/platforms/${platform.id}`);
+      expect(seen.body).toMatchObject({ status: 'pending', lastLaunch: { sub: '4', email: 'ann.lee@example.edu', name: 'Ann Lee' } });
+      expect(seen.body.learnerIdPreview).toEqual({
+        sub: { ok: true, id: '4' },
+        email: { ok: true, id: 'ann.lee@example.edu' },
+        'lis.person_sourcedid': { ok: false, why: 'this platform identifies learners by lis.person_sourcedid, and the launch carries no lis.person_sourcedid' },
+      });
+      // A learner-id rule that is not one of the three is refused, naming the field; nothing changes.
+      const wrong = await api(server, 'POST', `/lti/platforms/${platform.id}/approve`, { learnerIdClaim: 'username' });
+      expect(wrong.status).toBe(400);
+      expect(JSON.stringify(wrong.body)).toContain('learnerIdClaim');
+      expect((await api(server, 'GET', `/lti/platforms/${platform.id}`)).body.status).toBe('pending');
 
-      const approved = await api(server, 'POST', `/lti/platforms/${platform.id}/approve`, {});
+      const approved = await api(server, 'POST', `/lti/platforms/${platform.id}/approve`, { learnerIdClaim: 'email' });
       expect(approved.status).toBe(200);
-      expect(approved.body.status).toBe('active');
-      const launched = await sim.launch({ claims: sim.studentClaims('dyn-learner'), targetLinkUri: `${server.url}/lti?course=lti-safety` });
+      expect(approved.body).toMatchObject({ status: 'active', learnerIdClaim: 'email' });
+      const launched = await sim.launch({ claims: sim.studentClaims('4', { email: 'ann.lee@example.edu', name: 'Ann Lee' }), targetLinkUri: `${server.url}/lti?course=lti-safety` });
       expect(launched.status, launched.html).toBe(303);
+      // The launch produced what the preview said.
+      const token = new URLSearchParams(new URL(launched.location!).hash.slice(1)).get('token')!;
+      const current = await (await fetch(`${server.url}/api/v1/launches/current`, { headers: { Authorization: `Bearer ${token}` } })).json();
+      expect(current.learnerId).toBe('ann.lee@example.edu');
     } finally {
       await sim.close();
     }

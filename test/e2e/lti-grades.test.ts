@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { XcreditClient } from '@xcredit/sdk';
-import type { PlatformSimulator } from '@xcredit/lrs-server/lti-simulator';
+import type { PlatformSimulator } from '@xcredit/lti-platform-sim';
 import { startTestServer, type Engine, type TestServer } from '@xcredit/lrs-server/testing';
 import { launchChromium } from '../support/browser.js';
 import { connectSimulator } from '../support/lti.js';
@@ -71,8 +71,9 @@ describe.each(engines)('LTI grade passback in real Chromium on %s', (engine) => 
     const pct = (n: number) => `${Math.round(n * 100)}%`;
     const expected = {
       userId: 'learner-7',
-      scoreGiven: course.earned,
-      scoreMaximum: 2,
+      // 100 points are the course's 2 credits: the credits themselves are in the comment.
+      scoreGiven: Math.round((course.earned / 2) * 100 * 100) / 100,
+      scoreMaximum: 100,
       activityProgress: passed ? 'Completed' : 'InProgress',
       gradingProgress: passed ? 'FullyGraded' : 'Pending',
       comment: `Engagement ${pct(course.engagement)} (coverage ${pct(course.coverage)}, attention ${pct(course.attention)}, mastery ${pct(course.mastery)}): ${course.earned} of 2 credits${passed ? '' : `; not yet: ${course.gates.filter((g) => !g.passed).map((g) => g.reason).join('; ')}`}`,
@@ -82,8 +83,13 @@ describe.each(engines)('LTI grade passback in real Chromium on %s', (engine) => 
     await expect.poll(() => sim.scores.at(-1)?.comment, { timeout: 60_000, interval: 500 }).toBe(expected.comment);
     const final = sim.scores.at(-1)!;
     expect(final).toMatchObject(expected);
-    // The line item was made for the course, worth its credits.
-    expect(sim.lineItems.find((li) => li.id === final.lineItemId)).toMatchObject({ resourceId: 'lti-safety', scoreMaximum: 2, tag: 'xcredit-credits' });
+    // The line item was made for the course, worth 100 points (Moodle takes whole maxima from 1 to 100 only).
+    expect(sim.lineItems.find((li) => li.id === final.lineItemId)).toMatchObject({ resourceId: 'lti-safety', scoreMaximum: 100, tag: 'xcredit-credits' });
+    expect(sim.droppedScores).toEqual([]);
+    // The class report's status follows the credits: full credits read "completed".
+    const report = await sim.launch({ claims: sim.instructorClaims('teacher-7'), targetLinkUri: `${server.url}/lti?course=lti-safety` });
+    expect(report.html).toContain(`<tr data-learner="learner-7" data-status="${passed ? 'completed' : 'in progress'}">`);
+    expect(passed).toBe(true);
     // The gradebook failed twice and was retried; no score was posted twice.
     expect(sim.scoreAttempts).toBe(sim.scores.length + 2);
     const distinct = new Set(sim.scores.map((s) => JSON.stringify([s.scoreGiven, s.activityProgress, s.gradingProgress, s.comment])));
@@ -127,6 +133,43 @@ describe.each(engines)('LTI grade passback in real Chromium on %s', (engine) => 
       const current = await (await fetch(`${server.url}/api/v1/launches/current`, { headers: { Authorization: `Bearer ${token}` } })).json();
       expect(current).toMatchObject({ learnerId: 'learner-8', courseId: 'lti-safety' });
       expect(page.url().startsWith(lms.url)).toBe(true);
+      await page.close();
+    } finally {
+      await lms.close();
+    }
+  });
+
+  it('fits the player in Moodle’s frame at 1280×720 and asks the LMS to resize the frame (lti.frameResize)', async () => {
+    const lms = await connectSimulator(server, { publicHost: 'localhost' });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+      // Moodle 4.3 "Embed, without blocks" gives the tool what is left of the window below its header: about 450 px here.
+      const open = async (learner: string, options: { fixed?: boolean }) => {
+        await page.goto(lms.embedUrl({ claims: lms.studentClaims(learner), targetLinkUri: `${server.url}/lti?course=lti-safety` }, { height: 450, ...options }));
+        const frame = await frameAt(page, server, '/play');
+        await frame.waitForFunction(() => (document.querySelector('xcredit-player') as any)?.ready === true, undefined, { timeout: 30_000 });
+        await expect.poll(() => page.evaluate(() => (window as any).frameResizes.length)).toBeGreaterThan(0);
+        return frame;
+      };
+      // An LMS that keeps the frame at 450 px.
+      let frame = await open('learner-9', { fixed: true });
+      // The player (video, controls and status line) is within the frame it was given, without scrolling.
+      const fit = await frame.evaluate(() => ({ bottom: document.querySelector('xcredit-player')!.getBoundingClientRect().bottom, width: document.querySelector('xcredit-player')!.getBoundingClientRect().width, scroll: document.documentElement.scrollHeight }));
+      expect(fit.bottom, JSON.stringify(fit)).toBeLessThanOrEqual(450);
+      expect(fit.scroll, JSON.stringify(fit)).toBeLessThanOrEqual(450);
+      // The page asked for the height the player takes at the frame's full width; Moodle's frame takes it.
+      frame = await open('learner-10', {});
+      const asked = await page.evaluate(() => (window as any).frameResizes.at(-1));
+      expect(asked).toEqual({ subject: 'lti.frameResize', height: expect.any(Number) });
+      expect(asked.height).toBeGreaterThan(450);
+      await expect.poll(() => page.evaluate(() => document.getElementById('tool')!.getBoundingClientRect().height)).toBe(asked.height);
+      // In the taller frame the player is wider and still whole; granting the height asks for no other (no resize loop).
+      const grown = await frame.evaluate(() => ({ bottom: document.querySelector('xcredit-player')!.getBoundingClientRect().bottom, width: document.querySelector('xcredit-player')!.getBoundingClientRect().width, height: innerHeight }));
+      expect(grown.bottom, JSON.stringify(grown)).toBeLessThanOrEqual(grown.height);
+      expect(grown.width).toBeGreaterThan(fit.width);
+      const heights: number[] = await page.evaluate(() => (window as any).frameResizes.map((m: { height: number }) => m.height));
+      expect(heights.at(-1)).toBe(asked.height);
+      expect(heights.length, JSON.stringify(heights)).toBeLessThanOrEqual(2);
       await page.close();
     } finally {
       await lms.close();

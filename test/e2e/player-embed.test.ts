@@ -95,7 +95,11 @@ describe.each(engines)('embedding the player in real Chromium on %s', (engine) =
     await player(page, ({ el }) => el.play());
     await page.waitForTimeout(2000);
     const bar = (await page.locator('xcredit-player').locator('.vjs-progress-holder').boundingBox())!;
-    await page.mouse.move(bar.x + bar.width * 0.6, bar.y + bar.height / 2);
+    // video.js hides the controls (and lets clicks through) 2 s after playback starts without input;
+    // the learner's pointer, moving onto the bar, brings them back before the drag.
+    await page.mouse.move(bar.x + bar.width * 0.6, bar.y - 40);
+    await page.mouse.move(bar.x + bar.width * 0.6, bar.y + bar.height / 2, { steps: 4 });
+    await page.waitForFunction(() => (document.querySelector('xcredit-player') as any).shadowRoot.querySelector('.video-js').classList.contains('vjs-user-active'));
     await page.mouse.down();
     await page.mouse.move(bar.x + bar.width * 0.65, bar.y + bar.height / 2, { steps: 5 });
     await page.mouse.move(bar.x + bar.width * 0.7, bar.y + bar.height / 2, { steps: 5 });

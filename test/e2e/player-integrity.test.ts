@@ -43,7 +43,7 @@ describe.each(testEngines())('credits that cannot be forged, in real Chromium on
   }
 
   it('an honest 1x viewing with a pause earns exactly 100% of the credits, in the session the server issued, and the player says so', async () => {
-    const { courseId, learnerId, launch } = await courseWithLaunch(world, { seconds: 20, policy: { idleSeconds: 0 }, extra: { credits: 2 } });
+    const { courseId, learnerId, launch } = await courseWithLaunch(world, { seconds: 8, policy: { idleSeconds: 0 }, extra: { credits: 2 } });
     const context = await world.browser.newContext({ viewport: { width: 800, height: 560 } });
     const page = await recordingPage(context);
     const calls = watchCalls(page);
@@ -53,9 +53,9 @@ describe.each(testEngines())('credits that cannot be forged, in real Chromium on
     expect(await statusText(page)).toBe('0% watched · 0 of 2 credits earned');
 
     await player(page, ({ el }) => el.play());
-    await waitMediaTime(page, 8);
+    await waitMediaTime(page, 3);
     await player(page, ({ el }) => el.pause());
-    await page.waitForTimeout(1500);
+    await page.waitForTimeout(1000);
     await player(page, ({ el }) => el.play());
     await page.waitForFunction(() => (document.querySelector('xcredit-player') as any).shadowRoot.querySelector('video').ended, undefined, { timeout: 30_000 });
     await player(page, ({ el }) => el.flush());
@@ -82,11 +82,12 @@ describe.each(testEngines())('credits that cannot be forged, in real Chromium on
 
   it('a network outage mid-viewing costs nothing: heartbeats made offline keep their time and arrive in order, and the viewing earns 100%', async () => {
     // Scaled down from "2 minutes offline against the default 180 s offlineGraceSeconds": the same
-    // 2/3 of the grace, with evidenceSeconds short enough that the outage is far longer than it,
-    // so without the offline rule the outage would cost credit.
-    const policy = { idleSeconds: 0, evidenceSeconds: 20, offlineGraceSeconds: 60 } as CourseInput['policy'];
-    const outageSeconds = 40;
-    const { courseId, learnerId, launch } = await courseWithLaunch(world, { seconds: 50, policy, extra: { credits: 2 } });
+    // 2/3 of the grace, with the outage half as long again as evidenceSeconds (the policy's
+    // least), so without the offline rule the outage would cost credit. 30 s still spans two of the
+    // player's 15 s heartbeats.
+    const policy = { idleSeconds: 0, evidenceSeconds: 20, offlineGraceSeconds: 45 } as CourseInput['policy'];
+    const outageSeconds = 30;
+    const { courseId, learnerId, launch } = await courseWithLaunch(world, { seconds: 36, policy, extra: { credits: 2 } });
     const context = await world.browser.newContext({ viewport: { width: 800, height: 560 } });
     const page = await recordingPage(context);
     const calls = watchCalls(page);

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Frame, Page } from 'playwright-core';
-import type { PlatformSimulator } from '@xcredit/lrs-server/lti-simulator';
+import type { PlatformSimulator } from '@xcredit/lti-platform-sim';
 import { startTestServer, type TestServer } from '@xcredit/lrs-server/testing';
 import { launchChromium } from '../support/browser.js';
 import { connectSimulator } from '../support/lti.js';

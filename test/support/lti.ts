@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startPlatformSimulator, type PlatformSimulator } from '@xcredit/lrs-server/lti-simulator';
+import { startPlatformSimulator, type PlatformSimulator } from '@xcredit/lti-platform-sim';
 import type { TestServer } from '@xcredit/lrs-server/testing';
 
 /** The IMS certification launches (valid and invalid), next to the repository or at XCREDIT_LTI_FIXTURES. */

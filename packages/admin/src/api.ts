@@ -1,4 +1,6 @@
-/** An error from the server: `{ error: { status, code, message, issues? } }`. */
+import { readErrorBody, type ErrorBody } from '@xcredit/sdk/contracts/wire';
+
+/** An error from the server, as its {@link ErrorBody} says. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -41,7 +43,10 @@ export async function api<T = any>(method: string, path: string, body?: unknown)
     location.assign('/admin');
     throw new ApiError(401, 'unauthorized', 'signed out');
   }
-  const json = res.status === 204 ? undefined : await res.json();
-  if (!res.ok) throw new ApiError(res.status, json?.error?.code ?? 'error', json?.error?.message ?? res.statusText, json?.error?.issues);
-  return json as T;
+  const text = await res.text();
+  if (!res.ok) {
+    const e = readErrorBody(text);
+    throw new ApiError(res.status, e.code ?? 'error', e.message ?? res.statusText, e.issues);
+  }
+  return (text ? JSON.parse(text) : undefined) as T;
 }

@@ -2,15 +2,16 @@ import { css, html, LitElement } from 'lit';
 import './awards.js';
 import './courses.js';
 import './learner.js';
+import './lti.js';
 import './overview.js';
 import { t, type Lang } from './i18n.js';
 import { shared } from './styles.js';
 
-type Route = { view: 'overview' | 'courses' | 'learners' | 'awards'; id?: string };
+type Route = { view: 'overview' | 'courses' | 'learners' | 'awards' | 'lti'; id?: string };
 
 function route(): Route {
   const [, view, id] = location.hash.split('/');
-  if (view === 'courses' || view === 'awards') return { view };
+  if (view === 'courses' || view === 'awards' || view === 'lti') return { view };
   if (view === 'learners') return { view, id: id ? decodeURIComponent(id) : '' };
   return { view: 'overview' };
 }
@@ -59,10 +60,10 @@ export class XcreditAdmin extends LitElement {
   override render() {
     const l = this.locale;
     const years = [0, 1, 2].map((d) => String(new Date().getUTCFullYear() - d));
-    const link = (view: Route['view'], key: 'overview' | 'courses' | 'learners' | 'awards') => html`<a href="#/${view}" class=${this.route.view === view ? 'active' : ''}>${t(l, key)}</a>`;
+    const link = (view: Route['view'], key: 'overview' | 'courses' | 'learners' | 'awards' | 'lti') => html`<a href="#/${view}" class=${this.route.view === view ? 'active' : ''}>${t(l, key)}</a>`;
     return html`<header>
         <strong>${t(l, 'brand')}</strong>
-        <nav>${link('overview', 'overview')}${link('courses', 'courses')}${link('learners', 'learners')}${link('awards', 'awards')}</nav>
+        <nav>${link('overview', 'overview')}${link('courses', 'courses')}${link('learners', 'learners')}${link('awards', 'awards')}${link('lti', 'lti')}</nav>
         <span class="spacer"></span>
         <label>${t(l, 'period')} <select id="period" .value=${this.period} @change=${(e: Event) => (this.period = (e.target as HTMLSelectElement).value)}>${years.map((y) => html`<option value=${y}>${y}</option>`)}</select></label>
         <button id="lang" @click=${this.toggleLang}>${t(l, 'language')}</button>
@@ -80,6 +81,8 @@ export class XcreditAdmin extends LitElement {
         return html`<xa-learner .locale=${l} .learnerId=${this.route.id ?? ''} .period=${this.period}></xa-learner>`;
       case 'awards':
         return html`<xa-awards .locale=${l}></xa-awards>`;
+      case 'lti':
+        return html`<xa-lti .locale=${l}></xa-lti>`;
       default:
         return html`<xa-overview .locale=${l} .period=${this.period}></xa-overview>`;
     }

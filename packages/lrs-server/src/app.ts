@@ -1,18 +1,23 @@
+import type { ErrorBody } from '@xcredit/sdk/contracts/wire';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
+import { capabilitiesRouter } from './api.js';
 import { authenticator } from './auth/principal.js';
 import { SignInThrottle } from './auth/throttle.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
-import { engagementHook } from './credits/engine-hook.js';
-import { StatementHooks } from './credits/hooks.js';
-import { cmi5Router } from './credits/cmi5.js';
-import { creditsRouter } from './credits/routes.js';
+import { STRICT_POLICY, type OutboundPolicy } from './net/outbound.js';
+import { engagementHook } from './launches/engine-hook.js';
+import { CreditEvents } from './credits/ledger.js';
+import { StatementHooks } from './launches/hooks.js';
+import { cmi5Router } from './launches/cmi5.js';
 import { openApiDocument } from './openapi.js';
 import { reportsRouter } from './reports/routes.js';
 import { certificatePages, certificatesApi } from './certificates/routes.js';
 import { adminRouter } from './web/admin/routes.js';
+import { creditWebhooks } from './webhooks/credit-events.js';
 import { webhooksRouter } from './webhooks/routes.js';
+import { historyRouter } from './history/routes.js';
 import type { Db } from './db/index.js';
 import { healthRouter, type Lifecycle } from './ops/health.js';
 import { requestLog } from './ops/request-log.js';
@@ -42,16 +47,30 @@ export interface AppOptions {
   lti: LtiService;
   /** Threads that check large statement batches off the event loop; without it, the event loop does. */
   validation?: ValidationPool | undefined;
+  /** Where the credits engine announces its changes; `creditEvents()` unless a caller shares one. */
+  events?: CreditEvents | undefined;
   /** Proxies whose X-Forwarded-For names the client, so sign-in limits count each client's address. */
   trustProxy?: number | string | undefined;
+  /** Where webhooks may be delivered beyond public addresses; public addresses only by default. */
+  webhookOutbound?: OutboundPolicy | undefined;
+  /** Which non-public hosts an LMS's token and key URLs may name; public addresses only by default. */
+  ltiOutbound?: OutboundPolicy | undefined;
   /** Where request logs go; none without it. */
   logger?: Logger | undefined;
   /** Whether the server is shutting down (`/readyz` then answers 503). */
   lifecycle?: Lifecycle | undefined;
 }
 
+/**
+ * The credits engine's events and who hears them: webhooks (credits earned, awards, targets met).
+ * Everything that changes credits (the app, LTI, the CLI, rule upgrades) gets one from here.
+ */
+export function creditEvents(): CreditEvents {
+  return new CreditEvents().add(creditWebhooks);
+}
+
 /** The whole HTTP surface: xAPI at /xapi, credits at /api/v1, pages and assets. */
-export function createApp({ db, config, browser = {}, demo, clock, lti, validation, trustProxy, logger, lifecycle = { stopping: false } }: AppOptions): Express {
+export function createApp({ db, config, browser = {}, demo, clock, lti, validation, events = creditEvents(), trustProxy, webhookOutbound = STRICT_POLICY, ltiOutbound = STRICT_POLICY, logger, lifecycle = { stopping: false } }: AppOptions): Express {
   const app = express();
   if (trustProxy !== undefined) app.set('trust proxy', trustProxy);
   if (clock) app.locals.clock = clock;
@@ -65,7 +84,7 @@ export function createApp({ db, config, browser = {}, demo, clock, lti, validati
   // One lockout for every surface that takes a client key and secret.
   const throttle = new SignInThrottle(db);
   const auth = authenticator(db, throttle);
-  const hooks = new StatementHooks().add(engagementHook);
+  const hooks = new StatementHooks().add(engagementHook(events));
   hooks.add(ltiScoreHook);
 
   // Players run on vendors' sites and authenticate with headers, never cookies: unless origins are
@@ -88,19 +107,21 @@ export function createApp({ db, config, browser = {}, demo, clock, lti, validati
   app.get('/api/v1/openapi.json', (_req, res) => res.json(openApiDocument(config.publicUrl)));
   const api = express.Router();
   api.use((req, res, next) => (req.path.startsWith('/launches/current') ? playerCors : apiCors)(req, res, next));
-  api.use(apiRequestsOnly, auth, json, creditsRouter(db, config));
+  api.use(apiRequestsOnly, auth, json, capabilitiesRouter(db, events, config));
   api.use(reportsRouter(db));
   api.use(certificatesApi(db, config));
-  api.use(webhooksRouter(db));
-  api.use(platformsRouter(db, lti, config));
-  api.use(registrationLinksRouter(db, config));
+  api.use(webhooksRouter(db, webhookOutbound));
+  api.use(historyRouter(db, events));
+  // LMS platforms and registration links, also on the dashboard's session (/admin → LMS).
+  const ltiAdmin = [platformsRouter(db, lti, config, ltiOutbound), registrationLinksRouter(db, config)];
+  api.use(...ltiAdmin);
   app.use('/api/v1', api);
-  app.use('/cmi5', cmi5Router(db, auth, config));
+  app.use('/cmi5', cmi5Router(db, events, auth, config));
 
   app.use('/lti', lti.handler);
   app.use(certificatePages(db, config));
-  app.use(adminRouter(db, throttle, config));
-  app.use(webRouter(db, config, demo));
+  app.use(adminRouter(db, events, throttle, config, ...ltiAdmin));
+  app.use(webRouter(db, events, config, demo));
 
   app.use((req: Request) => {
     throw new HttpError(404, 'not_found', `no route for ${req.method} ${req.path}`);
@@ -133,7 +154,7 @@ function errorHandler(err: unknown, req: Request, res: Response, _next: NextFunc
   }
   if (error.headers) res.set(error.headers);
   if (!res.get('X-Experience-API-Version') && req.originalUrl.startsWith('/xapi')) res.set('X-Experience-API-Version', '2.0.0');
-  res.status(error.status).json({ error: { status: error.status, code: error.code, message: error.message, ...(error.issues ? { issues: error.issues } : {}), requestId: req.requestId } });
+  res.status(error.status).json({ error: { status: error.status, code: error.code, message: error.message, ...(error.issues ? { issues: error.issues } : {}), requestId: req.requestId } } satisfies ErrorBody);
 }
 
 /** Logs an unexpected failure under the request's id and makes the generic 500 that names only that id. */

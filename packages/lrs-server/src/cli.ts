@@ -29,6 +29,7 @@ environment:
   XCREDIT_TRUST_PROXY  proxies in front (a count, or addresses such as loopback), for sign-in limits
   XCREDIT_SECRET_KEY   encrypts stored LTI keys (required with DATABASE_URL; else made in the data folder)
   XCREDIT_LTI_ALLOW_PRIVATE_HOSTS   non-public hosts/CIDRs LTI requests may reach (default: none)
+  XCREDIT_WEBHOOK_ALLOW_PRIVATE_HOSTS   non-public hosts/CIDRs webhooks may be delivered to (default: none)
 
 While a server runs on the embedded data folder, the commands above are run by that server
 (rotate-secret-key excepted: stop the server first).
@@ -44,12 +45,20 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'start': {
       const { values } = parseArgs({ args: rest, options: { demo: { type: 'boolean', default: false } } });
-      const server = await startServer(config, { demo: values.demo });
+      const server = await startServer(config, { demo: values.demo, firstAdmin: true });
       console.log(`xcredit is running on ${server.url} (${server.store.engine}: ${server.store.location})`);
       console.log(`  xAPI endpoint  ${server.url}/xapi`);
       console.log(`  credits API    ${server.url}/api/v1`);
       if (server.validationThreads) console.log(`  validation     ${server.validationThreads} thread${server.validationThreads > 1 ? 's' : ''} checking large statement batches`);
       console.log(`  LTI 1.3        ${server.lti.state.status === 'ready' ? `${server.url}/lti   (login ${server.url}/lti/login, keys ${server.url}/lti/keys; see docs/lti.md)` : `unavailable: ${server.lti.state.reason ?? 'not started'}`}`);
+      if (server.firstAdmin) {
+        console.log(`\n  First start: an administrator was made for the dashboard and the API. Sign in at ${server.url}/admin with`);
+        console.log(`    client key     ${server.firstAdmin.key}`);
+        console.log(`    client secret  ${server.firstAdmin.secret}`);
+        console.log(`  This secret is shown once and not stored readable: keep it now. Make more with \`xcredit create-client\`;`);
+        console.log(`  give it a new secret with \`xcredit create-client --name admin --key ${server.firstAdmin.key}\`.\n`);
+      }
+      console.log(`  dashboard      ${server.url}/admin`);
       if (values.demo) console.log(`  demo page      ${server.url}/demo   ← open this, press play, watch the credits`);
       const stop = async () => {
         await server.close();

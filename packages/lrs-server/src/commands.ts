@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { creditEvents } from './app.js';
 import { createClient, DEFAULT_TENANT, ensureTenant } from './auth/clients.js';
 import { SCOPES, type Scope } from './auth/scopes.js';
 import type { Config } from './config.js';
@@ -59,10 +60,11 @@ export function prepareStoreCommand(command: StoreCommand, rest: string[]): (con
       return async ({ store, print, progress }) => {
         await migrate(store.db);
         const started = performance.now();
-        const upgraded = await upgradeCreditRules(store.db);
+        const events = creditEvents();
+        const upgraded = await upgradeCreditRules(store.db, events);
         if (upgraded) print(`${rulesReason()}: ${upgraded} ledger adjustments`);
         const bar = progressBar(progress);
-        const result = await recompute(store.db, { tenantId: values.tenant, since, onProgress: bar.update });
+        const result = await recompute(store.db, { events, tenantId: values.tenant, since, onProgress: bar.update });
         bar.done();
         const seconds = (performance.now() - started) / 1000;
         print(
@@ -92,7 +94,7 @@ export function prepareStoreCommand(command: StoreCommand, rest: string[]): (con
     }
     case 'lti-register': {
       const input = ltiRegisterInput(rest);
-      return async ({ store, config, lti, print }) => print(await ltiRegister(input, config, store, lti));
+      return async ({ store, config, lti, print }) => print(await ltiRegister(input, config, store, creditEvents(), lti));
     }
     case 'lti-registration-link': {
       const input = ltiRegistrationLinkInput(rest);

@@ -23,6 +23,8 @@ export interface Config {
   secretKey: string | undefined;
   /** Which non-public hosts LTI requests may reach (none by default). */
   ltiOutbound: OutboundPolicy;
+  /** Where webhook deliveries may go beyond public addresses (`XCREDIT_WEBHOOK_ALLOW_PRIVATE_HOSTS`). */
+  webhookOutbound: OutboundPolicy;
   /** CSP frame-ancestors of the pages made to be framed (player, demo, cmi5 AU, LTI): `*` unless configured. */
   frameAncestors: readonly string[];
   /** Browser origins allowed to call the APIs (CORS); unset, only the player's APIs answer any origin. See docs/security.md. */
@@ -50,6 +52,17 @@ function sourceList(valid: (item: string) => boolean, what: string, alone: strin
     return z.NEVER;
   });
 }
+
+/** Non-public host names, addresses and CIDR ranges outbound requests may reach. */
+const allowList = z
+  .string()
+  .transform((s, ctx) => {
+    const parsed = parseAllowList(s);
+    if (parsed.ok) return parsed.policy;
+    ctx.addIssue({ code: 'custom', message: parsed.error });
+    return z.NEVER;
+  })
+  .optional();
 
 const env = z.object({
   PORT: z
@@ -85,15 +98,8 @@ const env = z.object({
     .transform((v) => (/^\d+$/.test(v) ? Number(v) : v))
     .optional(),
   XCREDIT_SECRET_KEY: z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)').optional(),
-  XCREDIT_LTI_ALLOW_PRIVATE_HOSTS: z
-    .string()
-    .transform((s, ctx) => {
-      const parsed = parseAllowList(s);
-      if (parsed.ok) return parsed.policy;
-      ctx.addIssue({ code: 'custom', message: parsed.error });
-      return z.NEVER;
-    })
-    .optional(),
+  XCREDIT_LTI_ALLOW_PRIVATE_HOSTS: allowList,
+  XCREDIT_WEBHOOK_ALLOW_PRIVATE_HOSTS: allowList,
   XCREDIT_FRAME_ANCESTORS: sourceList((i) => ANCESTOR.test(i) || i === "'self'", "an http(s) origin (https://lms.example.edu, https://*.example.edu) or 'self'", ['*', "'none'"]).default(['*']),
   XCREDIT_LOG_LEVEL: z.enum(LOG_LEVELS as [LogLevel, ...LogLevel[]], { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   XCREDIT_SHUTDOWN_SECONDS: z
@@ -130,6 +136,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     trustProxy: e.XCREDIT_TRUST_PROXY,
     secretKey: e.XCREDIT_SECRET_KEY,
     ltiOutbound: e.XCREDIT_LTI_ALLOW_PRIVATE_HOSTS ?? STRICT_POLICY,
+    webhookOutbound: e.XCREDIT_WEBHOOK_ALLOW_PRIVATE_HOSTS ?? STRICT_POLICY,
     frameAncestors: e.XCREDIT_FRAME_ANCESTORS,
     allowedOrigins: e.XCREDIT_ALLOWED_ORIGINS,
     logLevel: e.XCREDIT_LOG_LEVEL,

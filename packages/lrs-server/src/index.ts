@@ -1,11 +1,12 @@
-export { createApp, type AppOptions } from './app.js';
+export { createApp, creditEvents, type AppOptions } from './app.js';
 export { loadConfig, ConfigError, type Config } from './config.js';
 export { openStore, migrate, type Store, type Db } from './db/index.js';
 export { startServer, type RunningServer } from './server.js';
 export { createClient, ensureTenant, DEFAULT_TENANT } from './auth/clients.js';
 export { seedDemo, DEMO } from './seed.js';
 export { HttpError } from './http-error.js';
+export { CreditEvents, type CreditEvent, type CreditSubscriber } from './credits/ledger.js';
 export { recompute, type RecomputeOptions, type RecomputeResult } from './credits/recompute.js';
 export { assessLearnerCourse, learnerCredits, refreshEngagement } from './credits/engagement.js';
-export { getCourse } from './credits/courses.js';
+export { getCourse } from './catalog/courses.js';
 export { summaryReport, type Report, type ReportScope } from './reports/reports.js';

@@ -1,16 +1,9 @@
-import { responseSchemas as r } from '@xcredit/sdk/client';
+import * as r from '@xcredit/sdk/contracts';
+import { approveInput, awardInput, courseInput, decisionInput, launchInput, learnerFields, platformInput, policyInput, targetInput, webhookInput } from '@xcredit/sdk/contracts';
 import { z } from 'zod';
 import { attentionInput } from './credits/attention-checks.js';
-import { awardInput, decisionInput } from './credits/awards.js';
-import { courseInput } from './credits/courses.js';
-import { launchInput } from './credits/launches.js';
-import { learnerFields } from './credits/learners.js';
-import { policyInput } from './credits/policy.js';
-import { heartbeatInput } from './credits/sessions.js';
-import { targetInput } from './credits/targets.js';
-import { approveInput, platformInput } from './lti/platforms.js';
+import { heartbeatInput } from './launches/sessions.js';
 import { linkInput } from './lti/registration-links.js';
-import { webhookInput } from './webhooks/routes.js';
 
 type Auth = 'credits/admin' | 'credits/read' | 'launch';
 
@@ -35,7 +28,7 @@ export const operations: Operation[] = [
   { method: 'get', path: '/policy', summary: "The tenant's policy defaults", auth: 'credits/read' },
   { method: 'put', path: '/policy', summary: "Set the tenant's policy defaults", auth: 'credits/admin', body: policyInput },
   { method: 'post', path: '/launches', summary: 'Start a launch for one learner and one course', auth: 'credits/admin', body: launchInput, response: r.launchSchema, status: 201 },
-  { method: 'get', path: '/launches/current', summary: "The player's launch: learner, course, policy, questions without answers", auth: 'launch' },
+  { method: 'get', path: '/launches/current', summary: "The player's launch: learner, course, policy, questions without answers", auth: 'launch', response: r.playerLaunchSchema },
   { method: 'post', path: '/launches/current/sessions', summary: 'Issue a player session for this launch: statements and heartbeats may name only issued sessions', auth: 'launch', status: 201 },
   {
     method: 'post',
@@ -48,6 +41,7 @@ export const operations: Operation[] = [
   { method: 'get', path: '/launches/current/answers/{questionId}', summary: "The server's score of the learner's answers to a question: counted, attempts left, what to rewatch", auth: 'launch' },
   { method: 'get', path: '/launches/current/credits', summary: "The learner's standing in the launched course", auth: 'launch' },
   { method: 'post', path: '/learners/import', summary: 'Import learners from CSV (text/csv) or a JSON array, all or nothing', auth: 'credits/admin', response: r.importResultSchema },
+  { method: 'post', path: '/history/import', summary: "Import earlier years' credits from CSV (text/csv) or XLSX: a line-by-line report; written all or nothing (422 with the report when a line is wrong), each line once by its external_id", auth: 'credits/admin', query: { file: 'the source file name, kept with each entry (required)', dryRun: 'true: report only, write nothing' } },
   { method: 'get', path: '/learners', summary: 'Learners, page by page', auth: 'credits/read', response: r.learnerPageSchema, query: { department: 'only this department', limit: '1–1000 (default 100)', after: 'the `next` of the previous page' } },
   { method: 'get', path: '/learners/{learnerId}', summary: 'Read a learner', auth: 'credits/read', response: r.learnerSchema },
   { method: 'put', path: '/learners/{learnerId}', summary: 'Create or update a learner', auth: 'credits/admin', body: learnerFields, response: r.learnerSchema },
@@ -85,21 +79,7 @@ const schema = (s: z.ZodType, io: 'input' | 'output') => {
   return rest;
 };
 
-const errorSchema = {
-  type: 'object',
-  properties: {
-    error: {
-      type: 'object',
-      properties: {
-        status: { type: 'integer' },
-        code: { type: 'string' },
-        message: { type: 'string', description: 'Names the field at fault' },
-        issues: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } },
-      },
-      required: ['status', 'code', 'message'],
-    },
-  },
-};
+const errorSchema = schema(r.errorBodySchema, 'output');
 
 /** The OpenAPI 3.1 document of the credits API, built from the same zod schemas that validate it. */
 export function openApiDocument(serverUrl: string): Record<string, unknown> {

@@ -1,5 +1,5 @@
 import { ensureTenant, DEFAULT_TENANT } from './auth/clients.js';
-import { upsertCourse } from './credits/courses.js';
+import { upsertCourse } from './catalog/courses.js';
 import type { Db } from './db/index.js';
 
 export const DEMO = {

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,6 +91,65 @@ describe('the demo', () => {
       expect((await fetch(`${server.url}/static/nope.js`)).status).toBe(404);
     } finally {
       await server.close();
+    }
+  });
+});
+
+/** Runs `xcredit start` until it prints the dashboard's URL; resolves with what it printed. */
+async function startCli(env: NodeJS.ProcessEnv): Promise<{ out: string; url: string; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, [cli, 'start'], { env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATABASE_URL: '', XCREDIT_ADMIN_KEY: '', XCREDIT_ADMIN_SECRET: '', ...env } });
+  let out = '';
+  child.stderr.on('data', (c) => (out += c));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (c) => {
+      out += c;
+      const m = /dashboard\s+(\S+)\/admin\n/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`xcredit start exited (${code}): ${out}`)));
+  });
+  return { out, url, stop: () => new Promise<void>((resolve) => (child.once('exit', () => resolve()), child.kill('SIGTERM'))) };
+}
+
+const signIn = (url: string, key: string, secret: string) =>
+  fetch(`${url}/admin/session`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: url }, body: new URLSearchParams({ key, secret }) });
+
+describe('a first start', () => {
+  it('on an empty data folder makes an administrator, prints its sign-in once with the dashboard URL, and it signs in', async () => {
+    const env = { XCREDIT_DATA_DIR: tempDir() };
+    const first = await startCli(env);
+    let key: string, secret: string;
+    try {
+      expect(first.out).toContain('First start: an administrator was made');
+      key = /client key\s+(\S+)/.exec(first.out)![1]!;
+      secret = /client secret\s+(\S+)/.exec(first.out)![1]!;
+      const res = await signIn(first.url, key, secret);
+      expect(res.status).toBe(303);
+      expect(res.headers.get('set-cookie')).toMatch(/xcredit_admin|session/i);
+      expect((await signIn(first.url, key, `${secret}x`)).status).toBe(401);
+      const api = await fetch(`${first.url}/api/v1/learners`, { headers: { authorization: `Basic ${Buffer.from(`${key}:${secret}`).toString('base64')}` } });
+      expect(api.status).toBe(200);
+    } finally {
+      await first.stop();
+    }
+    const second = await startCli(env);
+    try {
+      expect(second.out).not.toContain(secret);
+      expect(second.out).not.toContain('First start');
+      expect((await signIn(second.url, key, secret)).status).toBe(303);
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it('makes no administrator when one is configured', async () => {
+    const started = await startCli({ XCREDIT_DATA_DIR: tempDir(), XCREDIT_ADMIN_KEY: 'ops-admin', XCREDIT_ADMIN_SECRET: 'ops-secret-0123456789' });
+    try {
+      expect(started.out).not.toContain('First start');
+      expect((await signIn(started.url, 'admin', 'anything-at-all')).status).toBe(401);
+      expect((await signIn(started.url, 'ops-admin', 'ops-secret-0123456789')).status).toBe(303);
+    } finally {
+      await started.stop();
     }
   });
 });

@@ -1,9 +1,10 @@
+import type { ErrorBody } from '@xcredit/sdk/contracts/wire';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createApp } from './app.js';
+import { createApp, creditEvents } from './app.js';
 import { controlPath, startControl } from './control.js';
 import type { Clock } from './clock.js';
-import { createClient, DEFAULT_TENANT, ensureTenant } from './auth/clients.js';
+import { createClient, DEFAULT_TENANT, ensureFirstAdmin, ensureTenant } from './auth/clients.js';
 import type { Config } from './config.js';
 import { upgradeCreditRules } from './credits/rules.js';
 import { migrate, openStore, type Store } from './db/index.js';
@@ -26,6 +27,8 @@ export interface RunningServer {
   store: Store;
   lti: LtiService;
   outbox: OutboxWorker;
+  /** With `firstAdmin`: the administrator made because the default tenant had none, to show once. */
+  firstAdmin: { key: string; secret: string } | null;
   close(): Promise<void>;
 }
 
@@ -33,7 +36,7 @@ export interface RunningServer {
  * Opens the store, migrates, makes sure the default tenant (and the admin client, when
  * configured) exist, optionally seeds the demo, and listens.
  */
-export async function startServer(config: Config, options: { demo?: boolean; clock?: Clock } = {}): Promise<RunningServer> {
+export async function startServer(config: Config, options: { demo?: boolean; clock?: Clock; firstAdmin?: boolean } = {}): Promise<RunningServer> {
   const store = await openStore({ ...config, command: 'start' });
   let validation: ValidationPool | undefined;
   try {
@@ -43,15 +46,17 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
     if (config.adminKey && config.adminSecret) {
       await createClient(store.db, { tenantId: DEFAULT_TENANT.id, name: 'admin (from environment)', key: config.adminKey, secret: config.adminSecret, scopes: ['all', 'credits/admin'] });
     }
+    const firstAdmin = options.firstAdmin ? await ensureFirstAdmin(store.db, DEFAULT_TENANT.id) : null;
     const demo = options.demo ? await seedDemo(store.db) : undefined;
     // Credits computed with older rules are recomputed once; every change is a ledger adjustment saying why.
-    await upgradeCreditRules(store.db);
+    const events = creditEvents();
+    await upgradeCreditRules(store.db, events);
     const urls = { publicUrl: config.publicUrl };
-    const lti = createLti(store.db, urls, { secretKey, outbound: config.ltiOutbound });
+    const lti = createLti(store.db, urls, { secretKey, outbound: config.ltiOutbound, events });
     validation = ValidationPool.create(config.validationThreads);
     const lifecycle: Lifecycle = { stopping: false };
     const logger = createLogger(config.logLevel);
-    const app = createApp({ db: store.db, config: urls, browser: config, demo, clock: options.clock, lti, validation, trustProxy: config.trustProxy, logger, lifecycle });
+    const app = createApp({ db: store.db, config: urls, browser: config, demo, clock: options.clock, lti, validation, events, trustProxy: config.trustProxy, webhookOutbound: config.webhookOutbound, ltiOutbound: config.ltiOutbound, logger, lifecycle });
     const server = app.listen(config.port, config.host);
     server.on('clientError', answerClientError);
     await new Promise<void>((resolve, reject) => {
@@ -66,7 +71,7 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
     const url = urls.publicUrl;
     // LTI failing to start (ltijs itself would exit the process) leaves the rest serving; /lti answers 503 with the reason.
     await lti.deploy().catch((err: Error) => console.error(`xcredit: ${err.message}`));
-    const outbox = startOutboxWorker(store.db, { [SCORE_JOB]: scoreHandler(store.db, () => lti.provider()), [DELIVER_JOB]: deliverHandler(store.db) }, {
+    const outbox = startOutboxWorker(store.db, { [SCORE_JOB]: scoreHandler(store.db, () => lti.provider()), [DELIVER_JOB]: deliverHandler(store.db, config.webhookOutbound) }, {
       beforeRound: async () => {
         if (lti.state.status === 'ready') await enqueueChangedScores(store.db);
       },
@@ -86,6 +91,7 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
       store,
       lti,
       outbox,
+      firstAdmin,
       /**
        * Stops gracefully: takes no new connection (and `/readyz` says so), lets requests in flight
        * finish for up to `shutdownSeconds` while closing connections as they fall idle, then
@@ -131,6 +137,6 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex) {
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? [408, 'Request Timeout', 'the request was not received in time']
         : [400, 'Bad Request', 'the request is not valid HTTP (malformed request line, header or body framing)'];
-  const body = JSON.stringify({ error: { status, code: 'bad_request', message } });
+  const body = JSON.stringify({ error: { status, code: 'bad_request', message } } satisfies ErrorBody);
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Verbs, VideoExt } from '@xcredit/sdk/xapi';
+import { Verbs, VideoExt, XcreditExt } from '@xcredit/sdk/xapi';
 import pg from 'pg';
 import { createClient } from './auth/clients.js';
 import { loadConfig } from './config.js';
@@ -37,6 +37,8 @@ export interface TestServerOptions {
    * LMS simulators listen; '' for the production default (public addresses only).
    */
   ltiAllowPrivateHosts?: string;
+  /** XCREDIT_WEBHOOK_ALLOW_PRIVATE_HOSTS: by default loopback, where test receivers listen; '' for public addresses only. */
+  webhookAllowPrivateHosts?: string;
   /** More configuration, as environment variables (e.g. `XCREDIT_FRAME_ANCESTORS`). */
   env?: Record<string, string>;
 }
@@ -60,6 +62,7 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
     XCREDIT_ADMIN_SECRET: admin.secret,
     XCREDIT_SECRET_KEY: randomBytes(32).toString('base64url'),
     XCREDIT_LTI_ALLOW_PRIVATE_HOSTS: options.ltiAllowPrivateHosts ?? TEST_LTI_HOSTS,
+    XCREDIT_WEBHOOK_ALLOW_PRIVATE_HOSTS: options.webhookAllowPrivateHosts ?? TEST_LTI_HOSTS,
     XCREDIT_LOG_LEVEL: 'silent',
     ...options.env,
   });
@@ -233,5 +236,26 @@ export async function openPlayer(server: TestServer, launch: LaunchGiven, option
   };
 }
 export type TestPlayer = Awaited<ReturnType<typeof openPlayer>>;
+
+/**
+ * A learner watches a course in a launch of their own: plays it from the start for `seconds` of
+ * wall clock at 1x (heartbeats included), then completes it, claiming the whole video with full
+ * focus. Fewer seconds than the video's length is a learner claiming more than they watched.
+ *
+ * @example
+ * await watchCourse(server, 'ann', 'ethics', 60);
+ */
+export async function watchCourse(server: TestServer, learnerId: string, courseId: string, seconds: number): Promise<void> {
+  const api = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${server.url}/api/v1${path}`, { method, headers: { authorization: server.admin.authorization, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+    return res.json();
+  };
+  const { lengthSeconds } = (await api('GET', `/courses/${courseId}`)) as { lengthSeconds: number };
+  const p = await openPlayer(server, (await api('POST', '/launches', { learnerId, courseId })) as LaunchGiven);
+  await p.play(0);
+  await p.watch(seconds);
+  await p.complete(lengthSeconds, { [XcreditExt.focusedSeconds]: lengthSeconds });
+}
 
 export { createClient };

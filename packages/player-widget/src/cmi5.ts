@@ -1,5 +1,5 @@
 import { isoDuration } from '@xcredit/sdk';
-import { authorization } from './auth.js';
+import type { Connection } from './connection.js';
 import { LaunchError } from './launch.js';
 
 /** The parameters of a cmi5 launch URL. */
@@ -107,12 +107,10 @@ export async function fetchAuthToken(fetchUrl: string, storage: Storage | null =
   return header;
 }
 
-/** Reads `LMS.LaunchData` for the launch. */
-export async function loadLaunchData(launch: Cmi5Launch, credential: string): Promise<LaunchData> {
+/** Reads `LMS.LaunchData` for the launch, through the connection made with its auth-token. */
+export async function loadLaunchData(connection: Connection, launch: Cmi5Launch): Promise<LaunchData> {
   const q = new URLSearchParams({ stateId: 'LMS.LaunchData', activityId: launch.activityId, agent: JSON.stringify(launch.actor), registration: launch.registration });
-  const res = await fetch(`${launch.endpoint}/activities/state?${q}`, {
-    headers: { Authorization: authorization(credential), 'X-Experience-API-Version': '1.0.3', Accept: 'application/json' },
-  });
+  const res = await connection.xapi(`activities/state?${q}`);
   if (!res.ok) throw new Error(`LMS.LaunchData could not be read (HTTP ${res.status})`);
   const data = (await res.json()) as Partial<LaunchData>;
   return {

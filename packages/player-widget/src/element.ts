@@ -1,11 +1,14 @@
 import type { PublicQuestion } from '@xcredit/sdk';
+import { Task, TaskStatus } from '@lit/task';
 import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import type { PromptKind } from './attention.js';
 import { cmi5Params, fetchAuthToken, loadLaunchData, type LaunchData } from './cmi5.js';
+import { Connection } from './connection.js';
 import { installDocumentFonts } from './fonts.js';
-import { messages, resolveLang } from './i18n.js';
+import { clock, messages, resolveLang } from './i18n.js';
 import { apiBaseFor, LaunchError, loadLaunch, normalizeEndpoint, type LaunchErrorCode } from './launch.js';
-import { localized, type Answer, type AnswerFeedback } from './questions.js';
+import './question-panel.js';
+import type { Answer } from './questions.js';
 import { PlayerSession, type PlayerStatement, type ProgressDetail, type ReadyDetail } from './session.js';
 import { playerStyles, videoJsFontFaces } from './styles.js';
 
@@ -31,13 +34,6 @@ declare global {
 }
 
 type Blocker = { kind: 'loading' } | { kind: 'error'; code: LaunchErrorCode | 'media' } | { kind: 'taken-over' };
-interface QuestionState {
-  question: PublicQuestion;
-  /** Selected choice ids, `true`/`false`, or the typed text. */
-  draft: string[] | string;
-  status: 'open' | 'sending' | 'answered';
-  feedback: AnswerFeedback | null;
-}
 type Notice = { kind: 'info' | 'error'; text: (m: ReturnType<typeof messages>) => string };
 
 const NOTICE_MS = 6000;
@@ -79,7 +75,7 @@ export class XcreditPlayer extends LitElement {
     captionsLang: { type: String, attribute: 'captions-lang' },
     blocker: { state: true },
     prompt: { state: true },
-    questionState: { state: true },
+    question: { state: true },
     returnUrl: { state: true },
     notice: { state: true },
     detail: { state: true },
@@ -105,7 +101,8 @@ export class XcreditPlayer extends LitElement {
   /** Language of the captions (BCP 47); defaults to the player's language. */
   declare captionsLang: string | undefined;
   declare private prompt: { kind: PromptKind; timedOut: boolean } | null;
-  declare private questionState: QuestionState | null;
+  /** The in-video question on screen. */
+  declare private question: PublicQuestion | null;
   /** cmi5: where the LMS wants the learner to go when they leave. */
   declare private returnUrl: string | null;
 
@@ -117,10 +114,15 @@ export class XcreditPlayer extends LitElement {
 
   private session: PlayerSession | null = null;
   private isReady = false;
-  private sessionReady = deferred<PlayerSession>();
-  private startedWith: string | null = null;
-  private generation = 0;
-  private launchAbort: AbortController | null = null;
+  /**
+   * Resolves the launch (from the attributes or a cmi5 launch URL) and starts its session; runs
+   * again when a launch attribute changes, aborting a run still under way.
+   */
+  private readonly launchTask = new Task(this, {
+    autoRun: 'afterUpdate',
+    args: () => [this.endpoint, this.launchToken, this.src, this.courseId, this.apiBase, this.captions, this.captionsLang],
+    task: (_args, { signal }) => this.open(signal),
+  });
   private noticeTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor() {
@@ -131,7 +133,7 @@ export class XcreditPlayer extends LitElement {
     this.offline = 0;
     this.courseTitle = '';
     this.prompt = null;
-    this.questionState = null;
+    this.question = null;
     this.returnUrl = null;
   }
 
@@ -152,7 +154,7 @@ export class XcreditPlayer extends LitElement {
 
   /** Plays as soon as the launch is loaded and the video can play; resolves once it plays. */
   play(): Promise<void> {
-    return this.sessionReady.promise.then((s) => s.play());
+    return this.started().then((s) => s.play());
   }
 
   pause(): void {
@@ -161,7 +163,7 @@ export class XcreditPlayer extends LitElement {
 
   /** Seeks to `seconds`; with the course's seek lock, not past the furthest point watched. */
   seek(seconds: number): void {
-    void this.sessionReady.promise.then((s) => s.seek(seconds), () => undefined);
+    void this.started().then((s) => s.seek(seconds), () => undefined);
   }
 
   /**
@@ -170,6 +172,7 @@ export class XcreditPlayer extends LitElement {
    */
   async exit(): Promise<void> {
     const to = this.returnUrl;
+    this.launchTask.abort();
     await this.stop();
     if (to) location.assign(to);
   }
@@ -182,19 +185,18 @@ export class XcreditPlayer extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     installDocumentFonts(document, videoJsFontFaces);
-    void this.start();
+    // Back in the page after a removal: the same launch starts again (the first connection's update starts it).
+    if (this.launchTask.status !== TaskStatus.INITIAL) void this.launchTask.run();
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
+    this.launchTask.abort();
     void this.stop();
   }
 
   protected override updated(changed: PropertyValues<this>): void {
     if (changed.has('lang')) this.session?.setLanguage(resolveLang(this.lang));
-    if (this.startedWith !== null && this.startedWith !== this.launchKey() && this.isConnected) {
-      void this.stop().then(() => this.start());
-    }
   }
 
   protected override render() {
@@ -204,7 +206,7 @@ export class XcreditPlayer extends LitElement {
       <div class="wrapper" part="wrapper">
         <div class="stage" part="stage" role="region" aria-label=${this.courseTitle ? m.playerLabel(this.courseTitle) : nothing}>
           <div class="media"></div>
-          ${this.renderPrompt(m)} ${this.renderQuestion(m)} ${this.renderBlocker(m)}
+          ${this.renderPrompt(m)} ${this.renderQuestion(this.lang)} ${this.renderBlocker(m)}
         </div>
         <div class="status" part="status">
           <span class="progress" aria-live="polite"
@@ -241,7 +243,7 @@ export class XcreditPlayer extends LitElement {
     return html`<div class="blocker error" part="message" role="alert">
       <span>${text}</span>
       ${b.code === 'network'
-        ? html`<button type="button" part="button" aria-label=${m.retry} @click=${() => void this.stop().then(() => this.start())}>${m.retry}</button>`
+        ? html`<button type="button" part="button" aria-label=${m.retry} @click=${() => void this.launchTask.run()}>${m.retry}</button>`
         : nothing}
     </div>`;
   }
@@ -258,100 +260,21 @@ export class XcreditPlayer extends LitElement {
     </div>`;
   }
 
-  private renderQuestion(m: ReturnType<typeof messages>) {
-    const st = this.questionState;
-    if (!st) return nothing;
-    const q = st.question;
-    const lang = resolveLang(this.lang);
-    const all = this.session?.launchQuestions ?? [q];
-    const n = all.findIndex((x) => x.id === q.id) + 1;
-    const locked = st.status !== 'open';
-    const choices =
-      q.type === 'true-false'
-        ? [
-            { id: 'true', label: m.trueLabel },
-            { id: 'false', label: m.falseLabel },
-          ]
-        : (q.choices ?? []).map((c) => ({ id: c.id, label: localized(c.text, lang) }));
-    const multiple = q.type === 'multiple-choice';
-    const selected = (id: string) => (Array.isArray(st.draft) ? st.draft.includes(id) : st.draft === id);
-    const choose = (id: string, checked: boolean) => {
-      const draft = multiple ? (checked ? [...(st.draft as string[]), id] : (st.draft as string[]).filter((x) => x !== id)) : [id];
-      this.questionState = { ...st, draft };
-    };
-    const canSubmit = Array.isArray(st.draft) ? st.draft.length > 0 : st.draft.trim() !== '';
-    const fb = st.feedback;
-    const labelOf = (id: string) => choices.find((c) => c.id === id)?.label ?? id;
-    return html`<div class="overlay" part="overlay">
-      <form
-        class="panel question"
-        part="question"
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby="xcredit-question-prompt"
-        @submit=${(e: Event) => {
-          e.preventDefault();
-          if (canSubmit && !locked) void this.submitAnswer();
-        }}
-      >
-        <p class="question-number">${m.question(Math.max(1, n), all.length)}</p>
-        <p id="xcredit-question-prompt" class="question-prompt">${localized(q.prompt, lang)}</p>
-        ${q.type === 'fill-in'
-          ? html`<label class="fill-in"
-              ><span class="visually-hidden">${m.yourAnswer}</span
-              ><input
-                type="text"
-                part="choice"
-                aria-label=${m.yourAnswer}
-                .value=${typeof st.draft === 'string' ? st.draft : ''}
-                ?disabled=${locked}
-                @input=${(e: Event) => (this.questionState = { ...st, draft: (e.target as HTMLInputElement).value })}
-            /></label>`
-          : html`<fieldset class="choices" ?disabled=${locked}>
-              <legend class="visually-hidden">${localized(q.prompt, lang)}</legend>
-              ${choices.map(
-                (c) => html`<label class="choice" part="choice"
-                  ><input
-                    type=${multiple ? 'checkbox' : 'radio'}
-                    name="xcredit-answer"
-                    value=${c.id}
-                    .checked=${selected(c.id)}
-                    @change=${(e: Event) => choose(c.id, (e.target as HTMLInputElement).checked)}
-                  /><span>${c.label}</span></label
-                >`,
-              )}
-            </fieldset>`}
-        ${st.status === 'answered'
-          ? html`<p class="feedback ${fb ? (fb.correct ? 'right' : 'wrong') : ''}" role="status">
-              ${fb ? (fb.correct ? m.correct : m.incorrect) : m.answerSaved}
-              ${fb?.correctResponses?.length ? html`<span>${m.correctAnswer(fb.correctResponses.map(labelOf).join(', '))}</span>` : nothing}
-              ${fb?.retryAfterRewatch && !fb.correct && fb.attemptsLeft ? html`<span class="retry">${m.retryAfter(clock(fb.retryAfterRewatch.from), clock(fb.retryAfterRewatch.to), fb.attemptsLeft)}</span>` : nothing}
-            </p>`
-          : q.answerToContinue
-            ? html`<p class="hint">${m.answerToContinue}</p>`
-            : nothing}
-        <div class="actions">
-          ${st.status === 'answered'
-            ? html`<button type="button" part="button" class="primary" @click=${() => this.session?.closeQuestion()}>${m.continue}</button>`
-            : html`${q.answerToContinue ? nothing : html`<button type="button" part="button" @click=${() => this.session?.closeQuestion()}>${m.skip}</button>`}
-                <button type="submit" part="button" class="primary" ?disabled=${!canSubmit || locked}>${m.submit}</button>`}
-        </div>
-      </form>
-    </div>`;
-  }
-
-  private async submitAnswer(): Promise<void> {
-    const st = this.questionState;
+  private renderQuestion(lang: string) {
+    const q = this.question;
     const session = this.session;
-    if (!st || !session) return;
-    const q = st.question;
-    const answer: Answer = q.type === 'true-false' ? (st.draft as string[])[0] === 'true' : q.type === 'fill-in' ? (st.draft as string) : q.type === 'single-choice' ? ((st.draft as string[])[0] ?? '') : (st.draft as string[]);
-    this.questionState = { ...st, status: 'sending' };
-    const feedback = await session.answer(q, answer);
-    if (this.questionState?.question.id !== q.id) return;
-    this.questionState = { ...this.questionState, status: 'answered', feedback };
-    await this.updateComplete;
-    this.renderRoot.querySelector<HTMLButtonElement>('.question .actions .primary')?.focus();
+    if (!q || !session) return nothing;
+    const all = session.launchQuestions;
+    return html`<div class="overlay" part="overlay">
+      <xcredit-question
+        .question=${q}
+        number=${all.findIndex((x) => x.id === q.id) + 1}
+        total=${all.length}
+        lang=${lang}
+        .send=${(answer: Answer) => session.answer(q, answer)}
+        @xcredit-question-close=${() => session.closeQuestion()}
+      ></xcredit-question>
+    </div>`;
   }
 
   /** Moves keyboard focus into a panel that just opened over the video. */
@@ -360,17 +283,17 @@ export class XcreditPlayer extends LitElement {
     this.renderRoot.querySelector<HTMLElement>(selector)?.focus();
   }
 
-  private launchKey(): string {
-    return JSON.stringify([this.endpoint, this.launchToken, this.src, this.courseId, this.apiBase, this.captions, this.captionsLang]);
+  /** The session of the current launch, once it has started (after the update that starts it). */
+  private async started(): Promise<PlayerSession> {
+    await this.updateComplete;
+    return this.launchTask.taskComplete;
   }
 
-  private async start(): Promise<void> {
-    const generation = ++this.generation;
-    await this.updateComplete;
-    if (generation !== this.generation || !this.isConnected) return;
-    this.startedWith = this.launchKey();
+  /** The launch task: ends what ran before, then resolves the launch and starts its session. */
+  private async open(signal: AbortSignal): Promise<PlayerSession> {
+    await this.stop();
+    signal.throwIfAborted();
     this.blocker = { kind: 'loading' };
-    const ready = this.sessionReady;
     try {
       let endpointAttr = this.endpoint;
       let token = this.launchToken;
@@ -381,6 +304,7 @@ export class XcreditPlayer extends LitElement {
         token = await fetchAuthToken(cmi5.fetchUrl).catch((e: Error) => {
           throw new LaunchError('unauthorized', e.message);
         });
+        signal.throwIfAborted();
       }
       if (!endpointAttr || !token) {
         throw new LaunchError('missing-attribute', 'set the endpoint and launch-token attributes');
@@ -388,15 +312,15 @@ export class XcreditPlayer extends LitElement {
       // Relative attributes (endpoint="/xapi") are relative to the page, as a link's would be.
       const endpoint = normalizeEndpoint(endpointAttr, document.baseURI);
       const apiBase = apiBaseFor(endpoint, this.apiBase ? new URL(this.apiBase, document.baseURI).href : undefined);
-      this.launchAbort = new AbortController();
-      const launch = await loadLaunch(apiBase, token, { signal: this.launchAbort.signal });
-      if (generation !== this.generation) return;
+      const launch = await loadLaunch(apiBase, token, { signal });
+      const connection = new Connection({ endpoint, apiBase, token });
       let launchData: LaunchData | undefined;
       if (cmi5) {
         if (cmi5.registration !== launch.registration || cmi5.activityId !== launch.activityId) {
           throw new LaunchError('invalid', 'the cmi5 launch URL does not match its auth-token');
         }
-        launchData = await loadLaunchData(cmi5, token);
+        launchData = await loadLaunchData(connection, cmi5);
+        signal.throwIfAborted();
         this.returnUrl = launchData.returnURL ?? null;
       }
       if (this.courseId && this.courseId !== launch.courseId) {
@@ -410,9 +334,7 @@ export class XcreditPlayer extends LitElement {
       const session = new PlayerSession({
         launch,
         mount,
-        endpoint,
-        apiBase,
-        token,
+        connection,
         cmi5: launchData,
         src,
         captions: captionsUrl
@@ -424,24 +346,22 @@ export class XcreditPlayer extends LitElement {
       this.session = session;
       this.courseTitle = launch.course.title;
       await session.start();
-      if (generation !== this.generation) return;
+      signal.throwIfAborted();
       // A launch taken over already says so.
       if (this.blocker?.kind === 'loading') this.blocker = null;
-      ready.resolve(session);
+      return session;
     } catch (error) {
-      if (generation !== this.generation || (error as Error).name === 'AbortError') return;
+      // A newer run, a removal or exit() ended this one; the session it built is ended by them.
+      if (signal.aborted) throw error;
       const e = error instanceof LaunchError ? error : new LaunchError('invalid', (error as Error).message ?? String(error));
       this.blocker = { kind: 'error', code: e.code };
-      ready.reject(e);
       this.fire('xcredit:error', { message: e.message, code: e.code, ...(e.status !== undefined ? { status: e.status } : {}) });
+      throw e;
     }
   }
 
+  /** Ends the session (if any) and forgets everything shown about it. */
   private async stop(): Promise<void> {
-    this.generation++;
-    this.startedWith = null;
-    this.launchAbort?.abort();
-    this.launchAbort = null;
     const session = this.session;
     this.session = null;
     this.isReady = false;
@@ -449,10 +369,8 @@ export class XcreditPlayer extends LitElement {
     this.offline = 0;
     this.courseTitle = '';
     this.prompt = null;
-    this.questionState = null;
+    this.question = null;
     this.returnUrl = null;
-    this.sessionReady.reject(new Error('the player was stopped'));
-    this.sessionReady = deferred();
     await session?.dispose();
   }
 
@@ -484,13 +402,10 @@ export class XcreditPlayer extends LitElement {
         this.prompt = p;
         if (p) void this.focusOverlay('.prompt button');
       },
-      question: (q: PublicQuestion | null) => {
-        this.questionState = q ? { question: q, draft: q.type === 'fill-in' ? '' : [], status: 'open', feedback: null } : null;
-        if (q) void this.focusOverlay('.question input');
-      },
+      question: (q: PublicQuestion | null) => (this.question = q),
       takenOver: (message: string) => {
         this.prompt = null;
-        this.questionState = null;
+        this.question = null;
         this.blocker = { kind: 'taken-over' };
         this.fire('xcredit:error', { message, status: 409, code: 'session_taken_over' });
       },
@@ -508,28 +423,4 @@ export class XcreditPlayer extends LitElement {
   private fire<K extends keyof HTMLElementEventMap>(type: K, detail: HTMLElementEventMap[K] extends CustomEvent<infer D> ? D : never): void {
     this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
   }
-}
-
-/** Media time as m:ss. */
-function clock(seconds: number): string {
-  const s = Math.max(0, Math.floor(seconds));
-  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
-}
-
-interface Deferred<T> {
-  promise: Promise<T>;
-  resolve: (value: T) => void;
-  reject: (reason: unknown) => void;
-}
-
-function deferred<T>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (reason: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  // Nobody may be waiting; an unobserved rejection must not surface as an error.
-  promise.catch(() => undefined);
-  return { promise, resolve, reject };
 }

@@ -1,8 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Connection } from './connection.js';
 import { fetchVerified, Heartbeat, openSession, parseReply, parseVerified, type HeartbeatBody } from './heartbeat.js';
 
 const apiBase = 'http://localhost:3000/api/v1/';
-const asFetch = (f: unknown) => f as typeof globalThis.fetch;
+/** The launch's connection, with `f` as its fetch. */
+const connect = (f: unknown) => new Connection({ endpoint: 'http://localhost:3000/xapi', apiBase, token: 'tok', fetch: f as typeof globalThis.fetch });
 
 describe('Heartbeat', () => {
   function setup(state: { sessionId: string | null; time: number; playing: boolean }) {
@@ -46,7 +48,7 @@ describe('Heartbeat', () => {
 describe('openSession', () => {
   it('asks the server for a session with the launch token and takes the id and interval it gives', async () => {
     const fetch = vi.fn(async () => Response.json({ sessionId: '7d1e5c1a-0000-4000-8000-000000000001', heartbeatSeconds: 15 }, { status: 201 }));
-    expect(await openSession(apiBase, 'tok', asFetch(fetch))).toEqual({ sessionId: '7d1e5c1a-0000-4000-8000-000000000001', heartbeatSeconds: 15 });
+    expect(await openSession(connect(fetch))).toEqual({ sessionId: '7d1e5c1a-0000-4000-8000-000000000001', heartbeatSeconds: 15 });
     const [url, init] = fetch.mock.calls[0] as unknown as [string, RequestInit];
     expect(url).toBe('http://localhost:3000/api/v1/launches/current/sessions');
     expect(init.method).toBe('POST');
@@ -54,26 +56,26 @@ describe('openSession', () => {
   });
 
   it('is null (try again) when the server cannot be reached, fails, or answers without an id', async () => {
-    expect(await openSession(apiBase, 'tok', asFetch(vi.fn().mockRejectedValue(new TypeError('Failed to fetch'))))).toBeNull();
-    expect(await openSession(apiBase, 'tok', asFetch(vi.fn(async () => new Response('down', { status: 503 }))))).toBeNull();
-    expect(await openSession(apiBase, 'tok', asFetch(vi.fn(async () => Response.json({}, { status: 201 }))))).toBeNull();
+    expect(await openSession(connect(vi.fn().mockRejectedValue(new TypeError('Failed to fetch'))))).toBeNull();
+    expect(await openSession(connect(vi.fn(async () => new Response('down', { status: 503 }))))).toBeNull();
+    expect(await openSession(connect(vi.fn(async () => Response.json({}, { status: 201 }))))).toBeNull();
   });
 
   it('returns a refusal with its code: a takeover, an expired token', async () => {
     const taken = vi.fn(async () => Response.json({ error: { status: 409, code: 'session_taken_over', message: 'a newer launch took over' } }, { status: 409 }));
-    expect(await openSession(apiBase, 'tok', asFetch(taken))).toEqual({ status: 409, code: 'session_taken_over', message: 'a newer launch took over' });
+    expect(await openSession(connect(taken))).toEqual({ status: 409, code: 'session_taken_over', message: 'a newer launch took over' });
     const expired = vi.fn(async () => Response.json({ error: { status: 401, code: 'unauthorized', message: 'the launch token expired' } }, { status: 401 }));
-    expect(await openSession(apiBase, 'tok', asFetch(expired))).toMatchObject({ status: 401, message: 'the launch token expired' });
+    expect(await openSession(connect(expired))).toMatchObject({ status: 401, message: 'the launch token expired' });
   });
 });
 
 describe('what the server verified', () => {
   it('reads coverage, credits earned and credits from the credits answer at start', async () => {
     const fetch = vi.fn(async () => Response.json({ courseId: 'c', coverage: 0.04, earned: 0, credits: 2, attention: 1 }));
-    expect(await fetchVerified(apiBase, 'tok', asFetch(fetch))).toEqual({ coverage: 0.04, earned: 0, credits: 2 });
+    expect(await fetchVerified(connect(fetch))).toEqual({ coverage: 0.04, earned: 0, credits: 2 });
     expect((fetch.mock.calls[0] as unknown as [string])[0]).toBe('http://localhost:3000/api/v1/launches/current/credits');
-    expect(await fetchVerified(apiBase, 'tok', asFetch(vi.fn(async () => new Response('', { status: 404 }))))).toBeNull();
-    expect(await fetchVerified(apiBase, 'tok', asFetch(vi.fn().mockRejectedValue(new TypeError('offline'))))).toBeNull();
+    expect(await fetchVerified(connect(vi.fn(async () => new Response('', { status: 404 }))))).toBeNull();
+    expect(await fetchVerified(connect(vi.fn().mockRejectedValue(new TypeError('offline'))))).toBeNull();
   });
 
   it('reads the heartbeat answer: verified numbers and an attention check', () => {

@@ -1,4 +1,4 @@
-import { authorization } from './auth.js';
+import type { Connection } from './connection.js';
 import { readError } from './outbox.js';
 
 /** A heartbeat as the player sends it: what it is doing, and when (the client's clock) it said so. */
@@ -28,6 +28,8 @@ export interface ServerSession {
 
 export interface HeartbeatOptions {
   everyMs: number;
+  /** Epoch milliseconds; injected so tests control the clock. */
+  now?: () => number;
   /** What the player is doing now; no session id, no heartbeat. */
   state(): { sessionId: string | null; time: number; playing: boolean };
   /** Delivers a heartbeat (through the durable outbox, so one made offline still arrives). */
@@ -70,7 +72,7 @@ export class Heartbeat {
   beat(): boolean {
     const { sessionId, time, playing } = this.options.state();
     if (this.stopped || !sessionId) return false;
-    this.options.send({ sessionId, time, playing, sentAt: new Date().toISOString() });
+    this.options.send({ sessionId, time, playing, sentAt: new Date((this.options.now ?? Date.now)()).toISOString() });
     return true;
   }
 }
@@ -81,12 +83,12 @@ export class Heartbeat {
  * comes back as `{ status, code, message }`.
  *
  * @example
- * const session = await openSession('http://localhost:3000/api/v1/', token);
+ * const session = await openSession(connection);
  */
-export async function openSession(apiBase: string, token: string, doFetch: typeof fetch = (i, o) => globalThis.fetch(i, o)): Promise<ServerSession | { status: number; code: string; message: string } | null> {
+export async function openSession(connection: Connection): Promise<ServerSession | { status: number; code: string; message: string } | null> {
   let res: Response;
   try {
-    res = await doFetch(new URL('launches/current/sessions', apiBase).href, { method: 'POST', headers: { Authorization: authorization(token), Accept: 'application/json' } });
+    res = await connection.api('launches/current/sessions', { method: 'POST' });
   } catch {
     return null;
   }
@@ -101,11 +103,11 @@ export async function openSession(apiBase: string, token: string, doFetch: typeo
  * server cannot say.
  *
  * @example
- * const verified = await fetchVerified('http://localhost:3000/api/v1/', token);
+ * const verified = await fetchVerified(connection);
  */
-export async function fetchVerified(apiBase: string, token: string, doFetch: typeof fetch = (i, o) => globalThis.fetch(i, o)): Promise<Verified | null> {
+export async function fetchVerified(connection: Connection): Promise<Verified | null> {
   try {
-    const res = await doFetch(new URL('launches/current/credits', apiBase).href, { headers: { Authorization: authorization(token), Accept: 'application/json' } });
+    const res = await connection.api('launches/current/credits');
     return res.ok ? parseVerified(await res.json()) : null;
   } catch {
     return null;

@@ -160,3 +160,14 @@ export function resolveLang(lang: string | null | undefined): Lang {
 export function messages(lang: string | null | undefined): Messages {
   return catalogs[resolveLang(lang)];
 }
+
+/**
+ * Media time as m:ss.
+ *
+ * @example
+ * clock(75); // '1:15'
+ */
+export function clock(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}

@@ -1,7 +1,8 @@
+import { readErrorBody } from '@xcredit/sdk/contracts/wire';
 import { memoryOnlyStore, openOutboxStore, takeExitJournal, writeExitJournal, type OutboxRecord, type OutboxStore } from './outbox-store.js';
 
 export type { OutboxRecord } from './outbox-store.js';
-import { authorization } from './auth.js';
+import { apiHeaders, xapiHeaders } from './connection.js';
 
 export interface OutboxOptions {
   /** xAPI endpoint, e.g. `http://localhost:3000/xapi`. */
@@ -255,11 +256,7 @@ export class Outbox {
       res = await this.fetch(url ?? `${this.endpoint}/statements`, {
         method: 'POST',
         keepalive,
-        headers: {
-          Authorization: authorization(token),
-          ...(url ? { Accept: 'application/json' } : { 'X-Experience-API-Version': '1.0.3' }),
-          'Content-Type': 'application/json',
-        },
+        headers: { ...(url ? apiHeaders(token) : xapiHeaders(token)), 'Content-Type': 'application/json' },
         body: JSON.stringify(url ? batch[0]!.statement : batch.map((r) => r.statement)),
       });
     } catch {
@@ -349,15 +346,8 @@ export async function readError(res: Response): Promise<{ code: string; message:
   } catch {
     // The body is optional; the status alone still explains the refusal.
   }
-  try {
-    const body = JSON.parse(text) as { message?: unknown; error?: { message?: unknown; code?: unknown } | string };
-    const error = typeof body.error === 'object' ? body.error : undefined;
-    const found = [body.message, body.error, error?.message].find((m) => typeof m === 'string');
-    if (typeof found === 'string') return { code: String(error?.code ?? ''), message: found };
-  } catch {
-    // Not JSON: fall through to the text.
-  }
-  return { code: '', message: text.trim().slice(0, 500) || `HTTP ${res.status} ${res.statusText}`.trim() };
+  const { code = '', message } = readErrorBody(text);
+  return { code, message: message ?? (text.trim().slice(0, 500) || `HTTP ${res.status} ${res.statusText}`.trim()) };
 }
 
 function retryAfter(res: Response): number {

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { INTERACTION_ACTIVITY_TYPE, statement as statementSchema, VideoExt, XcreditExt, type PublicQuestion } from '@xcredit/sdk';
+import { Connection } from './connection.js';
 import { answeredStatement, dueQuestion, fetchFeedback, rearmRetries } from './questions.js';
 
 const ctx = {
@@ -59,23 +60,25 @@ describe('dueQuestion', () => {
   });
 });
 
+const connect = (fetch: unknown) => new Connection({ endpoint: 'http://localhost:3000/xapi', apiBase: 'http://localhost:3000/api/v1/', token: 'tok', fetch: fetch as typeof globalThis.fetch });
+
 describe('fetchFeedback', () => {
   it('reads the server verdict and the revealed answers', async () => {
     const fetch = vi.fn(async () => Response.json({ answered: true, correct: false, correctResponses: ['lid[,]ext'] }));
-    const fb = await fetchFeedback('http://localhost:3000/api/v1/', 'tok', 'q 1', fetch as unknown as typeof globalThis.fetch);
+    const fb = await fetchFeedback(connect(fetch), 'q 1');
     expect(fb).toEqual({ answered: true, correct: false, correctResponses: ['lid[,]ext'] });
     expect((fetch.mock.calls[0] as unknown as [string])[0]).toBe('http://localhost:3000/api/v1/launches/current/answers/q%201');
   });
 
   it('reads the attempts left and the part to rewatch after a wrong answer', async () => {
     const fetch = vi.fn(async () => Response.json({ answered: true, correct: false, attemptsLeft: 2, retryAfterRewatch: { from: 0, to: 10 } }));
-    const fb = await fetchFeedback('http://localhost:3000/api/v1/', 'tok', 'q1', fetch as unknown as typeof globalThis.fetch);
+    const fb = await fetchFeedback(connect(fetch), 'q1');
     expect(fb).toEqual({ answered: true, correct: false, attemptsLeft: 2, retryAfterRewatch: { from: 0, to: 10 } });
   });
 
   it('is null when the server cannot say', async () => {
     const fetch = vi.fn(async () => new Response('nope', { status: 404 }));
-    expect(await fetchFeedback('http://localhost:3000/api/v1/', 'tok', 'q1', fetch as unknown as typeof globalThis.fetch)).toBeNull();
+    expect(await fetchFeedback(connect(fetch), 'q1')).toBeNull();
   });
 });
 

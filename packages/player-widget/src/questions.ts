@@ -10,7 +10,7 @@ import {
   XcreditExt,
   type PublicQuestion,
 } from '@xcredit/sdk';
-import { authorization } from './auth.js';
+import type { Connection } from './connection.js';
 
 /** A learner's answer: choice ids, `true`/`false`, or the typed text. */
 export type Answer = string | string[] | boolean;
@@ -102,13 +102,11 @@ export interface AnswerFeedback {
  * Asks the server how an answer scored.
  *
  * @example
- * const feedback = await fetchFeedback('http://localhost:3000/api/v1/', token, 'q1');
+ * const feedback = await fetchFeedback(connection, 'q1');
  */
-export async function fetchFeedback(apiBase: string, token: string, questionId: string, doFetch: typeof fetch = (i, o) => globalThis.fetch(i, o)): Promise<AnswerFeedback | null> {
+export async function fetchFeedback(connection: Connection, questionId: string): Promise<AnswerFeedback | null> {
   try {
-    const res = await doFetch(new URL(`launches/current/answers/${encodeURIComponent(questionId)}`, apiBase).href, {
-      headers: { Authorization: authorization(token), Accept: 'application/json' },
-    });
+    const res = await connection.api(`launches/current/answers/${encodeURIComponent(questionId)}`);
     if (!res.ok) return null;
     const body = (await res.json()) as Partial<AnswerFeedback>;
     if (typeof body.answered !== 'boolean' || typeof body.correct !== 'boolean') return null;

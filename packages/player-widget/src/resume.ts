@@ -1,5 +1,5 @@
 import { RESUME_STATE_ID, unionSegments, type Segment } from '@xcredit/sdk';
-import { authorization } from './auth.js';
+import type { Connection } from './connection.js';
 
 /** Where the learner left off, kept in the xAPI State API. */
 export interface ResumeState {
@@ -7,37 +7,33 @@ export interface ResumeState {
   segments: Segment[];
 }
 
+/** Whose resume document: the learner's on one course. */
 export interface ResumeTarget {
-  /** xAPI endpoint without a trailing slash. */
-  endpoint: string;
-  token: string;
   /** The course activity. */
   activityId: string;
   /** The learner (the launch actor). */
   agent: Record<string, unknown>;
-  fetch?: typeof fetch;
 }
 
 /**
- * The State API URL of the learner's resume document. It has no registration, so a later
+ * The State API resource of the learner's resume document. It has no registration, so a later
  * launch, on any device, finds it.
  */
-export function resumeUrl(target: Pick<ResumeTarget, 'endpoint' | 'activityId' | 'agent'>): string {
+function resumeResource(target: ResumeTarget): string {
   const q = new URLSearchParams({ activityId: target.activityId, agent: JSON.stringify(target.agent), stateId: RESUME_STATE_ID });
-  return `${target.endpoint}/activities/state?${q}`;
+  return `activities/state?${q}`;
 }
 
 /**
  * Reads the resume document; null when there is none or the LRS cannot say.
  *
  * @example
- * const state = await loadResume({ endpoint, token, activityId, agent });
+ * const state = await loadResume(connection, { activityId, agent });
  * if (state) video.currentTime = state.time;
  */
-export async function loadResume(target: ResumeTarget): Promise<ResumeState | null> {
-  const doFetch = target.fetch ?? ((i, o) => globalThis.fetch(i, o));
+export async function loadResume(connection: Connection, target: ResumeTarget): Promise<ResumeState | null> {
   try {
-    const res = await doFetch(resumeUrl(target), { headers: headers(target.token) });
+    const res = await connection.xapi(resumeResource(target));
     if (!res.ok) return null;
     return parseResume(await res.json());
   } catch {
@@ -46,13 +42,12 @@ export async function loadResume(target: ResumeTarget): Promise<ResumeState | nu
 }
 
 /** Writes the resume document; `keepalive` for the page's way out. Failures are not fatal. */
-export async function saveResume(target: ResumeTarget, state: ResumeState, options: { keepalive?: boolean } = {}): Promise<boolean> {
-  const doFetch = target.fetch ?? ((i, o) => globalThis.fetch(i, o));
+export async function saveResume(connection: Connection, target: ResumeTarget, state: ResumeState, options: { keepalive?: boolean } = {}): Promise<boolean> {
   try {
-    const res = await doFetch(resumeUrl(target), {
+    const res = await connection.xapi(resumeResource(target), {
       method: 'PUT',
       keepalive: options.keepalive ?? false,
-      headers: { ...headers(target.token), 'Content-Type': 'application/json' },
+      headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ time: round3(state.time), segments: unionSegments(state.segments).map(([s, e]) => [round3(s), round3(e)]) }),
     });
     return res.ok;
@@ -71,5 +66,4 @@ export function parseResume(body: unknown): ResumeState | null {
   return { time: o.time, segments: segments.map(([a, b]) => [a, b] as const) };
 }
 
-const headers = (token: string) => ({ Authorization: authorization(token), 'X-Experience-API-Version': '1.0.3', Accept: 'application/json' });
 const round3 = (n: number) => Math.round(n * 1000) / 1000;

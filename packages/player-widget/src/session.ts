@@ -4,11 +4,13 @@ import zhCN from 'video.js/dist/lang/zh-CN.json';
 import { AttentionMonitor, type PromptKind } from './attention.js';
 import { allowedRates, clampRate, seekTarget } from './guard.js';
 import { applyCmi5, type LaunchData } from './cmi5.js';
+import type { Connection } from './connection.js';
 import { fetchVerified, Heartbeat, openSession, parseReply, type HeartbeatBody, type ServerSession, type Verified } from './heartbeat.js';
 import type { Lang } from './i18n.js';
 import { refusal, type Launch } from './launch.js';
 import { Outbox, type OutboxRecord, type OutboxRejection, type OutboxStatus } from './outbox.js';
 import { answeredStatement, dueQuestion, fetchFeedback, rearmRetries, type Answer, type AnsweredStatement, type AnswerFeedback } from './questions.js';
+import { mediaEvents, mediaState } from './media-state.js';
 import { loadResume, saveResume, type ResumeTarget } from './resume.js';
 import { VideoTracker } from './tracker.js';
 
@@ -66,10 +68,8 @@ export interface SessionOptions {
   launch: Launch;
   /** Element in the shadow root the player is built in. */
   mount: HTMLElement;
-  endpoint: string;
-  /** Credits API base (heartbeat, answers), ending with `/`. */
-  apiBase: string;
-  token: string;
+  /** The launch's xAPI endpoint, credits API and credential. */
+  connection: Connection;
   src: string;
   /** WebVTT captions to offer. */
   captions?: { src: string; lang: string; label: string } | undefined;
@@ -77,6 +77,8 @@ export interface SessionOptions {
   cmi5?: LaunchData | undefined;
   lang: Lang;
   hooks: SessionHooks;
+  /** Epoch milliseconds, for everything the session times (statements, heartbeats, prompts); injected so tests control it. */
+  now?: () => number;
 }
 
 const PROGRESS_EVERY_MS = 1000;
@@ -127,11 +129,14 @@ export class PlayerSession {
   private takenOver = false;
   private resumeAt: number | null = null;
   private lastRate = 1;
-  private readonly startedAt = Date.now();
+  private readonly now: () => number;
+  private readonly startedAt: number;
 
   constructor(private readonly options: SessionOptions) {
     this.launch = options.launch;
     this.hooks = options.hooks;
+    this.now = options.now ?? Date.now;
+    this.startedAt = this.now();
     this.tracker = new VideoTracker({
       launch: {
         actor: this.launch.actor,
@@ -141,9 +146,10 @@ export class PlayerSession {
         completionThreshold: this.launch.policy.gates.coverage,
         userAgent: navigator.userAgent,
       },
+      now: this.now,
       focused: () => document.visibilityState === 'visible' && document.hasFocus() && (this.attention?.attending ?? true),
     });
-    this.resumeTarget = { endpoint: options.endpoint, token: options.token, activityId: this.launch.activityId, agent: this.launch.actor };
+    this.resumeTarget = { activityId: this.launch.activityId, agent: this.launch.actor };
   }
 
   /** The course's in-video questions, in order. */
@@ -166,25 +172,26 @@ export class PlayerSession {
    * A refused session throws a `LaunchError`; a taken-over launch tells the hooks and builds nothing.
    */
   async start(): Promise<void> {
-    const { endpoint, token, hooks } = this.options;
+    const { connection, hooks } = this.options;
     const [, resume, session, verified] = await Promise.all([
       // Assigned at once: what earlier pages left is sent (and closed on dispose) while the session is awaited.
       Outbox.open({
-        endpoint,
-        token,
+        endpoint: connection.endpoint,
+        token: connection.token,
         onRejected: (r, record) => this.onRefused(r, record),
         onStatus: (s) => hooks.outbox(s),
         onReply: (record, reply) => this.onReply(record, reply),
       }).then((o) => (this.outbox = o)),
-      loadResume(this.resumeTarget),
+      loadResume(connection, this.resumeTarget),
       this.openServerSession(),
-      fetchVerified(this.options.apiBase, token),
+      fetchVerified(connection),
     ]);
     this.verified ??= verified;
     if (this.disposed || !session) return;
     if ('status' in session) throw refusal(session.status, session.message);
     this.heartbeat = new Heartbeat({
       everyMs: session.heartbeatSeconds * 1000,
+      now: this.now,
       state: () => ({ sessionId: this.tracker.sessionId, time: this.tracker.time, playing: this.tracker.playing }),
       send: (body) => void this.outbox?.enqueue(body, this.apiUrl('heartbeat')),
     });
@@ -248,14 +255,14 @@ export class PlayerSession {
       question,
       answer,
       { actor: this.launch.actor, registration: this.launch.registration, activityId: this.launch.activityId, title: this.launch.course.title, sessionId: this.tracker.sessionId },
-      { id: crypto.randomUUID(), timestamp: new Date().toISOString() },
+      { id: crypto.randomUUID(), timestamp: new Date(this.now()).toISOString() },
     );
     this.answered.add(question.id);
     this.record([statement]);
     this.emitProgress(true);
     await this.flush();
     if (this.outbox && this.outbox.pending > 0) return null;
-    const feedback = await fetchFeedback(this.options.apiBase, this.options.token, question.id);
+    const feedback = await fetchFeedback(this.options.connection, question.id);
     if (feedback?.retryAfterRewatch && !feedback.correct && (feedback.attemptsLeft ?? 0) > 0) this.retries.set(question.id, feedback.retryAfterRewatch);
     return feedback;
   }
@@ -318,7 +325,7 @@ export class PlayerSession {
       const captions = this.options.captions;
       // video.js reads the captions itself (an XHR: a file on another origin needs CORS).
       if (captions) player.addRemoteTextTrack({ kind: 'captions', src: captions.src, srclang: captions.lang, label: captions.label }, false);
-      player.textTracks().addEventListener('change', () => this.interacted());
+      for (const type of mediaEvents('textTracks')) player.textTracks().addEventListener(type, () => this.interacted());
       this.playerReady = true;
       this.maybeReady();
     });
@@ -361,9 +368,9 @@ export class PlayerSession {
       this.attention?.tick(!video.paused);
       if (!video.paused) this.checkQuestions(video.currentTime);
       this.emitProgress(false);
-      if (!video.paused && Date.now() - this.lastResumeSave >= RESUME_EVERY_MS) void this.saveResume(false);
+      if (!video.paused && this.now() - this.lastResumeSave >= RESUME_EVERY_MS) void this.saveResume(false);
     });
-    on('volumechange', () => this.interacted());
+    for (const type of mediaEvents('video')) on(type, () => this.interacted());
     on('ended', () => {
       this.record(this.tracker.end(video.currentTime));
       this.heartbeat?.beat();
@@ -395,7 +402,7 @@ export class PlayerSession {
       { signal },
     );
     for (const type of INPUT_EVENTS) window.addEventListener(type, (e) => e.isTrusted && this.attention?.input(), { signal, capture: true, passive: true });
-    this.player?.on('fullscreenchange', () => this.interacted());
+    for (const type of mediaEvents('player')) this.player?.on(type, () => this.interacted());
     // Back from the back/forward cache: the old session was terminated, so begin a new one.
     window.addEventListener('pageshow', (e) => e.persisted && void this.openServerSession().then(() => this.begin()), { signal });
     window.addEventListener('online', () => void this.outbox?.flush(), { signal });
@@ -407,25 +414,13 @@ export class PlayerSession {
     const session = this.serverSession;
     if (!video || !session || video.readyState < 1 || this.tracker.active || this.disposed) return;
     const length = Number.isFinite(video.duration) && video.duration > 0 ? video.duration : this.launch.course.lengthSeconds;
-    const textTrack = this.showingTrack();
-    this.record(
-      this.tracker.start({
-        length,
-        time: video.currentTime,
-        speed: video.playbackRate,
-        volume: video.muted ? 0 : video.volume,
-        ccEnabled: textTrack !== undefined,
-        ccLang: textTrack?.language || undefined,
-        fullScreen: this.player?.isFullscreen() ?? false,
-        screenSize: `${screen.width}x${screen.height}`,
-        videoPlaybackSize: `${video.clientWidth}x${video.clientHeight}`,
-      }, session.sessionId),
-    );
+    this.record(this.tracker.start({ length, time: video.currentTime, ...mediaState({ video, player: this.player }) }, session.sessionId));
     this.tracker.setRate(video.playbackRate);
     if (!this.attention) {
       const policy = this.launch.policy;
       this.attention = new AttentionMonitor({
         idleSeconds: policy.idleSeconds,
+        now: this.now,
         promptTimeoutSeconds: policy.promptTimeoutSeconds,
         onPrompt: (kind) => this.hooks.prompt({ kind, timedOut: false }),
         onTimeout: (kind) => {
@@ -494,7 +489,7 @@ export class PlayerSession {
    */
   private async openServerSession(): Promise<ServerSession | { status: number; message: string } | null> {
     for (let attempt = 0; !this.disposed; attempt++) {
-      const got = await openSession(this.options.apiBase, this.options.token);
+      const got = await openSession(this.options.connection);
       if (this.disposed) break;
       if (got && 'sessionId' in got) return (this.serverSession = got);
       if (got?.code === 'session_taken_over') {
@@ -509,7 +504,7 @@ export class PlayerSession {
 
   /** A heartbeat of this launch was answered: show what the server verified, and its check (an attention answer's reply has neither). */
   private onReply(record: OutboxRecord, reply: unknown): void {
-    if (record.token !== this.options.token) return;
+    if (record.token !== this.options.connection.token) return;
     const { verified, nonce } = parseReply(reply);
     // A check still open comes back in later answers until the server has the learner's.
     if (nonce && nonce !== this.lastNonce && this.attention && !this.takenOver) {
@@ -527,45 +522,23 @@ export class PlayerSession {
   /** The server refused something queued: a takeover of this launch stops the player; refused statements are shown. */
   private onRefused(rejection: OutboxRejection, record: OutboxRecord): void {
     if (rejection.code === 'session_taken_over') {
-      if (record.token === this.options.token) this.onTakenOver(rejection.message);
+      if (record.token === this.options.connection.token) this.onTakenOver(rejection.message);
     } else if (!rejection.url) this.hooks.rejected(rejection);
   }
 
   private apiUrl(path: 'heartbeat' | 'attention'): string {
-    return new URL(`launches/current/${path}`, this.options.apiBase).href;
+    return this.options.connection.apiUrl(`launches/current/${path}`);
   }
 
   private interacted(): void {
     const video = this.video;
     if (!video || !this.tracker.active) return;
-    const textTrack = this.showingTrack();
-    this.record(
-      this.tracker.interacted(this.mediaTime(), {
-        speed: video.playbackRate,
-        volume: video.muted ? 0 : video.volume,
-        ccEnabled: textTrack !== undefined,
-        ccLang: textTrack?.language || undefined,
-        fullScreen: this.player?.isFullscreen() ?? false,
-        screenSize: `${screen.width}x${screen.height}`,
-        videoPlaybackSize: `${video.clientWidth}x${video.clientHeight}`,
-      }),
-    );
-  }
-
-  /** The captions or subtitles track on screen, if any (video.js's list: it may emulate tracks). */
-  private showingTrack(): TextTrack | undefined {
-    const list = this.player?.textTracks() as unknown as ArrayLike<TextTrack> | undefined;
-    if (!list) return undefined;
-    for (let i = 0; i < list.length; i++) {
-      const t = list[i];
-      if (t && t.mode === 'showing' && (t.kind === 'captions' || t.kind === 'subtitles')) return t;
-    }
-    return undefined;
+    this.record(this.tracker.interacted(this.mediaTime(), mediaState({ video, player: this.player })));
   }
 
   private saveResume(keepalive: boolean): Promise<boolean> {
-    this.lastResumeSave = Date.now();
-    return saveResume(this.resumeTarget, { time: this.tracker.time, segments: this.tracker.segments }, { keepalive });
+    this.lastResumeSave = this.now();
+    return saveResume(this.options.connection, this.resumeTarget, { time: this.tracker.time, segments: this.tracker.segments }, { keepalive });
   }
 
   private tryPlay(): void {
@@ -638,7 +611,7 @@ export class PlayerSession {
   private record(statements: PlayerStatement[]): void {
     const cmi5 = this.options.cmi5;
     for (const original of statements) {
-      const statement = cmi5 ? applyCmi5(original, cmi5, (Date.now() - this.startedAt) / 1000) : original;
+      const statement = cmi5 ? applyCmi5(original, cmi5, (this.now() - this.startedAt) / 1000) : original;
       if (!statement) continue;
       this.hooks.statement(statement);
       void this.outbox?.enqueue(statement);
@@ -646,7 +619,7 @@ export class PlayerSession {
   }
 
   private emitProgress(force: boolean): void {
-    const now = Date.now();
+    const now = this.now();
     if (!this.tracker.active || (!force && now - this.lastProgressAt < PROGRESS_EVERY_MS)) return;
     this.lastProgressAt = now;
     const verified = this.verified;

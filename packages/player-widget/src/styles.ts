@@ -152,6 +152,10 @@ export const playerStyles = [
       padding: 1rem;
       background: rgb(0 0 0 / 0.55);
     }
+    /* The question panel's element only wraps its form: the form is the overlay's flex item. */
+    xcredit-question {
+      display: contents;
+    }
     .panel {
       box-sizing: border-box;
       max-width: min(32rem, 100%);

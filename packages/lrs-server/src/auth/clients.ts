@@ -32,6 +32,30 @@ export async function createClient(db: Db, input: NewClient): Promise<{ key: str
   return { key, secret };
 }
 
+/** The key of the administrator made on a first start; its secret is shown once. */
+export const FIRST_ADMIN_KEY = 'admin';
+
+/**
+ * On a first start, when the default tenant has no client that may administer it, makes one and
+ * returns its key and secret (to be shown once); otherwise null. Of several processes starting
+ * at once on one database, one makes it.
+ *
+ * @example
+ * const first = await ensureFirstAdmin(db); // { key: 'admin', secret: '…' } once, then null
+ */
+export async function ensureFirstAdmin(db: Db, tenantId: string): Promise<{ key: string; secret: string } | null> {
+  const admins = await db.selectFrom('clients').select('scopes').where('tenant_id', '=', tenantId).execute();
+  if (admins.some((c) => c.scopes.includes('credits/admin'))) return null;
+  const secret = randomBytes(24).toString('base64url');
+  const made = await db
+    .insertInto('clients')
+    .values({ key: FIRST_ADMIN_KEY, tenant_id: tenantId, name: 'administrator (made on first start)', secret_hash: await hashSecret(secret), scopes: JSON.stringify(['all', 'credits/admin']) })
+    .onConflict((oc) => oc.column('key').doNothing())
+    .returning('key')
+    .executeTakeFirst();
+  return made ? { key: made.key, secret } : null;
+}
+
 /** Makes sure a tenant exists. */
 export async function ensureTenant(db: Db, tenant: { id: string; name: string; homePage: string }): Promise<void> {
   await db

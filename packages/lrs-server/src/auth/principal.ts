@@ -1,9 +1,9 @@
 import type { NextFunction, Request, Response } from 'express';
+import { questionActivityId } from '@xcredit/sdk/xapi';
 import { sql } from 'kysely';
 import type { Db } from '../db/index.js';
 import { badText } from '../edge.js';
 import { HttpError } from '../http-error.js';
-import { courseActivities } from '../xapi/launch-scope.js';
 import { allows, type Scope } from './scopes.js';
 import { sha256 } from './secrets.js';
 import { signIn, unauthorized } from './sign-in.js';
@@ -139,4 +139,12 @@ export function requireLaunch(req: Request): Extract<Principal, { kind: 'launch'
   const p = req.principal;
   if (!p || p.kind !== 'launch') throw new HttpError(403, 'forbidden', 'this needs a launch token (Authorization: Bearer <launchToken>)');
   return p;
+}
+
+/** How the ledger and audit trails name what a client did: `client/<key>`. */
+export const actorOf = (p: Extract<Principal, { kind: 'client' }>) => `client/${p.key}`;
+/** The activity ids of a course: its own and one per declared question. */
+function courseActivities(activityId: string, questions: unknown): string[] {
+  const ids = (Array.isArray(questions) ? questions : []).map((q) => (q as { id?: unknown })?.id).filter((id): id is string => typeof id === 'string');
+  return [activityId, ...ids.map((id) => questionActivityId(activityId, id))];
 }

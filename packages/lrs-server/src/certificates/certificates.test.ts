@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { XcreditExt } from '@xcredit/sdk/xapi';
-import { createClient, openPlayer, startTestServer, type Engine, type LaunchGiven, type TestServer } from '../testing.js';
+import { createClient, startTestServer, watchCourse, type Engine, type TestServer } from '../testing.js';
 
 const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
 type Json = Record<string, any>;
@@ -32,12 +31,6 @@ describe.each(engines)('certificates on %s', (engine) => {
   };
   const year = () => String(server.clock!().getUTCFullYear());
 
-  async function watch(learnerId: string, courseId: string, seconds: number) {
-    const p = await openPlayer(server, (await ok('POST', '/launches', { learnerId, courseId })) as LaunchGiven);
-    await p.play(0);
-    await p.watch(seconds);
-    await p.complete(60, { [XcreditExt.focusedSeconds]: 60 });
-  }
   const course = { title: 'Ethics', activityId: 'https://example.com/courses/ethics', credits: 4, kind: 'elective', lengthSeconds: 60 };
 
   // Starting PGlite and watching each course with its heartbeats takes a while on a busy machine.
@@ -48,9 +41,9 @@ describe.each(engines)('certificates on %s', (engine) => {
     await ok('PUT', '/learners/sam', {});
     await ok('PUT', '/courses/ethics', course);
     await ok('PUT', `/targets/${year()}`, { total: 10, required: 0 });
-    await watch('ana', 'ethics', 60);
-    await watch('cai', 'ethics', 60);
-    await watch('sam', 'ethics', 2); // claims the whole video in 2 s: earns nothing
+    await watchCourse(server, 'ana', 'ethics', 60);
+    await watchCourse(server, 'cai', 'ethics', 60);
+    await watchCourse(server, 'sam', 'ethics', 2); // claims the whole video in 2 s: earns nothing
   }, 180_000);
   afterAll(() => server?.close());
 

@@ -1,17 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
-import { idText } from '../credits/courses.js';
-import { periodText } from '../credits/engagement.js';
+import type { certificateInput } from '@xcredit/sdk/contracts';
+import type { z } from 'zod';
 import { learnerStanding } from '../credits/targets.js';
 import type { Db } from '../db/index.js';
 import { HttpError } from '../http-error.js';
 
-export const certificateInput = z.strictObject({
-  learnerId: idText,
-  /** A completed course; without it, the learner's met target for the period. */
-  courseId: idText.optional(),
-  period: periodText,
-});
 export type CertificateInput = z.infer<typeof certificateInput>;
 
 export interface Certificate {

@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { questionActivityId, Verbs, VideoExt, XcreditExt } from '@xcredit/sdk/xapi';
-import { startTestServer, type Engine, type TestServer } from '../testing.js';
+import { openPlayer, startTestServer, type Engine, type LaunchGiven, type TestServer } from '../testing.js';
+import { creditEvents } from '../app.js';
 import { recompute } from './recompute.js';
 
 const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
@@ -27,8 +27,7 @@ describe.each(engines)('answers to in-video questions on %s', (engine) => {
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
     return json;
   };
-  type Launch = { launchToken: string; registration: string; actor: object; activityId: string };
-  const launch = (learnerId: string, courseId = 'quiz'): Promise<Launch> => api('POST', '/launches', { learnerId, courseId });
+  const launch = (learnerId: string, courseId = 'quiz'): Promise<LaunchGiven> => api('POST', '/launches', { learnerId, courseId });
   const earned = async (learnerId: string, courseId = 'quiz') => {
     const c = await api('GET', `/learners/${learnerId}/credits`);
     return c.courses.find((x: { courseId: string }) => x.courseId === courseId)?.earned ?? 0;
@@ -37,53 +36,19 @@ describe.each(engines)('answers to in-video questions on %s', (engine) => {
   const wait = (seconds: number) => server.clock!.advance(seconds);
 
   /** A player session of a launch, sending with the launch token only. */
-  function player(l: Launch) {
-    // The server issues the session on first use; statements and heartbeats may name only it.
-    let issued: Promise<string> | undefined;
-    const session = () => (issued ??= asPlayer('POST', '/launches/current/sessions').then((r: { sessionId: string }) => r.sessionId));
-    const asPlayer = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${server.url}/api/v1${path}`, {
-        method,
-        headers: { authorization: `Bearer ${l.launchToken}`, 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const json = await res.json();
-      if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-      return json;
-    };
-    const send = async (verb: string, result: Record<string, unknown>, object = l.activityId) => {
-      const sessionId = await session();
-      const res = await fetch(`${server.url}/xapi/statements`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${l.launchToken}`, 'x-experience-api-version': '1.0.3', 'content-type': 'application/json' },
-        body: JSON.stringify({
-          id: randomUUID(),
-          actor: l.actor,
-          verb: { id: verb },
-          object: { id: object },
-          context: { registration: l.registration, extensions: { [VideoExt.sessionId]: sessionId } },
-          result,
-        }),
-      });
-      if (!res.ok) throw new Error(`statements: ${res.status} ${await res.text()}`);
-    };
-    const beat = async (time: number, playing = true) => asPlayer('POST', '/launches/current/heartbeat', { sessionId: await session(), time, playing });
+  async function player(l: LaunchGiven) {
+    const p = await openPlayer(server, l);
     return {
-      /** Plays [from, to] at 1x with a heartbeat every 15 s, then pauses (or completes at the end). */
+      /** Plays [from, to] at 1x with its heartbeats, then pauses (or completes at the end). */
       async watch(from: number, to: number) {
-        await send(Verbs.played, { extensions: { [VideoExt.time]: from } });
-        await beat(from);
-        for (let t = from; t < to; ) {
-          const step = Math.min(15, to - t);
-          wait(step);
-          t += step;
-          await beat(t);
-        }
-        await send(to === LENGTH ? Verbs.completed : Verbs.paused, { extensions: { [VideoExt.time]: to, [XcreditExt.focusedSeconds]: to - from } });
-        await beat(to, false);
+        await p.play(from);
+        await p.heartbeat();
+        await p.watch(to - from);
+        await (to === LENGTH ? p.complete : p.pause)(to, { [XcreditExt.focusedSeconds]: to - from });
+        await p.heartbeat();
       },
-      answer: (questionId: string, response: string) => send(Verbs.answered, { response, success: true }, questionActivityId(l.activityId, questionId)),
-      feedback: (questionId: string) => asPlayer('GET', `/launches/current/answers/${questionId}`),
+      answer: (questionId: string, response: string) => p.send(p.statement(Verbs.answered, {}, { object: { id: questionActivityId(l.activityId, questionId) }, result: { response, success: true } })),
+      feedback: async (questionId: string) => (await fetch(`${server.url}/api/v1/launches/current/answers/${questionId}`, { headers: { authorization: `Bearer ${l.launchToken}` } })).json(),
     };
   }
 
@@ -98,22 +63,22 @@ describe.each(engines)('answers to in-video questions on %s', (engine) => {
 
   it('counts only the first answer when every choice is re-posted under new sessions and launches', async () => {
     // The baseline: the same viewing answered right earns everything.
-    const honest = player(await launch('knows'));
+    const honest = await player(await launch('knows'));
     await honest.watch(0, 200);
     await honest.answer('q1', 'a');
     await honest.watch(200, LENGTH);
     expect(await earned('knows')).toBe(CREDITS);
 
     const first = await launch('brute');
-    const p = player(first);
+    const p = await player(first);
     await p.watch(0, 200);
     await p.answer('q1', 'b');
     await p.watch(200, LENGTH);
     wait(5);
-    for (const choice of ['c', 'd', 'a']) await player(first).answer('q1', choice);
+    for (const choice of ['c', 'd', 'a']) await (await player(first)).answer('q1', choice);
     for (const choice of ['a', 'b', 'c', 'd']) {
       wait(5);
-      await player(await launch('brute')).answer('q1', choice);
+      await (await player(await launch('brute'))).answer('q1', choice);
     }
     expect(await earned('brute')).toBeLessThanOrEqual(CREDITS * 0.05);
     const why = await explain('brute');
@@ -126,18 +91,18 @@ describe.each(engines)('answers to in-video questions on %s', (engine) => {
     expect(attempts[3]).toMatchObject({ correct: true, reason: 'not counted: 0:00–3:20 not watched again since the previous wrong answer' });
     expect(new Date(attempts[0].at).getTime()).toBeLessThan(new Date(attempts[1].at).getTime());
     // The player's feedback, from any of the learner's launches, says what a retry needs.
-    const latest = player(await launch('brute'));
+    const latest = await player(await launch('brute'));
     expect(await latest.feedback('q1')).toEqual({ answered: true, correct: false, attemptsLeft: 2, retryAfterRewatch: { from: 0, to: 200 } });
   });
 
   it("counts a retry once the question's part of the video was watched again, in any launch", async () => {
-    const p = player(await launch('rewatcher'));
+    const p = await player(await launch('rewatcher'));
     await p.watch(0, 200);
     await p.answer('q1', 'b');
     await p.watch(200, LENGTH);
     expect(await earned('rewatcher')).toBe(0);
     // A later launch, seeking back to watch 0:00–3:20 again before answering.
-    const again = player(await launch('rewatcher'));
+    const again = await player(await launch('rewatcher'));
     await again.watch(0, 200);
     expect(await again.feedback('q1')).toEqual({ answered: true, correct: false, attemptsLeft: 2 });
     await again.answer('q1', 'a');
@@ -151,11 +116,11 @@ describe.each(engines)('answers to in-video questions on %s', (engine) => {
     expect(attempts[1].reason).toBe('counted: attempt 2 of 3, after watching 0:00–3:20 again');
 
     // Watching only part of it again is not enough.
-    const s = player(await launch('skimmer'));
+    const s = await player(await launch('skimmer'));
     await s.watch(0, 200);
     await s.answer('q1', 'b');
     await s.watch(200, LENGTH);
-    const skim = player(await launch('skimmer'));
+    const skim = await player(await launch('skimmer'));
     await skim.watch(100, 200);
     await skim.answer('q1', 'a');
     expect(await earned('skimmer')).toBeLessThanOrEqual(CREDITS * 0.05);
@@ -163,7 +128,7 @@ describe.each(engines)('answers to in-video questions on %s', (engine) => {
   });
 
   it('keeps attempts beyond maxAttempts without counting them, and reveals the answer only then', async () => {
-    const p = player(await launch('persistent', 'strict'));
+    const p = await player(await launch('persistent', 'strict'));
     await p.watch(0, 200);
     await p.answer('q1', 'b');
     expect(await p.feedback('q1')).toEqual({ answered: true, correct: false, attemptsLeft: 1, retryAfterRewatch: { from: 0, to: 200 } });
@@ -187,7 +152,7 @@ describe.each(engines)('answers to in-video questions on %s', (engine) => {
       );
     const incremental = await snapshot();
     expect(incremental).toHaveLength(learners.length);
-    const result = await recompute(server.store.db);
+    const result = await recompute(server.store.db, { events: creditEvents() });
     expect(await snapshot()).toEqual(incremental);
     expect(result.ledgerEntries).toBe(0);
   });

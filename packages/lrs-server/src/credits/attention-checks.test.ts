@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Verbs, VideoExt, XcreditExt } from '@xcredit/sdk/xapi';
 import { startTestServer, type Engine, type TestServer } from '../testing.js';
+import { creditEvents } from '../app.js';
 import { recompute } from './recompute.js';
 
 const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
@@ -224,7 +225,7 @@ describe.each(engines)('server-issued attention checks on %s', (engine) => {
       (await server.store.db.selectFrom('engagement').select(['learner_id', 'course_id', 'coverage', 'attention', 'earned_tenths', 'flags']).where('learner_id', 'in', learners).orderBy('learner_id').orderBy('course_id').execute()).map((e) => ({ ...e }));
     const incremental = await snapshot();
     expect(incremental).toHaveLength(learners.length);
-    const result = await recompute(server.store.db);
+    const result = await recompute(server.store.db, { events: creditEvents() });
     expect(await snapshot()).toEqual(incremental);
     expect(result.ledgerEntries).toBe(0);
   });

@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { blockedWall, checkMoment, tickPlayClock } from '@xcredit/sdk/engagement';
-import { sql, type Kysely } from 'kysely';
+import { checkMoment, tickPlayClock } from '@xcredit/sdk/engagement';
+import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
 import type { Db } from '../db/index.js';
 import type { Database } from '../db/schema.js';
-import { getCourse } from './courses.js';
+import { getCourse } from '../catalog/courses.js';
 import { periodOf, refreshEngagement } from './engagement.js';
-import { lockLearner } from './ledger.js';
+import { issuedChecks } from './evidence.js';
+import { lockLearner, type CreditEvents } from './ledger.js';
 
 type LaunchPrincipal = Extract<Principal, { kind: 'launch' }>;
 type Q = Kysely<Database>;
@@ -35,12 +36,13 @@ export interface AttentionCheckPrompt {
  */
 export async function attentionOnHeartbeat(
   db: Db,
+  events: CreditEvents,
   principal: LaunchPrincipal,
   input: { sessionId: string; playing: boolean; attention?: { nonce: string } | undefined },
   at: Date,
 ): Promise<{ attentionCheck?: AttentionCheckPrompt }> {
   const { tenant, launch } = principal;
-  if (input.attention) await answerAttentionCheck(db, principal, { sessionId: input.sessionId, nonce: input.attention.nonce }, at);
+  if (input.attention) await answerAttentionCheck(db, events, principal, { sessionId: input.sessionId, nonce: input.attention.nonce }, at);
   const course = await getCourse(db, tenant.id, launch.courseId);
   const { attentionChecks: count, promptTimeoutSeconds } = course.policy;
   if (count <= 0) return prompt(await openCheck(db, principal));
@@ -78,7 +80,7 @@ export async function attentionOnHeartbeat(
  * learner for this course, within the window; a late answer ends the check's block from then on.
  * An answer the server has already recorded is answered the same way again, so a retry is harmless.
  */
-export async function answerAttentionCheck(db: Db, principal: LaunchPrincipal, input: z.infer<typeof attentionInput>, at: Date): Promise<{ accepted: boolean; reason?: string }> {
+export async function answerAttentionCheck(db: Db, events: CreditEvents, principal: LaunchPrincipal, input: z.infer<typeof attentionInput>, at: Date): Promise<{ accepted: boolean; reason?: string }> {
   const { tenant, launch } = principal;
   return db.transaction().execute(async (trx) => {
     await lockLearner(trx, tenant.id, launch.learnerId);
@@ -88,7 +90,7 @@ export async function answerAttentionCheck(db: Db, principal: LaunchPrincipal, i
     if (!check.answered_at) {
       await trx.updateTable('attention_checks').set({ answered_at: at }).where('tenant_id', '=', tenant.id).where('nonce', '=', input.nonce).execute();
       // The check's block ends (or, answered in time, never was): credit what was played meanwhile.
-      await refreshEngagement(trx, tenant.id, launch.learnerId, launch.courseId, periodOf(new Date(check.issued_at)), { actor: 'engine' });
+      await refreshEngagement(trx, tenant.id, launch.learnerId, launch.courseId, periodOf(new Date(check.issued_at)), { actor: 'engine', events });
     }
     return answeredAt.getTime() <= new Date(check.expires_at).getTime() ? { accepted: true } : { accepted: false, reason: 'late' };
   });
@@ -105,57 +107,7 @@ function prompt(check: { nonce: string; issued_at: Date; expires_at: Date } | un
   return { attentionCheck: { nonce: check.nonce, expiresAt: new Date(expires).toISOString(), windowSeconds: Math.round((expires - issued) / 1000) } };
 }
 
-/** One learner's attention checks that may block wall-clock time in [from, to), as `blockedWallOf` reads them. */
-export function attentionChecksQuery(db: Q, tenantId: string, learnerId: string, courseId: string, from: Date, to: Date) {
-  return issuedChecks(db)
-    .select(['c.issued_at', 'c.expires_at', 'c.answered_at'])
-    .where('c.tenant_id', '=', tenantId)
-    .where('l.learner_id', '=', learnerId)
-    .where('l.course_id', '=', courseId)
-    .where('c.issued_at', '<', to)
-    .where((eb) => eb.or([eb('c.answered_at', 'is', null), eb('c.answered_at', '>=', from)]));
-}
-
-export interface IssuedCheck {
-  issued_at: Date | string;
-  expires_at: Date | string;
-  answered_at: Date | string | null;
-}
-
-/** Wall-clock windows in which one learner's course earns nothing: their missed attention checks. */
-export function blockedWallOf(checks: readonly IssuedCheck[]): [number, number][] {
-  return blockedWall(checks.map(toIssued));
-}
-
-/** The same windows for many learners at once, by `tenant|learner|course` (for recompute). */
-export async function attentionBlockedWallOf(db: Q, learners: readonly { tenant_id: string; learner_id: string }[]): Promise<Map<string, [number, number][]>> {
-  if (!learners.length) return new Map();
-  const rows = await issuedChecks(db)
-    .select(['c.issued_at', 'c.expires_at', 'c.answered_at'])
-    .where(sql<boolean>`(l.tenant_id, l.learner_id) in (select * from unnest(${learners.map((l) => l.tenant_id)}::text[], ${learners.map((l) => l.learner_id)}::text[]))`)
-    .execute();
-  const byKey = new Map<string, ReturnType<typeof toIssued>[]>();
-  for (const r of rows) {
-    const key = `${r.tenant_id}|${r.learner_id}|${r.course_id}`;
-    byKey.set(key, [...(byKey.get(key) ?? []), toIssued(r)]);
-  }
-  return new Map([...byKey].map(([key, checks]) => [key, blockedWall(checks)]));
-}
-
 /** The checks issued to one learner for the launched course, in any of their sessions and launches. */
 function learnerChecks(db: Q, { tenant, launch }: LaunchPrincipal) {
   return issuedChecks(db).where('c.tenant_id', '=', tenant.id).where('l.learner_id', '=', launch.learnerId).where('l.course_id', '=', launch.courseId);
 }
-
-function issuedChecks(db: Q) {
-  return db
-    .selectFrom('attention_checks as c')
-    .innerJoin('launches as l', (j) => j.onRef('l.tenant_id', '=', 'c.tenant_id').onRef('l.registration', '=', 'c.registration'))
-    .select(['c.tenant_id', 'l.learner_id', 'l.course_id']);
-}
-
-const toIssued = (r: IssuedCheck) => ({
-  issuedAt: new Date(r.issued_at).getTime(),
-  expiresAt: new Date(r.expires_at).getTime(),
-  answeredAt: r.answered_at === null ? null : new Date(r.answered_at).getTime(),
-});

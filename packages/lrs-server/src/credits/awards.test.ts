@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { XcreditExt } from '@xcredit/sdk/xapi';
-import { openPlayer, startTestServer, type Engine, type TestServer } from '../testing.js';
+import { startTestServer, watchCourse, type Engine, type TestServer } from '../testing.js';
 
 const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
 
@@ -22,13 +21,6 @@ describe.each(engines)('ledger, awards, make-up, targets and course changes on %
   const year = () => String(server.clock!().getUTCFullYear());
   const ledger = (learnerId: string) => ok('GET', `/learners/${learnerId}/ledger`);
 
-  /** Watches a whole course honestly at 1x. */
-  async function watch(learnerId: string, courseId: string, length: number) {
-    const p = await openPlayer(server, await ok('POST', '/launches', { learnerId, courseId }));
-    await p.play(0);
-    await p.watch(length);
-    await p.complete(length, { [XcreditExt.focusedSeconds]: length });
-  }
 
   beforeAll(async () => {
     server = await startTestServer({ engine, postgresUrl: inject('postgresUrl') ?? undefined, manualClock: true });
@@ -78,9 +70,9 @@ describe.each(engines)('ledger, awards, make-up, targets and course changes on %
 
   it('counts an offline requirement and its online make-up once, whichever comes first', async () => {
     await ok('POST', '/awards', { learnerId: 'cai', source: 'offline', title: 'Fire drill', credits: 2, period: year(), kind: 'required', requirementId: 'fire-drill' });
-    await watch('cai', 'fire-online', 60);
+    await watchCourse(server, 'cai', 'fire-online', 60);
     expect((await ledger('cai')).total).toBe(3);
-    await watch('dee', 'fire-online', 60);
+    await watchCourse(server, 'dee', 'fire-online', 60);
     await ok('POST', '/awards', { learnerId: 'dee', source: 'offline', title: 'Fire drill', credits: 2, period: year(), kind: 'required', requirementId: 'fire-drill' });
     const dee = await ledger('dee');
     expect(dee.total).toBe(3);
@@ -131,7 +123,7 @@ describe.each(engines)('ledger, awards, make-up, targets and course changes on %
 
   it('records a change of course credits as adjustments, never by rewriting history', async () => {
     await ok('PUT', '/learners/eve', {});
-    await watch('eve', 'ethics', 60);
+    await watchCourse(server, 'eve', 'ethics', 60);
     const before = await ledger('eve');
     expect(before.total).toBe(4);
     await ok('PUT', '/courses/ethics', { title: 'Ethics', activityId: 'https://example.com/courses/ethics', credits: 6, kind: 'elective', lengthSeconds: 60, category: 'professional' });

@@ -1,40 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import type { awardInput } from '@xcredit/sdk/contracts';
+import type { z } from 'zod';
 import type { Db } from '../db/index.js';
-import { emit } from '../webhooks/events.js';
 import { HttpError } from '../http-error.js';
-import { idText } from './courses.js';
-import { periodBounds, periodText } from './engagement.js';
-import { appendEntry, isClosed, lockLearner, reconcileRequirement } from './ledger.js';
+import { periodBounds } from './engagement.js';
+import { appendEntry, isClosed, lockLearner, reconcileRequirement, type CreditEvents } from './ledger.js';
 
-const tenths = z
-  .number()
-  .positive('must be greater than 0')
-  .max(1000)
-  .refine((n) => Math.abs(n * 10 - Math.round(n * 10)) < 1e-9, 'must have at most one decimal');
-
-/**
- * Credits that do not come from a video: attendance at offline training (from an HR check-in,
- * approved on arrival) and growth credits (projects, mentoring, teaching, competitions), which
- * wait for an approver.
- */
-export const awardInput = z.strictObject({
-  learnerId: idText,
-  source: z.enum(['offline', 'growth']),
-  title: z.string().trim().min(1, 'must not be empty').max(300),
-  credits: tenths,
-  period: periodText,
-  kind: z.enum(['required', 'elective']).default('elective'),
-  category: z.string().trim().min(1).max(100).optional(),
-  /** The requirement an offline session fulfils; an online make-up course for it counts once with it. */
-  requirementId: idText.optional(),
-  /** The HR system's id for the check-in or request; the same id twice is one award. */
-  externalId: z.string().trim().min(1).max(200).optional(),
-  evidence: z.record(z.string(), z.unknown()).optional(),
-});
 export type AwardInput = z.infer<typeof awardInput>;
-
-export const decisionInput = z.strictObject({ reason: z.string().trim().min(1, 'must not be empty').max(1000).optional() });
 
 export interface Award {
   awardId: string;
@@ -98,7 +70,7 @@ const toAward = (r: AwardRow): Award => ({
 });
 
 /** Records an award. Offline attendance is approved at once; growth credits wait for approval. */
-export async function createAward(db: Db, tenantId: string, actor: string, input: AwardInput): Promise<{ award: Award; created: boolean }> {
+export async function createAward(db: Db, events: CreditEvents, tenantId: string, actor: string, input: AwardInput): Promise<{ award: Award; created: boolean }> {
   periodBounds(input.period);
   return db.transaction().execute(async (trx) => {
     const learner = await trx.selectFrom('learners').select('id').where('tenant_id', '=', tenantId).where('id', '=', input.learnerId).executeTakeFirst();
@@ -140,17 +112,17 @@ export async function createAward(db: Db, tenantId: string, actor: string, input
     await trx.insertInto('award_events').values({ tenant_id: tenantId, award_id: row.id, action: 'requested', actor, reason: null }).execute();
     if (approved) {
       await trx.insertInto('award_events').values({ tenant_id: tenantId, award_id: row.id, action: 'approved', actor, reason: 'attendance check-in' }).execute();
-      await credit(trx, tenantId, row, actor);
-      await emit(trx, tenantId, 'award.decided', { award: toAward(row) });
+      await credit(trx, events, tenantId, row, actor);
+      await events.publish(trx, { type: 'award.decided', tenantId, data: { award: toAward(row) } });
     } else {
-      await emit(trx, tenantId, 'award.pending', { award: toAward(row) });
+      await events.publish(trx, { type: 'award.pending', tenantId, data: { award: toAward(row) } });
     }
     return { award: toAward(row), created: true };
   });
 }
 
 /** Approves or rejects a pending award; a decision is final (a correction is a new award or an adjustment). */
-export async function decideAward(db: Db, tenantId: string, awardId: string, actor: string, decision: 'approved' | 'rejected', reason?: string): Promise<Award> {
+export async function decideAward(db: Db, events: CreditEvents, tenantId: string, awardId: string, actor: string, decision: 'approved' | 'rejected', reason?: string): Promise<Award> {
   if (decision === 'rejected' && !reason) throw new HttpError(400, 'invalid_input', 'reason: a rejection needs a reason the learner can read');
   return db.transaction().execute(async (trx) => {
     const row = await trx.selectFrom('awards').selectAll().where('tenant_id', '=', tenantId).where('id', '=', awardId).forUpdate().executeTakeFirst();
@@ -166,15 +138,15 @@ export async function decideAward(db: Db, tenantId: string, awardId: string, act
       .returningAll()
       .executeTakeFirstOrThrow();
     await trx.insertInto('award_events').values({ tenant_id: tenantId, award_id: awardId, action: decision, actor, reason: reason ?? null }).execute();
-    if (decision === 'approved') await credit(trx, tenantId, updated, actor);
-    await emit(trx, tenantId, 'award.decided', { award: toAward(updated) });
+    if (decision === 'approved') await credit(trx, events, tenantId, updated, actor);
+    await events.publish(trx, { type: 'award.decided', tenantId, data: { award: toAward(updated) } });
     return toAward(updated);
   });
 }
 
-async function credit(db: Db, tenantId: string, row: AwardRow, actor: string) {
-  if (row.requirement_id) return reconcileRequirement(db, tenantId, row.learner_id, row.requirement_id, row.period, { actor });
-  await appendEntry(db, {
+async function credit(db: Db, events: CreditEvents, tenantId: string, row: AwardRow, actor: string) {
+  if (row.requirement_id) return reconcileRequirement(db, tenantId, row.learner_id, row.requirement_id, row.period, { actor, events });
+  await appendEntry(db, events, {
     tenantId,
     learnerId: row.learner_id,
     period: row.period,

@@ -1,13 +1,13 @@
-import { assessEngagement, type EngagementAssessment, type EngagementFlag, type GateResult } from '@xcredit/sdk/engagement';
+import type { EngagementAssessment, EngagementFlag, GateResult } from '@xcredit/sdk/engagement';
+import { isPeriod } from '@xcredit/sdk/contracts';
 import { sql, type Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Db } from '../db/index.js';
 import type { Database } from '../db/schema.js';
 import { HttpError } from '../http-error.js';
-import { attentionChecksQuery, blockedWallOf, type IssuedCheck } from './attention-checks.js';
-import { getCourse, type Course } from './courses.js';
-import { COUNTED_VERBS, statementFacts, toTimeline, type HeartbeatFacts, type StatementFacts } from './evidence.js';
-import { lockLearner, reconcileCourseLedger } from './ledger.js';
+import { getCourse, type Course } from '../catalog/courses.js';
+import { assessTimeline, attentionChecksQuery, blockedWallOf, COUNTED_VERBS, statementFacts, type HeartbeatFacts, type IssuedCheck, type StatementFacts } from './evidence.js';
+import { lockLearner, reconcileCourseLedger, type CreditEvents, type ReconcileOptions } from './ledger.js';
 
 type Q = Kysely<Database>;
 
@@ -36,12 +36,6 @@ export interface LearnerCredits {
   earned: number;
   courses: CourseCredits[];
 }
-
-// The year after a period must still be a date the database stores (0001–9999), and two-digit years are not years.
-const isPeriod = (period: string) => /^\d{4}$/.test(period) && Number(period) >= 1000 && Number(period) <= 9998;
-
-/** A period as requests give it: a year from 1000 to 9998. */
-export const periodText = z.string().regex(/^[1-9]\d{3}$/, 'must be a year from 1000 to 9998, e.g. 2026').refine(isPeriod, 'must be a year from 1000 to 9998, e.g. 2026');
 
 /** A period is a calendar year (UTC). */
 export function periodBounds(period: string): { from: Date; to: Date } {
@@ -86,8 +80,7 @@ export async function assessLearnerCourse(db: Q, tenantId: string, learnerId: st
     (select coalesce(json_agg(r order by r.received_at, r.id), '[]') from (${heartbeats}) as r) as heartbeats,
     (select coalesce(json_agg(r), '[]') from (${attentionChecksQuery(db, tenantId, learnerId, course.courseId, from, to)}) as r) as checks`.execute(db);
   const { statements: facts, heartbeats: beats, checks } = rows[0]!;
-  const { events, answers } = toTimeline(course, facts, beats);
-  return assessEngagement({ credits: course.credits, lengthSeconds: course.lengthSeconds, policy: course.policy, questions: course.questions, events, answers, blockedWall: blockedWallOf(checks) });
+  return assessTimeline(course, facts, beats, blockedWallOf(checks));
 }
 
 /**
@@ -101,7 +94,7 @@ export async function refreshEngagement(
   learnerId: string,
   courseId: string,
   period: string,
-  options: { actor: string; reason?: string; source?: 'video' | 'adjustment' } = { actor: 'engine' },
+  options: ReconcileOptions,
 ): Promise<EngagementAssessment> {
   const course = await getCourse(db, tenantId, courseId);
   const a = await assessLearnerCourse(db, tenantId, learnerId, course, period);
@@ -204,7 +197,7 @@ export async function learnerCredits(db: Db, tenantId: string, learnerId: string
  * with the new credits, length, questions and policy, and each difference is appended to the
  * ledger as an adjustment that says what changed. Closed periods are never touched.
  */
-export async function adjustForCourseChange(db: Q, tenantId: string, before: Course, after: Course, actor: string): Promise<number> {
+export async function adjustForCourseChange(db: Q, events: CreditEvents, tenantId: string, before: Course, after: Course, actor: string): Promise<number> {
   const changes: string[] = [];
   if (before.credits !== after.credits) changes.push(`credits ${before.credits} → ${after.credits}`);
   if (before.lengthSeconds !== after.lengthSeconds) changes.push(`length ${before.lengthSeconds} s → ${after.lengthSeconds} s`);
@@ -223,7 +216,7 @@ export async function adjustForCourseChange(db: Q, tenantId: string, before: Cou
   const reason = `course "${after.title}" changed: ${changes.join(', ')}`;
   for (const r of rows) {
     await lockLearner(db, tenantId, r.learner_id);
-    await refreshEngagement(db, tenantId, r.learner_id, after.courseId, r.period, { actor, reason, source: 'adjustment' });
+    await refreshEngagement(db, tenantId, r.learner_id, after.courseId, r.period, { actor, events, reason, source: 'adjustment' });
   }
   return rows.length;
 }

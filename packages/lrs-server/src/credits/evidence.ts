@@ -1,7 +1,8 @@
-import type { AnswerEvent, TrackedEvent } from '@xcredit/sdk/engagement';
+import { assessEngagement, blockedWall, type AnswerEvent, type EngagementAssessment, type TrackedEvent } from '@xcredit/sdk/engagement';
 import { questionActivityId, VideoExt, Verbs, XcreditExt } from '@xcredit/sdk/xapi';
-import { sql } from 'kysely';
-import type { Course } from './courses.js';
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import type { Course } from '../catalog/courses.js';
 
 /** xAPI verb id → the video event the engine reads from it. */
 export const VIDEO_VERBS: Record<string, TrackedEvent['verb']> = {
@@ -14,6 +15,9 @@ export const VIDEO_VERBS: Record<string, TrackedEvent['verb']> = {
 };
 /** Verbs of statements that count toward credits. */
 export const COUNTED_VERBS = [...Object.keys(VIDEO_VERBS), Verbs.answered];
+
+/** Whether newly stored verbs can change credits: `initialized` alone says nothing of what was watched. */
+export const changesCredits = (verbs: readonly string[]) => verbs.some((v) => v !== Verbs.initialized && COUNTED_VERBS.includes(v));
 
 const part = (path: string[]) => sql<unknown>`s.statement #> ${`{${path.map((p) => `"${p}"`).join(',')}}`}`;
 
@@ -115,6 +119,12 @@ export function toTimeline(course: Course, statements: readonly StatementFacts[]
   return { events, answers };
 }
 
+/** The engine's judgement of one timeline: the incremental path and `recompute` both end here. */
+export function assessTimeline(course: Course, statements: readonly StatementFacts[], heartbeats: readonly HeartbeatFacts[], blockedWall?: [number, number][]): EngagementAssessment {
+  const { events, answers } = toTimeline(course, statements, heartbeats);
+  return assessEngagement({ credits: course.credits, lengthSeconds: course.lengthSeconds, policy: course.policy, questions: course.questions, events, answers, blockedWall });
+}
+
 /** A stored heartbeat as the engine's evidence. */
 export function heartbeatEvent(h: HeartbeatFacts): TrackedEvent {
   return {
@@ -126,3 +136,57 @@ export function heartbeatEvent(h: HeartbeatFacts): TrackedEvent {
     playing: h.playing,
   };
 }
+
+type Q = Kysely<Database>;
+
+/** One learner's attention checks that may block wall-clock time in [from, to), as `blockedWallOf` reads them. */
+export function attentionChecksQuery(db: Q, tenantId: string, learnerId: string, courseId: string, from: Date, to: Date) {
+  return issuedChecks(db)
+    .select(['c.issued_at', 'c.expires_at', 'c.answered_at'])
+    .where('c.tenant_id', '=', tenantId)
+    .where('l.learner_id', '=', learnerId)
+    .where('l.course_id', '=', courseId)
+    .where('c.issued_at', '<', to)
+    .where((eb) => eb.or([eb('c.answered_at', 'is', null), eb('c.answered_at', '>=', from)]));
+}
+
+/** One issued attention check as `attentionChecksQuery` selects it (dates as JSON strings when aggregated). */
+export interface IssuedCheck {
+  issued_at: Date | string;
+  expires_at: Date | string;
+  answered_at: Date | string | null;
+}
+
+/** Wall-clock windows in which one learner's course earns nothing: their missed attention checks. */
+export function blockedWallOf(checks: readonly IssuedCheck[]): [number, number][] {
+  return blockedWall(checks.map(toIssued));
+}
+
+/** The same windows for many learners at once, by `tenant|learner|course` (for recompute). */
+export async function attentionBlockedWallOf(db: Q, learners: readonly { tenant_id: string; learner_id: string }[]): Promise<Map<string, [number, number][]>> {
+  if (!learners.length) return new Map();
+  const rows = await issuedChecks(db)
+    .select(['c.issued_at', 'c.expires_at', 'c.answered_at'])
+    .where(sql<boolean>`(l.tenant_id, l.learner_id) in (select * from unnest(${learners.map((l) => l.tenant_id)}::text[], ${learners.map((l) => l.learner_id)}::text[]))`)
+    .execute();
+  const byKey = new Map<string, ReturnType<typeof toIssued>[]>();
+  for (const r of rows) {
+    const key = `${r.tenant_id}|${r.learner_id}|${r.course_id}`;
+    byKey.set(key, [...(byKey.get(key) ?? []), toIssued(r)]);
+  }
+  return new Map([...byKey].map(([key, checks]) => [key, blockedWall(checks)]));
+}
+
+/** Attention checks issued in launches (tables `c` and `l`), with their tenant, learner and course. */
+export function issuedChecks(db: Q) {
+  return db
+    .selectFrom('attention_checks as c')
+    .innerJoin('launches as l', (j) => j.onRef('l.tenant_id', '=', 'c.tenant_id').onRef('l.registration', '=', 'c.registration'))
+    .select(['c.tenant_id', 'l.learner_id', 'l.course_id']);
+}
+
+const toIssued = (r: IssuedCheck) => ({
+  issuedAt: new Date(r.issued_at).getTime(),
+  expiresAt: new Date(r.expires_at).getTime(),
+  answeredAt: r.answered_at === null ? null : new Date(r.answered_at).getTime(),
+});

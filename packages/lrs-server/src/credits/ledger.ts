@@ -1,8 +1,6 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Database, LedgerSource, LedgerTable } from '../db/schema.js';
-import { checkTargetMet } from '../webhooks/alerts.js';
-import { emit } from '../webhooks/events.js';
-import type { Course } from './courses.js';
+import type { Course } from '../catalog/courses.js';
 
 type Q = Kysely<Database>;
 
@@ -58,7 +56,7 @@ async function sumFor(db: Q, tenantId: string, learnerId: string, period: string
   return Number(row.tenths);
 }
 
-interface Append {
+export interface Append {
   tenantId: string;
   learnerId: string;
   period: string;
@@ -73,43 +71,70 @@ interface Append {
   evidence?: Record<string, unknown>;
   createdBy: string;
   approvedBy?: string | null;
+  /** An imported entry's id in the system it came from (unique per tenant among imports). */
+  externalId?: string | null;
+  /** When it happened, if not now (an imported entry's original date). */
+  occurredAt?: Date;
 }
 
-/** Appends one entry; the ledger is never updated or deleted (a database trigger enforces it). */
-export async function appendEntry(db: Q, e: Append): Promise<void> {
-  if (e.amountTenths === 0) return;
+/**
+ * What the credits engine tells the rest of the server: an entry appended to the ledger, an award
+ * requested or decided. Seen from inside the transaction that made the change.
+ */
+export type CreditEvent = { type: 'entry.appended'; entry: Append } | { type: 'award.pending' | 'award.decided'; tenantId: string; data: Record<string, unknown> };
+
+export type CreditSubscriber = (trx: Q, event: CreditEvent) => Promise<void>;
+
+/**
+ * The engine's port for its events: what must happen in the same transaction (webhooks, target
+ * alerts) subscribes in app.ts, so credits never import their subscribers. A subscriber that throws
+ * rolls the change back.
+ */
+export class CreditEvents {
+  readonly #subscribers: CreditSubscriber[] = [];
+
+  add(subscriber: CreditSubscriber): this {
+    this.#subscribers.push(subscriber);
+    return this;
+  }
+
+  async publish(trx: Q, event: CreditEvent): Promise<void> {
+    for (const subscriber of this.#subscribers) await subscriber(trx, event);
+  }
+}
+
+/** Appends entries; the ledger is never updated or deleted (a database trigger enforces it). */
+export async function appendEntries(db: Q, events: CreditEvents, entries: readonly Append[]): Promise<void> {
+  const changes = entries.filter((e) => e.amountTenths !== 0);
+  if (!changes.length) return;
   await db
     .insertInto('ledger')
-    .values({
-      tenant_id: e.tenantId,
-      learner_id: e.learnerId,
-      period: e.period,
-      source: e.source,
-      amount_tenths: e.amountTenths,
-      course_id: e.courseId ?? null,
-      award_id: e.awardId ?? null,
-      requirement_id: e.requirementId ?? null,
-      category: e.category,
-      kind: e.kind,
-      reason: e.reason,
-      evidence: JSON.stringify(e.evidence ?? {}),
-      created_by: e.createdBy,
-      approved_by: e.approvedBy ?? null,
-    })
+    .values(
+      changes.map((e) => ({
+        tenant_id: e.tenantId,
+        learner_id: e.learnerId,
+        period: e.period,
+        source: e.source,
+        amount_tenths: e.amountTenths,
+        course_id: e.courseId ?? null,
+        award_id: e.awardId ?? null,
+        requirement_id: e.requirementId ?? null,
+        category: e.category,
+        kind: e.kind,
+        reason: e.reason,
+        evidence: JSON.stringify(e.evidence ?? {}),
+        created_by: e.createdBy,
+        approved_by: e.approvedBy ?? null,
+        external_id: e.externalId ?? null,
+        ...(e.occurredAt ? { created_at: e.occurredAt } : {}),
+      })),
+    )
     .execute();
-  if (e.amountTenths > 0) {
-    await emit(db, e.tenantId, 'credit.earned', {
-      learnerId: e.learnerId,
-      period: e.period,
-      source: e.source,
-      credits: e.amountTenths / 10,
-      courseId: e.courseId ?? null,
-      awardId: e.awardId ?? null,
-      reason: e.reason,
-    });
-  }
-  await checkTargetMet(db, e.tenantId, e.learnerId, e.period);
+  for (const entry of changes) await events.publish(db, { type: 'entry.appended', entry });
 }
+
+/** Appends one entry (see `appendEntries`). */
+export const appendEntry = (db: Q, events: CreditEvents, entry: Append): Promise<void> => appendEntries(db, events, [entry]);
 
 /** The figures of a stored engagement row the ledger records. */
 export interface EngagementFigures {
@@ -122,6 +147,7 @@ export interface EngagementFigures {
 
 export interface ReconcileOptions {
   actor: string;
+  events: CreditEvents;
   /** Why, when the change is not new engagement (e.g. "course credits changed from 2 to 3"). */
   reason?: string;
   source?: 'video' | 'adjustment';
@@ -146,7 +172,7 @@ export async function reconcileCourseLedger(
   const desired = eng.earned_tenths;
   const current = await sumFor(db, tenantId, learnerId, period, { courseId: course.courseId });
   if (desired === current) return;
-  await appendEntry(db, {
+  await appendEntry(db, options.events, {
     tenantId,
     learnerId,
     period,
@@ -199,7 +225,7 @@ export async function reconcileRequirement(db: Q, tenantId: string, learnerId: s
     const desired = s === winner ? s.amount : 0;
     const current = await sumFor(db, tenantId, learnerId, period, { ...s.key, requirementId });
     if (desired === current) continue;
-    await appendEntry(db, {
+    await appendEntry(db, options.events, {
       tenantId,
       learnerId,
       period,

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { formatPlayedSegments } from '@xcredit/sdk/engagement';
 import { questionActivityId, Verbs, VideoExt, XcreditExt } from '@xcredit/sdk/xapi';
 import { openPlayer, startTestServer, type Engine, type TestServer } from '../testing.js';
+import { creditEvents } from '../app.js';
+import { CreditEvents } from './ledger.js';
 import { recompute } from './recompute.js';
 
 const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
@@ -114,7 +116,7 @@ describe.each(engines)('incremental credits equal a full recompute on %s', (engi
     };
     const incremental = await snapshot();
     expect(incremental.length).toBeGreaterThan(0);
-    const result = await recompute(server.store.db);
+    const result = await recompute(server.store.db, { events: creditEvents() });
     expect(await snapshot()).toEqual(incremental);
     expect(result.ledgerEntries).toBe(0);
 
@@ -143,11 +145,44 @@ describe.each(engines)('incremental credits equal a full recompute on %s', (engi
       .insertInto('ledger')
       .values({ tenant_id: 'default', learner_id: 'fix-me', period: before.period, source: 'adjustment', amount_tenths: 7, course_id: 'a', kind: 'required', category: null, reason: 'manual slip', evidence: '{}', created_by: 'test' })
       .execute();
-    const result = await recompute(server.store.db, { tenantId: 'default' });
+    const result = await recompute(server.store.db, { events: creditEvents(), tenantId: 'default' });
     expect(result.ledgerEntries).toBe(1);
     const after = await api('GET', '/learners/fix-me/ledger');
     expect(after.total).toBe(4);
     expect(after.entries).toHaveLength(before.entries.length + 2);
     await expect(server.store.db.deleteFrom('ledger').where('learner_id', '=', 'fix-me').execute()).rejects.toThrow(/append-only/);
+  });
+
+  it('announces its corrections like any ledger change (credits earned, a target met), or changes nothing when a subscriber fails', async () => {
+    await api('PUT', '/learners/late', { department: 'recount' });
+    const p = await openPlayer(server, await api('POST', '/launches', { learnerId: 'late', courseId: 'a' }));
+    await p.play(0);
+    await p.watch(LENGTH);
+    await p.complete(LENGTH, { [XcreditExt.focusedSeconds]: LENGTH });
+    const { period, total } = await api('GET', '/learners/late/ledger');
+    expect(total).toBe(4);
+    await api('PUT', `/targets/${period}/department/recount`, { total: 4 });
+    await api('POST', '/webhooks', { url: 'http://127.0.0.1:9/hooks', events: ['credit.earned', 'learner.target_met'] });
+    // Credits lost by a slip the statements cannot explain: recompute gives them back.
+    await server.store.db
+      .insertInto('ledger')
+      .values({ tenant_id: 'default', learner_id: 'late', period, source: 'adjustment', amount_tenths: -40, course_id: 'a', kind: 'required', category: null, reason: 'manual slip', evidence: '{}', created_by: 'test' })
+      .execute();
+    const announced = async () =>
+      (await server.store.db.selectFrom('webhook_deliveries').select(['event', 'body']).where('body', 'like', '%"learnerId":"late"%').execute()).map((d) => ({ event: d.event, data: JSON.parse(d.body).data }));
+
+    const failing = new CreditEvents().add(async () => {
+      throw new Error('subscriber down');
+    });
+    await expect(recompute(server.store.db, { events: failing, tenantId: 'default' })).rejects.toThrow('subscriber down');
+    expect((await api('GET', '/learners/late/ledger')).total).toBe(0);
+    expect(await announced()).toEqual([]);
+
+    expect((await recompute(server.store.db, { events: creditEvents(), tenantId: 'default' })).ledgerEntries).toBe(1);
+    expect((await api('GET', '/learners/late/ledger')).total).toBe(4);
+    expect(await announced()).toEqual([
+      { event: 'credit.earned', data: expect.objectContaining({ learnerId: 'late', period, source: 'adjustment', credits: 4, courseId: 'a' }) },
+      { event: 'learner.target_met', data: expect.objectContaining({ learnerId: 'late', period, earned: 4 }) },
+    ]);
   });
 });

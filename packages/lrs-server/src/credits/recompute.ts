@@ -1,16 +1,16 @@
-import { assessEngagement } from '@xcredit/sdk/engagement';
 import { sql } from 'kysely';
 import type { Db } from '../db/index.js';
-import { attentionBlockedWallOf } from './attention-checks.js';
-import { tenantPolicy, toCourse, type Course } from './courses.js';
+import { tenantPolicy, toCourse, type Course } from '../catalog/courses.js';
 import { engagementRow, periodOf } from './engagement.js';
-import { COUNTED_VERBS, statementFacts, toTimeline, type HeartbeatFacts, type StatementFacts } from './evidence.js';
-import { reconcileRequirement } from './ledger.js';
+import { assessTimeline, attentionBlockedWallOf, COUNTED_VERBS, statementFacts, type HeartbeatFacts, type StatementFacts } from './evidence.js';
+import { appendEntries, reconcileRequirement, type CreditEvents } from './ledger.js';
 
 const LEARNER_CHUNK = 250;
 const WRITE_BATCH = 1000;
 
 export interface RecomputeOptions {
+  /** Where the ledger corrections are announced (webhooks, target alerts), as for any other change. */
+  events: CreditEvents;
   tenantId?: string;
   /** Only learner/course pairs with statements stored since then. */
   since?: Date;
@@ -44,7 +44,7 @@ interface Beat extends HeartbeatFacts {
  * corrections that bring totals in line. Safe to run at any time; it changes nothing when all
  * is already right.
  */
-export async function recompute(db: Db, options: RecomputeOptions = {}): Promise<RecomputeResult> {
+export async function recompute(db: Db, options: RecomputeOptions): Promise<RecomputeResult> {
   const courses = new Map<string, Course>();
   const tenantRows = await db.selectFrom('tenants').select(['id', 'policy']).$if(options.tenantId !== undefined, (q) => q.where('id', '=', options.tenantId!)).execute();
   for (const t of tenantRows) {
@@ -84,7 +84,7 @@ export async function recompute(db: Db, options: RecomputeOptions = {}): Promise
   const drain = async () => {
     await writing;
     const batch = pending.splice(0);
-    writing = write(db, batch, options.reason).then((n) => {
+    writing = write(db, options.events, batch, options.reason).then((n) => {
       ledgerEntries += n;
       options.onProgress?.({ statements, pairs, total });
     });
@@ -196,8 +196,7 @@ interface Assessed {
 
 /** Assesses one learner/course/period from its rows (pure; no I/O). */
 function assess(course: Course, tenantId: string, learnerId: string, period: string, rows: readonly Row[], heartbeats: readonly Beat[], blockedWall?: [number, number][]): Assessed {
-  const { events, answers } = toTimeline(course, rows, heartbeats);
-  const a = assessEngagement({ credits: course.credits, lengthSeconds: course.lengthSeconds, policy: course.policy, questions: course.questions, events, answers, blockedWall });
+  const a = assessTimeline(course, rows, heartbeats, blockedWall);
   return { course, tenantId, learnerId, period, values: engagementRow(a) };
 }
 
@@ -205,7 +204,7 @@ function assess(course: Course, tenantId: string, learnerId: string, period: str
  * Stores a batch of assessments in one transaction: engagement rows upserted together, ledger
  * sums read together, and one correcting entry appended for each pair whose total is off.
  */
-async function write(db: Db, batch: Assessed[], reason?: string): Promise<number> {
+async function write(db: Db, events: CreditEvents, batch: Assessed[], reason?: string): Promise<number> {
   if (!batch.length) return 0;
   return db.transaction().execute(async (trx) => {
     const learners = [...new Set(batch.map((b) => `${b.tenantId}|${b.learnerId}`))].sort();
@@ -231,7 +230,7 @@ async function write(db: Db, batch: Assessed[], reason?: string): Promise<number
       .execute();
     const closed = new Set((await trx.selectFrom('periods').select(['tenant_id', 'period']).where('closed_at', 'is not', null).execute()).map((p) => `${p.tenant_id}|${p.period}`));
     const open = batch.filter((b) => !closed.has(`${b.tenantId}|${b.period}`));
-    for (const b of open.filter((b) => b.course.makeUpFor)) await reconcileRequirement(trx, b.tenantId, b.learnerId, b.course.makeUpFor!, b.period, { actor: 'recompute' });
+    for (const b of open.filter((b) => b.course.makeUpFor)) await reconcileRequirement(trx, b.tenantId, b.learnerId, b.course.makeUpFor!, b.period, { actor: 'recompute', events });
     const plain = open.filter((b) => !b.course.makeUpFor);
     if (!plain.length) return 0;
     const sums = await trx
@@ -246,26 +245,23 @@ async function write(db: Db, batch: Assessed[], reason?: string): Promise<number
     const entries = plain
       .map((b) => ({ b, delta: b.values.earned_tenths - (current.get(`${b.tenantId}|${b.learnerId}|${b.course.courseId}|${b.period}`) ?? 0) }))
       .filter((e) => e.delta !== 0);
-    if (entries.length) {
-      await trx
-        .insertInto('ledger')
-        .values(
-          entries.map(({ b, delta }) => ({
-            tenant_id: b.tenantId,
-            learner_id: b.learnerId,
-            period: b.period,
-            source: 'adjustment' as const,
-            amount_tenths: delta,
-            course_id: b.course.courseId,
-            category: b.course.category,
-            kind: b.course.kind,
-            reason: reason ?? `recomputed from raw statements: engagement ${b.values.engagement.toFixed(2)}`,
-            evidence: JSON.stringify({ coverage: b.values.coverage, attention: b.values.attention, mastery: b.values.mastery }),
-            created_by: 'recompute',
-          })),
-        )
-        .execute();
-    }
+    await appendEntries(
+      trx,
+      events,
+      entries.map(({ b, delta }) => ({
+        tenantId: b.tenantId,
+        learnerId: b.learnerId,
+        period: b.period,
+        source: 'adjustment' as const,
+        amountTenths: delta,
+        courseId: b.course.courseId,
+        category: b.course.category,
+        kind: b.course.kind,
+        reason: reason ?? `recomputed from raw statements: engagement ${b.values.engagement.toFixed(2)}`,
+        evidence: { coverage: b.values.coverage, attention: b.values.attention, mastery: b.values.mastery },
+        createdBy: 'recompute',
+      })),
+    );
     return entries.length;
   });
 }

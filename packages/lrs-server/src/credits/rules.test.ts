@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { XcreditExt } from '@xcredit/sdk/xapi';
 import { openPlayer, startTestServer, type Engine, type TestServer } from '../testing.js';
+import { creditEvents } from '../app.js';
 import { CREDIT_RULES, rulesReason, upgradeCreditRules } from './rules.js';
 
 const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
@@ -45,7 +46,7 @@ describe.each(engines)('a change of the credit rules on %s', (engine) => {
     const keptBefore = await api('GET', '/learners/kept/ledger');
     expect(keptBefore.total).toBe(4);
 
-    expect(await upgradeCreditRules(server.store.db)).toBe(1);
+    expect(await upgradeCreditRules(server.store.db, creditEvents())).toBe(1);
     const after = await api('GET', '/learners/unevidenced/ledger');
     expect(after.total).toBe(0);
     expect(after.entries.at(-1)).toMatchObject({ source: 'adjustment', amount: -4, reason: rulesReason(), createdBy: 'recompute' });
@@ -53,7 +54,7 @@ describe.each(engines)('a change of the credit rules on %s', (engine) => {
     expect(await api('GET', '/learners/kept/ledger')).toEqual(keptBefore);
     expect(await version()).toBe(CREDIT_RULES.version);
     // Once is enough: a second start changes nothing.
-    expect(await upgradeCreditRules(server.store.db)).toBe(0);
+    expect(await upgradeCreditRules(server.store.db, creditEvents())).toBe(0);
     expect((await api('GET', '/learners/unevidenced/ledger')).entries).toHaveLength(after.entries.length);
   });
 });

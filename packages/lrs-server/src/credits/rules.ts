@@ -1,4 +1,5 @@
 import type { Db } from '../db/index.js';
+import type { CreditEvents } from './ledger.js';
 import { recompute } from './recompute.js';
 
 /**
@@ -11,7 +12,7 @@ export const CREDIT_RULES = { version: 2, change: 'playing time verified from ev
 export const rulesReason = (rules: { version: number; change: string } = CREDIT_RULES) => `credit rules ${rules.version}: ${rules.change}`;
 
 /** Brings every tenant whose credits were computed with older rules up to `rules`; returns the ledger entries appended. */
-export async function upgradeCreditRules(db: Db, rules: { version: number; change: string } = CREDIT_RULES): Promise<number> {
+export async function upgradeCreditRules(db: Db, events: CreditEvents, rules: { version: number; change: string } = CREDIT_RULES): Promise<number> {
   const tenants = await db
     .selectFrom('tenants as t')
     .leftJoin('credit_rules as r', 'r.tenant_id', 't.id')
@@ -20,7 +21,7 @@ export async function upgradeCreditRules(db: Db, rules: { version: number; chang
     .execute();
   let entries = 0;
   for (const t of tenants) {
-    entries += (await recompute(db, { tenantId: t.id, reason: rulesReason(rules) })).ledgerEntries;
+    entries += (await recompute(db, { events, tenantId: t.id, reason: rulesReason(rules) })).ledgerEntries;
     await db
       .insertInto('credit_rules')
       .values({ tenant_id: t.id, version: rules.version })

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { formatPlayedSegments } from '@xcredit/sdk/engagement';
 import { questionActivityId, Verbs, VideoExt, XcreditExt } from '@xcredit/sdk/xapi';
 import { openPlayer, startTestServer, type Engine, type LaunchGiven, type TestServer } from '../testing.js';
+import { creditEvents } from '../app.js';
 import { recompute } from './recompute.js';
 
 const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
@@ -290,7 +291,7 @@ describe.each(engines)('the credit engine against gaming on %s', (engine) => {
       }));
     const incremental = await snapshot();
     expect(incremental.map((e) => e.learner)).toEqual(expect.arrayContaining(['honest', 'sessions', 'launches', 'paced', 'offline', 'fake-outage']));
-    const result = await recompute(server.store.db);
+    const result = await recompute(server.store.db, { events: creditEvents() });
     expect(await snapshot()).toEqual(incremental);
     expect(result.ledgerEntries).toBe(0);
   });

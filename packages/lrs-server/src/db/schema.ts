@@ -133,7 +133,7 @@ export interface EngagementTable {
   updated_at: CreatedAt;
 }
 
-export type LedgerSource = 'video' | 'offline' | 'make-up' | 'growth' | 'adjustment';
+export type LedgerSource = 'video' | 'offline' | 'make-up' | 'growth' | 'adjustment' | 'import';
 
 export interface LedgerTable {
   tenant_id: string;
@@ -151,6 +151,7 @@ export interface LedgerTable {
   evidence: Json<Record<string, unknown>>;
   created_by: string;
   approved_by: string | null;
+  external_id: ColumnType<string | null, string | null | undefined, never>;
   created_at: CreatedAt;
 }
 

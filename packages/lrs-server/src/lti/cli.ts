@@ -1,13 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { CreditEvents } from '../credits/ledger.js';
 import { parseArgs } from 'node:util';
 import { DEFAULT_TENANT, ensureTenant } from '../auth/clients.js';
 import type { Config } from '../config.js';
 import { migrate, openStore, type Store } from '../db/index.js';
 import { HttpError } from '../http-error.js';
 import { resolveSecretKey, SECRET_KEY_FILE } from '../secret-key.js';
-import { platformInput, registerPlatform, toolUrls } from './platforms.js';
+import { platformInput } from '@xcredit/sdk/contracts';
+import { registerPlatform, toolUrls } from './platforms.js';
 import { createRegistrationLink, DEFAULT_LINK_HOURS } from './registration-links.js';
 import { rotateSecretKey } from './secret.js';
 import { createLti, type LtiService } from './service.js';
@@ -68,12 +70,12 @@ export function ltiRegisterInput(args: string[]) {
  * `xcredit lti-register …`: the same registration as `POST /api/v1/lti/platforms`, on an open
  * store; with the running server's LTI service when the server runs it.
  */
-export async function ltiRegister(input: ReturnType<typeof ltiRegisterInput>, config: Config, store: Store, running?: LtiService): Promise<string> {
+export async function ltiRegister(input: ReturnType<typeof ltiRegisterInput>, config: Config, store: Store, events: CreditEvents, running?: LtiService): Promise<string> {
   const { tenant: tenantId, platform: data } = input;
   const tenant = await prepare(store, tenantId, 'lti-register');
   let lti = running;
   if (!lti) {
-    lti = createLti(store.db, config, { secretKey: resolveSecretKey(config), outbound: config.ltiOutbound });
+    lti = createLti(store.db, config, { secretKey: resolveSecretKey(config), outbound: config.ltiOutbound, events });
     await lti.deploy();
   }
   const platform = await registerPlatform(store.db, lti.provider(), tenant.id, data).catch((err: unknown) => {

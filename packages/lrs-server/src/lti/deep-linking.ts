@@ -1,8 +1,10 @@
 import type { Request, Response } from 'express';
-import { getCourse } from '../credits/courses.js';
+import { getCourse } from '../catalog/courses.js';
 import { LaunchError, sendLaunchError } from './errors.js';
+import { GRADE_POINTS } from './grades.js';
 import type { IdToken } from './ltijs.js';
-import { isInstructor, launchPlatform, type LtiContext } from './launch.js';
+import type { LtiContext } from './context.js';
+import { isInstructor, launchPlatform } from './launch.js';
 import { deepLinkReturnPage, isHttpUrl, pickerPage } from './pages.js';
 
 /** Deep Linking request: an instructor is shown the catalog to pick from. */
@@ -45,7 +47,7 @@ export async function handleDeepLinkingResponse(ctx: LtiContext, req: Request, r
         text: `${course.credits} ${course.kind} credits`,
         url: `${ctx.config.publicUrl}/lti?course=${encodeURIComponent(course.courseId)}`,
         custom: { xcredit_course: course.courseId },
-        lineItem: { scoreMaximum: course.credits, label: course.title, resourceId: course.courseId, tag: 'xcredit-credits' },
+        lineItem: { scoreMaximum: GRADE_POINTS, label: course.title, resourceId: course.courseId, tag: 'xcredit-credits' },
       });
     }
     const returnUrl = token.platformContext.deepLinkingSettings?.deep_link_return_url ?? '';

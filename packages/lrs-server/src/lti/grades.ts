@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { CourseCredits } from '../credits/engagement.js';
 import { learnerCredits } from '../credits/engagement.js';
-import { getCourse } from '../credits/courses.js';
+import { getCourse } from '../catalog/courses.js';
 import type { Db } from '../db/index.js';
 import { HttpError } from '../http-error.js';
 import { enqueue, PermanentJobError, type OutboxJob } from '../jobs/outbox.js';
@@ -23,19 +23,33 @@ export interface Score {
   comment: string;
 }
 
+/**
+ * Every gradebook column xcredit makes is worth 100 points, the course's full credits: LMSs take
+ * whole maxima only (Moodle: 1 to 100), and a course's credits may be 1.5 or 0. The credits
+ * themselves are in each score's comment.
+ */
+export const GRADE_POINTS = 100;
+
 const pct = (n: number) => `${Math.round(n * 100)}%`;
+
+/** How far a learner is with a course: no launch yet, launched with a gate still failing, or every gate passed. */
+export type Progress = 'not started' | 'in progress' | 'completed';
+
+/** Whether every gate passed; no gates yet means nothing has been assessed (no viewing). */
+export function progressOf(c: Pick<CourseCredits, 'gates'>): Exclude<Progress, 'not started'> {
+  return c.gates.length > 0 && c.gates.every((g) => g.passed) ? 'completed' : 'in progress';
+}
 
 /** The AGS score for a learner's standing in a course, with its explanation in one line. */
 export function scoreOf(c: Pick<CourseCredits, 'credits' | 'earned' | 'engagement' | 'coverage' | 'attention' | 'mastery' | 'gates'>): Score {
-  // No gates yet means nothing has been assessed (no viewing): not complete.
-  const passed = c.gates.length > 0 && c.gates.every((g) => g.passed);
+  const passed = progressOf(c) === 'completed';
   const failed = c.gates.filter((g) => !g.passed).map((g) => g.reason);
   const comment =
     `Engagement ${pct(c.engagement)} (coverage ${pct(c.coverage)}, attention ${pct(c.attention)}, mastery ${pct(c.mastery)}): ${c.earned} of ${c.credits} credits` +
     (failed.length ? `; not yet: ${failed.join('; ')}` : '');
   return {
-    scoreGiven: c.earned,
-    scoreMaximum: c.credits,
+    scoreGiven: c.credits > 0 ? Math.round((c.earned / c.credits) * GRADE_POINTS * 100) / 100 : 0,
+    scoreMaximum: GRADE_POINTS,
     activityProgress: passed ? 'Completed' : 'InProgress',
     gradingProgress: passed ? 'FullyGraded' : 'Pending',
     comment: comment.replace(/\s+/g, ' '),
@@ -127,7 +141,7 @@ export function scoreHandler(db: Db, provider: () => LtijsProvider) {
         const course = await getCourse(db, job.tenantId, courseId);
         const found = await lti.Grade.getLineItems(token, { resourceLinkId: true, resourceId: courseId });
         const existing = found.lineItems.find((li) => li.resourceId === courseId);
-        const item = existing ?? (await lti.Grade.createLineItem(token, { scoreMaximum: course.credits, label: course.title, resourceId: courseId, resourceLinkId: t.resource_link_id, tag: TAG }));
+        const item = existing ?? (await lti.Grade.createLineItem(token, { scoreMaximum: GRADE_POINTS, label: course.title, resourceId: courseId, resourceLinkId: t.resource_link_id, tag: TAG }));
         lineItem = String(item.id);
         await l
           .updateTable('lti_grade_targets')
@@ -157,7 +171,7 @@ export function scoreHandler(db: Db, provider: () => LtijsProvider) {
 }
 
 /**
- * The statements hook (credits/hooks.ts): a batch a launch token stored owes the learner's LMS a
+ * The statements hook (launches/hooks.ts): a batch a launch token stored owes the learner's LMS a
  * score, in the same transaction, so the score is owed exactly when the statements commit.
  */
 export async function ltiScoreHook(event: { trx: Kysely<any>; tenantId: string; learnerId: string; courseId: string }): Promise<void> {

@@ -1,23 +1,19 @@
 import type { Request, Response } from 'express';
-import { ID_RE, getCourse, type Course } from '../credits/courses.js';
+import { ID_RE } from '@xcredit/sdk/contracts';
+import { getCourse, type Course } from '../catalog/courses.js';
 import { learnerCredits } from '../credits/engagement.js';
-import { createLaunch } from '../credits/launches.js';
+import { createLaunch } from '../launches/launches.js';
 import type { Db } from '../db/index.js';
 import { HttpError } from '../http-error.js';
-import { LaunchError, sendLaunchError } from './errors.js';
+import { describeTokenError, LaunchError, sendLaunchError } from './errors.js';
+import { progressOf } from './grades.js';
+import type { LtiContext } from './context.js';
+import { learnerIdOf } from './learner-id.js';
 import type { IdToken, LtijsProvider } from './ltijs.js';
 import { reportPage, type ReportRow } from './pages.js';
-import { platformByIssuer, type Platform } from './platforms.js';
+import { platformByIssuer, rememberLauncher, type Platform } from './platforms.js';
 import { syncRoster } from './roster.js';
-import { ltiDb, type LearnerIdClaim } from './tables.js';
-
-export interface LtiContext {
-  db: Db;
-  config: { readonly publicUrl: string };
-  provider: LtijsProvider;
-  /** Wakes the outbox worker (a grade may be owed). */
-  kick(): void;
-}
+import { ltiDb } from './tables.js';
 
 const INSTRUCTOR_ROLES = /(?:^|#|\/)(Instructor|Administrator|ContentDeveloper|TeachingAssistant)$/;
 
@@ -26,19 +22,15 @@ export function isInstructor(roles: readonly string[] | undefined): boolean {
   return (roles ?? []).some((r) => INSTRUCTOR_ROLES.test(r));
 }
 
-/** The tenant's learner id for an LMS user, by the platform's rule. */
-export function learnerIdOf(rule: LearnerIdClaim, who: { sub: string; email?: string | undefined; sourcedId?: string | undefined }): { ok: true; id: string } | { ok: false; why: string } {
-  const value = rule === 'sub' ? who.sub : rule === 'email' ? who.email : who.sourcedId;
-  const claim = rule === 'sub' ? 'sub' : rule === 'email' ? 'email' : 'lis.person_sourcedid';
-  if (!value) return { ok: false, why: `this platform identifies learners by ${claim}, and the launch carries no ${claim}` };
-  if (!ID_RE.test(value)) return { ok: false, why: `the ${claim} "${value}" is not a usable learner id (1–128 letters, digits or . _ : @ -)` };
-  return { ok: true, id: value };
-}
-
-/** The platform and tenant of a verified launch, with its deployment checked. */
+/**
+ * The platform and tenant of a verified launch, with its deployment checked. Who launched is
+ * remembered (the admin's preview of the learner-id rules); a platform not yet approved stops here.
+ */
 export async function launchPlatform(db: Db, token: IdToken): Promise<Platform & { tenantId: string }> {
   const platform = await platformByIssuer(db, token.iss, token.clientId);
   if (!platform) throw new LaunchError(401, 'unknown_platform', 'This platform is not registered', `No platform with issuer ${token.iss} and client id "${token.clientId}" is registered in xcredit.`);
+  await rememberLauncher(db, platform, { at: new Date().toISOString(), name: token.userInfo?.name, sub: token.user, email: token.userInfo?.email, sourcedId: token.platformContext.lis?.person_sourcedid });
+  if (platform.status === 'pending') throw describeTokenError('PLATFORM_NOT_ACTIVATED', { iss: token.iss });
   if (!platform.deploymentIds.includes(token.deploymentId)) {
     throw new LaunchError(
       403,
@@ -102,7 +94,7 @@ export async function handleResourceLaunch(ctx: LtiContext, token: IdToken, req:
     const tenantRef = { id: tenant.id, homePage: tenant.home_page };
     if (isInstructor(c.roles)) {
       const previewId = `preview.${token.user}`.slice(0, 128);
-      const preview = await createLaunch(ctx.db, tenantRef, { learnerId: ID_RE.test(previewId) ? previewId : 'preview', courseId: course.courseId }, ctx.config.publicUrl);
+      const preview = await createLaunch(ctx.db, ctx.events, tenantRef, { learnerId: ID_RE.test(previewId) ? previewId : 'preview', courseId: course.courseId }, ctx.config.publicUrl);
       let rosterNote: string | undefined;
       if (c.namesRoles?.context_memberships_url) {
         try {
@@ -117,7 +109,7 @@ export async function handleResourceLaunch(ctx: LtiContext, token: IdToken, req:
     }
     const learner = learnerIdOf(platform.learnerIdClaim, { sub: token.user, email: token.userInfo?.email, sourcedId: c.lis?.person_sourcedid });
     if (!learner.ok) throw new LaunchError(400, 'no_learner_id', 'You could not be identified', `xcredit cannot tell who you are: ${learner.why}.`, 'Ask your administrator to check the platform’s privacy settings or the learner id rule.');
-    const launch = await createLaunch(ctx.db, tenantRef, { learnerId: learner.id, courseId: course.courseId }, ctx.config.publicUrl);
+    const launch = await createLaunch(ctx.db, ctx.events, tenantRef, { learnerId: learner.id, courseId: course.courseId }, ctx.config.publicUrl);
     const ags = c.endpoint;
     if (ags && (ags.lineitem || ags.lineitems) && (ags.scope ?? []).some((s) => s.endsWith('/scope/score')) && c.resource?.id) {
       const l = ltiDb(ctx.db);
@@ -168,16 +160,17 @@ export async function classReport(db: Db, tenantId: string, platformId: string, 
   const period = String(new Date().getUTCFullYear());
   const rows: ReportRow[] = [];
   for (const person of people.values()) {
-    let row: ReportRow = { ...person, started: false, engagement: null, earned: null };
+    let row: ReportRow = { ...person, status: 'not started', engagement: null, earned: null };
     if (person.learnerId) {
       const started = await db.selectFrom('launches').select('registration').where('tenant_id', '=', tenantId).where('learner_id', '=', person.learnerId).where('course_id', '=', course.courseId).executeTakeFirst();
       if (started) {
         const credits = await learnerCredits(db, tenantId, person.learnerId, period, course.courseId);
         const c = credits.courses[0];
-        row = { ...row, started: true, engagement: c?.engagement ?? 0, earned: c?.earned ?? 0 };
+        row = { ...row, status: c ? progressOf(c) : 'in progress', engagement: c?.engagement ?? 0, earned: c?.earned ?? 0 };
       }
     }
     rows.push(row);
   }
-  return rows.sort((a, b) => Number(b.started) - Number(a.started) || a.name.localeCompare(b.name));
+  const order: Record<ReportRow['status'], number> = { completed: 0, 'in progress': 1, 'not started': 2 };
+  return rows.sort((a, b) => order[a.status] - order[b.status] || a.name.localeCompare(b.name));
 }

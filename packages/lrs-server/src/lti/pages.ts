@@ -1,9 +1,16 @@
+import { html, inlineScript, type Html } from '../web/html.js';
+import type { Progress } from './grades.js';
+
 /** The Deep Linking return page's one inline script: the form submits itself (its hash is in the page's CSP). */
 export const DEEP_LINK_SUBMIT_SCRIPT = `document.getElementById('ltijs_submit').submit()`;
 
-const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+/**
+ * The registration page's one inline script (its hash is in the page's CSP): the Close button tells
+ * the platform to close its dialog, once the LMS admin has read what happens next.
+ */
+export const REGISTRATION_CLOSE_SCRIPT = `document.getElementById('close').addEventListener('click', () => (window.opener || window.parent).postMessage({ subject: 'org.imsglobal.lti.close' }, '*'));`;
 
-const style = `
+const style = html`
   :root { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; color: #1d2733; }
   body { margin: 0; background: #f5f7fa; } main { max-width: 960px; margin: 0 auto; padding: 24px; }
   h1 { font-size: 1.3rem; margin: 0 0 8px; } .sub { color: #5b6775; margin: 0 0 16px; }
@@ -14,15 +21,15 @@ const style = `
   label.course { display: block; background: #fff; border: 1px solid #dde3ea; border-radius: 6px; padding: 10px 12px; margin: 6px 0; }
 `;
 
-function page(title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escape(title)}</title><style>${style}</style></head><body><main>${body}</main></body></html>`;
+function page(title: string, body: Html): string {
+  return html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${title}</title><style>${style}</style></head><body><main>${body}</main></body></html>`.text;
 }
 
 /** A launch that cannot go on: what went wrong, in words, and what to do. */
 export function errorPage(e: { title: string; message: string; hint?: string | undefined; code: string }): string {
   return page(
     e.title,
-    `<div class="error" role="alert" data-code="${escape(e.code)}"><h1>${escape(e.title)}</h1><p id="message">${escape(e.message)}</p>${e.hint ? `<p class="sub">${escape(e.hint)}</p>` : ''}<p class="sub">Error code: <code>${escape(e.code)}</code></p></div>`,
+    html`<div class="error" role="alert" data-code="${e.code}"><h1>${e.title}</h1><p id="message">${e.message}</p>${e.hint ? html`<p class="sub">${e.hint}</p>` : ''}<p class="sub">Error code: <code>${e.code}</code></p></div>`,
   );
 }
 
@@ -38,7 +45,7 @@ export function isHttpUrl(url: string): boolean {
 export function deepLinkReturnPage(returnUrl: string, jwt: string): string {
   return page(
     'Returning to your learning platform',
-    `<form id="ltijs_submit" method="post" action="${escape(returnUrl)}"><input type="hidden" name="JWT" value="${escape(jwt)}"><p class="sub">Returning the picked courses to your learning platform…</p><p><button type="submit">Continue</button></p></form><script>${DEEP_LINK_SUBMIT_SCRIPT}</script>`,
+    html`<form id="ltijs_submit" method="post" action="${returnUrl}"><input type="hidden" name="JWT" value="${jwt}"><p class="sub">Returning the picked courses to your learning platform…</p><p><button type="submit">Continue</button></p></form>${inlineScript(DEEP_LINK_SUBMIT_SCRIPT)}`,
   );
 }
 
@@ -46,34 +53,49 @@ export function deepLinkReturnPage(returnUrl: string, jwt: string): string {
 export function newWindowPage(loginUrl: string): string {
   return page(
     'Open in a new window',
-    `<h1>Open this course in a new window</h1>
+    html`<h1>Open this course in a new window</h1>
 <p class="sub">Your browser blocks the cookies this tool needs while it is shown inside your learning platform. The course works in a window of its own.</p>
-<p><a class="button" id="open" href="${escape(loginUrl)}" target="_blank" rel="opener">Open in a new window</a></p>`,
+<p><a class="button" id="open" href="${loginUrl}" target="_blank" rel="opener">Open in a new window</a></p>`,
+  );
+}
+
+/**
+ * Dynamic Registration done: the LMS admin reads that the platform waits for an xcredit admin's
+ * approval, where that is, and what is left to do in the LMS, then closes the dialog.
+ */
+export function registeredPage(r: { platformName: string; approveUrl: string }): string {
+  return page(
+    'xcredit is registered',
+    html`<h1 id="done">xcredit is registered — approval pending</h1>
+<p>${r.platformName} is registered with xcredit and <strong>waits for an xcredit administrator's approval</strong>. Until then, launches show “This platform is awaiting approval”.</p>
+<p>An xcredit administrator approves it, and chooses how learners are identified, in the dashboard: <a id="approve" href="${r.approveUrl}" target="_blank" rel="noopener">${r.approveUrl}</a>.</p>
+<p class="sub">In Moodle, then activate the tool in <em>Manage tools</em> and set its <em>Tool configuration usage</em> to “Show in activity chooser and as a preconfigured tool” (see docs/lti.md).</p>
+<p><button type="button" id="close">Close</button></p>${inlineScript(REGISTRATION_CLOSE_SCRIPT)}`,
   );
 }
 
 export interface ReportRow {
   name: string;
   learnerId: string | null;
-  started: boolean;
+  /** Follows the credits: `completed` once every gate passed, as the score sent to the LMS says. */
+  status: Progress;
   engagement: number | null;
   earned: number | null;
 }
 
-/** The instructor's view of a course: who has started, their engagement and credits, and a preview. */
+/** The instructor's view of a course: who has completed or started, their engagement and credits, and a preview. */
 export function reportPage(r: { courseTitle: string; credits: number; contextTitle: string; rows: ReportRow[]; previewUrl: string; rosterNote?: string | undefined }): string {
   const pct = (n: number | null) => (n === null ? '—' : `${Math.round(n * 100)}%`);
   const rows = r.rows
     .map(
       (row) =>
-        `<tr data-learner="${escape(row.learnerId ?? '')}" data-started="${row.started}"><td>${escape(row.name)}</td><td>${escape(row.learnerId ?? '—')}</td><td>${row.started ? 'started' : 'not started'}</td><td>${pct(row.engagement)}</td><td>${row.earned === null ? '—' : `${row.earned} / ${r.credits}`}</td></tr>`,
+        html`<tr data-learner="${row.learnerId ?? ''}" data-status="${row.status}"><td>${row.name}</td><td>${row.learnerId ?? '—'}</td><td>${row.status}</td><td>${pct(row.engagement)}</td><td>${row.earned === null ? '—' : `${row.earned} / ${r.credits}`}</td></tr>`,
     )
-    .join('');
   return page(
     `Class report — ${r.courseTitle}`,
-    `<h1>${escape(r.courseTitle)}</h1><p class="sub">${escape(r.contextTitle)} · ${r.credits} credits · <a href="${escape(r.previewUrl)}" target="_blank" id="preview">Preview as a learner</a></p>
-${r.rosterNote ? `<p class="sub" id="roster-note">${escape(r.rosterNote)}</p>` : ''}
-<table id="report"><thead><tr><th>Learner</th><th>Id</th><th>Status</th><th>Engagement</th><th>Credits</th></tr></thead><tbody>${rows || '<tr><td colspan="5">Nobody in this class yet.</td></tr>'}</tbody></table>`,
+    html`<h1>${r.courseTitle}</h1><p class="sub">${r.contextTitle} · ${r.credits} credits · <a href="${r.previewUrl}" target="_blank" id="preview">Preview as a learner</a></p>
+${r.rosterNote ? html`<p class="sub" id="roster-note">${r.rosterNote}</p>` : ''}
+<table id="report"><thead><tr><th>Learner</th><th>Id</th><th>Status</th><th>Engagement</th><th>Credits</th></tr></thead><tbody>${rows.length ? rows : html`<tr><td colspan="5">Nobody in this class yet.</td></tr>`}</tbody></table>`,
   );
 }
 
@@ -81,11 +103,10 @@ ${r.rosterNote ? `<p class="sub" id="roster-note">${escape(r.rosterNote)}</p>` :
 export function pickerPage(r: { ltik: string; courses: Array<{ courseId: string; title: string; credits: number; kind: string }>; multiple: boolean }): string {
   const input = r.multiple ? 'checkbox' : 'radio';
   const list = r.courses
-    .map((c) => `<label class="course"><input type="${input}" name="course" value="${escape(c.courseId)}"> ${escape(c.title)} <span class="sub">(${c.credits} ${escape(c.kind)} credits)</span></label>`)
-    .join('');
+    .map((c) => html`<label class="course"><input type="${input}" name="course" value="${c.courseId}"> ${c.title} <span class="sub">(${c.credits} ${c.kind} credits)</span></label>`);
   return page(
     'Add xcredit courses',
-    `<h1>Add courses</h1><p class="sub">Pick the courses to add. Each one becomes a link with a gradebook column worth its credits.</p>
-<form method="post" action="/lti/deep-link"><input type="hidden" name="ltik" value="${escape(r.ltik)}">${list || '<p>No courses in the catalog yet.</p>'}<p><button type="submit" id="add">Add</button></p></form>`,
+    html`<h1>Add courses</h1><p class="sub">Pick the courses to add. Each one becomes a link with a gradebook column worth its credits.</p>
+<form method="post" action="/lti/deep-link"><input type="hidden" name="ltik" value="${r.ltik}">${list.length ? list : html`<p>No courses in the catalog yet.</p>`}<p><button type="submit" id="add">Add</button></p></form>`,
   );
 }

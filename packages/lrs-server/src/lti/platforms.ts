@@ -1,34 +1,15 @@
-import { describeIssues } from '@xcredit/sdk/xapi';
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import { sql } from 'kysely';
-import { z } from 'zod';
+import { approveInput, platformInput } from '@xcredit/sdk/contracts';
+import type { z } from 'zod';
 import { requireScope } from '../auth/principal.js';
+import { learnerIdOf } from './learner-id.js';
 import type { Db } from '../db/index.js';
 import { HttpError, invalidInput } from '../http-error.js';
+import { refusedDestination, STRICT_POLICY, type OutboundPolicy } from '../net/outbound.js';
+import { jsonBody } from '../http-input.js';
 import type { LtijsProvider } from './ltijs.js';
-import { ltiDb, type LearnerIdClaim } from './tables.js';
-
-const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
-
-export const platformInput = z.strictObject({
-  name: z.string().trim().min(1, 'must not be empty').max(200),
-  /** The platform's issuer (`iss` of its id_tokens). */
-  issuer: httpUrl,
-  /** The client id the platform gave xcredit (`aud` of its id_tokens). */
-  clientId: z.string().min(1, 'must not be empty').max(200),
-  authenticationEndpoint: httpUrl,
-  accessTokenEndpoint: httpUrl,
-  authorizationServer: z.string().min(1).max(500).optional(),
-  jwksUrl: httpUrl,
-  deploymentIds: z.array(z.string().min(1, 'must not be empty').max(200)).min(1, 'must list at least one deployment id'),
-  learnerIdClaim: z.enum(['sub', 'email', 'lis.person_sourcedid']).default('sub'),
-});
-export type PlatformInput = z.input<typeof platformInput>;
-
-export const approveInput = z.strictObject({
-  deploymentIds: z.array(z.string().min(1).max(200)).min(1, 'must list at least one deployment id').optional(),
-  learnerIdClaim: z.enum(['sub', 'email', 'lis.person_sourcedid']).optional(),
-});
+import { ltiDb, type LastLaunch, type LearnerIdClaim } from './tables.js';
 
 export interface Platform {
   id: string;
@@ -39,7 +20,14 @@ export interface Platform {
   learnerIdClaim: LearnerIdClaim;
   status: 'active' | 'pending';
   source: 'admin' | 'dynamic';
+  /** Who launched last (also while pending: the launch is verified, then refused). */
+  lastLaunch: LastLaunch | null;
+  /** What each learner-id rule makes of that launcher: the learner id the next launch of theirs would get. */
+  learnerIdPreview: Record<LearnerIdClaim, LearnerIdResult> | null;
 }
+
+export type LearnerIdResult = { ok: true; id: string } | { ok: false; why: string };
+const CLAIMS: LearnerIdClaim[] = ['sub', 'email', 'lis.person_sourcedid'];
 
 export interface ToolUrls {
   loginUrl: string;
@@ -59,7 +47,7 @@ export function toolUrls(publicUrl: string): ToolUrls {
   };
 }
 
-type Row = { id: string; name: string; issuer: string; client_id: string; deployment_ids: string[]; learner_id_claim: LearnerIdClaim; status: 'active' | 'pending'; source: 'admin' | 'dynamic' };
+type Row = { id: string; name: string; issuer: string; client_id: string; deployment_ids: string[]; learner_id_claim: LearnerIdClaim; status: 'active' | 'pending'; source: 'admin' | 'dynamic'; last_launch: LastLaunch | null };
 const toPlatform = (r: Row): Platform => ({
   id: r.id,
   name: r.name,
@@ -69,7 +57,16 @@ const toPlatform = (r: Row): Platform => ({
   learnerIdClaim: r.learner_id_claim,
   status: r.status,
   source: r.source,
+  lastLaunch: r.last_launch,
+  learnerIdPreview: r.last_launch ? (Object.fromEntries(CLAIMS.map((c) => [c, learnerIdOf(c, r.last_launch!)])) as Record<LearnerIdClaim, LearnerIdResult>) : null,
 });
+
+/** Remembers who launched from a platform, unless it is the same person as last time. */
+export async function rememberLauncher(db: Db, platform: Platform & { tenantId: string }, who: LastLaunch): Promise<void> {
+  const last = platform.lastLaunch;
+  if (last && last.sub === who.sub && last.email === who.email && last.sourcedId === who.sourcedId && last.name === who.name) return;
+  await ltiDb(db).updateTable('lti_platforms').set({ last_launch: JSON.stringify(who) }).where('tenant_id', '=', platform.tenantId).where('id', '=', platform.id).execute();
+}
 
 /**
  * Registers a platform for a tenant: ltijs records it (and makes the tool's key pair for it),
@@ -96,7 +93,9 @@ export async function registerPlatform(
   });
   const id = await platform.platformId();
   const status = source === 'dynamic' ? 'pending' : 'active';
-  await platform.platformActive(status === 'active');
+  // ltijs lets launches of a pending platform through: xcredit verifies them, remembers who launched
+  // (the admin's preview) and refuses them itself (launch.ts).
+  await platform.platformActive(true);
   try {
     const row = await l
       .insertInto('lti_platforms')
@@ -158,19 +157,18 @@ export async function approvePlatform(db: Db, provider: LtijsProvider, tenantId:
   return toPlatform(row);
 }
 
-function body<T extends z.ZodType>(req: Request, schema: T): z.output<T> {
-  if (!req.is('application/json')) throw new HttpError(400, 'invalid_input', `Content-Type must be application/json (got ${req.get('content-type') ?? 'none'})`);
-  const parsed = schema.safeParse(req.body);
-  if (!parsed.success) throw invalidInput(describeIssues(parsed.error), 'invalid request body');
-  return parsed.data;
-}
-
 /** `/api/v1/lti/platforms`: register, list, read, approve and remove LMS platforms (scope credits/admin). */
-export function platformsRouter(db: Db, lti: { provider(): LtijsProvider }, config: { readonly publicUrl: string }): Router {
+export function platformsRouter(db: Db, lti: { provider(): LtijsProvider }, config: { readonly publicUrl: string }, outbound: OutboundPolicy = STRICT_POLICY): Router {
   const router = Router();
   router.post('/lti/platforms', async (req, res) => {
     const p = requireScope(req, 'credits/admin');
-    const input = body(req, platformInput);
+    const input = jsonBody(req, platformInput);
+    // The server fetches these two; refuse at once what it would refuse when it connects.
+    const refused = (['accessTokenEndpoint', 'jwksUrl'] as const).flatMap((field) => {
+      const why = refusedDestination(outbound, input[field]);
+      return why ? [{ path: field, message: why }] : [];
+    });
+    if (refused.length > 0) throw invalidInput(refused, 'invalid request body');
     const platform = await registerPlatform(db, lti.provider(), p.tenant.id, input);
     res.status(201).json({ ...platform, tool: toolUrls(config.publicUrl) });
   });
@@ -185,7 +183,7 @@ export function platformsRouter(db: Db, lti: { provider(): LtijsProvider }, conf
   });
   router.post('/lti/platforms/:id/approve', async (req, res) => {
     const p = requireScope(req, 'credits/admin');
-    const input = req.get('content-length') === '0' || req.body === undefined ? {} : body(req, approveInput);
+    const input = req.get('content-length') === '0' || req.body === undefined ? {} : jsonBody(req, approveInput);
     res.json(await approvePlatform(db, lti.provider(), p.tenant.id, String(req.params.id), input));
   });
   router.delete('/lti/platforms/:id', async (req, res) => {

@@ -3,10 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ensureTenant } from '../auth/clients.js';
 import { createClient, startTestServer, type Engine, type TestServer } from '../testing.js';
-import { startPlatformSimulator } from './simulator.js';
+import { startPlatformSimulator } from '@xcredit/lti-platform-sim';
 import { ltiDb } from './tables.js';
 
 const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
@@ -177,6 +178,17 @@ describe.each(engines)('LTI Dynamic Registration refuses to be a proxy, on %s', 
     expect(listed.body.links.find((l: { id: string }) => l.id === made.id).status).toBe('open');
   });
 
+  it('refuses a platform registered by hand whose token or key URL is a non-public address, naming the field', async () => {
+    const base = { name: 'Moodle', issuer: 'https://lms.example.edu', clientId: 'abc', authenticationEndpoint: 'http://127.0.0.1/auth', deploymentIds: ['1'] };
+    const res = await api(strict, 'POST', '/lti/platforms', { ...base, accessTokenEndpoint: 'http://169.254.169.254/token', jwksUrl: 'http://[::1]:9/keys' });
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toMatch(/accessTokenEndpoint: 169\.254\.169\.254 is a loopback, private .*; jwksUrl: ::1 is/);
+    expect((await api(strict, 'GET', '/lti/platforms')).body.platforms).toEqual([]);
+    // The browser is sent to the authentication endpoint; the server never fetches it.
+    const ok = await api(strict, 'POST', '/lti/platforms', { ...base, accessTokenEndpoint: 'https://lms.example.edu/token', jwksUrl: 'https://lms.example.edu/keys' });
+    expect(ok.status).toBe(201);
+  });
+
   it('refuses other schemes without a request', async () => {
     const made = await link(strict);
     for (const target of ['file:///etc/passwd', 'gopher://127.0.0.1:6379/_INFO', 'ftp://10.0.0.1/']) {
@@ -260,8 +272,13 @@ describe.each(engines)('LTI Dynamic Registration refuses to be a proxy, on %s', 
     const sim = await startPlatformSimulator({ clientId: 'keys-from-loopback' });
     try {
       sim.registerTool({ loginUrl: `${strict.url}/lti/login`, launchUrl: `${strict.url}/lti`, jwksUrl: `${strict.url}/lti/keys` });
-      const registered = await api(strict, 'POST', '/lti/platforms', { ...sim.registration(), jwksUrl: `${loopback.url}/jwks` });
+      // Refused when registered (the address is known then)…
+      expect((await api(strict, 'POST', '/lti/platforms', { ...sim.registration(), jwksUrl: `${loopback.url}/jwks` })).status).toBe(400);
+      // …and where the socket connects, for a name that resolves inside later: the stored key URL points there.
+      const registered = await api(strict, 'POST', '/lti/platforms', { ...sim.registration(), accessTokenEndpoint: 'https://keys.example.com/token', jwksUrl: 'https://keys.example.com/jwks' });
       expect(registered.status).toBe(201);
+      const moved = await sql`update lti_documents set doc = jsonb_set(doc, '{authConfig,key}', ${JSON.stringify(`${loopback.url}/jwks`)}::jsonb) where doc->'authConfig'->>'key' = 'https://keys.example.com/jwks'`.execute(strict.store.db);
+      expect(Number(moved.numAffectedRows)).toBe(1);
       const before = loopback.hits.length;
       const launched = await sim.launch({ claims: sim.studentClaims('ssrf-learner'), targetLinkUri: `${strict.url}/lti` });
       expect(launched.status).toBeGreaterThanOrEqual(400);

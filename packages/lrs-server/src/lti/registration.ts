@@ -4,12 +4,10 @@ import { z } from 'zod';
 import { HttpError } from '../http-error.js';
 import { fetchJson, OutboundError, type OutboundPolicy } from '../net/outbound.js';
 import { LaunchError, sendLaunchError } from './errors.js';
-import type { LtiContext } from './launch.js';
+import { registeredPage } from './pages.js';
+import type { LtiContext } from './context.js';
 import { registerPlatform, toolUrls } from './platforms.js';
 import { claimRegistrationLink, completeRegistrationLink, releaseRegistrationLink } from './registration-links.js';
-
-/** The registration page's one inline script: it tells the platform to close its dialog (its hash is in the page's CSP). */
-export const REGISTRATION_CLOSE_SCRIPT = `(window.opener || window.parent).postMessage({ subject: 'org.imsglobal.lti.close' }, '*');`;
 
 const httpUrl = z.url({ protocol: /^https?$/ });
 const openidConfiguration = z.looseObject({
@@ -51,18 +49,15 @@ export async function handleDynamicRegistration(ctx: LtiContext & { outbound: Ou
     if (!link) {
       throw new LaunchError(404, 'unknown_registration_link', 'Registration could not start', 'This registration link is not valid: it is unknown, expired, revoked, already used or in use right now.', 'Ask your xcredit administrator for a new registration link.');
     }
+    let platform: { id: string; name: string };
     try {
-      const platform = await register(ctx, link, configUrl, registrationToken);
-      await completeRegistrationLink(ctx.db, link, platform);
+      platform = await register(ctx, link, configUrl, registrationToken);
+      await completeRegistrationLink(ctx.db, link, platform.id);
     } catch (err) {
       await releaseRegistrationLink(ctx.db, link);
       throw err;
     }
-    res
-      .type('html')
-      .send(
-        `<!doctype html><meta charset="utf-8"><title>xcredit registered</title><p id="done">xcredit is registered. An xcredit administrator must approve this platform before courses can be launched.</p><script>${REGISTRATION_CLOSE_SCRIPT}</script>`,
-      );
+    res.set('Cache-Control', 'no-store').type('html').send(registeredPage({ platformName: platform.name, approveUrl: `${ctx.config.publicUrl}/admin#/lti` }));
   } catch (err) {
     if (err instanceof LaunchError) return sendLaunchError(res, err);
     throw err;
@@ -81,7 +76,7 @@ function outboundFailure(link: { id: string }, what: string, url: string, err: u
   return failed(code, `The ${what} did not answer as LTI Dynamic Registration requires.`);
 }
 
-async function register(ctx: LtiContext & { outbound: OutboundPolicy }, link: { tenantId: string; id: string }, configUrl: string, registrationToken: string | undefined): Promise<string> {
+async function register(ctx: LtiContext & { outbound: OutboundPolicy }, link: { tenantId: string; id: string }, configUrl: string, registrationToken: string | undefined): Promise<{ id: string; name: string }> {
   const fetched = await fetchJson(ctx.outbound, configUrl).catch((err: unknown) => {
     throw outboundFailure(link, 'platform configuration', configUrl, err, 'platform_configuration_failed');
   });
@@ -114,7 +109,12 @@ async function register(ctx: LtiContext & { outbound: OutboundPolicy }, link: { 
       description: 'Video courses whose credits reflect real engagement',
       target_link_uri: urls.launchUrl,
       claims: ['iss', 'sub', 'name', 'given_name', 'family_name', 'email'],
-      messages: [{ type: 'LtiResourceLinkRequest' }, { type: 'LtiDeepLinkingRequest' }],
+      // Moodle 4.3 reads the Deep Linking message's target_link_uri as the tool's Content Selection URL
+      // (and ticks "Supports Deep Linking"); placements are for platforms that read them.
+      messages: [
+        { type: 'LtiResourceLinkRequest', target_link_uri: urls.launchUrl, label: 'xcredit course' },
+        { type: 'LtiDeepLinkingRequest', target_link_uri: urls.deepLinkingUrl, label: 'Add xcredit courses', placements: ['ContentArea'], supported_types: ['ltiResourceLink'] },
+      ],
     },
   };
   const endpoint = platformConfig.registration_endpoint;
@@ -147,7 +147,7 @@ async function register(ctx: LtiContext & { outbound: OutboundPolicy }, link: { 
       },
       'dynamic',
     );
-    return platform.id;
+    return platform;
   } catch (err) {
     if (err instanceof HttpError && err.status === 409) throw new LaunchError(409, 'already_registered', 'Already registered', err.message);
     throw err;

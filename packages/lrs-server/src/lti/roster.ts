@@ -1,6 +1,6 @@
 import type { IdToken } from './ltijs.js';
-import type { LtiContext } from './launch.js';
-import { learnerIdOf } from './launch.js';
+import type { LtiContext } from './context.js';
+import { learnerIdOf } from './learner-id.js';
 import type { Platform } from './platforms.js';
 import { ltiDb } from './tables.js';
 

@@ -1,3 +1,4 @@
+import type { ErrorBody } from '@xcredit/sdk/contracts/wire';
 import type { NextFunction, Request, Response } from 'express';
 import { DEFAULT_TENANT } from '../auth/clients.js';
 import type { Db } from '../db/index.js';
@@ -5,7 +6,9 @@ import { withOutboundPolicy, type OutboundPolicy } from '../net/outbound.js';
 import { findBadText } from '../edge.js';
 import { describeTokenError, LaunchError, sendLaunchError } from './errors.js';
 import { handleDeepLinkingRequest, handleDeepLinkingResponse } from './deep-linking.js';
-import { handleResourceLaunch, type LtiContext } from './launch.js';
+import type { LtiContext } from './context.js';
+import type { CreditEvents } from '../credits/ledger.js';
+import { handleResourceLaunch } from './launch.js';
 import { newProvider, type LtijsProvider } from './ltijs.js';
 import { newWindowPage } from './pages.js';
 import { handleDynamicRegistration } from './registration.js';
@@ -31,6 +34,8 @@ export interface LtiOptions {
   secretKey: string;
   /** Which non-public hosts requests to platforms may reach. */
   outbound: OutboundPolicy;
+  /** Where launches' credit changes are announced (see `creditEvents` in app.ts). */
+  events: CreditEvents;
 }
 const TRY_AGAIN_HINT = 'Start the activity again from your learning platform. If it keeps happening, send the request id to your administrator.';
 
@@ -39,7 +44,7 @@ const TRY_AGAIN_HINT = 'Start the activity again from your learning platform. If
  * records in xcredit's database (see store.ts).
  *
  * @example
- * const lti = createLti(db, config, { secretKey: resolveSecretKey(config), outbound: config.ltiOutbound });
+ * const lti = createLti(db, config, { secretKey: resolveSecretKey(config), outbound: config.ltiOutbound, events: creditEvents() });
  * app.use('/lti', lti.handler);
  * await lti.deploy(); // after the server listens
  */
@@ -51,7 +56,7 @@ export function createLti(db: Db, config: { readonly publicUrl: string }, option
     state,
     handler(req, res, next) {
       if (state.status !== 'ready' || !provider) {
-        res.status(503).json({ error: { status: 503, code: 'lti_unavailable', message: state.status === 'failed' ? `LTI is unavailable: ${state.reason}` : 'LTI is starting; try again in a moment' } });
+        res.status(503).json({ error: { status: 503, code: 'lti_unavailable', message: state.status === 'failed' ? `LTI is unavailable: ${state.reason}` : 'LTI is starting; try again in a moment' } } satisfies ErrorBody);
         return;
       }
       // ltijs is an Express 4 app: it re-parents req and res, so give them back to ours afterwards.
@@ -77,7 +82,7 @@ export function createLti(db: Db, config: { readonly publicUrl: string }, option
         const store = new LtiStore(db);
         await adoptSecretKey(db, options.secretKey);
         const p = newProvider();
-        setup(p, store, options.secretKey, db, config, options.outbound, () => service.onKick?.());
+        setup(p, store, options.secretKey, db, config, options.outbound, options.events, () => service.onKick?.());
         // Grade and roster calls run from the outbox worker, outside any request: give them the policy too.
         for (const serviceObject of [p.Grade, p.NamesAndRoles] as unknown as Array<Record<string, unknown>>) runUnder(options.outbound, serviceObject);
         await deployWithoutExit(p);
@@ -134,8 +139,8 @@ async function deployWithoutExit(p: LtijsProvider): Promise<void> {
   }
 }
 
-function setup(p: LtijsProvider, store: LtiStore, key: string, db: Db, config: { readonly publicUrl: string }, outbound: OutboundPolicy, kick: () => void) {
-  const ctx: LtiContext = { db, config, provider: p, kick };
+function setup(p: LtijsProvider, store: LtiStore, key: string, db: Db, config: { readonly publicUrl: string }, outbound: OutboundPolicy, events: CreditEvents, kick: () => void) {
+  const ctx: LtiContext = { db, config, provider: p, events, kick };
   const guard = (fn: (req: Request, res: Response, next: NextFunction) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => fn(req, res, next).catch(next);
   const secure = true;
   p.setup(key, { plugin: store, url: 'xcredit://store' }, {

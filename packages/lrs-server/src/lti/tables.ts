@@ -5,7 +5,7 @@ import type { OutboxTable } from '../jobs/outbox.js';
 type Json<T> = ColumnType<T, string, string>;
 type CreatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
 
-/** The tables of migrations 0020 and 0021, kept beside the code that owns them. */
+/** The tables of migrations 0020, 0021 and 0024, kept beside the code that owns them. */
 export type LtiTables = {
   outbox: OutboxTable;
   lti_documents: { id: Generated<string>; tenant_id: string; collection: string; doc: Json<Record<string, unknown>>; created_at: CreatedAt };
@@ -19,6 +19,7 @@ export type LtiTables = {
     learner_id_claim: LearnerIdClaim;
     status: 'active' | 'pending';
     source: 'admin' | 'dynamic';
+    last_launch: ColumnType<LastLaunch | null, string | null | undefined, string | null>;
     created_at: CreatedAt;
   };
   lti_links: { tenant_id: string; platform_id: string; resource_link_id: string; course_id: string; context_id: string | null; line_item_url: string | null; created_at: CreatedAt };
@@ -63,6 +64,8 @@ export type LtiTables = {
 };
 
 export type LearnerIdClaim = 'sub' | 'email' | 'lis.person_sourcedid';
+/** The identity claims of the last verified launch from a platform (approved or not). */
+export type LastLaunch = { at: string; name?: string | undefined; sub: string; email?: string | undefined; sourcedId?: string | undefined };
 export type LtiDb = Kysely<Db extends Kysely<infer D> ? D & LtiTables : never>;
 
 /** The shared database handle, seeing the LTI and outbox tables too. */

@@ -121,7 +121,21 @@ function allowedAddress(policy: OutboundPolicy, host: string, address: string): 
 }
 
 const forbidden = (host: string, address: string) =>
-  new OutboundError('forbidden_address', `${host}${host === address ? '' : ` (${address})`} is a loopback, private or otherwise non-public address; allow it with XCREDIT_LTI_ALLOW_PRIVATE_HOSTS`);
+  new OutboundError('forbidden_address', `${host}${host === address ? '' : ` (${address})`} is a loopback, private or otherwise non-public address; an operator can allow it (XCREDIT_LTI_ALLOW_PRIVATE_HOSTS, XCREDIT_WEBHOOK_ALLOW_PRIVATE_HOSTS)`);
+
+/**
+ * What can be known of a URL's destination without resolving it: an IP literal or a `localhost`
+ * name the policy does not allow. Names are checked again where the socket connects.
+ *
+ * @example
+ * refusedDestination(STRICT_POLICY, 'http://10.0.0.5/hook') // '10.0.0.5 is a loopback, private …'
+ */
+export function refusedDestination(policy: OutboundPolicy, url: string): string | null {
+  const host = new URL(url).hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase().replace(/\.$/, '');
+  const address = isIP(host) ? host : host === 'localhost' || host.endsWith('.localhost') ? '127.0.0.1' : null;
+  if (address === null || allowedAddress(policy, host, address)) return null;
+  return forbidden(host, address).message;
+}
 
 type ConnectOptions = { host?: string | null; socketPath?: string; lookup?: unknown; servername?: string };
 type Connect = (options: ConnectOptions, cb: (err: Error | null, socket?: Socket) => void) => Socket | undefined;
@@ -226,6 +240,24 @@ export async function fetchJson(policy: OutboundPolicy, url: string, options: { 
     return JSON.parse(response.body);
   } catch (err) {
     throw new OutboundError('bad_body', 'its answer is not JSON', { cause: err });
+  }
+}
+
+/**
+ * Posts `body` under the policy's addresses, 10 s, without following redirects; resolves with the
+ * HTTP status whatever it is. A refused address, no answer or an answer over 1 MiB is an
+ * OutboundError.
+ *
+ * @example
+ * const status = await postGuarded(policy, 'https://hr.example.com/hooks', { 'content-type': 'application/json' }, '{}');
+ */
+export async function postGuarded(policy: OutboundPolicy, url: string, headers: Record<string, string>, body: string): Promise<number> {
+  if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) throw new OutboundError('bad_url', 'it is not an http(s) URL');
+  const request = got(url, { method: 'POST', headers, body, throwHttpErrors: false, ...guardOptions(policy), followRedirect: false } as OptionsOfTextResponseBody);
+  try {
+    return (await limitSize(request)).statusCode;
+  } catch (err) {
+    throw describe(err);
   }
 }
 

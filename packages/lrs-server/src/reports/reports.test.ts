@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { XcreditExt } from '@xcredit/sdk/xapi';
 import { ensureTenant } from '../auth/clients.js';
-import { createClient, openPlayer, startTestServer, type Engine, type LaunchGiven, type TestServer } from '../testing.js';
+import { createClient, startTestServer, watchCourse, type Engine, type TestServer } from '../testing.js';
 
 const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
 
@@ -25,13 +24,6 @@ describe.each(engines)('reports on %s', (engine) => {
   };
   const year = () => String(server.clock!().getUTCFullYear());
 
-  /** A launch session whose statements arrive at the test clock's time; `seconds` of wall clock pass while it plays. */
-  async function watch(learnerId: string, courseId: string, seconds: number, claimed = 60) {
-    const p = await openPlayer(server, (await ok('POST', '/launches', { learnerId, courseId })) as LaunchGiven);
-    await p.play(0);
-    await p.watch(seconds);
-    await p.complete(claimed, { [XcreditExt.focusedSeconds]: claimed });
-  }
 
   const people: [string, Json][] = [
     ['ana', { displayName: 'Ana Silva', department: 'nursing', role: 'nurse', managerId: 'mia' }],
@@ -50,10 +42,10 @@ describe.each(engines)('reports on %s', (engine) => {
     await ok('PUT', '/courses/safety', { title: 'Safety', activityId: 'https://example.com/courses/safety', credits: 6, kind: 'required', lengthSeconds: 60 });
     await ok('PUT', `/targets/${year()}`, { total: 10, required: 6 });
     await ok('PUT', `/targets/${year()}/department/nursing`, { total: 8, required: 6 });
-    await watch('ana', 'safety', 60);
-    await watch('ana', 'ethics', 60);
-    await watch('ben', 'ethics', 60);
-    await watch('mia', 'ethics', 2); // 60 s claimed in 2 s
+    await watchCourse(server, 'ana', 'safety', 60);
+    await watchCourse(server, 'ana', 'ethics', 60);
+    await watchCourse(server, 'ben', 'ethics', 60);
+    await watchCourse(server, 'mia', 'ethics', 2); // 60 s claimed in 2 s
     await ok('POST', '/awards', { learnerId: 'cai', source: 'offline', title: 'Records law seminar', credits: 12, period: year(), kind: 'required' });
     await ok('POST', '/awards', { learnerId: 'max', source: 'growth', title: 'Mentoring', credits: 20, period: year() });
   }, 180_000);

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/index.js';
-import { periodProgress, standingsCte } from './standings.js';
+import { effectiveGateSql } from '../catalog/policy.js';
+import { periodProgress, standingsCte } from '../credits/targets.js';
 
 /** What every report is computed for: one tenant, one period, at the server's `now`. */
 export interface ReportScope {
@@ -177,7 +178,7 @@ export async function hotCoursesReport(db: Db, scope: ReportScope, limit: number
       select course_id, count(*)::int as launches, count(distinct learner_id)::int as learners
       from launches where tenant_id = ${scope.tenantId} and created_at >= ${from} and created_at < ${to} group by course_id),
     gate as (
-      select c.id as course_id, coalesce((c.policy -> 'gates' ->> 'coverage')::float8, (t.policy -> 'gates' ->> 'coverage')::float8, 0.8) as coverage
+      select c.id as course_id, ${effectiveGateSql('coverage')} as coverage
       from courses c join tenants t on t.id = c.tenant_id where c.tenant_id = ${scope.tenantId}),
     en as (
       select e.course_id, count(*)::int as engaged,

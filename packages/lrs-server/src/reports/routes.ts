@@ -3,13 +3,13 @@ import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { requireScope } from '../auth/principal.js';
 import { now } from '../clock.js';
-import { idText } from '../credits/courses.js';
-import { periodText } from '../credits/engagement.js';
+import { idText, periodText } from '@xcredit/sdk/contracts';
 import type { Db } from '../db/index.js';
 import { HttpError, invalidInput } from '../http-error.js';
 import { toCsv } from './csv.js';
 import { atRiskReport, flagsReport, hotCoursesReport, leaderboardReport, managersReport, studyTimeReport, summaryReport, type Report, type ReportScope } from './reports.js';
-import { getSettings, settingsInput, updateSettings } from './settings.js';
+import { settingsInput } from '@xcredit/sdk/contracts';
+import { getSettings, updateSettings } from './settings.js';
 
 const period = periodText;
 const format = z.enum(['json', 'csv']);

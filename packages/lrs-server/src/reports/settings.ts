@@ -1,11 +1,6 @@
-import { z } from 'zod';
+import type { settingsInput } from '@xcredit/sdk/contracts';
+import type { z } from 'zod';
 import type { Db } from '../db/index.js';
-
-/** Tenant settings an admin may change; anything left out keeps its value. */
-export const settingsInput = z.strictObject({
-  /** Rank groups (and name their leading learners) in `GET /reports/leaderboard`; off unless a tenant opts in. */
-  leaderboard: z.boolean().optional(),
-});
 
 export interface TenantSettings {
   leaderboard: boolean;

@@ -87,6 +87,7 @@ const MATRIX: Record<string, [Need, Sample?]> = {
   'GET /api/v1/policy': ['credits/read'],
   'PUT /api/v1/policy': ['credits/admin', { body: { maxRate: 'x' }, type: 'application/json' }],
   'POST /api/v1/learners/import': ['credits/admin', { body: 'learnerId\n', type: 'text/csv' }],
+  'POST /api/v1/history/import': ['credits/admin', { path: '/api/v1/history/import?file=a.csv&dryRun=true', body: 'external_id,learner_id,date,credits,title\n', type: 'text/csv' }],
   'GET /api/v1/learners/:learnerId': ['credits/read'],
   'GET /api/v1/learners': ['credits/read'],
   'PUT /api/v1/learners/:learnerId': ['credits/admin', { body: { role: 7 }, type: 'application/json' }],

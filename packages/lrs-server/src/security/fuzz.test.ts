@@ -106,10 +106,10 @@ function openApiTargets(): Target[] {
     for (const [method, op] of Object.entries(ops)) {
       const query = (op.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name);
       const schema = op.requestBody?.content['application/json']?.schema;
-      const body: BodyKind = path === '/learners/import' ? 'csv' : schema || method !== 'get' ? 'json' : 'none';
+      const body: BodyKind = path === '/learners/import' || path === '/history/import' ? 'csv' : schema || method !== 'get' ? 'json' : 'none';
       const auth: Auth[] = op.security.some((s) => 'launchToken' in s) ? ['launch', 'admin', 'none'] : ['admin', 'launch', 'none', 'garbage'];
       out.push({ method: method.toUpperCase(), path: `/api/v1${path}`, query, body, schema, auth });
-      if (!path.startsWith('/webhooks') && !path.startsWith('/lti')) out.push({ method: method.toUpperCase(), path: `/admin/api${path}`, query, body, schema, auth: ['session', 'none'] });
+      if (!path.startsWith('/webhooks')) out.push({ method: method.toUpperCase(), path: `/admin/api${path}`, query, body, schema, auth: ['session', 'none'] });
     }
   }
   return out;

@@ -2,9 +2,8 @@ import { createHash } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import helmet from 'helmet';
 import { HttpError } from '../http-error.js';
-import { AU_LANG_SCRIPT } from '../credits/cmi5.js';
-import { DEEP_LINK_SUBMIT_SCRIPT } from '../lti/pages.js';
-import { REGISTRATION_CLOSE_SCRIPT } from '../lti/registration.js';
+import { AU_LANG_SCRIPT } from '../launches/cmi5.js';
+import { DEEP_LINK_SUBMIT_SCRIPT, REGISTRATION_CLOSE_SCRIPT } from '../lti/pages.js';
 import { DEMO_SCRIPT, PLAY_SCRIPT } from './pages.js';
 
 /**

@@ -1,8 +1,7 @@
-import type { Course } from '../credits/courses.js';
+import type { Course } from '../catalog/courses.js';
+import { html, inlineScript } from './html.js';
 
-const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
-const baseStyle = `
+const baseStyle = html`
   :root { color-scheme: light; --ink: #1d2733; --muted: #5b6775; --line: #dde3ea; --accent: #0f6fde; font-family: system-ui, -apple-system, "Segoe UI", "PingFang SC", sans-serif; color: var(--ink); }
   body { margin: 0; background: #f5f7fa; }
   main { max-width: 1100px; margin: 0 auto; padding: 24px; }
@@ -10,6 +9,9 @@ const baseStyle = `
   .sub { color: var(--muted); margin: 0 0 20px; }
   xcredit-player { display: block; width: 100%; --xcredit-accent: var(--accent); }
 `;
+
+/** Height of everything the player shows beside a 16:9 video (controls, status line) and the page's padding. */
+const PLAYER_CHROME_PX = 150;
 
 // The pages' inline scripts are constants: their CSP allows exactly these texts, by hash (web/headers.ts).
 export const PLAY_SCRIPT = `
@@ -23,6 +25,21 @@ export const PLAY_SCRIPT = `
     player.setAttribute('launch-token', token);
     player.setAttribute('lang', navigator.language.startsWith('zh') ? 'zh-CN' : 'en');
     mount.append(player);
+  }
+  // Inside an LMS frame, ask the LMS (Moodle, Canvas) for the height the player takes at its full
+  // width. The request depends on the frame's width only, so granting it asks for nothing more.
+  if (window.parent !== window && token) {
+    const player = mount.firstElementChild;
+    let asked = 0;
+    const ask = () => {
+      const box = player.getBoundingClientRect();
+      if (!box.width) return;
+      const chrome = box.height - (box.width * 9) / 16;
+      const full = Math.min(960, document.documentElement.clientWidth) - 16;
+      const height = Math.ceil((full * 9) / 16 + chrome + 16);
+      if (height !== asked) { asked = height; window.parent.postMessage({ subject: 'lti.frameResize', height }, '*'); }
+    };
+    new ResizeObserver(ask).observe(player);
   }
 `;
 
@@ -40,7 +57,12 @@ export const DEMO_SCRIPT = `
       document.getElementById(k).style.width = pct(c[k] ?? 0);
       document.getElementById(k + '-v').textContent = pct(c[k] ?? 0);
     }
-    document.getElementById('gates').innerHTML = (c.gates ?? []).map((g) => '<li class="' + (g.passed ? 'ok' : 'fail') + '">' + (g.passed ? '✓ ' : '✗ ') + g.reason.replace(/[<>&]/g, '') + '</li>').join('');
+    document.getElementById('gates').replaceChildren(...(c.gates ?? []).map((g) => {
+      const li = document.createElement('li');
+      li.className = g.passed ? 'ok' : 'fail';
+      li.textContent = (g.passed ? '✓ ' : '✗ ') + g.reason;
+      return li;
+    }));
     document.body.dataset.earned = String(c.earned ?? 0);
   }
   let timer;
@@ -50,21 +72,25 @@ export const DEMO_SCRIPT = `
   refresh();
 `;
 
-/** The launch page LMSs and vendors open: the token arrives in the URL fragment. */
+/**
+ * The launch page LMSs and vendors open: the token arrives in the URL fragment. The video is only
+ * as wide as lets the player, controls and status line included, fit the height it is given (an
+ * LMS frame), and in a frame the page asks for the height it needs (PLAY_SCRIPT).
+ */
 export function playPage(): string {
-  return `<!doctype html>
+  return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>xcredit player</title><style>${baseStyle} main { max-width: 960px; }</style>
+<title>xcredit player</title><style>${baseStyle} main { max-width: min(960px, calc((100vh - ${PLAYER_CHROME_PX}px) * 16 / 9)); min-width: min(100%, 320px); padding: 8px; }</style>
 <script type="module" src="/static/xcredit-player.js"></script></head>
 <body><main><div id="mount"></div></main>
-<script type="module">${PLAY_SCRIPT}</script></body></html>`;
+${inlineScript(PLAY_SCRIPT, 'module')}</body></html>`.text;
 }
 
 /** The demo: a player for the demo learner beside their credits, refreshed as statements land. */
 export function demoPage({ launchToken, learnerId, course }: { launchToken: string; learnerId: string; course: Course }): string {
-  return `<!doctype html>
+  return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>xcredit demo — ${escape(course.title)}</title>
+<title>xcredit demo — ${course.title}</title>
 <style>${baseStyle}
   .layout { display: grid; grid-template-columns: minmax(0, 2fr) minmax(260px, 1fr); gap: 24px; align-items: start; }
   @media (max-width: 800px) { .layout { grid-template-columns: 1fr; } }
@@ -81,10 +107,10 @@ export function demoPage({ launchToken, learnerId, course }: { launchToken: stri
 </style>
 <script type="module" src="/static/xcredit-player.js"></script></head>
 <body><main>
-  <h1>${escape(course.title)}</h1>
-  <p class="sub">Demo learner <strong>${escape(learnerId)}</strong> · ${course.credits} ${course.kind} credits · ${Math.round(course.lengthSeconds)} s video</p>
+  <h1>${course.title}</h1>
+  <p class="sub">Demo learner <strong>${learnerId}</strong> · ${course.credits} ${course.kind} credits · ${Math.round(course.lengthSeconds)} s video</p>
   <div class="layout">
-    <xcredit-player id="player" endpoint="/xapi" launch-token="${escape(launchToken)}"></xcredit-player>
+    <xcredit-player id="player" endpoint="/xapi" launch-token="${launchToken}"></xcredit-player>
     <aside class="card" aria-live="polite">
       <div>Credits earned this year</div>
       <div class="earned" id="earned">0 <small>/ ${course.credits}</small></div>
@@ -96,5 +122,5 @@ export function demoPage({ launchToken, learnerId, course }: { launchToken: stri
     </aside>
   </div>
 </main>
-<script type="module">${DEMO_SCRIPT}</script></body></html>`;
+${inlineScript(DEMO_SCRIPT, 'module')}</body></html>`.text;
 }

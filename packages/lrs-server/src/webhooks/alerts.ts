@@ -1,6 +1,6 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import { learnerStanding } from '../credits/targets.js';
+import { learnerStanding, periodProgress, standing, standingsCte, type Target } from '../credits/targets.js';
 import { emit } from './events.js';
 
 type Q = Kysely<Database>;
@@ -28,24 +28,23 @@ export async function checkTargetMet(db: Q, tenantId: string, learnerId: string,
 
 /**
  * Looks for learners projected to miss their target this period and tells subscribers, once per
- * learner and period. The server runs it every hour.
+ * learner and period. The server runs it every hour; one query per tenant finds them.
  */
 export async function sweepAtRisk(db: Q, now = new Date()): Promise<number> {
   const period = String(now.getUTCFullYear());
+  const { elapsed } = periodProgress(period, now);
   const tenants = await db.selectFrom('targets').select('tenant_id').distinct().where('period', '=', period).execute();
   let sent = 0;
   for (const { tenant_id: tenantId } of tenants) {
-    const learners = await db
-      .selectFrom('learners as l')
-      .select('l.id')
-      .where('l.tenant_id', '=', tenantId)
-      .where(({ not, exists, selectFrom }) =>
-        not(exists(selectFrom('learner_alerts as a').select('a.kind').whereRef('a.tenant_id', '=', 'l.tenant_id').whereRef('a.learner_id', '=', 'l.id').where('a.period', '=', period).where('a.kind', 'in', ['at_risk', 'target_met']))),
-      )
-      .execute();
-    for (const { id: learnerId } of learners) {
-      const s = await learnerStanding(db, tenantId, learnerId, period, now);
-      if (s.status !== 'at_risk') continue;
+    const { rows } = await sql<{ id: string; req: number; ele: number; target_total: number; target_required: number; target_group: Target['groupType'] }>`${standingsCte(tenantId, period, elapsed)}
+      select c.id, c.req, c.ele, c.target_total, c.target_required, c.target_group from classified c
+      where c.status = 'at_risk'
+        and not exists (select 1 from learner_alerts a where a.tenant_id = ${tenantId} and a.learner_id = c.id and a.period = ${period} and a.kind in ('at_risk', 'target_met'))
+      order by c.id`.execute(db);
+    for (const r of rows) {
+      const learnerId = r.id;
+      const target = { period, groupType: r.target_group, groupValue: '', total: r.target_total / 10, required: r.target_required / 10 };
+      const s = standing(target, { required: r.req / 10, elective: r.ele / 10 }, period, now);
       await db.transaction().execute(async (trx) => {
         if (await once(trx, tenantId, learnerId, period, 'at_risk')) {
           await emit(trx, tenantId, 'learner.at_risk', { learnerId, period, earned: s.earned, projected: s.projected, remaining: s.remaining, requiredRemaining: s.requiredRemaining, daysLeft: s.daysLeft }, now);

@@ -1,8 +1,9 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { WebhookEvent } from '@xcredit/sdk/client';
+import { signWebhook, type WebhookEvent } from '@xcredit/sdk/contracts';
 import type { Database } from '../db/schema.js';
 import { enqueue, PermanentJobError, type JobHandler } from '../jobs/outbox.js';
+import { OutboundError, postGuarded, type OutboundPolicy } from '../net/outbound.js';
 
 type Q = Kysely<Database>;
 
@@ -27,13 +28,8 @@ export async function emit(db: Q, tenantId: string, type: WebhookEvent['type'], 
   }
 }
 
-/** `t=…,v1=…`: the same format `verifyWebhook` in @xcredit/sdk checks. */
-export function signature(body: string, secret: string, timestamp = Math.floor(Date.now() / 1000)): string {
-  return `t=${timestamp},v1=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
-}
-
 /** Posts one delivery; a non-2xx answer or no answer is retried by the outbox with backoff. */
-export function deliverHandler(db: Q): JobHandler {
+export function deliverHandler(db: Q, outbound: OutboundPolicy): JobHandler {
   return async (job) => {
     const deliveryId = String(job.payload.deliveryId);
     const row = await db
@@ -48,30 +44,29 @@ export function deliverHandler(db: Q): JobHandler {
     const record = (fields: { status?: 'delivered' | 'failed'; last_status?: number | null; last_error?: string | null; delivered_at?: Date }) =>
       db.updateTable('webhook_deliveries').set({ attempts: job.attempt, ...fields }).where('tenant_id', '=', row.tenant_id).where('id', '=', row.id).execute();
     let status: number | null = null;
+    const signature = await signWebhook(row.body, row.secret);
     try {
-      const res = await fetch(row.url, {
-        method: 'POST',
-        headers: {
+      status = await postGuarded(
+        outbound,
+        row.url,
+        {
           'content-type': 'application/json',
           'user-agent': 'xcredit-webhooks',
           'x-xcredit-event': row.event,
           'x-xcredit-delivery': row.id,
-          'x-xcredit-signature': signature(row.body, row.secret),
+          'x-xcredit-signature': signature,
         },
-        body: row.body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(10_000),
-      });
-      status = res.status;
-      await res.body?.cancel();
-      if (res.ok) {
+        row.body,
+      );
+      if (status >= 200 && status < 300) {
         await record({ status: 'delivered', last_status: status, last_error: null, delivered_at: new Date() });
         return;
       }
       throw new Error(`receiver answered ${status}`);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      const final = status === 410 || job.attempt >= MAX_ATTEMPTS;
+      // A receiver gone for good, or an address this server may not reach, is not retried.
+      const final = status === 410 || job.attempt >= MAX_ATTEMPTS || (err instanceof OutboundError && err.code === 'forbidden_address');
       await record({ last_status: status, last_error: message.slice(0, 500), ...(final ? { status: 'failed' as const } : {}) });
       throw final ? new PermanentJobError(message) : err;
     }

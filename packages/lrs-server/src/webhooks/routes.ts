@@ -1,19 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { WEBHOOK_EVENTS } from '@xcredit/sdk/client';
+import { webhookInput } from '@xcredit/sdk/contracts';
 import { describeIssues } from '@xcredit/sdk/xapi';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { requireScope } from '../auth/principal.js';
 import type { Db } from '../db/index.js';
+import { refusedDestination, type OutboundPolicy } from '../net/outbound.js';
 import { HttpError, invalidInput } from '../http-error.js';
 import { emit } from './events.js';
-
-export const webhookInput = z.strictObject({
-  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
-  events: z.array(z.enum([...WEBHOOK_EVENTS, '*'])).min(1, 'name at least one event (or "*")'),
-  /** A signing secret of your own; one is made when absent (returned once). */
-  secret: z.string().min(16, 'must be at least 16 characters').max(200).optional(),
-});
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 function hookId(req: Request) {
@@ -23,13 +17,15 @@ function hookId(req: Request) {
 }
 
 /** Webhook subscriptions and their delivery log under /api/v1/webhooks (credits/admin). */
-export function webhooksRouter(db: Db): Router {
+export function webhooksRouter(db: Db, outbound: OutboundPolicy): Router {
   const router = Router();
 
   router.post('/webhooks', async (req, res) => {
     const p = requireScope(req, 'credits/admin');
     const parsed = webhookInput.safeParse(req.body);
     if (!parsed.success) throw invalidInput(describeIssues(parsed.error), 'invalid request body');
+    const refused = refusedDestination(outbound, parsed.data.url);
+    if (refused) throw invalidInput([{ path: 'url', message: refused }], 'invalid request body');
     const secret = parsed.data.secret ?? `whsec_${randomBytes(24).toString('base64url')}`;
     const id = randomUUID();
     await db.insertInto('webhooks').values({ tenant_id: p.tenant.id, id, url: parsed.data.url, secret, events: JSON.stringify(parsed.data.events) }).execute();

@@ -121,3 +121,60 @@ describe.each(engines)('webhooks on %s', (engine) => {
     expect((await call('GET', '/webhooks/not-a-uuid/deliveries')).status).toBe(400);
   });
 });
+
+describe.each(engines)('webhook destinations on %s, with public addresses only (the default)', (engine) => {
+  let server: TestServer;
+  const inside = receiver(0);
+  let insideUrl: string;
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${server.url}/api/v1${path}`, { method, headers: { authorization: server.admin.authorization, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    return { status: res.status, body: res.status === 204 ? null : await res.json() };
+  };
+
+  beforeAll(async () => {
+    server = await startTestServer({ engine, postgresUrl: inject('postgresUrl') ?? undefined, webhookAllowPrivateHosts: '' });
+    insideUrl = await inside.start();
+  });
+  afterAll(async () => {
+    await server?.close();
+    await inside.stop();
+  });
+
+  it('refuses a subscription to a loopback, private or link-local address, naming the url', async () => {
+    for (const url of [
+      insideUrl,
+      'http://localhost:8080/hook',
+      'http://app.localhost/hook',
+      'http://10.1.2.3/hook',
+      'http://169.254.169.254/latest/meta-data/',
+      'http://[::1]:9/hook',
+      'http://[::ffff:127.0.0.1]/hook',
+      'http://0.0.0.0/hook',
+      'http://2130706433/hook', // 127.0.0.1 spelled as one number
+    ]) {
+      const res = await call('POST', '/webhooks', { url, events: ['*'] });
+      expect(res.status, url).toBe(400);
+      expect(res.body.error.message, url).toMatch(/url: .*non-public address/);
+    }
+    expect((await call('GET', '/webhooks')).body.webhooks).toEqual([]);
+    expect((await call('POST', '/webhooks', { url: 'https://hr.example.com/hooks', events: ['*'] })).status).toBe(201);
+  });
+
+  it('never delivers to a non-public address, whatever the stored URL says (a name that resolves inside, or an older row)', async () => {
+    const hook = await call('POST', '/webhooks', { url: 'https://hr.example.com/x', events: ['*'] });
+    // As if the name now resolved to the receiver inside the network: the check where the socket connects refuses it.
+    const sneaky = insideUrl.replace('127.0.0.1', 'localhost');
+    await server.store.db.updateTable('webhooks').set({ url: sneaky }).where('id', '=', hook.body.webhookId).execute();
+    expect((await call('POST', `/webhooks/${hook.body.webhookId}/test`)).status).toBe(202);
+    for (let i = 0; i < 3; i++) {
+      await server.store.db.updateTable('outbox' as never).set({ next_attempt_at: new Date(Date.now() - 1000) } as never).where('done_at' as never, 'is', null).execute();
+      await server.outbox.drain();
+    }
+    expect(inside.calls()).toBe(0);
+    const deliveries = (await call('GET', `/webhooks/${hook.body.webhookId}/deliveries`)).body.deliveries;
+    expect(deliveries).toHaveLength(1);
+    // Refused once and for all: not retried 25 times.
+    expect(deliveries[0]).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(deliveries[0].lastError).toMatch(/non-public address/);
+  });
+});

@@ -1,4 +1,4 @@
-import { questionActivityId, VIDEO_PROFILE, type Statement } from '@xcredit/sdk/xapi';
+import { VIDEO_PROFILE, type Statement } from '@xcredit/sdk/xapi';
 import type { Principal, Tenant } from '../auth/principal.js';
 import { HttpError } from '../http-error.js';
 import { actorKey, learnerActor } from './actors.js';
@@ -18,12 +18,6 @@ const PROFILE_CATEGORIES = new Set([
   'https://w3id.org/xapi/cmi5/context/categories/cmi5',
   'https://w3id.org/xapi/cmi5/context/categories/moveon',
 ]);
-
-/** The activity ids of a course: its own and one per declared question. */
-export function courseActivities(activityId: string, questions: unknown): string[] {
-  const ids = (Array.isArray(questions) ? questions : []).map((q) => (q as { id?: unknown })?.id).filter((id): id is string => typeof id === 'string');
-  return [activityId, ...ids.map((id) => questionActivityId(activityId, id))];
-}
 
 const forbidden = (message: string) => new HttpError(403, 'forbidden', message);
 

@@ -1,8 +1,13 @@
 import { z } from 'zod';
+import type { ApproveInput, AwardInput, CertificateInput, CourseInput, LaunchInput, LearnerFields, LearnerRow, PlatformInput, PolicyInput, SettingsInput, TargetInput, WebhookInput } from '../contracts/requests.js';
+import { readErrorBody } from '../contracts/wire.js';
 import { XcreditError } from './errors.js';
+import { retryDelay } from './retry.js';
 import {
   awardListSchema,
   awardSchema,
+  certificateSchema,
+  certificateStatusSchema,
   courseSchema,
   deliveryListSchema,
   engagementSchema,
@@ -12,23 +17,32 @@ import {
   learnerPageSchema,
   learnerSchema,
   ledgerSchema,
+  periodClosedSchema,
+  platformListSchema,
+  platformSchema,
+  policySchema,
+  registeredPlatformSchema,
   reportSchema,
+  settingsSchema,
   targetSchema,
   webhookListSchema,
   webhookSchema,
   type Award,
-  type AwardInput,
+  type Certificate,
+  type CertificateStatus,
   type Course,
-  type CourseInput,
   type Engagement,
   type Launch,
   type Learner,
+  type Platform,
+  type RegisteredPlatform,
+  type Settings,
   type LearnerCredits,
   type Ledger,
   type Target,
   type Webhook,
   type WebhookDelivery,
-} from './types.js';
+} from '../contracts/responses.js';
 
 export interface XcreditClientOptions {
   /** The server's base URL, e.g. `https://credits.example.com`. */
@@ -40,8 +54,10 @@ export interface XcreditClientOptions {
   fetch?: typeof fetch;
   /** Attempts for idempotent calls on network errors, 429 and 5xx (default 3). */
   retries?: number;
-  /** First retry delay in ms, doubled each time (default 250). */
+  /** First retry delay in ms, doubled each time, with random jitter (default 250). A `Retry-After` answer is honoured instead. */
   retryDelayMs?: number;
+  /** Longest wait before a retry (default 30 000 ms): a `Retry-After` asking for more fails the call at once. */
+  maxRetryDelayMs?: number;
 }
 
 interface Call {
@@ -70,6 +86,7 @@ export class XcreditClient {
   readonly #fetch: typeof fetch;
   readonly #retries: number;
   readonly #retryDelayMs: number;
+  readonly #maxRetryDelayMs: number;
 
   constructor(options: XcreditClientOptions) {
     this.#base = `${options.baseUrl.replace(/\/+$/, '')}/api/v1`;
@@ -77,6 +94,7 @@ export class XcreditClient {
     this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.#retries = Math.max(1, options.retries ?? 3);
     this.#retryDelayMs = options.retryDelayMs ?? 250;
+    this.#maxRetryDelayMs = options.maxRetryDelayMs ?? 30_000;
   }
 
   // Courses
@@ -101,6 +119,26 @@ export class XcreditClient {
     return this.#json(courseSchema, { method: 'GET', path: `/courses/${enc(courseId)}` });
   }
 
+  /**
+   * The tenant's policy defaults, as set; every course's policy starts from them.
+   *
+   * @example
+   * const { maxRate } = await xcredit.getPolicy();
+   */
+  getPolicy(): Promise<PolicyInput> {
+    return this.#json(policySchema, { method: 'GET', path: '/policy' }) as Promise<PolicyInput>;
+  }
+
+  /**
+   * Replaces the tenant's policy defaults (see docs/credits.md); a bad value fails naming the field.
+   *
+   * @example
+   * await xcredit.setPolicy({ maxRate: 1.5, gates: { coverage: 0.9 } });
+   */
+  setPolicy(policy: PolicyInput): Promise<PolicyInput> {
+    return this.#json(policySchema, { method: 'PUT', path: '/policy', body: policy, idempotent: true }) as Promise<PolicyInput>;
+  }
+
   // Launches
 
   /**
@@ -110,7 +148,7 @@ export class XcreditClient {
    * @example
    * const { playerUrl } = await xcredit.createLaunch({ learnerId: 'E-1001', courseId: 'fire-safety' });
    */
-  createLaunch(input: { learnerId: string; courseId: string; ttlSeconds?: number }): Promise<Launch> {
+  createLaunch(input: LaunchInput): Promise<Launch> {
     return this.#json(launchSchema, { method: 'POST', path: '/launches', body: input });
   }
 
@@ -122,7 +160,7 @@ export class XcreditClient {
    * @example
    * await xcredit.upsertLearner('E-1001', { displayName: 'Li Wei', department: 'Nursing', role: 'nurse', managerId: 'E-0007' });
    */
-  upsertLearner(learnerId: string, fields: { displayName?: string; department?: string; role?: string; managerId?: string } = {}): Promise<Learner> {
+  upsertLearner(learnerId: string, fields: LearnerFields = {}): Promise<Learner> {
     return this.#json(learnerSchema, { method: 'PUT', path: `/learners/${enc(learnerId)}`, body: fields, idempotent: true });
   }
 
@@ -159,7 +197,7 @@ export class XcreditClient {
    * @example
    * const { created, updated } = await xcredit.importLearners('learnerId,department\nE-1001,Nursing\n');
    */
-  importLearners(learners: string | Array<{ learnerId: string; displayName?: string; department?: string; role?: string; managerId?: string }>): Promise<{ created: number; updated: number }> {
+  importLearners(learners: string | LearnerRow[]): Promise<{ created: number; updated: number }> {
     return typeof learners === 'string'
       ? this.#json(importResultSchema, { method: 'POST', path: '/learners/import', text: { body: learners, contentType: 'text/csv' }, idempotent: true })
       : this.#json(importResultSchema, { method: 'POST', path: '/learners/import', body: learners, idempotent: true });
@@ -262,7 +300,7 @@ export class XcreditClient {
    * await xcredit.setTarget('2026', { total: 150, required: 100 });
    * await xcredit.setTarget('2026', { total: 120, required: 80 }, { department: 'Nursing' });
    */
-  setTarget(period: string, target: { total: number; required?: number }, group?: { department: string } | { role: string }): Promise<Target> {
+  setTarget(period: string, target: TargetInput, group?: { department: string } | { role: string }): Promise<Target> {
     const path = !group ? `/targets/${enc(period)}` : 'department' in group ? `/targets/${enc(period)}/department/${enc(group.department)}` : `/targets/${enc(period)}/role/${enc(group.role)}`;
     return this.#json(targetSchema, { method: 'PUT', path, body: target, idempotent: true });
   }
@@ -274,7 +312,7 @@ export class XcreditClient {
    * await xcredit.closePeriod('2025');
    */
   closePeriod(period: string): Promise<{ period: string; closedAt: string }> {
-    return this.#json(z.object({ period: z.string(), closedAt: z.string() }), { method: 'POST', path: `/periods/${enc(period)}/close` });
+    return this.#json(periodClosedSchema, { method: 'POST', path: `/periods/${enc(period)}/close` });
   }
 
   // Reports
@@ -301,6 +339,102 @@ export class XcreditClient {
     return res.text();
   }
 
+  // Certificates and settings
+
+  /**
+   * Issues a certificate for a completed course, or (without `courseId`) for a learner's met
+   * target; issuing the same one again returns it. 409 `not_earned` says why not.
+   *
+   * @example
+   * const { verifyUrl, pdfUrl } = await xcredit.issueCertificate({ learnerId: 'E-1001', courseId: 'fire-safety', period: '2026' });
+   */
+  issueCertificate(input: CertificateInput): Promise<Certificate> {
+    return this.#json(certificateSchema, { method: 'POST', path: '/certificates', body: input, idempotent: true });
+  }
+
+  /**
+   * A certificate and whether it still stands (`valid`, and `reason` when it does not).
+   *
+   * @example
+   * const { valid, reason } = await xcredit.getCertificate(certificateId);
+   */
+  getCertificate(certificateId: string): Promise<CertificateStatus> {
+    return this.#json(certificateStatusSchema, { method: 'GET', path: `/certificates/${enc(certificateId)}` });
+  }
+
+  /**
+   * The tenant's settings.
+   *
+   * @example
+   * const { leaderboard } = await xcredit.getSettings();
+   */
+  getSettings(): Promise<Settings> {
+    return this.#json(settingsSchema, { method: 'GET', path: '/settings' });
+  }
+
+  /**
+   * Changes the tenant's settings; fields left out keep their value.
+   *
+   * @example
+   * await xcredit.updateSettings({ leaderboard: true });
+   */
+  updateSettings(settings: SettingsInput): Promise<Settings> {
+    return this.#json(settingsSchema, { method: 'PUT', path: '/settings', body: settings, idempotent: true });
+  }
+
+  // LTI platforms
+
+  /**
+   * Registers an LMS that launches courses over LTI 1.3; the answer carries the tool's URLs to
+   * enter in the LMS (see docs/lti.md).
+   *
+   * @example
+   * const { tool } = await xcredit.registerPlatform({ name: 'Moodle', issuer: 'https://lms.example.com', clientId: 'abc', authenticationEndpoint: 'https://lms.example.com/auth', accessTokenEndpoint: 'https://lms.example.com/token', jwksUrl: 'https://lms.example.com/jwks', deploymentIds: ['1'] });
+   */
+  registerPlatform(input: PlatformInput): Promise<RegisteredPlatform> {
+    return this.#json(registeredPlatformSchema, { method: 'POST', path: '/lti/platforms', body: input });
+  }
+
+  /**
+   * The tenant's LMS platforms, those registered dynamically and waiting for approval included.
+   *
+   * @example
+   * const pending = (await xcredit.listPlatforms()).filter((p) => p.status === 'pending');
+   */
+  async listPlatforms(): Promise<Platform[]> {
+    return (await this.#json(platformListSchema, { method: 'GET', path: '/lti/platforms' })).platforms;
+  }
+
+  /**
+   * One LMS platform.
+   *
+   * @example
+   * const { deploymentIds } = await xcredit.getPlatform(platformId);
+   */
+  getPlatform(platformId: string): Promise<Platform> {
+    return this.#json(platformSchema, { method: 'GET', path: `/lti/platforms/${enc(platformId)}` });
+  }
+
+  /**
+   * Approves a platform registered dynamically, optionally correcting its deployments or learner id claim.
+   *
+   * @example
+   * await xcredit.approvePlatform(platformId, { learnerIdClaim: 'email' });
+   */
+  approvePlatform(platformId: string, input: ApproveInput = {}): Promise<Platform> {
+    return this.#json(platformSchema, { method: 'POST', path: `/lti/platforms/${enc(platformId)}/approve`, body: input, idempotent: true });
+  }
+
+  /**
+   * Removes an LMS platform: its launches stop working.
+   *
+   * @example
+   * await xcredit.deletePlatform(platformId);
+   */
+  async deletePlatform(platformId: string): Promise<void> {
+    await this.#send({ method: 'DELETE', path: `/lti/platforms/${enc(platformId)}`, idempotent: true });
+  }
+
   // Webhooks
 
   /**
@@ -309,7 +443,7 @@ export class XcreditClient {
    * @example
    * const { secret } = await xcredit.createWebhook({ url: 'https://hr.example.com/xcredit', events: ['credit.earned', 'learner.at_risk'] });
    */
-  createWebhook(input: { url: string; events: string[]; secret?: string }): Promise<Webhook> {
+  createWebhook(input: WebhookInput): Promise<Webhook> {
     return this.#json(webhookSchema, { method: 'POST', path: '/webhooks', body: input });
   }
 
@@ -357,7 +491,10 @@ export class XcreditClient {
     return parsed.data as z.infer<S>;
   }
 
-  /** Sends a request; idempotent ones are retried with backoff on network errors, 429 and 5xx. */
+  /**
+   * Sends a request; idempotent ones are retried on network errors, 429 and 5xx, after the
+   * server's `Retry-After` or a jittered backoff.
+   */
   async #send(call: Call): Promise<Response> {
     const params = new URLSearchParams();
     for (const [k, v] of Object.entries(call.query ?? {})) if (v !== undefined) params.set(k, String(v));
@@ -377,29 +514,29 @@ export class XcreditClient {
       try {
         res = await this.#fetch(url, { method: call.method, headers, body });
       } catch (cause) {
-        if (attempt < attempts) {
-          await sleep(this.#retryDelayMs * 2 ** (attempt - 1));
+        const wait = attempt < attempts ? this.#delay(attempt, null) : undefined;
+        if (wait !== undefined) {
+          await sleep(wait);
           continue;
         }
         throw new XcreditError(0, 'unreachable', `could not reach ${this.#base}: ${(cause as Error).message}`, [], { cause });
       }
-      if ((res.status === 429 || res.status >= 500) && attempt < attempts) {
+      const wait = (res.status === 429 || res.status >= 500) && attempt < attempts ? this.#delay(attempt, res.headers.get('retry-after')) : undefined;
+      if (wait !== undefined) {
         await res.body?.cancel();
-        await sleep(this.#retryDelayMs * 2 ** (attempt - 1));
+        await sleep(wait);
         continue;
       }
       if (!res.ok) {
-        const text = await res.text();
-        let e: { code?: string; message?: string; issues?: { path: string; message: string }[] } | undefined;
-        try {
-          e = (JSON.parse(text) as { error?: typeof e }).error;
-        } catch {
-          e = undefined;
-        }
-        throw new XcreditError(res.status, e?.code ?? 'http_error', e?.message ?? `${call.method} ${call.path} answered ${res.status}`, e?.issues ?? []);
+        const e = readErrorBody(await res.text());
+        throw new XcreditError(res.status, e.code ?? 'http_error', e.message ?? `${call.method} ${call.path} answered ${res.status}`, e.issues);
       }
       return res;
     }
+  }
+
+  #delay(attempt: number, retryAfter: string | null): number | undefined {
+    return retryDelay({ attempt, retryAfter, baseMs: this.#retryDelayMs, maxMs: this.#maxRetryDelayMs, now: Date.now(), random: Math.random() });
   }
 }
 

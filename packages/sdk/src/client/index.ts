@@ -1,5 +1,5 @@
 export { XcreditClient, type XcreditClientOptions } from './client.js';
 export { XcreditError } from './errors.js';
-export { signWebhook, verifyWebhook, WebhookVerificationError, WEBHOOK_EVENTS, type WebhookEvent } from './webhooks.js';
-export type { Award, AwardInput, Course, CourseInput, Engagement, Launch, Learner, LearnerCredits, Ledger, QuestionInput, Target, Webhook, WebhookDelivery } from './types.js';
-export * as responseSchemas from './types.js';
+export { signWebhook, verifyWebhook, WebhookVerificationError, WEBHOOK_EVENTS, type WebhookEvent } from '../contracts/webhooks.js';
+export type { Award, Certificate, CertificateStatus, Course, Platform, RegisteredPlatform, Settings, Engagement, Launch, Learner, LearnerCredits, Ledger, Target, Webhook, WebhookDelivery } from '../contracts/responses.js';
+export type { ApproveInput, AwardInput, CertificateInput, CourseInput, PlatformInput, PolicyInput, QuestionInput, SettingsInput } from '../contracts/requests.js';

@@ -6,10 +6,12 @@ import { credits } from './0010_credits.js';
 import { webhooks } from './0011_webhooks.js';
 import { lti } from './0020_lti.js';
 import { ltiRegistrationLinks } from './0021_lti_registration_links.js';
+import { ltiLastLaunch } from './0024_lti_last_launch.js';
 import { playerSessions } from './0030_player_sessions.js';
 import { attentionChecks } from './0031_attention_checks.js';
 import { reports } from './0040_reports.js';
 import { certificatesOnce } from './0041_certificates_once.js';
+import { historyImport } from './0050_history_import.js';
 
 /**
  * Every migration, in order of its name. Never edit one that has shipped: add a file
@@ -24,10 +26,12 @@ const migrations: Record<string, Migration> = {
   '0011_webhooks': webhooks,
   '0020_lti': lti,
   '0021_lti_registration_links': ltiRegistrationLinks,
+  '0024_lti_last_launch': ltiLastLaunch,
   '0030_player_sessions': playerSessions,
   '0031_attention_checks': attentionChecks,
   '0040_reports': reports,
   '0041_certificates_once': certificatesOnce,
+  '0050_history_import': historyImport,
 };
 
 export const migrationProvider: MigrationProvider = {

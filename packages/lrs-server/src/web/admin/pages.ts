@@ -1,6 +1,6 @@
-const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+import { html } from '../html.js';
 
-const style = `
+const style = html`
   :root { color-scheme: light; --ink: #1d2733; --muted: #5b6775; --line: #dde3ea; --accent: #0f6fde; font-family: system-ui, -apple-system, "Segoe UI", "PingFang SC", "Noto Sans CJK SC", sans-serif; color: var(--ink); }
   body { margin: 0; background: #f5f7fa; }
 `;
@@ -13,7 +13,7 @@ const TEXT = {
 /** The sign-in form; an error, when there is one, is shown above the fields it concerns. */
 export function signInPage({ lang, key = '', error }: { lang: 'en' | 'zh'; key?: string; error?: string }): string {
   const t = TEXT[lang];
-  return `<!doctype html>
+  return html`<!doctype html>
 <html lang="${lang === 'zh' ? 'zh-CN' : 'en'}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${t.title}</title><style>${style}
   main { max-width: 380px; margin: 10vh auto; background: #fff; border: 1px solid var(--line); border-radius: 12px; padding: 28px; }
@@ -26,25 +26,25 @@ export function signInPage({ lang, key = '', error }: { lang: 'en' | 'zh'; key?:
 <body><main>
   <a class="lang" href="/admin?lang=${t.otherLang}">${t.other}</a>
   <h1>${t.heading}</h1>
-  ${error ? `<p class="error" role="alert" id="error">${escape(error)}</p>` : ''}
+  ${error ? html`<p class="error" role="alert" id="error">${error}</p>` : ''}
   <form method="post" action="/admin/session" id="sign-in">
     <input type="hidden" name="lang" value="${lang}">
-    <label for="key">${t.key}</label><input id="key" name="key" autocomplete="username" value="${escape(key)}" required>
+    <label for="key">${t.key}</label><input id="key" name="key" autocomplete="username" value="${key}" required>
     <label for="secret">${t.secret}</label><input id="secret" name="secret" type="password" autocomplete="current-password" required>
     <button type="submit">${t.submit}</button>
   </form>
   <p class="hint">${t.hint}</p>
-</main></body></html>`;
+</main></body></html>`.text;
 }
 
 /** The signed-in app: the Lit element, with the session's CSRF token for its writes. */
 export function shellPage({ csrfToken, clientKey }: { csrfToken: string; clientKey: string }): string {
-  return `<!doctype html>
+  return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="csrf-token" content="${escape(csrfToken)}">
+<meta name="csrf-token" content="${csrfToken}">
 <title>xcredit admin</title><style>${style}</style>
 <script type="module" src="/admin/static/xcredit-admin.js"></script></head>
-<body><xcredit-admin client-key="${escape(clientKey)}"></xcredit-admin>
-<form method="post" action="/admin/session/end" id="sign-out" hidden><input type="hidden" name="csrf" value="${escape(csrfToken)}"></form>
-</body></html>`;
+<body><xcredit-admin client-key="${clientKey}"></xcredit-admin>
+<form method="post" action="/admin/session/end" id="sign-out" hidden><input type="hidden" name="csrf" value="${csrfToken}"></form>
+</body></html>`.text;
 }

@@ -1,14 +1,16 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import express, { Router, type Request } from 'express';
+import { capabilitiesRouter } from '../../api.js';
 import { requireScope } from '../../auth/principal.js';
 import { certificatesApi } from '../../certificates/routes.js';
 import { now } from '../../clock.js';
-import { creditsRouter } from '../../credits/routes.js';
+import type { CreditEvents } from '../../credits/ledger.js';
 import type { SignInThrottle } from '../../auth/throttle.js';
 import type { Db } from '../../db/index.js';
 import { HttpError } from '../../http-error.js';
 import { bodyGuard } from '../../edge.js';
+import { searchLearners } from '../../learners/learners.js';
 import { reportsRouter } from '../../reports/routes.js';
 import { adminAuth, checkAdminClient, clearCookie, COOKIE, cookie, endSession, sameOrigin, sessionCookie, sessionOf, startSession } from './session.js';
 import { shellPage, signInPage } from './pages.js';
@@ -18,9 +20,10 @@ const adminDist = join(dirname(createRequire(import.meta.url).resolve('@xcredit/
 /**
  * The admin dashboard at /admin: a sign-in page (client key and secret with `credits/admin`), an
  * HttpOnly SameSite=Strict session cookie, the Lit app, and /admin/api — the credits API, reports
- * and certificates on the session, writes guarded by a CSRF token.
+ * and certificates (and what `more` routers serve: LTI platforms and registration links) on the
+ * session, writes guarded by a CSRF token.
  */
-export function adminRouter(db: Db, throttle: SignInThrottle, config: { readonly publicUrl: string }): Router {
+export function adminRouter(db: Db, events: CreditEvents, throttle: SignInThrottle, config: { readonly publicUrl: string }, ...more: Router[]): Router {
   const router = Router();
   const secure = () => config.publicUrl.startsWith('https:');
   const lang = (req: Request) => (/^zh/i.test(String(req.query.lang ?? req.get('accept-language') ?? '')) ? 'zh' : 'en');
@@ -75,19 +78,9 @@ export function adminRouter(db: Db, throttle: SignInThrottle, config: { readonly
   });
   api.get('/learners', async (req, res) => {
     const p = requireScope(req, 'credits/read');
-    const q = String(req.query.q ?? '').trim().slice(0, 100);
-    const like = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    const rows = await db
-      .selectFrom('learners')
-      .select(['id', 'display_name', 'department', 'role', 'manager_id'])
-      .where('tenant_id', '=', p.tenant.id)
-      .where((eb) => eb.or([eb('id', 'ilike', like), eb('display_name', 'ilike', like)]))
-      .orderBy('id')
-      .limit(20)
-      .execute();
-    res.json({ learners: rows.map((r) => ({ learnerId: r.id, displayName: r.display_name, department: r.department, role: r.role, managerId: r.manager_id })) });
+    res.json({ learners: await searchLearners(db, p.tenant.id, String(req.query.q ?? '').trim().slice(0, 100)) });
   });
-  api.use(creditsRouter(db, config), reportsRouter(db), certificatesApi(db, config));
+  api.use(capabilitiesRouter(db, events, config), reportsRouter(db), certificatesApi(db, config), ...more);
   router.use('/admin/api', api);
 
   return router;

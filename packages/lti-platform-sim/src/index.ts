@@ -8,6 +8,8 @@ import express, { type Request, type Response } from 'express';
  * signing keys and JWKS, signed id_tokens, a token endpoint (client_credentials with a JWT
  * assertion), Assignment and Grade Services, Names and Role Provisioning, Deep Linking returns
  * and Dynamic Registration. Everything happens over real HTTP; nothing is faked inside the tool.
+ * Where LMSs differ it behaves as Moodle 4.3 does: grade maxima are whole numbers from 1 to 100,
+ * and a Dynamic Registration is read as Moodle reads it (`registered`).
  *
  * @example
  * const lms = await startPlatformSimulator();
@@ -38,8 +40,12 @@ export interface PlatformSimulator {
   };
   /** The login initiation URL at the tool for a launch message; a browser navigates there. */
   loginUrl(message: LaunchMessage): string;
-  /** A page of this platform that shows the launch in an iframe, as an LMS does. */
-  embedUrl(message: LaunchMessage): string;
+  /**
+   * A page of this platform that shows the launch in an iframe `height` px tall (600 unless given);
+   * the frame takes the height the tool asks for with `lti.frameResize`, as Moodle's does, unless
+   * `fixed` (an LMS that ignores the message). The messages are in the page's `frameResizes`.
+   */
+  embedUrl(message: LaunchMessage, options?: { height?: number; fixed?: boolean }): string;
   /** Runs a launch over HTTP the way a browser would (cookies, redirects, the auto-posted form). */
   launch(message: LaunchMessage, options?: { dropCookies?: boolean }): Promise<LaunchResult>;
   /** The same from a login initiation URL (e.g. the tool's "open in a new window" link). */
@@ -56,10 +62,33 @@ export interface PlatformSimulator {
   readonly scores: Array<Record<string, any> & { lineItemId: string }>;
   readonly scoreAttempts: number;
   readonly lineItems: Array<Record<string, any>>;
+  /** Scores posted to a text-only column (one Moodle made for a line item it could not grade): answered 200, never graded. */
+  readonly droppedScores: Array<Record<string, any> & { lineItemId: string }>;
+  /** The tool as Dynamic Registration configured it, read as Moodle 4.3 reads a registration. */
+  readonly registered: MoodleToolConfig | undefined;
   readonly links: Array<{ id: string; contextId: string; title: string; url: string; custom: Record<string, string>; lineItemId?: string }>;
   readonly deepLinkResponses: Array<{ items: Array<Record<string, any>>; message?: string }>;
   readonly issuedIdTokens: string[];
   close(): Promise<void>;
+}
+
+/** What Moodle 4.3 makes of a Dynamic Registration (mod/lti registration_helper::registration_to_config). */
+export interface MoodleToolConfig {
+  name: string;
+  toolUrl: string;
+  /** The Content Selection URL: the target_link_uri of the LtiDeepLinkingRequest message ('' when the message has none). */
+  contentSelectionUrl: string;
+  /** "Supports Deep Linking": an LtiDeepLinkingRequest message was registered. */
+  deepLinking: boolean;
+  /** Moodle 4.3 keeps every dynamically registered tool "preconfigured" until an admin changes *Tool configuration usage*. */
+  courseVisible: 'preconfigured';
+  /** A new tool waits in *Manage tools* for the admin to activate it. */
+  state: 'pending';
+  acceptGrades: boolean;
+  memberships: boolean;
+  sendName: boolean;
+  sendEmail: boolean;
+  messages: Array<Record<string, unknown>>;
 }
 
 export interface ToolRegistration {
@@ -101,6 +130,7 @@ const LTI = 'https://purl.imsglobal.org/spec/lti/claim/';
 const AGS = 'https://purl.imsglobal.org/spec/lti-ags/claim/endpoint';
 const NRPS = 'https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice';
 const DL = 'https://purl.imsglobal.org/spec/lti-dl/claim/';
+const TOOL_CONFIGURATION = 'https://purl.imsglobal.org/spec/lti-tool-configuration';
 const SCOPES = {
   lineitem: 'https://purl.imsglobal.org/spec/lti-ags/scope/lineitem',
   lineitemRead: 'https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly',
@@ -109,6 +139,10 @@ const SCOPES = {
   nrps: 'https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly',
 };
 export const DEFAULT_CONTEXT = { id: 'course-section-1', label: 'SAFE-101', title: 'Workplace safety, autumn', type: ['http://purl.imsglobal.org/vocab/lis/v2/course#CourseSection'] };
+
+/** Moodle's grade maximum: a whole number from 1 to 100 ("Invalid grade value. This must be an integer between 1 and 100"). */
+const moodleGradeMax = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 100;
+const INVALID_GRADE = 'Invalid grade value. This must be an integer between 1 and 100';
 
 const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -158,6 +192,8 @@ export async function startPlatformSimulator(
   const members = new Map<string, Member[]>();
   const lineItems: Array<Record<string, any>> = [];
   const scores: PlatformSimulator['scores'] = [];
+  const droppedScores: PlatformSimulator['droppedScores'] = [];
+  let registered: MoodleToolConfig | undefined;
   const links: PlatformSimulator['links'] = [];
   const deepLinkResponses: PlatformSimulator['deepLinkResponses'] = [];
   const issuedIdTokens: string[] = [];
@@ -273,6 +309,7 @@ export async function startPlatformSimulator(
   });
   app.post('/contexts/:ctx/lineitems', (req, res) => {
     if (!allowed(req, res, SCOPES.lineitem)) return;
+    if (!moodleGradeMax(req.body?.scoreMaximum)) return void res.status(400).json({ error: `scoreMaximum ${JSON.stringify(req.body?.scoreMaximum)}: ${INVALID_GRADE}` });
     const li = createLineItem(String(req.params.ctx), req.body);
     const { contextId: _c, ...shown } = li;
     res.status(201).type('application/vnd.ims.lis.v2.lineitem+json').send(JSON.stringify(shown));
@@ -295,6 +332,10 @@ export async function startPlatformSimulator(
     }
     const s = req.body as Record<string, unknown>;
     if (typeof s.userId !== 'string' || typeof s.timestamp !== 'string' || !s.activityProgress || !s.gradingProgress) return void res.status(400).json({ error: 'userId, timestamp, activityProgress and gradingProgress are required' });
+    if (lineItems.find((l) => l.id === lineItemId)?.gradeType === 'text') {
+      droppedScores.push({ ...s, lineItemId });
+      return void res.status(200).end();
+    }
     scores.push({ ...s, lineItemId });
     res.status(204).end();
   });
@@ -322,10 +363,15 @@ export async function startPlatformSimulator(
       if (claims[`${LTI}deployment_id`] !== deploymentId) throw new Error('wrong deployment');
       const items = (claims[`${DL}content_items`] ?? []) as Array<Record<string, any>>;
       const contextId = String(req.query.context ?? DEFAULT_CONTEXT.id);
+      // Moodle: one item opens the activity form, which refuses the grade; several are saved at once,
+      // and an item whose maximum Moodle cannot take gets a text-only column that drops every score.
+      const ungradable = items.filter((i) => i.lineItem && !moodleGradeMax(i.lineItem.scoreMaximum));
+      if (items.length === 1 && ungradable.length) throw new Error(`${INVALID_GRADE} (scoreMaximum ${JSON.stringify(ungradable[0]!.lineItem.scoreMaximum)})`);
       for (const item of items) {
         if (item.type !== 'ltiResourceLink') continue;
         const id = `link-${links.length + 1}`;
-        const li = item.lineItem ? createLineItem(contextId, { ...item.lineItem, resourceLinkId: id }) : undefined;
+        const gradable = !ungradable.includes(item);
+        const li = item.lineItem ? createLineItem(contextId, { ...item.lineItem, resourceLinkId: id, ...(gradable ? {} : { gradeType: 'text' }) }) : undefined;
         links.push({ id, contextId, title: item.title, url: item.url, custom: item.custom ?? {}, ...(li ? { lineItemId: li.id } : {}) });
       }
       deepLinkResponses.push({ items, message: claims[`${DL}msg`] });
@@ -353,16 +399,75 @@ export async function startPlatformSimulator(
   app.post('/register', (req, res) => {
     const r = req.body as Record<string, any>;
     if (req.get('authorization') !== 'Bearer registration-token') return void res.status(401).json({ error: 'registration token required' });
-    if (!r.initiate_login_uri || !Array.isArray(r.redirect_uris) || !r.jwks_uri) return void res.status(400).json({ error: 'initiate_login_uri, redirect_uris and jwks_uri are required' });
+    let config: MoodleToolConfig;
+    try {
+      config = moodleConfig(r);
+    } catch (err) {
+      return void res.status(400).json({ error: (err as Error).message });
+    }
     clientId = `dyn-${randomBytes(4).toString('hex')}`;
-    deploymentId = `dyn-deployment-${randomBytes(2).toString('hex')}`;
+    deploymentId = `${Math.floor(Math.random() * 90) + 10}`;
     tool = { loginUrl: r.initiate_login_uri, launchUrl: r.redirect_uris[0], jwksUrl: r.jwks_uri };
-    res.json({ ...r, client_id: clientId, 'https://purl.imsglobal.org/spec/lti-tool-configuration': { ...r['https://purl.imsglobal.org/spec/lti-tool-configuration'], deployment_id: deploymentId } });
+    registered = config;
+    // Moodle answers with its own reading of the registration (config_to_registration), not an echo.
+    const { messages: _m, ...toolConfig } = r[TOOL_CONFIGURATION];
+    res.json({
+      client_id: clientId,
+      response_types: ['id_token'],
+      jwks_uri: r.jwks_uri,
+      initiate_login_uri: r.initiate_login_uri,
+      grant_types: ['client_credentials', 'implicit'],
+      redirect_uris: r.redirect_uris,
+      application_type: 'web',
+      token_endpoint_auth_method: 'private_key_jwt',
+      client_name: r.client_name,
+      scope: r.scope ?? '',
+      [TOOL_CONFIGURATION]: { ...toolConfig, deployment_id: deploymentId, ...(config.deepLinking ? { messages: [{ type: 'LtiDeepLinkingRequest', target_link_uri: config.contentSelectionUrl }] } : {}) },
+    });
   });
 
   app.get('/embed', (req, res) => {
-    res.type('html').send(`<!doctype html><title>Simulated LMS</title><h1>Simulated LMS</h1><iframe id="tool" src="${escape(String(req.query.launch ?? ''))}" style="width:100%;height:600px;border:0" allow="autoplay; fullscreen"></iframe>`);
+    // As Moodle 4.3's embedded launch: a frame of a set height that follows the tool's lti.frameResize messages.
+    res
+      .type('html')
+      .send(
+        `<!doctype html><title>Simulated LMS</title><style>body{margin:0 8px}h1{margin:8px 0;font-size:20px}</style><h1>Simulated LMS</h1><iframe id="tool" src="${escape(String(req.query.launch ?? ''))}" style="width:100%;height:${Number(req.query.height) || 600}px;border:0" allow="autoplay; fullscreen"></iframe>` +
+          `<script>window.frameResizes = []; addEventListener('message', (e) => { const frame = document.getElementById('tool'); if (e.source !== frame.contentWindow || e.data?.subject !== 'lti.frameResize') return; window.frameResizes.push(e.data); const h = Number(e.data.height); if (h > 0 && ${req.query.fixed ? 'false' : 'true'}) frame.style.height = h + 'px'; });</script>`,
+      );
   });
+
+  /** Moodle 4.3's reading of a registration: its required attributes, its refusals, what it keeps. */
+  function moodleConfig(r: Record<string, any>): MoodleToolConfig {
+    const need = (o: Record<string, any>, key: string) => {
+      if (o[key] === undefined || o[key] === null || o[key] === '' || (Array.isArray(o[key]) && o[key].length === 0)) throw new Error(`missing required attribute ${key}`);
+      return o[key];
+    };
+    for (const key of ['response_types', 'initiate_login_uri', 'redirect_uris', 'client_name', 'jwks_uri', 'token_endpoint_auth_method', TOOL_CONFIGURATION]) need(r, key);
+    const t = r[TOOL_CONFIGURATION] as Record<string, any>;
+    need(t, 'domain');
+    need(t, 'target_link_uri');
+    if (!Array.isArray(r.response_types) || !r.response_types.includes('id_token')) throw new Error('invalid_response_types');
+    if (!Array.isArray(r.redirect_uris)) throw new Error('invalid_redirect_uris');
+    if (r.token_endpoint_auth_method !== 'private_key_jwt') throw new Error('invalid_token_endpoint_auth_method');
+    if (r.application_type && r.application_type !== 'web') throw new Error('invalid_application_type');
+    const messages = (Array.isArray(t.messages) ? t.messages : []) as Array<Record<string, unknown>>;
+    const dl = messages.find((m) => m.type === 'LtiDeepLinkingRequest');
+    const scopes = String(r.scope ?? '').split(' ');
+    const claims = (Array.isArray(t.claims) ? t.claims : []) as string[];
+    return {
+      name: String(r.client_name),
+      toolUrl: String(t.target_link_uri),
+      contentSelectionUrl: dl ? String(dl.target_link_uri ?? '') : '',
+      deepLinking: !!dl,
+      courseVisible: 'preconfigured',
+      state: 'pending',
+      acceptGrades: [SCOPES.score, SCOPES.result, SCOPES.lineitemRead, SCOPES.lineitem].some((s) => scopes.includes(s)),
+      memberships: scopes.includes(SCOPES.nrps),
+      sendName: ['name', 'given_name', 'family_name'].some((c) => claims.includes(c)),
+      sendEmail: claims.includes('email'),
+      messages,
+    };
+  }
 
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(0, host, () => resolve(s));
@@ -443,7 +548,7 @@ export async function startPlatformSimulator(
       return { name: extra.name ?? 'Simulated LMS', issuer: url, clientId, authenticationEndpoint: `${url}/auth`, accessTokenEndpoint: `${url}/token`, jwksUrl: `${url}/jwks`, deploymentIds: [deploymentId], learnerIdClaim: extra.learnerIdClaim ?? 'sub' };
     },
     loginUrl,
-    embedUrl: (message) => `${url}/embed?launch=${encodeURIComponent(loginUrl(message))}`,
+    embedUrl: (message, opts = {}) => `${url}/embed?launch=${encodeURIComponent(loginUrl(message))}${opts.height ? `&height=${opts.height}` : ''}${opts.fixed ? '&fixed=1' : ''}`,
     launch: (message, opts = {}) => run(loginUrl(message), opts),
     followLogin: (login, opts = {}) => run(login, opts),
     studentClaims: (userId, extra) => base(userId, 'Learner', extra),
@@ -477,6 +582,10 @@ export async function startPlatformSimulator(
       return scoreAttempts;
     },
     lineItems,
+    droppedScores,
+    get registered() {
+      return registered;
+    },
     links,
     deepLinkResponses,
     issuedIdTokens,

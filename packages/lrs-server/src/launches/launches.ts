@@ -1,20 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import type { launchInput } from '@xcredit/sdk/contracts';
+import type { z } from 'zod';
 import { sha256, newToken } from '../auth/secrets.js';
 import type { Tenant } from '../auth/principal.js';
 import type { Db } from '../db/index.js';
 import { learnerActor } from '../xapi/actors.js';
 import { HttpError } from '../http-error.js';
-import { getCourse, idText } from './courses.js';
-import { periodOf, refreshEngagement } from './engagement.js';
-import { lockLearner } from './ledger.js';
+import { getCourse } from '../catalog/courses.js';
+import { periodOf, refreshEngagement } from '../credits/engagement.js';
+import { lockLearner, type CreditEvents } from '../credits/ledger.js';
 
-export const launchInput = z.strictObject({
-  learnerId: idText,
-  courseId: idText,
-  /** How long the launch token lives, in seconds (default 4 hours, at most 24). */
-  ttlSeconds: z.number().int().min(60).max(24 * 3600).optional(),
-});
 export type LaunchInput = z.infer<typeof launchInput>;
 
 export interface Launch {
@@ -34,7 +29,7 @@ export const ACTIVE_WITHIN_MS = 45_000;
  * Starts a learning session for one learner and one course. The learner is registered on
  * first launch (HR systems own the learner list; xcredit learns ids as they arrive).
  */
-export async function createLaunch(db: Db, tenant: Tenant, input: LaunchInput, publicUrl: string, at: Date = new Date()): Promise<Launch> {
+export async function createLaunch(db: Db, events: CreditEvents, tenant: Tenant, input: LaunchInput, publicUrl: string, at: Date = new Date()): Promise<Launch> {
   const course = await getCourse(db, tenant.id, input.courseId);
   const learner = await db.selectFrom('learners').select('id').where('tenant_id', '=', tenant.id).where('id', '=', input.learnerId).executeTakeFirst();
   const token = newToken();
@@ -68,7 +63,7 @@ export async function createLaunch(db: Db, tenant: Tenant, input: LaunchInput, p
           .where('registration', 'in', older.map((o) => o.registration))
           .execute();
         // Time after the takeover no longer counts: the older sessions' credit may shrink.
-        await refreshEngagement(trx, tenant.id, input.learnerId, course.courseId, periodOf(now), { actor: 'engine' });
+        await refreshEngagement(trx, tenant.id, input.learnerId, course.courseId, periodOf(now), { actor: 'engine', events });
       }
     }
     await trx

@@ -1,73 +1,12 @@
-import { iri } from '@xcredit/sdk/xapi';
-import { z } from 'zod';
+import { courseInput, type PolicyInput } from '@xcredit/sdk/contracts';
+import type { z } from 'zod';
 import type { Question } from '@xcredit/sdk/engagement';
 import type { Db } from '../db/index.js';
 import type { CoursesTable, Database } from '../db/schema.js';
 import type { Kysely, Selectable } from 'kysely';
 import { HttpError } from '../http-error.js';
-import { effectivePolicy, policyInput } from './policy.js';
+import { effectivePolicy } from './policy.js';
 
-export const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
-export const idText = z.string().regex(ID_RE, 'must be 1–128 letters, digits or . _ : @ - (starting with a letter or digit)');
-
-const text = z.record(z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a language tag like en or zh-CN'), z.string().trim().min(1).max(2000));
-
-export const questionInput = z
-  .strictObject({
-    id: idTextLoose(),
-    at: z.number().min(0, 'must not be negative'),
-    type: z.enum(['single-choice', 'multiple-choice', 'true-false', 'fill-in']),
-    prompt: text.refine((t) => Object.keys(t).length > 0, 'needs at least one language'),
-    choices: z.array(z.strictObject({ id: idTextLoose(), text })).min(2).max(12).optional(),
-    correct: z.array(z.string().trim().min(1).max(500)).min(1, 'needs at least one correct answer'),
-    answerToContinue: z.boolean().default(false),
-    revealAnswer: z.boolean().default(false),
-  })
-  .superRefine((q, ctx) => {
-    const choice = q.type === 'single-choice' || q.type === 'multiple-choice';
-    if (choice && !q.choices) ctx.addIssue({ code: 'custom', path: ['choices'], message: `a ${q.type} question needs choices` });
-    if (!choice && q.choices) ctx.addIssue({ code: 'custom', path: ['choices'], message: `a ${q.type} question has no choices` });
-    if (choice && q.choices) {
-      const ids = new Set(q.choices.map((c) => c.id));
-      if (ids.size !== q.choices.length) ctx.addIssue({ code: 'custom', path: ['choices'], message: 'choice ids must be unique' });
-      for (const c of q.correct) if (!ids.has(c)) ctx.addIssue({ code: 'custom', path: ['correct'], message: `"${c}" is not one of the choice ids` });
-    }
-    if (q.type === 'single-choice' && q.correct.length !== 1) ctx.addIssue({ code: 'custom', path: ['correct'], message: 'a single-choice question has exactly one correct choice' });
-    if (q.type === 'true-false' && (q.correct.length !== 1 || !['true', 'false'].includes(q.correct[0]!))) {
-      ctx.addIssue({ code: 'custom', path: ['correct'], message: 'a true-false question is correct with ["true"] or ["false"]' });
-    }
-  });
-
-function idTextLoose() {
-  return z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1–64 letters, digits or . _ -');
-}
-
-export const courseInput = z.strictObject({
-  title: z.string().trim().min(1, 'must not be empty').max(300),
-  activityId: iri,
-  credits: z.number().min(0, 'must not be negative').max(1000),
-  kind: z.enum(['required', 'elective']),
-  lengthSeconds: z.number().positive('must be greater than 0').max(24 * 3600),
-  videoUrl: z
-    .string()
-    .max(2000)
-    .refine((s) => s.startsWith('/') || /^https?:\/\//.test(s), 'must be an http(s) URL or a path starting with /')
-    .optional(),
-  policy: policyInput.optional(),
-  category: z.string().trim().min(1).max(100).optional(),
-  captionsUrl: z
-    .string()
-    .max(2000)
-    .refine((s) => s.startsWith('/') || /^https?:\/\//.test(s), 'must be an http(s) URL or a path starting with /')
-    .optional(),
-  /** The offline requirement this course can make up for; it fulfils it once, never twice. */
-  makeUpFor: idText.optional(),
-  questions: z
-    .array(questionInput)
-    .max(100)
-    .refine((qs) => new Set(qs.map((q) => q.id)).size === qs.length, 'question ids must be unique')
-    .optional(),
-});
 export type CourseInput = z.infer<typeof courseInput>;
 
 export interface Course {
@@ -176,4 +115,9 @@ export async function getCourse(db: Db, tenantId: string, courseId: string): Pro
 export async function tenantPolicy(db: Kysely<Database>, tenantId: string): Promise<Record<string, unknown>> {
   const row = await db.selectFrom('tenants').select('policy').where('id', '=', tenantId).executeTakeFirst();
   return row?.policy ?? {};
+}
+
+/** Replaces the tenant's policy overrides. */
+export async function setTenantPolicy(db: Db, tenantId: string, policy: PolicyInput): Promise<void> {
+  await db.updateTable('tenants').set({ policy: JSON.stringify(policy) }).where('id', '=', tenantId).execute();
 }

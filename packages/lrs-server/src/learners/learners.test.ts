@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startTestServer, type Engine, type TestServer } from '../testing.js';
-import { parseCsv } from './learners.js';
+import { parseCsv, searchLearners } from './learners.js';
 
 const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
 
@@ -56,5 +56,39 @@ describe.each(engines)('learner import on %s', (engine) => {
     expect(json.status).toBe(400);
     expect(json.body.error.issues[0]).toMatchObject({ path: 'line 2.(row)' });
     expect(await count()).toBe(before);
+  });
+
+  it('reads, writes, pages and searches learners; 4xx names what is wrong and writes nothing', async () => {
+    const api = (path: string, init: RequestInit = {}) => fetch(`${server.url}/api/v1${path}`, { ...init, headers: { authorization: server.admin.authorization, 'content-type': 'application/json' } });
+    expect((await api('/learners/P-1', { method: 'PUT', body: JSON.stringify({ displayName: 'Pia Ro', department: 'paging' }) })).status).toBe(201);
+    const updated = await api('/learners/P-1', { method: 'PUT', body: JSON.stringify({ displayName: 'Pia Rossi', department: 'paging' }) });
+    expect(updated.status).toBe(200);
+    expect(await updated.json()).toEqual({ learnerId: 'P-1', displayName: 'Pia Rossi', department: 'paging' });
+    for (const id of ['P-2', 'P-3']) await api(`/learners/${id}`, { method: 'PUT', body: JSON.stringify({ department: 'paging' }) });
+    for (const id of ['Q_1', 'QX1']) await api(`/learners/${id}`, { method: 'PUT', body: JSON.stringify({ department: 'search' }) });
+    expect(await (await api('/learners/P-1')).json()).toEqual({ learnerId: 'P-1', displayName: 'Pia Rossi', department: 'paging', role: null, managerId: null });
+
+    const first = await (await api('/learners?department=paging&limit=2')).json();
+    expect(first.learners.map((l: { learnerId: string }) => l.learnerId)).toEqual(['P-1', 'P-2']);
+    expect(first.next).toBe('P-2');
+    expect(await (await api(`/learners?department=paging&limit=2&after=${first.next}`)).json()).toEqual({ learners: [expect.objectContaining({ learnerId: 'P-3' })], next: null });
+
+    // A LIKE wildcard in the search text matches only itself; the search ignores case.
+    expect((await searchLearners(server.store.db, 'default', '_')).map((l) => l.learnerId)).toEqual(['Q_1']);
+    expect(await searchLearners(server.store.db, 'default', 'pia ROSSI')).toEqual([{ learnerId: 'P-1', displayName: 'Pia Rossi', department: 'paging', role: null, managerId: null }]);
+
+    const unknown = await api('/learners/ghost');
+    expect(unknown.status).toBe(404);
+    expect((await unknown.json()).error.message).toContain('ghost');
+    const badLimit = await api('/learners?limit=0');
+    expect(badLimit.status).toBe(400);
+    expect((await badLimit.json()).error.message).toContain('limit');
+    const badId = await api('/learners/bad%20id', { method: 'PUT', body: JSON.stringify({}) });
+    expect(badId.status).toBe(400);
+    expect((await badId.json()).error.message).toContain('learnerId');
+    const badField = await api('/learners/P-9', { method: 'PUT', body: JSON.stringify({ shoe: 42 }) });
+    expect(badField.status).toBe(400);
+    expect(JSON.stringify(await badField.json())).toContain('shoe');
+    expect((await api('/learners/P-9')).status).toBe(404);
   });
 });

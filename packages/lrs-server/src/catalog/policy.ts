@@ -1,24 +1,8 @@
 import { DEFAULT_POLICY, type CreditPolicy } from '@xcredit/sdk/engagement';
-import { z } from 'zod';
+import type { policyInput } from '@xcredit/sdk/contracts';
+import { sql, type RawBuilder } from 'kysely';
+import type { z } from 'zod';
 
-const unit = z.number().min(0).max(1);
-
-/** What a course may override of the default policy; anything left out keeps its default. */
-export const policyInput = z.strictObject({
-  weights: z.strictObject({ coverage: unit, attention: unit, mastery: unit }).partial().optional(),
-  gates: z.strictObject({ coverage: unit, mastery: unit, minStudyMinutes: z.number().min(0).max(100_000) }).partial().optional(),
-  maxRate: z.number().min(0.25).max(16).optional(),
-  slackSeconds: z.number().min(0).max(60).optional(),
-  evidenceSeconds: z.number().min(20).max(600).optional(),
-  offlineGraceSeconds: z.number().min(0).max(3600).optional(),
-  seekLock: z.boolean().optional(),
-  pauseWhenHidden: z.boolean().optional(),
-  idleSeconds: z.number().int().min(0).max(3600).optional(),
-  promptTimeoutSeconds: z.number().int().min(5).max(600).optional(),
-  attentionChecks: z.number().int().min(0).max(20).optional(),
-  maxAttempts: z.number().int().min(1).max(20).optional(),
-  sessionMode: z.enum(['take-over', 'refuse']).optional(),
-});
 export type PolicyInput = z.infer<typeof policyInput>;
 
 /** The effective policy of a course: the defaults, the tenant's overrides, then the course's. */
@@ -47,6 +31,17 @@ export function effectivePolicy(overrides: PolicyInput | Record<string, unknown>
     weights: { ...DEFAULT_POLICY.weights, ...stripUndefined(o.weights ?? {}) },
     gates: { ...DEFAULT_POLICY.gates, ...stripUndefined(o.gates ?? {}) },
   };
+}
+
+/**
+ * One gate of a course's effective policy, in SQL over `courses as c` joined to `tenants as t`:
+ * the course's override, else the tenant's, else the default, as `effectivePolicy` merges them.
+ *
+ * @example
+ * sql`select c.id, ${effectiveGateSql('coverage')} as gate from courses c join tenants t on t.id = c.tenant_id`
+ */
+export function effectiveGateSql(gate: keyof CreditPolicy['gates']): RawBuilder<number> {
+  return sql<number>`coalesce((c.policy -> 'gates' ->> ${gate})::float8, (t.policy -> 'gates' ->> ${gate})::float8, ${DEFAULT_POLICY.gates[gate]}::float8)`;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isMediaUrl, QUESTION_TYPES, type ErrorBody } from './wire.js';
 
 // Responses are loose objects: fields a newer server adds pass through instead of failing.
 const agent = z.looseObject({ objectType: z.literal('Agent'), account: z.looseObject({ homePage: z.string(), name: z.string() }) });
@@ -22,35 +23,6 @@ export const courseSchema = z.looseObject({
   updatedAt: z.string(),
 });
 export type Course = z.infer<typeof courseSchema>;
-
-export interface QuestionInput {
-  id: string;
-  at: number;
-  type: 'single-choice' | 'multiple-choice' | 'true-false' | 'fill-in';
-  prompt: Record<string, string>;
-  choices?: { id: string; text: Record<string, string> }[];
-  correct: string[];
-  answerToContinue?: boolean;
-  revealAnswer?: boolean;
-}
-
-export interface CourseInput {
-  title: string;
-  /** The xAPI activity IRI statements about this course use. */
-  activityId: string;
-  credits: number;
-  kind: 'required' | 'elective';
-  lengthSeconds: number;
-  /** URL (or server path) of the course video. */
-  videoUrl?: string;
-  captionsUrl?: string;
-  category?: string;
-  /** The offline requirement this course makes up for (counted once with it). */
-  makeUpFor?: string;
-  questions?: QuestionInput[];
-  /** Overrides of the tenant's policy (see docs/credits.md). */
-  policy?: Record<string, unknown>;
-}
 
 export const launchSchema = z.looseObject({
   launchToken: z.string(),
@@ -124,7 +96,7 @@ export const ledgerSchema = z.looseObject({
   entries: z.array(
     z.looseObject({
       id: z.string(),
-      source: z.enum(['video', 'offline', 'make-up', 'growth', 'adjustment']),
+      source: z.enum(['video', 'offline', 'make-up', 'growth', 'adjustment', 'import']),
       amount: z.number(),
       courseId: z.string().nullable(),
       awardId: z.string().nullable(),
@@ -167,22 +139,9 @@ export const awardSchema = z.looseObject({
 export type Award = z.infer<typeof awardSchema>;
 export const awardListSchema = z.looseObject({ awards: z.array(awardSchema) });
 
-export interface AwardInput {
-  learnerId: string;
-  source: 'offline' | 'growth';
-  title: string;
-  credits: number;
-  period: string;
-  kind?: 'required' | 'elective';
-  category?: string;
-  requirementId?: string;
-  /** Your id for the check-in or request; sending it again returns the same award. */
-  externalId?: string;
-  evidence?: Record<string, unknown>;
-}
-
 export const targetSchema = z.looseObject({ period: z.string(), groupType: z.string(), groupValue: z.string(), total: z.number(), required: z.number() });
 export type Target = z.infer<typeof targetSchema>;
+export const periodClosedSchema = z.looseObject({ period: z.string(), closedAt: z.string() });
 
 export const webhookSchema = z.looseObject({ webhookId: z.string(), url: z.string(), events: z.array(z.string()), secret: z.string().optional() });
 export type Webhook = z.infer<typeof webhookSchema>;
@@ -195,3 +154,103 @@ export const deliveryListSchema = z.looseObject({
 export type WebhookDelivery = z.infer<typeof deliveryListSchema>['deliveries'][number];
 
 export const reportSchema = z.record(z.string(), z.unknown());
+
+/** `PUT`/`GET /policy`: the tenant's policy defaults, as set (fields left out take the built-in defaults). */
+export const policySchema = z.record(z.string(), z.unknown());
+
+export const settingsSchema = z.looseObject({ leaderboard: z.boolean() });
+export type Settings = z.infer<typeof settingsSchema>;
+
+export const certificateSchema = z.looseObject({
+  certificateId: z.string(),
+  kind: z.enum(['course', 'target']),
+  learnerId: z.string(),
+  learnerName: z.string(),
+  courseId: z.string().nullable(),
+  period: z.string(),
+  title: z.string(),
+  credits: z.number(),
+  issuedAt: z.string(),
+  issuedBy: z.string(),
+  issuer: z.string(),
+  pdfUrl: z.string(),
+  verifyUrl: z.string(),
+});
+export type Certificate = z.infer<typeof certificateSchema>;
+/** `GET /certificates/{id}`: the certificate and whether it still stands (a voided credit revokes it). */
+export const certificateStatusSchema = certificateSchema.extend({ valid: z.boolean(), reason: z.string() });
+export type CertificateStatus = z.infer<typeof certificateStatusSchema>;
+
+/** Every error the server answers (4xx and 5xx); `issues` names the fields at fault. */
+export const errorBodySchema = z.strictObject({
+  error: z.strictObject({
+    status: z.number().int().min(400).max(599),
+    code: z.string(),
+    message: z.string().describe('Names the field at fault'),
+    issues: z.array(z.strictObject({ path: z.string(), message: z.string() })).optional(),
+    requestId: z.string().optional(),
+  }),
+}) satisfies z.ZodType<ErrorBody>;
+
+const present = <T extends z.ZodType>(schema: T) => schema.nullable().optional();
+const nonEmpty = z.string().min(1);
+const finite = z.number().refine(Number.isFinite);
+const textMap = z.record(z.string(), z.string());
+const mediaUrl = z.string().refine(isMediaUrl, 'must be an http(s) URL or a path starting with /');
+
+/**
+ * `GET /launches/current`: what the player needs to run a launch. The player checks the same
+ * contract without zod (`parsePlayerLaunch` in `@xcredit/sdk/contracts/wire`). Unknown fields
+ * are allowed: a newer server may send more.
+ */
+export const playerLaunchSchema = z.looseObject({
+  learnerId: nonEmpty,
+  courseId: nonEmpty,
+  actor: z.looseObject({}),
+  registration: nonEmpty,
+  activityId: nonEmpty,
+  course: z.looseObject({ title: nonEmpty, lengthSeconds: finite, videoUrl: present(mediaUrl), captionsUrl: present(mediaUrl) }),
+  policy: present(
+    z.object({
+      gates: present(z.object({ coverage: present(finite) })),
+      maxRate: present(finite),
+      seekLock: present(z.boolean()),
+      pauseWhenHidden: present(z.boolean()),
+      idleSeconds: present(finite),
+      promptTimeoutSeconds: present(finite),
+    }),
+  ),
+  questions: present(
+    z.array(
+      z.object({
+        id: nonEmpty,
+        at: finite,
+        type: z.enum(QUESTION_TYPES as [string, ...string[]]),
+        prompt: textMap,
+        choices: present(z.array(z.object({ id: nonEmpty, text: textMap }))),
+        answerToContinue: present(z.boolean()),
+        revealAnswer: present(z.boolean()),
+      }),
+    ),
+  ),
+  expiresAt: present(z.string()),
+});
+export type PlayerLaunchBody = z.input<typeof playerLaunchSchema>;
+
+/** The URLs an LMS admin enters to register xcredit as an LTI 1.3 tool. */
+const toolUrls = z.looseObject({ loginUrl: z.string(), launchUrl: z.string(), deepLinkingUrl: z.string(), jwksUrl: z.string(), dynamicRegistrationUrl: z.string() });
+export const platformSchema = z.looseObject({
+  id: z.string(),
+  name: z.string(),
+  issuer: z.string(),
+  clientId: z.string(),
+  deploymentIds: z.array(z.string()),
+  learnerIdClaim: z.enum(['sub', 'email', 'lis.person_sourcedid']),
+  status: z.enum(['active', 'pending']),
+  source: z.enum(['admin', 'dynamic']),
+});
+export type Platform = z.infer<typeof platformSchema>;
+/** `POST /lti/platforms` answers the platform and the tool's URLs to give the LMS. */
+export const registeredPlatformSchema = platformSchema.extend({ tool: toolUrls });
+export type RegisteredPlatform = z.infer<typeof registeredPlatformSchema>;
+export const platformListSchema = z.looseObject({ platforms: z.array(platformSchema), tool: toolUrls });

@@ -6,11 +6,14 @@ import { requireScope } from '../auth/principal.js';
 import { newToken, sha256 } from '../auth/secrets.js';
 import type { Db } from '../db/index.js';
 import { HttpError, invalidInput } from '../http-error.js';
+import { html, inlineScript } from '../web/html.js';
 import { bodyGuard } from '../edge.js';
 import { actorKey } from '../xapi/actors.js';
 import { storeStatements } from '../xapi/statements.js';
-import { getCourse } from './courses.js';
-import { createLaunch, launchInput } from './launches.js';
+import { getCourse } from '../catalog/courses.js';
+import { launchInput } from '@xcredit/sdk/contracts';
+import { createLaunch } from './launches.js';
+import type { CreditEvents } from '../credits/ledger.js';
 
 /** The AU page's one inline script: it picks the player's language (its hash is in the page's CSP). */
 export const AU_LANG_SCRIPT = `document.querySelector('xcredit-player').setAttribute('lang', navigator.language.startsWith('zh') ? 'zh-CN' : 'en');`;
@@ -53,9 +56,9 @@ export const cmi5LaunchInput = launchInput.extend({
  *   whose endpoint or fetch URL this server did not issue is refused.
  *
  * @example
- * app.use('/cmi5', cmi5Router(db, auth, config));
+ * app.use('/cmi5', cmi5Router(db, creditEvents(), auth, config));
  */
-export function cmi5Router(db: Db, auth: RequestHandler, config: { readonly publicUrl: string }): Router {
+export function cmi5Router(db: Db, events: CreditEvents, auth: RequestHandler, config: { readonly publicUrl: string }): Router {
   const router = Router();
   router.use((req, res, next) => {
     res.set('Access-Control-Allow-Origin', '*');
@@ -70,7 +73,7 @@ export function cmi5Router(db: Db, auth: RequestHandler, config: { readonly publ
     if (!parsed.success) throw invalidInput(describeIssues(parsed.error), 'invalid cmi5 launch');
     const { returnURL, moveOn, launchMode, ...input } = parsed.data;
     const course = await getCourse(db, p.tenant.id, input.courseId);
-    const launch = await createLaunch(db, p.tenant, input, config.publicUrl);
+    const launch = await createLaunch(db, events, p.tenant, input, config.publicUrl);
     const sessionId = randomUUID();
     const contextTemplate = {
       contextActivities: { grouping: [{ objectType: 'Activity', id: course.activityId }] },
@@ -155,15 +158,20 @@ export function cmi5Router(db: Db, auth: RequestHandler, config: { readonly publ
 
   router.get('/au', (req, res) => {
     checkAuParams(req.query as Record<string, unknown>, config.publicUrl);
-    res.type('html').send(`<!doctype html>
+    res.type('html').send(auPage());
+  });
+
+  return router;
+}
+
+/** The AU page: the player, which reads its launch from the cmi5 launch URL's parameters. */
+function auPage(): string {
+  return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>xcredit</title><style>body { margin: 0; background: #f5f7fa; font-family: system-ui, sans-serif } main { max-width: 960px; margin: 0 auto; padding: 24px }</style>
 <script type="module" src="/static/xcredit-player.js"></script></head>
 <body><main><xcredit-player></xcredit-player></main>
-<script>${AU_LANG_SCRIPT}</script></body></html>`);
-  });
-
-  return router;
+${inlineScript(AU_LANG_SCRIPT)}</body></html>`.text;
 }
 
 /**

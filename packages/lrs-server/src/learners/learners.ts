@@ -1,17 +1,11 @@
+import type { Selectable } from 'kysely';
 import { z } from 'zod';
 import type { Db } from '../db/index.js';
+import type { LearnersTable } from '../db/schema.js';
 import { HttpError } from '../http-error.js';
-import { idText } from './courses.js';
+import { learnerFields, learnerRow } from '@xcredit/sdk/contracts';
 
-export const learnerFields = z.strictObject({
-  displayName: z.string().trim().min(1).max(200).optional(),
-  department: z.string().trim().min(1).max(200).optional(),
-  role: z.string().trim().min(1).max(200).optional(),
-  managerId: idText.optional(),
-});
-
-const importRow = learnerFields.extend({ learnerId: idText });
-export type LearnerRow = z.infer<typeof importRow>;
+export type LearnerRow = z.infer<typeof learnerRow>;
 
 const COLUMNS = ['learnerId', 'displayName', 'department', 'role', 'managerId'] as const;
 const MAX_ROWS = 50_000;
@@ -93,7 +87,7 @@ export function validate(input: { line: number; value: unknown }[], issues: Impo
   const rows: LearnerRow[] = [];
   const seen = new Map<string, number>();
   for (const { line, value } of input) {
-    const parsed = importRow.safeParse(value);
+    const parsed = learnerRow.safeParse(value);
     if (!parsed.success) {
       for (const i of parsed.error.issues) {
         const field = String(i.path[0] ?? '(row)');
@@ -141,4 +135,62 @@ export async function importLearners(db: Db, tenantId: string, rows: LearnerRow[
     }
     return { created: rows.length - existing.size, updated: existing.size };
   });
+}
+
+/** A learner as the API shows it. */
+export interface Learner {
+  learnerId: string;
+  displayName: string | null;
+  department: string | null;
+  role: string | null;
+  managerId: string | null;
+}
+
+const LEARNER_COLUMNS = ['id', 'display_name', 'department', 'role', 'manager_id'] as const;
+
+function toLearner(r: Pick<Selectable<LearnersTable>, (typeof LEARNER_COLUMNS)[number]>): Learner {
+  return { learnerId: r.id, displayName: r.display_name, department: r.department, role: r.role, managerId: r.manager_id };
+}
+
+/** One learner; 404 if the tenant has none by that id. */
+export async function getLearner(db: Db, tenantId: string, learnerId: string): Promise<Learner> {
+  const row = await db.selectFrom('learners').select(LEARNER_COLUMNS).where('tenant_id', '=', tenantId).where('id', '=', learnerId).executeTakeFirst();
+  if (!row) throw new HttpError(404, 'learner_not_found', `no learner "${learnerId}" in this tenant`);
+  return toLearner(row);
+}
+
+/** Learners by id, `limit` at a time after `after`; `next` is the `after` of the following page, if any. */
+export async function listLearners(db: Db, tenantId: string, page: { limit: number; after?: string | undefined; department?: string | undefined }): Promise<{ learners: Learner[]; next: string | null }> {
+  let query = db.selectFrom('learners').select(LEARNER_COLUMNS).where('tenant_id', '=', tenantId);
+  if (page.after) query = query.where('id', '>', page.after);
+  if (page.department) query = query.where('department', '=', page.department);
+  const rows = await query.orderBy('id').limit(page.limit + 1).execute();
+  const shown = rows.slice(0, page.limit);
+  return { learners: shown.map(toLearner), next: rows.length > page.limit ? shown[shown.length - 1]!.id : null };
+}
+
+/** Up to 20 learners whose id or name contains `text` (case-insensitive), by id. */
+export async function searchLearners(db: Db, tenantId: string, text: string): Promise<Learner[]> {
+  const like = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const rows = await db
+    .selectFrom('learners')
+    .select(LEARNER_COLUMNS)
+    .where('tenant_id', '=', tenantId)
+    .where((eb) => eb.or([eb('id', 'ilike', like), eb('display_name', 'ilike', like)]))
+    .orderBy('id')
+    .limit(20)
+    .execute();
+  return rows.map(toLearner);
+}
+
+/** Creates or updates one learner; fields left out are cleared. */
+export async function putLearner(db: Db, tenantId: string, learnerId: string, input: z.infer<typeof learnerFields>): Promise<{ created: boolean }> {
+  const values = { display_name: input.displayName ?? null, department: input.department ?? null, role: input.role ?? null, manager_id: input.managerId ?? null };
+  const existed = await db.selectFrom('learners').select('id').where('tenant_id', '=', tenantId).where('id', '=', learnerId).executeTakeFirst();
+  await db
+    .insertInto('learners')
+    .values({ tenant_id: tenantId, id: learnerId, ...values })
+    .onConflict((oc) => oc.columns(['tenant_id', 'id']).doUpdateSet(values))
+    .execute();
+  return { created: !existed };
 }

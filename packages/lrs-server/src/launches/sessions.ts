@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import type { PlayerLaunchBody } from '@xcredit/sdk/contracts';
 import { PROMPT_MS, publicQuestion } from '@xcredit/sdk/engagement';
 import { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
 import type { Db } from '../db/index.js';
 import { HttpError } from '../http-error.js';
-import { getCourse } from './courses.js';
-import { assessLearnerCourse, periodOf, refreshEngagement } from './engagement.js';
-import { lockLearner } from './ledger.js';
+import { getCourse } from '../catalog/courses.js';
+import { assessLearnerCourse, periodOf, refreshEngagement } from '../credits/engagement.js';
+import { lockLearner, type CreditEvents } from '../credits/ledger.js';
 
 type LaunchPrincipal = Extract<Principal, { kind: 'launch' }>;
 
@@ -46,7 +47,7 @@ export async function currentLaunch(db: Db, { tenant, launch }: LaunchPrincipal)
     policy: course.policy,
     questions: course.questions.map(publicQuestion),
     expiresAt: launch.expiresAt.toISOString(),
-  };
+  } satisfies PlayerLaunchBody;
 }
 
 /**
@@ -85,7 +86,7 @@ export async function createSession(db: Db, { tenant, launch }: LaunchPrincipal,
  * engagement, not recomputed); a heartbeat delivered late (queued offline) may change that, so
  * it brings the engagement up to date.
  */
-export async function heartbeat(db: Db, { tenant, launch }: LaunchPrincipal, input: z.infer<typeof heartbeatInput>, at: Date = new Date()) {
+export async function heartbeat(db: Db, events: CreditEvents, { tenant, launch }: LaunchPrincipal, input: z.infer<typeof heartbeatInput>, at: Date = new Date()) {
   if (!launch.sessions.includes(input.sessionId)) {
     throw new HttpError(400, 'unknown_session', `sessionId: session ${JSON.stringify(input.sessionId)} was not issued for this launch; get one from POST /api/v1/launches/current/sessions`);
   }
@@ -129,7 +130,7 @@ export async function heartbeat(db: Db, { tenant, launch }: LaunchPrincipal, inp
     // With nothing stored yet there is no interval for the heartbeat to vouch for.
     if (!counted) return;
     await lockLearner(trx, tenant.id, launch.learnerId);
-    await refreshEngagement(trx, tenant.id, launch.learnerId, launch.courseId, period, { actor: 'engine' });
+    await refreshEngagement(trx, tenant.id, launch.learnerId, launch.courseId, period, { actor: 'engine', events });
   });
   return { active: true, expiresAt: launch.expiresAt.toISOString(), verified: await verifiedSoFar(db, tenant.id, launch.learnerId, launch.courseId, period) };
 }

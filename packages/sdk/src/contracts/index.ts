@@ -1,0 +1,4 @@
+export * from './requests.js';
+export * from './responses.js';
+export * from './webhooks.js';
+export * from './wire.js';

@@ -1,0 +1,207 @@
+import { z } from 'zod';
+import { iri } from '../xapi/schema.js';
+import { WEBHOOK_EVENTS } from './webhooks.js';
+
+// Request bodies the credits API accepts. The server validates with these; the SDK's inputs are
+// their `z.input` types, so a field added here reaches both at once.
+
+export const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
+/** A learner, course or requirement id. */
+export const idText = z.string().regex(ID_RE, 'must be 1–128 letters, digits or . _ : @ - (starting with a letter or digit)');
+
+/** Whether a period names a usable year: the year after it must still be a date the database stores (0001–9999), and two-digit years are not years. */
+export const isPeriod = (period: string) => /^\d{4}$/.test(period) && Number(period) >= 1000 && Number(period) <= 9998;
+
+/** A period as requests give it: a year from 1000 to 9998. */
+export const periodText = z.string().regex(/^[1-9]\d{3}$/, 'must be a year from 1000 to 9998, e.g. 2026').refine(isPeriod, 'must be a year from 1000 to 9998, e.g. 2026');
+
+const unit = z.number().min(0).max(1);
+
+/** Overrides of the tenant's credit policy for a course (see docs/credits.md). */
+export const policyInput = z.strictObject({
+  weights: z.strictObject({ coverage: unit, attention: unit, mastery: unit }).partial().optional(),
+  gates: z.strictObject({ coverage: unit, mastery: unit, minStudyMinutes: z.number().min(0).max(100_000) }).partial().optional(),
+  maxRate: z.number().min(0.25).max(16).optional(),
+  slackSeconds: z.number().min(0).max(60).optional(),
+  evidenceSeconds: z.number().min(20).max(600).optional(),
+  offlineGraceSeconds: z.number().min(0).max(3600).optional(),
+  seekLock: z.boolean().optional(),
+  pauseWhenHidden: z.boolean().optional(),
+  idleSeconds: z.number().int().min(0).max(3600).optional(),
+  promptTimeoutSeconds: z.number().int().min(5).max(600).optional(),
+  attentionChecks: z.number().int().min(0).max(20).optional(),
+  maxAttempts: z.number().int().min(1).max(20).optional(),
+  sessionMode: z.enum(['take-over', 'refuse']).optional(),
+});
+export type PolicyInput = z.infer<typeof policyInput>;
+
+const text = z.record(z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a language tag like en or zh-CN'), z.string().trim().min(1).max(2000));
+const shortId = () => z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1–64 letters, digits or . _ -');
+
+/** An in-video question with its correct answers. */
+export const questionInput = z
+  .strictObject({
+    id: shortId(),
+    at: z.number().min(0, 'must not be negative'),
+    type: z.enum(['single-choice', 'multiple-choice', 'true-false', 'fill-in']),
+    prompt: text.refine((t) => Object.keys(t).length > 0, 'needs at least one language'),
+    choices: z.array(z.strictObject({ id: shortId(), text })).min(2).max(12).optional(),
+    correct: z.array(z.string().trim().min(1).max(500)).min(1, 'needs at least one correct answer'),
+    answerToContinue: z.boolean().default(false),
+    revealAnswer: z.boolean().default(false),
+  })
+  .superRefine((q, ctx) => {
+    const choice = q.type === 'single-choice' || q.type === 'multiple-choice';
+    if (choice && !q.choices) ctx.addIssue({ code: 'custom', path: ['choices'], message: `a ${q.type} question needs choices` });
+    if (!choice && q.choices) ctx.addIssue({ code: 'custom', path: ['choices'], message: `a ${q.type} question has no choices` });
+    if (choice && q.choices) {
+      const ids = new Set(q.choices.map((c) => c.id));
+      if (ids.size !== q.choices.length) ctx.addIssue({ code: 'custom', path: ['choices'], message: 'choice ids must be unique' });
+      for (const c of q.correct) if (!ids.has(c)) ctx.addIssue({ code: 'custom', path: ['correct'], message: `"${c}" is not one of the choice ids` });
+    }
+    if (q.type === 'single-choice' && q.correct.length !== 1) ctx.addIssue({ code: 'custom', path: ['correct'], message: 'a single-choice question has exactly one correct choice' });
+    if (q.type === 'true-false' && (q.correct.length !== 1 || !['true', 'false'].includes(q.correct[0]!))) {
+      ctx.addIssue({ code: 'custom', path: ['correct'], message: 'a true-false question is correct with ["true"] or ["false"]' });
+    }
+  });
+export type QuestionInput = z.input<typeof questionInput>;
+
+const mediaUrl = z
+  .string()
+  .max(2000)
+  .refine((s) => s.startsWith('/') || /^https?:\/\//.test(s), 'must be an http(s) URL or a path starting with /');
+
+/** `PUT /courses/{courseId}`. */
+export const courseInput = z.strictObject({
+  title: z.string().trim().min(1, 'must not be empty').max(300),
+  /** The xAPI activity IRI statements about this course use. */
+  activityId: iri,
+  credits: z.number().min(0, 'must not be negative').max(1000),
+  kind: z.enum(['required', 'elective']),
+  lengthSeconds: z.number().positive('must be greater than 0').max(24 * 3600),
+  /** URL (or server path) of the course video. */
+  videoUrl: mediaUrl.optional(),
+  policy: policyInput.optional(),
+  category: z.string().trim().min(1).max(100).optional(),
+  captionsUrl: mediaUrl.optional(),
+  /** The offline requirement this course can make up for; it fulfils it once, never twice. */
+  makeUpFor: idText.optional(),
+  questions: z
+    .array(questionInput)
+    .max(100)
+    .refine((qs) => new Set(qs.map((q) => q.id)).size === qs.length, 'question ids must be unique')
+    .optional(),
+});
+export type CourseInput = z.input<typeof courseInput>;
+
+/** `POST /launches`. */
+export const launchInput = z.strictObject({
+  learnerId: idText,
+  courseId: idText,
+  /** How long the launch token lives, in seconds (default 4 hours, at most 24). */
+  ttlSeconds: z.number().int().min(60).max(24 * 3600).optional(),
+});
+export type LaunchInput = z.input<typeof launchInput>;
+
+/** `PUT /learners/{learnerId}`: department, role and manager drive targets and reports. */
+export const learnerFields = z.strictObject({
+  displayName: z.string().trim().min(1).max(200).optional(),
+  department: z.string().trim().min(1).max(200).optional(),
+  role: z.string().trim().min(1).max(200).optional(),
+  managerId: idText.optional(),
+});
+export type LearnerFields = z.input<typeof learnerFields>;
+
+/** A row of `POST /learners/import`. */
+export const learnerRow = learnerFields.extend({ learnerId: idText });
+export type LearnerRow = z.input<typeof learnerRow>;
+
+const tenths = z
+  .number()
+  .positive('must be greater than 0')
+  .max(1000)
+  .refine((n) => Math.abs(n * 10 - Math.round(n * 10)) < 1e-9, 'must have at most one decimal');
+
+/**
+ * `POST /awards`: credits that do not come from a video: attendance at offline training (from an
+ * HR check-in, approved on arrival) and growth credits (projects, mentoring, teaching,
+ * competitions), which wait for an approver.
+ */
+export const awardInput = z.strictObject({
+  learnerId: idText,
+  source: z.enum(['offline', 'growth']),
+  title: z.string().trim().min(1, 'must not be empty').max(300),
+  credits: tenths,
+  period: periodText,
+  kind: z.enum(['required', 'elective']).default('elective'),
+  category: z.string().trim().min(1).max(100).optional(),
+  /** The requirement an offline session fulfils; an online make-up course for it counts once with it. */
+  requirementId: idText.optional(),
+  /** The HR system's id for the check-in or request; the same id twice is one award. */
+  externalId: z.string().trim().min(1).max(200).optional(),
+  evidence: z.record(z.string(), z.unknown()).optional(),
+});
+export type AwardInput = z.input<typeof awardInput>;
+
+/** `POST /awards/{awardId}/approve` and `…/reject`. */
+export const decisionInput = z.strictObject({ reason: z.string().trim().min(1, 'must not be empty').max(1000).optional() });
+
+/** `PUT /targets/{period}[/department|role/{name}]`. */
+export const targetInput = z
+  .strictObject({
+    total: z.number().min(0).max(10_000),
+    /** Of the total, at least this much from required courses. */
+    required: z.number().min(0).max(10_000).default(0),
+  })
+  .refine((t) => t.required <= t.total, { message: 'must not exceed total', path: ['required'] });
+export type TargetInput = z.input<typeof targetInput>;
+
+/** `POST /webhooks`. */
+export const webhookInput = z.strictObject({
+  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+  events: z.array(z.enum([...WEBHOOK_EVENTS, '*'])).min(1, 'name at least one event (or "*")'),
+  /** A signing secret of your own; one is made when absent (returned once). */
+  secret: z.string().min(16, 'must be at least 16 characters').max(200).optional(),
+});
+export type WebhookInput = z.input<typeof webhookInput>;
+
+/** `POST /certificates`: a certificate for a completed course, or for a learner's met target. */
+export const certificateInput = z.strictObject({
+  learnerId: idText,
+  /** A completed course; without it, the learner's met target for the period. */
+  courseId: idText.optional(),
+  period: periodText,
+});
+export type CertificateInput = z.input<typeof certificateInput>;
+
+/** `PUT /settings`: tenant settings an admin may change; anything left out keeps its value. */
+export const settingsInput = z.strictObject({
+  /** Rank groups (and name their leading learners) in `GET /reports/leaderboard`; off unless a tenant opts in. */
+  leaderboard: z.boolean().optional(),
+});
+export type SettingsInput = z.input<typeof settingsInput>;
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+
+/** `POST /lti/platforms`: an LMS that launches courses over LTI 1.3 (see docs/lti.md). */
+export const platformInput = z.strictObject({
+  name: z.string().trim().min(1, 'must not be empty').max(200),
+  /** The platform's issuer (`iss` of its id_tokens). */
+  issuer: httpUrl,
+  /** The client id the platform gave xcredit (`aud` of its id_tokens). */
+  clientId: z.string().min(1, 'must not be empty').max(200),
+  authenticationEndpoint: httpUrl,
+  accessTokenEndpoint: httpUrl,
+  authorizationServer: z.string().min(1).max(500).optional(),
+  jwksUrl: httpUrl,
+  deploymentIds: z.array(z.string().min(1, 'must not be empty').max(200)).min(1, 'must list at least one deployment id'),
+  learnerIdClaim: z.enum(['sub', 'email', 'lis.person_sourcedid']).default('sub'),
+});
+export type PlatformInput = z.input<typeof platformInput>;
+
+/** `POST /lti/platforms/{id}/approve`: a platform registered dynamically, approved with what the admin corrects. */
+export const approveInput = z.strictObject({
+  deploymentIds: z.array(z.string().min(1).max(200)).min(1, 'must list at least one deployment id').optional(),
+  learnerIdClaim: z.enum(['sub', 'email', 'lis.person_sourcedid']).optional(),
+});
+export type ApproveInput = z.input<typeof approveInput>;
