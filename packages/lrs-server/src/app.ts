@@ -1,5 +1,6 @@
 import type { ErrorBody } from '@xcredit/sdk/contracts/wire';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
 import { capabilitiesRouter } from './api.js';
 import { authenticator } from './auth/principal.js';
 import { SignInThrottle } from './auth/throttle.js';
@@ -18,7 +19,10 @@ import { adminRouter } from './web/admin/routes.js';
 import { creditWebhooks } from './webhooks/credit-events.js';
 import { webhooksRouter } from './webhooks/routes.js';
 import { historyRouter } from './history/routes.js';
-import { bodyGuard, edgeGuard } from './edge.js';
+import type { Db } from './db/index.js';
+import { healthRouter, type Lifecycle } from './ops/health.js';
+import { requestLog } from './ops/request-log.js';
+import { assignRequestId, bodyGuard, edgeGuard } from './edge.js';
 import { HttpError } from './http-error.js';
 import { ltiScoreHook } from './lti/grades.js';
 import { platformsRouter } from './lti/platforms.js';
@@ -49,6 +53,10 @@ export interface AppOptions {
   webhookOutbound?: OutboundPolicy | undefined;
   /** Which non-public hosts an LMS's token and key URLs may name; public addresses only by default. */
   ltiOutbound?: OutboundPolicy | undefined;
+  /** Where request logs go; none without it. */
+  logger?: Logger | undefined;
+  /** Whether the server is shutting down (`/readyz` then answers 503). */
+  lifecycle?: Lifecycle | undefined;
 }
 
 /**
@@ -60,13 +68,16 @@ export function creditEvents(clock: Clock): CreditEvents {
 }
 
 /** The whole HTTP surface: xAPI at /xapi, credits at /api/v1, pages and assets. */
-export function createApp({ context, browser = {}, demo, lti, validation, events = creditEvents(context.clock), trustProxy, webhookOutbound = STRICT_POLICY, ltiOutbound = STRICT_POLICY }: AppOptions): Express {
+export function createApp({ context, browser = {}, demo, lti, validation, events = creditEvents(context.clock), trustProxy, webhookOutbound = STRICT_POLICY, ltiOutbound = STRICT_POLICY, logger, lifecycle = { stopping: false } }: AppOptions): Express {
   const { db, config } = context;
   const app = express();
   if (trustProxy !== undefined) app.set('trust proxy', trustProxy);
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.use(assignRequestId);
+  if (logger) app.use(requestLog(logger));
   app.use(edgeGuard);
+  app.use(healthRouter(db, lifecycle));
   const json = [express.json({ limit: '1mb', strict: true }), bodyGuard];
   // One lockout for every surface that takes a client key and secret.
   const throttle = new SignInThrottle(db);
@@ -141,13 +152,13 @@ function errorHandler(err: unknown, req: Request, res: Response, _next: NextFunc
   }
   if (error.headers) res.set(error.headers);
   if (!res.get('X-Experience-API-Version') && req.originalUrl.startsWith('/xapi')) res.set('X-Experience-API-Version', '2.0.0');
-  const requestId = error.status >= 500 ? { requestId: req.requestId } : {};
-  res.status(error.status).json({ error: { status: error.status, code: error.code, message: error.message, ...(error.issues ? { issues: error.issues } : {}), ...requestId } } satisfies ErrorBody);
+  res.status(error.status).json({ error: { status: error.status, code: error.code, message: error.message, ...(error.issues ? { issues: error.issues } : {}), requestId: req.requestId } } satisfies ErrorBody);
 }
 
 /** Logs an unexpected failure under the request's id and makes the generic 500 that names only that id. */
 function internal(err: unknown, req: Request): HttpError {
-  console.error(`xcredit: request ${req.requestId ?? '-'} ${req.method} ${req.path} failed:`, err);
+  if (req.log) req.log.error({ err }, `${req.method} ${req.path} failed`);
+  else console.error(`xcredit: request ${req.requestId ?? '-'} ${req.method} ${req.path} failed:`, err);
   return new HttpError(500, 'internal', `internal error (request ${req.requestId ?? 'unknown'}); nothing was stored. Retry, and report it with the request id if it persists`);
 }
 

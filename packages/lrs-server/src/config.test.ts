@@ -12,6 +12,10 @@ describe('loadConfig', () => {
     expect(c.publicUrl).toBe('http://localhost:3000');
     expect(c.validationThreads).toBeUndefined();
     expect(loadConfig({ XCREDIT_VALIDATION_THREADS: '0' }).validationThreads).toBe(0);
+    expect(c.databasePoolSize).toBe(20);
+    expect(c.logLevel).toBe('info');
+    expect(c.shutdownSeconds).toBe(25);
+    expect(loadConfig({ DATABASE_POOL_SIZE: '40' }).databasePoolSize).toBe(40);
     expect(c.secretKey).toBeUndefined();
     expect(c.ltiOutbound.hosts.size).toBe(0);
     expect(c.ltiOutbound.addresses.check('127.0.0.1', 'ipv4')).toBe(false);
@@ -40,6 +44,10 @@ describe('loadConfig', () => {
     [{ XCREDIT_PUBLIC_URL: 'ftp://x' }, 'XCREDIT_PUBLIC_URL="ftp://x": must be an http(s) URL'],
     [{ XCREDIT_VALIDATION_THREADS: 'many' }, 'XCREDIT_VALIDATION_THREADS="many": must be a whole number'],
     [{ XCREDIT_VALIDATION_THREADS: '65' }, 'XCREDIT_VALIDATION_THREADS="65": must be at most 64'],
+    [{ DATABASE_POOL_SIZE: '1' }, 'DATABASE_POOL_SIZE="1": must be between 2 and 500'],
+    [{ DATABASE_POOL_SIZE: 'lots' }, 'DATABASE_POOL_SIZE="lots": must be a whole number'],
+    [{ XCREDIT_LOG_LEVEL: 'loud' }, 'XCREDIT_LOG_LEVEL="loud": must be one of fatal, error, warn, info, debug, trace, silent'],
+    [{ XCREDIT_SHUTDOWN_SECONDS: '-1' }, 'XCREDIT_SHUTDOWN_SECONDS="-1": must be a whole number'],
     [{ XCREDIT_SECRET_KEY: 'too-short' }, 'XCREDIT_SECRET_KEY="too-short": must be at least 32 characters'],
     [{ XCREDIT_LTI_ALLOW_PRIVATE_HOSTS: '127.0.0.1, 10.0.0.0/99' }, 'XCREDIT_LTI_ALLOW_PRIVATE_HOSTS="127.0.0.1, 10.0.0.0/99": "10.0.0.0/99" is not a CIDR range'],
     [{ XCREDIT_LTI_ALLOW_PRIVATE_HOSTS: 'http://lms.local' }, '"http://lms.local" is not a host name, an IP address or a CIDR range'],

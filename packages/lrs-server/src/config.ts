@@ -1,12 +1,15 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parseAllowList, STRICT_POLICY, type OutboundPolicy } from './net/outbound.js';
+import { LOG_LEVELS, type LogLevel } from './ops/request-log.js';
 
 /** Server configuration, read from the environment and validated once at start. */
 export interface Config {
   port: number;
   host: string;
   databaseUrl: string | undefined;
+  /** PostgreSQL connections this process keeps at most (DATABASE_POOL_SIZE, default 20). */
+  databasePoolSize: number;
   dataDir: string;
   /** Where browsers reach this server; used in player URLs. */
   publicUrl: string;
@@ -26,6 +29,10 @@ export interface Config {
   frameAncestors: readonly string[];
   /** Browser origins allowed to call the APIs (CORS); unset, only the player's APIs answer any origin. See docs/security.md. */
   allowedOrigins: readonly string[] | undefined;
+  /** Request and error logs (JSON lines on stdout) from this level up; `silent` for none. */
+  logLevel: LogLevel;
+  /** Seconds a shutdown waits for requests in flight before closing their connections. */
+  shutdownSeconds: number;
 }
 
 // An http(s) origin (no path); a frame ancestor may start its host with `*.` and have any port (`:*`).
@@ -69,6 +76,12 @@ const env = z.object({
     .string()
     .refine((s) => /^postgres(ql)?:\/\//.test(s) && URL.canParse(s), 'must be a postgres:// URL, e.g. postgres://user@127.0.0.1:5432/xcredit')
     .optional(),
+  DATABASE_POOL_SIZE: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .refine((n) => n >= 2 && n <= 500, 'must be between 2 and 500')
+    .default(20),
   XCREDIT_DATA_DIR: z.string().min(1, 'must not be empty').default('./data'),
   XCREDIT_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   XCREDIT_ADMIN_KEY: z.string().regex(/^[A-Za-z0-9._~-]{8,128}$/, 'must be 8–128 characters of letters, digits, . _ ~ -').optional(),
@@ -88,6 +101,13 @@ const env = z.object({
   XCREDIT_LTI_ALLOW_PRIVATE_HOSTS: allowList,
   XCREDIT_WEBHOOK_ALLOW_PRIVATE_HOSTS: allowList,
   XCREDIT_FRAME_ANCESTORS: sourceList((i) => ANCESTOR.test(i) || i === "'self'", "an http(s) origin (https://lms.example.edu, https://*.example.edu) or 'self'", ['*', "'none'"]).default(['*']),
+  XCREDIT_LOG_LEVEL: z.enum(LOG_LEVELS as [LogLevel, ...LogLevel[]], { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  XCREDIT_SHUTDOWN_SECONDS: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .refine((n) => n <= 600, 'must be at most 600')
+    .default(25),
   XCREDIT_ALLOWED_ORIGINS: sourceList((i) => ORIGIN.test(i), 'an http(s) origin such as https://courses.example.com', ['*']).optional(),
 });
 
@@ -107,6 +127,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     port: e.PORT,
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
     dataDir: e.XCREDIT_DATA_DIR === 'memory://' ? 'memory://' : resolve(e.XCREDIT_DATA_DIR),
     publicUrl: (e.XCREDIT_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
     adminKey: e.XCREDIT_ADMIN_KEY,
@@ -118,6 +139,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     webhookOutbound: e.XCREDIT_WEBHOOK_ALLOW_PRIVATE_HOSTS ?? STRICT_POLICY,
     frameAncestors: e.XCREDIT_FRAME_ANCESTORS,
     allowedOrigins: e.XCREDIT_ALLOWED_ORIGINS,
+    logLevel: e.XCREDIT_LOG_LEVEL,
+    shutdownSeconds: e.XCREDIT_SHUTDOWN_SECONDS,
   };
 }
 

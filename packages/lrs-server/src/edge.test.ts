@@ -95,4 +95,13 @@ describe.each(engines)('bad input at the edge on %s', (engine) => {
     // Every answer names its request; an id a proxy sends is kept only when it is sane.
     expect((await call('/xapi/about', { headers: { 'x-request-id': 'bad id with spaces' } })).headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
+
+  it('names the request in every error body, as in X-Request-Id', async () => {
+    const given = await call('/api/v1/learners/nobody-here', { headers: { 'x-request-id': 'proxy-id-67890' } });
+    expect(given.status).toBe(404);
+    expect(((await given.json()) as { error: { requestId: string } }).error.requestId).toBe('proxy-id-67890');
+    const own = await call('/api/v1/no-such-route');
+    expect(own.status).toBe(404);
+    expect(((await own.json()) as { error: { requestId: string } }).error.requestId).toBe(own.headers.get('x-request-id'));
+  });
 });

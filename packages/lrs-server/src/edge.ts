@@ -12,7 +12,7 @@ declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Request {
-      /** Names this request in the log and in a 500's body (`X-Request-Id`). */
+      /** Names this request in the log and in error bodies (`X-Request-Id`). */
       requestId?: string;
     }
   }
@@ -57,14 +57,16 @@ export function rejectBadText(value: unknown, what: string): void {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
 
-/**
- * Gives the request its id (a proxy's `X-Request-Id` when it is sane), then refuses a path,
- * query parameter or cookie that is malformed or holds text the database cannot store.
- */
-export function edgeGuard(req: Request, res: Response, next: NextFunction) {
+/** Gives the request its id, a proxy's `X-Request-Id` when it is sane, and echoes it in the answer. */
+export function assignRequestId(req: Request, res: Response, next: NextFunction) {
   const given = req.get('x-request-id');
   req.requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
   res.set('X-Request-Id', req.requestId);
+  next();
+}
+
+/** Refuses a path, query parameter or cookie that is malformed or holds text the database cannot store. */
+export function edgeGuard(req: Request, _res: Response, next: NextFunction) {
   let path: string;
   try {
     path = decodeURIComponent(req.path);

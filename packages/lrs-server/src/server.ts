@@ -9,6 +9,8 @@ import { createClient, DEFAULT_TENANT, ensureFirstAdmin, ensureTenant } from './
 import type { Config } from './config.js';
 import { upgradeCreditRules } from './credits/rules.js';
 import { migrate, openStore, type Store } from './db/index.js';
+import type { Lifecycle } from './ops/health.js';
+import { createLogger } from './ops/request-log.js';
 import { resolveSecretKey } from './secret-key.js';
 import { seedDemo } from './seed.js';
 import { sweepAtRisk } from './webhooks/alerts.js';
@@ -55,9 +57,11 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
     const urls = { publicUrl: config.publicUrl };
     const lti = createLti(store.db, urls, { secretKey, outbound: config.ltiOutbound, events, clock });
     validation = ValidationPool.create(config.validationThreads);
+    const lifecycle: Lifecycle = { stopping: false };
+    const logger = createLogger(config.logLevel);
     let worker: OutboxWorker | undefined;
     const context: AppContext = { db: store.db, clock, config: urls, statements: new StatementWriter(store.db, store.engine), kickOutbox: () => worker?.kick() };
-    const app = createApp({ context, browser: config, demo, lti, validation, events, trustProxy: config.trustProxy, webhookOutbound: config.webhookOutbound, ltiOutbound: config.ltiOutbound });
+    const app = createApp({ context, browser: config, demo, lti, validation, events, trustProxy: config.trustProxy, webhookOutbound: config.webhookOutbound, ltiOutbound: config.ltiOutbound, logger, lifecycle });
     const server = app.listen(config.port, config.host);
     server.on('clientError', answerClientError);
     await new Promise<void>((resolve, reject) => {
@@ -94,13 +98,28 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
       lti,
       outbox,
       firstAdmin,
+      /**
+       * Stops gracefully: takes no new connection (and `/readyz` says so), lets requests in flight
+       * finish for up to `shutdownSeconds` while closing connections as they fall idle, then
+       * releases the outbox jobs it claimed but did not start, and closes the database.
+       */
       async close() {
+        lifecycle.stopping = true;
         clearInterval(atRisk);
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        // A kept-alive connection falls idle when its last answer is sent: close it then.
+        const sweep = setInterval(() => server.closeIdleConnections(), 50);
+        const force = setTimeout(() => server.closeAllConnections(), config.shutdownSeconds * 1000);
+        try {
+          await closed;
+        } finally {
+          clearInterval(sweep);
+          clearTimeout(force);
+        }
         await control?.close();
         await outbox.stop();
         await lti.close();
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
         await validation?.close();
         await store.close();
       },

@@ -63,6 +63,7 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
     XCREDIT_SECRET_KEY: randomBytes(32).toString('base64url'),
     XCREDIT_LTI_ALLOW_PRIVATE_HOSTS: options.ltiAllowPrivateHosts ?? TEST_LTI_HOSTS,
     XCREDIT_WEBHOOK_ALLOW_PRIVATE_HOSTS: options.webhookAllowPrivateHosts ?? TEST_LTI_HOSTS,
+    XCREDIT_LOG_LEVEL: 'silent',
     ...options.env,
   });
   const clock = options.manualClock ? manualClock() : undefined;

@@ -97,9 +97,18 @@ export async function upsertCourse(
 }
 
 export async function getCourse(db: Db, tenantId: string, courseId: string): Promise<Course> {
-  const row = await db.selectFrom('courses').selectAll().where('tenant_id', '=', tenantId).where('id', '=', courseId).executeTakeFirst();
+  // One round trip: it runs inside every statement batch's transaction.
+  const row = await db
+    .selectFrom('courses')
+    .innerJoin('tenants', 'tenants.id', 'courses.tenant_id')
+    .selectAll('courses')
+    .select('tenants.policy as tenant_policy')
+    .where('courses.tenant_id', '=', tenantId)
+    .where('courses.id', '=', courseId)
+    .executeTakeFirst();
   if (!row) throw new HttpError(404, 'course_not_found', `no course "${courseId}" in this tenant`);
-  return toCourse(row, await tenantPolicy(db, tenantId));
+  const { tenant_policy, ...course } = row;
+  return toCourse(course, tenant_policy ?? {});
 }
 
 /** The tenant's policy overrides (defaults for all its courses). */

@@ -1,11 +1,13 @@
 import type { EngagementAssessment, EngagementFlag, GateResult } from '@xcredit/sdk/engagement';
-import type { Kysely } from 'kysely';
+import { isPeriod } from '@xcredit/sdk/contracts';
+import { sql, type Kysely } from 'kysely';
+import { z } from 'zod';
 import type { Db } from '../db/index.js';
 import type { Database } from '../db/schema.js';
 import { HttpError } from '../http-error.js';
 import { parsePeriod } from '../period.js';
-import { tenantPolicy, toCourse, type Course } from '../catalog/courses.js';
-import { assessTimeline, attentionBlockedWall, COUNTED_VERBS, statementFacts } from './evidence.js';
+import { getCourse, tenantPolicy, toCourse, type Course } from '../catalog/courses.js';
+import { assessTimeline, attentionChecksQuery, blockedWallOf, COUNTED_VERBS, statementFacts, type HeartbeatFacts, type IssuedCheck, type StatementFacts } from './evidence.js';
 import { lockLearner, reconcileCourseLedger, type CreditEvents, type ReconcileOptions } from './ledger.js';
 
 type Q = Kysely<Database>;
@@ -43,35 +45,34 @@ export interface LearnerCredits {
  */
 export async function assessLearnerCourse(db: Q, tenantId: string, learnerId: string, course: Course, period: string): Promise<EngagementAssessment> {
   const { from, to } = parsePeriod(period);
-  const [statements, heartbeats, blockedWall] = await Promise.all([
-    db
-      .selectFrom('statements as s')
-      .innerJoin('launches as l', (j) => j.onRef('l.tenant_id', '=', 's.tenant_id').onRef('l.registration', '=', 's.launch_registration'))
-      .select(['s.stored', 's.verb_id', 'l.superseded_at', ...statementFacts()])
-      .where('s.tenant_id', '=', tenantId)
-      .where('l.learner_id', '=', learnerId)
-      .where('l.course_id', '=', course.courseId)
-      .where('s.voided', '=', false)
-      .where('s.verb_id', 'in', COUNTED_VERBS)
-      .where('s.stored', '>=', from)
-      .where('s.stored', '<', to)
-      .orderBy('s.seq')
-      .execute(),
-    db
-      .selectFrom('heartbeats as h')
-      .innerJoin('launches as l', (j) => j.onRef('l.tenant_id', '=', 'h.tenant_id').onRef('l.registration', '=', 'h.registration'))
-      .select(['h.session_id', 'h.received_at', 'h.sent_at', 'h.media_time', 'h.playing'])
-      .where('h.tenant_id', '=', tenantId)
-      .where('l.learner_id', '=', learnerId)
-      .where('l.course_id', '=', course.courseId)
-      .where('h.received_at', '>=', from)
-      .where('h.received_at', '<', to)
-      .orderBy('h.received_at')
-      .orderBy('h.id')
-      .execute(),
-    attentionBlockedWall(db, tenantId, learnerId, course.courseId, from, to),
-  ]);
-  return assessTimeline(course, statements, heartbeats, blockedWall);
+  const statements = db
+    .selectFrom('statements as s')
+    .innerJoin('launches as l', (j) => j.onRef('l.tenant_id', '=', 's.tenant_id').onRef('l.registration', '=', 's.launch_registration'))
+    .select(['s.seq', 's.stored', 's.verb_id', 'l.superseded_at', ...statementFacts()])
+    .where('s.tenant_id', '=', tenantId)
+    .where('l.learner_id', '=', learnerId)
+    .where('l.course_id', '=', course.courseId)
+    .where('s.voided', '=', false)
+    .where('s.verb_id', 'in', COUNTED_VERBS)
+    .where('s.stored', '>=', from)
+    .where('s.stored', '<', to);
+  const heartbeats = db
+    .selectFrom('heartbeats as h')
+    .innerJoin('launches as l', (j) => j.onRef('l.tenant_id', '=', 'h.tenant_id').onRef('l.registration', '=', 'h.registration'))
+    .select(['h.id', 'h.session_id', 'h.received_at', 'h.sent_at', 'h.media_time', 'h.playing'])
+    .where('h.tenant_id', '=', tenantId)
+    .where('l.learner_id', '=', learnerId)
+    .where('l.course_id', '=', course.courseId)
+    .where('h.received_at', '>=', from)
+    .where('h.received_at', '<', to);
+  // One round trip for the three reads: this runs in every statement batch's transaction, and
+  // each round trip is time the learner's lock and a connection are held.
+  const { rows } = await sql<{ statements: StatementFacts[]; heartbeats: HeartbeatFacts[]; checks: IssuedCheck[] }>`select
+    (select coalesce(json_agg(r order by r.seq), '[]') from (${statements}) as r) as statements,
+    (select coalesce(json_agg(r order by r.received_at, r.id), '[]') from (${heartbeats}) as r) as heartbeats,
+    (select coalesce(json_agg(r), '[]') from (${attentionChecksQuery(db, tenantId, learnerId, course.courseId, from, to)}) as r) as checks`.execute(db);
+  const { statements: facts, heartbeats: beats, checks } = rows[0]!;
+  return assessTimeline(course, facts, beats, blockedWallOf(checks));
 }
 
 /**
@@ -87,7 +88,7 @@ export async function refreshEngagement(
   period: string,
   options: ReconcileOptions,
 ): Promise<EngagementAssessment> {
-  const course = await loadCourse(db, tenantId, courseId);
+  const course = await getCourse(db, tenantId, courseId);
   const a = await assessLearnerCourse(db, tenantId, learnerId, course, period);
   const row = engagementRow(a);
   await db
@@ -95,7 +96,7 @@ export async function refreshEngagement(
     .values({ tenant_id: tenantId, learner_id: learnerId, course_id: courseId, period, ...row })
     .onConflict((oc) => oc.columns(['tenant_id', 'learner_id', 'course_id', 'period']).doUpdateSet({ ...row, updated_at: new Date() }))
     .execute();
-  await reconcileCourseLedger(db, tenantId, learnerId, course, period, options);
+  await reconcileCourseLedger(db, tenantId, learnerId, course, period, options, row);
   return a;
 }
 
@@ -113,12 +114,6 @@ export function engagementRow(a: EngagementAssessment) {
     gates: JSON.stringify(a.gates),
     flags: JSON.stringify(a.flags),
   };
-}
-
-async function loadCourse(db: Q, tenantId: string, courseId: string): Promise<Course> {
-  const row = await db.selectFrom('courses').selectAll().where('tenant_id', '=', tenantId).where('id', '=', courseId).executeTakeFirst();
-  if (!row) throw new HttpError(404, 'course_not_found', `no course "${courseId}" in this tenant`);
-  return toCourse(row, await tenantPolicy(db, tenantId));
 }
 
 /** A learner's credits in a period, per course, from the engagement cache and the ledger. */

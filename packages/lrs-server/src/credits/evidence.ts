@@ -139,17 +139,27 @@ export function heartbeatEvent(h: HeartbeatFacts): TrackedEvent {
 
 type Q = Kysely<Database>;
 
-/** Wall-clock windows in which one learner's course earns nothing: their missed attention checks. */
-export async function attentionBlockedWall(db: Q, tenantId: string, learnerId: string, courseId: string, from: Date, to: Date): Promise<[number, number][]> {
-  const rows = await issuedChecks(db)
+/** One learner's attention checks that may block wall-clock time in [from, to), as `blockedWallOf` reads them. */
+export function attentionChecksQuery(db: Q, tenantId: string, learnerId: string, courseId: string, from: Date, to: Date) {
+  return issuedChecks(db)
     .select(['c.issued_at', 'c.expires_at', 'c.answered_at'])
     .where('c.tenant_id', '=', tenantId)
     .where('l.learner_id', '=', learnerId)
     .where('l.course_id', '=', courseId)
     .where('c.issued_at', '<', to)
-    .where((eb) => eb.or([eb('c.answered_at', 'is', null), eb('c.answered_at', '>=', from)]))
-    .execute();
-  return blockedWall(rows.map(toIssued));
+    .where((eb) => eb.or([eb('c.answered_at', 'is', null), eb('c.answered_at', '>=', from)]));
+}
+
+/** One issued attention check as `attentionChecksQuery` selects it (dates as JSON strings when aggregated). */
+export interface IssuedCheck {
+  issued_at: Date | string;
+  expires_at: Date | string;
+  answered_at: Date | string | null;
+}
+
+/** Wall-clock windows in which one learner's course earns nothing: their missed attention checks. */
+export function blockedWallOf(checks: readonly IssuedCheck[]): [number, number][] {
+  return blockedWall(checks.map(toIssued));
 }
 
 /** The same windows for many learners at once, by `tenant|learner|course` (for recompute). */
@@ -175,7 +185,7 @@ export function issuedChecks(db: Q) {
     .select(['c.tenant_id', 'l.learner_id', 'l.course_id']);
 }
 
-const toIssued = (r: { issued_at: Date; expires_at: Date; answered_at: Date | null }) => ({
+const toIssued = (r: IssuedCheck) => ({
   issuedAt: new Date(r.issued_at).getTime(),
   expiresAt: new Date(r.expires_at).getTime(),
   answeredAt: r.answered_at === null ? null : new Date(r.answered_at).getTime(),

@@ -136,6 +136,15 @@ export async function appendEntries(db: Q, events: CreditEvents, entries: readon
 /** Appends one entry (see `appendEntries`). */
 export const appendEntry = (db: Q, events: CreditEvents, entry: Append): Promise<void> => appendEntries(db, events, [entry]);
 
+/** The figures of a stored engagement row the ledger records. */
+export interface EngagementFigures {
+  earned_tenths: number;
+  engagement: number;
+  coverage: number;
+  attention: number;
+  mastery: number;
+}
+
 export interface ReconcileOptions {
   actor: string;
   events: CreditEvents;
@@ -148,18 +157,19 @@ export interface ReconcileOptions {
  * Brings the ledger for one learner and course in line with the stored engagement by appending
  * the difference. A course that makes up for an offline requirement is settled with it.
  */
-export async function reconcileCourseLedger(db: Q, tenantId: string, learnerId: string, course: Course, period: string, options: ReconcileOptions): Promise<void> {
+export async function reconcileCourseLedger(
+  db: Q,
+  tenantId: string,
+  learnerId: string,
+  course: Course,
+  period: string,
+  options: ReconcileOptions,
+  /** The engagement row just stored, which saves reading it back. */
+  eng: EngagementFigures,
+): Promise<void> {
   if (await isClosed(db, tenantId, period)) return;
   if (course.makeUpFor) return reconcileRequirement(db, tenantId, learnerId, course.makeUpFor, period, options);
-  const eng = await db
-    .selectFrom('engagement')
-    .select(['earned_tenths', 'engagement', 'coverage', 'attention', 'mastery'])
-    .where('tenant_id', '=', tenantId)
-    .where('learner_id', '=', learnerId)
-    .where('course_id', '=', course.courseId)
-    .where('period', '=', period)
-    .executeTakeFirst();
-  const desired = eng?.earned_tenths ?? 0;
+  const desired = eng.earned_tenths;
   const current = await sumFor(db, tenantId, learnerId, period, { courseId: course.courseId });
   if (desired === current) return;
   await appendEntry(db, options.events, {
@@ -171,8 +181,8 @@ export async function reconcileCourseLedger(db: Q, tenantId: string, learnerId: 
     courseId: course.courseId,
     category: course.category,
     kind: course.kind,
-    reason: options.reason ?? `"${course.title}": engagement ${fmt(eng?.engagement)} (coverage ${fmt(eng?.coverage)}, attention ${fmt(eng?.attention)}, mastery ${fmt(eng?.mastery)})`,
-    evidence: eng ? { engagement: eng.engagement, coverage: eng.coverage, attention: eng.attention, mastery: eng.mastery } : {},
+    reason: options.reason ?? `"${course.title}": engagement ${fmt(eng.engagement)} (coverage ${fmt(eng.coverage)}, attention ${fmt(eng.attention)}, mastery ${fmt(eng.mastery)})`,
+    evidence: { engagement: eng.engagement, coverage: eng.coverage, attention: eng.attention, mastery: eng.mastery },
     createdBy: options.actor,
   });
 }

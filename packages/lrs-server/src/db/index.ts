@@ -13,6 +13,8 @@ export type Db = Kysely<Database>;
 export interface StoreOptions {
   /** postgres://… to use PostgreSQL; otherwise PGlite in `dataDir`. */
   databaseUrl?: string | undefined;
+  /** PostgreSQL connections kept at most (default 20). */
+  databasePoolSize?: number | undefined;
   /** Folder for PGlite's files, or `memory://` for a throwaway database. */
   dataDir: string;
   /** What opens it (`start`, `create-client`…), named to a second process the folder's lock refuses. */
@@ -35,7 +37,7 @@ export interface Store {
 export async function openStore(options: StoreOptions): Promise<Store> {
   if (options.databaseUrl) {
     // pg's own parsers already keep int8 (bigserial) a string and numeric exact; timestamps arrive as Date.
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.databasePoolSize ?? 20 });
     // An idle client losing its server must not crash the process; the next query reports it.
     pool.on('error', () => {});
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });

@@ -25,6 +25,30 @@ describe.each(engines)('the outbox on %s', (engine) => {
     expect((await outboxJobs(db, 'default', 'test.rollback')).map((j) => j.payload)).toEqual([{ n: 2 }]);
   });
 
+  it('gives back, when it stops, the jobs it claimed but did not start, so another worker runs them at once', async () => {
+    const db = server.store.db;
+    for (const n of [1, 2, 3]) await enqueue(db, { tenantId: 'default', kind: 'test.stop', payload: { n } });
+    let release!: () => void;
+    const started: number[] = [];
+    const first = new Promise<void>((r) => (release = r));
+    const worker = startOutboxWorker(db, {
+      'test.stop': async (job) => {
+        started.push(job.payload.n as number);
+        await first;
+      },
+    });
+    await expect.poll(() => started.length, { timeout: 20_000, interval: 20 }).toBe(1);
+    const stopped = worker.stop();
+    release();
+    await stopped;
+    const jobs = await outboxJobs(db, 'default', 'test.stop');
+    // The one running finished; the two waiting are free again, as if never tried.
+    expect(started).toHaveLength(1);
+    expect(jobs.map((j) => [j.payload.n, Boolean(j.done_at), j.locked_until, j.attempts])).toEqual(
+      [1, 2, 3].map((n) => (n === started[0] ? [n, true, null, 1] : [n, false, null, 0])),
+    );
+  });
+
   it('coalesces pending jobs with the same key, the newest payload winning', async () => {
     const db = server.store.db;
     for (const n of [1, 2, 3]) await enqueue(db, { tenantId: 'default', kind: 'test.coalesce', payload: { n }, dedupeKey: 'learner-1|course-1', delayMs: 60_000 });

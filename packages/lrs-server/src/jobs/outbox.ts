@@ -88,6 +88,7 @@ export interface OutboxWorker {
   kick(): void;
   /** Runs one round and waits for it; for tests and shutdown. */
   drain(): Promise<void>;
+  /** Finishes the job running, gives back the others it claimed, and runs no more. */
   stop(): Promise<void>;
 }
 
@@ -119,7 +120,13 @@ export function startOutboxWorker(db: Db, handlers: Record<string, JobHandler>, 
                      and kind in (${sql.join(kinds)}) order by next_attempt_at limit 10 for update skip locked)
         returning id, tenant_id, kind, payload, attempts, enqueued_at::text as enqueued`.execute(db);
       if (claimed.rows.length === 0) return;
-      for (const row of claimed.rows) {
+      for (const [i, row] of claimed.rows.entries()) {
+        if (stopped) {
+          // Shutting down: the jobs claimed but not started go back, for another worker to run now rather than when the lease ends.
+          const ids = claimed.rows.slice(i).map((r) => String(r.id));
+          await sql`update outbox set locked_until = null, attempts = attempts - 1 where id in (${sql.join(ids)})`.execute(db);
+          return;
+        }
         const job: OutboxJob = { id: String(row.id), tenantId: row.tenant_id, kind: row.kind, payload: row.payload, attempt: row.attempts };
         try {
           await handlers[row.kind]!(job);

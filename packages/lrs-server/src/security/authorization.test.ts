@@ -81,6 +81,8 @@ const MATRIX: Record<string, [Need, Sample?]> = {
   'GET /xapi/activities': ['xapi/read', { query: `activityId=${encodeURIComponent(ACTIVITY)}` }],
   'GET /xapi/agents': ['xapi/read', { query: `agent=${encodeURIComponent(JSON.stringify(actor))}` }],
   'GET /api/v1/openapi.json': ['public'],
+  'GET /healthz': ['public'],
+  'GET /readyz': ['public'],
   'PUT /api/v1/courses/:courseId': ['credits/admin', json],
   'GET /api/v1/courses/:courseId': ['credits/read'],
   'GET /api/v1/policy': ['credits/read'],

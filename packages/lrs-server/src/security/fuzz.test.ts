@@ -64,6 +64,8 @@ const OTHERS: Target[] = [
   xapi('GET', '/xapi/activities', ['activityId']),
   xapi('GET', '/xapi/agents', ['agent']),
   { method: 'GET', path: '/api/v1/openapi.json', query: [], body: 'none', auth: ['none'] },
+  { method: 'GET', path: '/healthz', query: [], body: 'none', auth: ['none'] },
+  { method: 'GET', path: '/readyz', query: [], body: 'none', auth: ['none'] },
   { method: 'GET', path: '/api/v1/settings', query: [], body: 'none', auth: ['admin', 'launch', 'none'] },
   { method: 'PUT', path: '/api/v1/settings', query: [], body: 'json', schema: { type: 'object', properties: { leaderboard: { type: 'boolean' } } }, auth: ['admin', 'launch'] },
   { method: 'POST', path: '/api/v1/certificates', query: [], body: 'json', schema: { type: 'object', properties: { learnerId: { type: 'string' }, courseId: { type: 'string' }, period: { type: 'string' } } }, auth: ['admin', 'none'] },

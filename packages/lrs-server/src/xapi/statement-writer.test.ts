@@ -95,6 +95,30 @@ describe.each(engines)('statement writer on %s', (engine) => {
     expect(await stored(other.statements[0]!.id)).toBeDefined();
   });
 
+  it('holds writes with code of their own to its transaction limit too', async () => {
+    const writer = new StatementWriter(server.store.db, server.store.engine, 1);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const order: string[] = [];
+    const first = write([statement()]);
+    first.after = async () => {
+      order.push('first');
+      await gate;
+    };
+    const second = write([statement()]);
+    second.after = async () => {
+      order.push('second');
+    };
+    const done = outcomes([writer.write(first), writer.write(second)]);
+    await expect.poll(() => order, { timeout: 20_000, interval: 10 }).toEqual(['first']);
+    // The first holds the only transaction; the second waits for it instead of opening another.
+    expect(writer.waiting).toBe(1);
+    release();
+    expect(await done).toEqual([{ ok: true }, { ok: true }]);
+    expect(order).toEqual(['first', 'second']);
+    expect(writer.stats).toEqual({ transactions: 2, shared: 0, retried: 0 });
+  });
+
   it('keeps X-Experience-API-Consistent-Through before the oldest write still under way', async () => {
     const writer = new StatementWriter(server.store.db, server.store.engine);
     const now = new Date('2026-03-01T12:00:00.000Z');

@@ -86,7 +86,7 @@ interface Pending {
  * half written and never fails because of another: if anything in a shared transaction fails
  * (one request's conflicting statement, say), it is rolled back and each of its requests is
  * written again on its own, so each gets its own answer. A write that runs code of its own
- * (`after`) or carries attachments is always written on its own.
+ * (`after`) or carries attachments is written on its own, within the same limit.
  */
 /** What the statement API reads and writes with: the server's database, clock and its one writer (the server's `AppContext` has them). */
 export interface StatementStore {
@@ -109,7 +109,7 @@ export class StatementWriter {
     /** What the database runs on: PostgreSQL takes the batch as binary jsonb. */
     private readonly engine: Engine,
     /** Transactions writing statements at once. */
-    private readonly concurrency = 2,
+    private readonly concurrency = 8,
     /** Most statements one shared transaction takes. */
     private readonly maxStatements = 4000,
   ) {}
@@ -138,8 +138,14 @@ export class StatementWriter {
     return new Date(Math.min(now.getTime(), oldest - 1));
   }
 
+  /** Writes waiting for a transaction to take them. */
+  get waiting(): number {
+    return this.#queue.length;
+  }
+
   write(write: StatementWrite): Promise<void> {
-    if (write.after || write.files.length) return this.#alone(write);
+    // Every write waits its turn, a launch's with its credit hook too: past `concurrency`
+    // transactions, more at once only hold connections other requests need.
     return new Promise((resolve, reject) => {
       this.#queue.push({ write, resolve, reject });
       this.#pump();
@@ -157,13 +163,25 @@ export class StatementWriter {
     }
   }
 
-  /** The next group: queued writes in order up to the size limit, leaving for later any that names a statement id another in the group already names. */
+  /**
+   * The next group: queued writes in order up to the size limit, leaving for later any that names
+   * a statement id another in the group already names. A write with code of its own or
+   * attachments goes in a group of its own.
+   */
   #take() {
     const group: Pending[] = [];
     const ids = new Set<string>();
     let size = 0;
     for (let i = 0; i < this.#queue.length; ) {
       const item = this.#queue[i]!;
+      if (alone(item.write)) {
+        if (group.length) {
+          i++;
+          continue;
+        }
+        this.#queue.splice(i, 1);
+        return [item];
+      }
       const keys = item.write.statements.map((s) => `${item.write.tenantId}\u0000${s.id}`);
       if (group.length && (size + keys.length > this.maxStatements || keys.some((k) => ids.has(k)))) {
         i++;
@@ -205,6 +223,8 @@ export class StatementWriter {
     known.add(written);
   }
 }
+
+const alone = (w: StatementWrite) => Boolean(w.after || w.files.length);
 
 /**
  * Stores the writes' statements in the given transaction: new ones are inserted, a repeated id

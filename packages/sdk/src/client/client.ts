@@ -517,10 +517,10 @@ export class XcreditClient {
     for (const [k, v] of Object.entries(call.query ?? {})) if (v !== undefined) params.set(k, String(v));
     const url = `${this.#base}${call.path}${params.size ? `?${params}` : ''}`;
     const headers: Record<string, string> = { authorization: this.#auth, accept: call.accept ?? 'application/json' };
-    let body: string | Uint8Array | null = null;
+    let body: string | Uint8Array<ArrayBuffer> | null = null;
     if (call.text) {
       headers['content-type'] = call.text.contentType;
-      body = call.text.body;
+      body = typeof call.text.body === 'string' ? call.text.body : new Uint8Array(call.text.body);
     } else if (call.body !== undefined) {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(call.body);
