@@ -337,5 +337,6 @@ describe.each(engines)('LTI registration and start-up on %s', (engine) => {
       rmSync(dir, { recursive: true, force: true });
       await database?.drop();
     }
-  });
+    // Three CLI processes, each opening and migrating a fresh database.
+  }, 180_000);
 });
