@@ -19,7 +19,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
-import { openStore, recompute } from '@xcredit/lrs-server';
+import { creditEvents, openStore, recompute } from '@xcredit/lrs-server';
 import { Verbs, VideoExt } from '@xcredit/sdk/xapi';
 import { createTestDatabase, probePostgres } from '@xcredit/lrs-server/testing';
 
@@ -227,7 +227,7 @@ async function run() {
     const read = () => Promise.all(sample.map(async (p) => (({ earned, courses }) => ({ earned, courses }))(await must('credits', send('GET', `/api/v1/learners/${p.learnerId}/credits`, admin), 200))));
     const before = await read();
     store = await openStore({ databaseUrl: database.url, dataDir: 'memory://' });
-    const fixed = await recompute(store.db);
+    const fixed = await recompute(store.db, { events: creditEvents(() => new Date()) });
     const after = await read();
     const differ = sample.filter((_, i) => JSON.stringify(before[i]) !== JSON.stringify(after[i])).map((p) => p.learnerId);
     const earning = before.filter((c) => c.courses.some((x) => x.verifiedSeconds > 0)).length;
