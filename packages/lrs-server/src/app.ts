@@ -77,7 +77,7 @@ export function createApp({ context, browser = {}, demo, lti, validation, events
   app.use(assignRequestId);
   if (logger) app.use(requestLog(logger));
   app.use(edgeGuard);
-  app.use(healthRouter(db, lifecycle));
+  app.use(healthRouter(db, lifecycle, context.reads));
   const json = [express.json({ limit: '1mb', strict: true }), bodyGuard];
   // One lockout for every surface that takes a client key and secret.
   const throttle = new SignInThrottle(db);

@@ -10,6 +10,10 @@ export interface Config {
   databaseUrl: string | undefined;
   /** PostgreSQL connections this process keeps at most (DATABASE_POOL_SIZE, default 20). */
   databasePoolSize: number;
+  /** A streaming read replica of DATABASE_URL for reports and statement queries (docs/operations.md). */
+  databaseReadUrl: string | undefined;
+  /** How long a read waits for a replica that is behind before reading the primary (DATABASE_READ_WAIT_MS, default 50). */
+  databaseReadWaitMs: number;
   dataDir: string;
   /** Where browsers reach this server; used in player URLs. */
   publicUrl: string;
@@ -76,6 +80,16 @@ const env = z.object({
     .string()
     .refine((s) => /^postgres(ql)?:\/\//.test(s) && URL.canParse(s), 'must be a postgres:// URL, e.g. postgres://user@127.0.0.1:5432/xcredit')
     .optional(),
+  DATABASE_READ_URL: z
+    .string()
+    .refine((s) => /^postgres(ql)?:\/\//.test(s) && URL.canParse(s), 'must be a postgres:// URL of a streaming replica of DATABASE_URL, e.g. postgres://user@replica:5432/xcredit')
+    .optional(),
+  DATABASE_READ_WAIT_MS: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number of milliseconds')
+    .transform(Number)
+    .refine((n) => n <= 5000, 'must be at most 5000')
+    .default(50),
   DATABASE_POOL_SIZE: z
     .string()
     .regex(/^\d+$/, 'must be a whole number')
@@ -123,11 +137,16 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if ((e.XCREDIT_ADMIN_KEY === undefined) !== (e.XCREDIT_ADMIN_SECRET === undefined)) {
     throw new ConfigError('invalid configuration:\n  XCREDIT_ADMIN_KEY and XCREDIT_ADMIN_SECRET must be set together');
   }
+  if (e.DATABASE_READ_URL !== undefined && e.DATABASE_URL === undefined) {
+    throw new ConfigError('invalid configuration:\n  DATABASE_READ_URL needs DATABASE_URL: a read replica is of a PostgreSQL primary (the embedded PGlite has none)');
+  }
   return {
     port: e.PORT,
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
+    databaseReadUrl: e.DATABASE_READ_URL,
+    databaseReadWaitMs: e.DATABASE_READ_WAIT_MS,
     dataDir: e.XCREDIT_DATA_DIR === 'memory://' ? 'memory://' : resolve(e.XCREDIT_DATA_DIR),
     publicUrl: (e.XCREDIT_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
     adminKey: e.XCREDIT_ADMIN_KEY,

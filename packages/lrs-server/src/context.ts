@@ -1,6 +1,7 @@
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Db } from './db/index.js';
+import type { Reads } from './db/replica.js';
 import type { StatementWriter } from './xapi/statement-writer.js';
 
 /**
@@ -8,11 +9,13 @@ import type { StatementWriter } from './xapi/statement-writer.js';
  * an app on its own) and passed to them explicitly: no `app.locals`, no module state.
  *
  * @example
- * const context: AppContext = { db, clock: systemClock, config: { publicUrl: 'http://localhost:3000' }, statements: new StatementWriter(db, 'pglite'), kickOutbox: () => {} };
+ * const context: AppContext = { db, clock: systemClock, config: { publicUrl: 'http://localhost:3000' }, reads: new Reads(db), statements: new StatementWriter(db, 'pglite'), kickOutbox: () => {} };
  * app.use('/api/v1', creditsRouter(context));
  */
 export interface AppContext {
   db: Db;
+  /** Where read-only requests (statement queries, reports, credits) read: a replica when it has every write they must see. */
+  reads: Reads;
   /** The server's clock: receipt times, periods, expiries. Tests install one they move by hand. */
   clock: Clock;
   /** Read at request time, so a server listening on port 0 can fill in its URL after start. */

@@ -9,6 +9,7 @@ import { createClient, DEFAULT_TENANT, ensureFirstAdmin, ensureTenant } from './
 import type { Config } from './config.js';
 import { upgradeCreditRules } from './credits/rules.js';
 import { migrate, openStore, type Store } from './db/index.js';
+import { Reads } from './db/replica.js';
 import type { Lifecycle } from './ops/health.js';
 import { createLogger } from './ops/request-log.js';
 import { resolveSecretKey } from './secret-key.js';
@@ -27,6 +28,8 @@ export interface RunningServer {
   validationThreads: number;
   port: number;
   store: Store;
+  /** Where read-only requests read: the primary, or the read replica when it has caught up. */
+  reads: Reads;
   lti: LtiService;
   outbox: OutboxWorker;
   /** With `firstAdmin`: the administrator made because the default tenant had none, to show once. */
@@ -60,7 +63,8 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
     const lifecycle: Lifecycle = { stopping: false };
     const logger = createLogger(config.logLevel);
     let worker: OutboxWorker | undefined;
-    const context: AppContext = { db: store.db, clock, config: urls, statements: new StatementWriter(store.db, store.engine), kickOutbox: () => worker?.kick() };
+    const reads = new Reads(store.db, store.replica, { waitMs: config.databaseReadWaitMs, logger });
+    const context: AppContext = { db: store.db, reads, clock, config: urls, statements: new StatementWriter(store.db, store.engine), kickOutbox: () => worker?.kick() };
     const app = createApp({ context, browser: config, demo, lti, validation, events, trustProxy: config.trustProxy, webhookOutbound: config.webhookOutbound, ltiOutbound: config.ltiOutbound, logger, lifecycle });
     const server = app.listen(config.port, config.host);
     server.on('clientError', answerClientError);
@@ -95,6 +99,7 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
       validationThreads: validation?.threads ?? 0,
       port,
       store,
+      reads,
       lti,
       outbox,
       firstAdmin,

@@ -41,6 +41,8 @@ export interface TestServerOptions {
   webhookAllowPrivateHosts?: string;
   /** More configuration, as environment variables (e.g. `XCREDIT_FRAME_ANCESTORS`). */
   env?: Record<string, string>;
+  /** For `postgres`: a streaming replica of `postgresUrl`'s server (`startReplica`), used as DATABASE_READ_URL. */
+  readReplica?: { urlOf(database: string): string };
 }
 
 /** Where the tests' LMS simulators run. */
@@ -57,6 +59,7 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
     PORT: '0',
     HOST: '127.0.0.1',
     DATABASE_URL: database?.url,
+    DATABASE_READ_URL: database && options.readReplica ? options.readReplica.urlOf(new URL(database.url).pathname.slice(1)) : undefined,
     XCREDIT_DATA_DIR: 'memory://',
     XCREDIT_ADMIN_KEY: admin.key,
     XCREDIT_ADMIN_SECRET: admin.secret,

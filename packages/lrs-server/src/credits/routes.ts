@@ -17,15 +17,17 @@ const uuidParam = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f
 const periodQuery = (req: Request, clock: Clock) => (req.query.period === undefined ? currentPeriod(clock) : parsePeriod(String(req.query.period))).name;
 
 /** Credits under /api/v1: a learner's credits, ledger and explanation, awards, targets and periods. */
-export function creditsRouter({ db, clock }: AppContext, events: CreditEvents): Router {
+export function creditsRouter({ db, reads, clock }: AppContext, events: CreditEvents): Router {
   const router = Router();
 
   router.get('/learners/:learnerId/credits', async (req, res) => {
     const p = requireScope(req, 'credits/read');
     const learnerId = pathParam(req, 'learnerId', idText);
     const period = periodQuery(req, clock);
-    const result = await learnerCredits(db, p.tenant.id, learnerId, period);
-    res.json({ ...result, ...(await learnerStanding(db, p.tenant.id, learnerId, period, clock())), earned: result.earned });
+    const now = clock();
+    // Credits and standing read on the replica when it has every credit committed before now (`Reads`).
+    const [result, standing] = await reads.read((on) => Promise.all([learnerCredits(on, p.tenant.id, learnerId, period), learnerStanding(on, p.tenant.id, learnerId, period, now)]));
+    res.json({ ...result, ...standing, earned: result.earned });
   });
 
   router.get('/learners/:learnerId/courses/:courseId/engagement', async (req, res) => {
@@ -35,13 +37,16 @@ export function creditsRouter({ db, clock }: AppContext, events: CreditEvents): 
 
   router.get('/learners/:learnerId/ledger', async (req, res) => {
     const p = requireScope(req, 'credits/read');
-    res.json(await learnerLedger(db, p.tenant.id, pathParam(req, 'learnerId', idText), periodQuery(req, clock)));
+    const learnerId = pathParam(req, 'learnerId', idText);
+    const period = periodQuery(req, clock);
+    res.json(await reads.read((on) => learnerLedger(on, p.tenant.id, learnerId, period)));
   });
 
   // The player reads its own credits with its launch token.
   router.get('/launches/current/credits', async (req, res) => {
     const { tenant, launch } = requireLaunch(req);
-    const result = await learnerCredits(db, tenant.id, launch.learnerId, currentPeriod(clock).name, launch.courseId);
+    const period = currentPeriod(clock).name;
+    const result = await reads.read((on) => learnerCredits(on, tenant.id, launch.learnerId, period, launch.courseId));
     res.json({ ...result.courses[0], learnerId: launch.learnerId, period: result.period });
   });
 

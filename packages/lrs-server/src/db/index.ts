@@ -5,6 +5,7 @@ import pg from 'pg';
 import { lockFolder, type FolderLock } from './lock.js';
 import { migrationProvider } from './migrations/index.js';
 import { PGliteDialect } from './pglite-dialect.js';
+import type { ReplicaHandle } from './replica.js';
 import type { Database } from './schema.js';
 
 export type { Database } from './schema.js';
@@ -13,8 +14,10 @@ export type Db = Kysely<Database>;
 export interface StoreOptions {
   /** postgres://… to use PostgreSQL; otherwise PGlite in `dataDir`. */
   databaseUrl?: string | undefined;
-  /** PostgreSQL connections kept at most (default 20). */
+  /** PostgreSQL connections kept at most (default 20); the replica's pool is as large. */
   databasePoolSize?: number | undefined;
+  /** postgres://… of a streaming read replica of `databaseUrl` (see `Reads`). */
+  databaseReadUrl?: string | undefined;
   /** Folder for PGlite's files, or `memory://` for a throwaway database. */
   dataDir: string;
   /** What opens it (`start`, `create-client`…), named to a second process the folder's lock refuses. */
@@ -30,21 +33,39 @@ export interface Store {
   location: string;
   /** PGlite in a folder: this process's exclusive lock on it. */
   lock?: FolderLock | undefined;
+  /** The read replica, when `databaseReadUrl` was given. */
+  replica?: ReplicaHandle | undefined;
   close(): Promise<void>;
+}
+
+/** A pool of PostgreSQL connections with this server's type parsers and a name `pg_stat_activity` shows. */
+function postgresDb(connectionString: string, max: number, applicationName: string): { db: Db; location: string } {
+  // pg's own parsers already keep int8 (bigserial) a string and numeric exact; timestamps arrive as Date.
+  const pool = new pg.Pool({ connectionString, max, application_name: applicationName, connectionTimeoutMillis: 10_000 });
+  // An idle client losing its server must not crash the process; the next query reports it.
+  pool.on('error', () => {});
+  const url = new URL(connectionString);
+  url.password = '';
+  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), location: url.toString() };
 }
 
 /** Opens PostgreSQL when a URL is given, else PGlite persisted in a folder. */
 export async function openStore(options: StoreOptions): Promise<Store> {
   if (options.databaseUrl) {
-    // pg's own parsers already keep int8 (bigserial) a string and numeric exact; timestamps arrive as Date.
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.databasePoolSize ?? 20 });
-    // An idle client losing its server must not crash the process; the next query reports it.
-    pool.on('error', () => {});
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    const url = new URL(options.databaseUrl);
-    url.password = '';
-    return { db, engine: 'postgres', location: url.toString(), close: () => db.destroy() };
+    const max = options.databasePoolSize ?? 20;
+    const { db, location } = postgresDb(options.databaseUrl, max, 'xcredit');
+    const replica = options.databaseReadUrl ? postgresDb(options.databaseReadUrl, max, 'xcredit-read') : undefined;
+    return {
+      db,
+      engine: 'postgres',
+      location,
+      replica,
+      async close() {
+        await Promise.all([db.destroy(), replica?.db.destroy()]);
+      },
+    };
   }
+  if (options.databaseReadUrl) throw new Error('DATABASE_READ_URL needs DATABASE_URL: a read replica is of a PostgreSQL primary, not of PGlite');
   const memory = options.dataDir === 'memory://';
   if (memory) {
     const db = new Kysely<Database>({ dialect: new PGliteDialect(new PGlite()) });

@@ -2,6 +2,7 @@ import express, { type Router } from 'express';
 import { sql } from 'kysely';
 import type { Db } from '../db/index.js';
 import { migrationProvider } from '../db/migrations/index.js';
+import type { Reads } from '../db/replica.js';
 
 /** Whether this process still takes new work; a load balancer stops sending to one that does not. */
 export interface Lifecycle {
@@ -11,9 +12,11 @@ export interface Lifecycle {
 /**
  * `/healthz`: the process answers (a supervisor restarts one that does not). `/readyz`: it should
  * get traffic: the database answers, every migration this build knows is applied, and it is not
- * shutting down. Both are public and say nothing but their verdict and its reason.
+ * shutting down. Both are public and say nothing but their verdict and its reason. With a read
+ * replica, `/readyz` also says whether it serves reads (`replica: { state: 'streaming' }`) or not
+ * (`down`, with the reason): a replica that is down leaves the server ready, reading the primary.
  */
-export function healthRouter(db: Db, lifecycle: Lifecycle): Router {
+export function healthRouter(db: Db, lifecycle: Lifecycle, reads?: Reads): Router {
   const router = express.Router();
   let migrated = false;
   router.get('/healthz', (_req, res) => {
@@ -36,7 +39,8 @@ export function healthRouter(db: Db, lifecycle: Lifecycle): Router {
     } catch {
       return notReady('the database does not answer');
     }
-    res.json({ status: 'ready' });
+    const replica = reads ? await reads.probe() : { state: 'none' };
+    res.json(replica.state === 'none' ? { status: 'ready' } : { status: 'ready', replica });
   });
   return router;
 }

@@ -43,9 +43,10 @@ function send<Row extends object>(req: Request, res: Response, requested: 'json'
 
 /**
  * Reports under /api/v1/reports (scope `credits/read`), each for one period (a year; this year
- * by default), computed in SQL; and the tenant settings that switch the leaderboard on.
+ * by default), computed in SQL (on the read replica when it has caught up, see `Reads`); and the
+ * tenant settings that switch the leaderboard on.
  */
-export function reportsRouter({ db, clock }: AppContext): Router {
+export function reportsRouter({ db, reads, clock }: AppContext): Router {
   const router = Router();
   const scope = (req: Request, p: string | undefined): ReportScope => {
     const now = clock();
@@ -54,41 +55,41 @@ export function reportsRouter({ db, clock }: AppContext): Router {
 
   router.get('/reports/summary', async (req, res) => {
     const q = query(req, { ...common, groupBy: groupBy.default('department') });
-    send(req, res, q.format, await summaryReport(db, scope(req, q.period), q.groupBy));
+    send(req, res, q.format, await reads.read((on) => summaryReport(on, scope(req, q.period), q.groupBy)));
   });
 
   router.get('/reports/study-time', async (req, res) => {
     const q = query(req, common);
-    send(req, res, q.format, await studyTimeReport(db, scope(req, q.period)));
+    send(req, res, q.format, await reads.read((on) => studyTimeReport(on, scope(req, q.period))));
   });
 
   router.get('/reports/hot-courses', async (req, res) => {
     const q = query(req, { ...common, limit: count(1, 100, 10) });
-    send(req, res, q.format, await hotCoursesReport(db, scope(req, q.period), q.limit));
+    send(req, res, q.format, await reads.read((on) => hotCoursesReport(on, scope(req, q.period), q.limit)));
   });
 
   router.get('/reports/at-risk', async (req, res) => {
     const q = query(req, { ...common, limit: count(1, 1000, 100), department: z.string().trim().min(1).max(200).optional(), managerId: idText.optional() });
-    send(req, res, q.format, await atRiskReport(db, scope(req, q.period), q));
+    send(req, res, q.format, await reads.read((on) => atRiskReport(on, scope(req, q.period), q)));
   });
 
   router.get('/reports/managers', async (req, res) => {
     const q = query(req, common);
-    send(req, res, q.format, await managersReport(db, scope(req, q.period)));
+    send(req, res, q.format, await reads.read((on) => managersReport(on, scope(req, q.period))));
   });
 
   router.get('/reports/leaderboard', async (req, res) => {
     const q = query(req, { ...common, group: groupBy.default('department'), top: count(0, 10, 3) });
     const s = scope(req, q.period);
-    if (!(await getSettings(db, s.tenantId)).leaderboard) {
+    if (!(await reads.read((on) => getSettings(on, s.tenantId))).leaderboard) {
       throw new HttpError(403, 'leaderboard_disabled', 'the leaderboard is off for this tenant; an admin turns it on with PUT /api/v1/settings { "leaderboard": true }');
     }
-    send(req, res, q.format, await leaderboardReport(db, s, q.group, q.top));
+    send(req, res, q.format, await reads.read((on) => leaderboardReport(on, s, q.group, q.top)));
   });
 
   router.get('/reports/flags', async (req, res) => {
     const q = query(req, common);
-    send(req, res, q.format, await flagsReport(db, scope(req, q.period)));
+    send(req, res, q.format, await reads.read((on) => flagsReport(on, scope(req, q.period))));
   });
 
   router.get('/settings', async (req, res) => {

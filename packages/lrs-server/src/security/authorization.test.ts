@@ -204,7 +204,7 @@ function entryOf(route: string): [Need, Sample?] | undefined {
   return api && [api[0], { ...api[1], path: api[1]?.path?.replace(/^\/api\/v1\//, '/admin/api/') }];
 }
 
-const appRoutes = () => listRoutes(createApp({ context: { db: {} as never, clock: systemClock, config: { publicUrl: 'http://x' }, statements: {} as never, kickOutbox() {} }, lti: { handler: (_req: unknown, _res: unknown, next: () => void) => next() } as never })).map((r) => `${r.method} ${r.path}`);
+const appRoutes = () => listRoutes(createApp({ context: { db: {} as never, reads: {} as never, clock: systemClock, config: { publicUrl: 'http://x' }, statements: {} as never, kickOutbox() {} }, lti: { handler: (_req: unknown, _res: unknown, next: () => void) => next() } as never })).map((r) => `${r.method} ${r.path}`);
 
 describe('the authorization matrix', () => {
   it('has an entry for every route of the app, and none for a route that is gone', () => {

@@ -451,7 +451,7 @@ async function fixtures(server: TestServer): Promise<Fixtures> {
 describe('the route list the fuzz covers', () => {
   it('covers every route of the app', () => {
     const covered = [...OTHERS, ...openApiTargets()].map((t) => `${t.method} ${t.path.replace(/\{(\w+)\}/g, ':$1')}`);
-    const routes = listRoutes(createApp({ context: { db: {} as never, clock: systemClock, config: { publicUrl: 'http://x' }, statements: {} as never, kickOutbox() {} }, lti: { handler: (_req: unknown, _res: unknown, next: () => void) => next() } as never })).filter((r) => r.method !== 'USE' && !r.path.startsWith('^'));
+    const routes = listRoutes(createApp({ context: { db: {} as never, reads: {} as never, clock: systemClock, config: { publicUrl: 'http://x' }, statements: {} as never, kickOutbox() {} }, lti: { handler: (_req: unknown, _res: unknown, next: () => void) => next() } as never })).filter((r) => r.method !== 'USE' && !r.path.startsWith('^'));
     const missing = routes.map((r) => `${r.method} ${r.path}`).filter((r) => !covered.includes(r));
     expect(missing, 'add each to OTHERS in security/fuzz.test.ts (or to the OpenAPI operations in openapi.ts)').toEqual([]);
   });

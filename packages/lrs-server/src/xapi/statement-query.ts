@@ -51,12 +51,21 @@ function flag(q: Record<string, unknown>, name: string): boolean {
   throw new HttpError(400, 'invalid_input', `${name} must be true or false (got ${JSON.stringify(v)})`);
 }
 
-/** GET /statements: one statement by id, or a filtered page of them. */
-export async function getStatements({ db, clock, statements: writer }: StatementStore, req: Request): Promise<StatementsOut> {
+/**
+ * GET /statements: one statement by id, or a filtered page of them. Read on the replica when it
+ * has every statement committed before Consistent-Through was fixed (the `Reads` rule), else on
+ * the primary.
+ */
+export async function getStatements({ reads, clock, statements: writer }: StatementStore, req: Request): Promise<StatementsOut> {
   const who = reader(req);
   // Statements received before now may still be on their way to the database: the answer is
-  // complete only up to just before the oldest of them.
+  // complete only up to just before the oldest of them. Fixed before the database is chosen, so
+  // the one chosen has every statement stored up to it.
   const consistentThrough = writer.consistentThrough(clock()).toISOString();
+  return reads.read((db) => query(db, req, who, consistentThrough));
+}
+
+async function query(db: Db, req: Request, who: Reader, consistentThrough: string): Promise<StatementsOut> {
   const q = req.query as Record<string, unknown>;
   for (const [k, v] of Object.entries(q)) if (typeof v !== 'string') throw new HttpError(400, 'invalid_input', `query parameter ${k} is given more than once or malformed`);
   const format = (q.format ?? 'exact') as Format;

@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import { Verbs } from '@xcredit/sdk/xapi';
 import type { Clock } from '../clock.js';
 import type { Database, Db, Engine } from '../db/index.js';
+import type { Reads } from '../db/replica.js';
 import type { StatementsTable } from '../db/schema.js';
 import { HttpError } from '../http-error.js';
 import { KnownDefinitions, rememberDefinitions, type Definition } from './activities.js';
@@ -91,6 +92,8 @@ interface Pending {
 /** What the statement API reads and writes with: the server's database, clock and its one writer (the server's `AppContext` has them). */
 export interface StatementStore {
   db: Db;
+  /** Where statement queries read (the primary, or a replica that has caught up). */
+  reads: Reads;
   clock: Clock;
   statements: StatementWriter;
 }
