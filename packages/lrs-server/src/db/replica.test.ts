@@ -141,3 +141,23 @@ describe.runIf(postgresUrl)('reads on a streaming replica', () => {
     });
   });
 });
+
+describe.runIf(postgresUrl)('a DATABASE_READ_URL that is not a replica', () => {
+  it('keeps reads on the primary and says why on /readyz', async () => {
+    // The primary itself given as the replica: it is not in recovery, so it is never read as one.
+    const primaryAsReplica = { urlOf: (database: string) => Object.assign(new URL(postgresUrl!), { pathname: `/${database}` }).toString() };
+    const server = await startTestServer({ engine: 'postgres', postgresUrl: postgresUrl!, readReplica: primaryAsReplica });
+    try {
+      const auth = { authorization: server.admin.authorization, 'x-experience-api-version': '1.0.3' };
+      const ready = await fetch(`${server.url}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toMatchObject({ status: 'ready', replica: { state: 'down', reason: expect.stringContaining('not a standby') } });
+      const res = await fetch(`${server.url}/xapi/statements?limit=1`, { headers: auth });
+      expect(res.status).toBe(200);
+      expect(server.reads.stats).toMatchObject({ replica: 0 });
+      expect(server.reads.stats.primary).toBeGreaterThanOrEqual(1);
+    } finally {
+      await server.close();
+    }
+  }, 120_000);
+});

@@ -75,7 +75,11 @@ export class Reads {
   async pick(): Promise<Db> {
     const replica = this.replica;
     if (!replica) return this.primary;
-    if (this.#down && this.#now() < this.#down.retryAt) return this.#onPrimary('down');
+    if (this.#down) {
+      if (this.#now() < this.#down.retryAt) return this.#onPrimary('down');
+      // This read tries the replica again; the reads meanwhile do not wait for it.
+      this.#down.retryAt = this.#now() + this.#retryMs;
+    }
     try {
       const { rows } = await sql<{ lsn: string }>`select pg_current_wal_insert_lsn()::text as lsn`.execute(this.primary);
       const needed = rows[0]!.lsn;
