@@ -42,8 +42,10 @@ export interface Store {
 function postgresDb(connectionString: string, max: number, applicationName: string): { db: Db; location: string } {
   // pg's own parsers already keep int8 (bigserial) a string and numeric exact; timestamps arrive as Date.
   const pool = new pg.Pool({ connectionString, max, application_name: applicationName, connectionTimeoutMillis: 10_000 });
-  // An idle client losing its server must not crash the process; the next query reports it.
+  // A client losing its server, idle or in use (a restart, pg_terminate_backend), must not crash
+  // the process: the query under way rejects with the error, and the next query reports it.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   const url = new URL(connectionString);
   url.password = '';
   return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), location: url.toString() };

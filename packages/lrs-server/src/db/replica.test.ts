@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../config.js';
 import { startTestServer, watchCourse, type TestServer } from '../testing.js';
@@ -114,6 +115,29 @@ describe.runIf(postgresUrl)('reads on a streaming replica', () => {
       await api('/api/v1/learners/E-77/credits');
       return server.reads.stats.replica > replicaBefore;
     });
+  });
+
+  it('runs a read again on the primary when the replica drops it midway, and returns the primary\'s answer', async (ctx) => {
+    if (!replica) return ctx.skip();
+    const retried = server.reads.stats.retried;
+    const seen: string[] = [];
+    const answer = await server.reads.read((db) =>
+      db.transaction().execute(async (trx) => {
+        const { rows } = await sql<{ standby: boolean; pid: number }>`select pg_is_in_recovery() as standby, pg_backend_pid() as pid`.execute(trx);
+        seen.push(rows[0]!.standby ? 'replica' : 'primary');
+        // The replica ends the read's connection (as a restart or a recovery conflict would) before its next query.
+        if (rows[0]!.standby) await replica!.sql('select pg_terminate_backend($1)', [rows[0]!.pid]);
+        return (await sql<{ n: number }>`select count(*)::int as n from statements`.execute(trx)).rows[0]!.n;
+      }),
+    );
+    expect(seen).toEqual(['replica', 'primary']);
+    expect(answer).toBeGreaterThan(0);
+    expect(server.reads.stats.retried).toBe(retried + 1);
+    // An error of the read itself is not the replica's: it reaches the caller, not the primary.
+    await expect(server.reads.read(async (db) => sql`select no_such_column from statements`.execute(db))).rejects.toThrow(/no_such_column/);
+    expect(server.reads.stats.retried).toBe(retried + 1);
+    // The replica was marked down by the drop; /readyz finds it answering again.
+    await until('the replica serves reads again', async () => (await readyz()).replica?.state === 'streaming');
   });
 
   it('reads the primary while the replica is down, says so on /readyz, and returns to it when it is back', async (ctx) => {
