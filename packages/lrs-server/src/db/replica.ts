@@ -1,6 +1,9 @@
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { Db } from './index.js';
+import type { Database } from './schema.js';
+
+// `Db` of index.ts, named here so that index.ts (which opens the replica) and this file do not import each other.
+type Db = Kysely<Database>;
 
 /** A read replica's database handle, opened by `openStore` from `DATABASE_READ_URL`. */
 export interface ReplicaHandle {
