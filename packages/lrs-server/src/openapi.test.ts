@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiReferenceMarkdown } from './openapi.js';
+import { listRoutes } from './routes-list.js';
 import { startTestServer, type TestServer } from './testing.js';
 
 const reference = fileURLToPath(new URL('../../../docs/api-reference.md', import.meta.url));
@@ -20,7 +21,7 @@ describe('the OpenAPI document', () => {
     expect(doc.openapi).toBe('3.1.0');
     expect(doc.servers[0].url).toBe(`${server.url}/api/v1`);
     const put = doc.paths['/courses/{courseId}'].put;
-    const body = put.requestBody.content['application/json'].schema;
+    const body = doc.components.schemas[put.requestBody.content['application/json'].schema.$ref.split('/').pop()];
     expect(body.required).toEqual(expect.arrayContaining(['title', 'activityId', 'credits', 'kind', 'lengthSeconds']));
     expect(body.properties.kind.enum).toEqual(['required', 'elective']);
     expect(body.properties.credits.minimum).toBe(0);
@@ -42,6 +43,36 @@ describe('the OpenAPI document', () => {
         expect(`${res.status} ${body.error?.message ?? ''}`, `${method} ${path}`).not.toMatch(/^404 no route for/);
       }
     }
+  });
+
+  it('documents every route under /api/v1 and nothing else', async () => {
+    const doc = await (await fetch(`${server.url}/api/v1/openapi.json`)).json();
+    const documented = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} /api/v1${path}`));
+    const served = listRoutes(server.app)
+      .filter((r) => r.path.startsWith('/api/v1/') && r.path !== '/api/v1/openapi.json')
+      .map((r) => `${r.method.toUpperCase()} ${r.path.replace(/:(\w+)/g, '{$1}')}`);
+    expect(served.length).toBeGreaterThan(40);
+    expect(served.filter((r) => !documented.includes(r)), 'served but not in the OpenAPI document').toEqual([]);
+    expect(documented.filter((r) => !served.includes(r)), 'documented but not served').toEqual([]);
+  });
+
+  it('names its schemas and requires the error envelope\'s status, code and message', async () => {
+    const doc = await (await fetch(`${server.url}/api/v1/openapi.json`)).json();
+    const schemas = doc.components.schemas;
+    expect(schemas.Error.properties.error.required).toEqual(expect.arrayContaining(['status', 'code', 'message']));
+    expect(schemas.LearnerPage.properties.learners.items).toEqual({ $ref: '#/components/schemas/Learner' });
+    const put = doc.paths['/courses/{courseId}'].put;
+    expect(put.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/CourseInput' });
+    expect(Object.keys(put.responses)).toEqual(expect.arrayContaining(['200', '201', '4XX']));
+    const imp = doc.paths['/learners/import'].post.requestBody.content;
+    expect(Object.keys(imp)).toEqual(['application/json', 'text/csv']);
+    expect(imp['application/json'].schema.items).toEqual({ $ref: '#/components/schemas/LearnerRow' });
+    const summary = doc.paths['/reports/summary'].get;
+    expect(summary.parameters.map((p: { name: string }) => p.name)).toEqual(['period', 'format', 'groupBy']);
+    expect(summary.responses['200'].content['text/csv']).toBeDefined();
+    expect(doc.paths['/reports/leaderboard'].get.parameters.map((p: { name: string }) => p.name)).toEqual(['period', 'format', 'group', 'top']);
+    expect(doc.paths['/reports/at-risk'].get.parameters.map((p: { name: string }) => p.name)).toEqual(['period', 'format', 'limit', 'department', 'managerId']);
+    expect(doc.paths['/history/import'].post.parameters.find((p: { name: string }) => p.name === 'file').required).toBe(true);
   });
 
   it('is what docs/api-reference.md shows (UPDATE_DOCS=1 rewrites it)', () => {

@@ -1,5 +1,6 @@
 import type { ErrorBody } from '@xcredit/sdk/contracts/wire';
 import type { AddressInfo } from 'node:net';
+import type { Express } from 'express';
 import type { Duplex } from 'node:stream';
 import { createApp, creditEvents } from './app.js';
 import { controlPath, startControl } from './control.js';
@@ -29,6 +30,8 @@ export interface RunningServer {
   store: Store;
   lti: LtiService;
   outbox: OutboxWorker;
+  /** The Express app the server answers with (to list its routes, e.g. in the OpenAPI test). */
+  app: Express;
   /** With `firstAdmin`: the administrator made because the default tenant had none, to show once. */
   firstAdmin: { key: string; secret: string } | null;
   close(): Promise<void>;
@@ -97,6 +100,7 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
       store,
       lti,
       outbox,
+      app,
       firstAdmin,
       /**
        * Stops gracefully: takes no new connection (and `/readyz` says so), lets requests in flight

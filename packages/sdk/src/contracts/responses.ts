@@ -174,7 +174,15 @@ export const deliveryListSchema = z.looseObject({
 });
 export type WebhookDelivery = z.infer<typeof deliveryListSchema>['deliveries'][number];
 
-export const reportSchema = z.record(z.string(), z.unknown());
+/** `GET /reports/{name}` as JSON: one row per group, course or learner, in `columns` order when written as CSV (docs/reports.md). */
+export const reportSchema = z.looseObject({
+  report: z.string(),
+  period: z.string(),
+  generatedAt: z.string(),
+  columns: z.array(z.string()),
+  rows: z.array(z.record(z.string(), z.unknown())),
+});
+export type Report = z.infer<typeof reportSchema>;
 
 /** `PUT`/`GET /policy`: the tenant's policy defaults, as set (fields left out take the built-in defaults). */
 export const policySchema = z.record(z.string(), z.unknown());
@@ -275,3 +283,22 @@ export type Platform = z.infer<typeof platformSchema>;
 export const registeredPlatformSchema = platformSchema.extend({ tool: toolUrls });
 export type RegisteredPlatform = z.infer<typeof registeredPlatformSchema>;
 export const platformListSchema = z.looseObject({ platforms: z.array(platformSchema), tool: toolUrls });
+
+/** `POST /lti/registration-links`: the link to give an LMS admin; its token is shown only here. */
+export const createdRegistrationLinkSchema = z.looseObject({ id: z.string(), url: z.string(), expiresAt: z.string() });
+export type CreatedRegistrationLink = z.infer<typeof createdRegistrationLinkSchema>;
+/** A registration link as listed, without its token. */
+export const registrationLinkSchema = z.looseObject({
+  id: z.string(),
+  createdAt: z.string(),
+  expiresAt: z.string(),
+  status: z.enum(['open', 'used', 'expired', 'revoked']),
+  usedAt: z.string().nullable(),
+  revokedAt: z.string().nullable(),
+  platformId: z.string().nullable(),
+});
+export type RegistrationLink = z.infer<typeof registrationLinkSchema>;
+export const registrationLinkListSchema = z.looseObject({ links: z.array(registrationLinkSchema) });
+
+/** `POST /webhooks/{webhookId}/test`. */
+export const queuedSchema = z.looseObject({ queued: z.literal(true) });
