@@ -30,7 +30,7 @@ console.log(
     launchToken: launch.launchToken,
     schemaRefusesEmpty: !courseInput.safeParse({}).success,
     refused: refused instanceof XcreditError ? { status: refused.status, code: refused.code, fields: refused.issues.map((i) => i.path) } : String(refused),
-    wire: readErrorBody({ error: { status: 404, code: 'x', message: 'm' } })?.error.code,
+    wire: readErrorBody(JSON.stringify({ error: { status: 404, code: 'x', message: 'm' } })).code,
     links,
     assets,
   }),
