@@ -24,7 +24,7 @@ describe('a client generated from the OpenAPI document', () => {
     doc = await (await fetch(`${server.url}/api/v1/openapi.json`)).json();
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'xcredit-api.ts'), astToString(await openapiTS(doc as never)));
-  });
+  }, 180_000);
   afterAll(async () => {
     await server?.close();
     rmSync(dir, { recursive: true, force: true });

@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPORT_NAMES, reportSchemas } from '@xcredit/sdk/contracts';
 import { apiReferenceMarkdown } from './openapi.js';
 import { listRoutes } from './routes-list.js';
 import { startTestServer, type TestServer } from './testing.js';
@@ -11,7 +12,7 @@ describe('the OpenAPI document', () => {
   let server: TestServer;
   beforeAll(async () => {
     server = await startTestServer({ engine: 'pglite' });
-  });
+  }, 180_000);
   afterAll(() => server?.close());
 
   it('is served without credentials and describes the validated request bodies', async () => {
@@ -73,6 +74,29 @@ describe('the OpenAPI document', () => {
     expect(doc.paths['/reports/leaderboard'].get.parameters.map((p: { name: string }) => p.name)).toEqual(['period', 'format', 'group', 'top']);
     expect(doc.paths['/reports/at-risk'].get.parameters.map((p: { name: string }) => p.name)).toEqual(['period', 'format', 'limit', 'department', 'managerId']);
     expect(doc.paths['/history/import'].post.parameters.find((p: { name: string }) => p.name === 'file').required).toBe(true);
+  });
+
+  it("describes each report's JSON answer exactly: every column the server sends, no more", async () => {
+    const call = async (method: string, path: string, body?: unknown, type = 'application/json') => {
+      const res = await fetch(`${server.url}/api/v1${path}`, { method, headers: { authorization: server.admin.authorization, 'content-type': type }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+      expect(res.status, `${method} ${path}: ${res.status >= 400 ? await res.clone().text() : ''}`).toBeLessThan(300);
+      return res.json();
+    };
+    const year = String(new Date().getUTCFullYear());
+    await call('POST', '/learners/import', 'learnerId,displayName,department,role,managerId\nR-M,Boss,Ops,lead,\nR-1,Li Lei,Ops,engineer,R-M\nR-2,,Sales,engineer,R-M\n', 'text/csv');
+    await call('PUT', '/courses/report-course', { title: 'Reported', activityId: 'https://example.com/courses/reported', credits: 2, kind: 'required', lengthSeconds: 60 });
+    await call('POST', '/launches', { learnerId: 'R-1', courseId: 'report-course' });
+    await call('PUT', `/targets/${year}`, { total: 100, required: 20 });
+    await call('POST', '/awards', { learnerId: 'R-2', source: 'offline', title: 'Workshop', credits: 1.5, period: year });
+    await call('PUT', '/settings', { leaderboard: true });
+    const seen: Record<string, number> = {};
+    for (const name of REPORT_NAMES) {
+      const report = await call('GET', `/reports/${name}?period=${year}`);
+      const parsed = reportSchemas[name].safeParse(report);
+      expect(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`), name).toEqual([]);
+      seen[name] = report.rows.length;
+    }
+    for (const name of ['summary', 'study-time', 'hot-courses', 'at-risk', 'managers', 'leaderboard'] as const) expect(seen[name], name).toBeGreaterThan(0);
   });
 
   it('is what docs/api-reference.md shows (UPDATE_DOCS=1 rewrites it)', () => {

@@ -184,6 +184,71 @@ export const reportSchema = z.looseObject({
 });
 export type Report = z.infer<typeof reportSchema>;
 
+// Each report's rows (docs/reports.md); strict, so a column the server adds is added here too.
+const num = z.number();
+const numOrNull = z.number().nullable();
+const strOrNull = z.string().nullable();
+const summaryRow = {
+  group: strOrNull,
+  groupName: strOrNull,
+  learners: num,
+  earned: num,
+  averageEarned: num,
+  required: num,
+  elective: num,
+  averageTarget: numOrNull,
+  withTarget: num,
+  met: num,
+  onTrack: num,
+  atRisk: num,
+  metRate: numOrNull.describe('learners who met their target, of those with a target'),
+};
+const rowsOf = <S extends z.ZodType>(row: S, more: z.ZodRawShape = {}) => reportSchema.extend({ rows: z.array(row), ...more });
+export const summaryReportSchema = rowsOf(z.strictObject(summaryRow), { total: z.strictObject(summaryRow).nullable() });
+export const studyTimeReportSchema = rowsOf(z.strictObject({ bucket: z.string(), fromHours: num, toHours: numOrNull, learners: num }));
+export const hotCoursesReportSchema = rowsOf(
+  z.strictObject({ courseId: z.string(), title: z.string(), kind: z.string(), credits: num, launches: num, learners: num, completions: num, completionRate: numOrNull, averageEngagement: numOrNull }),
+);
+export const atRiskReportSchema = rowsOf(
+  z.strictObject({
+    learnerId: z.string(),
+    displayName: strOrNull,
+    department: strOrNull,
+    role: strOrNull,
+    managerId: strOrNull,
+    earned: num,
+    required: num,
+    target: num,
+    targetRequired: num,
+    projected: num,
+    remaining: num,
+    requiredRemaining: num,
+    daysLeft: num,
+  }),
+);
+export const managersReportSchema = rowsOf(z.strictObject({ ...summaryRow, managerId: z.string(), managerName: strOrNull, atRiskLearners: z.string() }));
+export const leaderboardReportSchema = rowsOf(
+  z.strictObject({
+    rank: num,
+    group: strOrNull,
+    learners: num,
+    averageEarned: num,
+    top: z.string(),
+    leaders: z.array(z.strictObject({ learnerId: z.string(), displayName: strOrNull, earned: num })),
+  }),
+);
+export const flagsReportSchema = rowsOf(z.strictObject({ code: z.string(), occurrences: num, learners: num, courses: num }));
+/** The JSON answer of each report, by name. */
+export const reportSchemas = {
+  summary: summaryReportSchema,
+  'study-time': studyTimeReportSchema,
+  'hot-courses': hotCoursesReportSchema,
+  'at-risk': atRiskReportSchema,
+  managers: managersReportSchema,
+  leaderboard: leaderboardReportSchema,
+  flags: flagsReportSchema,
+} as const;
+
 /** `PUT`/`GET /policy`: the tenant's policy defaults, as set (fields left out take the built-in defaults). */
 export const policySchema = z.record(z.string(), z.unknown());
 
