@@ -110,6 +110,9 @@ describe.each(engines)('XcreditClient covers the credits API on %s', (engine) =>
     expect(hook.secret).toMatch(/^whsec_/);
     expect((await client.listWebhooks()).map((h) => h.webhookId)).toContain(hook.webhookId);
     expect(await client.webhookDeliveries(hook.webhookId)).toEqual([]);
+    await client.testWebhook(hook.webhookId);
+    expect((await client.webhookDeliveries(hook.webhookId)).map((d) => d.event)).toEqual(['webhook.test']);
+    await expect(client.testWebhook('00000000-0000-4000-8000-000000000000')).rejects.toMatchObject({ status: 404 });
     await client.deleteWebhook(hook.webhookId);
     await expect(client.deleteWebhook(hook.webhookId)).rejects.toMatchObject({ status: 404 });
   });
@@ -154,6 +157,26 @@ describe.each(engines)('XcreditClient covers the credits API on %s', (engine) =>
     expect((await client.getPlatform(platform.id)).learnerIdClaim).toBe('email');
     await client.deletePlatform(platform.id);
     await expect(client.getPlatform(platform.id)).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('makes, lists and revokes LTI registration links, refusing a bad lifetime', async () => {
+    const bad = await client.createRegistrationLink({ expiresInHours: 721 }).catch((e) => e);
+    expect(bad).toMatchObject({ status: 400, code: 'invalid_input' });
+    expect(bad.issues.map((i: { path: string }) => i.path)).toEqual(['expiresInHours']);
+    expect(await client.listRegistrationLinks()).toEqual([]);
+    const link = await client.createRegistrationLink({ expiresInHours: 2 });
+    expect(link.url).toMatch(new RegExp(`^${server.url}/lti/register/[A-Za-z0-9_-]{20,}$`));
+    const hours = (Date.parse(link.expiresAt) - Date.now()) / 3600_000;
+    expect(hours).toBeGreaterThan(1.9);
+    expect(hours).toBeLessThanOrEqual(2.01);
+    const byDefault = await client.createRegistrationLink();
+    expect((Date.parse(byDefault.expiresAt) - Date.now()) / 3600_000).toBeGreaterThan(167);
+    expect((await client.listRegistrationLinks()).map((l) => [l.id, l.status]).sort()).toEqual([[link.id, 'open'], [byDefault.id, 'open']].sort());
+    await client.revokeRegistrationLink(link.id);
+    const listed = await client.listRegistrationLinks();
+    expect(listed.find((l) => l.id === link.id)).toMatchObject({ status: 'revoked', revokedAt: expect.any(String), usedAt: null, platformId: null });
+    expect(JSON.stringify(listed)).not.toContain(link.url.split('/').pop());
+    await expect(client.revokeRegistrationLink('no-such-link')).rejects.toMatchObject({ status: 404 });
   });
 
   it('retries idempotent calls on network errors and 5xx, and never repeats a plain POST', async () => {

@@ -1,18 +1,20 @@
 #!/usr/bin/env node
 // Pulls every learner's credits for a period into a CSV file, the way an HR system's nightly job would.
 //
-//   XCREDIT_URL=http://localhost:3000 XCREDIT_KEY=… XCREDIT_SECRET=… node sync.mjs [--period 2026] [--out credits-2026.csv]
-import { writeFile } from 'node:fs/promises';
+//   XCREDIT_URL=http://localhost:3000 XCREDIT_KEY=… XCREDIT_SECRET=… node sync.mjs [--period 2026] [--out out/credits-2026.csv]
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { XcreditClient, XcreditError } from '@xcredit/sdk';
 
 const { values } = parseArgs({ options: { period: { type: 'string', default: String(new Date().getUTCFullYear()) }, out: { type: 'string' } } });
 const { XCREDIT_URL = 'http://localhost:3000', XCREDIT_KEY, XCREDIT_SECRET } = process.env;
 if (!XCREDIT_KEY || !XCREDIT_SECRET) {
-  console.error('Set XCREDIT_KEY and XCREDIT_SECRET to a client with the credits/read scope (xcredit create-client --name hr-sync --scopes credits/read).');
+  console.error('Set XCREDIT_KEY and XCREDIT_SECRET to a client with the credits/read scope (node packages/lrs-server/bin/xcredit.js create-client --name hr-sync --scopes credits/read).');
   process.exit(2);
 }
-const out = values.out ?? `credits-${values.period}.csv`;
+// By default into out/, which git ignores: a CSV of learners' credits is not for committing.
+const out = values.out ?? `out/credits-${values.period}.csv`;
 const xcredit = new XcreditClient({ baseUrl: XCREDIT_URL, key: XCREDIT_KEY, secret: XCREDIT_SECRET });
 
 const columns = ['learnerId', 'displayName', 'department', 'role', 'managerId', 'earned', 'required', 'elective', 'target', 'remaining', 'status', 'courses'];
@@ -35,5 +37,6 @@ try {
   console.error(err instanceof XcreditError ? `xcredit answered ${err.status} ${err.code}: ${err.message}` : err);
   process.exit(1);
 }
+await mkdir(dirname(out), { recursive: true });
 await writeFile(out, `${lines.join('\n')}\n`);
 console.log(`wrote ${lines.length - 1} learners to ${out}`);

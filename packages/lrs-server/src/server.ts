@@ -1,5 +1,6 @@
 import type { ErrorBody } from '@xcredit/sdk/contracts/wire';
 import type { AddressInfo } from 'node:net';
+import type { Express } from 'express';
 import type { Duplex } from 'node:stream';
 import { createApp, creditEvents } from './app.js';
 import { controlPath, startControl } from './control.js';
@@ -32,6 +33,8 @@ export interface RunningServer {
   reads: Reads;
   lti: LtiService;
   outbox: OutboxWorker;
+  /** The Express app the server answers with (to list its routes, e.g. in the OpenAPI test). */
+  app: Express;
   /** With `firstAdmin`: the administrator made because the default tenant had none, to show once. */
   firstAdmin: { key: string; secret: string } | null;
   close(): Promise<void>;
@@ -102,6 +105,7 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
       reads,
       lti,
       outbox,
+      app,
       firstAdmin,
       /**
        * Stops gracefully: takes no new connection (and `/readyz` says so), lets requests in flight

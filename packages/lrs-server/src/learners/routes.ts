@@ -1,9 +1,10 @@
 import express, { Router } from 'express';
 import { requireScope } from '../auth/principal.js';
-import { idText, learnerFields } from '@xcredit/sdk/contracts';
+import { idText, learnerFields, learnerListQuery } from '@xcredit/sdk/contracts';
+import { describeIssues } from '@xcredit/sdk/xapi';
 import type { Db } from '../db/index.js';
 import { bodyGuard } from '../edge.js';
-import { HttpError } from '../http-error.js';
+import { HttpError, invalidInput } from '../http-error.js';
 import { jsonBody, pathParam } from '../http-input.js';
 import { csvToLearners, getLearner, importLearners, listLearners, putLearner, validate, type ImportIssue, type LearnerRow } from './learners.js';
 
@@ -32,10 +33,9 @@ export function learnersRouter(db: Db): Router {
 
   router.get('/learners', async (req, res) => {
     const p = requireScope(req, 'credits/read');
-    const q = req.query as Record<string, string | undefined>;
-    const limit = q.limit === undefined ? 100 : Number(q.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new HttpError(400, 'invalid_input', 'limit must be an integer from 1 to 1000');
-    res.json(await listLearners(db, p.tenant.id, { limit, after: q.after, department: q.department }));
+    const q = learnerListQuery.safeParse(req.query);
+    if (!q.success) throw invalidInput(describeIssues(q.error), 'invalid query parameter');
+    res.json(await listLearners(db, p.tenant.id, { limit: q.data.limit, after: q.data.after, department: q.data.department }));
   });
 
   router.put('/learners/:learnerId', async (req, res) => {

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { describeIssues } from '@xcredit/sdk/xapi';
 import { Router } from 'express';
-import { z } from 'zod';
+import { DEFAULT_LINK_HOURS, registrationLinkInput } from '@xcredit/sdk/contracts';
 import { requireScope } from '../auth/principal.js';
 import type { Db } from '../db/index.js';
 import { HttpError, invalidInput } from '../http-error.js';
@@ -19,13 +19,11 @@ export interface RegistrationLink {
   platformId: string | null;
 }
 
-export const DEFAULT_LINK_HOURS = 7 * 24;
 /** A registration in progress holds its link this long; a crash mid-way frees it afterwards. */
 const CLAIM_SECONDS = 120;
 
-export const linkInput = z.strictObject({
-  expiresInHours: z.number().int('must be a whole number of hours').min(1, 'must be at least 1').max(720, 'must be at most 720 (30 days)').default(DEFAULT_LINK_HOURS),
-});
+export { DEFAULT_LINK_HOURS };
+
 
 const hash = (token: string) => createHash('sha256').update(token).digest('base64url');
 const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
@@ -98,7 +96,7 @@ export function registrationLinksRouter(db: Db, config: { readonly publicUrl: st
     const p = requireScope(req, 'credits/admin');
     const hasBody = (req.get('content-length') ?? '0') !== '0' || req.get('transfer-encoding') !== undefined;
     if (hasBody && !req.is('application/json')) throw new HttpError(400, 'invalid_input', `Content-Type must be application/json (got ${req.get('content-type') ?? 'none'})`);
-    const parsed = linkInput.safeParse(req.body ?? {});
+    const parsed = registrationLinkInput.safeParse(req.body ?? {});
     if (!parsed.success) throw invalidInput(describeIssues(parsed.error), 'invalid request body');
     res.status(201).json(await createRegistrationLink(db, p.tenant.id, config.publicUrl, parsed.data.expiresInHours));
   });

@@ -3,7 +3,7 @@ import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { requireScope } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
-import { idText, periodText } from '@xcredit/sdk/contracts';
+import { reportQueries as queries } from '@xcredit/sdk/contracts';
 import { HttpError, invalidInput } from '../http-error.js';
 import { periodAt } from '../period.js';
 import { toCsv } from './csv.js';
@@ -11,27 +11,15 @@ import { atRiskReport, flagsReport, hotCoursesReport, leaderboardReport, manager
 import { settingsInput } from '@xcredit/sdk/contracts';
 import { getSettings, updateSettings } from './settings.js';
 
-const format = z.enum(['json', 'csv']);
-const groupBy = z.enum(['department', 'role', 'manager']);
-const count = (min: number, max: number, fallback: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, `must be a whole number from ${min} to ${max}`)
-    .transform(Number)
-    .refine((n) => n >= min && n <= max, `must be a whole number from ${min} to ${max}`)
-    .default(fallback);
-
-/** Reads the query with a schema: unknown or malformed parameters are a 400 that names them. */
-function query<S extends z.ZodRawShape>(req: Request, shape: S): z.infer<z.ZodObject<S>> {
-  const known = Object.keys(shape);
+/** Reads the query with the report's schema: unknown or malformed parameters are a 400 that names them. */
+function query<S extends z.ZodObject>(req: Request, schema: S): z.infer<S> {
+  const known = Object.keys(schema.shape);
   const unknown = Object.keys(req.query).filter((k) => !known.includes(k));
   if (unknown.length) throw new HttpError(400, 'invalid_input', `unknown query parameter ${unknown.map((k) => `"${k}"`).join(', ')}; this report takes ${known.join(', ')}`);
-  const parsed = z.object(shape).safeParse(req.query);
+  const parsed = schema.safeParse(req.query);
   if (!parsed.success) throw invalidInput(describeIssues(parsed.error), 'invalid query parameter');
   return parsed.data;
 }
-
-const common = { period: periodText.optional(), format: format.optional() };
 
 /** JSON by default; CSV for `?format=csv` or `Accept: text/csv`. */
 function send<Row extends object>(req: Request, res: Response, requested: 'json' | 'csv' | undefined, report: Report<Row>) {
@@ -54,32 +42,32 @@ export function reportsRouter({ db, reads, clock }: AppContext): Router {
   };
 
   router.get('/reports/summary', async (req, res) => {
-    const q = query(req, { ...common, groupBy: groupBy.default('department') });
+    const q = query(req, queries.summary);
     send(req, res, q.format, await reads.read((on) => summaryReport(on, scope(req, q.period), q.groupBy)));
   });
 
   router.get('/reports/study-time', async (req, res) => {
-    const q = query(req, common);
+    const q = query(req, queries['study-time']);
     send(req, res, q.format, await reads.read((on) => studyTimeReport(on, scope(req, q.period))));
   });
 
   router.get('/reports/hot-courses', async (req, res) => {
-    const q = query(req, { ...common, limit: count(1, 100, 10) });
+    const q = query(req, queries['hot-courses']);
     send(req, res, q.format, await reads.read((on) => hotCoursesReport(on, scope(req, q.period), q.limit)));
   });
 
   router.get('/reports/at-risk', async (req, res) => {
-    const q = query(req, { ...common, limit: count(1, 1000, 100), department: z.string().trim().min(1).max(200).optional(), managerId: idText.optional() });
+    const q = query(req, queries['at-risk']);
     send(req, res, q.format, await reads.read((on) => atRiskReport(on, scope(req, q.period), q)));
   });
 
   router.get('/reports/managers', async (req, res) => {
-    const q = query(req, common);
+    const q = query(req, queries.managers);
     send(req, res, q.format, await reads.read((on) => managersReport(on, scope(req, q.period))));
   });
 
   router.get('/reports/leaderboard', async (req, res) => {
-    const q = query(req, { ...common, group: groupBy.default('department'), top: count(0, 10, 3) });
+    const q = query(req, queries.leaderboard);
     const s = scope(req, q.period);
     if (!(await reads.read((on) => getSettings(on, s.tenantId))).leaderboard) {
       throw new HttpError(403, 'leaderboard_disabled', 'the leaderboard is off for this tenant; an admin turns it on with PUT /api/v1/settings { "leaderboard": true }');
@@ -88,7 +76,7 @@ export function reportsRouter({ db, reads, clock }: AppContext): Router {
   });
 
   router.get('/reports/flags', async (req, res) => {
-    const q = query(req, common);
+    const q = query(req, queries.flags);
     send(req, res, q.format, await reads.read((on) => flagsReport(on, scope(req, q.period))));
   });
 

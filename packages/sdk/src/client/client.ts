@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ApproveInput, AwardInput, CertificateInput, CourseInput, LaunchInput, LearnerFields, LearnerRow, PlatformInput, PolicyInput, SettingsInput, TargetInput, WebhookInput } from '../contracts/requests.js';
+import type { ApproveInput, AwardInput, CertificateInput, CourseInput, LaunchInput, LearnerFields, LearnerRow, PlatformInput, PolicyInput, RegistrationLinkInput, SettingsInput, TargetInput, WebhookInput } from '../contracts/requests.js';
 import { readErrorBody } from '../contracts/wire.js';
 import { XcreditError } from './errors.js';
 import { retryDelay } from './retry.js';
@@ -28,6 +28,12 @@ import {
   targetSchema,
   webhookListSchema,
   webhookSchema,
+  createdRegistrationLinkSchema,
+  queuedSchema,
+  registrationLinkListSchema,
+  type CreatedRegistrationLink,
+  type RegistrationLink,
+  type Report,
   type Award,
   type Certificate,
   type CertificateStatus,
@@ -341,7 +347,7 @@ export class XcreditClient {
    * @example
    * const summary = await xcredit.report('summary', { period: '2026', groupBy: 'department' });
    */
-  report(name: string, query: Record<string, string | number | undefined> = {}): Promise<Record<string, unknown>> {
+  report(name: string, query: Record<string, string | number | undefined> = {}): Promise<Report> {
     return this.#json(reportSchema, { method: 'GET', path: `/reports/${enc(name)}`, query });
   }
 
@@ -452,6 +458,38 @@ export class XcreditClient {
     await this.#send({ method: 'DELETE', path: `/lti/platforms/${enc(platformId)}`, idempotent: true });
   }
 
+  /**
+   * Makes a single-use LTI Dynamic Registration link to hand to one LMS admin (valid a week
+   * unless `expiresInHours` says otherwise, 1–720). Its URL carries a token shown only here.
+   *
+   * @example
+   * const { url, expiresAt } = await xcredit.createRegistrationLink({ expiresInHours: 48 });
+   */
+  createRegistrationLink(input: RegistrationLinkInput = {}): Promise<CreatedRegistrationLink> {
+    return this.#json(createdRegistrationLinkSchema, { method: 'POST', path: '/lti/registration-links', body: input });
+  }
+
+  /**
+   * The tenant's registration links, without their tokens: open, used (with the platform it
+   * registered), expired or revoked.
+   *
+   * @example
+   * const open = (await xcredit.listRegistrationLinks()).filter((l) => l.status === 'open');
+   */
+  async listRegistrationLinks(): Promise<RegistrationLink[]> {
+    return (await this.#json(registrationLinkListSchema, { method: 'GET', path: '/lti/registration-links' })).links;
+  }
+
+  /**
+   * Revokes a registration link: an LMS that has not used it yet cannot any more.
+   *
+   * @example
+   * await xcredit.revokeRegistrationLink(linkId);
+   */
+  async revokeRegistrationLink(linkId: string): Promise<void> {
+    await this.#send({ method: 'DELETE', path: `/lti/registration-links/${enc(linkId)}`, idempotent: true });
+  }
+
   // Webhooks
 
   /**
@@ -492,6 +530,16 @@ export class XcreditClient {
    */
   async webhookDeliveries(webhookId: string): Promise<WebhookDelivery[]> {
     return (await this.#json(deliveryListSchema, { method: 'GET', path: `/webhooks/${enc(webhookId)}/deliveries` })).deliveries;
+  }
+
+  /**
+   * Sends a `webhook.test` event to a webhook (queued; see its deliveries).
+   *
+   * @example
+   * await xcredit.testWebhook(webhookId);
+   */
+  async testWebhook(webhookId: string): Promise<void> {
+    await this.#json(queuedSchema, { method: 'POST', path: `/webhooks/${enc(webhookId)}/test` });
   }
 
   async #json<S extends z.ZodType>(schema: S, call: Call): Promise<z.infer<S>> {

@@ -205,3 +205,71 @@ export const approveInput = z.strictObject({
   learnerIdClaim: z.enum(['sub', 'email', 'lis.person_sourcedid']).optional(),
 });
 export type ApproveInput = z.input<typeof approveInput>;
+
+/** Hours a Dynamic Registration link stays valid unless asked otherwise (a week). */
+export const DEFAULT_LINK_HOURS = 7 * 24;
+
+/** `POST /lti/registration-links` (an empty body takes the defaults). */
+export const registrationLinkInput = z.strictObject({
+  expiresInHours: z.number().int('must be a whole number of hours').min(1, 'must be at least 1').max(720, 'must be at most 720 (30 days)').default(DEFAULT_LINK_HOURS),
+});
+export type RegistrationLinkInput = z.input<typeof registrationLinkInput>;
+
+// Query parameters. Each is a string on the wire; `count` reads a bounded whole number.
+const count = (min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `must be a whole number from ${min} to ${max}`)
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, `must be a whole number from ${min} to ${max}`)
+    .prefault(String(fallback))
+    .describe(`${min}–${max} (default ${fallback})`);
+
+/** How a report answers: JSON (the default) or CSV (`format=csv`, or `Accept: text/csv`). */
+export const reportFormat = z.enum(['json', 'csv']);
+const reportGroup = z.enum(['department', 'role', 'manager']);
+const reportCommon = {
+  period: periodText.optional().describe('a year, e.g. 2026 (default: the current one)'),
+  format: reportFormat.optional().describe('json (default) or csv'),
+};
+
+/** The query each report takes; anything else is a 400 that names it. */
+export const reportQueries = {
+  summary: z.strictObject({ ...reportCommon, groupBy: reportGroup.default('department').describe('the groups of the rows') }),
+  'study-time': z.strictObject(reportCommon),
+  'hot-courses': z.strictObject({ ...reportCommon, limit: count(1, 100, 10) }),
+  'at-risk': z.strictObject({
+    ...reportCommon,
+    limit: count(1, 1000, 100),
+    department: z.string().trim().min(1).max(200).optional().describe('only this department'),
+    managerId: idText.optional().describe("only this manager's reports"),
+  }),
+  managers: z.strictObject(reportCommon),
+  leaderboard: z.strictObject({ ...reportCommon, group: reportGroup.default('department').describe('what to rank'), top: count(0, 10, 3).describe('leading learners named per group, 0–10 (default 3)') }),
+  flags: z.strictObject(reportCommon),
+} as const;
+export type ReportName = keyof typeof reportQueries;
+export const REPORT_NAMES = Object.keys(reportQueries) as ReportName[];
+
+/** `GET /learners`. */
+export const learnerListQuery = z.object({
+  department: z.string().optional().describe('only this department'),
+  limit: count(1, 1000, 100),
+  after: z.string().optional().describe('the `next` of the previous page'),
+});
+
+/** `GET /awards`. */
+export const awardListQuery = z.object({
+  status: z.enum(['pending', 'approved', 'rejected']).optional(),
+  learnerId: idText.optional().describe('one learner'),
+  period: periodText.optional().describe('one year'),
+});
+
+/** A period in a query: a year (default: the current one). */
+export const periodQuery = z.object({ period: periodText.optional().describe('a year, e.g. 2026 (default: the current one)') });
+
+/** `POST /history/import`. */
+export const historyImportQuery = z.object({
+  file: z.string().trim().min(1).max(200).describe('the source file name, kept with each entry (required)'),
+  dryRun: z.enum(['true', 'false']).optional().describe('true: report only, write nothing'),
+});

@@ -174,7 +174,80 @@ export const deliveryListSchema = z.looseObject({
 });
 export type WebhookDelivery = z.infer<typeof deliveryListSchema>['deliveries'][number];
 
-export const reportSchema = z.record(z.string(), z.unknown());
+/** `GET /reports/{name}` as JSON: one row per group, course or learner, in `columns` order when written as CSV (docs/reports.md). */
+export const reportSchema = z.looseObject({
+  report: z.string(),
+  period: z.string(),
+  generatedAt: z.string(),
+  columns: z.array(z.string()),
+  rows: z.array(z.record(z.string(), z.unknown())),
+});
+export type Report = z.infer<typeof reportSchema>;
+
+// Each report's rows (docs/reports.md); strict, so a column the server adds is added here too.
+const num = z.number();
+const numOrNull = z.number().nullable();
+const strOrNull = z.string().nullable();
+const summaryRow = {
+  group: strOrNull,
+  groupName: strOrNull,
+  learners: num,
+  earned: num,
+  averageEarned: num,
+  required: num,
+  elective: num,
+  averageTarget: numOrNull,
+  withTarget: num,
+  met: num,
+  onTrack: num,
+  atRisk: num,
+  metRate: numOrNull.describe('learners who met their target, of those with a target'),
+};
+const rowsOf = <S extends z.ZodType>(row: S, more: z.ZodRawShape = {}) => reportSchema.extend({ rows: z.array(row), ...more });
+export const summaryReportSchema = rowsOf(z.strictObject(summaryRow), { total: z.strictObject(summaryRow).nullable() });
+export const studyTimeReportSchema = rowsOf(z.strictObject({ bucket: z.string(), fromHours: num, toHours: numOrNull, learners: num }));
+export const hotCoursesReportSchema = rowsOf(
+  z.strictObject({ courseId: z.string(), title: z.string(), kind: z.string(), credits: num, launches: num, learners: num, completions: num, completionRate: numOrNull, averageEngagement: numOrNull }),
+);
+export const atRiskReportSchema = rowsOf(
+  z.strictObject({
+    learnerId: z.string(),
+    displayName: strOrNull,
+    department: strOrNull,
+    role: strOrNull,
+    managerId: strOrNull,
+    earned: num,
+    required: num,
+    target: num,
+    targetRequired: num,
+    projected: num,
+    remaining: num,
+    requiredRemaining: num,
+    daysLeft: num,
+  }),
+);
+export const managersReportSchema = rowsOf(z.strictObject({ ...summaryRow, managerId: z.string(), managerName: strOrNull, atRiskLearners: z.string() }));
+export const leaderboardReportSchema = rowsOf(
+  z.strictObject({
+    rank: num,
+    group: strOrNull,
+    learners: num,
+    averageEarned: num,
+    top: z.string(),
+    leaders: z.array(z.strictObject({ learnerId: z.string(), displayName: strOrNull, earned: num })),
+  }),
+);
+export const flagsReportSchema = rowsOf(z.strictObject({ code: z.string(), occurrences: num, learners: num, courses: num }));
+/** The JSON answer of each report, by name. */
+export const reportSchemas = {
+  summary: summaryReportSchema,
+  'study-time': studyTimeReportSchema,
+  'hot-courses': hotCoursesReportSchema,
+  'at-risk': atRiskReportSchema,
+  managers: managersReportSchema,
+  leaderboard: leaderboardReportSchema,
+  flags: flagsReportSchema,
+} as const;
 
 /** `PUT`/`GET /policy`: the tenant's policy defaults, as set (fields left out take the built-in defaults). */
 export const policySchema = z.record(z.string(), z.unknown());
@@ -275,3 +348,22 @@ export type Platform = z.infer<typeof platformSchema>;
 export const registeredPlatformSchema = platformSchema.extend({ tool: toolUrls });
 export type RegisteredPlatform = z.infer<typeof registeredPlatformSchema>;
 export const platformListSchema = z.looseObject({ platforms: z.array(platformSchema), tool: toolUrls });
+
+/** `POST /lti/registration-links`: the link to give an LMS admin; its token is shown only here. */
+export const createdRegistrationLinkSchema = z.looseObject({ id: z.string(), url: z.string(), expiresAt: z.string() });
+export type CreatedRegistrationLink = z.infer<typeof createdRegistrationLinkSchema>;
+/** A registration link as listed, without its token. */
+export const registrationLinkSchema = z.looseObject({
+  id: z.string(),
+  createdAt: z.string(),
+  expiresAt: z.string(),
+  status: z.enum(['open', 'used', 'expired', 'revoked']),
+  usedAt: z.string().nullable(),
+  revokedAt: z.string().nullable(),
+  platformId: z.string().nullable(),
+});
+export type RegistrationLink = z.infer<typeof registrationLinkSchema>;
+export const registrationLinkListSchema = z.looseObject({ links: z.array(registrationLinkSchema) });
+
+/** `POST /webhooks/{webhookId}/test`. */
+export const queuedSchema = z.looseObject({ queued: z.literal(true) });
