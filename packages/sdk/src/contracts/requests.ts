@@ -205,3 +205,20 @@ export const approveInput = z.strictObject({
   learnerIdClaim: z.enum(['sub', 'email', 'lis.person_sourcedid']).optional(),
 });
 export type ApproveInput = z.input<typeof approveInput>;
+
+/** Verbs the statement browser filters by short name; any other verb by its full IRI. */
+export const STATEMENT_VERB_NAMES = ['initialized', 'played', 'paused', 'seeked', 'completed', 'terminated', 'interacted', 'answered', 'voided'] as const;
+
+/** `GET /statements/explained`: the statement browser's filters, newest first, one page after `cursor`. */
+export const statementsQuery = z
+  .strictObject({
+    learnerId: idText.optional(),
+    courseId: idText.optional(),
+    verb: z.union([z.enum(STATEMENT_VERB_NAMES), z.url({ protocol: /^https?$/ })], { error: `must be one of ${STATEMENT_VERB_NAMES.join(', ')}, or a verb IRI` }).optional(),
+    since: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time with its offset, e.g. 2026-03-01T00:00:00Z' }).optional(),
+    until: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time with its offset, e.g. 2026-03-31T23:59:59Z' }).optional(),
+    limit: z.coerce.number({ error: 'must be a whole number from 1 to 200' }).int('must be a whole number from 1 to 200').min(1, 'must be a whole number from 1 to 200').max(200, 'must be a whole number from 1 to 200').default(50),
+    cursor: z.string().regex(/^[1-9]\d{0,18}$/, 'must be the nextCursor of a previous page').optional(),
+  })
+  .refine((q) => !q.since || !q.until || Date.parse(q.since) < Date.parse(q.until), { path: ['until'], message: 'must be after since' });
+export type StatementsQuery = z.input<typeof statementsQuery>;
