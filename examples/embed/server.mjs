@@ -51,7 +51,7 @@ const SESSION_COOKIE = 'vendor_session';
 const sessionOf = (req) => /(?:^|;\s*)vendor_session=([0-9a-f]{32})(?:;|$)/.exec(req.headers.cookie ?? '')?.[1];
 
 const port = Number(process.env.PORT ?? 4000);
-createServer(async (req, res) => {
+const server = createServer(async (req, res) => {
   const url = new URL(req.url ?? '/', 'http://x');
   // Only the course page starts launches: a favicon or any other request never does.
   if (req.method !== 'GET' || url.pathname !== '/') {
@@ -77,4 +77,5 @@ createServer(async (req, res) => {
   } catch (err) {
     res.writeHead(502, { 'content-type': 'text/plain' }).end(`xcredit: ${err.message}`);
   }
-}).listen(port, () => console.log(`vendor page on http://localhost:${port}/?learner=E-1001`));
+});
+server.listen(port, () => console.log(`vendor page on http://localhost:${server.address().port}/?learner=E-1001`));
