@@ -34,7 +34,7 @@ describe.each(engines)('the demo in real Chromium on %s', (engine) => {
     server = await startTestServer({ engine, postgresUrl: inject('postgresUrl') ?? undefined, demo: true });
     client = new XcreditClient({ baseUrl: server.url, key: server.admin.key, secret: server.admin.secret });
     browser = await launchChromium();
-  });
+  }, 180_000);
   afterAll(async () => {
     await browser?.close();
     await server?.close();
