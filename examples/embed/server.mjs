@@ -38,7 +38,7 @@ const page = (token, learnerId) => `<!doctype html>
   const player = document.querySelector('xcredit-player');
   player.addEventListener('xcredit:progress', (e) => {
     const v = e.detail.verified;
-    if (v) log.textContent = Math.round(v.coverage * 100) + '% verified · ' + v.earned + ' of ' + v.credits + ' credits';
+    if (v) log.textContent = Math.round(v.coverage * 100) + '% verified · ' + v.earned + ' of ' + v.credits + (v.credits === 1 ? ' credit' : ' credits');
   });
   player.addEventListener('xcredit:error', (e) => { log.textContent = 'Error: ' + e.detail.message; });
 </script>
