@@ -66,7 +66,8 @@ function expectFits(l: Awaited<ReturnType<typeof layout>>, what: string, { playi
   expect(l.bodyScrollWidth, `${what}: the body is wider than the screen`).toBeLessThanOrEqual(l.width);
   if (!l.player) return;
   // video.js shows its control bar once playback has started.
-  const parts = [['player', l.player], ['stage', l.stage], ['status', l.status], ...(playing ? [['control bar', l.controlBar]] : [])] as const;
+  type Box = (typeof l)['player'];
+  const parts: [string, Box][] = [['player', l.player], ['stage', l.stage], ['status', l.status], ...(playing ? [['control bar', l.controlBar] as [string, Box]] : [])];
   for (const [name, b] of parts) {
     expect(b, `${what}: ${name}`).not.toBeNull();
     expect(b!.left, `${what}: ${name} starts off the screen`).toBeGreaterThanOrEqual(-0.5);
