@@ -181,6 +181,36 @@ describe.each(engines)('the admin dashboard in real Chromium on %s', (engine) =>
     await expect(page.locator('xa-learner [data-flag=rate_exceeded]').textContent()).resolves.toContain('claimed');
   });
 
+  it('opens the statement browser from a learner’s explanation: each statement with its receipt time and verdict, filtered and checked', async () => {
+    // Still on mia's explanation: 60 s claimed after 2 s of playing.
+    await page.locator('xa-learner [data-statements=ethics]').click();
+    expect(page.url()).toMatch(/#\/statements\/learnerId=mia&courseId=ethics&since=/);
+    const rows = page.locator('xa-statements #statements tbody tr[data-statement]');
+    await rows.first().waitFor();
+    const verdicts = await rows.evaluateAll((trs) => trs.map((tr) => [tr.children[3]!.textContent, tr.getAttribute('data-verdict')]));
+    expect(verdicts).toContainEqual(['played', 'counted']);
+    expect(verdicts).toContainEqual(['completed', 'capped']);
+    expect(verdicts.every(([, v]) => v !== null)).toBe(true);
+    const capped = page.locator('xa-statements tr[data-verdict=capped]').first();
+    expect(await capped.textContent()).toMatch(/claimed, \d+ s verified in \d+ s on the server's clock/);
+    expect(await capped.locator('td.when').textContent()).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+    await shot('statements');
+    // A verb filter narrows the list; the learner link goes back to the learner.
+    await page.selectOption('xa-statements select[name=verb]', 'played');
+    await page.click('xa-statements #apply');
+    await expect.poll(() => rows.evaluateAll((trs) => [...new Set(trs.map((tr) => tr.children[3]!.textContent))])).toEqual(['played']);
+    // A time range the wrong way round: the server's message, next to the field it names.
+    await page.fill('xa-statements input[name=since]', '2026-03-02T00:00');
+    await page.fill('xa-statements input[name=until]', '2026-03-01T00:00');
+    await page.click('xa-statements #apply');
+    await expect.poll(() => page.locator('xa-statements [data-error=until]').textContent()).toContain('must be after since');
+    expect(await rows.count()).toBe(0);
+    await page.goto(`${server.url}/admin#/statements/learnerId=mia`);
+    await rows.first().waitFor();
+    await page.locator('xa-statements tr[data-statement] a').first().click();
+    expect(page.url()).toBe(`${server.url}/admin#/learners/mia`);
+  });
+
   it('approves and rejects pending awards, a rejection only with a reason', async () => {
     await page.goto(`${server.url}/admin#/awards`);
     await page.locator('xa-awards tbody tr').nth(1).waitFor();

@@ -4,15 +4,17 @@ import './courses.js';
 import './learner.js';
 import './lti.js';
 import './overview.js';
+import './statements.js';
 import { t, type Lang } from './i18n.js';
 import { shared } from './styles.js';
 
-type Route = { view: 'overview' | 'courses' | 'learners' | 'awards' | 'lti'; id?: string };
+type Route = { view: 'overview' | 'courses' | 'learners' | 'awards' | 'lti' | 'statements'; id?: string };
 
 function route(): Route {
   const [, view, id] = location.hash.split('/');
   if (view === 'courses' || view === 'awards' || view === 'lti') return { view };
   if (view === 'learners') return { view, id: id ? decodeURIComponent(id) : '' };
+  if (view === 'statements') return { view, id: id ?? '' };
   return { view: 'overview' };
 }
 
@@ -60,10 +62,10 @@ export class XcreditAdmin extends LitElement {
   override render() {
     const l = this.locale;
     const years = [0, 1, 2].map((d) => String(new Date().getUTCFullYear() - d));
-    const link = (view: Route['view'], key: 'overview' | 'courses' | 'learners' | 'awards' | 'lti') => html`<a href="#/${view}" class=${this.route.view === view ? 'active' : ''}>${t(l, key)}</a>`;
+    const link = (view: Route['view'], key: 'overview' | 'courses' | 'learners' | 'awards' | 'lti' | 'statements') => html`<a href="#/${view}" class=${this.route.view === view ? 'active' : ''}>${t(l, key)}</a>`;
     return html`<header>
         <strong>${t(l, 'brand')}</strong>
-        <nav>${link('overview', 'overview')}${link('courses', 'courses')}${link('learners', 'learners')}${link('awards', 'awards')}${link('lti', 'lti')}</nav>
+        <nav>${link('overview', 'overview')}${link('courses', 'courses')}${link('learners', 'learners')}${link('awards', 'awards')}${link('statements', 'statements')}${link('lti', 'lti')}</nav>
         <span class="spacer"></span>
         <label>${t(l, 'period')} <select id="period" .value=${this.period} @change=${(e: Event) => (this.period = (e.target as HTMLSelectElement).value)}>${years.map((y) => html`<option value=${y}>${y}</option>`)}</select></label>
         <button id="lang" @click=${this.toggleLang}>${t(l, 'language')}</button>
@@ -79,6 +81,8 @@ export class XcreditAdmin extends LitElement {
         return html`<xa-courses .locale=${l}></xa-courses>`;
       case 'learners':
         return html`<xa-learner .locale=${l} .learnerId=${this.route.id ?? ''} .period=${this.period}></xa-learner>`;
+      case 'statements':
+        return html`<xa-statements .locale=${l} .query=${this.route.id ?? ''}></xa-statements>`;
       case 'awards':
         return html`<xa-awards .locale=${l}></xa-awards>`;
       case 'lti':

@@ -100,6 +100,7 @@ export class AdminLearner extends LitElement {
                     <div class="muted">${t(l, 'seconds')}: ${Math.round(e.seconds.claimed)} / ${Math.round(e.seconds.verified)} / ${Math.round(e.seconds.watched)} / ${Math.round(e.seconds.focused)}</div>
                     <div>${t(l, 'gates')}: ${e.gates.map((g: any) => html`<span class=${g.passed ? 'ok' : 'error'}>${g.passed ? '✓' : '✗'} ${g.reason}</span>; `)}</div>
                     ${e.flags.length ? html`<div>${t(l, 'flags')}: ${e.flags.map((f: any) => html`<span class="error" data-flag=${f.code}>${f.message}</span>; `)}</div>` : nothing}
+                    <div><a data-statements=${course.courseId} href="#/statements/${new URLSearchParams({ learnerId: this.learnerId, courseId: course.courseId, since: `${this.period}-01-01T00:00:00Z`, until: `${Number(this.period) + 1}-01-01T00:00:00Z` })}">${t(l, 'learnerStatements')} →</a> <span class="muted">${t(l, 'statementsNote')}</span></div>
                   </td></tr>`
                 : nothing}`;
           })}</tbody>

@@ -18,3 +18,10 @@ export function pathParam(req: Request, name: string, schema: z.ZodType<string>)
   if (!parsed.success) throw new HttpError(400, 'invalid_input', `${name} "${value}" ${parsed.error.issues[0]?.message ?? 'is invalid'}`);
   return value;
 }
+
+/** Reads the query string with a schema; a 400 names every parameter at fault. */
+export function queryInput<T extends z.ZodType>(req: Request, schema: T): z.output<T> {
+  const parsed = schema.safeParse(req.query);
+  if (!parsed.success) throw invalidInput(describeIssues(parsed.error), 'invalid query');
+  return parsed.data;
+}

@@ -96,6 +96,14 @@ export const operations: Operation[] = [
   { method: 'put', path: '/learners/{learnerId}', summary: 'Create (201) or update (200) a learner', auth: 'credits/admin', body: json(c.learnerFields, { displayName: 'Wang Fang', department: 'Sales' }), response: c.learnerSchema, status: 201, also: { 200: 'Updated an existing learner' } },
   { method: 'get', path: '/learners/{learnerId}/credits', summary: "A learner's credits, per course, against their target", auth: 'credits/read', response: c.learnerCreditsSchema, query: c.periodQuery },
   { method: 'get', path: '/learners/{learnerId}/courses/{courseId}/engagement', summary: 'Why a learner earned what they earned in a course', auth: 'credits/read', response: c.engagementSchema, query: c.periodQuery },
+  {
+    method: 'get',
+    path: '/statements/explained',
+    summary: 'The statement browser: statements newest first, each with its receipt time and what the engine made of it (counted, capped, flagged, not counted, outside a launch, voided)',
+    auth: 'credits/read',
+    query: c.statementsQuery,
+    response: c.explainedStatementsSchema,
+  },
   { method: 'get', path: '/learners/{learnerId}/ledger', summary: "A learner's ledger entries; total is their sum", auth: 'credits/read', response: c.ledgerSchema, query: c.periodQuery },
   {
     method: 'post',

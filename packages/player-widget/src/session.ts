@@ -316,6 +316,8 @@ export class PlayerSession {
       playbackRates: allowedRates(policy.maxRate),
       sources: [{ src, type: mimeType(src) }],
       controlBar: { pictureInPictureToggle: false },
+      // video.js drops the controls that do not fit a narrow player (a phone) instead of overflowing.
+      responsive: true,
       userActions: { hotkeys: true },
     });
     this.player = player;

@@ -231,6 +231,37 @@ export const playerStyles = [
       justify-content: flex-end;
       gap: 0.5rem;
     }
+    /* Phones: a panel over a 16:9 video a phone's width wide has no room, so it takes the screen
+       (the LMS frame's, in a frame); choices and buttons get finger-sized targets. */
+    @media (max-width: 540px), (pointer: coarse) and (max-height: 540px) {
+      .overlay {
+        position: fixed;
+        z-index: 2147483000;
+        padding: 0.75rem;
+      }
+      .panel {
+        width: 100%;
+        max-height: calc(100% - 1rem);
+        font-size: 1rem;
+      }
+      .choice {
+        min-height: 2.75rem;
+        padding: 0 0.25rem;
+      }
+      .choice input {
+        width: 1.25rem;
+        height: 1.25rem;
+      }
+      .panel button,
+      .blocker button {
+        min-height: 2.75rem;
+        min-width: 2.75rem;
+      }
+      .status {
+        flex-wrap: wrap;
+        gap: 0.25rem 1rem;
+      }
+    }
     .visually-hidden {
       position: absolute;
       width: 1px;

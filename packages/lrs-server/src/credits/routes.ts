@@ -4,12 +4,13 @@ import { actorOf, requireLaunch, requireScope } from '../auth/principal.js';
 import type { Clock } from '../clock.js';
 import type { AppContext } from '../context.js';
 import { HttpError } from '../http-error.js';
-import { jsonBody, pathParam } from '../http-input.js';
-import { awardInput, decisionInput, idText, periodText, targetInput } from '@xcredit/sdk/contracts';
+import { jsonBody, pathParam, queryInput } from '../http-input.js';
+import { awardInput, decisionInput, idText, periodText, statementsQuery, targetInput } from '@xcredit/sdk/contracts';
 import { createAward, decideAward, getAward, listAwards } from './awards.js';
 import { learnerCredits } from './engagement.js';
 import type { CreditEvents } from './ledger.js';
 import { explain, learnerLedger } from './reads.js';
+import { explainStatements } from './trail.js';
 import { closePeriod, learnerStanding, setTarget } from './targets.js';
 import { currentPeriod, parsePeriod } from '../period.js';
 
@@ -33,6 +34,12 @@ export function creditsRouter({ db, reads, clock }: AppContext, events: CreditEv
   router.get('/learners/:learnerId/courses/:courseId/engagement', async (req, res) => {
     const p = requireScope(req, 'credits/read');
     res.json(await explain(db, events, p.tenant.id, pathParam(req, 'learnerId', idText), pathParam(req, 'courseId', idText), periodQuery(req, clock)));
+  });
+
+  // The statement browser: statements with what the engine made of each (support's first tool).
+  router.get('/statements/explained', async (req, res) => {
+    const p = requireScope(req, 'credits/read');
+    res.json(await explainStatements(db, p.tenant.id, queryInput(req, statementsQuery)));
   });
 
   router.get('/learners/:learnerId/ledger', async (req, res) => {

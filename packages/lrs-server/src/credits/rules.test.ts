@@ -51,7 +51,7 @@ describe.each(engines)('a change of the credit rules on %s', (engine) => {
     const after = await api('GET', '/learners/unevidenced/ledger');
     expect(after.total).toBe(0);
     expect(after.entries.at(-1)).toMatchObject({ source: 'adjustment', amount: -4, reason: rulesReason(), createdBy: 'recompute' });
-    expect(rulesReason()).toMatch(/^credit rules \d+: playing time verified from evidence/);
+    expect(rulesReason()).toMatch(/^credit rules 3: playing still under way counts up to the last heartbeat/);
     expect(await api('GET', '/learners/kept/ledger')).toEqual(keptBefore);
     expect(await version()).toBe(CREDIT_RULES.version);
     // Once is enough: a second start changes nothing.

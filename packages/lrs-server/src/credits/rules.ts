@@ -7,7 +7,7 @@ import { recompute } from './recompute.js';
  * stored credits are recomputed once and each change lands in the ledger as an adjustment that
  * names the rule change, so no credit changes silently.
  */
-export const CREDIT_RULES = { version: 2, change: 'playing time verified from evidence (heartbeats), one timeline per learner and course' } as const;
+export const CREDIT_RULES = { version: 3, change: 'playing still under way counts up to the last heartbeat; only the gates that apply are listed' } as const;
 
 export const rulesReason = (rules: { version: number; change: string } = CREDIT_RULES) => `credit rules ${rules.version}: ${rules.change}`;
 

@@ -169,7 +169,7 @@ export function cmi5Router(context: AppContext, events: CreditEvents, auth: Requ
 function auPage(): string {
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>xcredit</title><style>body { margin: 0; background: #f5f7fa; font-family: system-ui, sans-serif } main { max-width: 960px; margin: 0 auto; padding: 24px }</style>
+<title>xcredit</title><style>body { margin: 0; background: #f5f7fa; font-family: system-ui, sans-serif } main { max-width: 960px; margin: 0 auto; padding: 24px } @media (max-width: 600px) { main { padding: 8px } }</style>
 <script type="module" src="/static/xcredit-player.js"></script></head>
 <body><main><xcredit-player></xcredit-player></main>
 ${inlineScript(AU_LANG_SCRIPT)}</body></html>`.text;

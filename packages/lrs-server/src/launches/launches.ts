@@ -82,3 +82,22 @@ export async function createLaunch(db: Db, events: CreditEvents, tenant: Tenant,
     expiresAt: expiresAt.toISOString(),
   };
 }
+
+/**
+ * A launch a page may hand out again (a reload, the same visitor coming back): the launch its
+ * token names, for this course, not taken over and valid for at least `minLeftMs` more. A launch
+ * ended by `terminated` (the previous page's pagehide) still serves: its player opens a new session.
+ */
+export async function reusableLaunch(db: Db, tenantId: string, courseId: string, token: string | undefined, at: Date, minLeftMs = 10 * 60_000) {
+  if (!token) return undefined;
+  const row = await db
+    .selectFrom('launches')
+    .select(['learner_id', 'registration', 'expires_at'])
+    .where('tenant_id', '=', tenantId)
+    .where('course_id', '=', courseId)
+    .where('token_hash', '=', sha256(token))
+    .where('superseded_at', 'is', null)
+    .where('expires_at', '>', new Date(at.getTime() + minLeftMs))
+    .executeTakeFirst();
+  return row && { launchToken: token, learnerId: row.learner_id, registration: row.registration, expiresAt: new Date(row.expires_at) };
+}

@@ -103,7 +103,8 @@ describe.each(engines)('launch sessions on %s', (engine) => {
     const l = (await admin('POST', '/launches', { learnerId: 'p7', courseId: 'open' })).body;
     const made = await asPlayer(l.launchToken, 'POST', '/launches/current/sessions');
     expect(made.status).toBe(201);
-    expect(made.body).toEqual({ sessionId: expect.stringMatching(/^[0-9a-f-]{36}$/), heartbeatSeconds: 15 });
+    // A 30 s video: a heartbeat every 4 s, so what is verified moves while it plays.
+    expect(made.body).toEqual({ sessionId: expect.stringMatching(/^[0-9a-f-]{36}$/), heartbeatSeconds: 4 });
     const again = await asPlayer(l.launchToken, 'POST', '/launches/current/sessions');
     expect(again.body.sessionId).not.toBe(made.body.sessionId);
     const sentAt = new Date(server.clock!().getTime() - 1000).toISOString();
@@ -123,6 +124,36 @@ describe.each(engines)('launch sessions on %s', (engine) => {
     expect(taken.body.error.code).toBe('session_taken_over');
     // Client keys are not launches.
     expect((await admin('POST', '/launches/current/sessions')).status).toBe(403);
+  });
+
+  it('verifies and credits the viewing while it plays, heartbeat by heartbeat, before any pause', async () => {
+    expect((await admin('PUT', '/courses/live', { title: 'Live', activityId: 'https://example.com/courses/live', credits: 2, kind: 'elective', lengthSeconds: 120 })).status).toBe(201);
+    const l = (await admin('POST', '/launches', { learnerId: 'p9', courseId: 'live' })).body;
+    const made = (await asPlayer(l.launchToken, 'POST', '/launches/current/sessions')).body;
+    expect(made.heartbeatSeconds).toBe(15);
+    const played = await fetch(`${server.url}/xapi/statements`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${l.launchToken}`, 'x-experience-api-version': '1.0.3', 'content-type': 'application/json' },
+      body: JSON.stringify({ actor: l.actor, verb: { id: Verbs.played }, object: { id: l.activityId }, context: { registration: l.registration, extensions: { [VideoExt.sessionId]: made.sessionId } }, result: { extensions: { [VideoExt.time]: 0 } } }),
+    });
+    expect(played.status).toBe(200);
+    const seen: { coverage: number; earned: number }[] = [];
+    for (let t = 15; t <= 105; t += 15) {
+      server.clock!.advance(15);
+      const answer = await asPlayer(l.launchToken, 'POST', '/launches/current/heartbeat', { sessionId: made.sessionId, time: t, playing: true, sentAt: server.clock!().toISOString() });
+      expect(answer.status).toBe(200);
+      seen.push({ coverage: answer.body.verified.coverage, earned: answer.body.verified.earned });
+    }
+    // Coverage rises with every heartbeat; the credits come once 80% is verified (96 s of 120), not at the end.
+    expect(seen.map((v) => v.coverage)).toEqual([0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875]);
+    expect(seen.map((v) => v.earned)).toEqual([0, 0, 0, 0, 0, 0, 1.8]);
+    const credits = (await admin('GET', '/learners/p9/credits')).body;
+    expect(credits.courses[0]).toMatchObject({ courseId: 'live', earned: 1.8, gates: [expect.objectContaining({ name: 'coverage', passed: true })] });
+    // A course without questions and without a minimum study time lists only the coverage gate.
+    expect(credits.courses[0].gates).toHaveLength(1);
+    // A paused player's heartbeat credits nothing more.
+    server.clock!.advance(15);
+    expect((await asPlayer(l.launchToken, 'POST', '/launches/current/heartbeat', { sessionId: made.sessionId, time: 105, playing: false })).body.verified.coverage).toBe(0.875);
   });
 
   it('limits how many sessions one launch may open', async () => {

@@ -95,6 +95,7 @@ const MATRIX: Record<string, [Need, Sample?]> = {
   'GET /api/v1/learners/:learnerId/credits': ['credits/read'],
   'GET /api/v1/learners/:learnerId/courses/:courseId/engagement': ['credits/read'],
   'GET /api/v1/learners/:learnerId/ledger': ['credits/read'],
+  'GET /api/v1/statements/explained': ['credits/read'],
   'POST /api/v1/launches': ['credits/admin', json],
   'GET /api/v1/launches/current': ['launch'],
   'POST /api/v1/launches/current/heartbeat': ['launch', json],

@@ -11,7 +11,7 @@ const HOSTILE = `</title></textarea><script>alert(1)</script><i id="pwned">" onm
 /** Every server-rendered page, with every value it shows set by `v`. */
 const pages = (v: string): Record<string, string> => ({
   play: playPage(),
-  demo: demoPage({ launchToken: v, learnerId: v, course: { title: v, credits: 4, kind: v, lengthSeconds: 60 } as unknown as Course }),
+  demo: demoPage({ launchToken: v, learnerId: v, course: { title: v, credits: 4, kind: v, lengthSeconds: 60, questions: [{ id: 'q' }], policy: { gates: { coverage: 0.8 } } } as unknown as Course }),
   signIn: signInPage({ lang: 'en', key: v, error: v }),
   shell: shellPage({ csrfToken: v, clientKey: v }),
   ltiError: errorPage({ title: v, message: v, hint: v, code: v }),

@@ -1,13 +1,18 @@
+import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { Router } from 'express';
 import { getCourse } from '../catalog/courses.js';
-import { createLaunch } from '../launches/launches.js';
+import { createLaunch, reusableLaunch } from '../launches/launches.js';
+import { cookie } from './admin/session.js';
 import type { AppContext } from '../context.js';
 import type { CreditEvents } from '../credits/ledger.js';
 import { HttpError } from '../http-error.js';
 import { demoPage, playPage } from './pages.js';
+
+/** The demo's cookie: the launch token of this browser's demo learner. */
+const DEMO_COOKIE = 'xcredit_demo';
 
 const publicDir = fileURLToPath(new URL('../../public', import.meta.url));
 const playerDist = join(dirname(createRequire(import.meta.url).resolve('@xcredit/player-widget/package.json')), 'dist');
@@ -24,14 +29,24 @@ export function webRouter({ db, config, clock }: AppContext, events: CreditEvent
     res.type('html').send(playPage());
   });
 
-  router.get('/demo', async (_req, res) => {
+  // One launch per visitor: the demo's cookie carries the launch token, and a reload, a second tab
+  // or a later visit of the same browser gets the same launch (and learner) while it has time left.
+  router.get('/demo', async (req, res) => {
     if (!demo) throw new HttpError(404, 'not_found', 'the demo is not seeded on this server (run `xcredit seed-demo`)');
     const tenant = await db.selectFrom('tenants').select(['id', 'home_page']).where('id', '=', demo.tenantId).executeTakeFirstOrThrow();
     const course = await getCourse(db, tenant.id, demo.courseId);
-    // The page plays the part of a vendor back end: it starts a launch for the demo learner.
-    const launch = await createLaunch(db, events, { id: tenant.id, homePage: tenant.home_page }, { learnerId: demo.learnerId, courseId: demo.courseId }, config.publicUrl, clock());
+    const at = clock();
+    let launch = await reusableLaunch(db, tenant.id, demo.courseId, cookie(req, DEMO_COOKIE), at);
+    if (!launch) {
+      // The page plays the part of a vendor back end: it starts a launch for a demo learner of this browser's own.
+      const learnerId = `${demo.learnerId}-${randomBytes(4).toString('hex')}`;
+      const made = await createLaunch(db, events, { id: tenant.id, homePage: tenant.home_page }, { learnerId, courseId: demo.courseId }, config.publicUrl, at);
+      launch = { launchToken: made.launchToken, learnerId, registration: made.registration, expiresAt: new Date(made.expiresAt) };
+      const secure = config.publicUrl.startsWith('https:') ? '; Secure' : '';
+      res.set('Set-Cookie', `${DEMO_COOKIE}=${encodeURIComponent(made.launchToken)}; Path=/demo; HttpOnly; SameSite=Lax; Expires=${launch.expiresAt.toUTCString()}${secure}`);
+    }
     res.set('Cache-Control', 'no-store');
-    res.type('html').send(demoPage({ launchToken: launch.launchToken, learnerId: demo.learnerId, course }));
+    res.type('html').send(demoPage({ launchToken: launch.launchToken, learnerId: launch.learnerId, course }));
   });
 
   return router;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ApproveInput, AwardInput, CertificateInput, CourseInput, LaunchInput, LearnerFields, LearnerRow, PlatformInput, PolicyInput, RegistrationLinkInput, SettingsInput, TargetInput, WebhookInput } from '../contracts/requests.js';
+import type { ApproveInput, AwardInput, CertificateInput, CourseInput, LaunchInput, LearnerFields, LearnerRow, PlatformInput, PolicyInput, RegistrationLinkInput, SettingsInput, StatementsQuery, TargetInput, WebhookInput } from '../contracts/requests.js';
 import { readErrorBody } from '../contracts/wire.js';
 import { XcreditError } from './errors.js';
 import { retryDelay } from './retry.js';
@@ -18,6 +18,8 @@ import {
   learnerPageSchema,
   learnerSchema,
   ledgerSchema,
+  explainedStatementsSchema,
+  type ExplainedStatements,
   periodClosedSchema,
   platformListSchema,
   platformSchema,
@@ -258,6 +260,18 @@ export class XcreditClient {
    */
   getLedger(learnerId: string, options: { period?: string } = {}): Promise<Ledger> {
     return this.#json(ledgerSchema, { method: 'GET', path: `/learners/${enc(learnerId)}/ledger`, query: { period: options.period } });
+  }
+
+  /**
+   * The statement browser: statements newest first, each with its receipt time and what the
+   * credits engine made of it; pass `nextCursor` as `cursor` for the next page.
+   *
+   * @example
+   * const { statements, nextCursor } = await xcredit.explainStatements({ learnerId: 'E-1001', verb: 'paused', limit: 20 });
+   */
+  explainStatements(query: StatementsQuery = {}): Promise<ExplainedStatements> {
+    const q = Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
+    return this.#json(explainedStatementsSchema, { method: 'GET', path: '/statements/explained', query: q });
   }
 
   // Awards

@@ -110,6 +110,31 @@ export const ledgerSchema = z.looseObject({
 });
 export type Ledger = z.infer<typeof ledgerSchema>;
 
+/** `GET /statements/explained`: statements, newest first, with what the engine made of each. */
+export const explainedStatementsSchema = z.looseObject({
+  statements: z.array(
+    z.looseObject({
+      id: z.string(),
+      stored: z.string(),
+      timestamp: z.string().nullable(),
+      verb: z.string(),
+      verbId: z.string(),
+      learnerId: z.string().nullable(),
+      courseId: z.string().nullable(),
+      period: z.string(),
+      registration: z.string().nullable(),
+      sessionId: z.string().nullable(),
+      source: z.string(),
+      objectId: z.string().nullable(),
+      media: z.looseObject({ time: z.number().optional(), from: z.number().optional(), to: z.number().optional() }),
+      verdict: z.enum(['counted', 'capped', 'flagged', 'not_counted', 'outside_launch', 'voided']),
+      explanation: z.string(),
+    }),
+  ),
+  nextCursor: z.string().nullable(),
+});
+export type ExplainedStatements = z.infer<typeof explainedStatementsSchema>;
+
 export const learnerSchema = z.looseObject({
   learnerId: z.string(),
   displayName: z.string().nullable().optional(),

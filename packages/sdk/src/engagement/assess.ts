@@ -55,6 +55,7 @@ export function assessEngagement(input: AssessInput): EngagementAssessment {
       focusedSeconds: verification.focusedSeconds,
       studySeconds: verification.watchedSeconds,
       mastery: answers.mastery,
+      hasQuestions: input.questions.length > 0,
     },
     input.policy,
   );

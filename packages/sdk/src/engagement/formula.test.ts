@@ -11,6 +11,13 @@ describe('computeCredits', () => {
     expect(r.gates.every((g) => g.passed)).toBe(true);
   });
 
+  it('lists only the gates that apply: no mastery gate without questions, no study time gate without a minimum', () => {
+    expect(computeCredits({ ...full, hasQuestions: false }, DEFAULT_POLICY).gates.map((g) => g.name)).toEqual(['coverage']);
+    expect(computeCredits(full, DEFAULT_POLICY).gates.map((g) => g.name)).toEqual(['coverage', 'mastery']);
+    const timed = { ...DEFAULT_POLICY, gates: { ...DEFAULT_POLICY.gates, minStudyMinutes: 1 } };
+    expect(computeCredits({ ...full, hasQuestions: false }, timed).gates.map((g) => g.name)).toEqual(['coverage', 'studyTime']);
+  });
+
   it('forgives the last frames a player never reports', () => {
     expect(computeCredits({ ...full, segments: [[0, 99.6]] }, DEFAULT_POLICY).coverage).toBe(1);
     expect(computeCredits({ ...full, segments: [[0, 98]] }, DEFAULT_POLICY).coverage).toBe(0.98);

@@ -33,6 +33,8 @@ export interface CreditInput {
   studySeconds?: number;
   /** Best score over the course's questions, 1 when it has none. */
   mastery: number;
+  /** Whether the course has questions; without any, the mastery gate does not apply and is not listed. Default true. */
+  hasQuestions?: boolean;
 }
 
 /**
@@ -55,10 +57,11 @@ export function computeCredits(input: CreditInput, policy: CreditPolicy): Credit
   const w = policy.weights;
   const engagement = clamp01(w.coverage * coverage + w.attention * attention + w.mastery * mastery);
   const studyMinutes = (input.studySeconds ?? input.playingSeconds) / 60;
+  // Only the gates that apply are listed: no mastery gate without questions, no study time gate without a minimum.
   const gates: GateResult[] = [
     gate('coverage', coverage, policy.gates.coverage, (a, r) => `watched ${pct(a)} of the video; ${pct(r)} is required`),
-    gate('mastery', mastery, policy.gates.mastery, (a, r) => `best question score ${pct(a)}; ${pct(r)} is required`),
-    gate('studyTime', studyMinutes, policy.gates.minStudyMinutes, (a, r) => `studied ${a.toFixed(1)} min; ${r} min is required`),
+    ...(input.hasQuestions === false ? [] : [gate('mastery', mastery, policy.gates.mastery, (a, r) => `best question score ${pct(a)}; ${pct(r)} is required`)]),
+    ...(policy.gates.minStudyMinutes > 0 ? [gate('studyTime', studyMinutes, policy.gates.minStudyMinutes, (a, r) => `studied ${a.toFixed(1)} min; ${r} min is required`)] : []),
   ];
   const passed = gates.every((g) => g.passed);
   // Floored from the engagement as shown (4 decimals), so full verified engagement earns the full credits.

@@ -32,6 +32,24 @@ describe('verifyEvents', () => {
     expect(r.verifiedSeconds).toBeCloseTo(2 * 1 + 3 + 2 * 1, 6);
   });
 
+  it('verifies playing still under way up to the last heartbeat that said playing, and no further than the clock allows', () => {
+    // No pause yet: the open interval counts up to its session's last playing heartbeat, as attended.
+    const playing = [ev('played', 0, 0), ev('heartbeat', 5, 5, { playing: true }), ev('heartbeat', 10, 10, { playing: true })];
+    const r = verifyEvents(playing, opts);
+    expect(r.segments).toEqual([[0, 10]]);
+    expect(r.focusedSeconds).toBe(10);
+    // A heartbeat claiming more than the clock allows gets what the clock allows, as a statement would.
+    expect(verifyEvents([ev('played', 0, 0), ev('heartbeat', 5, 500, { playing: true })], opts).verifiedSeconds).toBe(2 * 5 + 3);
+    // A paused player's heartbeat is no evidence of playing; nor is a heartbeat before anything played.
+    expect(verifyEvents([ev('played', 0, 0), ev('heartbeat', 5, 5, { playing: false })], opts).segments).toEqual([]);
+    expect(verifyEvents([ev('heartbeat', 5, 5, { playing: true }), ev('played', 6, 5)], opts).segments).toEqual([]);
+    // The closing statement replaces the provisional end and brings its own focus.
+    const closed = verifyEvents([...playing, ev('paused', 12, 12, { focusedSeconds: 6 })], opts);
+    expect(closed.segments).toEqual([[0, 12]]);
+    expect(closed.focusedSeconds).toBe(6);
+    expect(closed.intervals).toHaveLength(1);
+  });
+
   it('caps 4x playback at the maximum rate', () => {
     const r = verifyEvents([ev('played', 0, 0), ev('completed', 15, 60)], opts);
     expect(r.verifiedSeconds).toBe(33);

@@ -42,7 +42,10 @@ export interface VerifiedInterval {
   verified: Segment;
   /** Verified and attended: what counts as watched. */
   watched: Segment[];
-  /** Server receipt times (epoch ms) of the statements that opened and closed the interval. */
+  /**
+   * Server receipt times (epoch ms) of the statements that opened and closed the interval; an
+   * interval still open closes, for now, at its session's last heartbeat that said playing.
+   */
   openedAt: number;
   closedAt: number;
   /** Wall-clock seconds the interval was open (on the server's clock). */
@@ -59,6 +62,8 @@ export interface VerifiedInterval {
   offlineSeconds: number;
   focusedSeconds: number;
   unattendedSeconds: number;
+  /** Still under way: closed, for now, at its session's last heartbeat that said playing. */
+  provisional?: true;
 }
 
 export interface VerifiedEngagement {
@@ -160,12 +165,19 @@ export function verifyEvents(events: readonly TrackedEvent[], options: VerifyOpt
   // Intervals, per session, in receipt order.
   const ordered = [...placed].sort((a, b) => a.e.receivedAt - b.e.receivedAt || a.index - b.index);
   const open = new Map<string, { p: Placed; time: number } | null>();
-  const closed: { open: Placed; time: number; end: number; at: Placed }[] = [];
+  const closed: { open: Placed; time: number; end: number; at: Placed; provisional?: true }[] = [];
+  // The last heartbeat that said playing since each session's interval opened: an interval still
+  // open ends there for now, so what is verified grows while the video plays, not only at a pause.
+  const lastBeat = new Map<string, Placed>();
   let claimedProgress = 0;
   for (const p of ordered) {
     const e = p.e;
     if (e.claimedProgress !== undefined && Number.isFinite(e.claimedProgress)) claimedProgress = Math.max(claimedProgress, e.claimedProgress);
-    if (e.verb === 'heartbeat') continue;
+    if (e.verb === 'heartbeat') {
+      if (e.playing === true && open.get(e.sessionId)) lastBeat.set(e.sessionId, p);
+      continue;
+    }
+    lastBeat.delete(e.sessionId);
     const current = open.get(e.sessionId) ?? null;
     const close = (end: number | undefined) => {
       if (current && end !== undefined && Number.isFinite(end) && end > current.time) closed.push({ open: current.p, time: current.time, end, at: p });
@@ -194,6 +206,12 @@ export function verifyEvents(events: readonly TrackedEvent[], options: VerifyOpt
     }
   }
 
+  for (const [sessionId, beat] of lastBeat) {
+    const current = open.get(sessionId);
+    const end = beat.e.time;
+    if (current && end !== undefined && Number.isFinite(end) && end > current.time) closed.push({ open: current.p, time: current.time, end, at: beat, provisional: true });
+  }
+
   // Wall-clock time is one for the whole timeline: walk intervals by when they began and give each
   // only the evidenced part of its span that no earlier interval used; slack and grace are spent once.
   closed.sort((a, b) => a.open.at - b.open.at || a.at.at - b.at.at || a.open.index - b.open.index);
@@ -202,7 +220,7 @@ export function verifyEvents(events: readonly TrackedEvent[], options: VerifyOpt
   let slackLeft = options.slackSeconds;
   let graceLeft = options.offlineGraceSeconds;
   const intervals: VerifiedInterval[] = [];
-  for (const { open: o, time, end, at } of closed) {
+  for (const { open: o, time, end, at, provisional } of closed) {
     const claimed = end - time;
     const from = o.at;
     const to = Math.max(from, at.at);
@@ -241,8 +259,10 @@ export function verifyEvents(events: readonly TrackedEvent[], options: VerifyOpt
       blockedSeconds: Math.max(0, unusedSeconds - measure(free) / 1000),
       unevidencedSeconds: Math.max(0, measure(free) / 1000 - credited),
       offlineSeconds: offline,
-      focusedSeconds: Math.min(Math.max(0, at.e.focusedSeconds ?? 0), watchedLength),
+      // Focus is reported by the statement that closes an interval; until it comes, the interval counts as attended.
+      focusedSeconds: provisional ? watchedLength : Math.min(Math.max(0, at.e.focusedSeconds ?? 0), watchedLength),
       unattendedSeconds: length - watchedLength,
+      ...(provisional ? { provisional } : {}),
     });
   }
 
