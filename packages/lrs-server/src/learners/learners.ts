@@ -26,7 +26,7 @@ export interface ImportIssue {
 export function parseCsv(text: string): { line: number; cells: string[] }[] {
   let records: { record: string[]; raw: string }[];
   try {
-    records = parse(text, { bom: true, raw: true, relax_quotes: true, relax_column_count: true, skip_empty_lines: true, record_delimiter: ['\r\n', '\n', '\r'] });
+    records = parse(text, { bom: true, raw: true, relax_quotes: true, relax_column_count: true, skip_empty_lines: true, record_delimiter: ['\r\n', '\n', '\r'] }) as unknown as typeof records;
   } catch (err) {
     if (err instanceof CsvError) throw new HttpError(400, 'invalid_csv', `line ${(err as CsvError & { lines?: number }).lines ?? '?'}: ${err.code === 'CSV_QUOTE_NOT_CLOSED' ? 'a quoted field is not closed' : err.message}`);
     throw err;
