@@ -11,13 +11,13 @@ const SIGNATURE = 'http://adlnet.gov/expapi/attachments/signature';
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
 /** A compact JWS over `payload`, signed with the test key; `x5c` carries the test certificate. */
-function jws(payload: object, { alg = 'RS256', x5c = true as boolean | unknown[], key = KEY, hash = HASH[alg] ?? 'sha256' } = {}): string {
+function jws(payload: object, { alg = 'RS256', x5c = true, key = KEY, hash }: { alg?: string; x5c?: boolean | unknown[]; key?: string; hash?: string } = {}): string {
   const header: Record<string, unknown> = { alg };
   if (x5c === true) header.x5c = [CERT.replace(/-----[^-]+-----|\s/g, '')];
   else if (x5c !== false) header.x5c = x5c;
   const h = Buffer.from(JSON.stringify(header)).toString('base64url');
   const p = Buffer.from(JSON.stringify(payload)).toString('base64url');
-  const signer = createSign(hash);
+  const signer = createSign(hash ?? HASH[alg] ?? 'sha256');
   signer.update(`${h}.${p}`);
   return `${h}.${p}.${signer.sign(key).toString('base64url')}`;
 }

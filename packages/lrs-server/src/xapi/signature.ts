@@ -35,7 +35,7 @@ export async function verifySignature(statement: Record<string, unknown>, jws: B
   if (header.x5c !== undefined) {
     const chain: unknown = header.x5c;
     if (!Array.isArray(chain) || typeof chain[0] !== 'string') throw fail('has an x5c header that is not an array of certificates');
-    let key: CryptoKey;
+    let key: Awaited<ReturnType<typeof importX509>>;
     try {
       key = await importX509(`-----BEGIN CERTIFICATE-----\n${chain[0].replace(/\s/g, '')}\n-----END CERTIFICATE-----`, alg);
     } catch {
