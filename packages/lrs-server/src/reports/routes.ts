@@ -7,11 +7,12 @@ import { idText, periodText } from '@xcredit/sdk/contracts';
 import { HttpError, invalidInput } from '../http-error.js';
 import { periodAt } from '../period.js';
 import { toCsv } from './csv.js';
+import { toXlsx, XLSX_TYPE } from './xlsx.js';
 import { atRiskReport, flagsReport, hotCoursesReport, leaderboardReport, managersReport, studyTimeReport, summaryReport, type Report, type ReportScope } from './reports.js';
 import { settingsInput } from '@xcredit/sdk/contracts';
 import { getSettings, updateSettings } from './settings.js';
 
-const format = z.enum(['json', 'csv']);
+const format = z.enum(['json', 'csv', 'xlsx']);
 const groupBy = z.enum(['department', 'role', 'manager']);
 const count = (min: number, max: number, fallback: number) =>
   z
@@ -33,12 +34,14 @@ function query<S extends z.ZodRawShape>(req: Request, shape: S): z.infer<z.ZodOb
 
 const common = { period: periodText.optional(), format: format.optional() };
 
-/** JSON by default; CSV for `?format=csv` or `Accept: text/csv`. */
-function send<Row extends object>(req: Request, res: Response, requested: 'json' | 'csv' | undefined, report: Report<Row>) {
-  const csv = requested === 'csv' || (requested === undefined && /\btext\/csv\b/.test(req.get('accept') ?? ''));
-  if (!csv) return void res.json(report);
-  res.set('Content-Disposition', `attachment; filename="${report.report}-${report.period}.csv"`);
-  res.type('text/csv; charset=utf-8').send(toCsv(report.columns, report.rows));
+/** JSON by default; CSV for `?format=csv` or `Accept: text/csv`; XLSX for `?format=xlsx` or `Accept: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`. */
+async function send<Row extends object>(req: Request, res: Response, requested: 'json' | 'csv' | 'xlsx' | undefined, report: Report<Row>) {
+  const accept = req.get('accept') ?? '';
+  const chosen = requested ?? (accept.includes(XLSX_TYPE) ? 'xlsx' : /\btext\/csv\b/.test(accept) ? 'csv' : 'json');
+  if (chosen === 'json') return void res.json(report);
+  res.set('Content-Disposition', `attachment; filename="${report.report}-${report.period}.${chosen}"`);
+  if (chosen === 'csv') return void res.type('text/csv; charset=utf-8').send(toCsv(report.columns, report.rows));
+  res.type(XLSX_TYPE).send(await toXlsx(report));
 }
 
 /**
@@ -54,27 +57,27 @@ export function reportsRouter({ db, clock }: AppContext): Router {
 
   router.get('/reports/summary', async (req, res) => {
     const q = query(req, { ...common, groupBy: groupBy.default('department') });
-    send(req, res, q.format, await summaryReport(db, scope(req, q.period), q.groupBy));
+    await send(req, res, q.format, await summaryReport(db, scope(req, q.period), q.groupBy));
   });
 
   router.get('/reports/study-time', async (req, res) => {
     const q = query(req, common);
-    send(req, res, q.format, await studyTimeReport(db, scope(req, q.period)));
+    await send(req, res, q.format, await studyTimeReport(db, scope(req, q.period)));
   });
 
   router.get('/reports/hot-courses', async (req, res) => {
     const q = query(req, { ...common, limit: count(1, 100, 10) });
-    send(req, res, q.format, await hotCoursesReport(db, scope(req, q.period), q.limit));
+    await send(req, res, q.format, await hotCoursesReport(db, scope(req, q.period), q.limit));
   });
 
   router.get('/reports/at-risk', async (req, res) => {
     const q = query(req, { ...common, limit: count(1, 1000, 100), department: z.string().trim().min(1).max(200).optional(), managerId: idText.optional() });
-    send(req, res, q.format, await atRiskReport(db, scope(req, q.period), q));
+    await send(req, res, q.format, await atRiskReport(db, scope(req, q.period), q));
   });
 
   router.get('/reports/managers', async (req, res) => {
     const q = query(req, common);
-    send(req, res, q.format, await managersReport(db, scope(req, q.period)));
+    await send(req, res, q.format, await managersReport(db, scope(req, q.period)));
   });
 
   router.get('/reports/leaderboard', async (req, res) => {
@@ -83,12 +86,12 @@ export function reportsRouter({ db, clock }: AppContext): Router {
     if (!(await getSettings(db, s.tenantId)).leaderboard) {
       throw new HttpError(403, 'leaderboard_disabled', 'the leaderboard is off for this tenant; an admin turns it on with PUT /api/v1/settings { "leaderboard": true }');
     }
-    send(req, res, q.format, await leaderboardReport(db, s, q.group, q.top));
+    await send(req, res, q.format, await leaderboardReport(db, s, q.group, q.top));
   });
 
   router.get('/reports/flags', async (req, res) => {
     const q = query(req, common);
-    send(req, res, q.format, await flagsReport(db, scope(req, q.period)));
+    await send(req, res, q.format, await flagsReport(db, scope(req, q.period)));
   });
 
   router.get('/settings', async (req, res) => {
