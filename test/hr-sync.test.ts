@@ -22,7 +22,7 @@ describe('examples/hr-sync', () => {
   beforeAll(async () => {
     server = await startTestServer({ engine: 'pglite' });
     const xcredit = new XcreditClient({ baseUrl: server.url, key: server.admin.key, secret: server.admin.secret });
-    await xcredit.importLearners('learnerId,displayName,department\nE-1,"Li, Wei",ops\nE-2,Ana,ops\n');
+    await xcredit.importLearners('learnerId,displayName,department\nE-1,"Li, Wei",ops\nE-2,Ana,ops\nE-3,"=HYPERLINK(""http://evil.example"",""x"")",-ops\n');
     await xcredit.setTarget(String(new Date().getUTCFullYear()), { total: 5, required: 0 });
     await xcredit.createAward({ learnerId: 'E-1', source: 'offline', title: 'Drill', credits: 1.5, period: String(new Date().getUTCFullYear()) });
   });
@@ -36,11 +36,15 @@ describe('examples/hr-sync', () => {
     const env = { ...process.env, XCREDIT_URL: server.url, XCREDIT_KEY: server.admin.key, XCREDIT_SECRET: server.admin.secret };
     const result = await run(['--out', out], env);
     expect(result.stderr).toBe('');
-    expect(result.stdout).toContain('wrote 2 learners');
-    const lines = readFileSync(out, 'utf8').trim().split('\n');
+    expect(result.stdout).toContain('wrote 3 learners');
+    const text = readFileSync(out, 'utf8');
+    expect(text.startsWith('\uFEFF')).toBe(true);
+    const lines = text.slice(1).trimEnd().split('\r\n');
     expect(lines[0]).toBe('learnerId,displayName,department,role,managerId,earned,required,elective,target,remaining,status,courses');
     expect(lines[1]).toMatch(/^E-1,"Li, Wei",ops,,,1.5,0,1.5,5,3.5,(on_track|at_risk),$/);
     expect(lines[2]).toMatch(/^E-2,Ana,ops,,,0,0,0,5,5,/);
+    // A name or department a spreadsheet would run as a formula is written as text.
+    expect(lines[3]).toMatch(/^E-3,"'=HYPERLINK\(""http:\/\/evil.example"",""x""\)",'-ops,,,0,/);
   });
 
   it('says what is wrong with bad credentials', async () => {

@@ -1,3 +1,4 @@
+import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { XcreditClient, XcreditError } from '@xcredit/sdk';
 import { startTestServer, type Engine, type TestServer } from '@xcredit/lrs-server/testing';
@@ -32,6 +33,22 @@ describe.each(engines)('XcreditClient against a real server on %s', (engine) => 
     expect(missing).toMatchObject({ status: 404, code: 'course_not_found' });
     const wrongSecret = new XcreditClient({ baseUrl: server.url, key: server.admin.key, secret: 'wrong' });
     await expect(wrongSecret.getLearnerCredits('T-77')).rejects.toMatchObject({ status: 401 });
+  });
+
+  it('downloads a report as CSV and as XLSX', async () => {
+    await client.importLearners('learnerId,displayName,department\nX-1,"=cmd|calc",sheets\n');
+    await client.setTarget(String(new Date().getUTCFullYear()), { total: 5, required: 0 }, { department: 'sheets' });
+    const csv = await client.reportCsv('at-risk');
+    expect(csv).toContain("X-1,'=cmd|calc,sheets");
+    const bytes = await client.reportXlsx('at-risk');
+    const book = new ExcelJS.Workbook();
+    await book.xlsx.load(Buffer.from(bytes) as unknown as ExcelJS.Buffer);
+    const sheet = book.getWorksheet('at-risk')!;
+    expect(sheet.getRow(1).getCell(1).value).toBe('learnerId');
+    const row = sheet.getRows(2, sheet.rowCount - 1)!.find((r) => r.getCell(1).value === 'X-1')!;
+    expect(row.getCell(2).value).toBe('=cmd|calc');
+    expect(typeof row.getCell(6).value).toBe('number');
+    await expect(client.reportXlsx('nope')).rejects.toMatchObject({ status: 404 });
   });
 
   it('reports an unreachable server as status 0', async () => {

@@ -126,7 +126,7 @@ export const operations: Operation[] = [
     (name): Operation => ({
       method: 'get',
       path: `/reports/${name}`,
-      summary: `The ${name} report (JSON, or CSV with format=csv or Accept: text/csv); see docs/reports.md`,
+      summary: `The ${name} report (JSON; CSV with format=csv or Accept: text/csv; XLSX with format=xlsx); see docs/reports.md`,
       auth: 'credits/read',
       query: c.reportQueries[name],
       response: c.reportSchemas[name],

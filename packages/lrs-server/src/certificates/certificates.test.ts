@@ -1,20 +1,119 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import * as fontkit from 'fontkit';
+import jsqr from 'jsqr';
+import { PDFDict, PDFDocument, PDFName, PDFRawStream, decodePDFRawStream } from 'pdf-lib';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { certificatePdf, drawable } from './pdf.js';
 import { createClient, startTestServer, watchCourse, type Engine, type TestServer } from '../testing.js';
 
 const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
 type Json = Record<string, any>;
 
-/** Checks the PDF's cross-reference table: every offset must point at the object it names. */
-function checkPdf(pdf: Buffer) {
-  const text = pdf.toString('latin1');
-  expect(text.startsWith('%PDF-1.4')).toBe(true);
-  const xref = Number(/startxref\n(\d+)\n%%EOF\n$/.exec(text)![1]);
-  expect(text.slice(xref, xref + 4)).toBe('xref');
-  const offsets = [...text.slice(xref).matchAll(/^(\d{10}) 00000 n $/gm)].map((m) => Number(m[1]));
-  expect(offsets.length).toBeGreaterThanOrEqual(6);
-  offsets.forEach((o, i) => expect(text.slice(o, o + `${i + 1} 0 obj`.length)).toBe(`${i + 1} 0 obj`));
-  return text;
+// Reads certificates back as a person's tools would: poppler's pdftotext and pdftoppm
+// (Debian's poppler-utils; .ci/run installs it), and jsQR for the code on the rendered page.
+const run = promisify(execFile);
+// jsqr is CommonJS with an ES default export: which object holds the function depends on the loader.
+const jsQR = (typeof jsqr === 'function' ? jsqr : jsqr.default) as typeof jsqr.default;
+
+async function withFile<T>(pdf: Buffer, use: (path: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'xcredit-pdf-'));
+  try {
+    const path = join(dir, 'certificate.pdf');
+    await writeFile(path, pdf);
+    return await use(path);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
+
+/** The text of every page, as pdftotext extracts it. */
+function pdfText(pdf: Buffer): Promise<string> {
+  return withFile(pdf, async (path) => (await run('pdftotext', ['-enc', 'UTF-8', path, '-'], { encoding: 'utf8' })).stdout);
+}
+
+/** The first page rendered at `dpi` by pdftoppm, as RGBA pixels. */
+function renderPage(pdf: Buffer, dpi = 150): Promise<{ width: number; height: number; data: Uint8ClampedArray }> {
+  return withFile(pdf, async (path) => {
+    const { stdout } = await run('pdftoppm', ['-r', String(dpi), '-f', '1', '-l', '1', path], { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 });
+    // A binary PPM: "P6 <width> <height> 255" and then RGB bytes.
+    const header = /^P6\s+(\d+)\s+(\d+)\s+255\s/.exec(stdout.subarray(0, 64).toString('latin1'));
+    if (!header) throw new Error('pdftoppm did not write a PPM image');
+    const [width, height] = [Number(header[1]), Number(header[2])];
+    const rgb = stdout.subarray(header[0].length);
+    const data = new Uint8ClampedArray(width * height * 4);
+    for (let i = 0, j = 0; i < width * height; i++, j += 3) data.set([rgb[j]!, rgb[j + 1]!, rgb[j + 2]!, 255], i * 4);
+    return { width, height, data };
+  });
+}
+
+/** What the QR code on the first page says, or null when none is found. */
+async function readQr(pdf: Buffer): Promise<string | null> {
+  const { width, height, data } = await renderPage(pdf);
+  return jsQR(data, width, height)?.data ?? null;
+}
+
+/** How many glyphs each embedded font subset has, and how many of them have no outline. */
+async function subsetGlyphs(pdf: Buffer): Promise<{ glyphs: number; blank: number }[]> {
+  const doc = await PDFDocument.load(pdf);
+  const fonts: { glyphs: number; blank: number }[] = [];
+  for (const [, object] of doc.context.enumerateIndirectObjects()) {
+    if (!(object instanceof PDFDict) || object.get(PDFName.of('Type')) !== PDFName.of('FontDescriptor')) continue;
+    const file = doc.context.lookup(object.get(PDFName.of('FontFile2')));
+    if (!(file instanceof PDFRawStream)) continue;
+    const font = fontkit.create(Buffer.from(decodePDFRawStream(file).decode())) as fontkit.Font;
+    let blank = 0;
+    for (let id = 1; id < font.numGlyphs; id++) if (font.getGlyph(id).path.commands.length === 0) blank++;
+    fonts.push({ glyphs: font.numGlyphs, blank });
+  }
+  return fonts;
+}
+
+const URL_ = 'https://lrs.example.com/certificates/Zk3q9Yx2Lm8Pw4Rt6Vb1Nc0d';
+const layout = (name: string, title: string) => ({
+  heading: 'Certificate of completion',
+  subheading: '结业证书',
+  name,
+  lines: ['has completed the course', title, '4 credits \u2022 2026 \u2022 issued 2026-03-02'],
+  footer: ['Issued by 华东师范大学附属中学 \u2022 certificate Zk3q9Yx2Lm8Pw4Rt6Vb1Nc0d', `Verify at ${URL_}`],
+  verifyUrl: URL_,
+  issuedAt: new Date('2026-03-02T08:00:00Z'),
+});
+
+describe('certificate PDF', () => {
+  it.each([
+    ['张伟', '职业道德与合规'],
+    ['山田太郎', 'ハラスメント防止研修'],
+    ['김민준', '직장 내 안전 교육'],
+    ['Ana Silva', 'Ethics'],
+  ])('prints %s and %s as text a reader extracts, with a QR code of the verification URL, in a small file', async (name, title) => {
+    const pdf = await certificatePdf(layout(name, title));
+    expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+    const text = await pdfText(pdf);
+    for (const words of [name, title, '结业证书', 'Certificate of completion', '华东师范大学附属中学', `Verify at ${URL_}`, 'Scan to verify']) expect(text).toContain(words);
+    expect(await readQr(pdf)).toBe(URL_);
+    // Subsets: only the glyphs on the page travel (the fonts themselves are 6 to 10 MB each),
+    // and every one of them keeps its outline (only the space is blank).
+    expect(pdf.length).toBeLessThan(80_000);
+    const fonts = await subsetGlyphs(pdf);
+    expect(fonts.length).toBeGreaterThanOrEqual(2);
+    for (const f of fonts) {
+      expect(f.glyphs).toBeLessThan(120);
+      expect(f.blank).toBeLessThanOrEqual(1);
+    }
+  }, 120_000);
+
+  it('shortens a title too long for the page, and knows which text its fonts cannot draw', async () => {
+    const text = await pdfText(await certificatePdf(layout('张伟', '安全'.repeat(200))));
+    expect(text).toContain('安全安全');
+    expect(text).toContain('\u2026');
+    expect(await drawable('张伟 山田太郎 김민준 Ana Silva, Ñúñez')).toBe(true);
+    expect(await drawable('สมชาย')).toBe(false);
+  }, 120_000);
+});
 
 describe.each(engines)('certificates on %s', (engine) => {
   let server: TestServer;
@@ -37,7 +136,7 @@ describe.each(engines)('certificates on %s', (engine) => {
   beforeAll(async () => {
     server = await startTestServer({ engine, postgresUrl: inject('postgresUrl') ?? undefined, manualClock: true });
     await ok('PUT', '/learners/ana', { displayName: 'Ana Silva' });
-    await ok('PUT', '/learners/cai', { displayName: '蔡明' });
+    await ok('PUT', '/learners/cai', { displayName: '张伟' });
     await ok('PUT', '/learners/sam', {});
     await ok('PUT', '/courses/ethics', course);
     await ok('PUT', `/targets/${year()}`, { total: 10, required: 0 });
@@ -67,22 +166,28 @@ describe.each(engines)('certificates on %s', (engine) => {
     expect(html).toContain('completed the course <strong>Ethics</strong>');
     const pdf = await fetch(cert.pdfUrl);
     expect(pdf.headers.get('content-type')).toBe('application/pdf');
-    const text = checkPdf(Buffer.from(await pdf.arrayBuffer()));
-    expect(text).toContain('(Ana Silva) Tj');
-    expect(text).toContain(`(Verify at ${cert.verifyUrl}) Tj`);
+    const bytes = Buffer.from(await pdf.arrayBuffer());
+    const text = await pdfText(bytes);
+    expect(text).toContain('Ana Silva');
+    expect(text).toContain('Ethics');
+    expect(text).toContain(`Verify at ${cert.verifyUrl}`);
+    expect(await readQr(bytes)).toBe(cert.verifyUrl);
     expect((await ok('GET', `/certificates/${cert.certificateId}`)).valid).toBe(true);
   });
 
-  it('shows names in any script on the page, and a Latin fallback in the PDF', async () => {
+  it('prints a Chinese name in the PDF as on the verification page', async () => {
     // Two requests at once still make one certificate.
     const [a, b] = await Promise.all([0, 1].map(() => call('POST', '/api/v1/certificates', { learnerId: 'cai', courseId: 'ethics', period: year() })));
     expect([a!.status, b!.status].sort()).toEqual([200, 201]);
     expect(a!.body.certificateId).toBe(b!.body.certificateId);
     const cert = a!.body;
-    expect(await (await fetch(cert.verifyUrl)).text()).toContain('蔡明');
-    const text = checkPdf(Buffer.from(await (await fetch(cert.pdfUrl)).arrayBuffer()));
-    expect(text).toContain('(cai) Tj');
-  });
+    expect(await (await fetch(cert.verifyUrl)).text()).toContain('张伟');
+    const bytes = Buffer.from(await (await fetch(cert.pdfUrl)).arrayBuffer());
+    const text = await pdfText(bytes);
+    expect(text).toContain('张伟');
+    expect(text).toContain('结业证书');
+    expect(await readQr(bytes)).toBe(cert.verifyUrl);
+  }, 120_000);
 
   it('refuses what was not earned, unknown learners and courses, and bad input', async () => {
     const cases: [unknown, number, string][] = [

@@ -7,7 +7,7 @@ import { HttpError, invalidInput } from '../http-error.js';
 import { certificateInput } from '@xcredit/sdk/contracts';
 import { findCertificate, issueCertificate, type Certificate, type Validity } from './certificates.js';
 import { notFoundPage, verificationPage } from './pages.js';
-import { certificatePdf, isWinAnsi } from './pdf.js';
+import { certificatePdf, drawable } from './pdf.js';
 
 /** `POST /certificates` (credits/admin) and `GET /certificates/:id` (credits/read) under /api/v1. */
 export function certificatesApi({ db, config, clock }: AppContext): Router {
@@ -43,7 +43,7 @@ export function certificatePages({ db, config, clock }: AppContext): Router {
     if (!found) return void res.status(404).type('html').send(notFoundPage());
     res.set('Cache-Control', 'no-store');
     res.set('Content-Disposition', `inline; filename="certificate-${found.certificate.certificateId}.pdf"`);
-    res.type('application/pdf').send(renderPdf(found.certificate));
+    res.type('application/pdf').send(await renderPdf(found.certificate));
   });
   router.get('/certificates/:certificateId', async (req, res) => {
     const found = await findCertificate(db, String(req.params.certificateId), config.publicUrl, clock());
@@ -54,13 +54,17 @@ export function certificatePages({ db, config, clock }: AppContext): Router {
   return router;
 }
 
-function renderPdf(c: Certificate): Buffer {
+async function renderPdf(c: Certificate): Promise<Buffer> {
   const date = c.issuedAt.slice(0, 10);
-  const title = isWinAnsi(c.title) ? c.title : c.courseId ?? c.title;
+  // A character none of the certificate's fonts has would print as "?": the id prints instead.
+  const title = (await drawable(c.title)) ? c.title : (c.courseId ?? c.title);
   return certificatePdf({
     heading: c.kind === 'course' ? 'Certificate of completion' : 'Certificate of achievement',
-    name: isWinAnsi(c.learnerName) ? c.learnerName : c.learnerId,
+    subheading: c.kind === 'course' ? '结业证书' : '学分达标证书',
+    name: (await drawable(c.learnerName)) ? c.learnerName : c.learnerId,
     lines: [c.kind === 'course' ? 'has completed the course' : 'has met', title, `${c.credits} credits \u2022 ${c.period} \u2022 issued ${date}`],
-    footer: [`Issued by ${isWinAnsi(c.issuer) ? c.issuer : 'xcredit'} \u2022 certificate ${c.certificateId}`, `Verify at ${c.verifyUrl}`],
+    footer: [`Issued by ${(await drawable(c.issuer)) ? c.issuer : 'xcredit'} \u2022 certificate ${c.certificateId}`, `Verify at ${c.verifyUrl}`],
+    verifyUrl: c.verifyUrl,
+    issuedAt: new Date(c.issuedAt),
   });
 }

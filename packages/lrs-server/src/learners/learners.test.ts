@@ -12,6 +12,15 @@ describe('parseCsv', () => {
       { line: 3, cells: ['multi\nline', 'z'] },
     ]);
   });
+
+  it('names the line a record starts on past blank lines and quoted line breaks, and refuses an open quote', () => {
+    expect(parseCsv('\uFEFFa,b\n\n"two\r\nlines",x\r,\nlast,"q ""r"""')).toEqual([
+      { line: 1, cells: ['a', 'b'] },
+      { line: 3, cells: ['two\r\nlines', 'x'] },
+      { line: 6, cells: ['last', 'q "r"'] },
+    ]);
+    expect(() => parseCsv('a,b\n"open,x\nmore\n')).toThrow(/line \d+: a quoted field is not closed/);
+  });
 });
 
 describe.each(engines)('learner import on %s', (engine) => {

@@ -1,3 +1,4 @@
+import { CsvError, parse } from 'csv-parse/sync';
 import type { Selectable } from 'kysely';
 import { z } from 'zod';
 import type { Db } from '../db/index.js';
@@ -18,49 +19,31 @@ export interface ImportIssue {
 }
 
 /**
- * Parses RFC 4180 CSV: quoted fields may hold commas, quotes ("") and line breaks. Returns rows
- * with the line each starts on.
+ * Reads RFC 4180 CSV with csv-parse: quoted fields may hold commas, quotes ("") and line breaks;
+ * lines may end in CRLF, LF or CR; blank lines are skipped. Returns rows with the line each
+ * starts on. A malformed file is a 400 `invalid_csv` naming the line.
  */
 export function parseCsv(text: string): { line: number; cells: string[] }[] {
-  const rows: { line: number; cells: string[] }[] = [];
-  let cells: string[] = [];
-  let cell = '';
-  let quoted = false;
-  let line = 1;
-  let rowLine = 1;
-  const src = text.replace(/^\uFEFF/, '');
-  for (let i = 0; i < src.length; i++) {
-    const c = src[i]!;
-    if (quoted) {
-      if (c === '"' && src[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else {
-        if (c === '\n') line++;
-        cell += c;
-      }
-      continue;
-    }
-    if (c === '"' && cell === '') quoted = true;
-    else if (c === ',') {
-      cells.push(cell);
-      cell = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && src[i + 1] === '\n') i++;
-      cells.push(cell);
-      if (cells.some((x) => x !== '')) rows.push({ line: rowLine, cells });
-      cells = [];
-      cell = '';
-      line++;
-      rowLine = line;
-    } else cell += c;
+  let records: { record: string[]; raw: string }[];
+  try {
+    records = parse(text, { bom: true, raw: true, relax_quotes: true, relax_column_count: true, skip_empty_lines: true, record_delimiter: ['\r\n', '\n', '\r'] }) as unknown as typeof records;
+  } catch (err) {
+    if (err instanceof CsvError) throw new HttpError(400, 'invalid_csv', `line ${(err as CsvError & { lines?: number }).lines ?? '?'}: ${err.code === 'CSV_QUOTE_NOT_CLOSED' ? 'a quoted field is not closed' : err.message}`);
+    throw err;
   }
-  if (quoted) throw new HttpError(400, 'invalid_csv', `line ${rowLine}: a quoted field is not closed`);
-  cells.push(cell);
-  if (cells.some((x) => x !== '')) rows.push({ line: rowLine, cells });
+  // Each record's raw text runs from the end of the one before (blank lines skipped included), so
+  // counting its line breaks gives the line it starts on.
+  const rows: { line: number; cells: string[] }[] = [];
+  let line = 1;
+  for (const { record, raw } of records) {
+    const start = line + (/^[\r\n]*/.exec(raw)![0].match(BREAK)?.length ?? 0);
+    line += raw.match(BREAK)?.length ?? 0;
+    if (record.some((cell) => cell !== '')) rows.push({ line: start, cells: record });
+  }
   return rows;
 }
+
+const BREAK = /\r\n|\r|\n/g;
 
 /** Turns CSV text into learner rows, or every problem found with its line and field. */
 export function csvToLearners(text: string): { rows: LearnerRow[]; issues: ImportIssue[] } {

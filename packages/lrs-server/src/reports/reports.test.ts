@@ -1,3 +1,4 @@
+import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ensureTenant } from '../auth/clients.js';
 import { createClient, startTestServer, watchCourse, type Engine, type TestServer } from '../testing.js';
@@ -178,6 +179,55 @@ describe.each(engines)('reports on %s', (engine) => {
     expect(json.type).toContain('application/json');
   });
 
+  it('answers every report as XLSX, typed cell by cell, for ?format=xlsx and for the XLSX Accept type', async () => {
+    const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+    await ok('PUT', '/settings', { leaderboard: true });
+    const xlsx = async (path: string, headers: Record<string, string> = {}) => {
+      const res = await fetch(`${server.url}/api/v1${path}`, { headers: { authorization: server.admin.authorization, ...headers } });
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get('content-type')).toBe(XLSX);
+      const book = new ExcelJS.Workbook();
+      await book.xlsx.load(Buffer.from(await res.arrayBuffer()) as unknown as ExcelJS.Buffer);
+      return { book, disposition: res.headers.get('content-disposition') };
+    };
+    for (const name of ['summary', 'study-time', 'hot-courses', 'at-risk', 'managers', 'leaderboard', 'flags']) {
+      const json = await ok('GET', `/reports/${name}`);
+      const { book, disposition } = await xlsx(`/reports/${name}?format=xlsx`);
+      expect(disposition).toBe(`attachment; filename="${name}-${year()}.xlsx"`);
+      const sheet = book.getWorksheet(name)!;
+      expect(sheet.views[0]).toMatchObject({ state: 'frozen', ySplit: 1 });
+      expect(sheet.getRow(1).values).toEqual([undefined, ...json.columns]);
+      expect(sheet.getRow(1).font?.bold).toBe(true);
+      expect(sheet.rowCount).toBe(json.rows.length + 1);
+      json.rows.forEach((row: Json, i: number) => {
+        json.columns.forEach((column: string, j: number) => {
+          const value = sheet.getRow(i + 2).getCell(j + 1).value;
+          const want = row[column];
+          // Numbers come back as numbers, text as text, nothing as an empty cell.
+          expect(value, `${name} row ${i + 2} ${column}`).toEqual(want === null || want === undefined ? null : typeof want === 'object' ? JSON.stringify(want) : want);
+        });
+      });
+      const about = book.getWorksheet('about')!;
+      const fields = new Map<string, unknown>();
+      about.eachRow((r, n) => n > 1 && fields.set(String(r.getCell(1).value), r.getCell(2).value));
+      expect(fields.get('report')).toBe(name);
+      expect(fields.get('period')).toBe(year());
+      expect(fields.get('generatedAt')).toBeInstanceOf(Date);
+      expect((fields.get('generatedAt') as Date).toISOString()).toBe(json.generatedAt);
+    }
+    // The numbers the summary sums are numbers in the sheet: a spreadsheet adds them up.
+    const { book } = await xlsx(`/reports/summary?groupBy=manager`, { accept: XLSX });
+    const summary = book.getWorksheet('summary')!;
+    const earned = summary.getColumn(4).values.slice(2) as number[];
+    expect(earned.every((v) => typeof v === 'number')).toBe(true);
+    expect(summary.getColumn(13).numFmt).toBe('0.0%');
+    const aboutSummary = book.getWorksheet('about')!;
+    const total = aboutSummary.getSheetValues().find((r) => Array.isArray(r) && r[1] === 'total.learners') as unknown[];
+    expect(total[2]).toBe((await ok('GET', '/reports/summary?groupBy=manager')).total.learners);
+    expect((await call('GET', '/reports/summary?format=pdf')).status).toBe(400);
+    await ok('PUT', '/settings', { leaderboard: false });
+  });
+
   it('keeps tenants apart: another tenant’s reports see only its own learners and courses', async () => {
     await ensureTenant(server.store.db, { id: 'other', name: 'Other school', homePage: 'https://other.example' });
     const other = await createClient(server.store.db, { tenantId: 'other', name: 'other admin', scopes: ['credits/admin'] });
@@ -200,7 +250,7 @@ describe.each(engines)('reports on %s', (engine) => {
     for (const [path, name] of [
       ['/reports/summary?groupBy=team', 'groupBy'],
       ['/reports/summary?period=26', 'period'],
-      ['/reports/summary?format=xlsx', 'format'],
+      ['/reports/summary?format=pdf', 'format'],
       ['/reports/hot-courses?limit=0', 'limit'],
       ['/reports/hot-courses?limit=ten', 'limit'],
       ['/reports/at-risk?managerId=%20x', 'managerId'],

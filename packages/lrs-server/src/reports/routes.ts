@@ -7,6 +7,7 @@ import { reportQueries as queries } from '@xcredit/sdk/contracts';
 import { HttpError, invalidInput } from '../http-error.js';
 import { periodAt } from '../period.js';
 import { toCsv } from './csv.js';
+import { toXlsx, XLSX_TYPE } from './xlsx.js';
 import { atRiskReport, flagsReport, hotCoursesReport, leaderboardReport, managersReport, studyTimeReport, summaryReport, type Report, type ReportScope } from './reports.js';
 import { settingsInput } from '@xcredit/sdk/contracts';
 import { getSettings, updateSettings } from './settings.js';
@@ -21,12 +22,14 @@ function query<S extends z.ZodObject>(req: Request, schema: S): z.infer<S> {
   return parsed.data;
 }
 
-/** JSON by default; CSV for `?format=csv` or `Accept: text/csv`. */
-function send<Row extends object>(req: Request, res: Response, requested: 'json' | 'csv' | undefined, report: Report<Row>) {
-  const csv = requested === 'csv' || (requested === undefined && /\btext\/csv\b/.test(req.get('accept') ?? ''));
-  if (!csv) return void res.json(report);
-  res.set('Content-Disposition', `attachment; filename="${report.report}-${report.period}.csv"`);
-  res.type('text/csv; charset=utf-8').send(toCsv(report.columns, report.rows));
+/** JSON by default; CSV for `?format=csv` or `Accept: text/csv`; XLSX for `?format=xlsx` or `Accept: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`. */
+async function send<Row extends object>(req: Request, res: Response, requested: 'json' | 'csv' | 'xlsx' | undefined, report: Report<Row>) {
+  const accept = req.get('accept') ?? '';
+  const chosen = requested ?? (accept.includes(XLSX_TYPE) ? 'xlsx' : /\btext\/csv\b/.test(accept) ? 'csv' : 'json');
+  if (chosen === 'json') return void res.json(report);
+  res.set('Content-Disposition', `attachment; filename="${report.report}-${report.period}.${chosen}"`);
+  if (chosen === 'csv') return void res.type('text/csv; charset=utf-8').send(toCsv(report.columns, report.rows));
+  res.type(XLSX_TYPE).send(await toXlsx(report));
 }
 
 /**
@@ -43,27 +46,27 @@ export function reportsRouter({ db, reads, clock }: AppContext): Router {
 
   router.get('/reports/summary', async (req, res) => {
     const q = query(req, queries.summary);
-    send(req, res, q.format, await reads.read((on) => summaryReport(on, scope(req, q.period), q.groupBy)));
+    await send(req, res, q.format, await reads.read((on) => summaryReport(on, scope(req, q.period), q.groupBy)));
   });
 
   router.get('/reports/study-time', async (req, res) => {
     const q = query(req, queries['study-time']);
-    send(req, res, q.format, await reads.read((on) => studyTimeReport(on, scope(req, q.period))));
+    await send(req, res, q.format, await reads.read((on) => studyTimeReport(on, scope(req, q.period))));
   });
 
   router.get('/reports/hot-courses', async (req, res) => {
     const q = query(req, queries['hot-courses']);
-    send(req, res, q.format, await reads.read((on) => hotCoursesReport(on, scope(req, q.period), q.limit)));
+    await send(req, res, q.format, await reads.read((on) => hotCoursesReport(on, scope(req, q.period), q.limit)));
   });
 
   router.get('/reports/at-risk', async (req, res) => {
     const q = query(req, queries['at-risk']);
-    send(req, res, q.format, await reads.read((on) => atRiskReport(on, scope(req, q.period), q)));
+    await send(req, res, q.format, await reads.read((on) => atRiskReport(on, scope(req, q.period), q)));
   });
 
   router.get('/reports/managers', async (req, res) => {
     const q = query(req, queries.managers);
-    send(req, res, q.format, await reads.read((on) => managersReport(on, scope(req, q.period))));
+    await send(req, res, q.format, await reads.read((on) => managersReport(on, scope(req, q.period))));
   });
 
   router.get('/reports/leaderboard', async (req, res) => {
@@ -72,12 +75,12 @@ export function reportsRouter({ db, reads, clock }: AppContext): Router {
     if (!(await reads.read((on) => getSettings(on, s.tenantId))).leaderboard) {
       throw new HttpError(403, 'leaderboard_disabled', 'the leaderboard is off for this tenant; an admin turns it on with PUT /api/v1/settings { "leaderboard": true }');
     }
-    send(req, res, q.format, await reads.read((on) => leaderboardReport(on, s, q.group, q.top)));
+    await send(req, res, q.format, await reads.read((on) => leaderboardReport(on, s, q.group, q.top)));
   });
 
   router.get('/reports/flags', async (req, res) => {
     const q = query(req, queries.flags);
-    send(req, res, q.format, await reads.read((on) => flagsReport(on, scope(req, q.period))));
+    await send(req, res, q.format, await reads.read((on) => flagsReport(on, scope(req, q.period))));
   });
 
   router.get('/settings', async (req, res) => {

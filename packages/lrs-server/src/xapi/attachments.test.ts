@@ -1,4 +1,4 @@
-import { createHash, createSign, randomUUID } from 'node:crypto';
+import { createHash, createSign, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startTestServer, type Engine, type TestServer } from '../testing.js';
@@ -11,15 +11,18 @@ const SIGNATURE = 'http://adlnet.gov/expapi/attachments/signature';
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
 /** A compact JWS over `payload`, signed with the test key; `x5c` carries the test certificate. */
-function jws(payload: object, { alg = 'RS256', x5c = true, key = KEY } = {}): string {
+function jws(payload: object, { alg = 'RS256', x5c = true, key = KEY, hash }: { alg?: string; x5c?: boolean | unknown[]; key?: string; hash?: string } = {}): string {
   const header: Record<string, unknown> = { alg };
-  if (x5c) header.x5c = [CERT.replace(/-----[^-]+-----|\s/g, '')];
+  if (x5c === true) header.x5c = [CERT.replace(/-----[^-]+-----|\s/g, '')];
+  else if (x5c !== false) header.x5c = x5c;
   const h = Buffer.from(JSON.stringify(header)).toString('base64url');
   const p = Buffer.from(JSON.stringify(payload)).toString('base64url');
-  const signer = createSign('sha256');
+  const signer = createSign(hash ?? HASH[alg] ?? 'sha256');
   signer.update(`${h}.${p}`);
   return `${h}.${p}.${signer.sign(key).toString('base64url')}`;
 }
+const HASH: Record<string, string> = { RS256: 'sha256', RS384: 'sha384', RS512: 'sha512' };
+const OTHER_KEY = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 
 function multipart(statement: unknown, parts: { contentType: string; body: Buffer | string; hash?: string; encoding?: string | null }[]) {
   const boundary = `b-${randomUUID()}`;
@@ -99,11 +102,22 @@ describe.each(engines)('xAPI attachments and signed statements on %s', (engine) 
       expect((await send(signed((s) => jws(s)))).status).toBe(200);
     });
 
+    it.each(['RS384', 'RS512'])('accepts %s, and a signature without a certificate to check it against', async (alg) => {
+      expect((await send(signed((s) => jws(s, { alg })))).status).toBe(200);
+      expect((await send(signed((s) => jws(s, { alg, x5c: false })))).status).toBe(200);
+    });
+
     it.each([
       ['a payload that differs from the statement', (s: object) => jws({ ...s, verb: { id: 'http://example.com/verbs/other' } }), /differs/],
       ['an algorithm other than RS256/384/512', (s: object) => jws(s, { alg: 'HS256' }), /algorithm/],
       ['a signature that does not verify with its certificate', (s: object) => jws(s).replace(/\.[^.]+$/, `.${Buffer.from('forged').toString('base64url')}`), /does not verify/],
       ['something that is not a JWS', () => 'not a jws', /compact JWS/],
+      ['a header that is not base64url JSON', (s: object) => `${Buffer.from('{nope').toString('base64url')}.${jws(s).split('.').slice(1).join('.')}`, /not base64url JSON/],
+      ['a payload that is not a statement', () => jws([1, 2] as unknown as object), /payload is not a statement/],
+      ['an x5c header that is not a list of certificates', (s: object) => jws(s, { x5c: [42] }), /x5c header that is not an array/],
+      ['an x5c certificate that cannot be read', (s: object) => jws(s, { x5c: [Buffer.from('not a certificate').toString('base64')] }), /cannot be read/],
+      ['a signature made with another key than the certificate', (s: object) => jws(s, { key: OTHER_KEY }), /does not verify/],
+      ['RS384 in the header over an RS256 signature', (s: object) => jws(s, { alg: 'RS384', hash: 'sha256' }), /does not verify/],
     ])('rejects %s with 400', async (_name, sign, message) => {
       const res = await send(signed(sign));
       expect(res.status).toBe(400);

@@ -22,7 +22,7 @@ export type AttachmentParts = Map<string, { contentType: string; content: Buffer
  * ids, `stored`, authority and version filled in, context activities as arrays, the keys the
  * queries use. Throws a 400 (403 for a launch token's overreach) naming every problem.
  */
-export function prepareWrite(principal: Principal, body: unknown, options: { version: XapiVersion; stored: Date; attachments?: AttachmentParts }): StatementWrite {
+export async function prepareWrite(principal: Principal, body: unknown, options: { version: XapiVersion; stored: Date; attachments?: AttachmentParts }): Promise<StatementWrite> {
   const { version, attachments = new Map() } = options;
   const batch = Array.isArray(body);
   const list = batch ? (body as unknown[]) : [body];
@@ -40,7 +40,7 @@ export function prepareWrite(principal: Principal, body: unknown, options: { ver
   });
   if (issues.length) throw invalidInput(issues, batch ? 'invalid statement batch' : 'invalid statement');
   if (principal.kind === 'launch') checkLaunchGrant(statements, principal, where);
-  checkAttachments(statements, attachments, where);
+  await checkAttachments(statements, attachments, where);
 
   const stored = options.stored.toISOString();
   const authority =
@@ -92,10 +92,10 @@ export function prepareWrite(principal: Principal, body: unknown, options: { ver
 }
 
 /** Every attachment without a fileUrl has its content in the request; every part belongs to an attachment; signatures verify. */
-function checkAttachments(statements: Statement[], parts: AttachmentParts, where: (i: number) => string) {
+async function checkAttachments(statements: Statement[], parts: AttachmentParts, where: (i: number) => string): Promise<void> {
   const declared = new Set<string>();
-  statements.forEach((s, i) => {
-    (s.attachments ?? []).forEach((a, j) => {
+  for (const [i, s] of statements.entries()) {
+    for (const [j, a] of (s.attachments ?? []).entries()) {
       const sha2 = a.sha2.toLowerCase();
       declared.add(sha2);
       const part = parts.get(sha2);
@@ -103,10 +103,10 @@ function checkAttachments(statements: Statement[], parts: AttachmentParts, where
       if (a.usageType === SIGNATURE_USAGE) {
         if (a.contentType !== 'application/octet-stream') throw new HttpError(400, 'invalid_signature', `${where(i)}.attachments[${j}]: a signature's contentType must be application/octet-stream`);
         if (!part) throw new HttpError(400, 'invalid_signature', `${where(i)}.attachments[${j}]: the signature's JWS must be sent as a multipart part`);
-        verifySignature(s as Record<string, unknown>, part.content, where(i));
+        await verifySignature(s as Record<string, unknown>, part.content, where(i));
       }
-    });
-  });
+    }
+  }
   for (const sha2 of parts.keys()) {
     if (!declared.has(sha2)) throw new HttpError(400, 'invalid_input', `multipart part with hash ${sha2} matches no attachment of the statements`);
   }

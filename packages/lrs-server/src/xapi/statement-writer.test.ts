@@ -41,7 +41,7 @@ describe.each(engines)('statement writer on %s', (engine) => {
 
   it('writes requests that arrive while it is busy in one shared transaction', async () => {
     const writer = new StatementWriter(server.store.db, server.store.engine, 1);
-    const writes = Array.from({ length: 5 }, () => write([statement(), statement()]));
+    const writes = await Promise.all(Array.from({ length: 5 }, () => write([statement(), statement()])));
     expect(await outcomes(writes.map((w) => writer.write(w)))).toEqual(Array(5).fill({ ok: true }));
     // The first went alone; the four queued behind it shared the next transaction.
     expect(writer.stats).toEqual({ transactions: 2, shared: 1, retried: 0 });
@@ -51,10 +51,10 @@ describe.each(engines)('statement writer on %s', (engine) => {
   it('keeps one request’s conflict to itself: the others are stored, it gets 409 and nothing of it is stored', async () => {
     const taken = randomUUID();
     const writer = new StatementWriter(server.store.db, server.store.engine, 1);
-    const before = write([statement(taken)]);
-    const fine = write([statement(), statement()]);
-    const clash = write([statement(), statement(taken, 'http://adlnet.gov/expapi/verbs/failed')]);
-    const alsoFine = write([statement()]);
+    const before = await write([statement(taken)]);
+    const fine = await write([statement(), statement()]);
+    const clash = await write([statement(), statement(taken, 'http://adlnet.gov/expapi/verbs/failed')]);
+    const alsoFine = await write([statement()]);
     const results = await outcomes([before, fine, clash, alsoFine].map((w) => writer.write(w)));
     expect(results).toEqual([{ ok: true }, { ok: true }, { status: 409 }, { ok: true }]);
     expect(writer.stats).toEqual({ transactions: 3, shared: 0, retried: 3 });
@@ -67,14 +67,13 @@ describe.each(engines)('statement writer on %s', (engine) => {
     const writer = new StatementWriter(server.store.db, server.store.engine, 1);
     const same = randomUUID();
     const differ = randomUUID();
-    const results = await outcomes(
-      [
-        write([statement()]),
-        write([statement(same), statement(differ)]),
-        write([statement(same)]),
-        write([statement(differ, 'http://adlnet.gov/expapi/verbs/failed')]),
-      ].map((w) => writer.write(w)),
-    );
+    const writes = [
+      await write([statement()]),
+      await write([statement(same), statement(differ)]),
+      await write([statement(same)]),
+      await write([statement(differ, 'http://adlnet.gov/expapi/verbs/failed')]),
+    ];
+    const results = await outcomes(writes.map((w) => writer.write(w)));
     // The same statement twice is fine; the same id with other content is a conflict.
     expect(results).toEqual([{ ok: true }, { ok: true }, { ok: true }, { status: 409 }]);
     // The second and third went in separate transactions; the third and fourth shared one, which the conflict undid.
@@ -84,12 +83,13 @@ describe.each(engines)('statement writer on %s', (engine) => {
 
   it('writes a request with code of its own alone, and rolls it back when that code fails', async () => {
     const writer = new StatementWriter(server.store.db, server.store.engine, 1);
-    const failing = write([statement()]);
+    const failing = await write([statement()]);
     failing.after = async () => {
       throw new HttpError(422, 'refused', 'the hook refused');
     };
-    const other = write([statement()]);
-    expect(await outcomes([writer.write(write([statement()])), writer.write(failing), writer.write(other)])).toEqual([{ ok: true }, { status: 422 }, { ok: true }]);
+    const other = await write([statement()]);
+    const third = await write([statement()]);
+    expect(await outcomes([writer.write(third), writer.write(failing), writer.write(other)])).toEqual([{ ok: true }, { status: 422 }, { ok: true }]);
     expect(writer.stats).toEqual({ transactions: 2, shared: 0, retried: 0 });
     expect(await stored(failing.statements[0]!.id)).toBeUndefined();
     expect(await stored(other.statements[0]!.id)).toBeDefined();
@@ -100,12 +100,12 @@ describe.each(engines)('statement writer on %s', (engine) => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const order: string[] = [];
-    const first = write([statement()]);
+    const first = await write([statement()]);
     first.after = async () => {
       order.push('first');
       await gate;
     };
-    const second = write([statement()]);
+    const second = await write([statement()]);
     second.after = async () => {
       order.push('second');
     };

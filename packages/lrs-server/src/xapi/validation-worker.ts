@@ -6,12 +6,12 @@ import { prepareWrite } from './prepare.js';
 import type { ValidationAnswer, ValidationTask } from './validation-pool.js';
 
 // One thread of the validation pool: answers each task with the prepared write or the error.
-parentPort!.on('message', (task: ValidationTask) => {
+parentPort!.on('message', async (task: ValidationTask) => {
   let answer: ValidationAnswer;
   try {
     const principal = { ...task.principal, ...(Array.isArray(task.principal.scopes) ? { scopes: new Set(task.principal.scopes) } : {}) } as unknown as Principal;
     const body = parseJson(Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.byteLength), 'statement body');
-    answer = { id: task.id, write: prepareWrite(principal, body, { version: task.version, stored: new Date(task.stored) }) };
+    answer = { id: task.id, write: await prepareWrite(principal, body, { version: task.version, stored: new Date(task.stored) }) };
   } catch (err) {
     answer =
       err instanceof HttpError

@@ -376,6 +376,18 @@ export class XcreditClient {
     return res.text();
   }
 
+  /**
+   * A report as an XLSX workbook, ready to save: numbers as numbers, a frozen header row, and an
+   * "about" sheet with the period and when it was generated (see docs/reports.md).
+   *
+   * @example
+   * await writeFile('summary.xlsx', await xcredit.reportXlsx('summary', { period: '2026', groupBy: 'department' }));
+   */
+  async reportXlsx(name: string, query: Record<string, string | number | undefined> = {}): Promise<Uint8Array> {
+    const res = await this.#send({ method: 'GET', path: `/reports/${enc(name)}`, query: { ...query, format: 'xlsx' }, accept: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', idempotent: true });
+    return new Uint8Array(await res.arrayBuffer());
+  }
+
   // Certificates and settings
 
   /**

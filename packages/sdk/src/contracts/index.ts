@@ -2,3 +2,4 @@ export * from './requests.js';
 export * from './responses.js';
 export * from './webhooks.js';
 export * from './wire.js';
+export * from './spreadsheet.js';

@@ -225,12 +225,12 @@ const count = (min: number, max: number, fallback: number) =>
     .prefault(String(fallback))
     .describe(`${min}–${max} (default ${fallback})`);
 
-/** How a report answers: JSON (the default) or CSV (`format=csv`, or `Accept: text/csv`). */
-export const reportFormat = z.enum(['json', 'csv']);
+/** How a report answers: JSON (the default), CSV (`format=csv`, or `Accept: text/csv`) or XLSX (`format=xlsx`, or the XLSX media type in `Accept`). */
+export const reportFormat = z.enum(['json', 'csv', 'xlsx']);
 const reportGroup = z.enum(['department', 'role', 'manager']);
 const reportCommon = {
   period: periodText.optional().describe('a year, e.g. 2026 (default: the current one)'),
-  format: reportFormat.optional().describe('json (default) or csv'),
+  format: reportFormat.optional().describe('json (default), csv or xlsx'),
 };
 
 /** The query each report takes; anything else is a 400 that names it. */
