@@ -54,9 +54,9 @@ function flag(q: Record<string, unknown>, name: string): boolean {
 /** GET /statements: one statement by id, or a filtered page of them. */
 export async function getStatements({ db, clock, statements: writer }: StatementStore, req: Request): Promise<StatementsOut> {
   const who = reader(req);
-  // Statements received before now may still be on their way to the database: the answer is
-  // complete only up to just before the oldest of them.
-  const consistentThrough = writer.consistentThrough(clock()).toISOString();
+  // Statements received before now, by this process or another, may still be on their way to the
+  // database: the answer is complete only up to just before the oldest of them.
+  const consistentThrough = (await writer.consistentThroughAll(clock())).toISOString();
   const q = req.query as Record<string, unknown>;
   for (const [k, v] of Object.entries(q)) if (typeof v !== 'string') throw new HttpError(400, 'invalid_input', `query parameter ${k} is given more than once or malformed`);
   const format = (q.format ?? 'exact') as Format;
