@@ -57,7 +57,14 @@ async function main(argv: string[]): Promise<number> {
         const code = await runPrimary({ count: workers, shutdownSeconds: config.shutdownSeconds, onReady: (ready) => printBanner(ready[0]!, ready.find((r) => r.firstAdmin)?.firstAdmin ?? null, values.demo, ready.length) });
         return code;
       }
+      // SIGTERM while starting: finish starting (a migration is not cut halfway), then stop.
+      let stopRequested = false;
+      const early = () => void (stopRequested = true);
+      process.once('SIGINT', early);
+      process.once('SIGTERM', early);
       const server = await startServer(config, { demo: values.demo, firstAdmin: true });
+      process.off('SIGINT', early);
+      process.off('SIGTERM', early);
       const ready: Omit<WorkerReady, 'type'> = {
         url: server.url,
         engine: server.store.engine,
@@ -77,6 +84,10 @@ async function main(argv: string[]): Promise<number> {
         ));
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
+      if (stopRequested) {
+        void stop();
+        return -1;
+      }
       if (cluster.isWorker) {
         // The primary gone (killed): nobody hands this worker connections any more.
         process.once('disconnect', stop);

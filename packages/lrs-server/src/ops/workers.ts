@@ -64,8 +64,13 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       let left = alive.length;
       let worst = code;
       for (const w of alive) {
-        w.once('exit', (exitCode) => {
-          if (exitCode !== 0) worst = worst || 1;
+        // A worker still starting has nothing in flight: the signal ending it is no failure.
+        const serving = ready.has(w.id);
+        w.once('exit', (exitCode, signal) => {
+          if (exitCode !== 0 && (serving || signal !== 'SIGTERM')) {
+            log(`xcredit: worker process ${w.process.pid} stopped with ${signal ?? `code ${exitCode}`}`);
+            worst = worst || 1;
+          }
           if (--left === 0) {
             clearTimeout(force);
             resolve(worst);
