@@ -30,6 +30,7 @@ environment:
   XCREDIT_PUBLIC_URL   URL browsers use to reach this server (default http://localhost:PORT)
   XCREDIT_ADMIN_KEY, XCREDIT_ADMIN_SECRET   an all-scopes client for the default tenant
   XCREDIT_TRUST_PROXY  proxies in front (a count, or addresses such as loopback), for sign-in limits
+  XCREDIT_AT_RISK_SWEEP_SECONDS   how often learners at risk are looked for (default 3600)
   XCREDIT_SECRET_KEY   encrypts stored LTI keys (required with DATABASE_URL; else made in the data folder)
   XCREDIT_LTI_ALLOW_PRIVATE_HOSTS   non-public hosts/CIDRs LTI requests may reach (default: none)
   XCREDIT_WEBHOOK_ALLOW_PRIVATE_HOSTS   non-public hosts/CIDRs webhooks may be delivered to (default: none)

@@ -259,3 +259,4 @@ export async function watchCourse(server: TestServer, learnerId: string, courseI
 }
 
 export { createClient };
+export { freePort, listening, startNginx } from './ops/nginx-testing.js';

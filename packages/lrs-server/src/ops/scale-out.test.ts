@@ -1,49 +1,23 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { connect, createServer as createNetServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase } from '../testing.js';
+import { freePort, startNginx } from './nginx-testing.js';
 
 // Three `xcredit start` processes on one PostgreSQL behind a real nginx running the repository's
 // deploy/nginx/xcredit.conf. PostgreSQL only: PGlite is one process by construction.
 const postgresUrl = inject('postgresUrl');
 const CLI = fileURLToPath(new URL('../../bin/xcredit.js', import.meta.url));
-const NGINX_CONF = fileURLToPath(new URL('../../../../deploy/nginx/xcredit.conf', import.meta.url));
-const NGINX = '/usr/sbin/nginx';
 const KEY = 'scale-admin';
 const SECRET = 'scale-admin-secret-0123456789';
 const ADMIN = `Basic ${Buffer.from(`${KEY}:${SECRET}`).toString('base64')}`;
 const XAPI = { authorization: ADMIN, 'x-experience-api-version': '1.0.3', 'content-type': 'application/json' };
 const SWEEP_SECONDS = 2;
-
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function listening(port: number, timeoutMs = 30_000) {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => (socket.destroy(), resolve(true)));
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > until) throw new Error(`nothing listens on port ${port}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 interface Proc {
   child: ChildProcess;
@@ -69,55 +43,6 @@ function startProcess(env: Record<string, string>, port: number): Promise<Proc> 
     });
     child.once('exit', () => reject(new Error(`xcredit exited before listening: ${stderr}`)));
   });
-}
-
-/** nginx in the foreground with a prefix of its own, running the repository's config for these upstream ports. */
-async function startNginx(upstreams: number[]) {
-  const prefix = mkdtempSync(join(tmpdir(), 'xcredit-nginx-'));
-  // nginx's workers run as nobody when the master is root: they must reach the prefix.
-  chmodSync(prefix, 0o755);
-  for (const d of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(prefix, d));
-  const port = await freePort();
-  const site = readFileSync(NGINX_CONF, 'utf8');
-  const servers = site.match(/^\s*server 127\.0\.0\.1:\d+ .*$/gm) ?? [];
-  expect(servers.length).toBeGreaterThan(0);
-  const options = servers[0]!.trim().replace(/^server \S+/, '');
-  const adapted = site
-    .replace(/^(\s*server 127\.0\.0\.1:\d+ .*\n)+/m, upstreams.map((p) => `    server 127.0.0.1:${p}${options}\n`).join(''))
-    .replace(/^\s*listen 80;$/m, `    listen 127.0.0.1:${port};`);
-  expect(adapted).toContain(`listen 127.0.0.1:${port};`);
-  writeFileSync(join(prefix, 'xcredit.conf'), adapted);
-  writeFileSync(
-    join(prefix, 'nginx.conf'),
-    `daemon off;
-worker_processes 1;
-pid ${prefix}/nginx.pid;
-error_log ${prefix}/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path ${prefix}/body;
-  proxy_temp_path ${prefix}/proxy;
-  fastcgi_temp_path ${prefix}/fastcgi;
-  uwsgi_temp_path ${prefix}/uwsgi;
-  scgi_temp_path ${prefix}/scgi;
-  include ${prefix}/xcredit.conf;
-}
-`,
-  );
-  const child = spawn(NGINX, ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-e', join(prefix, 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await Promise.race([listening(port), exited.then(() => Promise.reject(new Error(`nginx exited: ${stderr} ${readFileSync(join(prefix, 'error.log'), 'utf8')}`)))]);
-  return {
-    url: `http://127.0.0.1:${port}`,
-    async stop() {
-      child.kill('SIGQUIT');
-      await exited;
-      rmSync(prefix, { recursive: true, force: true });
-    },
-  };
 }
 
 /** Records webhook deliveries. */
