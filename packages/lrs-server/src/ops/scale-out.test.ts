@@ -118,7 +118,7 @@ describe.skipIf(!postgresUrl)('three xcredit processes on PostgreSQL behind ngin
     await database?.drop();
   }, 120_000);
 
-  it('serves through nginx, with the request id and the caller address passed on', async () => {
+  it('serves through nginx, passing the request id on, and refuses a body over its limit', async () => {
     const res = await fetch(`${nginx.url}/readyz`);
     expect(res.status).toBe(200);
     const given = await fetch(`${nginx.url}/api/v1/learners`, { headers: { authorization: ADMIN, 'x-request-id': 'scale-out-request-0001' } });
