@@ -7,6 +7,11 @@
 // sample of learners' credits is checked against a full recompute.
 //
 //   node bench/players.bench.mjs --players 1000 --seconds 180
+//   node bench/players.bench.mjs --players 1000 --seconds 120 --processes 4
+//
+// --processes N starts N server processes behind a real nginx running deploy/nginx/xcredit.conf
+// (Debian's /usr/sbin/nginx, in the foreground with a temporary prefix); the players go through it
+// and the server CPU is the sum of the processes' and nginx's.
 //
 // Defaults (200 players, 60 s) keep `npm run bench` short. XCREDIT_BENCH_POSTGRES_URL names a
 // PostgreSQL server where a scratch database may be created (and is dropped afterwards).
@@ -21,11 +26,12 @@ import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { creditEvents, openStore, recompute } from '@xcredit/lrs-server';
 import { Verbs, VideoExt } from '@xcredit/sdk/xapi';
-import { createTestDatabase, probePostgres } from '@xcredit/lrs-server/testing';
+import { createTestDatabase, probePostgres, startNginx } from '@xcredit/lrs-server/testing';
 
 // Under bench/run.mjs the arguments are the runner's: only a direct run reads them.
 const direct = process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1];
-const { values: args } = parseArgs({ args: direct ? process.argv.slice(2) : [], options: { players: { type: 'string', default: '200' }, seconds: { type: 'string', default: '60' }, sample: { type: 'string', default: '50' } } });
+const { values: args } = parseArgs({ args: direct ? process.argv.slice(2) : [], options: { players: { type: 'string', default: '200' }, seconds: { type: 'string', default: '60' }, sample: { type: 'string', default: '50' }, processes: { type: 'string' } } });
+const PROCESSES = args.processes === undefined ? 0 : Number(args.processes);
 const PLAYERS = Number(args.players);
 const SECONDS = Number(args.seconds);
 const SAMPLE = Number(args.sample);
@@ -44,8 +50,8 @@ async function freePort() {
   });
 }
 
-/** CPU seconds used so far by one process, and by the postgres processes alive now (Linux /proc: a backend that exited takes its seconds with it). */
-function cpuSeconds(pid) {
+/** CPU seconds used so far by the server's processes, and by the postgres processes alive now (Linux /proc: a backend that exited takes its seconds with it). */
+function cpuSeconds(pids) {
   const of = (p) => {
     const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ
@@ -58,7 +64,17 @@ function cpuSeconds(pid) {
       // gone meanwhile
     }
   }
-  return { server: of(pid), postgres };
+  // nginx's master forks its worker: count the children of the pids given too.
+  let server = 0;
+  for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const ppid = Number(readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+      if (pids.includes(Number(p)) || pids.includes(ppid)) server += of(p);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return { server, postgres };
 }
 
 const quantile = (sorted, q) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : NaN);
@@ -67,21 +83,26 @@ const ms = (v) => (Number.isNaN(v) ? '–' : v < 10 ? v.toFixed(1) : String(Math
 async function run() {
   const database = await createTestDatabase(POSTGRES);
   const root = fileURLToPath(new URL('..', import.meta.url));
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ['packages/lrs-server/bin/xcredit.js', 'start'], {
-    cwd: root,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: database.url, XCREDIT_SECRET_KEY: 'bench-secret-key-0123456789abcdefghij', XCREDIT_ADMIN_KEY: KEY, XCREDIT_ADMIN_SECRET: SECRET, XCREDIT_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const ports = [];
+  for (let i = 0; i < Math.max(1, PROCESSES); i++) ports.push(await freePort());
+  const children = ports.map((port) =>
+    spawn(process.execPath, ['packages/lrs-server/bin/xcredit.js', 'start'], {
+      cwd: root,
+      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: database.url, XCREDIT_SECRET_KEY: 'bench-secret-key-0123456789abcdefghij', XCREDIT_ADMIN_KEY: KEY, XCREDIT_ADMIN_SECRET: SECRET, XCREDIT_LOG_LEVEL: 'warn', ...(PROCESSES ? { XCREDIT_TRUST_PROXY: 'loopback' } : {}) },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    }),
+  );
+  const nginx = PROCESSES ? await startNginx(ports) : undefined;
+  const base = nginx?.url ?? `http://127.0.0.1:${ports[0]}`;
+  const pids = [...children.map((c) => c.pid), ...(nginx ? [nginx.pid] : [])];
   // One process of kept-alive connections for every player: the client stays off the shared cores.
   // A connection per player at most, as real players have; the probe of GET /xapi/about has its own.
   const agent = new Agent({ keepAlive: true, maxSockets: PLAYERS });
   const probeAgent = new Agent({ keepAlive: true, maxSockets: 1 });
-  const send = (method, path, headers, body, via = agent, retried = false) =>
+  const send = (method, path, headers, body, via = agent, retried = false, origin = base) =>
     new Promise((resolve) => {
       const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-      const req = request(`${base}${path}`, { method, agent: via, headers: { ...headers, ...(data ? { 'content-type': 'application/json', 'content-length': data.length } : {}) } }, (res) => {
+      const req = request(`${origin}${path}`, { method, agent: via, headers: { ...headers, ...(data ? { 'content-type': 'application/json', 'content-length': data.length } : {}) } }, (res) => {
         const chunks = [];
         res.on('data', (c) => chunks.push(c));
         res.on('end', () => resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString('utf8') }));
@@ -89,7 +110,7 @@ async function run() {
       });
       req.on('error', (err) => {
         // A kept-alive connection the server closed as the request went out: sent again once, as HTTP clients do.
-        if (req.reusedSocket && err.code === 'ECONNRESET' && !retried) resolve(send(method, path, headers, body, via, true));
+        if (req.reusedSocket && err.code === 'ECONNRESET' && !retried) resolve(send(method, path, headers, body, via, true, origin));
         else resolve({ status: 0, text: err.message });
       });
       req.end(data);
@@ -102,10 +123,12 @@ async function run() {
   };
   let store;
   try {
-    for (let i = 0; ; i++) {
-      if ((await send('GET', '/xapi/about', {})).status === 200) break;
-      if (i > 150) throw new Error('the server did not start');
-      await new Promise((r) => setTimeout(r, 200));
+    for (const port of ports) {
+      for (let i = 0; ; i++) {
+        if ((await send('GET', '/readyz', {}, undefined, agent, false, `http://127.0.0.1:${port}`)).status === 200) break;
+        if (i > 600) throw new Error('the server did not start');
+        await new Promise((r) => setTimeout(r, 200));
+      }
     }
     await must('course', send('PUT', `/api/v1/courses/${COURSE.id}`, admin, { title: 'Bench course', activityId: COURSE.activityId, credits: 2, kind: 'required', lengthSeconds: COURSE.lengthSeconds }), 201);
 
@@ -192,14 +215,14 @@ async function run() {
       }
     })();
     const cpu = [];
-    const sampler = setInterval(() => cpu.push({ at: performance.now() - t0, ...cpuSeconds(child.pid) }), WINDOW_MS);
-    cpu.push({ at: 0, ...cpuSeconds(child.pid) });
+    const sampler = setInterval(() => cpu.push({ at: performance.now() - t0, ...cpuSeconds(pids) }), WINDOW_MS);
+    cpu.push({ at: 0, ...cpuSeconds(pids) });
 
-    console.log(`players: ${PLAYERS} players × ${SECONDS} s (a 2–3 statement batch every 5–15 s, a heartbeat every ~15 s), one server process on PostgreSQL`);
+    console.log(`players: ${PLAYERS} players × ${SECONDS} s (a 2–3 statement batch every 5–15 s, a heartbeat every ~15 s), ${PROCESSES ? `${PROCESSES} server processes behind nginx` : 'one server process'} on PostgreSQL`);
     await Promise.all([...players.map(watch), probeAbout]);
     const elapsed = (performance.now() - t0) / 1000;
     clearInterval(sampler);
-    cpu.push({ at: performance.now() - t0, ...cpuSeconds(child.pid) });
+    cpu.push({ at: performance.now() - t0, ...cpuSeconds(pids) });
 
     const baseline = windows[0];
     const p99of = (w) => quantile([...w.latencies].sort((a, b) => a - b), 0.99);
@@ -240,7 +263,8 @@ async function run() {
     agent.destroy();
     probeAgent.destroy();
     await store?.close().catch(() => {});
-    await new Promise((r) => (child.exitCode !== null ? r() : (child.once('exit', r), child.kill('SIGTERM'))));
+    await nginx?.stop();
+    await Promise.all(children.map((child) => new Promise((r) => (child.exitCode !== null ? r() : (child.once('exit', r), child.kill('SIGTERM'))))));
     await database.drop();
   }
 }

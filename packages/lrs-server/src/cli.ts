@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import { isStoreCommand, prepareStoreCommand, UsageError, type StoreCommand } from './commands.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
@@ -6,12 +7,14 @@ import { sendCommand } from './control.js';
 import { openStore, type Store } from './db/index.js';
 import { FolderLockedError } from './db/lock.js';
 import { LTI_REGISTER_USAGE, rotateSecretKeyCommand } from './lti/cli.js';
+import { parseWorkers, reportReady, runPrimary, type WorkerReady } from './ops/workers.js';
 import { startServer } from './server.js';
 
 const USAGE = `usage: xcredit <command> [options]
 
 commands:
-  start [--demo]                 migrate, then serve (PORT, DATABASE_URL, XCREDIT_DATA_DIR)
+  start [--demo] [--workers N]   migrate, then serve (PORT, DATABASE_URL, XCREDIT_DATA_DIR);
+                                 --workers: N processes sharing the port (needs DATABASE_URL)
   migrate                        bring the database schema up to date
   seed-demo                      create the demo tenant, course and learner
   recompute [--tenant T] [--since DATE]
@@ -27,6 +30,7 @@ environment:
   XCREDIT_PUBLIC_URL   URL browsers use to reach this server (default http://localhost:PORT)
   XCREDIT_ADMIN_KEY, XCREDIT_ADMIN_SECRET   an all-scopes client for the default tenant
   XCREDIT_TRUST_PROXY  proxies in front (a count, or addresses such as loopback), for sign-in limits
+  XCREDIT_AT_RISK_SWEEP_SECONDS   how often learners at risk are looked for (default 3600)
   XCREDIT_SECRET_KEY   encrypts stored LTI keys (required with DATABASE_URL; else made in the data folder)
   XCREDIT_LTI_ALLOW_PRIVATE_HOSTS   non-public hosts/CIDRs LTI requests may reach (default: none)
   XCREDIT_WEBHOOK_ALLOW_PRIVATE_HOSTS   non-public hosts/CIDRs webhooks may be delivered to (default: none)
@@ -44,28 +48,54 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfig();
   switch (command) {
     case 'start': {
-      const { values } = parseArgs({ args: rest, options: { demo: { type: 'boolean', default: false } } });
-      const server = await startServer(config, { demo: values.demo, firstAdmin: true });
-      console.log(`xcredit is running on ${server.url} (${server.store.engine}: ${server.store.location})`);
-      console.log(`  xAPI endpoint  ${server.url}/xapi`);
-      console.log(`  credits API    ${server.url}/api/v1`);
-      if (server.validationThreads) console.log(`  validation     ${server.validationThreads} thread${server.validationThreads > 1 ? 's' : ''} checking large statement batches`);
-      console.log(`  LTI 1.3        ${server.lti.state.status === 'ready' ? `${server.url}/lti   (login ${server.url}/lti/login, keys ${server.url}/lti/keys; see docs/lti.md)` : `unavailable: ${server.lti.state.reason ?? 'not started'}`}`);
-      if (server.firstAdmin) {
-        console.log(`\n  First start: an administrator was made for the dashboard and the API. Sign in at ${server.url}/admin with`);
-        console.log(`    client key     ${server.firstAdmin.key}`);
-        console.log(`    client secret  ${server.firstAdmin.secret}`);
-        console.log(`  This secret is shown once and not stored readable: keep it now. Make more with \`xcredit create-client\`;`);
-        console.log(`  give it a new secret with \`xcredit create-client --name admin --key ${server.firstAdmin.key}\`.\n`);
+      const { values } = parseArgs({ args: rest, options: { demo: { type: 'boolean', default: false }, workers: { type: 'string' } } });
+      const workers = values.workers === undefined ? undefined : parseWorkers(values.workers);
+      if (typeof workers === 'string') throw new UsageError(workers);
+      if (workers !== undefined && cluster.isPrimary) {
+        if (!config.databaseUrl) {
+          throw new ConfigError('--workers needs DATABASE_URL (PostgreSQL): the embedded PGlite data folder can be opened by one process only. Set DATABASE_URL=postgres://… or start without --workers.');
+        }
+        const code = await runPrimary({ count: workers, shutdownSeconds: config.shutdownSeconds, onReady: (ready) => printBanner(ready[0]!, ready.find((r) => r.firstAdmin)?.firstAdmin ?? null, values.demo, ready.length) });
+        return code;
       }
-      console.log(`  dashboard      ${server.url}/admin`);
-      if (values.demo) console.log(`  demo page      ${server.url}/demo   ← open this, press play, watch the credits`);
-      const stop = async () => {
-        await server.close();
-        process.exit(0);
+      // SIGTERM while starting: finish starting (a migration is not cut halfway), then stop.
+      let stopRequested = false;
+      const early = () => void (stopRequested = true);
+      process.once('SIGINT', early);
+      process.once('SIGTERM', early);
+      const server = await startServer(config, { demo: values.demo, firstAdmin: true });
+      process.off('SIGINT', early);
+      process.off('SIGTERM', early);
+      const ready: Omit<WorkerReady, 'type'> = {
+        url: server.url,
+        engine: server.store.engine,
+        location: server.store.location,
+        validationThreads: server.validationThreads,
+        lti: { status: server.lti.state.status, reason: server.lti.state.reason },
+        firstAdmin: server.firstAdmin,
       };
+      let stopping: Promise<void> | undefined;
+      const stop = () =>
+        (stopping ??= server.close().then(
+          () => process.exit(0),
+          (err: Error) => {
+            console.error(`xcredit: stopping failed: ${err.message}`);
+            process.exit(1);
+          },
+        ));
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
+      if (stopRequested) {
+        void stop();
+        return -1;
+      }
+      if (cluster.isWorker) {
+        // The primary gone (killed): nobody hands this worker connections any more.
+        process.once('disconnect', stop);
+        reportReady(ready);
+        return -1;
+      }
+      printBanner({ type: 'xcredit:ready', ...ready }, server.firstAdmin, values.demo, 0);
       return -1;
     }
     case 'rotate-secret-key': {
@@ -77,6 +107,24 @@ async function main(argv: string[]): Promise<number> {
       if (!isStoreCommand(command)) throw new UsageError(`unknown command "${command}"`);
       return runOnStore(command, rest, config);
   }
+}
+
+/** What `xcredit start` prints once it listens (`workers`: how many processes serve, 0 for this one alone). */
+function printBanner(server: WorkerReady, firstAdmin: { key: string; secret: string } | null, demo: boolean, workers: number) {
+  console.log(`xcredit is running on ${server.url} (${server.engine}: ${server.location})${workers ? ` with ${workers} worker processes` : ''}`);
+  console.log(`  xAPI endpoint  ${server.url}/xapi`);
+  console.log(`  credits API    ${server.url}/api/v1`);
+  if (server.validationThreads) console.log(`  validation     ${server.validationThreads} thread${server.validationThreads > 1 ? 's' : ''} checking large statement batches${workers ? ' per worker' : ''}`);
+  console.log(`  LTI 1.3        ${server.lti.status === 'ready' ? `${server.url}/lti   (login ${server.url}/lti/login, keys ${server.url}/lti/keys; see docs/lti.md)` : `unavailable: ${server.lti.reason ?? 'not started'}`}`);
+  if (firstAdmin) {
+    console.log(`\n  First start: an administrator was made for the dashboard and the API. Sign in at ${server.url}/admin with`);
+    console.log(`    client key     ${firstAdmin.key}`);
+    console.log(`    client secret  ${firstAdmin.secret}`);
+    console.log(`  This secret is shown once and not stored readable: keep it now. Make more with \`xcredit create-client\`;`);
+    console.log(`  give it a new secret with \`xcredit create-client --name admin --key ${firstAdmin.key}\`.\n`);
+  }
+  console.log(`  dashboard      ${server.url}/admin`);
+  if (demo) console.log(`  demo page      ${server.url}/demo   ← open this, press play, watch the credits`);
 }
 
 /**

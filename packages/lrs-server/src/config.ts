@@ -37,6 +37,8 @@ export interface Config {
   logLevel: LogLevel;
   /** Seconds a shutdown waits for requests in flight before closing their connections. */
   shutdownSeconds: number;
+  /** Seconds between sweeps for learners at risk of missing their target (one process of all runs each; default 3600). */
+  atRiskSweepSeconds: number;
 }
 
 // An http(s) origin (no path); a frame ancestor may start its host with `*.` and have any port (`:*`).
@@ -122,6 +124,12 @@ const env = z.object({
     .transform(Number)
     .refine((n) => n <= 600, 'must be at most 600')
     .default(25),
+  XCREDIT_AT_RISK_SWEEP_SECONDS: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= 86_400, 'must be between 1 and 86400')
+    .default(3600),
   XCREDIT_ALLOWED_ORIGINS: sourceList((i) => ORIGIN.test(i), 'an http(s) origin such as https://courses.example.com', ['*']).optional(),
 });
 
@@ -160,6 +168,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     allowedOrigins: e.XCREDIT_ALLOWED_ORIGINS,
     logLevel: e.XCREDIT_LOG_LEVEL,
     shutdownSeconds: e.XCREDIT_SHUTDOWN_SECONDS,
+    atRiskSweepSeconds: e.XCREDIT_AT_RISK_SWEEP_SECONDS,
   };
 }
 

@@ -9,7 +9,7 @@ import type { AppContext } from './context.js';
 import { createClient, DEFAULT_TENANT, ensureFirstAdmin, ensureTenant } from './auth/clients.js';
 import type { Config } from './config.js';
 import { upgradeCreditRules } from './credits/rules.js';
-import { migrate, openStore, type Store } from './db/index.js';
+import { migrate, openStore, withStartupLock, type Store } from './db/index.js';
 import { Reads } from './db/replica.js';
 import type { Lifecycle } from './ops/health.js';
 import { createLogger } from './ops/request-log.js';
@@ -18,10 +18,15 @@ import { seedDemo } from './seed.js';
 import { sweepAtRisk } from './webhooks/alerts.js';
 import { DELIVER_JOB, deliverHandler } from './webhooks/events.js';
 import { startOutboxWorker, type OutboxWorker } from './jobs/outbox.js';
-import { enqueueChangedScores, SCORE_JOB, scoreHandler } from './lti/grades.js';
+import { startSchedules } from './jobs/schedules.js';
+import { enqueueChangedScores, SCORE_JOB, SCORE_SWEEP_MS, scoreHandler } from './lti/grades.js';
 import { createLti, type LtiService } from './lti/service.js';
 import { StatementWriter } from './xapi/statement-writer.js';
 import { ValidationPool } from './xapi/validation-pool.js';
+
+/** How often a process publishes its statement write horizon, and how long one holds if it stops. */
+const HORIZON_BEAT_MS = 1000;
+const HORIZON_LEASE_MS = 30_000;
 
 export interface RunningServer {
   url: string;
@@ -49,17 +54,21 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
   let validation: ValidationPool | undefined;
   try {
     const secretKey = resolveSecretKey(config);
-    await migrate(store.db);
-    await ensureTenant(store.db, DEFAULT_TENANT);
-    if (config.adminKey && config.adminSecret) {
-      await createClient(store.db, { tenantId: DEFAULT_TENANT.id, name: 'admin (from environment)', key: config.adminKey, secret: config.adminSecret, scopes: ['all', 'credits/admin'] });
-    }
-    const firstAdmin = options.firstAdmin ? await ensureFirstAdmin(store.db, DEFAULT_TENANT.id) : null;
-    const demo = options.demo ? await seedDemo(store.db) : undefined;
-    // Credits computed with older rules are recomputed once; every change is a ledger adjustment saying why.
     const clock = options.clock ?? systemClock;
     const events = creditEvents(clock);
-    await upgradeCreditRules(store.db, events);
+    // Several processes starting at once on one database take turns: one migrates, upgrades and seeds, the others find it done.
+    const { firstAdmin, demo } = await withStartupLock(store, async () => {
+      await migrate(store.db);
+      await ensureTenant(store.db, DEFAULT_TENANT);
+      if (config.adminKey && config.adminSecret) {
+        await createClient(store.db, { tenantId: DEFAULT_TENANT.id, name: 'admin (from environment)', key: config.adminKey, secret: config.adminSecret, scopes: ['all', 'credits/admin'] });
+      }
+      const firstAdmin = options.firstAdmin ? await ensureFirstAdmin(store.db, DEFAULT_TENANT.id) : null;
+      const demo = options.demo ? await seedDemo(store.db) : undefined;
+      // Credits computed with older rules are recomputed once; every change is a ledger adjustment saying why.
+      await upgradeCreditRules(store.db, events);
+      return { firstAdmin, demo };
+    });
     const urls = { publicUrl: config.publicUrl };
     const lti = createLti(store.db, urls, { secretKey, outbound: config.ltiOutbound, events, clock });
     validation = ValidationPool.create(config.validationThreads);
@@ -67,7 +76,15 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
     const logger = createLogger(config.logLevel);
     let worker: OutboxWorker | undefined;
     const reads = new Reads(store.db, store.replica, { waitMs: config.databaseReadWaitMs, logger });
-    const context: AppContext = { db: store.db, reads, clock, config: urls, statements: new StatementWriter(store.db, store.engine), kickOutbox: () => worker?.kick() };
+    const statements = new StatementWriter(store.db, store.engine);
+    const context: AppContext = { db: store.db, reads, clock, config: urls, statements, kickOutbox: () => worker?.kick() };
+    // Other processes on this database hold their Consistent-Through before this one's writes under way.
+    await statements.publishHorizon(clock(), HORIZON_LEASE_MS);
+    let beat: Promise<void> = Promise.resolve();
+    const horizonBeat = setInterval(() => {
+      beat = statements.publishHorizon(clock(), HORIZON_LEASE_MS).catch((err: Error) => console.error(`xcredit: publishing the write horizon failed: ${err.message}`));
+    }, HORIZON_BEAT_MS);
+    horizonBeat.unref();
     const app = createApp({ context, browser: config, demo, lti, validation, events, trustProxy: config.trustProxy, webhookOutbound: config.webhookOutbound, ltiOutbound: config.ltiOutbound, logger, lifecycle });
     const server = app.listen(config.port, config.host);
     server.on('clientError', answerClientError);
@@ -83,20 +100,22 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
     const url = urls.publicUrl;
     // LTI failing to start (ltijs itself would exit the process) leaves the rest serving; /lti answers 503 with the reason.
     await lti.deploy().catch((err: Error) => console.error(`xcredit: ${err.message}`));
-    const scoreSweep = { last: 0 };
-    const outbox = startOutboxWorker(store.db, { [SCORE_JOB]: scoreHandler(store.db, () => lti.provider(), clock), [DELIVER_JOB]: deliverHandler(store.db, config.webhookOutbound, clock) }, {
-      beforeRound: async () => {
-        if (lti.state.status === 'ready') await enqueueChangedScores(store.db, scoreSweep);
-      },
-    });
+    const outbox = startOutboxWorker(store.db, { [SCORE_JOB]: scoreHandler(store.db, () => lti.provider(), clock), [DELIVER_JOB]: deliverHandler(store.db, config.webhookOutbound, clock) });
     lti.onKick = outbox.kick;
     // Holding an embedded data folder, take the CLI's commands so they write through this process.
     const socket = store.lock ? controlPath(config.dataDir) : null;
     const control = socket ? await startControl(socket, { store, config: { ...config, publicUrl: url }, lti }) : undefined;
     if (socket) store.lock?.advertise(socket);
     worker = outbox;
-    const atRisk = setInterval(() => void sweepAtRisk(store.db, clock()).catch((err: Error) => console.error(`xcredit: at-risk sweep failed: ${err.message}`)), 3600_000);
-    atRisk.unref();
+    // Each run once across all processes on the database.
+    const schedules = startSchedules(
+      store.db,
+      [
+        { name: 'at-risk sweep', everyMs: config.atRiskSweepSeconds * 1000, run: () => sweepAtRisk(store.db, clock()) },
+        { name: 'lti score sweep', everyMs: SCORE_SWEEP_MS, run: async () => (lti.state.status === 'ready' ? enqueueChangedScores(store.db) : 0) },
+      ],
+      { owner: statements.processId },
+    );
     return {
       url,
       validationThreads: validation?.threads ?? 0,
@@ -114,7 +133,6 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
        */
       async close() {
         lifecycle.stopping = true;
-        clearInterval(atRisk);
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         // A kept-alive connection falls idle when its last answer is sent: close it then.
@@ -127,6 +145,10 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
           clearTimeout(force);
         }
         await control?.close();
+        clearInterval(horizonBeat);
+        await beat;
+        await statements.withdrawHorizon().catch(() => {});
+        await schedules.stop();
         await outbox.stop();
         await lti.close();
         await validation?.close();

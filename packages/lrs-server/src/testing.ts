@@ -262,3 +262,4 @@ export async function watchCourse(server: TestServer, learnerId: string, courseI
 }
 
 export { createClient };
+export { freePort, listening, startNginx } from './ops/nginx-testing.js';

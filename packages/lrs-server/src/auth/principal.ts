@@ -6,7 +6,7 @@ import { badText } from '../edge.js';
 import { HttpError } from '../http-error.js';
 import { allows, type Scope } from './scopes.js';
 import { sha256 } from './secrets.js';
-import { signIn, unauthorized } from './sign-in.js';
+import { clientByKey, signIn, unauthorized, type SignedInClient } from './sign-in.js';
 import { DEFAULT_LIMITS, type SignInThrottle } from './throttle.js';
 
 export interface Tenant {
@@ -49,11 +49,13 @@ const KNOWN_GOOD_MS = DEFAULT_LIMITS.windowMs;
  * Verified Basic credentials are remembered briefly so scrypt runs once a minute, not per request,
  * and once for a burst of requests with the same credentials; only credentials not remembered
  * meet the sign-in throttle, and those verified in the last window are spared their address's lockout. Launch tokens are 256 random bits, so guessing one is hopeless and
- * they are not throttled.
+ * they are not throttled. A remembered credential still reads its client's row on every request
+ * and holds only while the stored secret hash is the one it was checked against: a new secret,
+ * new scopes or a removed client, set by any process on the database, count at the next request.
  */
 export function authenticator(db: Db, throttle: SignInThrottle) {
-  const verified = new Map<string, { principal: Principal; until: number }>();
-  const checking = new Map<string, Promise<Principal>>();
+  const verified = new Map<string, { key: string; secretHash: string; until: number }>();
+  const checking = new Map<string, Promise<SignedInClient>>();
   return async (req: Request, _res: Response, next: NextFunction) => {
     const header = req.get('authorization');
     if (!header) throw unauthorized('missing Authorization header: use Basic (client key and secret) or Bearer (launch token)');
@@ -62,10 +64,15 @@ export function authenticator(db: Db, throttle: SignInThrottle) {
     const [scheme, value = ''] = cmi5Token ? ['Bearer', cmi5Token] : header.split(/\s+/, 2);
     if (/^basic$/i.test(scheme ?? '')) {
       const cacheKey = sha256(value);
-      const hit = verified.get(cacheKey);
+      let hit = verified.get(cacheKey);
       if (hit && hit.until > Date.now()) {
-        req.principal = hit.principal;
-        return next();
+        const client = await clientByKey(db, hit.key);
+        if (client && client.secretHash === hit.secretHash) {
+          req.principal = principalOf(client);
+          return next();
+        }
+        verified.delete(cacheKey);
+        hit = undefined;
       }
       // Requests arriving together with the same new credentials share one check.
       let check = checking.get(cacheKey);
@@ -73,13 +80,13 @@ export function authenticator(db: Db, throttle: SignInThrottle) {
         check = verifyBasic(db, throttle, value, req.ip ?? '', hit !== undefined && hit.until + KNOWN_GOOD_MS > Date.now()).finally(() => checking.delete(cacheKey));
         checking.set(cacheKey, check);
       }
-      const principal = await check.catch((err: unknown) => {
+      const client = await check.catch((err: unknown) => {
         if (err instanceof HttpError && err.status === 401) verified.delete(cacheKey);
         throw err;
       });
       if (verified.size >= 10_000) for (const [k, v] of verified) if (v.until + KNOWN_GOOD_MS <= Date.now()) verified.delete(k);
-      verified.set(cacheKey, { principal, until: Date.now() + CACHE_MS });
-      req.principal = principal;
+      verified.set(cacheKey, { key: client.key, secretHash: client.secretHash, until: Date.now() + CACHE_MS });
+      req.principal = principalOf(client);
       return next();
     }
     if (/^bearer$/i.test(scheme ?? '')) {
@@ -106,15 +113,18 @@ export function authenticator(db: Db, throttle: SignInThrottle) {
   };
 }
 
+function principalOf(client: SignedInClient): Principal {
+  return { kind: 'client', tenant: { id: client.tenantId, homePage: client.homePage }, key: client.key, scopes: new Set(client.scopes) };
+}
+
 /** The client a Basic credential value (base64 of key:secret) names, if the secret is right; else 401 (or 429 when locked out). */
-async function verifyBasic(db: Db, throttle: SignInThrottle, value: string, address: string, knownGood: boolean): Promise<Principal> {
+async function verifyBasic(db: Db, throttle: SignInThrottle, value: string, address: string, knownGood: boolean): Promise<SignedInClient> {
   const decoded = Buffer.from(value, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon < 0) throw unauthorized('malformed Basic credentials: expected base64 of key:secret');
   const key = decoded.slice(0, colon);
   if (badText(key)) throw unauthorized('malformed Basic credentials: the key is not valid text');
-  const client = await signIn(db, throttle, key, decoded.slice(colon + 1), address, knownGood);
-  return { kind: 'client', tenant: { id: client.tenantId, homePage: client.homePage }, key: client.key, scopes: new Set(client.scopes) };
+  return signIn(db, throttle, key, decoded.slice(colon + 1), address, knownGood);
 }
 
 /** The launch token in `Basic base64("launch:" + token)` (cmi5's auth-token), else null. */

@@ -9,6 +9,19 @@ export interface SignedInClient {
   tenantId: string;
   homePage: string;
   scopes: string[];
+  /** The stored hash the secret was checked against: a remembered sign-in holds while it is unchanged. */
+  secretHash: string;
+}
+
+/** A client as signing in needs it: its secret's hash, its scopes and its tenant; undefined when no client has the key. */
+export async function clientByKey(db: Db, key: string): Promise<SignedInClient | undefined> {
+  const row = await db
+    .selectFrom('clients')
+    .innerJoin('tenants', 'tenants.id', 'clients.tenant_id')
+    .select(['clients.key', 'clients.secret_hash', 'clients.scopes', 'tenants.id as tenant_id', 'tenants.home_page'])
+    .where('clients.key', '=', key)
+    .executeTakeFirst();
+  return row && { key: row.key, tenantId: row.tenant_id, homePage: row.home_page, scopes: row.scopes, secretHash: row.secret_hash };
 }
 
 // An unknown key is checked against this, so it costs the same scrypt as a wrong secret.
@@ -26,18 +39,13 @@ const dummy = () => (dummyHash ??= hashSecret(randomBytes(18).toString('base64ur
  */
 export async function signIn(db: Db, throttle: SignInThrottle, key: string, secret: string, address: string, knownGood = false): Promise<SignedInClient> {
   await throttle.assertOpen(key, address, knownGood);
-  const row = await db
-    .selectFrom('clients')
-    .innerJoin('tenants', 'tenants.id', 'clients.tenant_id')
-    .select(['clients.key', 'clients.secret_hash', 'clients.scopes', 'tenants.id as tenant_id', 'tenants.home_page'])
-    .where('clients.key', '=', key)
-    .executeTakeFirst();
-  const right = await verifySecret(secret, row?.secret_hash ?? (await dummy()));
-  if (!row || !right) {
+  const client = await clientByKey(db, key);
+  const right = await verifySecret(secret, client?.secretHash ?? (await dummy()));
+  if (!client || !right) {
     await throttle.recordFailure(key, address);
     throw unauthorized('unknown client key or wrong secret');
   }
-  return { key: row.key, tenantId: row.tenant_id, homePage: row.home_page, scopes: row.scopes };
+  return client;
 }
 
 export function unauthorized(message: string) {

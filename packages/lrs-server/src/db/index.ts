@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, Migrator, PostgresDialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { lockFolder, type FolderLock } from './lock.js';
 import { migrationProvider } from './migrations/index.js';
@@ -97,6 +97,26 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     lock.release();
     throw err;
   }
+}
+
+/**
+ * Runs `work` while no other process on the same PostgreSQL runs its own: a session advisory lock
+ * held on one connection of the pool while `work` uses the others (the pool has at least two).
+ * PGlite has one process by construction, so it just runs.
+ *
+ * @example
+ * await withStartupLock(store, async () => { await migrate(store.db); await upgradeCreditRules(store.db, events); });
+ */
+export async function withStartupLock<T>(store: Pick<Store, 'db' | 'engine'>, work: () => Promise<T>): Promise<T> {
+  if (store.engine !== 'postgres') return work();
+  return store.db.connection().execute(async (conn) => {
+    await sql`select pg_advisory_lock(hashtextextended('xcredit:startup', 0))`.execute(conn);
+    try {
+      return await work();
+    } finally {
+      await sql`select pg_advisory_unlock(hashtextextended('xcredit:startup', 0))`.execute(conn);
+    }
+  });
 }
 
 /** Brings the schema up to date; safe to run at every start. */

@@ -252,6 +252,23 @@ export interface AuthFailuresTable {
   failures: number;
 }
 
+/** A server process's statement write horizon: every statement it received before `horizon` is stored or refused (migration 0070). */
+export interface XapiWriteHorizonsTable {
+  process_id: string;
+  horizon: Timestamp;
+  expires_at: Timestamp;
+}
+
+/** A periodic job: when it is next due, and which process holds it until when (migration 0070). */
+export interface SchedulesTable {
+  name: string;
+  next_run_at: Timestamp;
+  locked_until: Timestamp | null;
+  locked_by: string | null;
+  last_run_at: Timestamp | null;
+  runs: ColumnType<string, never, never>;
+}
+
 export interface CertificatesTable {
   tenant_id: string;
   id: string;
@@ -333,6 +350,8 @@ export interface Database {
   admin_sessions: AdminSessionsTable;
   certificates: CertificatesTable;
   auth_failures: AuthFailuresTable;
+  xapi_write_horizons: XapiWriteHorizonsTable;
+  schedules: SchedulesTable;
   player_sessions: PlayerSessionsTable;
   heartbeats: HeartbeatsTable;
   credit_rules: CreditRulesTable;

@@ -14,7 +14,8 @@ export const SCORE_JOB = 'lti.score';
 /** Statements arrive every few seconds while a learner watches; one score a burst is enough. */
 const DEBOUNCE_MS = 1500;
 const TAG = 'xcredit-credits';
-const SWEEP_MS = 30_000;
+/** The statements hook is the fast path; the sweep is a safety net, run this often (by one process of all). */
+export const SCORE_SWEEP_MS = 30_000;
 
 export interface Score {
   scoreGiven: number;
@@ -73,13 +74,10 @@ export async function enqueueScore(db: Db | Transaction<any>, input: { tenantId:
 
 /**
  * Finds graded learners with statements newer than their last look and owes their LMS a score.
- * The statements hook enqueues at once; this catches what arrives any other way. `sweep.last`
- * is when the caller's server last swept (ms), so one server sweeps at most every 30 s.
+ * The statements hook enqueues at once; this catches what arrives any other way. The server runs
+ * it every `SCORE_SWEEP_MS`, in one process of all (`jobs/schedules.ts`).
  */
-export async function enqueueChangedScores(db: Db, sweep: { last: number }): Promise<number> {
-  // The statements hook is the fast path; this sweep is a safety net, so it runs now and then.
-  if (Date.now() - sweep.last < SWEEP_MS) return 0;
-  sweep.last = Date.now();
+export async function enqueueChangedScores(db: Db): Promise<number> {
   const changed = await sql<{ tenant_id: string; learner_id: string; course_id: string; seq: string }>`
     select t.tenant_id, t.learner_id, t.course_id, max(s.seq) as seq
     from lti_grade_targets t

@@ -58,10 +58,10 @@ function flag(q: Record<string, unknown>, name: string): boolean {
  */
 export async function getStatements({ reads, clock, statements: writer }: StatementStore, req: Request): Promise<StatementsOut> {
   const who = reader(req);
-  // Statements received before now may still be on their way to the database: the answer is
-  // complete only up to just before the oldest of them. Fixed before the database is chosen, so
-  // the one chosen has every statement stored up to it.
-  const consistentThrough = writer.consistentThrough(clock()).toISOString();
+  // Statements received before now, by this process or another, may still be on their way to the
+  // database: the answer is complete only up to just before the oldest of them. Fixed before the
+  // database is chosen, so the one chosen has every statement stored up to it.
+  const consistentThrough = (await writer.consistentThroughAll(clock())).toISOString();
   return reads.read((db) => query(db, req, who, consistentThrough));
 }
 

@@ -135,4 +135,24 @@ describe.each(engines)('statement writer on %s', (engine) => {
     newer();
     expect(writer.consistentThrough(now)).toEqual(now);
   });
+
+  it('holds Consistent-Through before the writes under way in another process on the same database (PostgreSQL)', async () => {
+    const here = new StatementWriter(server.store.db, server.store.engine);
+    const there = new StatementWriter(server.store.db, server.store.engine);
+    const now = new Date('2026-03-01T12:00:00.000Z');
+    const done = there.begin(new Date('2026-03-01T11:59:50.000Z'));
+    await there.publishHorizon(now, 30_000);
+    // PGlite is one process by construction: only its own writes count there.
+    expect((await here.consistentThroughAll(now)).toISOString()).toBe(engine === 'postgres' ? '2026-03-01T11:59:49.999Z' : now.toISOString());
+    expect((await there.consistentThroughAll(now)).toISOString()).toBe('2026-03-01T11:59:49.999Z');
+    done();
+    await there.publishHorizon(now, 30_000);
+    expect(await here.consistentThroughAll(now)).toEqual(now);
+    // A process that stopped publishing (it crashed) holds the others back only until its lease ends.
+    const stuck = there.begin(new Date('2026-03-01T11:59:40.000Z'));
+    await there.publishHorizon(now, 0);
+    expect(await here.consistentThroughAll(now)).toEqual(now);
+    stuck();
+    await there.withdrawHorizon();
+  });
 });

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { sql, type Kysely } from 'kysely';
 import { Verbs } from '@xcredit/sdk/xapi';
 import type { Clock } from '../clock.js';
@@ -139,6 +141,43 @@ export class StatementWriter {
     let oldest = now.getTime() + 1;
     for (const t of this.#open.keys()) if (t < oldest) oldest = t;
     return new Date(Math.min(now.getTime(), oldest - 1));
+  }
+
+  /** Names this process's row in `xapi_write_horizons`. */
+  readonly processId = `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
+
+  /**
+   * The latest time up to which every statement received by any server process on this database
+   * is stored: this process's own `consistentThrough`, held back by the horizon each other live
+   * process last published (`publishHorizon`). A published horizon stays a lower bound however old
+   * it is (a process's later writes are received later), so it may lag, never lead. PGlite has one
+   * process by construction: only its own writes count.
+   */
+  async consistentThroughAll(now: Date): Promise<Date> {
+    const own = this.consistentThrough(now);
+    if (this.engine !== 'postgres') return own;
+    const { rows } = await sql<{ horizon: Date | string | null }>`
+      select min(horizon) as horizon from xapi_write_horizons
+      where process_id <> ${this.processId} and expires_at > clock_timestamp()`.execute(this.db);
+    const others = rows[0]?.horizon;
+    return others != null && new Date(others).getTime() < own.getTime() ? new Date(others) : own;
+  }
+
+  /**
+   * Publishes this process's horizon (every statement it received before it is stored or refused)
+   * for the other processes' `consistentThroughAll`, valid for `leaseMs` of the database's time:
+   * a process that stops publishing (it crashed) holds the others back no longer than that.
+   */
+  async publishHorizon(now: Date, leaseMs: number): Promise<void> {
+    const horizon = this.consistentThrough(now);
+    await sql`insert into xapi_write_horizons (process_id, horizon, expires_at)
+      values (${this.processId}, ${horizon}, clock_timestamp() + ${leaseMs} * interval '1 millisecond')
+      on conflict (process_id) do update set horizon = excluded.horizon, expires_at = excluded.expires_at`.execute(this.db);
+  }
+
+  /** Removes this process's horizon (it has stopped writing), and those of processes gone for an hour. */
+  async withdrawHorizon(): Promise<void> {
+    await sql`delete from xapi_write_horizons where process_id = ${this.processId} or expires_at < clock_timestamp() - interval '1 hour'`.execute(this.db);
   }
 
   /** Writes waiting for a transaction to take them. */

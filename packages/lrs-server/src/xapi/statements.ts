@@ -57,7 +57,7 @@ export function statementsRouter(context: Writing, hooks?: StatementHooks, valid
 
   router.get('/statements', async (req, res) => {
     // Set before anything can fail: clients read it from error responses too.
-    res.set('X-Experience-API-Consistent-Through', context.clock().toISOString());
+    res.set('X-Experience-API-Consistent-Through', context.statements.consistentThrough(context.clock()).toISOString());
     sendStatements(res, await getStatements(context, req));
   });
   return router;
