@@ -45,6 +45,13 @@ export interface LearnerCredits {
  * Statements written by clients outside a launch are stored but never counted here.
  */
 export async function assessLearnerCourse(db: Q, tenantId: string, learnerId: string, course: Course, period: string): Promise<EngagementAssessment> {
+  const { rows } = await fullTimelineQuery(db, tenantId, learnerId, course, period).execute(db);
+  const { statements: facts, heartbeats: beats, checks } = rows[0]!;
+  return assessTimeline(course, facts, beats, blockedWallOf(checks));
+}
+
+/** The whole timeline in one query, read without a checkpoint (what a batch read before checkpoints, and what `assessLearnerCourse` reads). */
+export function fullTimelineQuery(db: Q, tenantId: string, learnerId: string, course: Course, period: string) {
   const { from, to } = parsePeriod(period);
   const statements = db
     .selectFrom('statements as s')
@@ -66,14 +73,11 @@ export async function assessLearnerCourse(db: Q, tenantId: string, learnerId: st
     .where('l.course_id', '=', course.courseId)
     .where('h.received_at', '>=', from)
     .where('h.received_at', '<', to);
-  // One round trip for the three reads: this runs in every statement batch's transaction, and
-  // each round trip is time the learner's lock and a connection are held.
-  const { rows } = await sql<{ statements: StatementFacts[]; heartbeats: HeartbeatFacts[]; checks: IssuedCheck[] }>`select
+  // One round trip for the three reads.
+  return sql<{ statements: StatementFacts[]; heartbeats: HeartbeatFacts[]; checks: IssuedCheck[] }>`select
     (select coalesce(json_agg(r order by r.seq), '[]') from (${statements}) as r) as statements,
     (select coalesce(json_agg(r order by r.received_at, r.id), '[]') from (${heartbeats}) as r) as heartbeats,
-    (select coalesce(json_agg(r), '[]') from (${attentionChecksQuery(db, tenantId, learnerId, course.courseId, from, to)}) as r) as checks`.execute(db);
-  const { statements: facts, heartbeats: beats, checks } = rows[0]!;
-  return assessTimeline(course, facts, beats, blockedWallOf(checks));
+    (select coalesce(json_agg(r), '[]') from (${attentionChecksQuery(db, tenantId, learnerId, course.courseId, from, to)}) as r) as checks`;
 }
 
 /**

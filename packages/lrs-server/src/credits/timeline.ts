@@ -139,8 +139,13 @@ export async function resetCheckpoints(db: Q, scope: { tenantId?: string; learne
   await db.deleteFrom('timeline_checkpoints').$if(scope.tenantId !== undefined, (q) => q.where('tenant_id', '=', scope.tenantId!)).execute();
 }
 
-/** One round trip: the checkpoint, the timeline's launches, its voided count, and what is new (all of it with `fromCheckpoint` false). */
-async function query(db: Q, { tenantId, learnerId, courseId, period }: TimelineKey, own: OwnBatch | undefined, fromCheckpoint: boolean): Promise<ReadRow> {
+async function query(db: Q, key: TimelineKey, own: OwnBatch | undefined, fromCheckpoint: boolean): Promise<ReadRow> {
+  const { rows } = await timelineReadQuery(db, key, own, fromCheckpoint).execute(db);
+  return rows[0]!;
+}
+
+/** The one query of a read: the checkpoint, the timeline's launches, its voided count, and what is new (all of it with `fromCheckpoint` false). */
+export function timelineReadQuery(db: Q, { tenantId, learnerId, courseId, period }: TimelineKey, own: OwnBatch | undefined, fromCheckpoint: boolean) {
   const { from, to } = parsePeriod(period);
   const cp = db
     .selectFrom('timeline_checkpoints')
@@ -152,19 +157,18 @@ async function query(db: Q, { tenantId, learnerId, courseId, period }: TimelineK
   const launches = db.selectFrom('launches').select('registration').where('tenant_id', '=', tenantId).where('learner_id', '=', learnerId).where('course_id', '=', courseId);
   const sinceSeq = fromCheckpoint ? sql`coalesce((select c.statement_seq from (${cp}) as c), 0)` : sql`0`;
   const sinceId = fromCheckpoint ? sql`coalesce((select c.heartbeat_id from (${cp}) as c), 0)` : sql`0`;
-  const statements = db
+  const counted = db
     .selectFrom('statements as s')
     .select(['s.seq', 's.launch_registration as launch', 's.stored', 's.verb_id', ...statementFacts()])
     .where('s.tenant_id', '=', tenantId)
-    .where('s.launch_registration', 'in', launches)
     .where('s.voided', '=', false)
     .where('s.verb_id', 'in', COUNTED_VERBS)
     .where('s.stored', '>=', from)
-    .where('s.stored', '<', to)
-    .where((eb) => {
-      const after = eb(sql`s.seq`, '>', sinceSeq);
-      return own ? eb.or([after, eb.and([eb('s.launch_registration', '=', own.registration), eb('s.stored', '=', own.stored)])]) : after;
-    });
+    .where('s.stored', '<', to);
+  // Two index ranges, not one condition with "or": each launch's statements after the checkpoint
+  // (statements_launch), and the batch's own by its receipt time (statements_tenant_stored).
+  const after = counted.where('s.launch_registration', 'in', launches).where(sql<boolean>`s.seq > ${sinceSeq}`);
+  const statements = own ? after.unionAll(counted.where('s.stored', '=', own.stored).where('s.launch_registration', '=', own.registration)) : after;
   const heartbeats = db
     .selectFrom('heartbeats as h')
     .select(['h.id', 'h.session_id', 'h.received_at', 'h.sent_at', 'h.media_time', 'h.playing'])
@@ -182,14 +186,13 @@ async function query(db: Q, { tenantId, learnerId, courseId, period }: TimelineK
     .where('s.verb_id', 'in', COUNTED_VERBS)
     .where('s.stored', '>=', from)
     .where('s.stored', '<', to);
-  const { rows } = await sql<ReadRow>`select
+  return sql<ReadRow>`select
     ${fromCheckpoint ? sql`(select row_to_json(c) from (${cp}) as c)` : sql`null`} as checkpoint,
     (select coalesce(json_agg(l), '[]') from (${db.selectFrom('launches').select(['registration', 'superseded_at']).where('tenant_id', '=', tenantId).where('learner_id', '=', learnerId).where('course_id', '=', courseId)}) as l) as launches,
     (${voided}) as voided,
     (select coalesce(json_agg(r order by r.seq), '[]') from (${statements}) as r) as statements,
     (select coalesce(json_agg(r order by r.received_at, r.id), '[]') from (${heartbeats}) as r) as heartbeats,
-    (select coalesce(json_agg(r), '[]') from (${attentionChecksQuery(db, tenantId, learnerId, courseId, from, to)}) as r) as checks`.execute(db);
-  return rows[0]!;
+    (select coalesce(json_agg(r), '[]') from (${attentionChecksQuery(db, tenantId, learnerId, courseId, from, to)}) as r) as checks`;
 }
 
 const ms = (v: Date | string) => new Date(v).getTime();
