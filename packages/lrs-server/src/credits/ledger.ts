@@ -87,7 +87,11 @@ export interface Append {
  */
 export type CreditEvent = { type: 'entry.appended'; entry: Append } | { type: 'award.pending' | 'award.decided'; tenantId: string; data: Record<string, unknown> };
 
-export type CreditSubscriber = (trx: Q, event: CreditEvent) => Promise<void>;
+/**
+ * Receives the events of one change together (every entry one `appendEntries` appended, e.g. all
+ * of a recompute batch's corrections), so work owed once per learner is done once.
+ */
+export type CreditSubscriber = (trx: Q, events: readonly CreditEvent[]) => Promise<void>;
 
 /**
  * The engine's port for its events: what must happen in the same transaction (webhooks, target
@@ -102,8 +106,9 @@ export class CreditEvents {
     return this;
   }
 
-  async publish(trx: Q, event: CreditEvent): Promise<void> {
-    for (const subscriber of this.#subscribers) await subscriber(trx, event);
+  async publish(trx: Q, ...events: CreditEvent[]): Promise<void> {
+    if (!events.length) return;
+    for (const subscriber of this.#subscribers) await subscriber(trx, events);
   }
 }
 
@@ -134,7 +139,7 @@ export async function appendEntries(db: Q, events: CreditEvents, entries: readon
       })),
     )
     .execute();
-  for (const entry of changes) await events.publish(db, { type: 'entry.appended', entry });
+  await events.publish(db, ...changes.map((entry) => ({ type: 'entry.appended' as const, entry })));
 }
 
 /** Appends one entry (see `appendEntries`). */
