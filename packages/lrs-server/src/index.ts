@@ -7,6 +7,7 @@ export { seedDemo, DEMO } from './seed.js';
 export { HttpError } from './http-error.js';
 export { CreditEvents, type CreditEvent, type CreditSubscriber } from './credits/ledger.js';
 export { recompute, type RecomputeOptions, type RecomputeResult } from './credits/recompute.js';
-export { assessLearnerCourse, learnerCredits, refreshEngagement } from './credits/engagement.js';
+export { assessLearnerCourse, fullTimelineQuery, learnerCredits, refreshEngagement } from './credits/engagement.js';
+export { readTimeline, timelineReadQuery, type TimelineKey } from './credits/timeline.js';
 export { getCourse } from './catalog/courses.js';
 export { summaryReport, type Report, type ReportScope } from './reports/reports.js';

@@ -9,6 +9,7 @@ import { parsePeriod } from '../period.js';
 import { getCourse, tenantPolicy, toCourse, type Course } from '../catalog/courses.js';
 import { assessTimeline, attentionChecksQuery, blockedWallOf, COUNTED_VERBS, statementFacts, type HeartbeatFacts, type IssuedCheck, type StatementFacts } from './evidence.js';
 import { lockLearner, reconcileCourseLedger, type CreditEvents, type ReconcileOptions } from './ledger.js';
+import { readTimeline, saveCheckpoint, type OwnBatch, type TimelineKey } from './timeline.js';
 
 type Q = Kysely<Database>;
 
@@ -44,6 +45,13 @@ export interface LearnerCredits {
  * Statements written by clients outside a launch are stored but never counted here.
  */
 export async function assessLearnerCourse(db: Q, tenantId: string, learnerId: string, course: Course, period: string): Promise<EngagementAssessment> {
+  const { rows } = await fullTimelineQuery(db, tenantId, learnerId, course, period).execute(db);
+  const { statements: facts, heartbeats: beats, checks } = rows[0]!;
+  return assessTimeline(course, facts, beats, blockedWallOf(checks));
+}
+
+/** The whole timeline in one query, read without a checkpoint (what a batch read before checkpoints, and what `assessLearnerCourse` reads). */
+export function fullTimelineQuery(db: Q, tenantId: string, learnerId: string, course: Course, period: string) {
   const { from, to } = parsePeriod(period);
   const statements = db
     .selectFrom('statements as s')
@@ -65,20 +73,18 @@ export async function assessLearnerCourse(db: Q, tenantId: string, learnerId: st
     .where('l.course_id', '=', course.courseId)
     .where('h.received_at', '>=', from)
     .where('h.received_at', '<', to);
-  // One round trip for the three reads: this runs in every statement batch's transaction, and
-  // each round trip is time the learner's lock and a connection are held.
-  const { rows } = await sql<{ statements: StatementFacts[]; heartbeats: HeartbeatFacts[]; checks: IssuedCheck[] }>`select
+  // One round trip for the three reads.
+  return sql<{ statements: StatementFacts[]; heartbeats: HeartbeatFacts[]; checks: IssuedCheck[] }>`select
     (select coalesce(json_agg(r order by r.seq), '[]') from (${statements}) as r) as statements,
     (select coalesce(json_agg(r order by r.received_at, r.id), '[]') from (${heartbeats}) as r) as heartbeats,
-    (select coalesce(json_agg(r), '[]') from (${attentionChecksQuery(db, tenantId, learnerId, course.courseId, from, to)}) as r) as checks`.execute(db);
-  const { statements: facts, heartbeats: beats, checks } = rows[0]!;
-  return assessTimeline(course, facts, beats, blockedWallOf(checks));
+    (select coalesce(json_agg(r), '[]') from (${attentionChecksQuery(db, tenantId, learnerId, course.courseId, from, to)}) as r) as checks`;
 }
 
 /**
- * Recomputes one learner's engagement with one course for a period, stores it, and brings the
- * ledger in line with it. Runs inside the transaction that stored the statements, so credits and
- * statements never disagree.
+ * Brings one learner's engagement with one course for a period up to date, stores it, and brings
+ * the ledger in line with it. Runs inside the transaction that stored the statements (holding the
+ * learner's lock), so credits and statements never disagree. Reads only what arrived since the
+ * timeline's checkpoint (`credits/timeline.ts`) and stores the checkpoint with the engagement.
  */
 export async function refreshEngagement(
   db: Q,
@@ -86,18 +92,31 @@ export async function refreshEngagement(
   learnerId: string,
   courseId: string,
   period: string,
-  options: ReconcileOptions,
+  options: ReconcileOptions & { own?: OwnBatch },
 ): Promise<EngagementAssessment> {
   const course = await getCourse(db, tenantId, courseId);
-  const a = await assessLearnerCourse(db, tenantId, learnerId, course, period);
+  const key = { tenantId, learnerId, courseId, period };
+  const { facts, checkpoint } = await readTimeline(db, key, options.own);
+  const a = assessTimeline(course, facts.statements, facts.heartbeats, blockedWallOf(facts.checks));
   const row = engagementRow(a);
-  await db
+  const engagement = db
     .insertInto('engagement')
     .values({ tenant_id: tenantId, learner_id: learnerId, course_id: courseId, period, ...row })
-    .onConflict((oc) => oc.columns(['tenant_id', 'learner_id', 'course_id', 'period']).doUpdateSet({ ...row, updated_at: new Date() }))
-    .execute();
+    .onConflict((oc) => oc.columns(['tenant_id', 'learner_id', 'course_id', 'period']).doUpdateSet({ ...row, updated_at: new Date() }));
+  // The checkpoint and the engagement in one round trip: the learner's lock is held meanwhile.
+  await sql`with checkpoint as (${saveCheckpoint(db, key, checkpoint)}) ${engagement}`.execute(db);
   await reconcileCourseLedger(db, tenantId, learnerId, course, period, options, row);
   return a;
+}
+
+/**
+ * Reads what a batch stored into its timeline's checkpoint without assessing it (a batch that
+ * cannot change credits, e.g. `initialized` alone): its statements may have a `seq` below one a
+ * concurrent batch already read, and only this batch knows them as its own.
+ */
+export async function foldTimeline(db: Q, key: TimelineKey, own: OwnBatch): Promise<void> {
+  const { checkpoint } = await readTimeline(db, key, own);
+  await saveCheckpoint(db, key, checkpoint).execute();
 }
 
 /** The `engagement` row an assessment is stored as. */

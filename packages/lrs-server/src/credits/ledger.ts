@@ -43,6 +43,11 @@ interface Key {
 }
 
 async function sumFor(db: Q, tenantId: string, learnerId: string, period: string, key: Key): Promise<number> {
+  const row = await sumQuery(db, tenantId, learnerId, period, key).executeTakeFirstOrThrow();
+  return Number(row.tenths);
+}
+
+function sumQuery(db: Q, tenantId: string, learnerId: string, period: string, key: Key) {
   let q = db
     .selectFrom('ledger')
     .select((eb) => eb.fn.coalesce(eb.fn.sum<string | number>('amount_tenths'), sql<number>`0`).as('tenths'))
@@ -52,8 +57,7 @@ async function sumFor(db: Q, tenantId: string, learnerId: string, period: string
   if (key.courseId !== undefined) q = q.where('course_id', '=', key.courseId);
   if (key.awardId !== undefined) q = q.where('award_id', '=', key.awardId);
   if (key.requirementId !== undefined) q = q.where('requirement_id', '=', key.requirementId);
-  const row = await q.executeTakeFirstOrThrow();
-  return Number(row.tenths);
+  return q;
 }
 
 export interface Append {
@@ -83,7 +87,11 @@ export interface Append {
  */
 export type CreditEvent = { type: 'entry.appended'; entry: Append } | { type: 'award.pending' | 'award.decided'; tenantId: string; data: Record<string, unknown> };
 
-export type CreditSubscriber = (trx: Q, event: CreditEvent) => Promise<void>;
+/**
+ * Receives the events of one change together (every entry one `appendEntries` appended, e.g. all
+ * of a recompute batch's corrections), so work owed once per learner is done once.
+ */
+export type CreditSubscriber = (trx: Q, events: readonly CreditEvent[]) => Promise<void>;
 
 /**
  * The engine's port for its events: what must happen in the same transaction (webhooks, target
@@ -98,8 +106,9 @@ export class CreditEvents {
     return this;
   }
 
-  async publish(trx: Q, event: CreditEvent): Promise<void> {
-    for (const subscriber of this.#subscribers) await subscriber(trx, event);
+  async publish(trx: Q, ...events: CreditEvent[]): Promise<void> {
+    if (!events.length) return;
+    for (const subscriber of this.#subscribers) await subscriber(trx, events);
   }
 }
 
@@ -130,7 +139,7 @@ export async function appendEntries(db: Q, events: CreditEvents, entries: readon
       })),
     )
     .execute();
-  for (const entry of changes) await events.publish(db, { type: 'entry.appended', entry });
+  await events.publish(db, ...changes.map((entry) => ({ type: 'entry.appended' as const, entry })));
 }
 
 /** Appends one entry (see `appendEntries`). */
@@ -167,10 +176,15 @@ export async function reconcileCourseLedger(
   /** The engagement row just stored, which saves reading it back. */
   eng: EngagementFigures,
 ): Promise<void> {
-  if (await isClosed(db, tenantId, period)) return;
   if (course.makeUpFor) return reconcileRequirement(db, tenantId, learnerId, course.makeUpFor, period, options);
+  // Whether the period is closed and what the ledger holds, in one round trip (the learner's lock is held).
+  const { rows } = await sql<{ closed: boolean; tenths: string | number }>`select
+    exists (select 1 from periods where tenant_id = ${tenantId} and period = ${period} and closed_at is not null) as closed,
+    (${sumQuery(db, tenantId, learnerId, period, { courseId: course.courseId })}) as tenths`.execute(db);
+  const { closed, tenths } = rows[0]!;
+  if (closed) return;
   const desired = eng.earned_tenths;
-  const current = await sumFor(db, tenantId, learnerId, period, { courseId: course.courseId });
+  const current = Number(tenths);
   if (desired === current) return;
   await appendEntry(db, options.events, {
     tenantId,

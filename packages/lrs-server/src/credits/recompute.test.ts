@@ -117,6 +117,9 @@ describe.each(engines)('incremental credits equal a full recompute on %s', (engi
     };
     const incremental = await snapshot();
     expect(incremental.length).toBeGreaterThan(0);
+    // The batches read from their timelines' checkpoints: one per learner, course and period judged.
+    const checkpoints = await server.store.db.selectFrom('timeline_checkpoints').select(['learner_id', 'course_id']).where('learner_id', 'in', learners).execute();
+    expect(checkpoints.length).toBe(incremental.length);
     const result = await recompute(server.store.db, { events: creditEvents(server.clock ?? systemClock) });
     expect(await snapshot()).toEqual(incremental);
     expect(result.ledgerEntries).toBe(0);
@@ -152,6 +155,27 @@ describe.each(engines)('incremental credits equal a full recompute on %s', (engi
     expect(after.total).toBe(4);
     expect(after.entries).toHaveLength(before.entries.length + 2);
     await expect(server.store.db.deleteFrom('ledger').where('learner_id', '=', 'fix-me').execute()).rejects.toThrow(/append-only/);
+  });
+
+  it('hands a subscriber the corrections of one write together, in one call', async () => {
+    let period = '';
+    for (const learnerId of ['many-1', 'many-2']) {
+      const p = await openPlayer(server, await api('POST', '/launches', { learnerId, courseId: 'a' }));
+      await p.play(0);
+      await p.watch(LENGTH);
+      await p.complete(LENGTH, { [XcreditExt.focusedSeconds]: LENGTH });
+      period = (await api('GET', `/learners/${learnerId}/ledger`)).period;
+      await server.store.db
+        .insertInto('ledger')
+        .values({ tenant_id: 'default', learner_id: learnerId, period, source: 'adjustment', amount_tenths: -40, course_id: 'a', kind: 'required', category: null, reason: 'manual slip', evidence: '{}', created_by: 'test' })
+        .execute();
+    }
+    const calls: string[][] = [];
+    const recording = new CreditEvents().add(async (_trx, events) => {
+      calls.push(events.map((e) => (e.type === 'entry.appended' ? `${e.entry.learnerId} ${e.entry.courseId} ${e.entry.amountTenths}` : e.type)));
+    });
+    expect((await recompute(server.store.db, { events: recording, tenantId: 'default' })).ledgerEntries).toBe(2);
+    expect(calls).toEqual([['many-1 a 40', 'many-2 a 40']]);
   });
 
   it('announces its corrections like any ledger change (credits earned, a target met), or changes nothing when a subscriber fails', async () => {

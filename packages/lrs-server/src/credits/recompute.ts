@@ -5,6 +5,7 @@ import { engagementRow } from './engagement.js';
 import { periodAt } from '../period.js';
 import { assessTimeline, attentionBlockedWallOf, COUNTED_VERBS, statementFacts, type HeartbeatFacts, type StatementFacts } from './evidence.js';
 import { appendEntries, reconcileRequirement, type CreditEvents } from './ledger.js';
+import { resetCheckpoints } from './timeline.js';
 
 const LEARNER_CHUNK = 250;
 const WRITE_BATCH = 1000;
@@ -52,6 +53,8 @@ export async function recompute(db: Db, options: RecomputeOptions): Promise<Reco
     const policy = await tenantPolicy(db, t.id);
     for (const row of await db.selectFrom('courses').selectAll().where('tenant_id', '=', t.id).execute()) courses.set(`${t.id}|${row.id}`, toCourse(row, policy));
   }
+  // Every checkpoint it covers is forgotten: the next batch of each timeline reads it whole again.
+  if (!options.since) await resetCheckpoints(db, { tenantId: options.tenantId });
   let statements = 0;
   let pairs = 0;
   let ledgerEntries = 0;
@@ -210,6 +213,8 @@ async function write(db: Db, events: CreditEvents, batch: Assessed[], reason?: s
   return db.transaction().execute(async (trx) => {
     const learners = [...new Set(batch.map((b) => `${b.tenantId}|${b.learnerId}`))].sort();
     await sql`select pg_advisory_xact_lock(hashtextextended(k, 0)) from unnest(${learners}::text[]) as k`.execute(trx);
+    // A batch may have checkpointed a timeline since the rows were read: the next one reads it whole.
+    await resetCheckpoints(trx, { learners: batch.map((b) => ({ tenantId: b.tenantId, learnerId: b.learnerId, courseId: b.course.courseId, period: b.period })) });
     await trx
       .insertInto('engagement')
       .values(batch.map((b) => ({ tenant_id: b.tenantId, learner_id: b.learnerId, course_id: b.course.courseId, period: b.period, ...b.values })))

@@ -301,6 +301,20 @@ export interface HeartbeatsTable {
   playing: boolean;
 }
 
+/** What the engine has read of one timeline, and how far (see credits/timeline.ts). */
+export interface TimelineCheckpointsTable {
+  tenant_id: string;
+  learner_id: string;
+  course_id: string;
+  period: string;
+  statement_seq: ColumnType<string, string | number, string | number>;
+  heartbeat_id: ColumnType<string, string | number, string | number>;
+  voided: number;
+  statements: ColumnType<unknown[], string, string>;
+  heartbeats: ColumnType<unknown[], string, string>;
+  updated_at: Generated<Timestamp>;
+}
+
 export interface CreditRulesTable {
   tenant_id: string;
   version: number;
@@ -355,6 +369,7 @@ export interface Database {
   player_sessions: PlayerSessionsTable;
   heartbeats: HeartbeatsTable;
   credit_rules: CreditRulesTable;
+  timeline_checkpoints: TimelineCheckpointsTable;
   attention_timelines: AttentionTimelinesTable;
   attention_checks: AttentionChecksTable;
 }

@@ -1,8 +1,8 @@
 import { Verbs } from '@xcredit/sdk/xapi';
 import type { StatementHook } from './hooks.js';
-import { refreshEngagement } from '../credits/engagement.js';
+import { foldTimeline, refreshEngagement } from '../credits/engagement.js';
 import { periodAt } from '../period.js';
-import { changesCredits } from '../credits/evidence.js';
+import { changesCredits, COUNTED_VERBS } from '../credits/evidence.js';
 import { lockLearner, type CreditEvents } from '../credits/ledger.js';
 import { endLaunch } from './sessions.js';
 
@@ -12,5 +12,8 @@ export const engagementHook =
   async ({ trx, tenantId, learnerId, courseId, registration, verbs, stored }) => {
     await lockLearner(trx, tenantId, learnerId);
     if (verbs.includes(Verbs.terminated)) await endLaunch(trx, tenantId, registration, stored);
-    if (changesCredits(verbs)) await refreshEngagement(trx, tenantId, learnerId, courseId, periodAt(stored).name, { actor: 'engine', events });
+    const period = periodAt(stored).name;
+    const own = { registration, stored };
+    if (changesCredits(verbs)) await refreshEngagement(trx, tenantId, learnerId, courseId, period, { actor: 'engine', events, own });
+    else if (verbs.some((v) => COUNTED_VERBS.includes(v))) await foldTimeline(trx, { tenantId, learnerId, courseId, period }, own);
   };

@@ -107,6 +107,9 @@ export async function heartbeat(db: Db, events: CreditEvents, { tenant, launch }
   if (row.superseded_at) throw takenOver(row.superseded_at);
   const period = periodAt(at).name;
   await db.transaction().execute(async (trx) => {
+    // Written holding the learner's lock, as the engine reads heartbeats: none can then commit
+    // with an id below one a timeline's checkpoint has passed (credits/timeline.ts).
+    await lockLearner(trx, tenant.id, launch.learnerId);
     await trx.updateTable('launches').set({ last_heartbeat_at: at }).where('tenant_id', '=', tenant.id).where('registration', '=', launch.registration).execute();
     const sentAt = input.sentAt === undefined ? null : new Date(input.sentAt);
     await trx
@@ -124,7 +127,6 @@ export async function heartbeat(db: Db, events: CreditEvents, { tenant, launch }
       .executeTakeFirst();
     // With nothing stored yet there is no interval for the heartbeat to vouch for.
     if (!counted) return;
-    await lockLearner(trx, tenant.id, launch.learnerId);
     await refreshEngagement(trx, tenant.id, launch.learnerId, launch.courseId, period, { actor: 'engine', events });
   });
   return { active: true, expiresAt: launch.expiresAt.toISOString(), verified: await verifiedSoFar(db, tenant.id, launch.learnerId, launch.courseId, period) };

@@ -9,6 +9,7 @@ import { ltiRegistrationLinks } from './0021_lti_registration_links.js';
 import { ltiLastLaunch } from './0024_lti_last_launch.js';
 import { playerSessions } from './0030_player_sessions.js';
 import { attentionChecks } from './0031_attention_checks.js';
+import { timelineCheckpoints } from './0035_timeline_checkpoints.js';
 import { reports } from './0040_reports.js';
 import { certificatesOnce } from './0041_certificates_once.js';
 import { historyImport } from './0050_history_import.js';
@@ -30,6 +31,7 @@ const migrations: Record<string, Migration> = {
   '0024_lti_last_launch': ltiLastLaunch,
   '0030_player_sessions': playerSessions,
   '0031_attention_checks': attentionChecks,
+  '0035_timeline_checkpoints': timelineCheckpoints,
   '0040_reports': reports,
   '0041_certificates_once': certificatesOnce,
   '0050_history_import': historyImport,
