@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 const pkg = fileURLToPath(new URL('../', import.meta.url));
 const ZOD_MODULE = /[\\/]node_modules[\\/](\.pnpm[\\/]zod@[^\\/]+[\\/]node_modules[\\/])?zod[\\/]/;
 // lit and video.js are left out to keep the bundle quick; zod could only arrive through the sdk.
-const external = (id: string) => /^(lit|@lit\/|lit-html|lit-element|video\.js)([\\/]|$)/.test(id);
+const external = (id: string) => /^(@lit\/[^\\/]+|lit|lit-html|lit-element|video\.js)([\\/]|$)/.test(id);
 
 let inputOptions: (o: { external: RollupOptions['external'] }) => RollupOptions;
 

@@ -11,6 +11,7 @@ import {
   type PublicQuestion,
 } from '@xcredit/sdk';
 import type { Connection } from './connection.js';
+import type { Outbox } from './outbox.js';
 
 /** A learner's answer: choice ids, `true`/`false`, or the typed text. */
 export type Answer = string | string[] | boolean;
@@ -119,6 +120,22 @@ export async function fetchFeedback(connection: Connection, questionId: string):
   } catch {
     return null;
   }
+}
+
+/**
+ * What the server made of an answer once its `answered` statement is delivered: sends what is
+ * queued, then asks for the verdict; null while that statement is still queued (offline, the
+ * server failing), whatever else the outbox still holds, or when the server cannot say.
+ *
+ * @example
+ * const feedback = await deliveredFeedback(outbox, connection, statement.id, 'q1');
+ */
+export async function deliveredFeedback(outbox: Pick<Outbox, 'flush' | 'holds'> | null, connection: Connection, statementId: string, questionId: string): Promise<AnswerFeedback | null> {
+  if (outbox) {
+    await outbox.flush();
+    if (outbox.holds(statementId)) return null;
+  }
+  return fetchFeedback(connection, questionId);
 }
 
 /**
