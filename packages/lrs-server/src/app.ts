@@ -19,7 +19,6 @@ import { adminRouter } from './web/admin/routes.js';
 import { creditWebhooks } from './webhooks/credit-events.js';
 import { webhooksRouter } from './webhooks/routes.js';
 import { historyRouter } from './history/routes.js';
-import type { Db } from './db/index.js';
 import { healthRouter, type Lifecycle } from './ops/health.js';
 import { requestLog } from './ops/request-log.js';
 import { assignRequestId, bodyGuard, edgeGuard } from './edge.js';
@@ -32,7 +31,7 @@ import { apiRequestsOnly, cors, securityHeaders } from './web/headers.js';
 import { webRouter } from './web/routes.js';
 import { xapiRouter } from './xapi/router.js';
 import type { ValidationPool } from './xapi/validation-pool.js';
-import { SUPPORTED_VERSIONS, xapiVersion } from './xapi/version.js';
+import { SUPPORTED_VERSIONS } from './xapi/version.js';
 
 export interface AppOptions {
   /** The database, clock, public URL and outbox the routes share. */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { questionActivityId, Verbs, VideoExt, XcreditExt } from '@xcredit/sdk/xapi';
+import { questionActivityId, Verbs, XcreditExt } from '@xcredit/sdk/xapi';
 import { openPlayer, startTestServer, type Engine, type LaunchGiven, type TestServer } from '../testing.js';
 import { creditEvents } from '../app.js';
 import { systemClock } from '../clock.js';

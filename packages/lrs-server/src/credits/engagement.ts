@@ -1,12 +1,10 @@
 import type { EngagementAssessment, EngagementFlag, GateResult } from '@xcredit/sdk/engagement';
-import { isPeriod } from '@xcredit/sdk/contracts';
 import { sql, type Kysely } from 'kysely';
-import { z } from 'zod';
 import type { Db } from '../db/index.js';
 import type { Database } from '../db/schema.js';
 import { HttpError } from '../http-error.js';
 import { parsePeriod } from '../period.js';
-import { getCourse, tenantPolicy, toCourse, type Course } from '../catalog/courses.js';
+import { getCourse, type Course } from '../catalog/courses.js';
 import { assessTimeline, attentionChecksQuery, blockedWallOf, COUNTED_VERBS, statementFacts, type HeartbeatFacts, type IssuedCheck, type StatementFacts } from './evidence.js';
 import { lockLearner, reconcileCourseLedger, type CreditEvents, type ReconcileOptions } from './ledger.js';
 

@@ -10,7 +10,7 @@ import { describeTokenError, LaunchError, sendLaunchError } from './errors.js';
 import { progressOf } from './grades.js';
 import type { LtiContext } from './context.js';
 import { learnerIdOf } from './learner-id.js';
-import type { IdToken, LtijsProvider } from './ltijs.js';
+import type { IdToken } from './ltijs.js';
 import { reportPage, type ReportRow } from './pages.js';
 import { platformByIssuer, rememberLauncher, type Platform } from './platforms.js';
 import { syncRoster } from './roster.js';
