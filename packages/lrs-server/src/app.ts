@@ -80,7 +80,7 @@ export function createApp({ context, browser = {}, demo, lti, validation, events
   const json = [express.json({ limit: '1mb', strict: true }), bodyGuard];
   // One lockout for every surface that takes a client key and secret.
   const throttle = new SignInThrottle(db);
-  const auth = authenticator(db, throttle);
+  const auth = authenticator(db, throttle, context.clock);
   const hooks = new StatementHooks().add(engagementHook(events));
   hooks.add(ltiScoreHook);
 

@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { questionActivityId } from '@xcredit/sdk/xapi';
 import { sql } from 'kysely';
+import type { Clock } from '../clock.js';
 import type { Db } from '../db/index.js';
 import { badText } from '../edge.js';
 import { HttpError } from '../http-error.js';
@@ -49,9 +50,9 @@ const KNOWN_GOOD_MS = DEFAULT_LIMITS.windowMs;
  * Verified Basic credentials are remembered briefly so scrypt runs once a minute, not per request,
  * and once for a burst of requests with the same credentials; only credentials not remembered
  * meet the sign-in throttle, and those verified in the last window are spared their address's lockout. Launch tokens are 256 random bits, so guessing one is hopeless and
- * they are not throttled.
+ * they are not throttled. A launch token expires by the server's `clock`.
  */
-export function authenticator(db: Db, throttle: SignInThrottle) {
+export function authenticator(db: Db, throttle: SignInThrottle, clock: Clock) {
   const verified = new Map<string, { principal: Principal; until: number }>();
   const checking = new Map<string, Promise<Principal>>();
   return async (req: Request, _res: Response, next: NextFunction) => {
@@ -94,7 +95,7 @@ export function authenticator(db: Db, throttle: SignInThrottle) {
         .where('launches.token_hash', '=', sha256(value))
         .executeTakeFirst();
       if (!row) throw unauthorized('unknown launch token');
-      if (new Date(row.expires_at).getTime() <= Date.now()) throw unauthorized(`launch token expired at ${new Date(row.expires_at).toISOString()}; start a new launch`);
+      if (new Date(row.expires_at).getTime() <= clock().getTime()) throw unauthorized(`launch token expired at ${new Date(row.expires_at).toISOString()}; start a new launch`);
       req.principal = {
         kind: 'launch',
         tenant: { id: row.tenant_id, homePage: row.home_page },
