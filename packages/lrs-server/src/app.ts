@@ -110,7 +110,7 @@ export function createApp({ context, browser = {}, demo, lti, validation, events
   api.use(webhooksRouter(context, webhookOutbound));
   api.use(historyRouter(context, events));
   // LMS platforms and registration links, also on the dashboard's session (/admin → LMS).
-  const ltiAdmin = [platformsRouter(db, lti, config, ltiOutbound), registrationLinksRouter(db, config)];
+  const ltiAdmin = [platformsRouter(db, lti, config, ltiOutbound), registrationLinksRouter(db, config, context.clock)];
   api.use(...ltiAdmin);
   app.use('/api/v1', api);
   app.use('/cmi5', cmi5Router(context, events, auth));
