@@ -8,6 +8,7 @@ import {
   VIDEO_ACTIVITY_TYPE,
   VideoExt,
   XcreditExt,
+  type PlayerStatementBase,
   type PublicQuestion,
 } from '@xcredit/sdk';
 import type { Connection } from './connection.js';
@@ -27,28 +28,20 @@ export interface AnswerContext {
 }
 
 /** The `answered` statement the player sends; no success or score, the server scores it. */
-export interface AnsweredStatement {
-  id: string;
-  actor: Record<string, unknown>;
-  verb: { id: string; display: Record<string, string> };
-  object: {
-    objectType: 'Activity';
-    id: string;
-    definition: {
-      type: string;
-      name: Record<string, string>;
-      description: Record<string, string>;
-      interactionType: 'choice' | 'true-false' | 'fill-in';
-      choices?: { id: string; description: Record<string, string> }[];
-    };
-  };
+export interface AnsweredStatement
+  extends PlayerStatementBase<{
+    type: string;
+    name: Record<string, string>;
+    description: Record<string, string>;
+    interactionType: 'choice' | 'true-false' | 'fill-in';
+    choices?: { id: string; description: Record<string, string> }[];
+  }> {
   result: { response: string; extensions: Record<string, unknown> };
   context: {
     registration: string;
     contextActivities: { parent: { objectType: 'Activity'; id: string; definition: { type: string; name: Record<string, string> } }[] };
     extensions: Record<string, unknown>;
   };
-  timestamp: string;
 }
 
 /**
