@@ -20,7 +20,7 @@ const gz = (code) => gzipSync(code, { level: 9 }).length;
 
 /** Our code alone: the player and the sdk parts it uses, minified as shipped, lit and video.js external. */
 async function ownCode() {
-  const bundle = await rollup(inputOptions({ external: (id) => /^(lit|@lit\/|lit-html|lit-element|video\.js)([\\/]|$)/.test(id) }));
+  const bundle = await rollup(inputOptions({ external: (id) => /^(@lit\/[^\\/]+|lit|lit-html|lit-element|video\.js)([\\/]|$)/.test(id) }));
   const { output } = await bundle.generate({ format: 'es', plugins: [terser()] });
   await bundle.close();
   return output[0].code;

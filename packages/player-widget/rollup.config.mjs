@@ -8,10 +8,10 @@ const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 /**
  * video.js's skin without the rules for features the player never turns on (title bar,
  * transient buttons, picture-in-picture, spatial navigation, audio-only mode, the poster image,
- * skip buttons): selectors naming them are dropped, and a rule left with no selector goes too.
+ * skip buttons, SVG icons, the `responsive` layout classes): selectors naming them are dropped, and a rule left with no selector goes too.
  * Everything else stays as written.
  */
-const UNUSED_VIDEOJS = /vjs-(title-bar|transient-button|pip-|picture-in-picture|spatial|audio-only|poster|skip-)/;
+const UNUSED_VIDEOJS = /vjs-(title-bar|transient-button|pip-|picture-in-picture|spatial|audio-only|poster|skip-|svg-icon|layout-)/;
 
 export function pruneCss(css, unused = UNUSED_VIDEOJS) {
   let out = '';
@@ -93,6 +93,23 @@ function compactCss() {
   };
 }
 
+/**
+ * video.js carries its SVG icon sprite (about 15 KB of markup) as a string it parses only when
+ * `experimentalSvgIcons` is on; the player never turns it on and draws the icon font. Left empty,
+ * the option would fall back to the font, as video.js does with a sprite it cannot parse.
+ */
+export function dropSvgSprite() {
+  return {
+    name: 'drop-svg-sprite',
+    transform(code, id) {
+      if (!/[\\/]video\.js[\\/]dist[\\/]video(\.es|\.core\.es)?\.js$|[\\/]video\.js[\\/]core\.es\.js$/.test(id)) return null;
+      const out = code.replace(/\bvar icons = "<svg xmlns=[^\n]*";\n/, 'var icons = "";\n');
+      if (out === code) this.error(`video.js changed: no SVG sprite found in ${id} (check dropSvgSprite)`);
+      return { code: out, map: null };
+    },
+  };
+}
+
 /** The opt-in streaming build: video.js's full build (HLS and DASH through VHS) in place of its core. */
 function fullVideoJs() {
   return {
@@ -119,7 +136,7 @@ function fetchForTracks() {
 export function inputOptions({ streaming = false, external } = {}) {
   return {
     input: here('build/index.js'),
-    plugins: [streaming ? fullVideoJs() : fetchForTracks(), compactCss(), nodeResolve({ browser: true }), commonjs(), textAssets()],
+    plugins: [streaming ? fullVideoJs() : fetchForTracks(), dropSvgSprite(), compactCss(), nodeResolve({ browser: true }), commonjs(), textAssets()],
     ...(external ? { external } : {}),
     onwarn(warning, warn) {
       // Dependencies' circular imports, UMD `this`, misplaced pure comments and eval are theirs and harmless.

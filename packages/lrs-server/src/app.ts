@@ -19,7 +19,6 @@ import { adminRouter } from './web/admin/routes.js';
 import { creditWebhooks } from './webhooks/credit-events.js';
 import { webhooksRouter } from './webhooks/routes.js';
 import { historyRouter } from './history/routes.js';
-import type { Db } from './db/index.js';
 import { healthRouter, type Lifecycle } from './ops/health.js';
 import { requestLog } from './ops/request-log.js';
 import { assignRequestId, bodyGuard, edgeGuard } from './edge.js';
@@ -32,7 +31,7 @@ import { apiRequestsOnly, cors, securityHeaders } from './web/headers.js';
 import { webRouter } from './web/routes.js';
 import { xapiRouter } from './xapi/router.js';
 import type { ValidationPool } from './xapi/validation-pool.js';
-import { SUPPORTED_VERSIONS, xapiVersion } from './xapi/version.js';
+import { SUPPORTED_VERSIONS } from './xapi/version.js';
 
 export interface AppOptions {
   /** The database, clock, public URL and outbox the routes share. */
@@ -81,7 +80,7 @@ export function createApp({ context, browser = {}, demo, lti, validation, events
   const json = [express.json({ limit: '1mb', strict: true }), bodyGuard];
   // One lockout for every surface that takes a client key and secret.
   const throttle = new SignInThrottle(db);
-  const auth = authenticator(db, throttle);
+  const auth = authenticator(db, throttle, context.clock);
   const hooks = new StatementHooks().add(engagementHook(events));
   hooks.add(ltiScoreHook);
 
@@ -111,7 +110,7 @@ export function createApp({ context, browser = {}, demo, lti, validation, events
   api.use(webhooksRouter(context, webhookOutbound));
   api.use(historyRouter(context, events));
   // LMS platforms and registration links, also on the dashboard's session (/admin → LMS).
-  const ltiAdmin = [platformsRouter(db, lti, config, ltiOutbound), registrationLinksRouter(db, config)];
+  const ltiAdmin = [platformsRouter(db, lti, config, ltiOutbound), registrationLinksRouter(db, config, context.clock)];
   api.use(...ltiAdmin);
   app.use('/api/v1', api);
   app.use('/cmi5', cmi5Router(context, events, auth));

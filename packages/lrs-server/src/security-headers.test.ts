@@ -64,10 +64,6 @@ describe.each(engines)('security headers on %s', (engine) => {
       headers: { authorization: init.auth ?? server.admin.authorization, 'x-experience-api-version': init.version ?? '2.0.0', ...(init.type ? { 'content-type': init.type } : {}), ...init.headers },
       body: init.body,
     });
-  const api = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${server.url}/api/v1${path}`, { method, headers: { authorization: server.admin.authorization, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-    return { status: res.status, body: await res.json() };
-  };
   const agent = { objectType: 'Agent', mbox: 'mailto:ana@example.com' };
   const resources = [
     { name: 'State', path: '/activities/state', query: (id: string) => ({ activityId: 'https://example.com/a', agent: JSON.stringify(agent), stateId: id }) },

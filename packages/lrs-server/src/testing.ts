@@ -121,6 +121,90 @@ async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Pro
   }
 }
 
+/** The course the API tests start from, `PUT` as `/courses/fire`. */
+export const FIRE_COURSE = { title: 'Fire safety', activityId: 'https://example.com/courses/fire', credits: 3, kind: 'required', lengthSeconds: 120 } as const;
+
+/** A credits API request as the test server's admin client; `json` is sent as the body. */
+export type AdminFetch = (path: string, init?: RequestInit & { json?: unknown }) => Promise<Response>;
+
+/**
+ * Credits API requests (`/api/v1…`) as the admin client of the server `server()` returns, for
+ * tests that start it in `beforeAll`.
+ *
+ * @example
+ * let server: TestServer;
+ * const api = adminFetch(() => server);
+ * const res = await api('/courses/fire', { method: 'PUT', json: FIRE_COURSE });
+ */
+export function adminFetch(server: () => TestServer): AdminFetch {
+  return (path, init = {}) =>
+    fetch(`${server().url}/api/v1${path}`, {
+      ...init,
+      headers: { authorization: server().admin.authorization, 'content-type': 'application/json', ...(init.headers as Record<string, string>) },
+      body: init.json === undefined ? init.body : JSON.stringify(init.json),
+    });
+}
+
+/**
+ * A credits API call as the admin client that must succeed: its JSON answer, or an error naming
+ * the request, the status and the answer.
+ *
+ * @example
+ * const call = adminCall(() => server);
+ * const launch = await call('POST', '/launches', { learnerId: 'E-1', courseId: 'fire' });
+ */
+export function adminCall(server: () => TestServer): (method: string, path: string, body?: unknown) => Promise<any> {
+  const api = adminFetch(server);
+  return async (method, path, body) => {
+    const res = await api(path, { method, json: body });
+    const json = await res.json();
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  };
+}
+
+/**
+ * Starts a test server and puts the courses it is to have (by id), as the API tests' `beforeAll` does.
+ *
+ * @example
+ * server = await startServerWithCourses({ engine, courses: { fire: FIRE_COURSE } });
+ */
+export async function startServerWithCourses(options: TestServerOptions & { courses: Record<string, object> }): Promise<TestServer> {
+  const server = await startTestServer(options);
+  try {
+    const api = adminFetch(() => server);
+    for (const [id, course] of Object.entries(options.courses)) {
+      const res = await api(`/courses/${encodeURIComponent(id)}`, { method: 'PUT', json: course });
+      if (res.status !== 201) throw new Error(`PUT /courses/${id}: ${res.status} ${await res.text()}`);
+    }
+  } catch (err) {
+    await server.close();
+    throw err;
+  }
+  return server;
+}
+
+/**
+ * A learner's launches, credits and engagement in one course unless told another, through `call`
+ * (the admin client's).
+ *
+ * @example
+ * const { launch, earned, explain } = learnerViews(adminCall(() => server), 'quiz');
+ * const p = await openPlayer(server, await launch('ann'));
+ */
+export function learnerViews(call: ReturnType<typeof adminCall>, courseId: string) {
+  return {
+    launch: (learnerId: string, course = courseId): Promise<LaunchGiven> => call('POST', '/launches', { learnerId, courseId: course }),
+    /** Credits earned in the course this period. */
+    earned: async (learnerId: string, course = courseId): Promise<number> => {
+      const c = await call('GET', `/learners/${learnerId}/credits`);
+      return c.courses.find((x: { courseId: string }) => x.courseId === course)?.earned ?? 0;
+    },
+    /** The engagement explanation of the course. */
+    explain: (learnerId: string, course = courseId) => call('GET', `/learners/${learnerId}/courses/${course}/engagement`),
+  };
+}
+
 /** What a launch gives the player (the answer of `POST /api/v1/launches`). */
 export interface LaunchGiven {
   launchToken: string;
@@ -175,9 +259,14 @@ export async function openPlayer(server: TestServer, launch: LaunchGiven, option
     if (!r.ok) throw new Error(`statements: ${r.status} ${await r.text()}`);
     return r;
   };
-  type Beat = { active: boolean; verified: { coverage: number; watchedSeconds: number; earned: number; credits: number } };
-  const heartbeat = async (body: { time?: number; playing?: boolean; sentAt?: string } = {}): Promise<Beat | undefined> => {
-    const beat = { sessionId, time: body.time ?? media, playing: body.playing ?? playing, sentAt: body.sentAt ?? clock().toISOString() };
+  type Beat = {
+    active: boolean;
+    verified: { coverage: number; watchedSeconds: number; earned: number; credits: number };
+    attentionCheck?: { nonce: string; expiresAt: string; windowSeconds: number };
+  };
+  /** A heartbeat (media time and playing as the player has them unless told; `attention` answers a check in it); its answer. */
+  const heartbeat = async (body: { time?: number; playing?: boolean; sentAt?: string; attention?: { nonce: string } } = {}): Promise<Beat | undefined> => {
+    const beat = { sessionId, time: body.time ?? media, playing: body.playing ?? playing, sentAt: body.sentAt ?? clock().toISOString(), ...(body.attention ? { attention: body.attention } : {}) };
     if (outbox) {
       outbox.push(() => heartbeat(beat));
       return undefined;
@@ -206,6 +295,11 @@ export async function openPlayer(server: TestServer, launch: LaunchGiven, option
     statement,
     send,
     heartbeat,
+    /** Answers a server-issued attention check with its nonce; the status and answer. */
+    respond: async (nonce: string) => {
+      const r = await fetch(`${server.url}/api/v1/launches/current/attention`, { method: 'POST', headers: auth, body: JSON.stringify({ sessionId, nonce }) });
+      return { status: r.status, body: (await r.json()) as unknown };
+    },
     init: () => send(statement(Verbs.initialized)),
     play: (time: number) => {
       media = time;
@@ -249,11 +343,7 @@ export type TestPlayer = Awaited<ReturnType<typeof openPlayer>>;
  * await watchCourse(server, 'ann', 'ethics', 60);
  */
 export async function watchCourse(server: TestServer, learnerId: string, courseId: string, seconds: number): Promise<void> {
-  const api = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${server.url}/api/v1${path}`, { method, headers: { authorization: server.admin.authorization, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-    return res.json();
-  };
+  const api = adminCall(() => server);
   const { lengthSeconds } = (await api('GET', `/courses/${courseId}`)) as { lengthSeconds: number };
   const p = await openPlayer(server, (await api('POST', '/launches', { learnerId, courseId })) as LaunchGiven);
   await p.play(0);

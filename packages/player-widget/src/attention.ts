@@ -1,3 +1,5 @@
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+
 /** Why the player asks the learner to confirm they are there. */
 export type PromptKind = 'idle' | 'check';
 
@@ -84,5 +86,59 @@ export class AttentionMonitor {
   private show(kind: PromptKind, now: number): void {
     this.open = { kind, since: now, timedOut: false };
     this.options.onPrompt(kind);
+  }
+}
+
+const INPUT_EVENTS = ['pointerdown', 'pointermove', 'keydown', 'wheel', 'touchstart'] as const;
+
+/**
+ * The element's attention watch: the learner's input anywhere in the page (listened to while the
+ * element is in the page), one launch's {@link AttentionMonitor}, and the timer that times its
+ * prompts out while media is stalled or paused (timeupdate alone would not see it).
+ *
+ * @example
+ * readonly attention = new AttentionController(this); // in the element
+ * attention.watch({ idleSeconds: 300, promptTimeoutSeconds: 60, onPrompt, onTimeout }, () => !video.paused);
+ */
+export class AttentionController implements ReactiveController {
+  private current: AttentionMonitor | null = null;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private listening: AbortController | null = null;
+
+  constructor(host: ReactiveControllerHost) {
+    host.addController(this);
+  }
+
+  /** The launch's monitor; null before `watch` and after `unwatch`. */
+  get monitor(): AttentionMonitor | null {
+    return this.current;
+  }
+
+  /** Watches a launch from now on; `playing` is asked every second. */
+  watch(options: AttentionOptions, playing: () => boolean): AttentionMonitor {
+    this.unwatch();
+    const monitor = new AttentionMonitor(options);
+    this.current = monitor;
+    this.timer = setInterval(() => monitor.tick(playing()), 1000);
+    return monitor;
+  }
+
+  /** The launch ended: no more prompts. */
+  unwatch(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.current = null;
+  }
+
+  hostConnected(): void {
+    this.listening = new AbortController();
+    const options = { signal: this.listening.signal, capture: true, passive: true };
+    for (const type of INPUT_EVENTS) window.addEventListener(type, (e) => e.isTrusted && this.current?.input(), options);
+  }
+
+  hostDisconnected(): void {
+    this.listening?.abort();
+    this.listening = null;
+    this.unwatch();
   }
 }

@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { rollup, type RollupOptions } from 'rollup';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 const pkg = fileURLToPath(new URL('../', import.meta.url));
 const ZOD_MODULE = /[\\/]node_modules[\\/](\.pnpm[\\/]zod@[^\\/]+[\\/]node_modules[\\/])?zod[\\/]/;
 // lit and video.js are left out to keep the bundle quick; zod could only arrive through the sdk.
-const external = (id: string) => /^(lit|@lit\/|lit-html|lit-element|video\.js)([\\/]|$)/.test(id);
+const external = (id: string) => /^(@lit\/[^\\/]+|lit|lit-html|lit-element|video\.js)([\\/]|$)/.test(id);
 
 let inputOptions: (o: { external: RollupOptions['external'] }) => RollupOptions;
 
@@ -50,5 +51,18 @@ describe("the player's bundle", () => {
     const leaky = await bundle(`import { playerLaunchSchema } from '@xcredit/sdk/contracts';\nexport const check = (v) => playerLaunchSchema.safeParse(v).success;\n`);
     expect(leaky.modules.filter((id) => ZOD_MODULE.test(id)).length).toBeGreaterThan(0);
     expect(zodIn(leaky)).toBe(true);
+  });
+
+  it("leaves out video.js's SVG icon sprite, and says so when video.js no longer has it where expected", async () => {
+    const { dropSvgSprite } = (await import(`${pkg}rollup.config.mjs`)) as { dropSvgSprite: () => { transform(this: { error(m: string): never }, code: string, id: string): { code: string } | null } };
+    const id = createRequire(`${pkg}package.json`).resolve('video.js/core.es.js');
+    const core = readFileSync(id, 'utf8');
+    expect(core).toContain('<symbol');
+    const ctx = { error: (m: string): never => { throw new Error(m); } };
+    const out = dropSvgSprite().transform.call(ctx, core, id);
+    expect(out?.code).not.toContain('<symbol');
+    expect(out?.code).toContain('var icons = "";');
+    expect(out!.code.length).toBeLessThan(core.length - 10_000);
+    expect(() => dropSvgSprite().transform.call(ctx, 'var icons = 1;', id)).toThrow(/no SVG sprite/);
   });
 });

@@ -1,12 +1,14 @@
 import type { PublicQuestion } from '@xcredit/sdk';
 import { Task, TaskStatus } from '@lit/task';
 import { html, LitElement, nothing, type PropertyValues } from 'lit';
-import type { PromptKind } from './attention.js';
+import { AttentionController, type PromptKind } from './attention.js';
 import { cmi5Params, fetchAuthToken, loadLaunchData, type LaunchData } from './cmi5.js';
 import { Connection } from './connection.js';
 import { installDocumentFonts } from './fonts.js';
+import { HeartbeatController } from './heartbeat.js';
 import { clock, messages, resolveLang } from './i18n.js';
 import { apiBaseFor, LaunchError, loadLaunch, normalizeEndpoint, type LaunchErrorCode } from './launch.js';
+import { OutboxController } from './outbox.js';
 import './question-panel.js';
 import type { Answer } from './questions.js';
 import { PlayerSession, type PlayerStatement, type ProgressDetail, type ReadyDetail } from './session.js';
@@ -80,7 +82,6 @@ export class XcreditPlayer extends LitElement {
     notice: { state: true },
     detail: { state: true },
     courseTitle: { state: true },
-    offline: { state: true },
   };
 
   static override styles = playerStyles;
@@ -109,10 +110,13 @@ export class XcreditPlayer extends LitElement {
   declare private blocker: Blocker | null;
   declare private notice: Notice | null;
   declare private detail: ProgressDetail | null;
-  declare private offline: number;
   declare private courseTitle: string;
 
   private session: PlayerSession | null = null;
+  // Hung on the element: their timers and page listeners live exactly as long as it is in the page.
+  private readonly heartbeat = new HeartbeatController(this);
+  private readonly attention = new AttentionController(this);
+  private readonly outbox = new OutboxController(this);
   private isReady = false;
   /**
    * Resolves the launch (from the attributes or a cmi5 launch URL) and starts its session; runs
@@ -130,7 +134,6 @@ export class XcreditPlayer extends LitElement {
     this.blocker = { kind: 'loading' };
     this.notice = null;
     this.detail = null;
-    this.offline = 0;
     this.courseTitle = '';
     this.prompt = null;
     this.question = null;
@@ -149,7 +152,7 @@ export class XcreditPlayer extends LitElement {
 
   /** Statements queued and not yet acknowledged by the LRS. */
   get pendingStatements(): number {
-    return this.session?.pending ?? 0;
+    return this.outbox.pending;
   }
 
   /** Plays as soon as the launch is loaded and the video can play; resolves once it plays. */
@@ -179,7 +182,7 @@ export class XcreditPlayer extends LitElement {
 
   /** Sends everything queued now; resolves when the outbox is empty or the attempt failed. */
   flush(): Promise<void> {
-    return this.session?.flush() ?? Promise.resolve();
+    return this.outbox.flush();
   }
 
   override connectedCallback(): void {
@@ -220,7 +223,7 @@ export class XcreditPlayer extends LitElement {
                   .join(' · ')
               : ''}</span
           >
-          ${this.offline > 0 ? html`<span class="offline">${m.offline(this.offline)}</span>` : nothing}
+          ${this.outbox.offline > 0 ? html`<span class="offline">${m.offline(this.outbox.offline)}</span>` : nothing}
           ${d?.completed ? html`<span class="done">${m.completed}</span>` : nothing}
           ${this.returnUrl ? html`<button type="button" part="button" class="exit" @click=${() => void this.exit()}>${m.exit}</button>` : nothing}
         </div>
@@ -342,6 +345,7 @@ export class XcreditPlayer extends LitElement {
           : undefined,
         lang: resolveLang(this.lang),
         hooks: this.hooks(),
+        controllers: { heartbeat: this.heartbeat, attention: this.attention, outbox: this.outbox },
       });
       this.session = session;
       this.courseTitle = launch.course.title;
@@ -366,7 +370,6 @@ export class XcreditPlayer extends LitElement {
     this.session = null;
     this.isReady = false;
     this.detail = null;
-    this.offline = 0;
     this.courseTitle = '';
     this.prompt = null;
     this.question = null;
@@ -392,9 +395,6 @@ export class XcreditPlayer extends LitElement {
       rejected: (r: { message: string; status: number }) => {
         this.showNotice({ kind: 'error', text: (m) => (r.status === 401 ? m.sessionEnded : m.rejected(r.message)) });
         this.fire('xcredit:error', { message: r.message, status: r.status, code: 'rejected' });
-      },
-      outbox: (s: { pending: number; failing: boolean }) => {
-        this.offline = s.failing ? s.pending : 0;
       },
       seekLocked: () => this.showNotice({ kind: 'info', text: (m) => m.seekLocked }),
       rateLimited: (max: number) => this.showNotice({ kind: 'info', text: (m) => m.rateLimited(max) }),

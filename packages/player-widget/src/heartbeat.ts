@@ -1,3 +1,4 @@
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { Connection } from './connection.js';
 import { readError } from './outbox.js';
 
@@ -74,6 +75,50 @@ export class Heartbeat {
     if (this.stopped || !sessionId) return false;
     this.options.send({ sessionId, time, playing, sentAt: new Date((this.options.now ?? Date.now)()).toISOString() });
     return true;
+  }
+}
+
+/**
+ * The element's heartbeat: one launch's {@link Heartbeat} at a time, stopped for good when the
+ * element leaves the page, so no timer outlives the player.
+ *
+ * @example
+ * readonly heartbeat = new HeartbeatController(this); // in the element
+ * heartbeat.attach({ everyMs: 15_000, state, send }); // by the launch's session
+ */
+export class HeartbeatController implements ReactiveController {
+  private heartbeat: Heartbeat | null = null;
+
+  constructor(host: ReactiveControllerHost) {
+    host.addController(this);
+  }
+
+  /** Beats for a launch from now on (after `start()`); the launch before stops. */
+  attach(options: HeartbeatOptions): void {
+    this.heartbeat?.stop();
+    this.heartbeat = new Heartbeat(options);
+  }
+
+  /** Beats now and then every `everyMs`. */
+  start(): void {
+    this.heartbeat?.start();
+  }
+
+  /** One heartbeat now, if there is a session to report. */
+  beat(): void {
+    this.heartbeat?.beat();
+  }
+
+  /** For good: taken over, or the launch ended. */
+  stop(): void {
+    this.heartbeat?.stop();
+    this.heartbeat = null;
+  }
+
+  hostConnected(): void {}
+
+  hostDisconnected(): void {
+    this.stop();
   }
 }
 

@@ -1,4 +1,5 @@
 import { readErrorBody } from '@xcredit/sdk/contracts/wire';
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { memoryOnlyStore, openOutboxStore, takeExitJournal, writeExitJournal, type OutboxRecord, type OutboxStore } from './outbox-store.js';
 
 export type { OutboxRecord } from './outbox-store.js';
@@ -51,6 +52,81 @@ type Outcome = 'sent' | 'retry' | 'rejected';
 export const KEEPALIVE_BUDGET_BYTES = 60_000;
 
 let seq = 0;
+
+/**
+ * The element's outbox: the one open for the current launch, what it still holds while sends fail
+ * (`offline`, rendered by the host), and a send as soon as the browser is back online (listened
+ * to while the element is in the page).
+ *
+ * @example
+ * readonly outbox = new OutboxController(this); // in the element
+ * const box = await outbox.open({ endpoint, token, onReply }); // by the launch's session
+ * await outbox.close(box); // sends what it can, then closes
+ */
+export class OutboxController implements ReactiveController {
+  private current: Outbox | null = null;
+  private offlineCount = 0;
+  private listening: AbortController | null = null;
+
+  constructor(private readonly host: ReactiveControllerHost) {
+    host.addController(this);
+  }
+
+  /** Statements and calls held while sending fails (0 while sends succeed). */
+  get offline(): number {
+    return this.offlineCount;
+  }
+
+  /** Statements and calls the current launch's outbox has not had acknowledged. */
+  get pending(): number {
+    return this.current?.pending ?? 0;
+  }
+
+  /** Opens a launch's outbox; what earlier pages left for its endpoint is sent. */
+  async open(options: OutboxOptions): Promise<Outbox> {
+    let outbox: Outbox | null = null;
+    outbox = await Outbox.open({
+      ...options,
+      onStatus: (s) => {
+        if (outbox && this.current === outbox) this.setOffline(s.failing ? s.pending : 0);
+        options.onStatus?.(s);
+      },
+    });
+    this.current = outbox;
+    return outbox;
+  }
+
+  /** Sends what the current outbox holds; resolves when it is empty or the attempt failed. */
+  flush(): Promise<void> {
+    return this.current?.flush() ?? Promise.resolve();
+  }
+
+  /** Sends what `outbox` holds, then closes it; what is left stays stored for the next page. */
+  async close(outbox: Outbox): Promise<void> {
+    if (this.current === outbox) {
+      this.current = null;
+      this.setOffline(0);
+    }
+    await outbox.flush();
+    outbox.close();
+  }
+
+  hostConnected(): void {
+    this.listening = new AbortController();
+    window.addEventListener('online', () => void this.flush(), { signal: this.listening.signal });
+  }
+
+  hostDisconnected(): void {
+    this.listening?.abort();
+    this.listening = null;
+  }
+
+  private setOffline(count: number): void {
+    if (count === this.offlineCount) return;
+    this.offlineCount = count;
+    this.host.requestUpdate();
+  }
+}
 
 /**
  * A durable queue of xAPI statements and credits API calls (heartbeats, attention answers).
@@ -122,6 +198,11 @@ export class Outbox {
   /** Statements not yet acknowledged by the server. */
   get pending(): number {
     return this.queue.size;
+  }
+
+  /** True while the statement (or call) with this id waits for the server's acknowledgement. */
+  holds(id: string): boolean {
+    return this.queue.has(id);
   }
 
   get failing(): boolean {

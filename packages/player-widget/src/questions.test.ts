@@ -1,7 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
 import { INTERACTION_ACTIVITY_TYPE, statement as statementSchema, VideoExt, XcreditExt, type PublicQuestion } from '@xcredit/sdk';
+import { IDBFactory } from 'fake-indexeddb';
 import { Connection } from './connection.js';
-import { answeredStatement, dueQuestion, fetchFeedback, rearmRetries } from './questions.js';
+import { Outbox } from './outbox.js';
+import { answeredStatement, deliveredFeedback, dueQuestion, fetchFeedback, rearmRetries } from './questions.js';
 
 const ctx = {
   actor: { objectType: 'Agent', account: { homePage: 'https://acme.example', name: 'e-1001' } },
@@ -79,6 +81,51 @@ describe('fetchFeedback', () => {
   it('is null when the server cannot say', async () => {
     const fetch = vi.fn(async () => new Response('nope', { status: 404 }));
     expect(await fetchFeedback(connect(fetch), 'q1')).toBeNull();
+  });
+});
+
+describe('deliveredFeedback', () => {
+  /** A server that takes statements and answers the verdict, and fails heartbeats (503) or, `offline`, everything. */
+  function server(offline = false) {
+    const posted: string[] = [];
+    const fetch = vi.fn(async (url: string | URL | Request, init?: RequestInit) => {
+      const to = String(url);
+      if (offline) throw new TypeError('Failed to fetch');
+      if (to.endsWith('/statements')) {
+        const ids = (JSON.parse(String(init?.body)) as { id: string }[]).map((s) => s.id);
+        posted.push(...ids);
+        return Response.json(ids);
+      }
+      if (to.endsWith('/heartbeat')) return Response.json({ error: { status: 503, code: 'unavailable', message: 'busy' } }, { status: 503 });
+      return Response.json({ answered: true, correct: true });
+    });
+    return { fetch: fetch as unknown as typeof globalThis.fetch, posted };
+  }
+  const openBox = (fetch: typeof globalThis.fetch) =>
+    Outbox.open({ endpoint: 'http://localhost:3000/xapi', token: 'tok', indexedDB: new IDBFactory(), exitStorage: null, debounceMs: 10_000, baseBackoffMs: 10_000, fetch });
+
+  it('gives the verdict once the answer is delivered, though a heartbeat queued with it still waits', async () => {
+    const lrs = server();
+    const box = await openBox(lrs.fetch);
+    const answer = answeredStatement(choice, ['lid'], ctx, meta);
+    await box.enqueue(answer);
+    // Made while the answer goes out; the server fails it, so it stays queued after the flush.
+    await box.enqueue({ sessionId: ctx.sessionId, time: 10, playing: false, sentAt: meta.timestamp }, 'http://localhost:3000/api/v1/launches/current/heartbeat');
+    const feedback = await deliveredFeedback(box, connect(lrs.fetch), answer.id, 'q1');
+    expect(lrs.posted).toEqual([answer.id]);
+    expect(box.pending).toBe(1);
+    expect(feedback).toEqual({ answered: true, correct: true });
+    box.close();
+  });
+
+  it('is null while the answer itself is still queued', async () => {
+    const lrs = server(true);
+    const box = await openBox(lrs.fetch);
+    const answer = answeredStatement(choice, ['lid'], ctx, meta);
+    await box.enqueue(answer);
+    expect(await deliveredFeedback(box, connect(lrs.fetch), answer.id, 'q1')).toBeNull();
+    expect(box.holds(answer.id)).toBe(true);
+    box.close();
   });
 });
 

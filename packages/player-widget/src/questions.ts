@@ -8,9 +8,11 @@ import {
   VIDEO_ACTIVITY_TYPE,
   VideoExt,
   XcreditExt,
+  type PlayerStatementBase,
   type PublicQuestion,
 } from '@xcredit/sdk';
 import type { Connection } from './connection.js';
+import type { Outbox } from './outbox.js';
 
 /** A learner's answer: choice ids, `true`/`false`, or the typed text. */
 export type Answer = string | string[] | boolean;
@@ -26,28 +28,20 @@ export interface AnswerContext {
 }
 
 /** The `answered` statement the player sends; no success or score, the server scores it. */
-export interface AnsweredStatement {
-  id: string;
-  actor: Record<string, unknown>;
-  verb: { id: string; display: Record<string, string> };
-  object: {
-    objectType: 'Activity';
-    id: string;
-    definition: {
-      type: string;
-      name: Record<string, string>;
-      description: Record<string, string>;
-      interactionType: 'choice' | 'true-false' | 'fill-in';
-      choices?: { id: string; description: Record<string, string> }[];
-    };
-  };
+export interface AnsweredStatement
+  extends PlayerStatementBase<{
+    type: string;
+    name: Record<string, string>;
+    description: Record<string, string>;
+    interactionType: 'choice' | 'true-false' | 'fill-in';
+    choices?: { id: string; description: Record<string, string> }[];
+  }> {
   result: { response: string; extensions: Record<string, unknown> };
   context: {
     registration: string;
     contextActivities: { parent: { objectType: 'Activity'; id: string; definition: { type: string; name: Record<string, string> } }[] };
     extensions: Record<string, unknown>;
   };
-  timestamp: string;
 }
 
 /**
@@ -119,6 +113,22 @@ export async function fetchFeedback(connection: Connection, questionId: string):
   } catch {
     return null;
   }
+}
+
+/**
+ * What the server made of an answer once its `answered` statement is delivered: sends what is
+ * queued, then asks for the verdict; null while that statement is still queued (offline, the
+ * server failing), whatever else the outbox still holds, or when the server cannot say.
+ *
+ * @example
+ * const feedback = await deliveredFeedback(outbox, connection, statement.id, 'q1');
+ */
+export async function deliveredFeedback(outbox: Pick<Outbox, 'flush' | 'holds'> | null, connection: Connection, statementId: string, questionId: string): Promise<AnswerFeedback | null> {
+  if (outbox) {
+    await outbox.flush();
+    if (outbox.holds(statementId)) return null;
+  }
+  return fetchFeedback(connection, questionId);
 }
 
 /**

@@ -1,15 +1,15 @@
 import type { PublicQuestion, VideoStatement } from '@xcredit/sdk';
 import videojs from 'video.js/core.es.js';
 import zhCN from 'video.js/dist/lang/zh-CN.json';
-import { AttentionMonitor, type PromptKind } from './attention.js';
+import type { AttentionController, AttentionMonitor, PromptKind } from './attention.js';
 import { allowedRates, clampRate, seekTarget } from './guard.js';
 import { applyCmi5, type LaunchData } from './cmi5.js';
 import type { Connection } from './connection.js';
-import { fetchVerified, Heartbeat, openSession, parseReply, type HeartbeatBody, type ServerSession, type Verified } from './heartbeat.js';
+import { fetchVerified, openSession, parseReply, type HeartbeatBody, type HeartbeatController, type ServerSession, type Verified } from './heartbeat.js';
 import type { Lang } from './i18n.js';
 import { refusal, type Launch } from './launch.js';
-import { Outbox, type OutboxRecord, type OutboxRejection, type OutboxStatus } from './outbox.js';
-import { answeredStatement, dueQuestion, fetchFeedback, rearmRetries, type Answer, type AnsweredStatement, type AnswerFeedback } from './questions.js';
+import type { Outbox, OutboxController, OutboxRecord, OutboxRejection } from './outbox.js';
+import { answeredStatement, deliveredFeedback, dueQuestion, rearmRetries, type Answer, type AnsweredStatement, type AnswerFeedback } from './questions.js';
 import { mediaEvents, mediaState } from './media-state.js';
 import { loadResume, saveResume, type ResumeTarget } from './resume.js';
 import { VideoTracker } from './tracker.js';
@@ -51,7 +51,6 @@ export interface SessionHooks {
   /** The video itself failed (source missing, unsupported, network). */
   mediaError(message: string): void;
   rejected(rejection: OutboxRejection): void;
-  outbox(status: OutboxStatus): void;
   seekLocked(): void;
   rateLimited(maxRate: number): void;
   /** "Are you still there?" or the server's attention check opened (`timedOut`: the video was paused for want of an answer) or closed (null). */
@@ -77,6 +76,8 @@ export interface SessionOptions {
   cmi5?: LaunchData | undefined;
   lang: Lang;
   hooks: SessionHooks;
+  /** The element's heartbeat, attention watch and outbox, which the session drives for its launch. */
+  controllers: { heartbeat: HeartbeatController; attention: AttentionController; outbox: OutboxController };
   /** Epoch milliseconds, for everything the session times (statements, heartbeats, prompts); injected so tests control it. */
   now?: () => number;
 }
@@ -86,7 +87,6 @@ const RESUME_EVERY_MS = 10_000;
 const HAVE_FUTURE_DATA = 3;
 /** Resuming this close to the end starts over instead. */
 const RESUME_END_MARGIN = 2;
-const INPUT_EVENTS = ['pointerdown', 'pointermove', 'keydown', 'wheel', 'touchstart'] as const;
 
 /**
  * One learner watching one video: the video.js player, the tracker that turns its events into
@@ -108,8 +108,6 @@ export class PlayerSession {
   private readyFired = false;
   private playerReady = false;
   private disposed = false;
-  private attention: AttentionMonitor | null = null;
-  private heartbeat: Heartbeat | null = null;
   /** The player session the server issued; null before it answers and after `terminated`. */
   private serverSession: ServerSession | null = null;
   private verified: Verified | null = null;
@@ -120,7 +118,6 @@ export class PlayerSession {
   private readonly retries = new Map<string, { from: number; to: number }>();
   private readonly resumeTarget: ResumeTarget;
   private lastResumeSave = 0;
-  private tickTimer: ReturnType<typeof setInterval> | undefined;
   /** Question ids shown in this page. */
   private readonly asked = new Set<string>();
   private readonly answered = new Set<string>();
@@ -162,8 +159,13 @@ export class PlayerSession {
     return this.verified?.coverage ?? 0;
   }
 
-  get pending(): number {
-    return this.outbox?.pending ?? 0;
+  /** The launch's attention monitor, once the tracker has started. */
+  private get attention(): AttentionMonitor | null {
+    return this.options.controllers.attention.monitor;
+  }
+
+  private get heartbeat(): HeartbeatController {
+    return this.options.controllers.heartbeat;
   }
 
   /**
@@ -172,16 +174,21 @@ export class PlayerSession {
    * A refused session throws a `LaunchError`; a taken-over launch tells the hooks and builds nothing.
    */
   async start(): Promise<void> {
-    const { connection, hooks } = this.options;
+    const { connection, controllers } = this.options;
     const [, resume, session, verified] = await Promise.all([
       // Assigned at once: what earlier pages left is sent (and closed on dispose) while the session is awaited.
-      Outbox.open({
-        endpoint: connection.endpoint,
-        token: connection.token,
-        onRejected: (r, record) => this.onRefused(r, record),
-        onStatus: (s) => hooks.outbox(s),
-        onReply: (record, reply) => this.onReply(record, reply),
-      }).then((o) => (this.outbox = o)),
+      controllers.outbox
+        .open({
+          endpoint: connection.endpoint,
+          token: connection.token,
+          onRejected: (r, record) => this.onRefused(r, record),
+          onReply: (record, reply) => this.onReply(record, reply),
+        })
+        .then((o) => {
+          // Disposed meanwhile: dispose found no outbox to close.
+          if (this.disposed) void controllers.outbox.close(o);
+          else this.outbox = o;
+        }),
       loadResume(connection, this.resumeTarget),
       this.openServerSession(),
       fetchVerified(connection),
@@ -189,7 +196,7 @@ export class PlayerSession {
     this.verified ??= verified;
     if (this.disposed || !session) return;
     if ('status' in session) throw refusal(session.status, session.message);
-    this.heartbeat = new Heartbeat({
+    this.heartbeat.attach({
       everyMs: session.heartbeatSeconds * 1000,
       now: this.now,
       state: () => ({ sessionId: this.tracker.sessionId, time: this.tracker.time, playing: this.tracker.playing }),
@@ -260,9 +267,8 @@ export class PlayerSession {
     this.answered.add(question.id);
     this.record([statement]);
     this.emitProgress(true);
-    await this.flush();
-    if (this.outbox && this.outbox.pending > 0) return null;
-    const feedback = await fetchFeedback(this.options.connection, question.id);
+    // The verdict waits for this statement's own delivery, not for everything queued meanwhile (heartbeats).
+    const feedback = await deliveredFeedback(this.outbox, this.options.connection, statement.id, question.id);
     if (feedback?.retryAfterRewatch && !feedback.correct && (feedback.attemptsLeft ?? 0) > 0) this.retries.set(question.id, feedback.retryAfterRewatch);
     return feedback;
   }
@@ -280,8 +286,8 @@ export class PlayerSession {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    this.heartbeat?.stop();
-    clearInterval(this.tickTimer);
+    this.heartbeat.stop();
+    this.options.controllers.attention.unwatch();
     const wasActive = this.tracker.active;
     this.record(this.tracker.terminate(this.mediaTime()));
     if (wasActive) void this.saveResume(true);
@@ -290,10 +296,7 @@ export class PlayerSession {
     this.player?.dispose();
     this.player = null;
     const outbox = this.outbox;
-    if (outbox) {
-      await outbox.flush();
-      outbox.close();
-    }
+    if (outbox) await this.options.controllers.outbox.close(outbox);
   }
 
   private buildPlayer(): void {
@@ -346,13 +349,13 @@ export class PlayerSession {
       this.settleScrubSeek();
       this.lastPlayTime = video.currentTime;
       this.record(this.tracker.play(this.mediaTime()));
-      this.heartbeat?.beat();
+      this.heartbeat.beat();
     });
     on('pause', () => {
       // At the end the browser pauses before `ended`; `ended` reports that moment.
       if (!video.ended) this.record(this.tracker.pause(this.mediaTime()));
       // Queued behind the pause: its answer shows what the server verified of the viewing so far.
-      this.heartbeat?.beat();
+      this.heartbeat.beat();
       this.emitProgress(true);
       void this.saveResume(false);
     });
@@ -375,7 +378,7 @@ export class PlayerSession {
     for (const type of mediaEvents('video')) on(type, () => this.interacted());
     on('ended', () => {
       this.record(this.tracker.end(video.currentTime));
-      this.heartbeat?.beat();
+      this.heartbeat.beat();
       this.emitProgress(true);
       void this.saveResume(false);
     });
@@ -403,11 +406,9 @@ export class PlayerSession {
       },
       { signal },
     );
-    for (const type of INPUT_EVENTS) window.addEventListener(type, (e) => e.isTrusted && this.attention?.input(), { signal, capture: true, passive: true });
     for (const type of mediaEvents('player')) this.player?.on(type, () => this.interacted());
     // Back from the back/forward cache: the old session was terminated, so begin a new one.
     window.addEventListener('pageshow', (e) => e.persisted && void this.openServerSession().then(() => this.begin()), { signal });
-    window.addEventListener('online', () => void this.outbox?.flush(), { signal });
   }
 
   /** Starts the tracker on the server's session once the video length is known. */
@@ -420,22 +421,23 @@ export class PlayerSession {
     this.tracker.setRate(video.playbackRate);
     if (!this.attention) {
       const policy = this.launch.policy;
-      this.attention = new AttentionMonitor({
-        idleSeconds: policy.idleSeconds,
-        now: this.now,
-        promptTimeoutSeconds: policy.promptTimeoutSeconds,
-        onPrompt: (kind) => this.hooks.prompt({ kind, timedOut: false }),
-        onTimeout: (kind) => {
-          this.player?.pause();
-          this.hooks.prompt({ kind, timedOut: true });
+      this.options.controllers.attention.watch(
+        {
+          idleSeconds: policy.idleSeconds,
+          now: this.now,
+          promptTimeoutSeconds: policy.promptTimeoutSeconds,
+          onPrompt: (kind) => this.hooks.prompt({ kind, timedOut: false }),
+          onTimeout: (kind) => {
+            this.player?.pause();
+            this.hooks.prompt({ kind, timedOut: true });
+          },
         },
-      });
-      // Prompts time out while media is stalled or paused too; timeupdate alone would not see it.
-      this.tickTimer = setInterval(() => this.video && this.attention?.tick(!this.video.paused), 1000);
+        () => !video.paused,
+      );
     }
     if (!video.paused) this.record(this.tracker.play(video.currentTime));
     // The first heartbeat goes as soon as there is a session to report, then every heartbeatSeconds.
-    this.heartbeat?.start();
+    this.heartbeat.start();
     if (this.resumeAt !== null && this.pendingSeek === null) {
       this.pendingSeek = this.resumeAt;
       this.hooks.resumed(this.resumeAt);
@@ -479,7 +481,7 @@ export class PlayerSession {
     if (this.takenOver) return;
     this.takenOver = true;
     this.wantPlay = false;
-    this.heartbeat?.stop();
+    this.heartbeat.stop();
     this.player?.pause();
     this.hooks.takenOver(message);
   }

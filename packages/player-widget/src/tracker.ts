@@ -17,19 +17,8 @@ import {
 /** What the launch says about the learner and course; the same for every session of a page. */
 export type TrackerLaunch = Omit<VideoSessionContext, 'length' | 'sessionId'>;
 
-/** The media state at the start of a session, for the `initialized` statement. */
-export interface MediaSnapshot {
-  /** Video length in seconds. */
-  length: number;
-  time?: number;
-  speed?: number;
-  volume?: number;
-  ccEnabled?: boolean;
-  ccLang?: string;
-  fullScreen?: boolean;
-  screenSize?: string;
-  videoPlaybackSize?: string;
-}
+/** The media state at the start of a session, for the `initialized` statement: the video's length (seconds) and the profile's state facts. */
+export type MediaSnapshot = { length: number } & Pick<VideoStatementData, 'time' | 'speed' | 'volume' | 'ccEnabled' | 'ccLang' | 'fullScreen' | 'screenSize' | 'videoPlaybackSize'>;
 
 export interface TrackerOptions {
   launch: TrackerLaunch;

@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { questionActivityId } from '@xcredit/sdk/xapi';
 import { sql } from 'kysely';
+import type { Clock } from '../clock.js';
 import type { Db } from '../db/index.js';
 import { badText } from '../edge.js';
 import { HttpError } from '../http-error.js';
@@ -52,8 +53,9 @@ const KNOWN_GOOD_MS = DEFAULT_LIMITS.windowMs;
  * they are not throttled. A remembered credential still reads its client's row on every request
  * and holds only while the stored secret hash is the one it was checked against: a new secret,
  * new scopes or a removed client, set by any process on the database, count at the next request.
+ * A launch token expires by the server's `clock`.
  */
-export function authenticator(db: Db, throttle: SignInThrottle) {
+export function authenticator(db: Db, throttle: SignInThrottle, clock: Clock) {
   const verified = new Map<string, { key: string; secretHash: string; until: number }>();
   const checking = new Map<string, Promise<SignedInClient>>();
   return async (req: Request, _res: Response, next: NextFunction) => {
@@ -101,7 +103,7 @@ export function authenticator(db: Db, throttle: SignInThrottle) {
         .where('launches.token_hash', '=', sha256(value))
         .executeTakeFirst();
       if (!row) throw unauthorized('unknown launch token');
-      if (new Date(row.expires_at).getTime() <= Date.now()) throw unauthorized(`launch token expired at ${new Date(row.expires_at).toISOString()}; start a new launch`);
+      if (new Date(row.expires_at).getTime() <= clock().getTime()) throw unauthorized(`launch token expired at ${new Date(row.expires_at).toISOString()}; start a new launch`);
       req.principal = {
         kind: 'launch',
         tenant: { id: row.tenant_id, homePage: row.home_page },

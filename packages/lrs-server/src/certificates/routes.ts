@@ -5,7 +5,7 @@ import type { AppContext } from '../context.js';
 import type { Db } from '../db/index.js';
 import { HttpError, invalidInput } from '../http-error.js';
 import { certificateInput } from '@xcredit/sdk/contracts';
-import { findCertificate, issueCertificate, type Certificate, type Validity } from './certificates.js';
+import { findCertificate, issueCertificate, type Certificate } from './certificates.js';
 import { notFoundPage, verificationPage } from './pages.js';
 import { certificatePdf, drawable } from './pdf.js';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { questionActivityId, Verbs, VideoExt, XcreditExt } from '@xcredit/sdk/xapi';
-import { openPlayer, startTestServer, type Engine, type LaunchGiven, type TestServer } from '../testing.js';
+import { questionActivityId, Verbs, XcreditExt } from '@xcredit/sdk/xapi';
+import { adminCall, learnerViews, openPlayer, startTestServer, type Engine, type LaunchGiven, type TestServer } from '../testing.js';
 import { creditEvents } from '../app.js';
 import { systemClock } from '../clock.js';
 import { recompute } from './recompute.js';
@@ -18,22 +18,8 @@ const choices = ['a', 'b', 'c', 'd'].map((id) => ({ id, text: { en: id.toUpperCa
  */
 describe.each(engines)('answers to in-video questions on %s', (engine) => {
   let server: TestServer;
-  const api = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${server.url}/api/v1${path}`, {
-      method,
-      headers: { authorization: server.admin.authorization, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const json = await res.json();
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-    return json;
-  };
-  const launch = (learnerId: string, courseId = 'quiz'): Promise<LaunchGiven> => api('POST', '/launches', { learnerId, courseId });
-  const earned = async (learnerId: string, courseId = 'quiz') => {
-    const c = await api('GET', `/learners/${learnerId}/credits`);
-    return c.courses.find((x: { courseId: string }) => x.courseId === courseId)?.earned ?? 0;
-  };
-  const explain = (learnerId: string, courseId = 'quiz') => api('GET', `/learners/${learnerId}/courses/${courseId}/engagement`);
+  const api = adminCall(() => server);
+  const { launch, earned, explain } = learnerViews(api, 'quiz');
   const wait = (seconds: number) => server.clock!.advance(seconds);
 
   /** A player session of a launch, sending with the launch token only. */

@@ -1,7 +1,7 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Verbs, VideoExt, XcreditExt } from '@xcredit/sdk/xapi';
-import { startTestServer, type Engine, type TestServer } from '../testing.js';
+import { adminCall, learnerViews, openPlayer, startTestServer, type Engine, type LaunchGiven, type TestServer } from '../testing.js';
 import { creditEvents } from '../app.js';
 import { systemClock } from '../clock.js';
 import { recompute } from './recompute.js';
@@ -22,54 +22,17 @@ type Answer = 'post' | 'heartbeat' | 'late' | 'never' | 'forged';
  */
 describe.each(engines)('server-issued attention checks on %s', (engine) => {
   let server: TestServer;
-  const api = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${server.url}/api/v1${path}`, {
-      method,
-      headers: { authorization: server.admin.authorization, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const json = await res.json();
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-    return json;
-  };
-  type Launch = { launchToken: string; registration: string; actor: object; activityId: string };
-  const launch = (learnerId: string, courseId = 'checked'): Promise<Launch> => api('POST', '/launches', { learnerId, courseId });
-  const earned = async (learnerId: string, courseId = 'checked') => {
-    const c = await api('GET', `/learners/${learnerId}/credits`);
-    return c.courses.find((x: { courseId: string }) => x.courseId === courseId)?.earned ?? 0;
-  };
-  const explain = (learnerId: string, courseId = 'checked') => api('GET', `/learners/${learnerId}/courses/${courseId}/engagement`);
+  const api = adminCall(() => server);
+  const { launch, earned, explain } = learnerViews(api, 'checked');
   /** Media seconds credited as watched, to within a second of the expected. */
   const expectWatched = async (learnerId: string, seconds: number) => expect(Math.abs((await explain(learnerId)).seconds.watched - seconds)).toBeLessThanOrEqual(1);
   const wait = (seconds: number) => server.clock!.advance(seconds);
 
-  function player(l: Launch) {
-    // The server issues the session on first use; statements and heartbeats may name only it.
-    let issued: Promise<string> | undefined;
-    const session = () => (issued ??= call('POST', '/launches/current/sessions').then((r) => r.body.sessionId as string));
-    const call = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${server.url}/api/v1${path}`, {
-        method,
-        headers: { authorization: `Bearer ${l.launchToken}`, 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      return { status: res.status, body: await res.json() };
-    };
-    const send = async (verb: string, extensions: Record<string, unknown>) => {
-      const sessionId = await session();
-      const res = await fetch(`${server.url}/xapi/statements`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${l.launchToken}`, 'x-experience-api-version': '1.0.3', 'content-type': 'application/json' },
-        body: JSON.stringify({ id: randomUUID(), actor: l.actor, verb: { id: verb }, object: { id: l.activityId }, context: { registration: l.registration, extensions: { [VideoExt.sessionId]: sessionId } }, result: { extensions } }),
-      });
-      if (!res.ok) throw new Error(`statements: ${res.status} ${await res.text()}`);
-    };
-    const beat = async (time: number, playing: boolean, attention?: { nonce: string }) => {
-      const res = await call('POST', '/launches/current/heartbeat', { sessionId: await session(), time, playing, ...(attention ? { attention } : {}) });
-      expect(res.status).toBe(200);
-      return res.body as { active: boolean; attentionCheck?: Check };
-    };
-    const respond = async (nonce: string) => call('POST', '/launches/current/attention', { sessionId: await session(), nonce });
+  async function player(l: LaunchGiven) {
+    const p = await openPlayer(server, l);
+    const send = (verb: string, extensions: Record<string, unknown>) => p.send(p.statement(verb, extensions));
+    const beat = async (time: number, playing: boolean, attention?: { nonce: string }) => (await p.heartbeat({ time, playing, ...(attention ? { attention } : {}) }))!;
+    const respond = p.respond;
     return {
       beat,
       respond,
@@ -122,7 +85,7 @@ describe.each(engines)('server-issued attention checks on %s', (engine) => {
   afterAll(() => server?.close());
 
   it('credits a viewing whose check was answered in time with its nonce, by POST or in the next heartbeat', async () => {
-    const checks = await player(await launch('prompt')).watch(0, LENGTH, 'post');
+    const checks = await (await player(await launch('prompt'))).watch(0, LENGTH, 'post');
     expect(checks).toHaveLength(1);
     const [{ check, time }] = checks as [{ check: Check; time: number }];
     expect(check.windowSeconds).toBe(WINDOW);
@@ -131,12 +94,12 @@ describe.each(engines)('server-issued attention checks on %s', (engine) => {
     expect(time).toBeLessThanOrEqual(LENGTH * 0.9 + 15);
     expect(await earned('prompt')).toBe(CREDITS);
 
-    expect(await player(await launch('beat')).watch(0, LENGTH, 'heartbeat')).toHaveLength(1);
+    expect(await (await player(await launch('beat'))).watch(0, LENGTH, 'heartbeat')).toHaveLength(1);
     expect(await earned('beat')).toBe(CREDITS);
   });
 
   it('credits nothing from the issue of a check answered late until the answer', async () => {
-    const [late] = await player(await launch('late')).watch(0, LENGTH, 'late');
+    const [late] = await (await player(await launch('late'))).watch(0, LENGTH, 'late');
     expect(late).toBeDefined();
     await expectWatched('late', LENGTH - 45);
     expect(await earned('late')).toBeLessThan(CREDITS);
@@ -144,7 +107,7 @@ describe.each(engines)('server-issued attention checks on %s', (engine) => {
 
   it('credits nothing after a check answered with a forged nonce, until the real one comes', async () => {
     const l = await launch('forger');
-    const p = player(l);
+    const p = await player(l);
     const [forged] = await p.watch(0, LENGTH, 'forged');
     await expectWatched('forger', forged!.time);
     const before = await earned('forger');
@@ -157,12 +120,12 @@ describe.each(engines)('server-issued attention checks on %s', (engine) => {
   });
 
   it('stops crediting at a missed check, in every later session and launch, until the learner answers it', async () => {
-    const [missed] = await player(await launch('absent')).watch(0, LENGTH, 'never');
+    const [missed] = await (await player(await launch('absent'))).watch(0, LENGTH, 'never');
     expect(missed).toBeDefined();
     await expectWatched('absent', missed!.time);
     const before = await earned('absent');
     // A new launch does not escape it: the open check comes with its first heartbeat, and nothing counts meanwhile.
-    const next = player(await launch('absent'));
+    const next = await player(await launch('absent'));
     const delivered = (await next.beat(0, false)).attentionCheck;
     expect(delivered?.nonce).toBe(missed!.check.nonce);
     expect(new Date(delivered!.expiresAt).getTime()).toBeLessThan(server.clock!().getTime());
@@ -180,7 +143,7 @@ describe.each(engines)('server-issued attention checks on %s', (engine) => {
     const met: { check: Check; time: number }[] = [];
     for (let from = 0; from < LENGTH; from += 30) {
       if (from % 90 === 0) l = await launch('hopper');
-      met.push(...(await player(l).watch(from, from + 30, 'never')));
+      met.push(...(await (await player(l)).watch(from, from + 30, 'never')));
     }
     // One check, handed to every later session until answered (never, here).
     expect(met.length).toBeGreaterThan(0);
@@ -191,13 +154,13 @@ describe.each(engines)('server-issued attention checks on %s', (engine) => {
 
   it('counts for nothing a check the server did not issue', async () => {
     // No checks on this course: an answer to one is refused, and heartbeats carry none.
-    const plain = player(await launch('self-checked', 'plain'));
+    const plain = await player(await launch('self-checked', 'plain'));
     expect((await plain.respond('my-own-check')).body).toEqual({ accepted: false, reason: 'not_issued' });
     expect((await plain.beat(0, true, { nonce: 'my-own-check' })).attentionCheck).toBeUndefined();
     // Another learner's nonce is not this learner's to answer.
-    const owner = player(await launch('owner'));
+    const owner = await player(await launch('owner'));
     const [theirs] = await owner.watch(0, LENGTH, 'never');
-    const other = player(await launch('bystander'));
+    const other = await player(await launch('bystander'));
     expect((await other.respond(theirs!.check.nonce)).body).toEqual({ accepted: false, reason: 'not_issued' });
     await expectWatched('owner', theirs!.time);
     // The player's own checks send no statement of their own; claiming full focus (as watch does) does not lift a missed one.

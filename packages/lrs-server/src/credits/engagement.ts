@@ -1,14 +1,12 @@
 import type { EngagementAssessment, EngagementFlag, GateResult } from '@xcredit/sdk/engagement';
-import { isPeriod } from '@xcredit/sdk/contracts';
 import { sql, type Kysely } from 'kysely';
-import { z } from 'zod';
 import type { Db } from '../db/index.js';
 import type { Database } from '../db/schema.js';
 import { HttpError } from '../http-error.js';
 import { parsePeriod } from '../period.js';
-import { getCourse, tenantPolicy, toCourse, type Course } from '../catalog/courses.js';
+import { getCourse, type Course } from '../catalog/courses.js';
 import { assessTimeline, attentionChecksQuery, blockedWallOf, COUNTED_VERBS, statementFacts, type HeartbeatFacts, type IssuedCheck, type StatementFacts } from './evidence.js';
-import { lockLearner, reconcileCourseLedger, type CreditEvents, type ReconcileOptions } from './ledger.js';
+import { ledgerTenths, lockLearner, reconcileCourseLedger, type CreditEvents, type ReconcileOptions } from './ledger.js';
 import { readTimeline, saveCheckpoint, type OwnBatch, type TimelineKey } from './timeline.js';
 
 type Q = Kysely<Database>;
@@ -163,21 +161,9 @@ export async function learnerCredits(db: Db, tenantId: string, learnerId: string
     );
   if (onlyCourseId) courses = courses.where('c.id', '=', onlyCourseId);
   // Three independent reads, sent together (a pool runs them at once).
-  const [learner, rows, sums] = await Promise.all([
-    learnerQuery,
-    courses.orderBy('c.id').execute(),
-    db
-      .selectFrom('ledger')
-      .select(['course_id', (eb) => eb.fn.sum<string | number>('amount_tenths').as('tenths')])
-      .where('tenant_id', '=', tenantId)
-      .where('learner_id', '=', learnerId)
-      .where('period', '=', period)
-      .groupBy('course_id')
-      .execute(),
-  ]);
+  const [learner, rows, byCourse] = await Promise.all([learnerQuery, courses.orderBy('c.id').execute(), ledgerTenths(db, tenantId, learnerId, period, 'course_id')]);
   if (!learner) throw new HttpError(404, 'learner_not_found', `no learner "${learnerId}" in this tenant`);
-  const byCourse = new Map(sums.map((s) => [s.course_id, Number(s.tenths)]));
-  const total = sums.reduce((t, s) => t + Number(s.tenths), 0);
+  const total = [...byCourse.values()].reduce((t, n) => t + n, 0);
   return {
     learnerId,
     period,

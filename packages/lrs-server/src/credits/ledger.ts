@@ -36,6 +36,25 @@ export async function isClosed(db: Q, tenantId: string, period: string): Promise
   return Boolean(row?.closed_at);
 }
 
+/**
+ * What a learner holds in a period, in tenths of a credit, summed from the ledger by course or by
+ * kind (required/elective): the one reading of a learner's balance.
+ *
+ * @example
+ * const byKind = await ledgerTenths(db, 'default', 'E-1', '2026', 'kind'); // Map { 'required' => 30 }
+ */
+export async function ledgerTenths(db: Q, tenantId: string, learnerId: string, period: string, by: 'course_id' | 'kind'): Promise<Map<string | null, number>> {
+  const rows = await db
+    .selectFrom('ledger')
+    .select((eb) => [eb.ref(by).as('key'), eb.fn.sum<string | number>('amount_tenths').as('tenths')])
+    .where('tenant_id', '=', tenantId)
+    .where('learner_id', '=', learnerId)
+    .where('period', '=', period)
+    .groupBy(by)
+    .execute();
+  return new Map(rows.map((r) => [r.key as string | null, Number(r.tenths)]));
+}
+
 interface Key {
   courseId?: string;
   awardId?: string;

@@ -1,23 +1,17 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { errorBodySchema, launchSchema, parsePlayerLaunch, playerLaunchSchema } from '@xcredit/sdk/contracts';
 import { Verbs, VideoExt } from '@xcredit/sdk/xapi';
-import { startTestServer, type Engine, type TestServer } from '../testing.js';
+import { adminFetch, FIRE_COURSE, startServerWithCourses, type Engine, type TestServer } from '../testing.js';
 
 const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
 
 describe.each(engines)('credits API on %s', (engine) => {
   let server: TestServer;
-  const api = (path: string, init: RequestInit & { json?: unknown } = {}) =>
-    fetch(`${server.url}/api/v1${path}`, {
-      ...init,
-      headers: { authorization: server.admin.authorization, 'content-type': 'application/json', ...(init.headers as Record<string, string>) },
-      body: init.json === undefined ? init.body : JSON.stringify(init.json),
-    });
-  const course = { title: 'Fire safety', activityId: 'https://example.com/courses/fire', credits: 3, kind: 'required', lengthSeconds: 120 };
+  const api = adminFetch(() => server);
+  const course = FIRE_COURSE;
 
   beforeAll(async () => {
-    server = await startTestServer({ engine, postgresUrl: inject('postgresUrl') ?? undefined });
-    expect((await api('/courses/fire', { method: 'PUT', json: course })).status).toBe(201);
+    server = await startServerWithCourses({ engine, postgresUrl: inject('postgresUrl') ?? undefined, courses: { fire: course } });
   });
   afterAll(() => server?.close());
 

@@ -5,6 +5,7 @@ import type { Db } from '../db/index.js';
 import type { Database } from '../db/schema.js';
 import { HttpError } from '../http-error.js';
 import { parsePeriod, periodProgress } from '../period.js';
+import { ledgerTenths } from './ledger.js';
 
 export interface Target {
   period: string;
@@ -146,18 +147,8 @@ export async function closePeriod(db: Db, tenantId: string, period: string, acto
 
 /** A learner's standing from their ledger (required/elective split) and the target that applies. */
 export async function learnerStanding(db: Kysely<Database>, tenantId: string, learnerId: string, period: string, now: Date): Promise<Standing> {
-  const [target, rows] = await Promise.all([
-    targetFor(db, tenantId, learnerId, period),
-    db
-      .selectFrom('ledger')
-      .select(['kind', (eb) => eb.fn.sum<string | number>('amount_tenths').as('tenths')])
-      .where('tenant_id', '=', tenantId)
-      .where('learner_id', '=', learnerId)
-      .where('period', '=', period)
-      .groupBy('kind')
-      .execute(),
-  ]);
-  const get = (k: string) => Number(rows.find((r) => r.kind === k)?.tenths ?? 0) / 10;
+  const [target, byKind] = await Promise.all([targetFor(db, tenantId, learnerId, period), ledgerTenths(db, tenantId, learnerId, period, 'kind')]);
+  const get = (k: string) => (byKind.get(k) ?? 0) / 10;
   return standing(target, { required: get('required'), elective: get('elective') }, period, now);
 }
 

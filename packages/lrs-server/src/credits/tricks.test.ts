@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { formatPlayedSegments } from '@xcredit/sdk/engagement';
 import { questionActivityId, Verbs, VideoExt, XcreditExt } from '@xcredit/sdk/xapi';
-import { openPlayer, startTestServer, type Engine, type LaunchGiven, type TestServer } from '../testing.js';
+import { adminCall, learnerViews, openPlayer, startTestServer, type Engine, type LaunchGiven, type TestServer } from '../testing.js';
 import { creditEvents } from '../app.js';
 import { systemClock } from '../clock.js';
 import { recompute } from './recompute.js';
@@ -19,18 +19,8 @@ const LENGTH = 600;
  */
 describe.each(engines)('the credit engine against gaming on %s', (engine) => {
   let server: TestServer;
-  const admin = () => ({ authorization: server.admin.authorization, 'content-type': 'application/json' });
-  const api = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${server.url}/api/v1${path}`, { method, headers: admin(), body: body === undefined ? undefined : JSON.stringify(body) });
-    const json = await res.json();
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-    return json;
-  };
-  const launch = (learnerId: string, courseId = 'ethics'): Promise<LaunchGiven> => api('POST', '/launches', { learnerId, courseId });
-  const earned = async (learnerId: string, courseId = 'ethics') => {
-    const c = await api('GET', `/learners/${learnerId}/credits`);
-    return c.courses.find((x: { courseId: string }) => x.courseId === courseId)?.earned ?? 0;
-  };
+  const api = adminCall(() => server);
+  const { launch, earned } = learnerViews(api, 'ethics');
   const flags = async (learnerId: string, courseId = 'ethics') => (await api('GET', `/learners/${learnerId}/courses/${courseId}/engagement`)).flags as { code: string; message: string }[];
   const player = (l: LaunchGiven) => openPlayer(server, l);
   const wait = (seconds: number) => server.clock!.advance(seconds);

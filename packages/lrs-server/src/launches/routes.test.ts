@@ -1,21 +1,15 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startTestServer, type Engine, type TestServer } from '../testing.js';
+import { adminFetch, FIRE_COURSE, startServerWithCourses, type Engine, type TestServer } from '../testing.js';
 
 const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
 
 describe.each(engines)('launches API on %s', (engine) => {
   let server: TestServer;
-  const api = (path: string, init: RequestInit & { json?: unknown } = {}) =>
-    fetch(`${server.url}/api/v1${path}`, {
-      ...init,
-      headers: { authorization: server.admin.authorization, 'content-type': 'application/json', ...(init.headers as Record<string, string>) },
-      body: init.json === undefined ? init.body : JSON.stringify(init.json),
-    });
-  const course = { title: 'Fire safety', activityId: 'https://example.com/courses/fire', credits: 3, kind: 'required', lengthSeconds: 120 };
+  const api = adminFetch(() => server);
+  const course = FIRE_COURSE;
 
   beforeAll(async () => {
-    server = await startTestServer({ engine, postgresUrl: inject('postgresUrl') ?? undefined });
-    expect((await api('/courses/fire', { method: 'PUT', json: course })).status).toBe(201);
+    server = await startServerWithCourses({ engine, postgresUrl: inject('postgresUrl') ?? undefined, courses: { fire: course } });
   });
   afterAll(() => server?.close());
 
@@ -52,5 +46,45 @@ describe.each(engines)('launches API on %s', (engine) => {
     expect(mine).toMatchObject({ courseId: 'fire', learnerId: 'E-4004', earned: 0 });
     expect((await fetch(`${server.url}/api/v1/learners/E-4004/credits`, { headers: bearer })).status).toBe(403);
     expect((await fetch(`${server.url}/api/v1/launches/current`, { headers: { authorization: 'Bearer forged' } })).status).toBe(401);
+  });
+});
+
+describe.each(engines)("expiry by the server's clock on %s", (engine) => {
+  let server: TestServer;
+  const api = adminFetch(() => server);
+
+  beforeAll(async () => {
+    server = await startServerWithCourses({ engine, postgresUrl: inject('postgresUrl') ?? undefined, manualClock: true, courses: { fire: FIRE_COURSE } });
+  });
+  afterAll(() => server?.close());
+
+  it('ends a launch token when the server clock passes its expiry, whatever the machine time', async () => {
+    const launch = await (await api('/launches', { method: 'POST', json: { learnerId: 'E-5005', courseId: 'fire', ttlSeconds: 60 } })).json();
+    const current = () => fetch(`${server.url}/api/v1/launches/current`, { headers: { authorization: `Bearer ${launch.launchToken}` } });
+    expect(Date.parse(launch.expiresAt)).toBe(server.clock!().getTime() + 60_000);
+    server.clock!.advance(59);
+    expect((await current()).status).toBe(200);
+    server.clock!.advance(1);
+    const expired = await current();
+    expect(expired.status).toBe(401);
+    expect((await expired.json()).error.message).toContain(`launch token expired at ${launch.expiresAt}`);
+  });
+
+  it("ends a dashboard session when the server clock passes its 8 hours", async () => {
+    const signIn = await fetch(`${server.url}/admin/session`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: server.url },
+      body: new URLSearchParams({ key: server.admin.key, secret: server.admin.secret }),
+    });
+    expect(signIn.status).toBe(303);
+    const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
+    const catalog = () => fetch(`${server.url}/admin/api/catalog`, { headers: { cookie } });
+    server.clock!.advance(8 * 3600 - 1);
+    expect((await catalog()).status).toBe(200);
+    server.clock!.advance(1);
+    const ended = await catalog();
+    expect(ended.status).toBe(401);
+    expect((await ended.json()).error.message).toContain('session expired');
   });
 });

@@ -112,7 +112,7 @@ export function ltiRegistrationLinkInput(args: string[]): { tenant: string; hour
 /** `xcredit lti-registration-link`: the same link as `POST /api/v1/lti/registration-links`. */
 export async function ltiRegistrationLink(input: { tenant: string; hours: number }, config: Config, store: Store): Promise<string> {
   const tenant = await prepare(store, input.tenant, 'lti-registration-link');
-  const link = await createRegistrationLink(store.db, tenant.id, config.publicUrl, input.hours);
+  const link = await createRegistrationLink(store.db, tenant.id, config.publicUrl, systemClock(), input.hours);
   return [`registration link ${link.id} for tenant ${tenant.id}, valid once until ${link.expiresAt}:`, `  ${link.url}`, 'give it to the LMS as the tool’s Dynamic Registration URL (see docs/lti.md)'].join('\n');
 }
 

@@ -10,7 +10,7 @@ import { deepLinkReturnPage, isHttpUrl, pickerPage } from './pages.js';
 /** Deep Linking request: an instructor is shown the catalog to pick from. */
 export async function handleDeepLinkingRequest(ctx: LtiContext, token: IdToken, _req: Request, res: Response): Promise<void> {
   try {
-    const platform = await launchPlatform(ctx.db, token);
+    const platform = await launchPlatform(ctx.db, token, ctx.clock());
     if (!isInstructor(token.platformContext.roles)) throw new LaunchError(403, 'not_instructor', 'Only instructors can add content', 'Adding xcredit courses needs an instructor role in this course.');
     const settings = token.platformContext.deepLinkingSettings;
     if (!settings?.accept_types?.includes('ltiResourceLink')) {
@@ -32,7 +32,7 @@ export async function handleDeepLinkingResponse(ctx: LtiContext, req: Request, r
     if (!token || token.platformContext?.messageType !== 'LtiDeepLinkingRequest') {
       throw new LaunchError(401, 'no_deep_linking_session', 'This page has expired', 'There is no Deep Linking request to answer: start "Add content" again from your learning platform.');
     }
-    const platform = await launchPlatform(ctx.db, token);
+    const platform = await launchPlatform(ctx.db, token, ctx.clock());
     if (!isInstructor(token.platformContext.roles)) throw new LaunchError(403, 'not_instructor', 'Only instructors can add content', 'Adding xcredit courses needs an instructor role in this course.');
     const picked = ([] as unknown[]).concat(req.body?.course ?? []).map(String);
     if (picked.length === 0) throw new LaunchError(400, 'no_course_picked', 'Pick a course', 'No course was picked: go back and choose at least one.');

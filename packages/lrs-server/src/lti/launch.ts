@@ -10,7 +10,7 @@ import { describeTokenError, LaunchError, sendLaunchError } from './errors.js';
 import { progressOf } from './grades.js';
 import type { LtiContext } from './context.js';
 import { learnerIdOf } from './learner-id.js';
-import type { IdToken, LtijsProvider } from './ltijs.js';
+import type { IdToken } from './ltijs.js';
 import { reportPage, type ReportRow } from './pages.js';
 import { platformByIssuer, rememberLauncher, type Platform } from './platforms.js';
 import { syncRoster } from './roster.js';
@@ -24,13 +24,13 @@ export function isInstructor(roles: readonly string[] | undefined): boolean {
 }
 
 /**
- * The platform and tenant of a verified launch, with its deployment checked. Who launched is
+ * The platform and tenant of a verified launch, with its deployment checked. Who launched (and when, `at`) is
  * remembered (the admin's preview of the learner-id rules); a platform not yet approved stops here.
  */
-export async function launchPlatform(db: Db, token: IdToken): Promise<Platform & { tenantId: string }> {
+export async function launchPlatform(db: Db, token: IdToken, at: Date): Promise<Platform & { tenantId: string }> {
   const platform = await platformByIssuer(db, token.iss, token.clientId);
   if (!platform) throw new LaunchError(401, 'unknown_platform', 'This platform is not registered', `No platform with issuer ${token.iss} and client id "${token.clientId}" is registered in xcredit.`);
-  await rememberLauncher(db, platform, { at: new Date().toISOString(), name: token.userInfo?.name, sub: token.user, email: token.userInfo?.email, sourcedId: token.platformContext.lis?.person_sourcedid });
+  await rememberLauncher(db, platform, { at: at.toISOString(), name: token.userInfo?.name, sub: token.user, email: token.userInfo?.email, sourcedId: token.platformContext.lis?.person_sourcedid });
   if (platform.status === 'pending') throw describeTokenError('PLATFORM_NOT_ACTIVATED', { iss: token.iss });
   if (!platform.deploymentIds.includes(token.deploymentId)) {
     throw new LaunchError(
@@ -82,7 +82,7 @@ async function linkedCourse(ctx: LtiContext, tenantId: string, platformId: strin
  */
 export async function handleResourceLaunch(ctx: LtiContext, token: IdToken, req: Request, res: Response): Promise<void> {
   try {
-    const platform = await launchPlatform(ctx.db, token);
+    const platform = await launchPlatform(ctx.db, token, ctx.clock());
     const c = token.platformContext;
     if (!c.context?.id) {
       throw new LaunchError(400, 'missing_context', 'This launch is incomplete', 'The launch has no context claim (the course section it comes from); xcredit needs it to keep grades and rosters apart.', 'Launch the activity from inside a course.');

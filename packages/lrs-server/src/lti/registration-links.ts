@@ -3,6 +3,7 @@ import { describeIssues } from '@xcredit/sdk/xapi';
 import { Router } from 'express';
 import { DEFAULT_LINK_HOURS, registrationLinkInput } from '@xcredit/sdk/contracts';
 import { requireScope } from '../auth/principal.js';
+import type { Clock } from '../clock.js';
 import type { Db } from '../db/index.js';
 import { HttpError, invalidInput } from '../http-error.js';
 import { ltiDb } from './tables.js';
@@ -36,20 +37,21 @@ export function registrationUrl(publicUrl: string, token: string): string {
  * Makes a single-use registration link for a tenant; its token is shown once and only its hash kept.
  *
  * @example
- * const { url } = await createRegistrationLink(db, 'default', 'https://credits.example.com');
+ * const { url } = await createRegistrationLink(db, 'default', 'https://credits.example.com', clock());
  * // give `url` to the LMS as the tool's Dynamic Registration URL
  */
-export async function createRegistrationLink(db: Db, tenantId: string, publicUrl: string, expiresInHours = DEFAULT_LINK_HOURS): Promise<{ id: string; url: string; expiresAt: string }> {
+export async function createRegistrationLink(db: Db, tenantId: string, publicUrl: string, at: Date, expiresInHours = DEFAULT_LINK_HOURS): Promise<{ id: string; url: string; expiresAt: string }> {
   const token = randomBytes(32).toString('base64url');
   const id = `rl_${randomBytes(9).toString('base64url')}`;
-  const expiresAt = new Date(Date.now() + expiresInHours * 3600_000);
+  const expiresAt = new Date(at.getTime() + expiresInHours * 3600_000);
   await ltiDb(db).insertInto('lti_registration_links').values({ tenant_id: tenantId, id, token_hash: hash(token), expires_at: expiresAt }).execute();
   return { id, url: registrationUrl(publicUrl, token), expiresAt: expiresAt.toISOString() };
 }
 
-export async function listRegistrationLinks(db: Db, tenantId: string): Promise<RegistrationLink[]> {
+/** A tenant's links, with their status at `at` (the server's clock). */
+export async function listRegistrationLinks(db: Db, tenantId: string, at: Date): Promise<RegistrationLink[]> {
   const rows = await ltiDb(db).selectFrom('lti_registration_links').selectAll().where('tenant_id', '=', tenantId).orderBy('created_at').orderBy('id').execute();
-  const now = Date.now();
+  const now = at.getTime();
   return rows.map((r) => ({
     id: r.id,
     createdAt: iso(r.created_at)!,
@@ -65,8 +67,7 @@ export async function listRegistrationLinks(db: Db, tenantId: string): Promise<R
  * Takes an open link for one registration attempt, atomically: two attempts never share a link.
  * Unknown, expired, revoked, used or busy links give undefined.
  */
-export async function claimRegistrationLink(db: Db, token: string): Promise<{ tenantId: string; id: string } | undefined> {
-  const now = new Date();
+export async function claimRegistrationLink(db: Db, token: string, now: Date): Promise<{ tenantId: string; id: string } | undefined> {
   const row = await ltiDb(db)
     .updateTable('lti_registration_links')
     .set({ claimed_at: now })
@@ -85,12 +86,12 @@ export async function releaseRegistrationLink(db: Db, link: { tenantId: string; 
   await ltiDb(db).updateTable('lti_registration_links').set({ claimed_at: null }).where('tenant_id', '=', link.tenantId).where('id', '=', link.id).where('used_at', 'is', null).execute();
 }
 
-export async function completeRegistrationLink(db: Db, link: { tenantId: string; id: string }, platformId: string): Promise<void> {
-  await ltiDb(db).updateTable('lti_registration_links').set({ used_at: new Date(), platform_id: platformId }).where('tenant_id', '=', link.tenantId).where('id', '=', link.id).execute();
+export async function completeRegistrationLink(db: Db, link: { tenantId: string; id: string }, platformId: string, at: Date): Promise<void> {
+  await ltiDb(db).updateTable('lti_registration_links').set({ used_at: at, platform_id: platformId }).where('tenant_id', '=', link.tenantId).where('id', '=', link.id).execute();
 }
 
 /** `/api/v1/lti/registration-links`: make, list and revoke Dynamic Registration links (scope credits/admin). */
-export function registrationLinksRouter(db: Db, config: { readonly publicUrl: string }): Router {
+export function registrationLinksRouter(db: Db, config: { readonly publicUrl: string }, clock: Clock): Router {
   const router = Router();
   router.post('/lti/registration-links', async (req, res) => {
     const p = requireScope(req, 'credits/admin');
@@ -98,17 +99,17 @@ export function registrationLinksRouter(db: Db, config: { readonly publicUrl: st
     if (hasBody && !req.is('application/json')) throw new HttpError(400, 'invalid_input', `Content-Type must be application/json (got ${req.get('content-type') ?? 'none'})`);
     const parsed = registrationLinkInput.safeParse(req.body ?? {});
     if (!parsed.success) throw invalidInput(describeIssues(parsed.error), 'invalid request body');
-    res.status(201).json(await createRegistrationLink(db, p.tenant.id, config.publicUrl, parsed.data.expiresInHours));
+    res.status(201).json(await createRegistrationLink(db, p.tenant.id, config.publicUrl, clock(), parsed.data.expiresInHours));
   });
   router.get('/lti/registration-links', async (req, res) => {
     const p = requireScope(req, 'credits/admin');
-    res.json({ links: await listRegistrationLinks(db, p.tenant.id) });
+    res.json({ links: await listRegistrationLinks(db, p.tenant.id, clock()) });
   });
   router.delete('/lti/registration-links/:id', async (req, res) => {
     const p = requireScope(req, 'credits/admin');
     const revoked = await ltiDb(db)
       .updateTable('lti_registration_links')
-      .set({ revoked_at: new Date() })
+      .set({ revoked_at: clock() })
       .where('tenant_id', '=', p.tenant.id)
       .where('id', '=', String(req.params.id))
       .where('revoked_at', 'is', null)

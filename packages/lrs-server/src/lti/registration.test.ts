@@ -81,6 +81,11 @@ describe.each(engines)('LTI Dynamic Registration refuses to be a proxy, on %s', 
           JSON.stringify({ issuer: self.url, authorization_endpoint: `${self.url}/auth`, token_endpoint: `${self.url}/token`, jwks_uri: `${self.url}/jwks`, registration_endpoint: `${loopback.url}/register` }),
         );
       }
+      if (path.startsWith('/private-keys')) {
+        return void res.writeHead(200, { 'content-type': 'application/json' }).end(
+          JSON.stringify({ issuer: self.url, authorization_endpoint: `${self.url}/auth`, token_endpoint: 'http://10.0.0.5/token', jwks_uri: `${loopback.url}/jwks`, registration_endpoint: `${self.url}/register` }),
+        );
+      }
       if (path.startsWith('/refuses')) {
         return void res.writeHead(200, { 'content-type': 'application/json' }).end(
           JSON.stringify({ issuer: self.url, authorization_endpoint: `${self.url}/auth`, token_endpoint: `${self.url}/token`, jwks_uri: `${self.url}/jwks`, registration_endpoint: `${self.url}/register-refused` }),
@@ -187,6 +192,21 @@ describe.each(engines)('LTI Dynamic Registration refuses to be a proxy, on %s', 
     // The browser is sent to the authentication endpoint; the server never fetches it.
     const ok = await api(strict, 'POST', '/lti/platforms', { ...base, accessTokenEndpoint: 'https://lms.example.edu/token', jwksUrl: 'https://lms.example.edu/keys' });
     expect(ok.status).toBe(201);
+  });
+
+  it('refuses a platform whose configuration names a non-public token or key URL, before registering with it, naming the field', async () => {
+    const made = await link(lenient);
+    const res = await register(made.url, `${allowed.url}/private-keys`);
+    expect(res.status).toBe(502);
+    expect(errorCode(res.html)).toBe('platform_address_refused');
+    expect(res.html).toMatch(/token_endpoint: 10\.0\.0\.5 is a loopback, private/);
+    expect(res.html).toMatch(/jwks_uri: 127\.0\.0\.1 is a loopback, private/);
+    // The configuration was read; nothing was registered with the platform, nothing stored, and the link stays unused.
+    expect(allowed.hits).toContain('GET /private-keys');
+    expect(allowed.hits.filter((h) => h.startsWith('POST /register'))).toEqual([]);
+    expect((await api(lenient, 'GET', '/lti/platforms')).body.platforms.find((p: { issuer: string }) => p.issuer === allowed.url)).toBeUndefined();
+    const links = await api(lenient, 'GET', '/lti/registration-links');
+    expect(links.body.links.find((l: { id: string }) => l.id === made.id)).toMatchObject({ status: 'open' });
   });
 
   it('refuses other schemes without a request', async () => {

@@ -2,7 +2,7 @@ import { describeIssues } from '@xcredit/sdk/xapi';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { HttpError } from '../http-error.js';
-import { fetchJson, OutboundError, type OutboundPolicy } from '../net/outbound.js';
+import { fetchJson, OutboundError, refusedDestination, type OutboundPolicy } from '../net/outbound.js';
 import { LaunchError, sendLaunchError } from './errors.js';
 import { registeredPage } from './pages.js';
 import type { LtiContext } from './context.js';
@@ -45,14 +45,14 @@ export async function handleDynamicRegistration(ctx: LtiContext & { outbound: Ou
       throw new LaunchError(400, 'missing_openid_configuration', 'Registration could not start', 'The openid_configuration parameter (the http(s) URL of the platform’s configuration) is missing or not an http(s) URL.');
     }
     const registrationToken = typeof req.query.registration_token === 'string' ? req.query.registration_token : undefined;
-    const link = await claimRegistrationLink(ctx.db, token);
+    const link = await claimRegistrationLink(ctx.db, token, ctx.clock());
     if (!link) {
       throw new LaunchError(404, 'unknown_registration_link', 'Registration could not start', 'This registration link is not valid: it is unknown, expired, revoked, already used or in use right now.', 'Ask your xcredit administrator for a new registration link.');
     }
     let platform: { id: string; name: string };
     try {
       platform = await register(ctx, link, configUrl, registrationToken);
-      await completeRegistrationLink(ctx.db, link, platform.id);
+      await completeRegistrationLink(ctx.db, link, platform.id, ctx.clock());
     } catch (err) {
       await releaseRegistrationLink(ctx.db, link);
       throw err;
@@ -87,6 +87,15 @@ async function register(ctx: LtiContext & { outbound: OutboundPolicy }, link: { 
     throw failed('platform_configuration_invalid', `The platform configuration is not usable: ${issue?.path.join('.') || 'its body'} is missing or not an http(s) URL.`);
   }
   const platformConfig = parsed.data;
+  // The server fetches these two later (tokens, keys): refuse now, before registering, what it would refuse then, as for a platform registered by hand.
+  const refused = (['token_endpoint', 'jwks_uri'] as const).flatMap((field) => {
+    const why = refusedDestination(ctx.outbound, platformConfig[field]);
+    return why ? [`${field}: ${why}`] : [];
+  });
+  if (refused.length > 0) {
+    console.error(`xcredit: LTI registration with link ${link.id}: the configuration at ${configUrl} names non-public addresses: ${refused.join('; ')}`);
+    throw failed('platform_address_refused', `The platform configuration names addresses this server does not connect to: ${refused.join('; ')}.`);
+  }
   const urls = toolUrls(ctx.config.publicUrl);
   const registration = {
     application_type: 'web',

@@ -2,7 +2,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { webhookInput } from '@xcredit/sdk/contracts';
 import { describeIssues } from '@xcredit/sdk/xapi';
 import { Router, type Request } from 'express';
-import { z } from 'zod';
 import { requireScope } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
 import { refusedDestination, type OutboundPolicy } from '../net/outbound.js';

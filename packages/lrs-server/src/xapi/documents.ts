@@ -5,7 +5,7 @@ import type { Principal, Tenant } from '../auth/principal.js';
 import type { Db } from '../db/index.js';
 import { rejectBadText, storableDate } from '../edge.js';
 import { HttpError } from '../http-error.js';
-import { actorKey, learnerActor } from './actors.js';
+import { actorKey } from './actors.js';
 import { isMediaType, mediaType, sendStored } from './body.js';
 import { launchDocumentTenant } from './launch-scope.js';
 import { readScope, writeScope } from './scope.js';

@@ -49,16 +49,17 @@ export interface VideoStatementData {
   videoPlaybackSize?: string;
 }
 
-/** An xAPI statement as the player sends it (a subset of the 1.0.3 statement). */
-export interface VideoStatement {
+/** What every statement the player sends has: its id, the learner, the verb and an activity of definition `D`, and its time. */
+export interface PlayerStatementBase<D extends { type: string; name: Record<string, string> } = { type: string; name: Record<string, string> }> {
   id: string;
   actor: Record<string, unknown>;
   verb: { id: string; display: Record<string, string> };
-  object: {
-    objectType: 'Activity';
-    id: string;
-    definition: { type: string; name: Record<string, string> };
-  };
+  object: { objectType: 'Activity'; id: string; definition: D };
+  timestamp: string;
+}
+
+/** An xAPI statement as the player sends it (a subset of the 1.0.3 statement). */
+export interface VideoStatement extends PlayerStatementBase {
   result?: {
     completion?: boolean;
     duration?: string;
@@ -69,7 +70,6 @@ export interface VideoStatement {
     contextActivities: { category: { id: string; definition: { type: string } }[] };
     extensions: Record<string, unknown>;
   };
-  timestamp: string;
 }
 
 const PROFILE_ACTIVITY_TYPE = 'http://adlnet.gov/expapi/activities/profile';

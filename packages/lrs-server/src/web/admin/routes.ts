@@ -35,7 +35,7 @@ export function adminRouter(context: AppContext, events: CreditEvents, throttle:
     // The page carries the CSRF token: a browser gets it only by opening the page, never by a script's fetch or a frame.
     const dest = req.get('sec-fetch-dest');
     if (dest !== undefined && dest !== 'document') throw new HttpError(403, 'forbidden', `the dashboard opens as a page, not as a ${dest} request`);
-    const session = await sessionOf(db, req);
+    const session = await sessionOf(db, req, clock);
     if (!session) return void res.type('html').send(signInPage({ lang: lang(req) }));
     res.type('html').send(shellPage({ csrfToken: session.csrfToken, clientKey: session.clientKey }));
   });
@@ -60,7 +60,7 @@ export function adminRouter(context: AppContext, events: CreditEvents, throttle:
   });
 
   router.post('/admin/session/end', express.urlencoded({ extended: false, limit: '8kb' }), bodyGuard, async (req, res) => {
-    const session = await sessionOf(db, req);
+    const session = await sessionOf(db, req, clock);
     // Signing out needs the page's CSRF token, so another site cannot sign an admin out.
     if (session && sameOrigin(req) && req.body?.csrf === session.csrfToken) await endSession(db, cookie(req, COOKIE)!);
     else if (session) return void res.status(403).type('html').send(signInPage({ lang: 'en', error: 'sign-out refused: reload the dashboard and try again' }));
@@ -69,7 +69,7 @@ export function adminRouter(context: AppContext, events: CreditEvents, throttle:
   });
 
   const api = Router();
-  api.use(adminAuth(db), express.json({ limit: '1mb', strict: true }), bodyGuard);
+  api.use(adminAuth(db, clock), express.json({ limit: '1mb', strict: true }), bodyGuard);
   // What the dashboard lists that the public API does not: the catalog and a learner search.
   api.get('/catalog', async (req, res) => {
     const p = requireScope(req, 'credits/read');

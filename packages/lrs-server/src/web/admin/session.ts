@@ -5,6 +5,7 @@ import { allows } from '../../auth/scopes.js';
 import { sha256 } from '../../auth/secrets.js';
 import { signIn } from '../../auth/sign-in.js';
 import type { SignInThrottle } from '../../auth/throttle.js';
+import type { Clock } from '../../clock.js';
 import type { Db } from '../../db/index.js';
 import { HttpError } from '../../http-error.js';
 
@@ -40,8 +41,8 @@ export async function endSession(db: Db, token: string): Promise<void> {
   await db.deleteFrom('admin_sessions').where('token_hash', '=', sha256(token)).execute();
 }
 
-/** The session a request's cookie names, if it is live and its client still holds `credits/admin`. */
-export async function sessionOf(db: Db, req: Request): Promise<(AdminSession & { principal: Principal }) | null> {
+/** The session a request's cookie names, if it is live by the server's `clock` and its client still holds `credits/admin`. */
+export async function sessionOf(db: Db, req: Request, clock: Clock): Promise<(AdminSession & { principal: Principal }) | null> {
   const token = cookie(req, COOKIE);
   if (!token) return null;
   const row = await db
@@ -51,7 +52,7 @@ export async function sessionOf(db: Db, req: Request): Promise<(AdminSession & {
     .select(['s.tenant_id', 's.client_key', 's.csrf_token', 's.expires_at', 'c.scopes', 'c.tenant_id as client_tenant', 't.home_page'])
     .where('s.token_hash', '=', sha256(token))
     .executeTakeFirst();
-  if (!row || new Date(row.expires_at).getTime() <= Date.now() || row.client_tenant !== row.tenant_id) return null;
+  if (!row || new Date(row.expires_at).getTime() <= clock().getTime() || row.client_tenant !== row.tenant_id) return null;
   const scopes = new Set(row.scopes);
   if (!allows(scopes, 'credits/admin')) return null;
   return {
@@ -79,9 +80,9 @@ export function sameOrigin(req: Request): boolean {
  * Authenticates /admin/api with the session cookie and makes the request look like one from the
  * signed-in client; writes also need the session's CSRF token in `X-CSRF-Token`.
  */
-export function adminAuth(db: Db) {
+export function adminAuth(db: Db, clock: Clock) {
   return async (req: Request, _res: Response, next: NextFunction) => {
-    const session = await sessionOf(db, req);
+    const session = await sessionOf(db, req, clock);
     if (!session) throw new HttpError(401, 'unauthorized', 'not signed in, or the session expired: sign in again at /admin');
     if (!['GET', 'HEAD', 'OPTIONS'].includes(req.method)) {
       if (!sameOrigin(req)) throw new HttpError(403, 'forbidden', 'cross-site request refused');
