@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { PlayerLaunchBody } from '@xcredit/sdk/contracts';
-import { PROMPT_MS, publicQuestion } from '@xcredit/sdk/engagement';
+import { publicQuestion } from '@xcredit/sdk/engagement';
 import { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
 import type { Db } from '../db/index.js';
