@@ -1,5 +1,5 @@
 import * as r from '@xcredit/sdk/contracts';
-import { approveInput, awardInput, courseInput, decisionInput, launchInput, learnerFields, platformInput, policyInput, targetInput, webhookInput } from '@xcredit/sdk/contracts';
+import { approveInput, atRiskRemindInput, awardInput, mailSettingsInput, courseInput, decisionInput, launchInput, learnerFields, platformInput, policyInput, targetInput, webhookInput } from '@xcredit/sdk/contracts';
 import { z } from 'zod';
 import { attentionInput } from './credits/attention-checks.js';
 import { heartbeatInput } from './launches/sessions.js';
@@ -55,6 +55,12 @@ export const operations: Operation[] = [
   { method: 'post', path: '/awards/{awardId}/reject', summary: 'Reject a pending award (a reason is required)', auth: 'credits/admin', body: decisionInput, response: r.awardSchema },
   { method: 'put', path: '/targets/{period}', summary: "Set the tenant's target for a year", auth: 'credits/admin', body: targetInput, response: r.targetSchema },
   { method: 'put', path: '/targets/{period}/{groupType}/{groupValue}', summary: "Set a department's or role's target", auth: 'credits/admin', body: targetInput, response: r.targetSchema },
+  { method: 'get', path: '/reminders/settings', summary: "The tenant's mail server and reminder rules (never the password)", auth: 'credits/admin', response: r.mailSettingsSchema },
+  { method: 'put', path: '/reminders/settings', summary: 'Set the mail server (SMTP) and reminder rules; the password is stored encrypted', auth: 'credits/admin', body: mailSettingsInput, response: r.mailSettingsSchema },
+  { method: 'get', path: '/reminders', summary: 'Reminders sent: who, what, when, delivered or failed and why', auth: 'credits/read', response: r.reminderListSchema, query: { learnerId: 'one learner', status: 'queued, delivered or failed', kind: 'deadline, at_risk, manual or digest' } },
+  { method: 'post', path: '/learners/{learnerId}/remind', summary: 'Remind one learner by email now (once a day at most: 202 queued, 200 already sent today)', auth: 'credits/admin', response: r.remindResultSchema, status: 202, query: period },
+  { method: 'post', path: '/reminders/at-risk', summary: 'Remind everyone at risk, in a department when named', auth: 'credits/admin', body: atRiskRemindInput, response: r.remindBatchSchema, status: 202 },
+  { method: 'post', path: '/reminders/sweep', summary: 'Queue the reminders owed now (deadlines, falling behind, weekly digests); the server also runs it hourly', auth: 'credits/admin', response: r.sweepResultSchema },
   { method: 'post', path: '/periods/{period}/close', summary: 'Close a year: no more changes or awards', auth: 'credits/admin' },
   ...['summary', 'study-time', 'hot-courses', 'at-risk', 'managers', 'leaderboard', 'flags'].map(
     (name): Operation => ({ method: 'get', path: `/reports/${name}`, summary: `The ${name} report (JSON, or CSV with format=csv); see docs/reports.md`, auth: 'credits/read', query: { ...period, format: 'json or csv' } }),

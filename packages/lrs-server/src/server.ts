@@ -14,6 +14,8 @@ import { createLogger } from './ops/request-log.js';
 import { resolveSecretKey } from './secret-key.js';
 import { seedDemo } from './seed.js';
 import { sweepAtRisk } from './webhooks/alerts.js';
+import { mailHandler } from './reminders/mailer.js';
+import { MAIL_JOB, sweepReminders } from './reminders/reminders.js';
 import { DELIVER_JOB, deliverHandler } from './webhooks/events.js';
 import { startOutboxWorker, type OutboxWorker } from './jobs/outbox.js';
 import { enqueueChangedScores, SCORE_JOB, scoreHandler } from './lti/grades.js';
@@ -60,7 +62,7 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
     const lifecycle: Lifecycle = { stopping: false };
     const logger = createLogger(config.logLevel);
     let worker: OutboxWorker | undefined;
-    const context: AppContext = { db: store.db, clock, config: urls, statements: new StatementWriter(store.db, store.engine), kickOutbox: () => worker?.kick() };
+    const context: AppContext = { db: store.db, clock, config: urls, statements: new StatementWriter(store.db, store.engine), kickOutbox: () => worker?.kick(), secretKey };
     const app = createApp({ context, browser: config, demo, lti, validation, events, trustProxy: config.trustProxy, webhookOutbound: config.webhookOutbound, ltiOutbound: config.ltiOutbound, logger, lifecycle });
     const server = app.listen(config.port, config.host);
     server.on('clientError', answerClientError);
@@ -77,7 +79,7 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
     // LTI failing to start (ltijs itself would exit the process) leaves the rest serving; /lti answers 503 with the reason.
     await lti.deploy().catch((err: Error) => console.error(`xcredit: ${err.message}`));
     const scoreSweep = { last: 0 };
-    const outbox = startOutboxWorker(store.db, { [SCORE_JOB]: scoreHandler(store.db, () => lti.provider(), clock), [DELIVER_JOB]: deliverHandler(store.db, config.webhookOutbound, clock) }, {
+    const outbox = startOutboxWorker(store.db, { [SCORE_JOB]: scoreHandler(store.db, () => lti.provider(), clock), [DELIVER_JOB]: deliverHandler(store.db, config.webhookOutbound, clock), [MAIL_JOB]: mailHandler(store.db, secretKey, clock, () => urls.publicUrl) }, {
       beforeRound: async () => {
         if (lti.state.status === 'ready') await enqueueChangedScores(store.db, scoreSweep);
       },
@@ -90,6 +92,9 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
     worker = outbox;
     const atRisk = setInterval(() => void sweepAtRisk(store.db, clock()).catch((err: Error) => console.error(`xcredit: at-risk sweep failed: ${err.message}`)), 3600_000);
     atRisk.unref();
+    // Reminders owed (deadlines, falling behind, managers' digests): each is queued once by its key, so every process may sweep.
+    const reminders = setInterval(() => void sweepReminders(context).catch((err: Error) => console.error(`xcredit: reminder sweep failed: ${err.message}`)), 3600_000);
+    reminders.unref();
     return {
       url,
       validationThreads: validation?.threads ?? 0,
@@ -106,6 +111,7 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
       async close() {
         lifecycle.stopping = true;
         clearInterval(atRisk);
+        clearInterval(reminders);
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         // A kept-alive connection falls idle when its last answer is sent: close it then.

@@ -116,6 +116,10 @@ export const learnerSchema = z.looseObject({
   department: z.string().nullable().optional(),
   role: z.string().nullable().optional(),
   managerId: z.string().nullable().optional(),
+  email: z.string().nullable().optional(),
+  language: z.enum(['en', 'zh']).nullable().optional(),
+  managerEmail: z.string().nullable().optional(),
+  remindersOptOut: z.boolean().optional(),
 });
 export type Learner = z.infer<typeof learnerSchema>;
 export const learnerPageSchema = z.looseObject({ learners: z.array(learnerSchema), next: z.string().nullable() });
@@ -275,3 +279,49 @@ export type Platform = z.infer<typeof platformSchema>;
 export const registeredPlatformSchema = platformSchema.extend({ tool: toolUrls });
 export type RegisteredPlatform = z.infer<typeof registeredPlatformSchema>;
 export const platformListSchema = z.looseObject({ platforms: z.array(platformSchema), tool: toolUrls });
+
+/** The tenant's mail settings as the API shows them: the password never leaves the server. */
+export const mailSettingsSchema = z.looseObject({
+  enabled: z.boolean(),
+  host: z.string(),
+  port: z.number(),
+  secure: z.boolean(),
+  user: z.string().nullable(),
+  hasPassword: z.boolean(),
+  from: z.string(),
+  language: z.enum(['en', 'zh']),
+  deadlineDays: z.number(),
+});
+export type MailSettings = z.infer<typeof mailSettingsSchema>;
+
+/** One reminder: who, what, when, and whether the mail server took it. */
+export const reminderSchema = z.looseObject({
+  reminderId: z.string(),
+  kind: z.enum(['deadline', 'at_risk', 'manual', 'digest']),
+  learnerId: z.string().nullable(),
+  managerId: z.string().nullable(),
+  recipient: z.string(),
+  language: z.enum(['en', 'zh']),
+  period: z.string(),
+  window: z.string(),
+  subject: z.string(),
+  status: z.enum(['queued', 'delivered', 'failed']),
+  attempts: z.number(),
+  lastError: z.string().nullable(),
+  requestedBy: z.string(),
+  createdAt: z.string(),
+  sentAt: z.string().nullable(),
+});
+export type Reminder = z.infer<typeof reminderSchema>;
+export const reminderListSchema = z.looseObject({ reminders: z.array(reminderSchema) });
+/** The answer of a remind request: the reminder, and whether this request queued it (false: it was already sent for this window). */
+export const remindResultSchema = z.looseObject({ reminder: reminderSchema, created: z.boolean() });
+export const remindBatchSchema = z.looseObject({
+  period: z.string(),
+  department: z.string().nullable(),
+  queued: z.array(z.string()),
+  already: z.array(z.string()),
+  skipped: z.array(z.looseObject({ learnerId: z.string(), reason: z.enum(['opted_out', 'no_email']) })),
+});
+export type RemindBatch = z.infer<typeof remindBatchSchema>;
+export const sweepResultSchema = z.looseObject({ queued: z.number() });
