@@ -1,5 +1,5 @@
 import * as r from '@xcredit/sdk/contracts';
-import { approveInput, atRiskRemindInput, awardInput, mailSettingsInput, courseInput, decisionInput, launchInput, learnerFields, platformInput, policyInput, targetInput, webhookInput } from '@xcredit/sdk/contracts';
+import { approveInput, atRiskRemindInput, awardInput, growthCategoryInput, mailSettingsInput, courseInput, decisionInput, launchInput, learnerFields, platformInput, policyInput, targetInput, webhookInput } from '@xcredit/sdk/contracts';
 import { z } from 'zod';
 import { attentionInput } from './credits/attention-checks.js';
 import { heartbeatInput } from './launches/sessions.js';
@@ -55,6 +55,10 @@ export const operations: Operation[] = [
   { method: 'post', path: '/awards/{awardId}/reject', summary: 'Reject a pending award (a reason is required)', auth: 'credits/admin', body: decisionInput, response: r.awardSchema },
   { method: 'put', path: '/targets/{period}', summary: "Set the tenant's target for a year", auth: 'credits/admin', body: targetInput, response: r.targetSchema },
   { method: 'put', path: '/targets/{period}/{groupType}/{groupValue}', summary: "Set a department's or role's target", auth: 'credits/admin', body: targetInput, response: r.targetSchema },
+  { method: 'get', path: '/growth-categories', summary: "The tenant's growth credit categories and their yearly caps", auth: 'credits/read', response: r.growthCategoryListSchema },
+  { method: 'put', path: '/growth-categories/{categoryId}', summary: 'Create or change a growth category and its yearly cap per learner', auth: 'credits/admin', body: growthCategoryInput, response: r.growthCategorySchema },
+  { method: 'post', path: '/awards/{awardId}/evidence', summary: 'Attach an evidence file (the body; PDF, PNG, JPEG or text, at most 5 MB; ?filename=)', auth: 'credits/admin', response: r.evidenceFileSchema, status: 201, query: { filename: 'the file name shown' } },
+  { method: 'get', path: '/awards/{awardId}/evidence/{fileId}', summary: 'Download an evidence file', auth: 'credits/read' },
   { method: 'get', path: '/reminders/settings', summary: "The tenant's mail server and reminder rules (never the password)", auth: 'credits/admin', response: r.mailSettingsSchema },
   { method: 'put', path: '/reminders/settings', summary: 'Set the mail server (SMTP) and reminder rules; the password is stored encrypted', auth: 'credits/admin', body: mailSettingsInput, response: r.mailSettingsSchema },
   { method: 'get', path: '/reminders', summary: 'Reminders sent: who, what, when, delivered or failed and why', auth: 'credits/read', response: r.reminderListSchema, query: { learnerId: 'one learner', status: 'queued, delivered or failed', kind: 'deadline, at_risk, manual or digest' } },

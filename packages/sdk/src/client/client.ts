@@ -1,11 +1,16 @@
 import { z } from 'zod';
-import type { ApproveInput, AtRiskRemindInput, AwardInput, MailSettingsInput, CertificateInput, CourseInput, LaunchInput, LearnerFields, LearnerRow, PlatformInput, PolicyInput, SettingsInput, TargetInput, WebhookInput } from '../contracts/requests.js';
+import type { ApproveInput, AtRiskRemindInput, AwardInput, GrowthCategoryInput, MailSettingsInput, CertificateInput, CourseInput, LaunchInput, LearnerFields, LearnerRow, PlatformInput, PolicyInput, SettingsInput, TargetInput, WebhookInput } from '../contracts/requests.js';
 import { readErrorBody } from '../contracts/wire.js';
 import { XcreditError } from './errors.js';
 import { retryDelay } from './retry.js';
 import {
   awardListSchema,
   awardSchema,
+  evidenceFileSchema,
+  growthCategoryListSchema,
+  growthCategorySchema,
+  type EvidenceFile,
+  type GrowthCategory,
   mailSettingsSchema,
   remindBatchSchema,
   reminderListSchema,
@@ -314,6 +319,38 @@ export class XcreditClient {
    */
   rejectAward(awardId: string, reason: string): Promise<Award> {
     return this.#json(awardSchema, { method: 'POST', path: `/awards/${enc(awardId)}/reject`, body: { reason } });
+  }
+
+  // Growth categories and evidence
+
+  /**
+   * Creates or changes a growth category and its yearly cap per learner (null or left out: no cap).
+   *
+   * @example
+   * await xcredit.putGrowthCategory('open-lesson', { name: 'Open lessons', yearlyCap: 10 });
+   */
+  putGrowthCategory(categoryId: string, category: GrowthCategoryInput): Promise<GrowthCategory> {
+    return this.#json(growthCategorySchema, { method: 'PUT', path: `/growth-categories/${enc(categoryId)}`, body: category, idempotent: true });
+  }
+
+  /**
+   * The tenant's growth categories with their caps.
+   *
+   * @example
+   * const categories = await xcredit.growthCategories();
+   */
+  async growthCategories(): Promise<GrowthCategory[]> {
+    return (await this.#json(growthCategoryListSchema, { method: 'GET', path: '/growth-categories' })).categories;
+  }
+
+  /**
+   * Attaches an evidence file to an award (PDF, PNG, JPEG or plain text, at most 5 MB).
+   *
+   * @example
+   * await xcredit.addAwardEvidence(awardId, 'certificate.pdf', pdfBytes, 'application/pdf');
+   */
+  addAwardEvidence(awardId: string, fileName: string, data: Uint8Array | string, contentType: string): Promise<EvidenceFile> {
+    return this.#json(evidenceFileSchema, { method: 'POST', path: `/awards/${enc(awardId)}/evidence`, query: { filename: fileName }, text: { body: data, contentType } });
   }
 
   // Reminders

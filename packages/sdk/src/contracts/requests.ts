@@ -240,3 +240,16 @@ export const atRiskRemindInput = z.strictObject({
   period: periodText.optional(),
 });
 export type AtRiskRemindInput = z.input<typeof atRiskRemindInput>;
+
+/** `PUT /growth-categories/{categoryId}`: a kind of growth credit and its yearly cap per learner (none: no cap). */
+export const growthCategoryInput = z.strictObject({
+  name: z.string().trim().min(1, 'must not be empty').max(200),
+  yearlyCap: z
+    .number()
+    .min(0, 'must be 0 or more')
+    .max(10000)
+    .refine((n) => Math.abs(n * 10 - Math.round(n * 10)) < 1e-9, 'must have at most one decimal')
+    .nullable()
+    .optional(),
+});
+export type GrowthCategoryInput = z.input<typeof growthCategoryInput>;

@@ -160,6 +160,10 @@ export const awardSchema = z.looseObject({
   decidedBy: z.string().nullable(),
   createdAt: z.string(),
   history: z.array(z.looseObject({ action: z.string(), actor: z.string(), reason: z.string().nullable(), at: z.string() })).optional(),
+  /** What was credited: less than `credits` when a category's yearly cap cut it (`capNote` says why); null until approved. */
+  creditedCredits: z.number().nullable().optional(),
+  capNote: z.string().nullable().optional(),
+  files: z.array(z.looseObject({ fileId: z.string(), fileName: z.string(), contentType: z.string(), size: z.number() })).optional(),
 });
 export type Award = z.infer<typeof awardSchema>;
 export const awardListSchema = z.looseObject({ awards: z.array(awardSchema) });
@@ -325,3 +329,9 @@ export const remindBatchSchema = z.looseObject({
 });
 export type RemindBatch = z.infer<typeof remindBatchSchema>;
 export const sweepResultSchema = z.looseObject({ queued: z.number() });
+
+export const growthCategorySchema = z.looseObject({ categoryId: z.string(), name: z.string(), yearlyCap: z.number().nullable() });
+export type GrowthCategory = z.infer<typeof growthCategorySchema>;
+export const growthCategoryListSchema = z.looseObject({ categories: z.array(growthCategorySchema) });
+export const evidenceFileSchema = z.looseObject({ fileId: z.string(), fileName: z.string(), contentType: z.string(), size: z.number() });
+export type EvidenceFile = z.infer<typeof evidenceFileSchema>;
