@@ -57,7 +57,7 @@ describe.each(testEngines())('reminders by email through a real SMTP server on %
     ].join('\n');
     const res = await fetch(`${server.url}/api/v1/learners/import`, { method: 'POST', headers: { authorization: server.admin.authorization, 'content-type': 'text/csv' }, body: csv });
     expect(res.status, await res.clone().text()).toBe(200);
-  });
+  }, 180_000);
   afterAll(async () => {
     await server?.close();
     await box?.close();

@@ -14,12 +14,11 @@ import { certificatesOnce } from './0041_certificates_once.js';
 import { historyImport } from './0050_history_import.js';
 import { reminders } from './0070_reminders.js';
 import { growthCategories } from './0071_growth_categories.js';
-import { courseValidity } from './0072_course_validity.js';
 
 /**
  * Every migration, in order of its name. Never edit one that has shipped: add a file
  * `NNNN_name.ts` and one line here. Number ranges keep parallel work apart: 0002–0009 xAPI
- * resources, 0010–0019 credits, 0020–0029 LTI, 0030–0039 player sessions, 0040– reports, 0070– reminders, growth categories, course validity.
+ * resources, 0010–0019 credits, 0020–0029 LTI, 0030–0039 player sessions, 0040– reports, 0070– reminders and growth categories.
  */
 const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
@@ -37,7 +36,6 @@ const migrations: Record<string, Migration> = {
   '0050_history_import': historyImport,
   '0070_reminders': reminders,
   '0071_growth_categories': growthCategories,
-  '0072_course_validity': courseValidity,
 };
 
 export const migrationProvider: MigrationProvider = {

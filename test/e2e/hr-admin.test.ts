@@ -9,7 +9,7 @@ import { startMailbox, type Mailbox } from '../support/mailbox.js';
 const shots = process.env.XCREDIT_DOCS_SCREENSHOTS === '1' ? 'docs/images' : 'test-results/reminders';
 const AUTH = { user: 'credits', password: 'smtp-secret' };
 
-describe('Remind buttons in /admin, in real Chromium, delivered through a real SMTP server', () => {
+describe('the HR screens of /admin in real Chromium: Remind buttons through a real SMTP server, growth awards with caps and evidence', () => {
   let server: TestServer;
   let box: Mailbox;
   let browser: Browser;
@@ -122,5 +122,33 @@ describe('Remind buttons in /admin, in real Chromium, delivered through a real S
     await page.click('#remind');
     await page.waitForSelector('#message');
     expect(await page.textContent('#message')).toContain('asked for no reminders');
+  });
+
+  it('keeps growth categories with caps, shows evidence, and explains a capped approval', async () => {
+    await page.goto(`${server.url}/admin#/awards`);
+    await page.waitForSelector('#categories');
+    await page.fill('input[name=categoryId]', 'open-lesson');
+    await page.fill('input[name=name]', 'Open lessons');
+    await page.fill('input[name=yearlyCap]', '-1');
+    await page.click('#save-category');
+    expect(await page.textContent('[data-error-for=category]')).toContain('yearlyCap');
+    await page.fill('input[name=yearlyCap]', '5');
+    await page.click('#save-category');
+    await page.waitForSelector('[data-category=open-lesson]');
+    const a = await ok('POST', '/awards', { learnerId: 'ana', source: 'growth', title: 'Open lesson: hand hygiene', credits: 3, period: year, category: 'open-lesson', evidence: { url: 'https://hospital.example/lessons/7' } });
+    const b = await ok('POST', '/awards', { learnerId: 'ana', source: 'growth', title: 'Open lesson: wound care', credits: 3, period: year, category: 'open-lesson' });
+    const up = await fetch(`${server.url}/api/v1/awards/${b.awardId}/evidence?filename=${encodeURIComponent('lesson plan.pdf')}`, { method: 'POST', headers: { authorization: server.admin.authorization, 'content-type': 'application/pdf' }, body: '%PDF-1.4\n' });
+    expect(up.status).toBe(201);
+    await page.reload();
+    await page.waitForSelector(`[data-award="${b.awardId}"] [data-evidence-file]`);
+    expect(await page.textContent(`[data-award="${a.awardId}"] [data-evidence-link]`)).toBe('https://hospital.example/lessons/7');
+    expect(await page.textContent(`[data-award="${b.awardId}"] [data-evidence-file]`)).toBe('lesson plan.pdf');
+    await page.screenshot({ path: `${shots}/hr-awards.png`, fullPage: true });
+    await page.click(`[data-approve="${a.awardId}"]`);
+    await page.waitForSelector(`[data-decided="${a.awardId}"]`);
+    await page.click(`[data-approve="${b.awardId}"]`);
+    await page.waitForSelector(`[data-decided="${b.awardId}"] [data-cap-note]`);
+    expect(await page.textContent(`[data-decided="${b.awardId}"]`)).toContain('Credited 2');
+    expect(await page.textContent(`[data-decided="${b.awardId}"] [data-cap-note]`)).toContain('counts at most 5 credits a year; 3 already credited');
   });
 });
