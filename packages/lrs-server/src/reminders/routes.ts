@@ -66,13 +66,13 @@ export function unsubscribePages(context: AppContext): Router {
   router.get('/reminders/unsubscribe', async (req, res) => {
     res.set('Cache-Control', 'no-store');
     const who = await learnerOf(req);
-    if (!who) return void res.status(403).type('html').send(unsubscribeInvalid());
+    if (!who) return void res.status(404).type('html').send(unsubscribeInvalid());
     res.type('html').send(unsubscribeAsk(who.name, req.originalUrl));
   });
   router.post('/reminders/unsubscribe', express.urlencoded({ extended: false, limit: '1kb' }), bodyGuard, async (req, res) => {
     res.set('Cache-Control', 'no-store');
     const who = await learnerOf(req);
-    if (!who) return void res.status(403).type('html').send(unsubscribeInvalid());
+    if (!who) return void res.status(404).type('html').send(unsubscribeInvalid());
     await optOut(db, who.tenant, who.learner);
     res.type('html').send(unsubscribeDone(who.name));
   });
