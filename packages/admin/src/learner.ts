@@ -8,7 +8,7 @@ const STATUS: Record<string, Key> = { met: 'met', on_track: 'onTrack', at_risk: 
 
 /** Find a learner; their standing, each course with its engagement explanation, the ledger, and certificates. */
 export class AdminLearner extends LitElement {
-  static override properties = { locale: {}, learnerId: {}, period: {}, found: { state: true }, credits: { state: true }, ledger: { state: true }, explanations: { state: true }, message: { state: true } };
+  static override properties = { locale: {}, learnerId: {}, period: {}, found: { state: true }, credits: { state: true }, ledger: { state: true }, explanations: { state: true }, message: { state: true }, notice: { state: true } };
   static override styles = shared;
   locale: Lang = 'en';
   learnerId = '';
@@ -18,6 +18,7 @@ export class AdminLearner extends LitElement {
   ledger: any = null;
   explanations: Record<string, any> = {};
   message = '';
+  notice = '';
 
   override updated(changed: Map<string, unknown>) {
     if ((changed.has('learnerId') || changed.has('period')) && this.learnerId && this.period) void this.load();
@@ -44,6 +45,17 @@ export class AdminLearner extends LitElement {
   async explain(courseId: string) {
     const e = await api('GET', `/learners/${encodeURIComponent(this.learnerId)}/courses/${encodeURIComponent(courseId)}/engagement?period=${this.period}`);
     this.explanations = { ...this.explanations, [courseId]: e };
+  }
+
+  async remind() {
+    try {
+      const { reminder, created } = await api('POST', `/learners/${encodeURIComponent(this.learnerId)}/remind?period=${this.period}`);
+      this.notice = `${t(this.locale, created ? 'remindQueued' : 'remindAlready')} ${reminder.recipient}`;
+      this.message = '';
+    } catch (err) {
+      this.notice = '';
+      this.message = err instanceof ApiError ? err.message : String(err);
+    }
   }
 
   async certify(courseId?: string) {
@@ -76,6 +88,8 @@ export class AdminLearner extends LitElement {
     return html`<section class="card" id="standing" style="margin-top:16px">
         <h2>${this.learnerId} · ${t(l, 'standing')}</h2>
         <p>${t(l, 'earned')} <strong id="earned">${c.earned}</strong>${c.target ? html` / ${t(l, 'target')} ${c.target.total} · ${t(l, 'projected')} ${c.projected} · ${t(l, 'daysLeft')} ${c.daysLeft}` : nothing} · <span class="status ${c.status}" id="status">${t(l, STATUS[c.status as string] ?? 'noTarget')}</span></p>
+        <button @click=${() => this.remind()} id="remind">${t(l, 'remind')}</button>
+        ${this.notice ? html`<span class="ok" id="remind-result">${this.notice}</span>` : nothing}
         ${c.status === 'met' ? html`<button @click=${() => this.certify()} id="target-certificate">${t(l, 'targetCertificate')}</button>` : nothing}
         ${targetCert ? html` <a href=${targetCert.verifyUrl} target="_blank">${t(l, 'certificate')}</a>` : nothing}
       </section>

@@ -1,17 +1,18 @@
-import { html, LitElement } from 'lit';
-import { api } from './api.js';
+import { html, LitElement, nothing } from 'lit';
+import { api, ApiError } from './api.js';
 import { barChart, columnChart, stackedBar } from './charts.js';
 import { t, type Lang } from './i18n.js';
 import { shared } from './styles.js';
 
 /** Charts of the year: progress against target by department, standings, study hours, hot courses, and the at-risk list. */
 export class AdminOverview extends LitElement {
-  static override properties = { locale: {}, period: {}, data: { state: true }, error: { state: true } };
+  static override properties = { locale: {}, period: {}, data: { state: true }, error: { state: true }, notice: { state: true } };
   static override styles = shared;
   locale: Lang = 'en';
   period = '';
   data: { summary: any; study: any; hot: any; risk: any } | null = null;
   error = '';
+  notice = '';
 
   override updated(changed: Map<string, unknown>) {
     if (changed.has('period') && this.period) void this.load();
@@ -32,6 +33,26 @@ export class AdminOverview extends LitElement {
       this.error = (err as Error).message;
     }
   }
+
+  private async remindOne(learnerId: string) {
+    try {
+      const { reminder, created } = await api('POST', `/learners/${encodeURIComponent(learnerId)}/remind?period=${this.period}`);
+      this.notice = `${t(this.locale, created ? 'remindQueued' : 'remindAlready')} ${reminder.recipient}`;
+    } catch (err) {
+      this.notice = err instanceof ApiError ? err.message : String(err);
+    }
+  }
+
+  private remindAll = async () => {
+    const department = (this.renderRoot.querySelector('#remind-department') as HTMLSelectElement).value;
+    try {
+      const r = await api('POST', '/reminders/at-risk', { period: this.period, ...(department ? { department } : {}) });
+      const l = this.locale;
+      this.notice = `${t(l, 'remindBatch')}: ${r.queued.length}${r.already.length ? ` · ${t(l, 'remindAlready')} ${r.already.length}` : ''}${r.skipped.length ? ` · ${r.skipped.length} ${t(l, 'remindSkipped')}` : ''}`;
+    } catch (err) {
+      this.notice = err instanceof ApiError ? err.message : String(err);
+    }
+  };
 
   override render() {
     const l = this.locale;
@@ -67,13 +88,23 @@ export class AdminOverview extends LitElement {
       </section>
       <section class="card" id="at-risk" style="grid-column: 1 / -1">
         <h2>${t(l, 'atRiskList')} (${risk.atRisk})</h2>
+        <p>
+          <label for="remind-department">${t(l, 'remindAll')}</label>
+          <select id="remind-department">
+            <option value="">${t(l, 'allDepartments')}</option>
+            ${summary.rows.filter((r: any) => r.group).map((r: any) => html`<option value=${r.group}>${r.group}</option>`)}
+          </select>
+          <button class="primary" id="remind-all" @click=${this.remindAll}>${t(l, 'remind')}</button>
+          ${this.notice ? html`<span class="ok" id="remind-result">${this.notice}</span>` : nothing}
+        </p>
         ${risk.rows.length
           ? html`<table>
-              <thead><tr><th>${t(l, 'learner')}</th><th>${t(l, 'department')}</th><th>${t(l, 'earned')}</th><th>${t(l, 'target')}</th><th>${t(l, 'projected')}</th><th>${t(l, 'daysLeft')}</th></tr></thead>
+              <thead><tr><th>${t(l, 'learner')}</th><th>${t(l, 'department')}</th><th>${t(l, 'earned')}</th><th>${t(l, 'target')}</th><th>${t(l, 'projected')}</th><th>${t(l, 'daysLeft')}</th><th></th></tr></thead>
               <tbody>${risk.rows.map(
                 (r: any) => html`<tr>
                   <td><a href="#/learners/${encodeURIComponent(r.learnerId)}">${r.displayName ?? r.learnerId}</a></td>
                   <td>${r.department ?? '—'}</td><td>${r.earned}</td><td>${r.target}</td><td>${r.projected}</td><td>${r.daysLeft}</td>
+                  <td><button data-remind=${r.learnerId} @click=${() => this.remindOne(r.learnerId)}>${t(l, 'remind')}</button></td>
                 </tr>`,
               )}</tbody>
             </table>`

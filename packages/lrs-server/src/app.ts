@@ -19,6 +19,7 @@ import { adminRouter } from './web/admin/routes.js';
 import { creditWebhooks } from './webhooks/credit-events.js';
 import { webhooksRouter } from './webhooks/routes.js';
 import { historyRouter } from './history/routes.js';
+import { unsubscribePages } from './reminders/routes.js';
 import { healthRouter, type Lifecycle } from './ops/health.js';
 import { requestLog } from './ops/request-log.js';
 import { assignRequestId, bodyGuard, edgeGuard } from './edge.js';
@@ -117,6 +118,7 @@ export function createApp({ context, browser = {}, demo, lti, validation, events
 
   app.use('/lti', lti.handler);
   app.use(certificatePages(context));
+  app.use(unsubscribePages(context));
   app.use(adminRouter(context, events, throttle, ...ltiAdmin));
   app.use(webRouter(context, events, demo));
 

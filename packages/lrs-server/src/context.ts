@@ -9,7 +9,7 @@ import type { StatementWriter } from './xapi/statement-writer.js';
  * an app on its own) and passed to them explicitly: no `app.locals`, no module state.
  *
  * @example
- * const context: AppContext = { db, clock: systemClock, config: { publicUrl: 'http://localhost:3000' }, reads: new Reads(db), statements: new StatementWriter(db, 'pglite'), kickOutbox: () => {} };
+ * const context: AppContext = { db, clock: systemClock, config: { publicUrl: 'http://localhost:3000' }, reads: new Reads(db), statements: new StatementWriter(db, 'pglite'), kickOutbox: () => {}, secretKey };
  * app.use('/api/v1', creditsRouter(context));
  */
 export interface AppContext {
@@ -24,4 +24,6 @@ export interface AppContext {
   statements: StatementWriter;
   /** Wakes the outbox worker (a webhook or a grade is waiting); does nothing while no worker runs. */
   kickOutbox(): void;
+  /** XCREDIT_SECRET_KEY (or the data folder's key): encrypts stored secrets (LTI keys, the SMTP password) and signs unsubscribe links. */
+  secretKey: string;
 }

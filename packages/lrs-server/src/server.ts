@@ -16,6 +16,8 @@ import { createLogger } from './ops/request-log.js';
 import { resolveSecretKey } from './secret-key.js';
 import { seedDemo } from './seed.js';
 import { sweepAtRisk } from './webhooks/alerts.js';
+import { mailHandler } from './reminders/mailer.js';
+import { MAIL_JOB, sweepReminders } from './reminders/reminders.js';
 import { DELIVER_JOB, deliverHandler } from './webhooks/events.js';
 import { startOutboxWorker, type OutboxWorker } from './jobs/outbox.js';
 import { startSchedules } from './jobs/schedules.js';
@@ -77,7 +79,7 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
     let worker: OutboxWorker | undefined;
     const reads = new Reads(store.db, store.replica, { waitMs: config.databaseReadWaitMs, logger });
     const statements = new StatementWriter(store.db, store.engine);
-    const context: AppContext = { db: store.db, reads, clock, config: urls, statements, kickOutbox: () => worker?.kick() };
+    const context: AppContext = { db: store.db, reads, clock, config: urls, statements, kickOutbox: () => worker?.kick(), secretKey };
     // Other processes on this database hold their Consistent-Through before this one's writes under way.
     await statements.publishHorizon(clock(), HORIZON_LEASE_MS);
     let beat: Promise<void> = Promise.resolve();
@@ -100,19 +102,21 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
     const url = urls.publicUrl;
     // LTI failing to start (ltijs itself would exit the process) leaves the rest serving; /lti answers 503 with the reason.
     await lti.deploy().catch((err: Error) => console.error(`xcredit: ${err.message}`));
-    const outbox = startOutboxWorker(store.db, { [SCORE_JOB]: scoreHandler(store.db, () => lti.provider(), clock), [DELIVER_JOB]: deliverHandler(store.db, config.webhookOutbound, clock) });
+    const outbox = startOutboxWorker(store.db, { [SCORE_JOB]: scoreHandler(store.db, () => lti.provider(), clock), [DELIVER_JOB]: deliverHandler(store.db, config.webhookOutbound, clock), [MAIL_JOB]: mailHandler(store.db, secretKey, clock, () => urls.publicUrl) });
     lti.onKick = outbox.kick;
     // Holding an embedded data folder, take the CLI's commands so they write through this process.
     const socket = store.lock ? controlPath(config.dataDir) : null;
     const control = socket ? await startControl(socket, { store, config: { ...config, publicUrl: url }, lti }) : undefined;
     if (socket) store.lock?.advertise(socket);
     worker = outbox;
-    // Each run once across all processes on the database.
+    // Each run once across all processes on the database. Reminders owed (deadlines, falling
+    // behind, managers' digests) are queued once by their key, so a sweep run twice sends nothing twice.
     const schedules = startSchedules(
       store.db,
       [
         { name: 'at-risk sweep', everyMs: config.atRiskSweepSeconds * 1000, run: () => sweepAtRisk(store.db, clock()) },
         { name: 'lti score sweep', everyMs: SCORE_SWEEP_MS, run: async () => (lti.state.status === 'ready' ? enqueueChangedScores(store.db) : 0) },
+        { name: 'reminder sweep', everyMs: 3600_000, run: () => sweepReminders(context) },
       ],
       { owner: statements.processId },
     );

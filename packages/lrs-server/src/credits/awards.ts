@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import type { Db } from '../db/index.js';
 import { HttpError } from '../http-error.js';
 import { parsePeriod } from '../period.js';
+import { capGrowthCredit, checkGrowthCategory, evidenceFiles } from './growth.js';
 import { appendEntry, isClosed, lockLearner, reconcileRequirement, type CreditEvents } from './ledger.js';
 
 export type AwardInput = z.infer<typeof awardInput>;
@@ -27,6 +28,9 @@ export interface Award {
   decidedAt: string | null;
   createdAt: string;
   history?: { action: string; actor: string; reason: string | null; at: string }[];
+  creditedCredits: number | null;
+  capNote: string | null;
+  files?: { fileId: string; fileName: string; contentType: string; size: number }[];
 }
 
 type AwardRow = {
@@ -47,6 +51,8 @@ type AwardRow = {
   decided_by: string | null;
   decided_at: Date | null;
   created_at: Date;
+  credited_tenths: number | null;
+  cap_note: string | null;
 };
 
 const toAward = (r: AwardRow): Award => ({
@@ -67,6 +73,8 @@ const toAward = (r: AwardRow): Award => ({
   decidedBy: r.decided_by,
   decidedAt: r.decided_at ? new Date(r.decided_at).toISOString() : null,
   createdAt: new Date(r.created_at).toISOString(),
+  creditedCredits: r.credited_tenths === null ? null : r.credited_tenths / 10,
+  capNote: r.cap_note,
 });
 
 /** Records an award. Offline attendance is approved at once; growth credits wait for approval. */
@@ -76,6 +84,9 @@ export async function createAward(db: Db, events: CreditEvents, tenantId: string
     const learner = await trx.selectFrom('learners').select('id').where('tenant_id', '=', tenantId).where('id', '=', input.learnerId).executeTakeFirst();
     if (!learner) throw new HttpError(404, 'learner_not_found', `learnerId: no learner "${input.learnerId}" in this tenant`);
     if (await isClosed(trx, tenantId, input.period)) throw new HttpError(409, 'period_closed', `period: ${input.period} is closed; no awards can be added to it`);
+    if (input.source === 'growth') await checkGrowthCategory(trx, tenantId, input.category);
+    const link = input.evidence?.url;
+    if (link !== undefined && (typeof link !== 'string' || !/^https?:\/\/[^\s]{1,2000}$/i.test(link))) throw new HttpError(400, 'invalid_input', 'evidence.url: must be an http(s) link');
     await lockLearner(trx, tenantId, input.learnerId);
     if (input.externalId) {
       const existing = await trx.selectFrom('awards').selectAll().where('tenant_id', '=', tenantId).where('external_id', '=', input.externalId).executeTakeFirst();
@@ -105,6 +116,7 @@ export async function createAward(db: Db, events: CreditEvents, tenantId: string
         requested_by: actor,
         decided_by: approved ? actor : null,
         decided_at: approved ? now : null,
+        credited_tenths: approved ? Math.round(input.credits * 10) : null,
       })
       .returningAll()
       .executeTakeFirstOrThrow();
@@ -137,13 +149,19 @@ export async function decideAward(db: Db, events: CreditEvents, tenantId: string
       .returningAll()
       .executeTakeFirstOrThrow();
     await trx.insertInto('award_events').values({ tenant_id: tenantId, award_id: awardId, action: decision, actor, reason: reason ?? null }).execute();
-    if (decision === 'approved') await credit(trx, events, tenantId, updated, actor);
-    await events.publish(trx, { type: 'award.decided', tenantId, data: { award: toAward(updated) } });
-    return toAward(updated);
+    let decided = updated;
+    if (decision === 'approved') {
+      const capped = updated.source === 'growth' ? await capGrowthCredit(trx, tenantId, updated) : { tenths: updated.amount_tenths, note: null };
+      decided = await trx.updateTable('awards').set({ credited_tenths: capped.tenths, cap_note: capped.note }).where('tenant_id', '=', tenantId).where('id', '=', awardId).returningAll().executeTakeFirstOrThrow();
+      if (capped.note) await trx.insertInto('award_events').values({ tenant_id: tenantId, award_id: awardId, action: 'capped', actor, reason: capped.note }).execute();
+      if (capped.tenths > 0) await credit(trx, events, tenantId, { ...decided, amount_tenths: capped.tenths }, actor, capped.note);
+    }
+    await events.publish(trx, { type: 'award.decided', tenantId, data: { award: toAward(decided) } });
+    return toAward(decided);
   });
 }
 
-async function credit(db: Db, events: CreditEvents, tenantId: string, row: AwardRow, actor: string) {
+async function credit(db: Db, events: CreditEvents, tenantId: string, row: AwardRow, actor: string, note: string | null = null) {
   if (row.requirement_id) return reconcileRequirement(db, tenantId, row.learner_id, row.requirement_id, row.period, { actor, events });
   await appendEntry(db, events, {
     tenantId,
@@ -154,7 +172,7 @@ async function credit(db: Db, events: CreditEvents, tenantId: string, row: Award
     awardId: row.id,
     category: row.category,
     kind: row.kind,
-    reason: `"${row.title}"`,
+    reason: note ? `"${row.title}" (${note})` : `"${row.title}"`,
     evidence: row.evidence,
     createdBy: row.requested_by,
     approvedBy: actor,
@@ -165,7 +183,7 @@ export async function getAward(db: Db, tenantId: string, awardId: string): Promi
   const row = await db.selectFrom('awards').selectAll().where('tenant_id', '=', tenantId).where('id', '=', awardId).executeTakeFirst();
   if (!row) throw new HttpError(404, 'award_not_found', `no award ${awardId} in this tenant`);
   const history = await db.selectFrom('award_events').select(['action', 'actor', 'reason', 'at']).where('tenant_id', '=', tenantId).where('award_id', '=', awardId).orderBy('id').execute();
-  return { ...toAward(row), history: history.map((h) => ({ ...h, at: new Date(h.at).toISOString() })) };
+  return { ...toAward(row), history: history.map((h) => ({ ...h, at: new Date(h.at).toISOString() })), files: await evidenceFiles(db, tenantId, awardId) };
 }
 
 export async function listAwards(db: Db, tenantId: string, filter: { status?: string; learnerId?: string; period?: string }): Promise<Award[]> {

@@ -1,11 +1,13 @@
-import { Router, type Request } from 'express';
+import express, { Router, type Request } from 'express';
 import { z } from 'zod';
 import { actorOf, requireLaunch, requireScope } from '../auth/principal.js';
 import type { Clock } from '../clock.js';
 import type { AppContext } from '../context.js';
 import { HttpError } from '../http-error.js';
 import { jsonBody, pathParam, queryInput } from '../http-input.js';
-import { awardInput, decisionInput, idText, periodText, statementsQuery, targetInput } from '@xcredit/sdk/contracts';
+import { awardInput, decisionInput, growthCategoryInput, idText, periodText, statementsQuery, targetInput } from '@xcredit/sdk/contracts';
+import { bodyGuard } from '../edge.js';
+import { addEvidenceFile, EVIDENCE_MAX_BYTES, evidenceFile, listGrowthCategories, putGrowthCategory } from './growth.js';
 import { createAward, decideAward, getAward, listAwards } from './awards.js';
 import { learnerCredits } from './engagement.js';
 import type { CreditEvents } from './ledger.js';
@@ -82,6 +84,34 @@ export function creditsRouter({ db, reads, clock }: AppContext, events: CreditEv
       res.json(await decideAward(db, events, p.tenant.id, pathParam(req, 'awardId', uuidParam), actorOf(p), decision, reason, clock()));
     });
   }
+
+  // Growth categories and evidence files.
+  router.get('/growth-categories', async (req, res) => {
+    const p = requireScope(req, 'credits/read');
+    res.json({ categories: await listGrowthCategories(db, p.tenant.id) });
+  });
+
+  router.put('/growth-categories/:categoryId', async (req, res) => {
+    const p = requireScope(req, 'credits/admin');
+    res.json(await putGrowthCategory(db, p.tenant.id, pathParam(req, 'categoryId', idText), jsonBody(req, growthCategoryInput)));
+  });
+
+  // The file is the request body (its Content-Type one of EVIDENCE_TYPES), named by ?filename=.
+  router.post('/awards/:awardId/evidence', express.raw({ type: () => true, limit: EVIDENCE_MAX_BYTES + 1 }), bodyGuard, async (req, res) => {
+    const p = requireScope(req, 'credits/admin');
+    const awardId = pathParam(req, 'awardId', uuidParam);
+    const name = typeof req.query.filename === 'string' ? req.query.filename : '';
+    const data = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    res.status(201).json(await addEvidenceFile(db, p.tenant.id, awardId, { name, contentType: req.get('content-type') ?? '', data }, actorOf(p)));
+  });
+
+  router.get('/awards/:awardId/evidence/:fileId', async (req, res) => {
+    const p = requireScope(req, 'credits/read');
+    const file = await evidenceFile(db, p.tenant.id, pathParam(req, 'awardId', uuidParam), pathParam(req, 'fileId', uuidParam));
+    res.set('Content-Disposition', `attachment; filename*=UTF-8''${encodeURIComponent(file.fileName)}`);
+    res.set('X-Content-Type-Options', 'nosniff');
+    res.type(file.contentType).send(file.data);
+  });
 
   // Targets and periods.
   router.put('/targets/:period', async (req, res) => {

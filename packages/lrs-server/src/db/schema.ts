@@ -30,6 +30,10 @@ export interface LearnersTable {
   department: ColumnType<string | null, string | null | undefined, string | null>;
   role: ColumnType<string | null, string | null | undefined, string | null>;
   manager_id: ColumnType<string | null, string | null | undefined, string | null>;
+  email: ColumnType<string | null, string | null | undefined, string | null>;
+  language: ColumnType<'en' | 'zh' | null, 'en' | 'zh' | null | undefined, 'en' | 'zh' | null>;
+  manager_email: ColumnType<string | null, string | null | undefined, string | null>;
+  reminders_opt_out: ColumnType<boolean, boolean | undefined, boolean>;
   created_at: CreatedAt;
 }
 
@@ -173,6 +177,65 @@ export interface AwardsTable {
   requested_by: string;
   decided_by: string | null;
   decided_at: Date | null;
+  credited_tenths: ColumnType<number | null, number | null | undefined, number | null>;
+  cap_note: ColumnType<string | null, string | null | undefined, string | null>;
+  created_at: CreatedAt;
+}
+
+export interface MailSettingsTable {
+  tenant_id: string;
+  enabled: boolean;
+  host: string;
+  port: number;
+  secure: boolean;
+  username: string | null;
+  /** `{ iv, data }`: AES with the server's secret key, as the LTI keys. */
+  password: ColumnType<{ iv: string; data: string } | null, string | null, string | null>;
+  from_address: string;
+  language: 'en' | 'zh';
+  deadline_days: number;
+  updated_at: CreatedAt;
+}
+
+export interface RemindersTable {
+  tenant_id: string;
+  id: string;
+  idempotency_key: string;
+  kind: 'deadline' | 'at_risk' | 'manual' | 'digest';
+  learner_id: string | null;
+  manager_id: string | null;
+  recipient: string;
+  language: 'en' | 'zh';
+  period: string;
+  time_window: string;
+  subject: string;
+  body: string;
+  status: 'queued' | 'delivered' | 'failed';
+  attempts: ColumnType<number, number | undefined, number>;
+  last_error: string | null;
+  message_id: string | null;
+  requested_by: string;
+  created_at: CreatedAt;
+  sent_at: Date | null;
+}
+
+export interface GrowthCategoriesTable {
+  tenant_id: string;
+  id: string;
+  name: string;
+  yearly_cap_tenths: number | null;
+  updated_at: CreatedAt;
+}
+
+export interface AwardFilesTable {
+  tenant_id: string;
+  id: string;
+  award_id: string;
+  file_name: string;
+  content_type: string;
+  size: number;
+  data: Uint8Array;
+  uploaded_by: string;
   created_at: CreatedAt;
 }
 
@@ -372,4 +435,8 @@ export interface Database {
   timeline_checkpoints: TimelineCheckpointsTable;
   attention_timelines: AttentionTimelinesTable;
   attention_checks: AttentionChecksTable;
+  mail_settings: MailSettingsTable;
+  reminders: RemindersTable;
+  growth_categories: GrowthCategoriesTable;
+  award_files: AwardFilesTable;
 }

@@ -75,7 +75,7 @@ describe.each(engines)('learner import on %s', (engine) => {
     expect(await updated.json()).toEqual({ learnerId: 'P-1', displayName: 'Pia Rossi', department: 'paging' });
     for (const id of ['P-2', 'P-3']) await api(`/learners/${id}`, { method: 'PUT', body: JSON.stringify({ department: 'paging' }) });
     for (const id of ['Q_1', 'QX1']) await api(`/learners/${id}`, { method: 'PUT', body: JSON.stringify({ department: 'search' }) });
-    expect(await (await api('/learners/P-1')).json()).toEqual({ learnerId: 'P-1', displayName: 'Pia Rossi', department: 'paging', role: null, managerId: null });
+    expect(await (await api('/learners/P-1')).json()).toEqual({ learnerId: 'P-1', displayName: 'Pia Rossi', department: 'paging', role: null, managerId: null, email: null, language: null, managerEmail: null, remindersOptOut: false });
 
     const first = await (await api('/learners?department=paging&limit=2')).json();
     expect(first.learners.map((l: { learnerId: string }) => l.learnerId)).toEqual(['P-1', 'P-2']);
@@ -84,7 +84,7 @@ describe.each(engines)('learner import on %s', (engine) => {
 
     // A LIKE wildcard in the search text matches only itself; the search ignores case.
     expect((await searchLearners(server.store.db, 'default', '_')).map((l) => l.learnerId)).toEqual(['Q_1']);
-    expect(await searchLearners(server.store.db, 'default', 'pia ROSSI')).toEqual([{ learnerId: 'P-1', displayName: 'Pia Rossi', department: 'paging', role: null, managerId: null }]);
+    expect(await searchLearners(server.store.db, 'default', 'pia ROSSI')).toEqual([{ learnerId: 'P-1', displayName: 'Pia Rossi', department: 'paging', role: null, managerId: null, email: null, language: null, managerEmail: null, remindersOptOut: false }]);
 
     const unknown = await api('/learners/ghost');
     expect(unknown.status).toBe(404);

@@ -8,7 +8,9 @@ import { learnerFields, learnerRow } from '@xcredit/sdk/contracts';
 
 export type LearnerRow = z.infer<typeof learnerRow>;
 
-const COLUMNS = ['learnerId', 'displayName', 'department', 'role', 'managerId'] as const;
+const COLUMNS = ['learnerId', 'displayName', 'department', 'role', 'managerId', 'email', 'language', 'managerEmail', 'remindersOptOut'] as const;
+const YES = /^(true|yes|1|y)$/i;
+const NO = /^(false|no|0|n)$/i;
 const MAX_ROWS = 50_000;
 
 /** One problem in an import, by line (1 = the header line of a CSV) and field. */
@@ -58,7 +60,11 @@ export function csvToLearners(text: string): { rows: LearnerRow[]; issues: Impor
   return validate(
     table.map(({ line, cells }) => {
       if (cells.length !== names.length) issues.push({ line, field: '(row)', message: `has ${cells.length} fields; the header has ${names.length}` });
-      return { line, value: Object.fromEntries(names.map((n, i) => [n, cells[i]?.trim() || undefined])) };
+      const value: Record<string, unknown> = Object.fromEntries(names.map((n, i) => [n, cells[i]?.trim() || undefined]));
+      // A CSV cell is text: the opt-out column reads yes/no, true/false or 1/0; anything else is reported as it is.
+      const optOut = value.remindersOptOut;
+      if (typeof optOut === 'string' && (YES.test(optOut) || NO.test(optOut))) value.remindersOptOut = YES.test(optOut);
+      return { line, value };
     }),
     issues,
   );
@@ -102,6 +108,10 @@ export async function importLearners(db: Db, tenantId: string, rows: LearnerRow[
         department: r.department ?? null,
         role: r.role ?? null,
         manager_id: r.managerId ?? null,
+        email: r.email ?? null,
+        language: r.language ?? null,
+        manager_email: r.managerEmail ?? null,
+        reminders_opt_out: r.remindersOptOut ?? false,
       }));
       await trx
         .insertInto('learners')
@@ -112,6 +122,10 @@ export async function importLearners(db: Db, tenantId: string, rows: LearnerRow[
             department: eb.ref('excluded.department'),
             role: eb.ref('excluded.role'),
             manager_id: eb.ref('excluded.manager_id'),
+            email: eb.ref('excluded.email'),
+            language: eb.ref('excluded.language'),
+            manager_email: eb.ref('excluded.manager_email'),
+            reminders_opt_out: eb.ref('excluded.reminders_opt_out'),
           })),
         )
         .execute();
@@ -127,12 +141,16 @@ export interface Learner {
   department: string | null;
   role: string | null;
   managerId: string | null;
+  email: string | null;
+  language: 'en' | 'zh' | null;
+  managerEmail: string | null;
+  remindersOptOut: boolean;
 }
 
-const LEARNER_COLUMNS = ['id', 'display_name', 'department', 'role', 'manager_id'] as const;
+const LEARNER_COLUMNS = ['id', 'display_name', 'department', 'role', 'manager_id', 'email', 'language', 'manager_email', 'reminders_opt_out'] as const;
 
 function toLearner(r: Pick<Selectable<LearnersTable>, (typeof LEARNER_COLUMNS)[number]>): Learner {
-  return { learnerId: r.id, displayName: r.display_name, department: r.department, role: r.role, managerId: r.manager_id };
+  return { learnerId: r.id, displayName: r.display_name, department: r.department, role: r.role, managerId: r.manager_id, email: r.email, language: r.language, managerEmail: r.manager_email, remindersOptOut: r.reminders_opt_out };
 }
 
 /** One learner; 404 if the tenant has none by that id. */
@@ -168,7 +186,16 @@ export async function searchLearners(db: Db, tenantId: string, text: string): Pr
 
 /** Creates or updates one learner; fields left out are cleared. */
 export async function putLearner(db: Db, tenantId: string, learnerId: string, input: z.infer<typeof learnerFields>): Promise<{ created: boolean }> {
-  const values = { display_name: input.displayName ?? null, department: input.department ?? null, role: input.role ?? null, manager_id: input.managerId ?? null };
+  const values = {
+    display_name: input.displayName ?? null,
+    department: input.department ?? null,
+    role: input.role ?? null,
+    manager_id: input.managerId ?? null,
+    email: input.email ?? null,
+    language: input.language ?? null,
+    manager_email: input.managerEmail ?? null,
+    reminders_opt_out: input.remindersOptOut ?? false,
+  };
   const existed = await db.selectFrom('learners').select('id').where('tenant_id', '=', tenantId).where('id', '=', learnerId).executeTakeFirst();
   await db
     .insertInto('learners')

@@ -105,6 +105,16 @@ const MATRIX: Record<string, [Need, Sample?]> = {
   'GET /api/v1/launches/current/credits': ['launch'],
   'POST /api/v1/awards': ['credits/admin', json],
   'GET /api/v1/awards': ['credits/read'],
+  'GET /api/v1/growth-categories': ['credits/read'],
+  'PUT /api/v1/growth-categories/:categoryId': ['credits/admin', json],
+  'POST /api/v1/awards/:awardId/evidence': ['credits/admin', { path: `/api/v1/awards/${randomUUID()}/evidence?filename=a.txt`, body: 'x', type: 'text/plain' }],
+  'GET /api/v1/awards/:awardId/evidence/:fileId': ['credits/read', { path: `/api/v1/awards/${randomUUID()}/evidence/${randomUUID()}` }],
+  'GET /api/v1/reminders/settings': ['credits/admin'],
+  'PUT /api/v1/reminders/settings': ['credits/admin', json],
+  'GET /api/v1/reminders': ['credits/read'],
+  'POST /api/v1/learners/:learnerId/remind': ['credits/admin'],
+  'POST /api/v1/reminders/at-risk': ['credits/admin', json],
+  'POST /api/v1/reminders/sweep': ['credits/admin'],
   'GET /api/v1/awards/:awardId': ['credits/read'],
   'POST /api/v1/awards/:awardId/approve': ['credits/admin', { body: { reason: '' }, type: 'application/json' }],
   'POST /api/v1/awards/:awardId/reject': ['credits/admin', { body: { reason: '' }, type: 'application/json' }],
@@ -141,6 +151,8 @@ const MATRIX: Record<string, [Need, Sample?]> = {
   'USE /lti': ['public', { path: '/lti/keys' }],
   'GET ^\\/certificates\\/([A-Za-z0-9_-]+)\\.pdf$': ['public', { path: '/certificates/C-0000.pdf' }],
   'GET /certificates/:certificateId': ['public'],
+  'GET /reminders/unsubscribe': ['public'],
+  'POST /reminders/unsubscribe': ['public', { body: '', type: 'application/x-www-form-urlencoded' }],
   'USE /admin/static': ['public', { path: '/admin/static/index.js' }],
   'GET /admin': ['public'],
   'POST /admin/session': ['public', { body: 'key=&secret=', type: 'application/x-www-form-urlencoded' }],
@@ -205,7 +217,7 @@ function entryOf(route: string): [Need, Sample?] | undefined {
   return api && [api[0], { ...api[1], path: api[1]?.path?.replace(/^\/api\/v1\//, '/admin/api/') }];
 }
 
-const appRoutes = () => listRoutes(createApp({ context: { db: {} as never, reads: {} as never, clock: systemClock, config: { publicUrl: 'http://x' }, statements: {} as never, kickOutbox() {} }, lti: { handler: (_req: unknown, _res: unknown, next: () => void) => next() } as never })).map((r) => `${r.method} ${r.path}`);
+const appRoutes = () => listRoutes(createApp({ context: { db: {} as never, reads: {} as never, clock: systemClock, config: { publicUrl: 'http://x' }, statements: {} as never, kickOutbox() {}, secretKey: 'x' }, lti: { handler: (_req: unknown, _res: unknown, next: () => void) => next() } as never })).map((r) => `${r.method} ${r.path}`);
 
 describe('the authorization matrix', () => {
   it('has an entry for every route of the app, and none for a route that is gone', () => {

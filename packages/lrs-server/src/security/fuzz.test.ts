@@ -85,6 +85,8 @@ const OTHERS: Target[] = [
   { method: 'POST', path: '/lti/deep-link', query: ['ltik'], body: 'login', auth: ['none'] },
   { method: 'GET', path: '/certificates/{certificateId}', query: [], body: 'none', auth: ['none'] },
   { method: 'GET', path: '/certificates/{certificateId}.pdf', query: [], body: 'none', auth: ['none'] },
+  { method: 'GET', path: '/reminders/unsubscribe', query: ['tenant', 'learner', 'token'], body: 'none', auth: ['none'] },
+  { method: 'POST', path: '/reminders/unsubscribe', query: ['tenant', 'learner', 'token'], body: 'form', auth: ['none'] },
   { method: 'GET', path: '/admin', query: ['lang'], body: 'none', auth: ['none', 'session'] },
   { method: 'POST', path: '/admin/session', query: [], body: 'form', auth: ['none', 'session'] },
   { method: 'POST', path: '/admin/session/end', query: [], body: 'form', auth: ['none', 'session'] },
@@ -451,7 +453,7 @@ async function fixtures(server: TestServer): Promise<Fixtures> {
 describe('the route list the fuzz covers', () => {
   it('covers every route of the app', () => {
     const covered = [...OTHERS, ...openApiTargets()].map((t) => `${t.method} ${t.path.replace(/\{(\w+)\}/g, ':$1')}`);
-    const routes = listRoutes(createApp({ context: { db: {} as never, reads: {} as never, clock: systemClock, config: { publicUrl: 'http://x' }, statements: {} as never, kickOutbox() {} }, lti: { handler: (_req: unknown, _res: unknown, next: () => void) => next() } as never })).filter((r) => r.method !== 'USE' && !r.path.startsWith('^'));
+    const routes = listRoutes(createApp({ context: { db: {} as never, reads: {} as never, clock: systemClock, config: { publicUrl: 'http://x' }, statements: {} as never, kickOutbox() {}, secretKey: 'x' }, lti: { handler: (_req: unknown, _res: unknown, next: () => void) => next() } as never })).filter((r) => r.method !== 'USE' && !r.path.startsWith('^'));
     const missing = routes.map((r) => `${r.method} ${r.path}`).filter((r) => !covered.includes(r));
     expect(missing, 'add each to OTHERS in security/fuzz.test.ts (or to the OpenAPI operations in openapi.ts)').toEqual([]);
   });

@@ -83,6 +83,15 @@ export function securityHeaders({ frameAncestors }: { frameAncestors: readonly s
     xFrameOptions: { action: 'deny' },
     crossOriginOpenerPolicy: { policy: 'same-origin-allow-popups' },
   });
+  // The unsubscribe page of a reminder mail: no script, one form posting back to itself.
+  const unsubscribe = helmet({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: { 'default-src': ["'none'"], 'style-src': ["'unsafe-inline'"], 'form-action': ["'self'"], 'frame-ancestors': ["'none'"], ...common },
+    },
+    xFrameOptions: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+  });
   // Our own PDF, its text escaped: Chrome's PDF viewer does not open under `sandbox` or `object-src 'none'`.
   const pdf = helmet({
     contentSecurityPolicy: { useDefaults: false, directives: { 'default-src': helmet.contentSecurityPolicy.dangerouslyDisableDefaultSrc, 'frame-ancestors': ["'none'"] } },
@@ -102,6 +111,7 @@ export function securityHeaders({ frameAncestors }: { frameAncestors: readonly s
     [['/admin'], admin],
     [['/play', '/demo', '/cmi5', '/lti'], embeddable],
     [['/certificates'], certificate],
+    [['/reminders'], unsubscribe],
     [['/static', '/media'], assets],
   ];
   return (req, res, next) => {

@@ -1,11 +1,24 @@
 import { z } from 'zod';
-import type { ApproveInput, AwardInput, CertificateInput, CourseInput, LaunchInput, LearnerFields, LearnerRow, PlatformInput, PolicyInput, RegistrationLinkInput, SettingsInput, StatementsQuery, TargetInput, WebhookInput } from '../contracts/requests.js';
+import type { ApproveInput, AtRiskRemindInput, AwardInput, GrowthCategoryInput, MailSettingsInput, CertificateInput, CourseInput, LaunchInput, LearnerFields, LearnerRow, PlatformInput, PolicyInput, RegistrationLinkInput, SettingsInput, StatementsQuery, TargetInput, WebhookInput } from '../contracts/requests.js';
 import { readErrorBody } from '../contracts/wire.js';
 import { XcreditError } from './errors.js';
 import { retryDelay } from './retry.js';
 import {
   awardListSchema,
   awardSchema,
+  evidenceFileSchema,
+  growthCategoryListSchema,
+  growthCategorySchema,
+  type EvidenceFile,
+  type GrowthCategory,
+  mailSettingsSchema,
+  remindBatchSchema,
+  reminderListSchema,
+  remindResultSchema,
+  sweepResultSchema,
+  type MailSettings,
+  type RemindBatch,
+  type Reminder,
   certificateSchema,
   certificateStatusSchema,
   courseSchema,
@@ -326,6 +339,100 @@ export class XcreditClient {
    */
   rejectAward(awardId: string, reason: string): Promise<Award> {
     return this.#json(awardSchema, { method: 'POST', path: `/awards/${enc(awardId)}/reject`, body: { reason } });
+  }
+
+  // Growth categories and evidence
+
+  /**
+   * Creates or changes a growth category and its yearly cap per learner (null or left out: no cap).
+   *
+   * @example
+   * await xcredit.putGrowthCategory('open-lesson', { name: 'Open lessons', yearlyCap: 10 });
+   */
+  putGrowthCategory(categoryId: string, category: GrowthCategoryInput): Promise<GrowthCategory> {
+    return this.#json(growthCategorySchema, { method: 'PUT', path: `/growth-categories/${enc(categoryId)}`, body: category, idempotent: true });
+  }
+
+  /**
+   * The tenant's growth categories with their caps.
+   *
+   * @example
+   * const categories = await xcredit.growthCategories();
+   */
+  async growthCategories(): Promise<GrowthCategory[]> {
+    return (await this.#json(growthCategoryListSchema, { method: 'GET', path: '/growth-categories' })).categories;
+  }
+
+  /**
+   * Attaches an evidence file to an award (PDF, PNG, JPEG or plain text, at most 5 MB).
+   *
+   * @example
+   * await xcredit.addAwardEvidence(awardId, 'certificate.pdf', pdfBytes, 'application/pdf');
+   */
+  addAwardEvidence(awardId: string, fileName: string, data: Uint8Array | string, contentType: string): Promise<EvidenceFile> {
+    return this.#json(evidenceFileSchema, { method: 'POST', path: `/awards/${enc(awardId)}/evidence`, query: { filename: fileName }, text: { body: data, contentType } });
+  }
+
+  // Reminders
+
+  /**
+   * Sets the tenant's mail server and reminder rules; the password is stored encrypted and never read back.
+   *
+   * @example
+   * await xcredit.setMailSettings({ enabled: true, host: 'smtp.example.com', port: 587, user: 'credits', password: 's3cret', from: 'credits@example.com', language: 'zh', deadlineDays: 30 });
+   */
+  setMailSettings(settings: MailSettingsInput): Promise<MailSettings> {
+    return this.#json(mailSettingsSchema, { method: 'PUT', path: '/reminders/settings', body: settings, idempotent: true });
+  }
+
+  /**
+   * The tenant's mail settings (`hasPassword` instead of the password).
+   *
+   * @example
+   * const { enabled, host } = await xcredit.getMailSettings();
+   */
+  getMailSettings(): Promise<MailSettings> {
+    return this.#json(mailSettingsSchema, { method: 'GET', path: '/reminders/settings' });
+  }
+
+  /**
+   * Emails one learner a reminder about their credits now; at most once a day (`created: false` then).
+   *
+   * @example
+   * const { reminder, created } = await xcredit.remindLearner('E-1001');
+   */
+  remindLearner(learnerId: string, period?: string): Promise<{ reminder: Reminder; created: boolean }> {
+    return this.#json(remindResultSchema, { method: 'POST', path: `/learners/${enc(learnerId)}/remind`, ...(period ? { query: { period } } : {}) });
+  }
+
+  /**
+   * Emails everyone at risk of missing their target (in one department when named).
+   *
+   * @example
+   * const { queued, skipped } = await xcredit.remindAtRisk({ department: 'Nursing' });
+   */
+  remindAtRisk(input: AtRiskRemindInput = {}): Promise<RemindBatch> {
+    return this.#json(remindBatchSchema, { method: 'POST', path: '/reminders/at-risk', body: input });
+  }
+
+  /**
+   * Reminders sent, newest first: who, what, when, delivered or failed, and the last error.
+   *
+   * @example
+   * const failed = await xcredit.reminders({ status: 'failed' });
+   */
+  async reminders(filter: { learnerId?: string; status?: 'queued' | 'delivered' | 'failed'; kind?: 'deadline' | 'at_risk' | 'manual' | 'digest' } = {}): Promise<Reminder[]> {
+    return (await this.#json(reminderListSchema, { method: 'GET', path: '/reminders', query: filter })).reminders;
+  }
+
+  /**
+   * Queues the reminders owed now (the server also does every hour); returns how many were queued.
+   *
+   * @example
+   * const { queued } = await xcredit.sweepReminders();
+   */
+  sweepReminders(): Promise<{ queued: number }> {
+    return this.#json(sweepResultSchema, { method: 'POST', path: '/reminders/sweep' });
   }
 
   // Targets and periods

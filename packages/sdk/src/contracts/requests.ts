@@ -109,6 +109,14 @@ export const learnerFields = z.strictObject({
   department: z.string().trim().min(1).max(200).optional(),
   role: z.string().trim().min(1).max(200).optional(),
   managerId: idText.optional(),
+  /** Where reminders go. */
+  email: z.email('must be an email address').max(254).optional(),
+  /** The language of the learner's reminders (default: the tenant's). */
+  language: z.enum(['en', 'zh']).optional(),
+  /** The manager's address, when the manager is not a learner with an email of their own. */
+  managerEmail: z.email('must be an email address').max(254).optional(),
+  /** The learner asked for no reminders. */
+  remindersOptOut: z.boolean().optional(),
 });
 export type LearnerFields = z.input<typeof learnerFields>;
 
@@ -289,3 +297,42 @@ export const statementsQuery = z
   })
   .refine((q) => !q.since || !q.until || Date.parse(q.since) < Date.parse(q.until), { path: ['until'], message: 'must be after since' });
 export type StatementsQuery = z.input<typeof statementsQuery>;
+/**
+ * `PUT /reminders/settings`: the tenant's mail server and reminder rules. `password` left out keeps
+ * the stored one; `null` removes it.
+ */
+export const mailSettingsInput = z.strictObject({
+  enabled: z.boolean(),
+  host: z.string().trim().min(1, 'must not be empty').max(253).regex(/^[A-Za-z0-9.:[\]-]+$/, 'must be a host name or address'),
+  port: z.number().int().min(1).max(65535),
+  /** TLS from the first byte (port 465); otherwise STARTTLS when the server offers it. */
+  secure: z.boolean().default(false),
+  user: z.string().min(1).max(254).optional(),
+  password: z.string().min(1).max(1000).nullable().optional(),
+  from: z.email('must be an email address').max(254),
+  /** The language of reminders for learners who have none of their own. */
+  language: z.enum(['en', 'zh']).default('en'),
+  /** A deadline reminder goes this many days before the period ends. */
+  deadlineDays: z.number().int().min(1).max(365).default(30),
+});
+export type MailSettingsInput = z.input<typeof mailSettingsInput>;
+
+/** `POST /reminders/at-risk`: remind everyone at risk (in a department, when named). */
+export const atRiskRemindInput = z.strictObject({
+  department: z.string().trim().min(1).max(200).optional(),
+  period: periodText.optional(),
+});
+export type AtRiskRemindInput = z.input<typeof atRiskRemindInput>;
+
+/** `PUT /growth-categories/{categoryId}`: a kind of growth credit and its yearly cap per learner (none: no cap). */
+export const growthCategoryInput = z.strictObject({
+  name: z.string().trim().min(1, 'must not be empty').max(200),
+  yearlyCap: z
+    .number()
+    .min(0, 'must be 0 or more')
+    .max(10000)
+    .refine((n) => Math.abs(n * 10 - Math.round(n * 10)) < 1e-9, 'must have at most one decimal')
+    .nullable()
+    .optional(),
+});
+export type GrowthCategoryInput = z.input<typeof growthCategoryInput>;

@@ -141,6 +141,10 @@ export const learnerSchema = z.looseObject({
   department: z.string().nullable().optional(),
   role: z.string().nullable().optional(),
   managerId: z.string().nullable().optional(),
+  email: z.string().nullable().optional(),
+  language: z.enum(['en', 'zh']).nullable().optional(),
+  managerEmail: z.string().nullable().optional(),
+  remindersOptOut: z.boolean().optional(),
 });
 export type Learner = z.infer<typeof learnerSchema>;
 export const learnerPageSchema = z.looseObject({ learners: z.array(learnerSchema), next: z.string().nullable() });
@@ -181,6 +185,10 @@ export const awardSchema = z.looseObject({
   decidedBy: z.string().nullable(),
   createdAt: z.string(),
   history: z.array(z.looseObject({ action: z.string(), actor: z.string(), reason: z.string().nullable(), at: z.string() })).optional(),
+  /** What was credited: less than `credits` when a category's yearly cap cut it (`capNote` says why); null until approved. */
+  creditedCredits: z.number().nullable().optional(),
+  capNote: z.string().nullable().optional(),
+  files: z.array(z.looseObject({ fileId: z.string(), fileName: z.string(), contentType: z.string(), size: z.number() })).optional(),
 });
 export type Award = z.infer<typeof awardSchema>;
 export const awardListSchema = z.looseObject({ awards: z.array(awardSchema) });
@@ -392,3 +400,54 @@ export const registrationLinkListSchema = z.looseObject({ links: z.array(registr
 
 /** `POST /webhooks/{webhookId}/test`. */
 export const queuedSchema = z.looseObject({ queued: z.literal(true) });
+/** The tenant's mail settings as the API shows them: the password never leaves the server. */
+export const mailSettingsSchema = z.looseObject({
+  enabled: z.boolean(),
+  host: z.string(),
+  port: z.number(),
+  secure: z.boolean(),
+  user: z.string().nullable(),
+  hasPassword: z.boolean(),
+  from: z.string(),
+  language: z.enum(['en', 'zh']),
+  deadlineDays: z.number(),
+});
+export type MailSettings = z.infer<typeof mailSettingsSchema>;
+
+/** One reminder: who, what, when, and whether the mail server took it. */
+export const reminderSchema = z.looseObject({
+  reminderId: z.string(),
+  kind: z.enum(['deadline', 'at_risk', 'manual', 'digest']),
+  learnerId: z.string().nullable(),
+  managerId: z.string().nullable(),
+  recipient: z.string(),
+  language: z.enum(['en', 'zh']),
+  period: z.string(),
+  window: z.string(),
+  subject: z.string(),
+  status: z.enum(['queued', 'delivered', 'failed']),
+  attempts: z.number(),
+  lastError: z.string().nullable(),
+  requestedBy: z.string(),
+  createdAt: z.string(),
+  sentAt: z.string().nullable(),
+});
+export type Reminder = z.infer<typeof reminderSchema>;
+export const reminderListSchema = z.looseObject({ reminders: z.array(reminderSchema) });
+/** The answer of a remind request: the reminder, and whether this request queued it (false: it was already sent for this window). */
+export const remindResultSchema = z.looseObject({ reminder: reminderSchema, created: z.boolean() });
+export const remindBatchSchema = z.looseObject({
+  period: z.string(),
+  department: z.string().nullable(),
+  queued: z.array(z.string()),
+  already: z.array(z.string()),
+  skipped: z.array(z.looseObject({ learnerId: z.string(), reason: z.enum(['opted_out', 'no_email']) })),
+});
+export type RemindBatch = z.infer<typeof remindBatchSchema>;
+export const sweepResultSchema = z.looseObject({ queued: z.number() });
+
+export const growthCategorySchema = z.looseObject({ categoryId: z.string(), name: z.string(), yearlyCap: z.number().nullable() });
+export type GrowthCategory = z.infer<typeof growthCategorySchema>;
+export const growthCategoryListSchema = z.looseObject({ categories: z.array(growthCategorySchema) });
+export const evidenceFileSchema = z.looseObject({ fileId: z.string(), fileName: z.string(), contentType: z.string(), size: z.number() });
+export type EvidenceFile = z.infer<typeof evidenceFileSchema>;
