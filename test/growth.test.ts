@@ -8,7 +8,7 @@ describe.each(testEngines())('growth credits: categories, evidence and yearly ca
   let sdk: XcreditClient;
   const year = String(new Date().getUTCFullYear());
   const call = async (method: string, path: string, body?: unknown, type = 'application/json') => {
-    const res = await fetch(`${server.url}/api/v1${path}`, { method, headers: { authorization: server.admin.authorization, 'content-type': type }, body: body === undefined ? undefined : typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body) });
+    const res = await fetch(`${server.url}/api/v1${path}`, { method, headers: { authorization: server.admin.authorization, 'content-type': type }, body: body === undefined ? undefined : typeof body === 'string' ? body : body instanceof Uint8Array ? new Blob([body as Uint8Array<ArrayBuffer>]) : JSON.stringify(body) });
     const text = await res.text();
     return { status: res.status, body: text.startsWith('{') ? JSON.parse(text) : text, headers: res.headers };
   };

@@ -36,7 +36,7 @@ describe.each(testEngines())('reminders by email through a real SMTP server on %
     if (r.status >= 400) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(r.body)}`);
     return r.body;
   };
-  const settings = (over: Record<string, unknown> = {}) => ({ enabled: true, host: '127.0.0.1', port: box.port, secure: false, user: AUTH.user, password: AUTH.password, from: 'credits@school.example', language: 'en', deadlineDays: 10, ...over });
+  const settings = (over: Record<string, unknown> = {}) => ({ enabled: true, host: '127.0.0.1', port: box.port, secure: false, user: AUTH.user, password: AUTH.password, from: 'credits@school.example', language: 'en' as 'en' | 'zh', deadlineDays: 10, ...over });
   const reminder = async (id: string) => (await ok('GET', '/reminders')).reminders.find((r: { reminderId: string }) => r.reminderId === id);
 
   beforeAll(async () => {
