@@ -100,6 +100,8 @@ describe.each(engines)('the statement browser on %s', (engine) => {
       ['since=yesterday', 'since'],
       ['until=2026-13-01', 'until'],
       ['since=2026-03-02T00:00:00Z&until=2026-03-01T00:00:00Z', 'until'],
+      ['until=0001-01-01T00:00:00%2B01:00', 'until'],
+      ['since=9999-12-31T23:30:00-01:00', 'since'],
       ['limit=0', 'limit'],
       ['limit=ten', 'limit'],
       ['cursor=abc', 'cursor'],

@@ -343,7 +343,7 @@ function requestArb(targets: Target[], fx: Fixtures): fc.Arbitrary<Req> {
 }
 
 // Words a 4xx message uses when what it names is a header, the route or the caller rather than a field.
-const GENERAL = /authori[sz]|credential|token|scope|launch|client|session|sign|csrf|cross-site|route|no such|not found|no \w+ "|version|content-type|json|body|multipart|boundary|header|query|path|cookie|method|encoding|too large|limit|charset|exist|already|closed|pending|leaderboard|learner|course|award|webhook|platform|certificate|period|statement|document|etag|if-match|if-none-match|precondition|agent|activity|registration|fetch|demo|line \d|form field/i;
+const GENERAL = /authori[sz]|credential|token|scope|launch|client|session|sign|csrf|cross-site|route|no such|not found|no \w+ "|version|content-type|json|body|multipart|boundary|header|query|path|cookie|method|encoding|too large|limit|charset|exist|already|closed|pending|leaderboard|mail|reminder|learner|course|award|webhook|platform|certificate|period|statement|document|etag|if-match|if-none-match|precondition|agent|activity|registration|fetch|demo|line \d|form field/i;
 const LEAK = /invalid input syntax|violates|out of range for type|invalid byte sequence|unsupported unicode|syntax error at|relation "|column "|duplicate key|pglite|postgres|\n\s+at .+:\d+:\d+/i;
 
 async function send(base: string, r: Req, retry = true): Promise<{ status: number; type: string; text: string }> {

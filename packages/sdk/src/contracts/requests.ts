@@ -284,14 +284,23 @@ export const historyImportQuery = z.object({
 /** Verbs the statement browser filters by short name; any other verb by its full IRI. */
 export const STATEMENT_VERB_NAMES = ['initialized', 'played', 'paused', 'seeked', 'completed', 'terminated', 'interacted', 'answered', 'voided'] as const;
 
+/** A receipt time in a query: ISO 8601 with its offset, in the years 1000–9999 once taken to UTC (a database time). */
+const receiptTime = (example: string) =>
+  z.iso
+    .datetime({ offset: true, error: `must be an ISO 8601 time with its offset, e.g. ${example}` })
+    .refine((v) => {
+      const t = Date.parse(v);
+      return t >= Date.UTC(1000, 0, 1) && t < Date.UTC(10000, 0, 1);
+    }, 'must fall in the years 1000 to 9999');
+
 /** `GET /statements/explained`: the statement browser's filters, newest first, one page after `cursor`. */
 export const statementsQuery = z
   .strictObject({
     learnerId: idText.optional().describe('only this learner (their launches, and statements whose actor is their account)'),
     courseId: idText.optional().describe('only this course'),
     verb: z.union([z.enum(STATEMENT_VERB_NAMES), z.url({ protocol: /^https?$/ })], { error: `must be one of ${STATEMENT_VERB_NAMES.join(', ')}, or a verb IRI` }).optional().describe('a short name (played, paused, answered, …) or a verb IRI'),
-    since: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time with its offset, e.g. 2026-03-01T00:00:00Z' }).optional(),
-    until: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time with its offset, e.g. 2026-03-31T23:59:59Z' }).optional(),
+    since: receiptTime('2026-03-01T00:00:00Z').optional(),
+    until: receiptTime('2026-03-31T23:59:59Z').optional(),
     limit: z.coerce.number({ error: 'must be a whole number from 1 to 200' }).int('must be a whole number from 1 to 200').min(1, 'must be a whole number from 1 to 200').max(200, 'must be a whole number from 1 to 200').default(50),
     cursor: z.string().regex(/^[1-9]\d{0,18}$/, 'must be the nextCursor of a previous page').optional(),
   })
