@@ -65,4 +65,14 @@ describe("the player's bundle", () => {
     expect(out!.code.length).toBeLessThan(core.length - 10_000);
     expect(() => dropSvgSprite().transform.call(ctx, 'var icons = 1;', id)).toThrow(/no SVG sprite/);
   });
+
+  it('defines every custom element the player declares (a side-effect import must survive tree-shaking)', async () => {
+    const { readdirSync } = await import('node:fs');
+    const declared = readdirSync(`${pkg}src`)
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+      .flatMap((f) => [...readFileSync(`${pkg}src/${f}`, 'utf8').matchAll(/customElements\.define\('([a-z-]+)'/g)].map((m) => m[1]!));
+    expect(declared).toContain('xcredit-question');
+    const { code } = await bundle();
+    for (const name of declared) expect(code, name).toMatch(new RegExp(`customElements\\.define\\(["']${name}["']`));
+  });
 });
