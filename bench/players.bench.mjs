@@ -13,6 +13,8 @@
 // (Debian's /usr/sbin/nginx, in the foreground with a temporary prefix); the players go through it
 // and the server CPU is the sum of the processes' and nginx's.
 //
+// XCREDIT_BENCH_NODE_ARGS passes flags to the server processes (e.g. "--cpu-prof --cpu-prof-dir=prof").
+//
 // Defaults (200 players, 60 s) keep `npm run bench` short. XCREDIT_BENCH_POSTGRES_URL names a
 // PostgreSQL server where a scratch database may be created (and is dropped afterwards).
 import { spawn } from 'node:child_process';
@@ -86,7 +88,7 @@ async function run() {
   const ports = [];
   for (let i = 0; i < Math.max(1, PROCESSES); i++) ports.push(await freePort());
   const children = ports.map((port) =>
-    spawn(process.execPath, ['packages/lrs-server/bin/xcredit.js', 'start'], {
+    spawn(process.execPath, [...(process.env.XCREDIT_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), 'packages/lrs-server/bin/xcredit.js', 'start'], {
       cwd: root,
       env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: database.url, XCREDIT_SECRET_KEY: 'bench-secret-key-0123456789abcdefghij', XCREDIT_ADMIN_KEY: KEY, XCREDIT_ADMIN_SECRET: SECRET, XCREDIT_LOG_LEVEL: 'warn', ...(PROCESSES ? { XCREDIT_TRUST_PROXY: 'loopback' } : {}) },
       stdio: ['ignore', 'ignore', 'inherit'],

@@ -5,7 +5,7 @@ import type { Database } from '../db/schema.js';
 import { HttpError } from '../http-error.js';
 import { parsePeriod } from '../period.js';
 import { getCourse, type Course } from '../catalog/courses.js';
-import { assessTimeline, attentionChecksQuery, blockedWallOf, COUNTED_VERBS, statementFacts, type HeartbeatFacts, type IssuedCheck, type StatementFacts } from './evidence.js';
+import { assessTimeline, attentionChecksQuery, blockedWallOf, COUNTED_VERBS, ofLaunch, statementFacts, type HeartbeatFacts, type IssuedCheck, type StatementFacts } from './evidence.js';
 import { ledgerTenths, lockLearner, reconcileCourseLedger, type CreditEvents, type ReconcileOptions } from './ledger.js';
 import { readTimeline, saveCheckpoint, type OwnBatch, type TimelineKey } from './timeline.js';
 
@@ -51,26 +51,32 @@ export async function assessLearnerCourse(db: Q, tenantId: string, learnerId: st
 /** The whole timeline in one query, read without a checkpoint (what a batch read before checkpoints, and what `assessLearnerCourse` reads). */
 export function fullTimelineQuery(db: Q, tenantId: string, learnerId: string, course: Course, period: string) {
   const { from, to } = parsePeriod(period);
-  const statements = db
-    .selectFrom('statements as s')
-    .innerJoin('launches as l', (j) => j.onRef('l.tenant_id', '=', 's.tenant_id').onRef('l.registration', '=', 's.launch_registration'))
-    .select(['s.seq', 's.stored', 's.verb_id', 'l.superseded_at', ...statementFacts()])
-    .where('s.tenant_id', '=', tenantId)
-    .where('l.learner_id', '=', learnerId)
-    .where('l.course_id', '=', course.courseId)
-    .where('s.voided', '=', false)
-    .where('s.verb_id', 'in', COUNTED_VERBS)
-    .where('s.stored', '>=', from)
-    .where('s.stored', '<', to);
-  const heartbeats = db
-    .selectFrom('heartbeats as h')
-    .innerJoin('launches as l', (j) => j.onRef('l.tenant_id', '=', 'h.tenant_id').onRef('l.registration', '=', 'h.registration'))
-    .select(['h.id', 'h.session_id', 'h.received_at', 'h.sent_at', 'h.media_time', 'h.playing'])
-    .where('h.tenant_id', '=', tenantId)
-    .where('l.learner_id', '=', learnerId)
-    .where('l.course_id', '=', course.courseId)
-    .where('h.received_at', '>=', from)
-    .where('h.received_at', '<', to);
+  const launchesOf = db.selectFrom('launches as l').where('l.tenant_id', '=', tenantId).where('l.learner_id', '=', learnerId).where('l.course_id', '=', course.courseId);
+  const statements = launchesOf
+    .innerJoinLateral(
+      () =>
+        ofLaunch(
+          db
+            .selectFrom('statements as s')
+            .select(['s.seq', 's.stored', 's.verb_id', ...statementFacts()])
+            .where('s.voided', '=', false)
+            .where('s.verb_id', 'in', COUNTED_VERBS),
+          's.launch_registration',
+        ).as('n'),
+      (j) => j.onTrue(),
+    )
+    .selectAll('n')
+    .select('l.superseded_at')
+    .where('n.stored', '>=', from)
+    .where('n.stored', '<', to);
+  const heartbeats = launchesOf
+    .innerJoinLateral(
+      () => ofLaunch(db.selectFrom('heartbeats as h').select(['h.id', 'h.session_id', 'h.received_at', 'h.sent_at', 'h.media_time', 'h.playing']), 'h.registration').as('n'),
+      (j) => j.onTrue(),
+    )
+    .selectAll('n')
+    .where('n.received_at', '>=', from)
+    .where('n.received_at', '<', to);
   // One round trip for the three reads.
   return sql<{ statements: StatementFacts[]; heartbeats: HeartbeatFacts[]; checks: IssuedCheck[] }>`select
     (select coalesce(json_agg(r order by r.seq), '[]') from (${statements}) as r) as statements,

@@ -141,13 +141,33 @@ type Q = Kysely<Database>;
 
 /** One learner's attention checks that may block wall-clock time in [from, to), as `blockedWallOf` reads them. */
 export function attentionChecksQuery(db: Q, tenantId: string, learnerId: string, courseId: string, from: Date, to: Date) {
-  return issuedChecks(db)
-    .select(['c.issued_at', 'c.expires_at', 'c.answered_at'])
-    .where('c.tenant_id', '=', tenantId)
-    .where('l.learner_id', '=', learnerId)
-    .where('l.course_id', '=', courseId)
+  const checks = db
+    .selectFrom('attention_checks as c')
+    .select(['c.tenant_id', 'c.issued_at', 'c.expires_at', 'c.answered_at'])
     .where('c.issued_at', '<', to)
     .where((eb) => eb.or([eb('c.answered_at', 'is', null), eb('c.answered_at', '>=', from)]));
+  return db
+    .selectFrom('launches as l')
+    .innerJoinLateral(() => ofLaunch(checks, 'c.registration').as('c'), (j) => j.onTrue())
+    .select(['c.tenant_id', 'l.learner_id', 'l.course_id', 'c.issued_at', 'c.expires_at', 'c.answered_at'])
+    .where('l.tenant_id', '=', tenantId)
+    .where('l.learner_id', '=', learnerId)
+    .where('l.course_id', '=', courseId);
+}
+
+/**
+ * Narrows a query of rows keyed by launch to the launch `l` of the enclosing lateral join, so
+ * each launch's rows are read as one range of an index led by (tenant_id, registration). Joined
+ * plainly instead, the planner may read the tenant's whole range and filter it when its
+ * statistics are stale (a table that just grew), and that read grows with every other learner's
+ * activity. `offset 0` keeps PostgreSQL from flattening the subquery back into such a join, and
+ * from pushing conditions of the outer query into it: filter on the period (`stored`,
+ * `received_at`) outside, or the planner may read the tenant's period on that index instead.
+ */
+export function ofLaunch<Q extends { where: (...args: any[]) => Q; offset: (n: number) => Q }>(query: Q, registrationColumn: string): Q {
+  const [table] = registrationColumn.split('.');
+  // `is not null` lets statements_launch, a partial index, be used.
+  return query.where(sql.raw<boolean>(`${table}.tenant_id = l.tenant_id and ${registrationColumn} = l.registration and ${registrationColumn} is not null`)).offset(0);
 }
 
 /** One issued attention check as `attentionChecksQuery` selects it (dates as JSON strings when aggregated). */

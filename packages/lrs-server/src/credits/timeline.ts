@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { parsePeriod } from '../period.js';
-import { attentionChecksQuery, COUNTED_VERBS, statementFacts, type HeartbeatFacts, type IssuedCheck, type StatementFacts } from './evidence.js';
+import { attentionChecksQuery, COUNTED_VERBS, ofLaunch, statementFacts, type HeartbeatFacts, type IssuedCheck, type StatementFacts } from './evidence.js';
 
 type Q = Kysely<Database>;
 
@@ -154,38 +154,47 @@ export function timelineReadQuery(db: Q, { tenantId, learnerId, courseId, period
     .where('learner_id', '=', learnerId)
     .where('course_id', '=', courseId)
     .where('period', '=', period);
-  const launches = db.selectFrom('launches').select('registration').where('tenant_id', '=', tenantId).where('learner_id', '=', learnerId).where('course_id', '=', courseId);
   const sinceSeq = fromCheckpoint ? sql`coalesce((select c.statement_seq from (${cp}) as c), 0)` : sql`0`;
   const sinceId = fromCheckpoint ? sql`coalesce((select c.heartbeat_id from (${cp}) as c), 0)` : sql`0`;
+  const launchesOf = db.selectFrom('launches as l').where('l.tenant_id', '=', tenantId).where('l.learner_id', '=', learnerId).where('l.course_id', '=', courseId);
   const counted = db
     .selectFrom('statements as s')
     .select(['s.seq', 's.launch_registration as launch', 's.stored', 's.verb_id', ...statementFacts()])
-    .where('s.tenant_id', '=', tenantId)
     .where('s.voided', '=', false)
-    .where('s.verb_id', 'in', COUNTED_VERBS)
-    .where('s.stored', '>=', from)
-    .where('s.stored', '<', to);
-  // Two index ranges, not one condition with "or": each launch's statements after the checkpoint
-  // (statements_launch), and the batch's own by its receipt time (statements_tenant_stored).
-  const after = counted.where('s.launch_registration', 'in', launches).where(sql<boolean>`s.seq > ${sinceSeq}`);
-  const statements = own ? after.unionAll(counted.where('s.stored', '=', own.stored).where('s.launch_registration', '=', own.registration)) : after;
-  const heartbeats = db
-    .selectFrom('heartbeats as h')
-    .select(['h.id', 'h.session_id', 'h.received_at', 'h.sent_at', 'h.media_time', 'h.playing'])
-    .where('h.tenant_id', '=', tenantId)
-    .where('h.registration', 'in', launches)
-    .where('h.received_at', '>=', from)
-    .where('h.received_at', '<', to)
-    .where(sql<boolean>`h.id > ${sinceId}`);
-  const voided = db
-    .selectFrom('statements as s')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('s.tenant_id', '=', tenantId)
-    .where('s.launch_registration', 'in', launches)
-    .where('s.voided', '=', true)
-    .where('s.verb_id', 'in', COUNTED_VERBS)
-    .where('s.stored', '>=', from)
-    .where('s.stored', '<', to);
+    .where('s.verb_id', 'in', COUNTED_VERBS);
+  // Each launch's statements after the checkpoint (statements_launch: the row comparison keeps
+  // statements_tenant_seq out), and the batch's own by its
+  // launch and receipt time: two index ranges, not one condition with "or".
+  const after = launchesOf
+    .innerJoinLateral(() => ofLaunch(counted.where(sql<boolean>`(s.launch_registration, s.seq) > (l.registration, ${sinceSeq})`), 's.launch_registration').as('n'), (j) => j.onTrue())
+    .selectAll('n')
+    .where('n.stored', '>=', from)
+    .where('n.stored', '<', to);
+  const statements = own ? after.unionAll(counted.where('s.tenant_id', '=', tenantId).where('s.launch_registration', '=', own.registration).where('s.stored', '=', own.stored).where('s.stored', '>=', from).where('s.stored', '<', to)) : after;
+  const heartbeats = launchesOf
+    .innerJoinLateral(
+      () =>
+        ofLaunch(
+          db
+            .selectFrom('heartbeats as h')
+            .select(['h.id', 'h.session_id', 'h.received_at', 'h.sent_at', 'h.media_time', 'h.playing'])
+            // As a row comparison on (registration, id): heartbeats_launch_id's range, not the primary key's (tenant_id, id).
+            .where(sql<boolean>`(h.registration, h.id) > (l.registration, ${sinceId})`),
+          'h.registration',
+        ).as('n'),
+      (j) => j.onTrue(),
+    )
+    .selectAll('n')
+    .where('n.received_at', '>=', from)
+    .where('n.received_at', '<', to);
+  const voided = launchesOf
+    .innerJoinLateral(
+      () => ofLaunch(db.selectFrom('statements as s').select('s.stored').where('s.voided', '=', true).where('s.verb_id', 'in', COUNTED_VERBS), 's.launch_registration').as('n'),
+      (j) => j.onTrue(),
+    )
+    .where('n.stored', '>=', from)
+    .where('n.stored', '<', to)
+    .select((eb) => eb.fn.countAll<number>().as('n'));
   return sql<ReadRow>`select
     ${fromCheckpoint ? sql`(select row_to_json(c) from (${cp}) as c)` : sql`null`} as checkpoint,
     (select coalesce(json_agg(l), '[]') from (${db.selectFrom('launches').select(['registration', 'superseded_at']).where('tenant_id', '=', tenantId).where('learner_id', '=', learnerId).where('course_id', '=', courseId)}) as l) as launches,

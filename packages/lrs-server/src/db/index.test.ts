@@ -18,4 +18,18 @@ describe('openStore', () => {
     }
     expect(pg.types.getTypeParser(pg.types.builtins.INT8)).toBe(before);
   });
+
+  it.runIf(postgresUrl)('prepares each parameterized query once per connection, and still runs several statements without parameters in one text', async () => {
+    const store = await openStore({ databaseUrl: postgresUrl!, dataDir: 'unused', databasePoolSize: 2 });
+    try {
+      await store.db.connection().execute(async (conn) => {
+        for (let i = 0; i < 3; i++) expect((await sql<{ n: number }>`select ${i}::int + 1 as n`.execute(conn)).rows[0]?.n).toBe(i + 1);
+        const { rows } = await sql<{ n: string }>`select count(*) as n from pg_prepared_statements where statement like 'select $1::int + 1 as n%'`.execute(conn);
+        expect(rows[0]?.n).toBe('1');
+        await sql.raw('create temporary table prepared_probe (x int); insert into prepared_probe values (1); drop table prepared_probe').execute(conn);
+      });
+    } finally {
+      await store.close();
+    }
+  });
 });

@@ -5,6 +5,7 @@ import pg from 'pg';
 import { lockFolder, type FolderLock } from './lock.js';
 import { migrationProvider } from './migrations/index.js';
 import { PGliteDialect } from './pglite-dialect.js';
+import { preparedPool } from './prepared.js';
 import type { ReplicaHandle } from './replica.js';
 import type { Database } from './schema.js';
 
@@ -48,7 +49,7 @@ function postgresDb(connectionString: string, max: number, applicationName: stri
   pool.on('connect', (client) => client.on('error', () => {}));
   const url = new URL(connectionString);
   url.password = '';
-  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), location: url.toString() };
+  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparedPool(pool) }) }), location: url.toString() };
 }
 
 /** Opens PostgreSQL when a URL is given, else PGlite persisted in a folder. */
