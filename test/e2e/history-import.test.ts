@@ -121,6 +121,22 @@ describe('the history import of /admin in real Chromium: a dry run naming each p
     expect((await imported('ana', last)).length + (await imported('ana', before)).length + (await imported('ben', last)).length).toBe(3);
   });
 
+  it('speaks Chinese too', async () => {
+    await page.goto(`${server.url}/admin#/history`);
+    await page.waitForSelector('#history-import');
+    await page.click('#lang');
+    try {
+      expect(await page.textContent('#history-import h2')).toBe('历史学分导入');
+      expect([await page.textContent('#history-check'), await page.textContent('#history-run')]).toEqual(['检查文件', '导入']);
+      await choose('old-system.csv', 'text/csv', bad.join('\n'));
+      await check();
+      expect(await page.textContent('#history-summary')).toContain('部分行有问题');
+      expect(await page.textContent('[data-line="2"]')).toContain('之前已导入');
+    } finally {
+      await page.click('#lang');
+    }
+  });
+
   it('imports an XLSX workbook, with an Excel date cell', async () => {
     const book = new ExcelJS.Workbook();
     const sheet = book.addWorksheet('Credits');
