@@ -38,7 +38,7 @@ describe.each(testEngines())('the mail server setting is guarded like webhook UR
     allowing = await startTestServer({ engine, postgresUrl: postgresUrl(), smtpAllowPrivateHosts: 'localhost' });
     for (const server of [strict, allowing]) {
       expect((await call(server, 'PUT', `/targets/${new Date().getUTCFullYear()}`, { total: 20 })).status).toBe(200);
-      for (const id of ['ana', 'ben', 'cai']) expect((await call(server, 'PUT', `/learners/${id}`, { email: `${id}@school.example` })).status).toBeLessThan(300);
+      for (const id of ['ana', 'ben', 'cai', 'dan']) expect((await call(server, 'PUT', `/learners/${id}`, { email: `${id}@school.example` })).status).toBeLessThan(300);
     }
   }, 180_000);
   afterAll(async () => {
@@ -69,6 +69,13 @@ describe.each(testEngines())('the mail server setting is guarded like webhook UR
       expect(r.lastError, host).toMatch(/^mail server refused: .*127\.0\.0\.1.* non-public address/);
     }
     expect(box.received).toHaveLength(0);
+  });
+
+  it('records a mail server name that does not resolve as a failed try, and retries it', async () => {
+    expect((await call(strict, 'PUT', '/reminders/settings', settings('mail.invalid'))).status).toBe(200);
+    const r = await remind(strict, 'dan');
+    expect(r).toMatchObject({ status: 'queued', attempts: 1 });
+    expect(r.lastError).toMatch(/^mail\.invalid could not be resolved \(\w+\)$/);
   });
 
   it('delivers to a mail server the deployment allows by name, connecting to the address it checked', async () => {

@@ -33,9 +33,11 @@ export function mailHandler(db: Db, secretKey: string, clock: Clock, publicUrl: 
     try {
       address = await resolveGuarded(outbound, settings.host);
     } catch (err) {
-      if (!(err instanceof OutboundError) || err.code !== 'forbidden_address') throw err;
-      await fail(`mail server refused: ${err.message}`, true);
-      throw new PermanentJobError(err.message);
+      const message = err instanceof Error ? err.message : String(err);
+      const refused = err instanceof OutboundError && err.code === 'forbidden_address';
+      const permanent = refused || job.attempt >= MAIL_MAX_ATTEMPTS;
+      await fail(refused ? `mail server refused: ${message}` : message, permanent);
+      throw permanent ? new PermanentJobError(message) : err;
     }
     const transport = nodemailer.createTransport({
       host: address,
