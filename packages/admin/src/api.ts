@@ -7,6 +7,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly issues: { path: string; message: string }[] = [],
+    /** The whole answer, for errors that carry more than the message (an import's line-by-line report). */
+    readonly body: unknown = undefined,
   ) {
     super(message);
   }
@@ -32,12 +34,21 @@ export class ApiError extends Error {
 const csrf = () => document.querySelector<HTMLMetaElement>('meta[name="csrf-token"]')?.content ?? '';
 
 /** Calls /admin/api (the credits API on the signed-in session); writes carry the CSRF token. */
-export async function api<T = any>(method: string, path: string, body?: unknown): Promise<T> {
+export function api<T = any>(method: string, path: string, body?: unknown): Promise<T> {
+  return request<T>(method, path, body === undefined ? undefined : { data: JSON.stringify(body), type: 'application/json' });
+}
+
+/** Sends a file as the request body (a CSV or XLSX import), with its own Content-Type. */
+export function upload<T = any>(path: string, data: Blob, type: string): Promise<T> {
+  return request<T>('POST', path, { data, type });
+}
+
+async function request<T>(method: string, path: string, body?: { data: BodyInit; type: string }): Promise<T> {
   const res = await fetch(`/admin/api${path}`, {
     method,
     credentials: 'same-origin',
-    headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(method === 'GET' ? {} : { 'x-csrf-token': csrf() }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    headers: { accept: 'application/json', ...(body ? { 'content-type': body.type } : {}), ...(method === 'GET' ? {} : { 'x-csrf-token': csrf() }) },
+    body: body?.data,
   });
   if (res.status === 401) {
     location.assign('/admin');
@@ -46,7 +57,15 @@ export async function api<T = any>(method: string, path: string, body?: unknown)
   const text = await res.text();
   if (!res.ok) {
     const e = readErrorBody(text);
-    throw new ApiError(res.status, e.code ?? 'error', e.message ?? res.statusText, e.issues);
+    throw new ApiError(res.status, e.code ?? 'error', e.message ?? res.statusText, e.issues, parsed(text));
   }
   return (text ? JSON.parse(text) : undefined) as T;
+}
+
+function parsed(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }

@@ -1,6 +1,7 @@
 import { css, html, LitElement } from 'lit';
 import './awards.js';
 import './courses.js';
+import './history.js';
 import './learner.js';
 import './lti.js';
 import './overview.js';
@@ -9,11 +10,11 @@ import './reminders.js';
 import { t, type Lang } from './i18n.js';
 import { shared } from './styles.js';
 
-type Route = { view: 'overview' | 'courses' | 'learners' | 'awards' | 'reminders' | 'lti' | 'statements'; id?: string };
+type Route = { view: 'overview' | 'courses' | 'learners' | 'awards' | 'reminders' | 'history' | 'lti' | 'statements'; id?: string };
 
 function route(): Route {
   const [, view, id] = location.hash.split('/');
-  if (view === 'courses' || view === 'awards' || view === 'reminders' || view === 'lti') return { view };
+  if (view === 'courses' || view === 'awards' || view === 'reminders' || view === 'history' || view === 'lti') return { view };
   if (view === 'learners') return { view, id: id ? decodeURIComponent(id) : '' };
   if (view === 'statements') return { view, id: id ?? '' };
   return { view: 'overview' };
@@ -27,7 +28,7 @@ export class XcreditAdmin extends LitElement {
     css`
       header { display: flex; align-items: center; gap: 18px; padding: 12px 24px; background: #fff; border-bottom: 1px solid #dde3ea; }
       header strong { font-size: 1.05rem; margin-right: 12px; }
-      nav a { margin-right: 14px; color: #1d2733; } nav a.active { color: #0f6fde; font-weight: 600; }
+      nav a { margin-right: 14px; color: #1d2733; white-space: nowrap; } nav a.active { color: #0f6fde; font-weight: 600; }
       .spacer { flex: 1; }
       main { padding: 20px 24px; max-width: 1200px; margin: 0 auto; }
     `,
@@ -62,11 +63,12 @@ export class XcreditAdmin extends LitElement {
 
   override render() {
     const l = this.locale;
-    const years = [0, 1, 2].map((d) => String(new Date().getUTCFullYear() - d));
-    const link = (view: Route['view'], key: 'overview' | 'courses' | 'learners' | 'awards' | 'reminders' | 'lti' | 'statements') => html`<a href="#/${view}" class=${this.route.view === view ? 'active' : ''}>${t(l, key)}</a>`;
+    // Six years back, so imported history can be looked at too.
+    const years = [0, 1, 2, 3, 4, 5].map((d) => String(new Date().getUTCFullYear() - d));
+    const link = (view: Route['view'], key: 'overview' | 'courses' | 'learners' | 'awards' | 'reminders' | 'historyNav' | 'lti' | 'statements') => html`<a href="#/${view}" class=${this.route.view === view ? 'active' : ''}>${t(l, key)}</a>`;
     return html`<header>
         <strong>${t(l, 'brand')}</strong>
-        <nav>${link('overview', 'overview')}${link('courses', 'courses')}${link('learners', 'learners')}${link('awards', 'awards')}${link('reminders', 'reminders')}${link('statements', 'statements')}${link('lti', 'lti')}</nav>
+        <nav>${link('overview', 'overview')}${link('courses', 'courses')}${link('learners', 'learners')}${link('awards', 'awards')}${link('reminders', 'reminders')}${link('history', 'historyNav')}${link('statements', 'statements')}${link('lti', 'lti')}</nav>
         <span class="spacer"></span>
         <label>${t(l, 'period')} <select id="period" .value=${this.period} @change=${(e: Event) => (this.period = (e.target as HTMLSelectElement).value)}>${years.map((y) => html`<option value=${y}>${y}</option>`)}</select></label>
         <button id="lang" @click=${this.toggleLang}>${t(l, 'language')}</button>
@@ -88,6 +90,8 @@ export class XcreditAdmin extends LitElement {
         return html`<xa-awards .locale=${l}></xa-awards>`;
       case 'reminders':
         return html`<xa-reminders .locale=${l}></xa-reminders>`;
+      case 'history':
+        return html`<xa-history .locale=${l}></xa-history>`;
       case 'lti':
         return html`<xa-lti .locale=${l}></xa-lti>`;
       default:

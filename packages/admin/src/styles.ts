@@ -13,6 +13,7 @@ export const shared = css`
   button { font: inherit; padding: 6px 12px; border-radius: 6px; border: 1px solid #c8d1db; background: #fff; cursor: pointer; }
   button.primary { background: #0f6fde; border-color: #0f6fde; color: #fff; font-weight: 600; }
   button.danger { color: #b3261e; border-color: #e8b4ae; }
+  button:disabled { opacity: 0.45; cursor: default; }
   input, select, textarea { font: inherit; padding: 6px 8px; border: 1px solid #c8d1db; border-radius: 6px; box-sizing: border-box; }
   textarea { font-family: ui-monospace, monospace; font-size: 0.8rem; width: 100%; }
   .error { color: #b3261e; font-size: 0.82rem; margin: 4px 0 0; }

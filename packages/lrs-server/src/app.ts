@@ -109,7 +109,9 @@ export function createApp({ context, browser = {}, demo, lti, validation, events
   api.use(reportsRouter(context));
   api.use(certificatesApi(context));
   api.use(webhooksRouter(context, webhookOutbound));
-  api.use(historyRouter(context, events));
+  // The history import, also on the dashboard's session (/admin → History import).
+  const history = historyRouter(context, events);
+  api.use(history);
   // LMS platforms and registration links, also on the dashboard's session (/admin → LMS).
   const ltiAdmin = [platformsRouter(db, lti, config, ltiOutbound), registrationLinksRouter(db, config, context.clock)];
   api.use(...ltiAdmin);
@@ -119,7 +121,7 @@ export function createApp({ context, browser = {}, demo, lti, validation, events
   app.use('/lti', lti.handler);
   app.use(certificatePages(context));
   app.use(unsubscribePages(context));
-  app.use(adminRouter(context, events, throttle, ...ltiAdmin));
+  app.use(adminRouter(context, events, throttle, ...ltiAdmin, history));
   app.use(webRouter(context, events, demo));
 
   app.use((req: Request) => {

@@ -34,6 +34,7 @@ environment:
   XCREDIT_SECRET_KEY   encrypts stored LTI keys (required with DATABASE_URL; else made in the data folder)
   XCREDIT_LTI_ALLOW_PRIVATE_HOSTS   non-public hosts/CIDRs LTI requests may reach (default: none)
   XCREDIT_WEBHOOK_ALLOW_PRIVATE_HOSTS   non-public hosts/CIDRs webhooks may be delivered to (default: none)
+  XCREDIT_SMTP_ALLOW_PRIVATE_HOSTS   non-public hosts/CIDRs a tenant's mail server may be (default: none)
 
 While a server runs on the embedded data folder, the commands above are run by that server
 (rotate-secret-key excepted: stop the server first).

@@ -23,6 +23,9 @@ describe('loadConfig', () => {
     expect(c.webhookOutbound.addresses.check('10.0.0.1', 'ipv4')).toBe(false);
     const hr = loadConfig({ XCREDIT_WEBHOOK_ALLOW_PRIVATE_HOSTS: 'hr.intranet 10.20.0.0/16' });
     expect([hr.webhookOutbound.hosts.has('hr.intranet'), hr.webhookOutbound.addresses.check('10.20.1.1', 'ipv4'), hr.ltiOutbound.hosts.has('hr.intranet')]).toEqual([true, true, false]);
+    expect(c.smtpOutbound.addresses.check('127.0.0.1', 'ipv4')).toBe(false);
+    const relay = loadConfig({ XCREDIT_SMTP_ALLOW_PRIVATE_HOSTS: 'relay.intranet, 10.30.0.0/16' });
+    expect([relay.smtpOutbound.hosts.has('relay.intranet'), relay.smtpOutbound.addresses.check('10.30.1.1', 'ipv4'), relay.webhookOutbound.hosts.has('relay.intranet')]).toEqual([true, true, false]);
     expect(c.frameAncestors).toEqual(['*']);
     expect(c.allowedOrigins).toBeUndefined();
   });
@@ -52,6 +55,7 @@ describe('loadConfig', () => {
     [{ XCREDIT_LTI_ALLOW_PRIVATE_HOSTS: '127.0.0.1, 10.0.0.0/99' }, 'XCREDIT_LTI_ALLOW_PRIVATE_HOSTS="127.0.0.1, 10.0.0.0/99": "10.0.0.0/99" is not a CIDR range'],
     [{ XCREDIT_LTI_ALLOW_PRIVATE_HOSTS: 'http://lms.local' }, '"http://lms.local" is not a host name, an IP address or a CIDR range'],
     [{ XCREDIT_WEBHOOK_ALLOW_PRIVATE_HOSTS: 'hr.intranet, 10.0.0.0/33' }, 'XCREDIT_WEBHOOK_ALLOW_PRIVATE_HOSTS="hr.intranet, 10.0.0.0/33": "10.0.0.0/33" is not a CIDR range'],
+    [{ XCREDIT_SMTP_ALLOW_PRIVATE_HOSTS: 'smtp://relay' }, 'XCREDIT_SMTP_ALLOW_PRIVATE_HOSTS="smtp://relay": "smtp://relay" is not a host name, an IP address or a CIDR range'],
     [{ XCREDIT_FRAME_ANCESTORS: "https://lms.example.edu; script-src 'unsafe-inline'" }, 'XCREDIT_FRAME_ANCESTORS="https://lms.example.edu; script-src \'unsafe-inline\'": "https://lms.example.edu;" is not an http(s) origin'],
     [{ XCREDIT_FRAME_ANCESTORS: 'https://lms.example.edu/courses' }, '"https://lms.example.edu/courses" is not an http(s) origin'],
     [{ XCREDIT_FRAME_ANCESTORS: "* 'self'" }, "XCREDIT_FRAME_ANCESTORS=\"* 'self'\": * and 'none' must stand alone"],

@@ -29,6 +29,8 @@ export interface Config {
   ltiOutbound: OutboundPolicy;
   /** Where webhook deliveries may go beyond public addresses (`XCREDIT_WEBHOOK_ALLOW_PRIVATE_HOSTS`). */
   webhookOutbound: OutboundPolicy;
+  /** Which non-public hosts a tenant's mail server (SMTP) may be (`XCREDIT_SMTP_ALLOW_PRIVATE_HOSTS`). */
+  smtpOutbound: OutboundPolicy;
   /** CSP frame-ancestors of the pages made to be framed (player, demo, cmi5 AU, LTI): `*` unless configured. */
   frameAncestors: readonly string[];
   /** Browser origins allowed to call the APIs (CORS); unset, only the player's APIs answer any origin. See docs/security.md. */
@@ -116,6 +118,7 @@ const env = z.object({
   XCREDIT_SECRET_KEY: z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)').optional(),
   XCREDIT_LTI_ALLOW_PRIVATE_HOSTS: allowList,
   XCREDIT_WEBHOOK_ALLOW_PRIVATE_HOSTS: allowList,
+  XCREDIT_SMTP_ALLOW_PRIVATE_HOSTS: allowList,
   XCREDIT_FRAME_ANCESTORS: sourceList((i) => ANCESTOR.test(i) || i === "'self'", "an http(s) origin (https://lms.example.edu, https://*.example.edu) or 'self'", ['*', "'none'"]).default(['*']),
   XCREDIT_LOG_LEVEL: z.enum(LOG_LEVELS as [LogLevel, ...LogLevel[]], { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   XCREDIT_SHUTDOWN_SECONDS: z
@@ -164,6 +167,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     secretKey: e.XCREDIT_SECRET_KEY,
     ltiOutbound: e.XCREDIT_LTI_ALLOW_PRIVATE_HOSTS ?? STRICT_POLICY,
     webhookOutbound: e.XCREDIT_WEBHOOK_ALLOW_PRIVATE_HOSTS ?? STRICT_POLICY,
+    smtpOutbound: e.XCREDIT_SMTP_ALLOW_PRIVATE_HOSTS ?? STRICT_POLICY,
     frameAncestors: e.XCREDIT_FRAME_ANCESTORS,
     allowedOrigins: e.XCREDIT_ALLOWED_ORIGINS,
     logLevel: e.XCREDIT_LOG_LEVEL,

@@ -2,6 +2,7 @@ import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Db } from './db/index.js';
 import type { Reads } from './db/replica.js';
+import type { OutboundPolicy } from './net/outbound.js';
 import type { StatementWriter } from './xapi/statement-writer.js';
 
 /**
@@ -26,4 +27,6 @@ export interface AppContext {
   kickOutbox(): void;
   /** XCREDIT_SECRET_KEY (or the data folder's key): encrypts stored secrets (LTI keys, the SMTP password) and signs unsubscribe links. */
   secretKey: string;
+  /** Which non-public hosts a tenant's mail server may be (XCREDIT_SMTP_ALLOW_PRIVATE_HOSTS), checked when it is set and where the mailer connects; unset, public addresses only. */
+  smtpOutbound?: OutboundPolicy;
 }

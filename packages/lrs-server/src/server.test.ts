@@ -93,6 +93,27 @@ describe('the demo', () => {
       await server.close();
     }
   });
+
+  it('is missing from a server started without it, and the 404 (like the sign-in page) names a command that works from a clone', async () => {
+    const server = await startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', XCREDIT_DATA_DIR: 'memory://' }));
+    try {
+      const res = await fetch(`${server.url}/demo`);
+      expect(res.status).toBe(404);
+      const { message } = (await res.json()).error;
+      expect(message).toContain('`npm start`');
+      expect(message).toContain('`npm run xcredit -- start --demo`');
+      // A bare `xcredit …` is not a command a clone has on its PATH.
+      expect(message).not.toMatch(/`xcredit /);
+      // So does the dashboard's sign-in page, in both languages.
+      for (const lang of ['en', 'zh']) {
+        const page = await (await fetch(`${server.url}/admin?lang=${lang}`)).text();
+        expect(page, lang).toContain('npm run xcredit -- create-client --name admin --scopes credits/admin');
+        expect(page, lang).not.toMatch(/[(（]xcredit create-client/);
+      }
+    } finally {
+      await server.close();
+    }
+  });
 });
 
 /** Runs `xcredit start` until it prints the dashboard's URL; resolves with what it printed. */

@@ -79,7 +79,7 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
     let worker: OutboxWorker | undefined;
     const reads = new Reads(store.db, store.replica, { waitMs: config.databaseReadWaitMs, logger });
     const statements = new StatementWriter(store.db, store.engine);
-    const context: AppContext = { db: store.db, reads, clock, config: urls, statements, kickOutbox: () => worker?.kick(), secretKey };
+    const context: AppContext = { db: store.db, reads, clock, config: urls, statements, kickOutbox: () => worker?.kick(), secretKey, smtpOutbound: config.smtpOutbound };
     // Other processes on this database hold their Consistent-Through before this one's writes under way.
     await statements.publishHorizon(clock(), HORIZON_LEASE_MS);
     let beat: Promise<void> = Promise.resolve();
@@ -102,7 +102,7 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
     const url = urls.publicUrl;
     // LTI failing to start (ltijs itself would exit the process) leaves the rest serving; /lti answers 503 with the reason.
     await lti.deploy().catch((err: Error) => console.error(`xcredit: ${err.message}`));
-    const outbox = startOutboxWorker(store.db, { [SCORE_JOB]: scoreHandler(store.db, () => lti.provider(), clock), [DELIVER_JOB]: deliverHandler(store.db, config.webhookOutbound, clock), [MAIL_JOB]: mailHandler(store.db, secretKey, clock, () => urls.publicUrl) });
+    const outbox = startOutboxWorker(store.db, { [SCORE_JOB]: scoreHandler(store.db, () => lti.provider(), clock), [DELIVER_JOB]: deliverHandler(store.db, config.webhookOutbound, clock), [MAIL_JOB]: mailHandler(store.db, secretKey, clock, () => urls.publicUrl, config.smtpOutbound) });
     lti.onKick = outbox.kick;
     // Holding an embedded data folder, take the CLI's commands so they write through this process.
     const socket = store.lock ? controlPath(config.dataDir) : null;

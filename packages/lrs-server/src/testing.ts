@@ -39,6 +39,8 @@ export interface TestServerOptions {
   ltiAllowPrivateHosts?: string;
   /** XCREDIT_WEBHOOK_ALLOW_PRIVATE_HOSTS: by default loopback, where test receivers listen; '' for public addresses only. */
   webhookAllowPrivateHosts?: string;
+  /** XCREDIT_SMTP_ALLOW_PRIVATE_HOSTS: by default loopback, where test mail servers listen; '' for public addresses only. */
+  smtpAllowPrivateHosts?: string;
   /** More configuration, as environment variables (e.g. `XCREDIT_FRAME_ANCESTORS`). */
   env?: Record<string, string>;
   /** For `postgres`: a streaming replica of `postgresUrl`'s server (`startReplica`), used as DATABASE_READ_URL. */
@@ -66,6 +68,7 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
     XCREDIT_SECRET_KEY: randomBytes(32).toString('base64url'),
     XCREDIT_LTI_ALLOW_PRIVATE_HOSTS: options.ltiAllowPrivateHosts ?? TEST_LTI_HOSTS,
     XCREDIT_WEBHOOK_ALLOW_PRIVATE_HOSTS: options.webhookAllowPrivateHosts ?? TEST_LTI_HOSTS,
+    XCREDIT_SMTP_ALLOW_PRIVATE_HOSTS: options.smtpAllowPrivateHosts ?? TEST_LTI_HOSTS,
     XCREDIT_LOG_LEVEL: 'silent',
     ...options.env,
   });

@@ -120,6 +120,7 @@ describe.each(engines)('importing earlier years’ credits on %s', (engine) => {
   });
 
   it('answers a clear 4xx for a file it cannot use, a missing name or option, and a client without credits/admin', async () => {
+    const before = await count();
     const cases: [string, string | Buffer, string, number, RegExp][] = [
       ['file=a.csv', 'external_id,learner,date,credits,title\n', 'text/csv', 400, /unknown column "learner"/],
       ['file=a.csv', 'external_id,learner_id,date,title\n', 'text/csv', 400, /missing column credits/],
@@ -129,12 +130,22 @@ describe.each(engines)('importing earlier years’ credits on %s', (engine) => {
       ['file=a.json', '[]', 'application/json', 415, /send the file as text\/csv/],
       ['dryRun=true', csv, 'text/csv', 400, /file: name the source file/],
       ['file=a.csv&dryRun=maybe', csv, 'text/csv', 400, /dryRun: must be true or false/],
+      ['file=a.csv&file=b.csv', csv, 'text/csv', 400, /query parameter file is given more than once/],
+      ['file=a.csv', 'external_id,learner_id,date,credits,title\n\n', 'text/csv', 400, /^nothing was imported: the file has no lines under its header line/],
+      ['file=a.csv', Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00, 0xff, 0xfe, 0x22, 0x0a, 0x00, 0x81]), 'text/csv', 400, /^nothing was imported: /],
+      ['file=a.xlsx', csv, XLSX, 400, /^nothing was imported: the XLSX file cannot be read/],
+      ['file=a.csv', csv, 'text/html', 415, /send the file as text\/csv .* \(got text\/html\)/],
     ];
     for (const [query, body, type, status, message] of cases) {
       const res = await send(query, body, type);
       expect(res.status, query + type).toBe(status);
       expect(res.body.error.message, query).toMatch(message);
     }
+    // A body without any Content-Type is named as such.
+    const untyped = await fetch(`${server.url}/api/v1/history/import?file=a.csv`, { method: 'POST', headers: { authorization: server.admin.authorization }, body: new Uint8Array(Buffer.from(csv)) });
+    expect(untyped.status).toBe(415);
+    expect((await untyped.json()).error.message).toMatch(/\(got no Content-Type\)$/);
+    expect(await count()).toBe(before);
     const reader = await createClient(server.store.db, { tenantId: 'default', name: 'reader', scopes: ['credits/read'] });
     const denied = await send('file=a.csv', csv, 'text/csv', `Basic ${Buffer.from(`${reader.key}:${reader.secret}`).toString('base64')}`);
     expect(denied.status).toBe(403);

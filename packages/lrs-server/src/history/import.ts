@@ -78,6 +78,7 @@ export async function readHistoryFile(format: HistoryFormat, body: Buffer): Prom
   if (unknown.length) throw new HistoryFileError(`unknown column${unknown.length > 1 ? 's' : ''} ${unknown.map((c) => `"${c}"`).join(', ')}; the columns are ${HISTORY_COLUMNS.join(', ')}`);
   const missing = REQUIRED_COLUMNS.filter((c) => !columns.includes(c));
   if (missing.length) throw new HistoryFileError(`missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}; the columns are ${HISTORY_COLUMNS.join(', ')}`);
+  if (!records.some((cells) => cells.some((c) => String(c).trim() !== ''))) throw new HistoryFileError('the file has no lines under its header line: nothing to import');
   if (records.length > MAX_HISTORY_ROWS) throw new HistoryFileError(`at most ${MAX_HISTORY_ROWS} lines per import (got ${records.length})`);
   return records.map((cells, i) => ({
     line: i + 2,

@@ -18,7 +18,7 @@ export function historyRouter({ db, clock }: AppContext, events: CreditEvents): 
   router.post('/history/import', express.raw({ type: ['text/csv', 'text/plain', XLSX], limit: '20mb' }), bodyGuard, async (req, res) => {
     const p = requireScope(req, 'credits/admin');
     const format: HistoryFormat | null = req.is(XLSX) ? 'xlsx' : req.is('text/csv') || req.is('text/plain') ? 'csv' : null;
-    if (!format) throw new HttpError(415, 'unsupported_media_type', `send the file as text/csv or ${XLSX} (got ${req.get('content-type') ?? 'no Content-Type'})`);
+    if (!format) throw new HttpError(415, 'unsupported_media_type', `send the file as text/csv or ${XLSX} (got ${req.get('content-type') || 'no Content-Type'})`);
     const q = req.query as Record<string, unknown>;
     const file = typeof q.file === 'string' ? q.file.trim() : '';
     if (!file || file.length > 200 || /[\u0000-\u001f]/.test(file)) throw new HttpError(400, 'invalid_input', 'file: name the source file (?file=credits-2023.xlsx), at most 200 characters');

@@ -20,7 +20,7 @@ export const LTI_REGISTER_USAGE = `  lti-register --name N --issuer URL --client
                                  register an LMS (LTI 1.3 platform); prints the tool's URLs for the LMS
   lti-registration-link [--tenant T] [--expires-in-hours H]
                                  print a single-use Dynamic Registration link for one LMS (default 168 h)
-  rotate-secret-key              re-encrypt the stored LTI keys with a new secret key
+  rotate-secret-key              re-encrypt the stored LTI keys and mail passwords with a new secret key
                                  (XCREDIT_NEW_SECRET_KEY, or a new key file for the embedded database)`;
 
 const FLAGS: Record<string, string> = {
@@ -117,8 +117,8 @@ export async function ltiRegistrationLink(input: { tenant: string; hours: number
 }
 
 /**
- * `xcredit rotate-secret-key`: re-encrypts the stored LTI keys from the current secret key to a
- * new one in one transaction. With XCREDIT_SECRET_KEY set the new key comes from
+ * `xcredit rotate-secret-key`: re-encrypts the stored LTI keys and mail server passwords from the
+ * current secret key to a new one in one transaction. With XCREDIT_SECRET_KEY set the new key comes from
  * XCREDIT_NEW_SECRET_KEY; with the key file of the embedded database a new key replaces the file
  * (written beside it first, so no moment leaves the records without their key on disk).
  */
@@ -135,7 +135,7 @@ export async function rotateSecretKeyCommand(config: Config, env: Record<string,
     if (next === current) throw new Error('rotate-secret-key: the new key is the current one');
     const file = join(config.dataDir, SECRET_KEY_FILE);
     if (usesFile) writeFileSync(`${file}.new`, `${next}\n`, { mode: 0o600 });
-    let count: number;
+    let count: { lti: number; mail: number };
     try {
       count = await rotateSecretKey(store.db, current, next);
     } catch (err) {
@@ -143,9 +143,10 @@ export async function rotateSecretKeyCommand(config: Config, env: Record<string,
       throw new Error(`rotate-secret-key: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
     if (usesFile) renameSync(`${file}.new`, file);
+    const what = `re-encrypted ${count.lti} stored LTI record(s) and ${count.mail} mail server password(s)`;
     return usesFile
-      ? `re-encrypted ${count} stored LTI record(s); the new key is in ${file}`
-      : `re-encrypted ${count} stored LTI record(s); now set XCREDIT_SECRET_KEY to the new key (the value of XCREDIT_NEW_SECRET_KEY) everywhere xcredit runs, and restart`;
+      ? `${what}; the new key is in ${file}`
+      : `${what}; now set XCREDIT_SECRET_KEY to the new key (the value of XCREDIT_NEW_SECRET_KEY) everywhere xcredit runs, and restart`;
   } finally {
     await store.close();
   }

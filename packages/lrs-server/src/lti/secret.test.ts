@@ -7,8 +7,10 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../config.js';
 import { SECRET_KEY_FILE } from '../secret-key.js';
 import { startServer, type RunningServer } from '../server.js';
-import { createTestDatabase } from '../testing.js';
+import { putMailSettings, transportSettings } from '../reminders/settings.js';
+import { createTestDatabase, startTestServer, type Engine } from '../testing.js';
 import { decrypt } from './store.js';
+import { rotateSecretKey } from './secret.js';
 import { ltiDb } from './tables.js';
 
 const cli = fileURLToPath(new URL('../../bin/xcredit.js', import.meta.url));
@@ -104,7 +106,7 @@ describe('the secret key of the embedded database', () => {
     // `xcredit rotate-secret-key` re-encrypts with a new key file.
     const rotated = spawnSync(process.execPath, [cli, 'rotate-secret-key'], { env: { ...process.env, XCREDIT_DATA_DIR: dir, DATABASE_URL: '', XCREDIT_SECRET_KEY: '' }, encoding: 'utf8' });
     expect(rotated.status, rotated.stderr).toBe(0);
-    expect(rotated.stdout).toMatch(/re-encrypted [1-9]\d* stored LTI record\(s\); the new key is in /);
+    expect(rotated.stdout).toMatch(/re-encrypted [1-9]\d* stored LTI record\(s\) and 0 mail server password\(s\); the new key is in /);
     const newKey = readFileSync(join(dir, SECRET_KEY_FILE), 'utf8').trim();
     expect(newKey).not.toBe(key);
     expect(statSync(join(dir, SECRET_KEY_FILE)).mode & 0o777).toBe(0o600);
@@ -154,6 +156,8 @@ describe.runIf(inject('postgresUrl'))('the secret key with PostgreSQL', () => {
       const first = await start({ DATABASE_URL: database.url, XCREDIT_SECRET_KEY: KEY_1 });
       try {
         await registerPlatform(first, 'https://pg.example.com');
+        const mail = await fetch(`${first.url}/api/v1/reminders/settings`, { method: 'PUT', headers: { Authorization: auth, 'Content-Type': 'application/json' }, body: JSON.stringify({ enabled: true, host: 'smtp.example.com', port: 587, user: 'credits', password: 'smtp-pass-1', from: 'credits@example.com' }) });
+        expect(mail.status).toBe(200);
       } finally {
         await first.close();
       }
@@ -166,7 +170,7 @@ describe.runIf(inject('postgresUrl'))('the secret key with PostgreSQL', () => {
       expect(wrongOld.stderr).toMatch(/do not decrypt with the current secret key; nothing was changed/);
       const rotated = spawnSync(process.execPath, [cli, 'rotate-secret-key'], { env: { ...env, XCREDIT_NEW_SECRET_KEY: KEY_2 }, encoding: 'utf8' });
       expect(rotated.status, rotated.stderr).toBe(0);
-      expect(rotated.stdout).toMatch(/now set XCREDIT_SECRET_KEY to the new key/);
+      expect(rotated.stdout).toMatch(/^re-encrypted [1-9]\d* stored LTI record\(s\) and 1 mail server password\(s\); now set XCREDIT_SECRET_KEY to the new key/);
 
       const withOld = await start({ DATABASE_URL: database.url, XCREDIT_SECRET_KEY: KEY_1 });
       try {
@@ -178,11 +182,45 @@ describe.runIf(inject('postgresUrl'))('the secret key with PostgreSQL', () => {
       try {
         expect(withNew.lti.state.status).toBe('ready');
         expect((await keys(withNew)).length).toBe(1);
+        expect((await transportSettings(withNew.store.db, 'default', KEY_2))?.password).toBe('smtp-pass-1');
       } finally {
         await withNew.close();
       }
     } finally {
       await database.drop();
+    }
+  }, 120_000);
+});
+
+const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
+
+describe.each(engines)('rotating the secret key on %s', (engine) => {
+  it('re-encrypts every tenant’s mail server password with the LTI records, or nothing when one does not open', async () => {
+    const server = await startTestServer({ engine, postgresUrl: inject('postgresUrl') ?? undefined });
+    try {
+      const db = server.store.db;
+      await db.insertInto('tenants').values({ id: 'school', name: 'School', home_page: 'https://school.example.com' }).execute();
+      const settings = { enabled: true, host: 'smtp.example.com', port: 587, secure: false, from: 'credits@example.com', language: 'en', deadlineDays: 30 } as const;
+      await putMailSettings(db, 'default', KEY_1, { ...settings, user: 'credits', password: 'pass-default-密码' });
+      await putMailSettings(db, 'school', KEY_1, { ...settings, user: 'school', password: 'pass-school' });
+      const password = async (tenant: string, key: string) => {
+        try {
+          return (await transportSettings(db, tenant, key))?.password;
+        } catch {
+          return 'does not open';
+        }
+      };
+
+      expect(await rotateSecretKey(db, KEY_1, KEY_2)).toMatchObject({ mail: 2 });
+      expect([await password('default', KEY_2), await password('school', KEY_2)]).toEqual(['pass-default-密码', 'pass-school']);
+      expect(await password('default', KEY_1)).not.toBe('pass-default-密码');
+
+      // A wrong current key changes nothing, the passwords included.
+      const KEY_3 = 'third-secret-key-0123456789abcdefghijklmnopq';
+      await expect(rotateSecretKey(db, KEY_3, KEY_1)).rejects.toThrow(/mail server password of tenant default does not decrypt with the current secret key; nothing was changed/);
+      expect([await password('default', KEY_2), await password('school', KEY_2)]).toEqual(['pass-default-密码', 'pass-school']);
+    } finally {
+      await server.close();
     }
   }, 120_000);
 });

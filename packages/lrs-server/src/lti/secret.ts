@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/index.js';
+import { reencryptMailPasswords } from '../reminders/settings.js';
 import { decrypt, encrypt } from './store.js';
 import { ltiDb } from './tables.js';
 
@@ -43,35 +44,36 @@ export async function adoptSecretKey(db: Db, key: string): Promise<void> {
 }
 
 /**
- * Re-encrypts every stored LTI record from `oldKey` to `newKey` in one transaction: all or none
- * (and drops a key an older release kept in the database). Returns how many it re-encrypted.
+ * Re-encrypts every secret stored encrypted (the LTI records, each tenant's mail server password)
+ * from `oldKey` to `newKey` in one transaction: all or none (and drops a key an older release
+ * kept in the database). Returns how many of each it re-encrypted.
  *
  * @example
  * await rotateSecretKey(db, process.env.XCREDIT_SECRET_KEY, process.env.XCREDIT_NEW_SECRET_KEY);
  */
-export async function rotateSecretKey(db: Db, oldKey: string, newKey: string): Promise<number> {
-  return ltiDb(db)
-    .transaction()
-    .execute(async (trx) => {
-      const rows = await trx
-        .selectFrom('lti_documents')
-        .select(['id', 'doc'])
-        .where(sql<boolean>`doc->>'iv' is not null and doc->>'data' is not null`)
-        .orderBy('id')
+export async function rotateSecretKey(db: Db, oldKey: string, newKey: string): Promise<{ lti: number; mail: number }> {
+  return db.transaction().execute(async (tx) => {
+    const trx = ltiDb(tx);
+    const rows = await trx
+      .selectFrom('lti_documents')
+      .select(['id', 'doc'])
+      .where(sql<boolean>`doc->>'iv' is not null and doc->>'data' is not null`)
+      .orderBy('id')
+      .execute();
+    for (const row of rows) {
+      const doc = row.doc as Record<string, unknown>;
+      const plain = decrypted(doc, oldKey);
+      if (plain === undefined) throw new SecretKeyMismatch('the LTI keys stored in the database do not decrypt with the current secret key; nothing was changed');
+      await trx
+        .updateTable('lti_documents')
+        .set({ doc: JSON.stringify({ ...doc, ...encrypt(plain, newKey) }) })
+        .where('id', '=', row.id)
         .execute();
-      for (const row of rows) {
-        const doc = row.doc as Record<string, unknown>;
-        const plain = decrypted(doc, oldKey);
-        if (plain === undefined) throw new SecretKeyMismatch('the LTI keys stored in the database do not decrypt with the current secret key; nothing was changed');
-        await trx
-          .updateTable('lti_documents')
-          .set({ doc: JSON.stringify({ ...doc, ...encrypt(plain, newKey) }) })
-          .where('id', '=', row.id)
-          .execute();
-      }
-      await trx.deleteFrom('lti_documents').where('collection', '=', LEGACY_COLLECTION).execute();
-      return rows.length;
-    });
+    }
+    const mail = await reencryptMailPasswords(tx, oldKey, newKey);
+    await trx.deleteFrom('lti_documents').where('collection', '=', LEGACY_COLLECTION).execute();
+    return { lti: rows.length, mail };
+  });
 }
 
 /** The plain text when `key` decrypts the record to JSON (ltijs encrypts JSON only), else undefined. */

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { lookup as dnsLookup, promises as dns, type LookupAddress } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
 import { BlockList, isIP, type Socket } from 'node:net';
@@ -121,7 +121,7 @@ function allowedAddress(policy: OutboundPolicy, host: string, address: string): 
 }
 
 const forbidden = (host: string, address: string) =>
-  new OutboundError('forbidden_address', `${host}${host === address ? '' : ` (${address})`} is a loopback, private or otherwise non-public address; an operator can allow it (XCREDIT_LTI_ALLOW_PRIVATE_HOSTS, XCREDIT_WEBHOOK_ALLOW_PRIVATE_HOSTS)`);
+  new OutboundError('forbidden_address', `${host}${host === address ? '' : ` (${address})`} is a loopback, private or otherwise non-public address; an operator can allow it (XCREDIT_LTI_ALLOW_PRIVATE_HOSTS, XCREDIT_WEBHOOK_ALLOW_PRIVATE_HOSTS, XCREDIT_SMTP_ALLOW_PRIVATE_HOSTS)`);
 
 /**
  * What can be known of a URL's destination without resolving it: an IP literal or a `localhost`
@@ -131,10 +131,49 @@ const forbidden = (host: string, address: string) =>
  * refusedDestination(STRICT_POLICY, 'http://10.0.0.5/hook') // '10.0.0.5 is a loopback, private …'
  */
 export function refusedDestination(policy: OutboundPolicy, url: string): string | null {
-  const host = new URL(url).hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase().replace(/\.$/, '');
+  return refusedHost(policy, new URL(url).hostname);
+}
+
+/**
+ * The same for a bare host (an SMTP server's): an IP literal, bracketed or not, or a `localhost`
+ * name the policy does not allow.
+ *
+ * @example
+ * refusedHost(STRICT_POLICY, '127.0.0.1') // '127.0.0.1 is a loopback, private …'
+ */
+export function refusedHost(policy: OutboundPolicy, hostname: string): string | null {
+  const host = hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase().replace(/\.$/, '');
   const address = isIP(host) ? host : host === 'localhost' || host.endsWith('.localhost') ? '127.0.0.1' : null;
   if (address === null || allowedAddress(policy, host, address)) return null;
   return forbidden(host, address).message;
+}
+
+/**
+ * For a client that opens its own sockets (SMTP): resolves `hostname` once, checks every address
+ * it resolves to as the guarded agents do, and answers the address to connect to (the caller
+ * names the host for TLS), so a DNS answer that changes between check and use gains nothing.
+ *
+ * @example
+ * const address = await resolveGuarded(policy, 'smtp.example.com'); // then connect to address, servername smtp.example.com
+ */
+export async function resolveGuarded(policy: OutboundPolicy, hostname: string): Promise<string> {
+  const host = hostname.replace(/^\[(.*)\]$/, '$1');
+  if (isIP(host)) {
+    if (!allowedAddress(policy, host, host)) throw forbidden(host, host);
+    return host;
+  }
+  let found: LookupAddress[];
+  try {
+    found = await dns.lookup(host, { all: true, verbatim: true });
+  } catch (err) {
+    throw new OutboundError('unreachable', `${host} could not be resolved (${(err as { code?: string }).code ?? 'DNS error'})`, { cause: err });
+  }
+  const refused = found.find((a) => !allowedAddress(policy, host, a.address));
+  if (refused) throw forbidden(host, refused.address);
+  // IPv4 first, as nodemailer itself resolves: a mail server rarely listens on IPv6 alone.
+  const address = found.find((a) => a.family === 4) ?? found[0];
+  if (!address) throw new OutboundError('unreachable', `${host} has no address`);
+  return address.address;
 }
 
 type ConnectOptions = { host?: string | null; socketPath?: string; lookup?: unknown; servername?: string };

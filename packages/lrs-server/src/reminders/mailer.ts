@@ -2,6 +2,7 @@ import nodemailer from 'nodemailer';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/index.js';
 import { PermanentJobError, type JobHandler } from '../jobs/outbox.js';
+import { OutboundError, resolveGuarded, type OutboundPolicy } from '../net/outbound.js';
 import { unsubscribeUrl } from './reminders.js';
 import { transportSettings } from './settings.js';
 
@@ -13,7 +14,7 @@ export const MAIL_MAX_ATTEMPTS = 12;
  * recorded on the reminder (attempts, last error); a failure is thrown back so the outbox retries it
  * with backoff, and a reminder already delivered is never sent again.
  */
-export function mailHandler(db: Db, secretKey: string, clock: Clock, publicUrl: () => string): JobHandler {
+export function mailHandler(db: Db, secretKey: string, clock: Clock, publicUrl: () => string, outbound: OutboundPolicy): JobHandler {
   return async (job) => {
     const reminderId = String(job.payload.reminderId);
     const r = await db.selectFrom('reminders').selectAll().where('tenant_id', '=', job.tenantId).where('id', '=', reminderId).executeTakeFirst();
@@ -26,8 +27,21 @@ export function mailHandler(db: Db, secretKey: string, clock: Clock, publicUrl: 
       await fail('mail is off for this tenant', true);
       throw new PermanentJobError('mail is off for this tenant');
     }
+    // The mail server is a host an administrator typed: connect only to an address the policy allows,
+    // resolved once here, and name the host for TLS. A refused address is not retried.
+    let address: string;
+    try {
+      address = await resolveGuarded(outbound, settings.host);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      const refused = err instanceof OutboundError && err.code === 'forbidden_address';
+      const permanent = refused || job.attempt >= MAIL_MAX_ATTEMPTS;
+      await fail(refused ? `mail server refused: ${message}` : message, permanent);
+      throw permanent ? new PermanentJobError(message) : err;
+    }
     const transport = nodemailer.createTransport({
-      host: settings.host,
+      host: address,
+      servername: settings.host.replace(/^\[(.*)\]$/, '$1'),
       port: settings.port,
       secure: settings.secure,
       ...(settings.user ? { auth: { user: settings.user, pass: settings.password ?? '' } } : {}),

@@ -3,7 +3,9 @@ import { atRiskRemindInput, idText, mailSettingsInput } from '@xcredit/sdk/contr
 import { actorOf, requireScope } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
 import { bodyGuard } from '../edge.js';
+import { HttpError } from '../http-error.js';
 import { jsonBody, pathParam } from '../http-input.js';
+import { refusedHost, STRICT_POLICY } from '../net/outbound.js';
 import { currentPeriod, parsePeriod } from '../period.js';
 import { unsubscribeAsk, unsubscribeDone, unsubscribeInvalid } from './pages.js';
 import { checkUnsubscribeToken, listReminders, optOut, remindAtRisk, remindLearner, sweepReminders } from './reminders.js';
@@ -23,7 +25,11 @@ export function remindersRouter(context: AppContext): Router {
 
   router.put('/reminders/settings', async (req, res) => {
     const p = requireScope(req, 'credits/admin');
-    res.json(await putMailSettings(db, p.tenant.id, context.secretKey, jsonBody(req, mailSettingsInput)));
+    const input = jsonBody(req, mailSettingsInput);
+    // Refused at once where the address is known; a name is checked where the mailer connects.
+    const refused = refusedHost(context.smtpOutbound ?? STRICT_POLICY, input.host);
+    if (refused) throw new HttpError(400, 'invalid_input', `host: ${refused}`);
+    res.json(await putMailSettings(db, p.tenant.id, context.secretKey, input));
   });
 
   router.get('/reminders', async (req, res) => {

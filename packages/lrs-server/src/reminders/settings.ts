@@ -56,3 +56,30 @@ export async function transportSettings(db: Db, tenantId: string, secretKey: str
   if (!row?.enabled) return undefined;
   return { ...toSettings(row), password: row.password ? decrypt(row.password.data, row.password.iv, secretKey) : null };
 }
+
+/**
+ * Re-encrypts every tenant's stored mail password from `oldKey` to `newKey` on `trx` (part of
+ * `xcredit rotate-secret-key`); a password that opens with neither key stops it. Returns how many.
+ */
+export async function reencryptMailPasswords(trx: Db, oldKey: string, newKey: string): Promise<number> {
+  const rows = await trx.selectFrom('mail_settings').select(['tenant_id', 'password']).where('password', 'is not', null).orderBy('tenant_id').execute();
+  let count = 0;
+  for (const row of rows) {
+    const plain = opened(row.password!, oldKey);
+    if (plain === undefined && opened(row.password!, newKey) !== undefined) continue; // already under the new key
+    if (plain === undefined) throw new Error(`the mail server password of tenant ${row.tenant_id} does not decrypt with the current secret key; nothing was changed`);
+    await trx.updateTable('mail_settings').set({ password: JSON.stringify(encrypt(plain, newKey)) }).where('tenant_id', '=', row.tenant_id).execute();
+    count++;
+  }
+  return count;
+}
+
+/** The password when `key` opens it: a wrong key fails the padding or, rarely, yields bytes that are not UTF-8. */
+function opened(stored: { iv: string; data: string }, key: string): string | undefined {
+  try {
+    const plain = decrypt(stored.data, stored.iv, key);
+    return plain.includes('\uFFFD') ? undefined : plain;
+  } catch {
+    return undefined;
+  }
+}

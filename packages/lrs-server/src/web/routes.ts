@@ -32,7 +32,7 @@ export function webRouter({ db, config, clock }: AppContext, events: CreditEvent
   // One launch per visitor: the demo's cookie carries the launch token, and a reload, a second tab
   // or a later visit of the same browser gets the same launch (and learner) while it has time left.
   router.get('/demo', async (req, res) => {
-    if (!demo) throw new HttpError(404, 'not_found', 'the demo is not seeded on this server (run `xcredit seed-demo`)');
+    if (!demo) throw new HttpError(404, 'not_found', 'this server was started without the demo: from a clone, start it with `npm start` (or `npm run xcredit -- start --demo`)');
     const tenant = await db.selectFrom('tenants').select(['id', 'home_page']).where('id', '=', demo.tenantId).executeTakeFirstOrThrow();
     const course = await getCourse(db, tenant.id, demo.courseId);
     const at = clock();

@@ -6,8 +6,8 @@ const style = html`
 `;
 
 const TEXT = {
-  en: { title: 'xcredit admin', heading: 'Sign in to the dashboard', key: 'Client key', secret: 'Client secret', submit: 'Sign in', hint: 'Use a client that holds the credits/admin scope (xcredit create-client --scopes credits/admin).', other: '中文', otherLang: 'zh' },
-  zh: { title: 'xcredit 管理后台', heading: '登录管理后台', key: '客户端密钥 ID', secret: '客户端密钥', submit: '登录', hint: '请使用具有 credits/admin 权限的客户端（xcredit create-client --scopes credits/admin）。', other: 'English', otherLang: 'en' },
+  en: { title: 'xcredit admin', heading: 'Sign in to the dashboard', key: 'Client key', secret: 'Client secret', submit: 'Sign in', hint: 'Use a client that holds the credits/admin scope (from a clone: npm run xcredit -- create-client --name admin --scopes credits/admin).', other: '中文', otherLang: 'zh' },
+  zh: { title: 'xcredit 管理后台', heading: '登录管理后台', key: '客户端密钥 ID', secret: '客户端密钥', submit: '登录', hint: '请使用具有 credits/admin 权限的客户端（在代码目录中运行：npm run xcredit -- create-client --name admin --scopes credits/admin）。', other: 'English', otherLang: 'en' },
 } as const;
 
 /** The sign-in form; an error, when there is one, is shown above the fields it concerns. */

@@ -19,7 +19,7 @@ const adminDist = join(dirname(createRequire(import.meta.url).resolve('@xcredit/
 /**
  * The admin dashboard at /admin: a sign-in page (client key and secret with `credits/admin`), an
  * HttpOnly SameSite=Strict session cookie, the Lit app, and /admin/api — the credits API, reports
- * and certificates (and what `more` routers serve: LTI platforms and registration links) on the
+ * and certificates (and what `more` routers serve: LTI platforms, registration links, the history import) on the
  * session, writes guarded by a CSRF token.
  */
 export function adminRouter(context: AppContext, events: CreditEvents, throttle: SignInThrottle, ...more: Router[]): Router {
