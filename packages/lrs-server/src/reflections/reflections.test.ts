@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { XcreditExt } from '@xcredit/sdk/xapi';
+import { sql } from 'kysely';
 import { createClient } from '../auth/clients.js';
 import { creditEvents } from '../app.js';
 import { recompute } from '../credits/recompute.js';
@@ -159,6 +160,21 @@ describe.each(engines)('reflections on %s', (engine) => {
     const after = await plainLedger();
     expect(after.at(-1)).toMatchObject({ amount: -3, source: 'adjustment', reason: expect.stringContaining('a reflection is now required') });
     await ok('PUT', '/courses/plain', { ...course(), title: 'Plain', activityId: 'https://example.com/courses/plain' });
+  });
+
+  it('owes an LMS that grades the course a new score at each step, as no statement arrives with it', async () => {
+    await ok('PUT', '/learners/dan', { department: 'nursing' });
+    await sql`insert into lti_grade_targets (tenant_id, platform_id, resource_link_id, lti_user_id, learner_id, course_id)
+      values ('default', 'moodle', 'rl-1', 'u-dan', 'dan', 'privacy')`.execute(server.store.db);
+    const owed = async () =>
+      (await sql<{ at: string | null }>`select max(enqueued_at)::text as at from outbox where kind = 'lti.score' and dedupe_key = 'dan|privacy'`.execute(server.store.db)).rows[0]!.at;
+    expect(await owed()).toBeNull();
+    const launch = (await ok('POST', '/launches', { learnerId: 'dan', courseId: 'privacy' })) as LaunchGiven;
+    expect((await asLearner(launch, 'POST', { text: TEN_CJK })).status).toBe(200);
+    const afterSubmit = await owed();
+    expect(afterSubmit).not.toBeNull();
+    await ok('POST', '/reflections/dan/privacy/approve');
+    expect(new Date((await owed())!).getTime()).toBeGreaterThan(new Date(afterSubmit!).getTime());
   });
 
   it('a course without a requirement refuses a reflection', async () => {

@@ -1,5 +1,5 @@
 import { graphemeLength } from '@xcredit/sdk/engagement';
-import type { Kysely, Selectable } from 'kysely';
+import type { Kysely, Selectable, Transaction } from 'kysely';
 import { getCourse, type Course } from '../catalog/courses.js';
 import { refreshEngagement } from '../credits/engagement.js';
 import { lockLearner, type CreditEvents } from '../credits/ledger.js';
@@ -7,6 +7,7 @@ import type { Db } from '../db/index.js';
 import type { Database, ReflectionsTable } from '../db/schema.js';
 import { HttpError } from '../http-error.js';
 import { getLearner } from '../learners/learners.js';
+import { enqueueScore } from '../lti/grades.js';
 
 type Q = Kysely<Database>;
 type Status = ReflectionsTable['status'];
@@ -151,6 +152,8 @@ async function refreshCourse(trx: Q, events: CreditEvents, tenantId: string, lea
     .orderBy('e.period')
     .execute();
   for (const { period } of periods) await refreshEngagement(trx, tenantId, learnerId, course.courseId, period, { actor, events, ...(reason ? { reason } : {}) });
+  // No statement arrives with a review: an LMS that grades the course is owed the new score (and its comment) here.
+  await enqueueScore(trx as Transaction<any>, { tenantId, learnerId, courseId: course.courseId });
 }
 
 /** One reflection with its history. */
