@@ -90,6 +90,19 @@ describe('reflections end to end in real Chromium: the learner writes one in the
     expect(await admin.locator(`[data-reviewed="${learnerId}/${courseId}"]`).textContent()).toContain('approved; the course credits now count');
     expect(await admin.locator('#no-reflections').textContent()).toBe('No reflections are waiting.');
 
+    // The course editor keeps the requirement and names a bad one.
+    await admin.goto(`${world.server.url}/admin#/courses`);
+    await admin.locator(`xa-courses [data-edit="${courseId}"]`).click();
+    await expect.poll(() => admin.locator('xa-courses #reflection').inputValue()).toBe('10');
+    expect(await admin.locator('xa-courses #reflectionPrompt').inputValue()).toBe('今后你在工作中会怎样保护患者隐私？');
+    await admin.fill('xa-courses #reflection', '0');
+    await admin.click('xa-courses #save');
+    expect(await admin.locator('xa-courses [data-error-for=reflection]').textContent()).toContain('reflection.minLength');
+    await admin.fill('xa-courses #reflection', '10');
+    await admin.click('xa-courses #save');
+    await admin.locator('xa-courses #saved').waitFor();
+    expect((await world.client.getCourse(courseId)).reflection).toEqual({ minLength: 10, prompt: '今后你在工作中会怎样保护患者隐私？' });
+
     // The credits arrive, the explanation says why, and the player shows both.
     expect(await earned()).toBe(2);
     expect(await gate()).toMatchObject({ passed: true, reason: 'reflection approved' });
