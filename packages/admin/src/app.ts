@@ -7,14 +7,15 @@ import './lti.js';
 import './overview.js';
 import './statements.js';
 import './reminders.js';
+import './reflections.js';
 import { t, type Lang } from './i18n.js';
 import { shared } from './styles.js';
 
-type Route = { view: 'overview' | 'courses' | 'learners' | 'awards' | 'reminders' | 'history' | 'lti' | 'statements'; id?: string };
+type Route = { view: 'overview' | 'courses' | 'learners' | 'awards' | 'reflections' | 'reminders' | 'history' | 'lti' | 'statements'; id?: string };
 
 function route(): Route {
   const [, view, id] = location.hash.split('/');
-  if (view === 'courses' || view === 'awards' || view === 'reminders' || view === 'history' || view === 'lti') return { view };
+  if (view === 'courses' || view === 'awards' || view === 'reflections' || view === 'reminders' || view === 'history' || view === 'lti') return { view };
   if (view === 'learners') return { view, id: id ? decodeURIComponent(id) : '' };
   if (view === 'statements') return { view, id: id ?? '' };
   return { view: 'overview' };
@@ -65,10 +66,10 @@ export class XcreditAdmin extends LitElement {
     const l = this.locale;
     // Six years back, so imported history can be looked at too.
     const years = [0, 1, 2, 3, 4, 5].map((d) => String(new Date().getUTCFullYear() - d));
-    const link = (view: Route['view'], key: 'overview' | 'courses' | 'learners' | 'awards' | 'reminders' | 'historyNav' | 'lti' | 'statements') => html`<a href="#/${view}" class=${this.route.view === view ? 'active' : ''}>${t(l, key)}</a>`;
+    const link = (view: Route['view'], key: Exclude<Route['view'], 'history'> | 'historyNav') => html`<a href="#/${view}" class=${this.route.view === view ? 'active' : ''}>${t(l, key)}</a>`;
     return html`<header>
         <strong>${t(l, 'brand')}</strong>
-        <nav>${link('overview', 'overview')}${link('courses', 'courses')}${link('learners', 'learners')}${link('awards', 'awards')}${link('reminders', 'reminders')}${link('history', 'historyNav')}${link('statements', 'statements')}${link('lti', 'lti')}</nav>
+        <nav>${link('overview', 'overview')}${link('courses', 'courses')}${link('learners', 'learners')}${link('awards', 'awards')}${link('reflections', 'reflections')}${link('reminders', 'reminders')}${link('history', 'historyNav')}${link('statements', 'statements')}${link('lti', 'lti')}</nav>
         <span class="spacer"></span>
         <label>${t(l, 'period')} <select id="period" .value=${this.period} @change=${(e: Event) => (this.period = (e.target as HTMLSelectElement).value)}>${years.map((y) => html`<option value=${y}>${y}</option>`)}</select></label>
         <button id="lang" @click=${this.toggleLang}>${t(l, 'language')}</button>
@@ -88,6 +89,8 @@ export class XcreditAdmin extends LitElement {
         return html`<xa-statements .locale=${l} .query=${this.route.id ?? ''}></xa-statements>`;
       case 'awards':
         return html`<xa-awards .locale=${l}></xa-awards>`;
+      case 'reflections':
+        return html`<xa-reflections .locale=${l}></xa-reflections>`;
       case 'reminders':
         return html`<xa-reminders .locale=${l}></xa-reminders>`;
       case 'history':

@@ -10,6 +10,8 @@ import { clock, messages, resolveLang } from './i18n.js';
 import { apiBaseFor, LaunchError, loadLaunch, normalizeEndpoint, type LaunchErrorCode } from './launch.js';
 import { OutboxController } from './outbox.js';
 import './question-panel.js';
+import './reflection-panel.js';
+import type { PlayerReflectionRequirement } from '@xcredit/sdk/contracts/wire';
 import type { Answer } from './questions.js';
 import { PlayerSession, type PlayerStatement, type ProgressDetail, type ReadyDetail } from './session.js';
 import { playerStyles, videoJsFontFaces } from './styles.js';
@@ -59,6 +61,7 @@ const NOTICE_MS = 6000;
  * @csspart overlay - the idle/attention prompt and the question panel over the video
  * @csspart prompt - the "are you still there?" panel
  * @csspart question - the in-video question panel
+ * @csspart reflection - the reflection panel under the video, after viewing a course that asks for one
  * @csspart choice - one answer choice
  * @cssprop --xcredit-accent - progress bar, big play button, buttons, focus rings
  * @cssprop --xcredit-overlay-bg - background of panels over the video
@@ -82,6 +85,7 @@ export class XcreditPlayer extends LitElement {
     notice: { state: true },
     detail: { state: true },
     courseTitle: { state: true },
+    reflection: { state: true },
   };
 
   static override styles = playerStyles;
@@ -111,6 +115,8 @@ export class XcreditPlayer extends LitElement {
   declare private notice: Notice | null;
   declare private detail: ProgressDetail | null;
   declare private courseTitle: string;
+  /** The reflection the course asks for after viewing, and the launch's connection to send it with. */
+  declare private reflection: { requirement: PlayerReflectionRequirement; connection: Connection } | null;
 
   private session: PlayerSession | null = null;
   // Hung on the element: their timers and page listeners live exactly as long as it is in the page.
@@ -138,6 +144,7 @@ export class XcreditPlayer extends LitElement {
     this.prompt = null;
     this.question = null;
     this.returnUrl = null;
+    this.reflection = null;
   }
 
   /** The coverage the server verified so far (0..1). */
@@ -232,6 +239,9 @@ export class XcreditPlayer extends LitElement {
               <span>${this.notice.text(m)}</span>
               <button type="button" part="button" aria-label=${m.dismiss} @click=${() => (this.notice = null)}>×</button>
             </div>`
+          : nothing}
+        ${this.reflection && d?.completed
+          ? html`<xcredit-reflection .connection=${this.reflection.connection} .requirement=${this.reflection.requirement} lang=${this.lang}></xcredit-reflection>`
           : nothing}
       </div>
     `;
@@ -349,6 +359,7 @@ export class XcreditPlayer extends LitElement {
       });
       this.session = session;
       this.courseTitle = launch.course.title;
+      this.reflection = launch.course.reflection ? { requirement: launch.course.reflection, connection } : null;
       await session.start();
       signal.throwIfAborted();
       // A launch taken over already says so.
@@ -374,6 +385,7 @@ export class XcreditPlayer extends LitElement {
     this.prompt = null;
     this.question = null;
     this.returnUrl = null;
+    this.reflection = null;
     await session?.dispose();
   }
 

@@ -46,6 +46,12 @@ export interface Messages {
   retryAfter: (from: string, to: string, attemptsLeft: number) => string;
   /** cmi5: leave the course and go back to the LMS. */
   exit: string;
+  reflectionTitle: string;
+  /** "12 characters (at least 50)". */
+  reflectionCount: (count: number, min: number) => string;
+  reflectionSend: string;
+  /** Where the reflection stands; the argument is the reviewer's note when it was returned. */
+  reflectionStatus: Record<'submitted' | 'approved' | 'returned', (note: string) => string>;
 }
 
 const en: Messages = {
@@ -92,6 +98,14 @@ const en: Messages = {
   resumed: (t) => `Continuing where you left off (${t}).`,
   captions: 'Captions',
   exit: 'Exit course',
+  reflectionTitle: 'Your reflection',
+  reflectionCount: (n, min) => `${n} characters (at least ${min})`,
+  reflectionSend: 'Send reflection',
+  reflectionStatus: {
+    submitted: () => 'Sent; waiting for review. You can still change it until then. The course credits count once it is approved.',
+    approved: () => 'Your reflection was approved; the course credits count.',
+    returned: (note) => `Your reflection was returned: ${note}`,
+  },
   credits: (e, c) => `${e} of ${c} credit${c === 1 ? '' : 's'} earned`,
   retryAfter: (f, t, n) => `Watch ${f}–${t} again, then answer again (${n} left).`,
 };
@@ -140,6 +154,14 @@ const zhCN: Messages = {
   resumed: (t) => `从上次离开的位置（${t}）继续。`,
   captions: '字幕',
   exit: '退出课程',
+  reflectionTitle: '学习心得',
+  reflectionCount: (n, min) => `${n} 字（至少 ${min} 字）`,
+  reflectionSend: '提交心得',
+  reflectionStatus: {
+    submitted: () => '已提交，等待审核。审核前仍可修改。本课程学分在心得通过后计入。',
+    approved: () => '心得已通过，本课程学分已计入。',
+    returned: (note) => `心得被退回：${note}`,
+  },
   credits: (e, c) => `已得 ${e}/${c} 学分`,
   retryAfter: (f, t, n) => `重看 ${f}–${t} 后可再答（剩 ${n} 次）。`,
 };

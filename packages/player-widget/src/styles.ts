@@ -213,6 +213,24 @@ export const playerStyles = [
       padding: 0.4rem 0.5rem;
       font: inherit;
     }
+    .panel.reflection {
+      max-width: 100%;
+      margin-top: 0.5rem;
+      box-shadow: none;
+      border: 1px solid var(--xcredit-muted);
+    }
+    .reflection textarea {
+      box-sizing: border-box;
+      width: 100%;
+      margin-bottom: 0.5rem;
+      padding: 0.4rem 0.5rem;
+      font: inherit;
+    }
+    .reflection .count {
+      margin-right: auto;
+      font-size: 0.85rem;
+      color: var(--xcredit-muted);
+    }
     .feedback.right {
       color: #047857;
     }

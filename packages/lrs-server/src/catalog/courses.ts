@@ -1,6 +1,6 @@
 import { courseInput, type PolicyInput } from '@xcredit/sdk/contracts';
 import type { z } from 'zod';
-import type { Question } from '@xcredit/sdk/engagement';
+import type { Question, ReflectionRequirement } from '@xcredit/sdk/engagement';
 import type { Db } from '../db/index.js';
 import type { CoursesTable, Database } from '../db/schema.js';
 import type { Kysely, Selectable } from 'kysely';
@@ -23,6 +23,8 @@ export interface Course {
   makeUpFor: string | null;
   /** With their correct answers: for admins and the server only. */
   questions: Question[];
+  /** A reflection the learner writes after viewing; the course credits once a reviewer approves it. */
+  reflection: ReflectionRequirement | null;
   updatedAt: string;
 }
 
@@ -43,6 +45,7 @@ export function toCourse(row: CourseRow, tenantPolicy?: Record<string, unknown>)
     captionsUrl: row.captions_url,
     makeUpFor: row.make_up_for,
     questions: (row.questions ?? []) as Question[],
+    reflection: row.reflection ? { minLength: row.reflection.minLength, prompt: row.reflection.prompt ?? null } : null,
     updatedAt: new Date(row.updated_at).toISOString(),
   };
 }
@@ -83,6 +86,7 @@ export async function upsertCourse(
       captions_url: input.captionsUrl ?? null,
       make_up_for: input.makeUpFor ?? null,
       questions: JSON.stringify(input.questions ?? []),
+      reflection: input.reflection ? JSON.stringify(input.reflection) : null,
     };
     const row = await trx
       .insertInto('courses')

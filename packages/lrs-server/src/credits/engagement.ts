@@ -7,6 +7,7 @@ import { parsePeriod } from '../period.js';
 import { getCourse, type Course } from '../catalog/courses.js';
 import { assessTimeline, attentionChecksQuery, blockedWallOf, COUNTED_VERBS, ofLaunch, statementFacts, type HeartbeatFacts, type IssuedCheck, type StatementFacts } from './evidence.js';
 import { ledgerTenths, lockLearner, reconcileCourseLedger, type CreditEvents, type ReconcileOptions } from './ledger.js';
+import { reflectionState } from './reflection-gate.js';
 import { readTimeline, saveCheckpoint, type OwnBatch, type TimelineKey } from './timeline.js';
 
 type Q = Kysely<Database>;
@@ -43,9 +44,9 @@ export interface LearnerCredits {
  * Statements written by clients outside a launch are stored but never counted here.
  */
 export async function assessLearnerCourse(db: Q, tenantId: string, learnerId: string, course: Course, period: string): Promise<EngagementAssessment> {
-  const { rows } = await fullTimelineQuery(db, tenantId, learnerId, course, period).execute(db);
+  const [{ rows }, reflection] = await Promise.all([fullTimelineQuery(db, tenantId, learnerId, course, period).execute(db), reflectionState(db, tenantId, learnerId, course)]);
   const { statements: facts, heartbeats: beats, checks } = rows[0]!;
-  return assessTimeline(course, facts, beats, blockedWallOf(checks));
+  return assessTimeline(course, facts, beats, blockedWallOf(checks), reflection);
 }
 
 /** The whole timeline in one query, read without a checkpoint (what a batch read before checkpoints, and what `assessLearnerCourse` reads). */
@@ -101,7 +102,9 @@ export async function refreshEngagement(
   const course = await getCourse(db, tenantId, courseId);
   const key = { tenantId, learnerId, courseId, period };
   const { facts, checkpoint } = await readTimeline(db, key, options.own);
-  const a = assessTimeline(course, facts.statements, facts.heartbeats, blockedWallOf(facts.checks));
+  // One more read only for a course that requires a reflection.
+  const reflection = await reflectionState(db, tenantId, learnerId, course);
+  const a = assessTimeline(course, facts.statements, facts.heartbeats, blockedWallOf(facts.checks), reflection);
   const row = engagementRow(a);
   const engagement = db
     .insertInto('engagement')
@@ -207,6 +210,7 @@ export async function adjustForCourseChange(db: Q, events: CreditEvents, tenantI
   if (JSON.stringify(before.policy) !== JSON.stringify(after.policy)) changes.push('policy changed');
   if (JSON.stringify(before.questions) !== JSON.stringify(after.questions)) changes.push('questions changed');
   if (before.makeUpFor !== after.makeUpFor) changes.push(`make-up for ${before.makeUpFor ?? 'none'} → ${after.makeUpFor ?? 'none'}`);
+  if (Boolean(before.reflection) !== Boolean(after.reflection)) changes.push(after.reflection ? 'a reflection is now required' : 'a reflection is no longer required');
   if (!changes.length) return 0;
   const rows = await db
     .selectFrom('engagement as e')

@@ -1,4 +1,4 @@
-import { assessEngagement, blockedWall, type AnswerEvent, type EngagementAssessment, type TrackedEvent } from '@xcredit/sdk/engagement';
+import { assessEngagement, blockedWall, withReflection, type AnswerEvent, type EngagementAssessment, type ReflectionState, type TrackedEvent } from '@xcredit/sdk/engagement';
 import { questionActivityId, VideoExt, Verbs, XcreditExt } from '@xcredit/sdk/xapi';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
@@ -119,10 +119,20 @@ export function toTimeline(course: Course, statements: readonly StatementFacts[]
   return { events, answers };
 }
 
-/** The engine's judgement of one timeline: the incremental path and `recompute` both end here. */
-export function assessTimeline(course: Course, statements: readonly StatementFacts[], heartbeats: readonly HeartbeatFacts[], blockedWall?: [number, number][]): EngagementAssessment {
+/**
+ * The engine's judgement of one timeline: the incremental path and `recompute` both end here. A
+ * course that requires a reflection credits only once it is approved (`reflection`: where it stands).
+ */
+export function assessTimeline(
+  course: Course,
+  statements: readonly StatementFacts[],
+  heartbeats: readonly HeartbeatFacts[],
+  blockedWall?: [number, number][],
+  reflection?: ReflectionState | null,
+): EngagementAssessment {
   const { events, answers } = toTimeline(course, statements, heartbeats);
-  return assessEngagement({ credits: course.credits, lengthSeconds: course.lengthSeconds, policy: course.policy, questions: course.questions, events, answers, blockedWall });
+  const a = assessEngagement({ credits: course.credits, lengthSeconds: course.lengthSeconds, policy: course.policy, questions: course.questions, events, answers, blockedWall });
+  return withReflection(a, course.reflection, reflection);
 }
 
 /** A stored heartbeat as the engine's evidence. */

@@ -3,6 +3,8 @@ import type { Db } from '../db/index.js';
 import { tenantPolicy, toCourse, type Course } from '../catalog/courses.js';
 import { engagementRow } from './engagement.js';
 import { periodAt } from '../period.js';
+import type { ReflectionState } from '@xcredit/sdk/engagement';
+import { reflectionStates } from './reflection-gate.js';
 import { assessTimeline, attentionBlockedWallOf, COUNTED_VERBS, statementFacts, type HeartbeatFacts, type StatementFacts } from './evidence.js';
 import { appendEntries, reconcileRequirement, type CreditEvents } from './ledger.js';
 import { resetCheckpoints } from './timeline.js';
@@ -62,6 +64,8 @@ export async function recompute(db: Db, options: RecomputeOptions): Promise<Reco
   const seen = new Set<string>();
   // Missed attention checks by tenant|learner|course, read with each chunk of learners.
   const blocked = new Map<string, [number, number][]>();
+  // Reflections by tenant|learner|course, read with each chunk of learners (the reflection gate).
+  const reflections = new Map<string, ReflectionState>();
 
   const flush = async () => {
     if (!group.length) return;
@@ -75,7 +79,8 @@ export async function recompute(db: Db, options: RecomputeOptions): Promise<Reco
     group = [];
     if (!course) return;
     for (const [period, rows] of byPeriod) {
-      pending.push(assess(course, first.tenant_id, first.learner_id, period, rows, beats.get(`${first.tenant_id}|${first.learner_id}|${course.courseId}|${period}`) ?? [], blocked.get(`${first.tenant_id}|${first.learner_id}|${course.courseId}`)));
+      const key = `${first.tenant_id}|${first.learner_id}|${course.courseId}`;
+      pending.push(assess(course, first.tenant_id, first.learner_id, period, rows, beats.get(`${key}|${period}`) ?? [], blocked.get(key), reflections.get(key)));
       seen.add(`${first.tenant_id}|${first.learner_id}|${course.courseId}|${period}`);
       pairs++;
     }
@@ -150,13 +155,15 @@ export async function recompute(db: Db, options: RecomputeOptions): Promise<Reco
         .orderBy('h.id')
         .execute() as Promise<Beat[]>,
     ]);
-    return { rows, heartbeats, windows: await attentionBlockedWallOf(db, chunk) };
+    const [windows, written] = await Promise.all([attentionBlockedWallOf(db, chunk), reflectionStates(db, chunk)]);
+    return { rows, heartbeats, windows, written };
   };
   let next = learners.length ? fetchChunk(0) : undefined;
   const beats = new Map<string, Beat[]>();
   for (let i = 0; next; i += LEARNER_CHUNK) {
-    const { rows, heartbeats, windows } = await next;
+    const { rows, heartbeats, windows, written } = await next;
     for (const [key, w] of windows) blocked.set(key, w);
+    for (const [key, r] of written) reflections.set(key, r);
     // A learner's rows never span chunks: the last group is complete, and its heartbeats go with it.
     await flush();
     beats.clear();
@@ -182,6 +189,7 @@ export async function recompute(db: Db, options: RecomputeOptions): Promise<Reco
     for (const e of stale) {
       if (seen.has(`${e.tenant_id}|${e.learner_id}|${e.course_id}|${e.period}`)) continue;
       const course = courses.get(`${e.tenant_id}|${e.course_id}`);
+      // Nothing counted is left, so the reflection gate cannot change the answer (0).
       if (course) pending.push(assess(course, e.tenant_id, e.learner_id, e.period, [], []));
     }
     await drain();
@@ -199,8 +207,17 @@ interface Assessed {
 }
 
 /** Assesses one learner/course/period from its rows (pure; no I/O). */
-function assess(course: Course, tenantId: string, learnerId: string, period: string, rows: readonly Row[], heartbeats: readonly Beat[], blockedWall?: [number, number][]): Assessed {
-  const a = assessTimeline(course, rows, heartbeats, blockedWall);
+function assess(
+  course: Course,
+  tenantId: string,
+  learnerId: string,
+  period: string,
+  rows: readonly Row[],
+  heartbeats: readonly Beat[],
+  blockedWall?: [number, number][],
+  reflection?: ReflectionState,
+): Assessed {
+  const a = assessTimeline(course, rows, heartbeats, blockedWall, reflection);
   return { course, tenantId, learnerId, period, values: engagementRow(a) };
 }
 

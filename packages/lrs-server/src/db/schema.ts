@@ -51,6 +51,7 @@ export interface CoursesTable {
   questions: ColumnType<unknown[], string | undefined, string>;
   captions_url: ColumnType<string | null, string | null | undefined, string | null>;
   make_up_for: ColumnType<string | null, string | null | undefined, string | null>;
+  reflection: ColumnType<{ minLength: number; prompt?: string } | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
   updated_at: CreatedAt;
 }
@@ -249,6 +250,30 @@ export interface AwardEventsTable {
   at: CreatedAt;
 }
 
+export interface ReflectionsTable {
+  tenant_id: string;
+  learner_id: string;
+  course_id: string;
+  text: string;
+  status: 'submitted' | 'approved' | 'returned';
+  submitted_at: Date;
+  reviewed_at: Date | null;
+  reviewer: string | null;
+  note: string | null;
+}
+
+export interface ReflectionEventsTable {
+  tenant_id: string;
+  id: Generated<string>;
+  learner_id: string;
+  course_id: string;
+  action: 'submitted' | 'approved' | 'returned';
+  actor: string;
+  text: string | null;
+  note: string | null;
+  at: CreatedAt;
+}
+
 export interface PeriodsTable {
   tenant_id: string;
   period: string;
@@ -419,6 +444,8 @@ export interface Database {
   ledger: LedgerTable;
   awards: AwardsTable;
   award_events: AwardEventsTable;
+  reflections: ReflectionsTable;
+  reflection_events: ReflectionEventsTable;
   periods: PeriodsTable;
   targets: TargetsTable;
   webhooks: WebhooksTable;

@@ -50,6 +50,8 @@ export async function currentLaunch(db: Db, { tenant, launch }: LaunchPrincipal)
       credits: course.credits,
       kind: course.kind,
       category: course.category,
+      // The player opens its reflection panel after viewing when the course asks for one.
+      reflection: course.reflection,
     },
     policy: course.policy,
     questions: course.questions.map(publicQuestion),

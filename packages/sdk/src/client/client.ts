@@ -6,6 +6,9 @@ import { retryDelay } from './retry.js';
 import {
   awardListSchema,
   awardSchema,
+  reflectionListSchema,
+  reflectionSchema,
+  type Reflection,
   evidenceFileSchema,
   growthCategoryListSchema,
   growthCategorySchema,
@@ -339,6 +342,48 @@ export class XcreditClient {
    */
   rejectAward(awardId: string, reason: string): Promise<Award> {
     return this.#json(awardSchema, { method: 'POST', path: `/awards/${enc(awardId)}/reject`, body: { reason } });
+  }
+
+  // Reflections
+
+  /**
+   * Learners' reflections, e.g. those waiting for review (`status: 'submitted'`), oldest first.
+   *
+   * @example
+   * for (const r of await xcredit.reflections({ status: 'submitted' })) console.log(r.learnerId, r.text);
+   */
+  async reflections(filter: { status?: 'submitted' | 'approved' | 'returned'; learnerId?: string; courseId?: string } = {}): Promise<Reflection[]> {
+    return (await this.#json(reflectionListSchema, { method: 'GET', path: '/reflections', query: filter })).reflections;
+  }
+
+  /**
+   * A learner's reflection on a course with its history.
+   *
+   * @example
+   * const { status, history } = await xcredit.getReflection('E-1001', 'privacy');
+   */
+  getReflection(learnerId: string, courseId: string): Promise<Reflection> {
+    return this.#json(reflectionSchema, { method: 'GET', path: `/reflections/${enc(learnerId)}/${enc(courseId)}` });
+  }
+
+  /**
+   * Approves a reflection: the course's viewing credits reach the ledger. Approving again changes nothing.
+   *
+   * @example
+   * await xcredit.approveReflection('E-1001', 'privacy');
+   */
+  approveReflection(learnerId: string, courseId: string): Promise<Reflection> {
+    return this.#json(reflectionSchema, { method: 'POST', path: `/reflections/${enc(learnerId)}/${enc(courseId)}/approve`, idempotent: true });
+  }
+
+  /**
+   * Returns a reflection to the learner with a note saying what to change; they may then rewrite it.
+   *
+   * @example
+   * await xcredit.returnReflection('E-1001', 'privacy', 'Name one thing you will change on your ward.');
+   */
+  returnReflection(learnerId: string, courseId: string, note: string): Promise<Reflection> {
+    return this.#json(reflectionSchema, { method: 'POST', path: `/reflections/${enc(learnerId)}/${enc(courseId)}/return`, body: { note } });
   }
 
   // Growth categories and evidence

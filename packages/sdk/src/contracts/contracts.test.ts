@@ -28,7 +28,8 @@ const launch = fc.record(
     registration: fc.uuid(),
     activityId: fc.constant('https://example.com/courses/fire'),
     course: fc.record(
-      { title: nonEmpty, lengthSeconds: fc.integer({ min: 1, max: 86_400 }), videoUrl: fc.option(media), captionsUrl: fc.option(media), credits: fc.integer() },
+      { title: nonEmpty, lengthSeconds: fc.integer({ min: 1, max: 86_400 }), videoUrl: fc.option(media), captionsUrl: fc.option(media), credits: fc.integer(),
+        reflection: fc.option(fc.record({ minLength: fc.integer({ min: 1, max: 5000 }), prompt: fc.option(nonEmpty) })) },
       { requiredKeys: ['title', 'lengthSeconds'] },
     ),
     policy: fc.record(
@@ -44,7 +45,7 @@ const launch = fc.record(
 const wrong = fc.constantFrom<unknown>('', 'javascript:alert(1)', 3, Number.POSITIVE_INFINITY, true, [], {}, 'yes');
 const paths: string[][] = [
   ['learnerId'], ['courseId'], ['actor'], ['registration'], ['activityId'], ['course'], ['course', 'title'], ['course', 'lengthSeconds'],
-  ['course', 'videoUrl'], ['course', 'captionsUrl'], ['policy'], ['policy', 'maxRate'], ['policy', 'seekLock'], ['policy', 'gates'], ['policy', 'gates', 'coverage'],
+  ['course', 'videoUrl'], ['course', 'captionsUrl'], ['course', 'reflection'], ['course', 'reflection', 'minLength'], ['course', 'reflection', 'prompt'], ['policy'], ['policy', 'maxRate'], ['policy', 'seekLock'], ['policy', 'gates'], ['policy', 'gates', 'coverage'],
   ['questions'], ['questions', '0'], ['questions', '0', 'type'], ['questions', '0', 'at'], ['questions', '0', 'prompt'], ['questions', '0', 'answerToContinue'], ['expiresAt'],
 ];
 

@@ -71,6 +71,14 @@ const mediaUrl = z
   .max(2000)
   .refine((s) => s.startsWith('/') || /^https?:\/\//.test(s), 'must be an http(s) URL or a path starting with /');
 
+/** A course's demand for a written reflection after viewing; its credits wait for a reviewer's approval. */
+export const reflectionRequirementInput = z.strictObject({
+  /** Fewest characters, counted as people count them (one Chinese character is one). */
+  minLength: z.number().int('must be a whole number').min(1, 'must be at least 1').max(5000),
+  /** What the learner is asked to reflect on. */
+  prompt: z.string().trim().min(1, 'must not be empty').max(1000).optional(),
+});
+
 /** `PUT /courses/{courseId}`. */
 export const courseInput = z.strictObject({
   title: z.string().trim().min(1, 'must not be empty').max(300),
@@ -91,6 +99,8 @@ export const courseInput = z.strictObject({
     .max(100)
     .refine((qs) => new Set(qs.map((q) => q.id)).size === qs.length, 'question ids must be unique')
     .optional(),
+  /** A reflection the learner writes after viewing; null or left out: none. */
+  reflection: reflectionRequirementInput.nullable().optional(),
 });
 export type CourseInput = z.input<typeof courseInput>;
 
@@ -153,6 +163,20 @@ export type AwardInput = z.input<typeof awardInput>;
 
 /** `POST /awards/{awardId}/approve` and `…/reject`. */
 export const decisionInput = z.strictObject({ reason: z.string().trim().min(1, 'must not be empty').max(1000).optional() });
+
+/** `POST /launches/current/reflection`: the learner's reflection (its minimum length is the course's). */
+export const reflectionInput = z.strictObject({ text: z.string().max(20_000, 'must be at most 20000 characters') });
+export type ReflectionInput = z.input<typeof reflectionInput>;
+
+/** `POST /reflections/{learnerId}/{courseId}/return`: what the learner should change. */
+export const reflectionReturnInput = z.strictObject({ note: z.string().trim().min(1, 'must not be empty: say what the learner should change').max(2000) });
+
+/** `GET /reflections`. */
+export const reflectionListQuery = z.object({
+  status: z.enum(['submitted', 'approved', 'returned']).optional().describe('submitted: waiting for review'),
+  learnerId: idText.optional().describe('one learner'),
+  courseId: idText.optional().describe('one course'),
+});
 
 /** `PUT /targets/{period}[/department|role/{name}]`. */
 export const targetInput = z

@@ -19,6 +19,7 @@ export const courseSchema = z.looseObject({
   category: z.string().nullable().optional(),
   makeUpFor: z.string().nullable().optional(),
   questions: z.array(z.looseObject({ id: z.string(), at: z.number(), type: z.string() })).optional(),
+  reflection: z.looseObject({ minLength: z.number(), prompt: z.string().nullable().optional() }).nullable().optional(),
   policy: z.record(z.string(), z.unknown()),
   updatedAt: z.string(),
 });
@@ -193,6 +194,38 @@ export const awardSchema = z.looseObject({
 export type Award = z.infer<typeof awardSchema>;
 export const awardListSchema = z.looseObject({ awards: z.array(awardSchema) });
 
+const reflectionStatus = z.enum(['submitted', 'approved', 'returned']);
+
+/** One learner's reflection on one course, with its history (submitted, returned, approved). */
+export const reflectionSchema = z.looseObject({
+  learnerId: z.string(),
+  courseId: z.string(),
+  courseTitle: z.string(),
+  text: z.string(),
+  /** In graphemes, as the minimum is counted. */
+  length: z.number(),
+  minLength: z.number().nullable(),
+  status: reflectionStatus,
+  note: z.string().nullable(),
+  submittedAt: z.string(),
+  reviewedAt: z.string().nullable(),
+  reviewer: z.string().nullable(),
+  history: z.array(z.looseObject({ action: z.string(), actor: z.string(), note: z.string().nullable(), at: z.string() })).optional(),
+});
+export type Reflection = z.infer<typeof reflectionSchema>;
+export const reflectionListSchema = z.looseObject({ reflections: z.array(reflectionSchema) });
+
+/** `GET /launches/current/reflection`: what the player shows in its reflection panel. */
+export const playerReflectionSchema = z.looseObject({
+  required: z.boolean(),
+  minLength: z.number().nullable(),
+  prompt: z.string().nullable(),
+  status: reflectionStatus.nullable(),
+  text: z.string().nullable(),
+  note: z.string().nullable(),
+});
+export type PlayerReflection = z.infer<typeof playerReflectionSchema>;
+
 export const targetSchema = z.looseObject({ period: z.string(), groupType: z.string(), groupValue: z.string(), total: z.number(), required: z.number() });
 export type Target = z.infer<typeof targetSchema>;
 export const periodClosedSchema = z.looseObject({ period: z.string(), closedAt: z.string() });
@@ -336,7 +369,13 @@ export const playerLaunchSchema = z.looseObject({
   actor: z.looseObject({}),
   registration: nonEmpty,
   activityId: nonEmpty,
-  course: z.looseObject({ title: nonEmpty, lengthSeconds: finite, videoUrl: present(mediaUrl), captionsUrl: present(mediaUrl) }),
+  course: z.looseObject({
+    title: nonEmpty,
+    lengthSeconds: finite,
+    videoUrl: present(mediaUrl),
+    captionsUrl: present(mediaUrl),
+    reflection: present(z.object({ minLength: finite, prompt: present(nonEmpty) })),
+  }),
   policy: present(
     z.object({
       gates: present(z.object({ coverage: present(finite) })),

@@ -61,11 +61,17 @@ export interface PlayerLaunch {
   registration: string;
   activityId: string;
   /** `videoUrl` is `''` when the course has none (the host page gives `src`). */
-  course: { title: string; lengthSeconds: number; videoUrl: string; captionsUrl?: string };
+  course: { title: string; lengthSeconds: number; videoUrl: string; captionsUrl?: string; reflection?: PlayerReflectionRequirement };
   policy: PlayerPolicy;
   /** In-video questions, without their answers, ordered by `at`. */
   questions: PublicQuestion[];
   expiresAt: string;
+}
+
+/** The reflection a course asks for after viewing: its fewest characters (graphemes) and its question. */
+export interface PlayerReflectionRequirement {
+  minLength: number;
+  prompt: string | null;
 }
 
 export const QUESTION_TYPES: readonly QuestionType[] = ['single-choice', 'multiple-choice', 'true-false', 'fill-in'];
@@ -86,6 +92,10 @@ export function parsePlayerLaunch(body: unknown): PlayerLaunch {
   const course = object(o.course, 'course');
   const policy = optional(o.policy, (p) => object(p, 'policy')) ?? {};
   const captionsUrl = optional(course.captionsUrl, (v) => media(v, 'course.captionsUrl'));
+  const reflection = optional(course.reflection, (v): PlayerReflectionRequirement => {
+    const r = object(v, 'course.reflection');
+    return { minLength: number(r.minLength, 'course.reflection.minLength'), prompt: optional(r.prompt, (p) => string(p, 'course.reflection.prompt')) ?? null };
+  });
   return {
     learnerId: string(o.learnerId, 'learnerId'),
     courseId: string(o.courseId, 'courseId'),
@@ -97,6 +107,7 @@ export function parsePlayerLaunch(body: unknown): PlayerLaunch {
       lengthSeconds: number(course.lengthSeconds, 'course.lengthSeconds'),
       videoUrl: optional(course.videoUrl, (v) => media(v, 'course.videoUrl')) ?? '',
       ...(captionsUrl ? { captionsUrl } : {}),
+      ...(reflection ? { reflection } : {}),
     },
     policy: parsePolicy(policy),
     questions: (optional(o.questions, (v) => array(v, 'questions')) ?? []).map(parseQuestion).sort((a, b) => a.at - b.at),

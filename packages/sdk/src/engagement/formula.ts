@@ -2,7 +2,7 @@ import type { CreditPolicy } from './policy.js';
 import { clipSegments, coveredSeconds, type Segment } from './segments.js';
 
 export interface GateResult {
-  name: 'coverage' | 'mastery' | 'studyTime';
+  name: 'coverage' | 'mastery' | 'studyTime' | 'reflection';
   passed: boolean;
   required: number;
   actual: number;

@@ -6,3 +6,4 @@ export * from './mastery.js';
 export * from './formula.js';
 export * from './assess.js';
 export * from './attention-checks.js';
+export * from './reflection.js';
