@@ -38,7 +38,8 @@ export interface PathInput {
 
 export type StepReason = 'required_missing' | 'elective';
 
-export interface PathStep {
+// A type, not an interface: the API's loose object schema takes it as it is.
+export type PathStep = {
   courseId: string;
   title: string;
   kind: 'required' | 'elective';
@@ -53,7 +54,7 @@ export interface PathStep {
   late: boolean;
   /** Credits earned once this step and the ones before are done. */
   creditsAfter: number;
-}
+};
 
 export type Unreachable = 'no_time' | 'pace' | 'catalog';
 
