@@ -114,7 +114,7 @@ export class AdminLearner extends LitElement {
         ? html`<p class="ok" id="path-status">${t(l, 'pathMet')}</p>`
         : p.status === 'no_target'
           ? html`<p class="muted" id="path-status">${t(l, 'pathNoTarget')}</p>`
-          : html`<p id="path-status" class=${p.reachable ? 'ok' : 'error'}>${t(l, p.reachable ? 'reachable' : 'notReachable')}${p.unreachable.length ? `: ${p.unreachable.map((u: string) => t(l, `unreach_${u}` as Key)).join('; ')}` : ''} · ${p.minutesNeeded} ${t(l, 'minutes')} · ${p.minutesPerWeek} ${t(l, 'perWeek')}</p>`}
+          : html`<p id="path-status" class=${p.reachable ? 'ok' : 'error'}>${t(l, p.reachable ? 'reachable' : 'notReachable')}${p.unreachable.length ? `: ${p.unreachable.map((u: string) => t(l, `unreach_${u}` as Key)).join('; ')}` : ''} · ${p.minutesNeeded} ${t(l, 'minutesInAll')} · ${p.minutesPerWeek} ${t(l, 'perWeek')}</p>`}
       ${p.steps.length
         ? html`<table>
             <thead><tr><th>${t(l, 'dueBy')}</th><th>${t(l, 'course')}</th><th>${t(l, 'credits')}</th><th>${t(l, 'minutes')}</th><th>${t(l, 'why')}</th></tr></thead>
