@@ -125,7 +125,7 @@ export interface PlanFacts {
 export function planMail(lang: Lang, f: PlanFacts, unsubscribe?: string): Mail {
   if (lang === 'zh') {
     const lines = [
-      `${f.reader === 'manager' ? (f.managerName ?? '') : f.name}，您好：`,
+      f.reader === 'manager' && !f.managerName ? '您好：' : `${f.reader === 'manager' ? f.managerName : f.name}，您好：`,
       '',
       f.reader === 'manager' ? `已为 ${f.name} 制定 ${f.period} 年度学分改进计划。目前已获得 ${f.earned} / ${f.target} 学分，本年度于 ${f.ends} 结束。` : `已为您制定 ${f.period} 年度学分改进计划。您目前已获得 ${f.earned} / ${f.target} 学分，本年度于 ${f.ends} 结束。`,
       ...(f.note ? ['', f.note] : []),
@@ -138,7 +138,7 @@ export function planMail(lang: Lang, f: PlanFacts, unsubscribe?: string): Mail {
     return { subject: f.reader === 'manager' ? `${f.name} 的 ${f.period} 年度学分改进计划` : `您的 ${f.period} 年度学分改进计划`, body: lines.join('\n') + (unsubscribe ? footer.zh(unsubscribe) : '\n') };
   }
   const lines = [
-    `Hello ${f.reader === 'manager' ? (f.managerName ?? '') : f.name},`,
+    f.reader === 'manager' && !f.managerName ? 'Hello,' : `Hello ${f.reader === 'manager' ? f.managerName : f.name},`,
     '',
     f.reader === 'manager' ? `An improvement plan for ${f.name}'s ${f.period} credits: ${f.earned} of ${f.target} so far; the period ends on ${f.ends}.` : `Here is your improvement plan for your ${f.period} credits: you have ${f.earned} of ${f.target} so far; the period ends on ${f.ends}.`,
     ...(f.note ? ['', f.note] : []),
