@@ -54,6 +54,7 @@ describe.each(testEngines())('learning paths and improvement plans on %s', (engi
       ['quiet', { displayName: 'Quiet One', managerId: 'mgr', email: 'quiet@clinic.example', remindersOptOut: true }],
       ['solo', { displayName: 'Solo', email: 'solo@clinic.example' }],
       ['done', { displayName: 'Done Already', email: 'done@clinic.example' }],
+      ['twice', { displayName: 'Clicked Twice', email: 'twice@clinic.example' }],
     ] as const) {
       await ok('PUT', `/learners/${id}`, body);
     }
@@ -205,5 +206,16 @@ describe.each(testEngines())('learning paths and improvement plans on %s', (engi
     await arrived('li.wei@clinic.example', 2);
     await arrived('solo@clinic.example', 1);
     expect(box.to('quiet@clinic.example')).toHaveLength(0);
+  });
+
+  it('makes one plan and sends one mail when three requests ask at the same time', async () => {
+    const before = await planCount();
+    const results = await Promise.all([0, 1, 2].map(() => call('POST', '/learners/twice/plans', {})));
+    expect(results.map((r) => r.status).sort()).toEqual([200, 200, 201]);
+    expect(new Set(results.map((r) => r.body.plan.planId)).size).toBe(1);
+    expect(await planCount()).toBe(before + 1);
+    await arrived('twice@clinic.example', 1);
+    await server.outbox.drain();
+    expect(box.to('twice@clinic.example')).toHaveLength(1);
   });
 });
