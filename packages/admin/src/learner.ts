@@ -8,13 +8,16 @@ const STATUS: Record<string, Key> = { met: 'met', on_track: 'onTrack', at_risk: 
 
 /** Find a learner; their standing, each course with its engagement explanation, the ledger, and certificates. */
 export class AdminLearner extends LitElement {
-  static override properties = { locale: {}, learnerId: {}, period: {}, found: { state: true }, credits: { state: true }, ledger: { state: true }, explanations: { state: true }, message: { state: true }, notice: { state: true } };
+  static override properties = { locale: {}, learnerId: {}, period: {}, found: { state: true }, credits: { state: true }, path: { state: true }, plans: { state: true }, planNotice: { state: true }, ledger: { state: true }, explanations: { state: true }, message: { state: true }, notice: { state: true } };
   static override styles = shared;
   locale: Lang = 'en';
   learnerId = '';
   period = '';
   found: any[] = [];
   credits: any = null;
+  path: any = null;
+  plans: any[] = [];
+  planNotice = '';
   ledger: any = null;
   explanations: Record<string, any> = {};
   message = '';
@@ -27,7 +30,13 @@ export class AdminLearner extends LitElement {
   async load() {
     const id = encodeURIComponent(this.learnerId);
     try {
-      [this.credits, this.ledger] = await Promise.all([api('GET', `/learners/${id}/credits?period=${this.period}`), api('GET', `/learners/${id}/ledger?period=${this.period}`)]);
+      [this.credits, this.ledger, this.path, { plans: this.plans }] = await Promise.all([
+        api('GET', `/learners/${id}/credits?period=${this.period}`),
+        api('GET', `/learners/${id}/ledger?period=${this.period}`),
+        api('GET', `/learners/${id}/path?period=${this.period}`),
+        api('GET', `/learners/${id}/plans`),
+      ]);
+      this.planNotice = '';
       this.explanations = {};
       this.message = '';
     } catch (err) {
@@ -58,6 +67,18 @@ export class AdminLearner extends LitElement {
     }
   }
 
+  async createPlan() {
+    try {
+      const { created } = await api('POST', `/learners/${encodeURIComponent(this.learnerId)}/plans`, { period: this.period });
+      this.plans = (await api('GET', `/learners/${encodeURIComponent(this.learnerId)}/plans`)).plans;
+      this.planNotice = t(this.locale, created ? 'planCreated' : 'planExisted');
+      this.message = '';
+    } catch (err) {
+      this.planNotice = '';
+      this.message = err instanceof ApiError ? err.message : String(err);
+    }
+  }
+
   async certify(courseId?: string) {
     try {
       const c = await api('POST', '/certificates', { learnerId: this.learnerId, period: this.period, ...(courseId ? { courseId } : {}) });
@@ -81,6 +102,39 @@ export class AdminLearner extends LitElement {
       ${this.credits ? this.renderLearner() : nothing}`;
   }
 
+  private renderPath() {
+    const l = this.locale;
+    const p = this.path;
+    if (!p) return nothing;
+    const atRisk = this.credits?.status === 'at_risk';
+    return html`<section class="card" id="path" style="margin-top:16px">
+      <h2>${t(l, 'learningPath')}</h2>
+      <p class="note">${t(l, 'pathNote')}</p>
+      ${p.status === 'met'
+        ? html`<p class="ok" id="path-status">${t(l, 'pathMet')}</p>`
+        : p.status === 'no_target'
+          ? html`<p class="muted" id="path-status">${t(l, 'pathNoTarget')}</p>`
+          : html`<p id="path-status" class=${p.reachable ? 'ok' : 'error'}>${t(l, p.reachable ? 'reachable' : 'notReachable')}${p.unreachable.length ? `: ${p.unreachable.map((u: string) => t(l, `unreach_${u}` as Key)).join('; ')}` : ''} · ${p.minutesNeeded} ${t(l, 'minutesInAll')} · ${p.minutesPerWeek} ${t(l, 'perWeek')}</p>`}
+      ${p.steps.length
+        ? html`<table>
+            <thead><tr><th>${t(l, 'dueBy')}</th><th>${t(l, 'course')}</th><th>${t(l, 'credits')}</th><th>${t(l, 'minutes')}</th><th>${t(l, 'why')}</th></tr></thead>
+            <tbody>${p.steps.map(
+              (s: any) =>
+                html`<tr data-step=${s.courseId}><td>${s.dueOn}${s.late ? html` <span class="error">${t(l, 'late')}</span>` : nothing}</td><td>${s.title}</td><td>${s.credits}</td><td>${s.minutes}</td><td>${s.reason === 'required_missing' ? t(l, 'requiredMissing') : `${t(l, 'electiveIn')}${s.category ? ` · ${s.category}` : ''}`}${s.inProgress ? html` · <span class="ok">${t(l, 'inProgress')}</span>` : nothing}</td></tr>`,
+            )}</tbody>
+          </table>`
+        : nothing}
+      ${atRisk && p.steps.length ? html`<p><button class="primary" id="create-plan" @click=${() => this.createPlan()}>${t(l, 'createPlan')}</button> ${this.planNotice ? html`<span class="ok" id="plan-result">${this.planNotice}</span>` : nothing}</p>` : nothing}
+      ${this.plans.map(
+        (plan: any) => html`<div data-plan=${plan.planId} style="margin-top:12px">
+          <h2>${t(l, 'plans')} · ${plan.createdAt.slice(0, 10)} · ${plan.done}/${plan.milestones.length} ${t(l, 'milestone_done')}${plan.overdue ? html` · <span class="error">${plan.overdue} ${t(l, 'milestone_overdue')}</span>` : nothing}</h2>
+          <table><tbody>${plan.milestones.map((m: any) => html`<tr data-milestone=${m.courseId}><td>${m.dueOn}</td><td>${m.title}</td><td class=${m.status === 'done' ? 'ok' : m.status === 'overdue' ? 'error' : 'muted'} data-status=${m.status}>${t(l, `milestone_${m.status}` as Key)}</td></tr>`)}</tbody></table>
+          <p class="muted" data-plan-mails>${t(l, 'planMails')}: ${plan.mails.map((m: any) => `${t(l, m.to === 'learner' ? 'toLearner' : 'toManager')} ${t(l, `mail_${m.status}` as Key)}`).join(' · ')}</p>
+        </div>`,
+      )}
+    </section>`;
+  }
+
   private renderLearner() {
     const l = this.locale;
     const c = this.credits;
@@ -93,6 +147,7 @@ export class AdminLearner extends LitElement {
         ${c.status === 'met' ? html`<button @click=${() => this.certify()} id="target-certificate">${t(l, 'targetCertificate')}</button>` : nothing}
         ${targetCert ? html` <a href=${targetCert.verifyUrl} target="_blank">${t(l, 'certificate')}</a>` : nothing}
       </section>
+      ${this.renderPath()}
       <section class="card" id="courses" style="margin-top:16px">
         <h2>${t(l, 'courses')}</h2>
         <table>

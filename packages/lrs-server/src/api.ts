@@ -6,6 +6,7 @@ import { creditsRouter } from './credits/routes.js';
 import type { AppContext } from './context.js';
 import { launchesRouter } from './launches/routes.js';
 import { learnersRouter } from './learners/routes.js';
+import { pathsRouter } from './paths/routes.js';
 import { reflectionsRouter } from './reflections/routes.js';
 import { remindersRouter } from './reminders/routes.js';
 
@@ -13,5 +14,5 @@ import { remindersRouter } from './reminders/routes.js';
 export function capabilitiesRouter(context: AppContext, events: CreditEvents): Router {
   const { db } = context;
   const courseChanged: CourseChanged = (trx, tenantId, before, after, actor) => adjustForCourseChange(trx, events, tenantId, before, after, actor);
-  return Router().use(catalogRouter(db, courseChanged), learnersRouter(db), launchesRouter(context, events), creditsRouter(context, events), reflectionsRouter(context, events), remindersRouter(context));
+  return Router().use(catalogRouter(db, courseChanged), learnersRouter(db), launchesRouter(context, events), creditsRouter(context, events), reflectionsRouter(context, events), remindersRouter(context), pathsRouter(context));
 }

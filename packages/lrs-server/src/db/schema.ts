@@ -202,7 +202,7 @@ export interface RemindersTable {
   tenant_id: string;
   id: string;
   idempotency_key: string;
-  kind: 'deadline' | 'at_risk' | 'manual' | 'digest';
+  kind: 'deadline' | 'at_risk' | 'manual' | 'digest' | 'plan';
   learner_id: string | null;
   manager_id: string | null;
   recipient: string;
@@ -218,6 +218,36 @@ export interface RemindersTable {
   requested_by: string;
   created_at: CreatedAt;
   sent_at: Date | null;
+}
+
+export type PlanMail = {
+  to: 'learner' | 'manager';
+  status: 'queued' | 'opted_out' | 'no_email';
+  reminderId: string | null;
+};
+
+export interface ImprovementPlansTable {
+  tenant_id: string;
+  id: string;
+  learner_id: string;
+  period: string;
+  note: string | null;
+  max_minutes_per_week: number;
+  reachable: boolean;
+  mails: Json<PlanMail[]>;
+  created_by: string;
+  created_at: CreatedAt;
+}
+
+export interface ImprovementPlanMilestonesTable {
+  tenant_id: string;
+  plan_id: string;
+  position: number;
+  course_id: string;
+  title: string;
+  kind: 'required' | 'elective';
+  credits_tenths: number;
+  due_on: string;
 }
 
 export interface GrowthCategoriesTable {
@@ -466,4 +496,6 @@ export interface Database {
   reminders: RemindersTable;
   growth_categories: GrowthCategoriesTable;
   award_files: AwardFilesTable;
+  improvement_plans: ImprovementPlansTable;
+  improvement_plan_milestones: ImprovementPlanMilestonesTable;
 }

@@ -38,7 +38,7 @@ export const toReminder = (r: Row): Reminder => ({
  * The window a reminder is sent once in: a deadline reminder once per period and threshold, an
  * at-risk reminder once a month, a manual one once a day, a digest once an ISO week.
  */
-export function reminderWindow(kind: ReminderKind, now: Date, deadlineDays: number): string {
+export function reminderWindow(kind: Exclude<ReminderKind, 'plan'>, now: Date, deadlineDays: number): string {
   const day = now.toISOString().slice(0, 10);
   if (kind === 'deadline') return `d${deadlineDays}`;
   if (kind === 'at_risk') return day.slice(0, 7);
@@ -71,7 +71,7 @@ export function unsubscribeUrl(context: Pick<AppContext, 'config' | 'secretKey'>
   return `${context.config.publicUrl}/reminders/unsubscribe?${q}`;
 }
 
-interface Queued {
+export interface Queued {
   tenantId: string;
   kind: ReminderKind;
   learnerId: string | null;
@@ -90,40 +90,43 @@ interface Queued {
  * send it once. `created` is false when the key was already used.
  */
 async function queueReminder(db: Db, q: Queued, now: Date): Promise<{ reminder: Reminder; created: boolean }> {
+  return db.transaction().execute((trx) => queueReminderIn(trx, q, now));
+}
+
+/** `queueReminder` inside the caller's transaction: a plan and its mails are written together or not at all. */
+export async function queueReminderIn(trx: Transaction<Database>, q: Queued, now: Date): Promise<{ reminder: Reminder; created: boolean }> {
   const key = `${q.learnerId ?? `manager:${q.managerId}`}|${q.kind}|${q.period}|${q.window}`;
-  return db.transaction().execute(async (trx) => {
-    const inserted = await trx
-      .insertInto('reminders')
-      .values({
-        tenant_id: q.tenantId,
-        id: randomUUID(),
-        idempotency_key: key,
-        kind: q.kind,
-        learner_id: q.learnerId,
-        manager_id: q.managerId,
-        recipient: q.recipient,
-        language: q.language,
-        period: q.period,
-        time_window: q.window,
-        subject: q.mail.subject,
-        body: q.mail.body,
-        status: 'queued',
-        last_error: null,
-        message_id: null,
-        requested_by: q.requestedBy,
-        created_at: now,
-        sent_at: null,
-      })
-      .onConflict((oc) => oc.columns(['tenant_id', 'idempotency_key']).doNothing())
-      .returningAll()
-      .executeTakeFirst();
-    if (!inserted) {
-      const existing = await trx.selectFrom('reminders').selectAll().where('tenant_id', '=', q.tenantId).where('idempotency_key', '=', key).executeTakeFirstOrThrow();
-      return { reminder: toReminder(existing), created: false };
-    }
-    await enqueue(trx as Transaction<Database>, { tenantId: q.tenantId, kind: MAIL_JOB, payload: { reminderId: inserted.id }, dedupeKey: inserted.id });
-    return { reminder: toReminder(inserted), created: true };
-  });
+  const inserted = await trx
+    .insertInto('reminders')
+    .values({
+      tenant_id: q.tenantId,
+      id: randomUUID(),
+      idempotency_key: key,
+      kind: q.kind,
+      learner_id: q.learnerId,
+      manager_id: q.managerId,
+      recipient: q.recipient,
+      language: q.language,
+      period: q.period,
+      time_window: q.window,
+      subject: q.mail.subject,
+      body: q.mail.body,
+      status: 'queued',
+      last_error: null,
+      message_id: null,
+      requested_by: q.requestedBy,
+      created_at: now,
+      sent_at: null,
+    })
+    .onConflict((oc) => oc.columns(['tenant_id', 'idempotency_key']).doNothing())
+    .returningAll()
+    .executeTakeFirst();
+  if (!inserted) {
+    const existing = await trx.selectFrom('reminders').selectAll().where('tenant_id', '=', q.tenantId).where('idempotency_key', '=', key).executeTakeFirstOrThrow();
+    return { reminder: toReminder(existing), created: false };
+  }
+  await enqueue(trx, { tenantId: q.tenantId, kind: MAIL_JOB, payload: { reminderId: inserted.id }, dedupeKey: inserted.id });
+  return { reminder: toReminder(inserted), created: true };
 }
 
 const endsOn = (p: Period) => new Date(p.to.getTime() - 1).toISOString().slice(0, 10);
@@ -168,7 +171,7 @@ function factsOf(r: StandingRow, period: Period, now: Date): LearnerFacts {
   return { name: r.display_name ?? r.id, period: period.name, earned: s.earned, target: target.total, required: target.required, requiredRemaining: s.requiredRemaining, remaining: s.remaining, projected: s.projected, daysLeft: s.daysLeft, ends: endsOn(period) };
 }
 
-async function settingsOrThrow(context: AppContext, tenantId: string) {
+export async function settingsOrThrow(context: AppContext, tenantId: string) {
   const settings = await transportSettings(context.db, tenantId, context.secretKey);
   if (!settings) throw new HttpError(409, 'mail_disabled', 'reminders are off for this tenant: set a mail server with enabled: true (PUT /reminders/settings)');
   return settings;
@@ -270,7 +273,7 @@ export async function listReminders(db: Db, tenantId: string, filter: { learnerI
     q = q.where('status', '=', filter.status as Row['status']);
   }
   if (filter.kind !== undefined) {
-    if (!['deadline', 'at_risk', 'manual', 'digest'].includes(filter.kind)) throw new HttpError(400, 'invalid_input', `kind "${filter.kind}" must be deadline, at_risk, manual or digest`);
+    if (!['deadline', 'at_risk', 'manual', 'digest', 'plan'].includes(filter.kind)) throw new HttpError(400, 'invalid_input', `kind "${filter.kind}" must be deadline, at_risk, manual, digest or plan`);
     q = q.where('kind', '=', filter.kind as Row['kind']);
   }
   if (filter.learnerId !== undefined) q = q.where('learner_id', '=', filter.learnerId);

@@ -3,7 +3,7 @@
  * subject and plain-text body. Numbers arrive already rounded to a tenth.
  */
 export type Lang = 'en' | 'zh';
-export type ReminderKind = 'deadline' | 'at_risk' | 'manual' | 'digest';
+export type ReminderKind = 'deadline' | 'at_risk' | 'manual' | 'digest' | 'plan';
 
 export interface LearnerFacts {
   name: string;
@@ -42,7 +42,7 @@ const footer = {
  * @example
  * learnerMail('manual', 'zh', { name: '王芳', period: '2026', earned: 40, target: 150, required: 60, requiredRemaining: 20, remaining: 110, projected: 80, daysLeft: 61, ends: '2026-12-31' }, 'https://…').subject;
  */
-export function learnerMail(kind: Exclude<ReminderKind, 'digest'>, lang: Lang, f: LearnerFacts, unsubscribe: string): Mail {
+export function learnerMail(kind: Exclude<ReminderKind, 'digest' | 'plan'>, lang: Lang, f: LearnerFacts, unsubscribe: string): Mail {
   if (lang === 'zh') {
     const subject = {
       deadline: `提醒：${f.period} 年度学分截止还有 ${f.daysLeft} 天`,
@@ -99,4 +99,54 @@ export function digestMail(lang: Lang, f: DigestFacts): Mail {
       ...f.people.map((p) => `- ${p.name} (${p.learnerId}): ${p.earned} of ${p.target} credits, projected ${p.projected}, ${p.requiredRemaining} required still missing`),
     ].join('\n') + '\n',
   };
+}
+
+export interface PlanFacts {
+  /** Who the mail is about. */
+  name: string;
+  /** Who reads it: the learner, or their manager. */
+  reader: 'learner' | 'manager';
+  managerName?: string | undefined;
+  period: string;
+  earned: number;
+  target: number;
+  ends: string;
+  reachable: boolean;
+  note: string | null;
+  milestones: { title: string; credits: number; dueOn: string; kind: 'required' | 'elective' }[];
+}
+
+/**
+ * An improvement plan, to the learner or to their manager: each course and the day to finish it by.
+ *
+ * @example
+ * planMail('en', { name: 'Ann', reader: 'learner', period: '2026', earned: 4, target: 20, ends: '2026-12-31', reachable: true, note: null, milestones: [{ title: 'Safety', credits: 4, dueOn: '2026-07-01', kind: 'required' }] }, 'https://…').subject;
+ */
+export function planMail(lang: Lang, f: PlanFacts, unsubscribe?: string): Mail {
+  if (lang === 'zh') {
+    const lines = [
+      f.reader === 'manager' && !f.managerName ? '您好：' : `${f.reader === 'manager' ? f.managerName : f.name}，您好：`,
+      '',
+      f.reader === 'manager' ? `已为 ${f.name} 制定 ${f.period} 年度学分改进计划。目前已获得 ${f.earned} / ${f.target} 学分，本年度于 ${f.ends} 结束。` : `已为您制定 ${f.period} 年度学分改进计划。您目前已获得 ${f.earned} / ${f.target} 学分，本年度于 ${f.ends} 结束。`,
+      ...(f.note ? ['', f.note] : []),
+      '',
+      '请在以下日期前完成这些课程：',
+      ...f.milestones.map((m) => `- ${m.dueOn} 前：${m.title}（${m.kind === 'required' ? '必修' : '选修'}，${m.credits} 学分）`),
+      '',
+      f.reachable ? '按计划完成即可达到年度目标。' : '注意：即使按计划完成，也可能无法在年底前达到目标，请尽早与主管沟通。',
+    ];
+    return { subject: f.reader === 'manager' ? `${f.name} 的 ${f.period} 年度学分改进计划` : `您的 ${f.period} 年度学分改进计划`, body: lines.join('\n') + (unsubscribe ? footer.zh(unsubscribe) : '\n') };
+  }
+  const lines = [
+    f.reader === 'manager' && !f.managerName ? 'Hello,' : `Hello ${f.reader === 'manager' ? f.managerName : f.name},`,
+    '',
+    f.reader === 'manager' ? `An improvement plan for ${f.name}'s ${f.period} credits: ${f.earned} of ${f.target} so far; the period ends on ${f.ends}.` : `Here is your improvement plan for your ${f.period} credits: you have ${f.earned} of ${f.target} so far; the period ends on ${f.ends}.`,
+    ...(f.note ? ['', f.note] : []),
+    '',
+    'Finish these courses by these days:',
+    ...f.milestones.map((m) => `- by ${m.dueOn}: ${m.title} (${m.kind}, ${m.credits} credits)`),
+    '',
+    f.reachable ? 'Done as planned, this reaches the target.' : 'Note: even done as planned, this may not reach the target in time; please talk it over soon.',
+  ];
+  return { subject: f.reader === 'manager' ? `Improvement plan for ${f.name} (${f.period} credits)` : `Your improvement plan for your ${f.period} credits`, body: lines.join('\n') + (unsubscribe ? footer.en(unsubscribe) : '\n') };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ApproveInput, AtRiskRemindInput, AwardInput, GrowthCategoryInput, MailSettingsInput, CertificateInput, CourseInput, LaunchInput, LearnerFields, LearnerRow, PlatformInput, PolicyInput, RegistrationLinkInput, SettingsInput, StatementsQuery, TargetInput, WebhookInput } from '../contracts/requests.js';
+import type { ApproveInput, AtRiskRemindInput, ImprovementPlanInput, AwardInput, GrowthCategoryInput, MailSettingsInput, CertificateInput, CourseInput, LaunchInput, LearnerFields, LearnerRow, PlatformInput, PolicyInput, RegistrationLinkInput, SettingsInput, StatementsQuery, TargetInput, WebhookInput } from '../contracts/requests.js';
 import { readErrorBody } from '../contracts/wire.js';
 import { XcreditError } from './errors.js';
 import { retryDelay } from './retry.js';
@@ -14,6 +14,11 @@ import {
   growthCategorySchema,
   type EvidenceFile,
   type GrowthCategory,
+  improvementPlanListSchema,
+  improvementPlanResultSchema,
+  learningPathSchema,
+  type ImprovementPlan,
+  type LearningPath,
   mailSettingsSchema,
   remindBatchSchema,
   reminderListSchema,
@@ -466,7 +471,7 @@ export class XcreditClient {
    * @example
    * const failed = await xcredit.reminders({ status: 'failed' });
    */
-  async reminders(filter: { learnerId?: string; status?: 'queued' | 'delivered' | 'failed'; kind?: 'deadline' | 'at_risk' | 'manual' | 'digest' } = {}): Promise<Reminder[]> {
+  async reminders(filter: { learnerId?: string; status?: 'queued' | 'delivered' | 'failed'; kind?: 'deadline' | 'at_risk' | 'manual' | 'digest' | 'plan' } = {}): Promise<Reminder[]> {
     return (await this.#json(reminderListSchema, { method: 'GET', path: '/reminders', query: filter })).reminders;
   }
 
@@ -478,6 +483,42 @@ export class XcreditClient {
    */
   sweepReminders(): Promise<{ queued: number }> {
     return this.#json(sweepResultSchema, { method: 'POST', path: '/reminders/sweep' });
+  }
+
+  // Learning paths and improvement plans
+
+  /**
+   * The courses a learner should take to reach the year's target: required ones still missing
+   * first, then electives by category, each with a day to finish by; `reachable` says whether it
+   * can be done in time at `maxMinutesPerWeek` (default 180), `explanation` says why.
+   *
+   * @example
+   * const path = await xcredit.learningPath('E-1001', { maxMinutesPerWeek: 120 });
+   * for (const step of path.steps) console.log(step.dueOn, step.title);
+   */
+  learningPath(learnerId: string, query: { period?: string; maxMinutesPerWeek?: number } = {}): Promise<LearningPath> {
+    return this.#json(learningPathSchema, { method: 'GET', path: `/learners/${enc(learnerId)}/path`, query: { period: query.period, maxMinutesPerWeek: query.maxMinutesPerWeek } });
+  }
+
+  /**
+   * Makes an improvement plan for a learner at risk and emails it to them and their manager; one
+   * per learner and year (`created: false`: the plan made before, nothing sent again).
+   *
+   * @example
+   * const { plan } = await xcredit.createImprovementPlan('E-1001', { note: 'Let us talk on Friday.' });
+   */
+  createImprovementPlan(learnerId: string, input: ImprovementPlanInput = {}): Promise<{ plan: ImprovementPlan; created: boolean }> {
+    return this.#json(improvementPlanResultSchema, { method: 'POST', path: `/learners/${enc(learnerId)}/plans`, body: input });
+  }
+
+  /**
+   * A learner's improvement plans, newest first, each milestone done, due or overdue now.
+   *
+   * @example
+   * const [plan] = await xcredit.improvementPlans('E-1001');
+   */
+  async improvementPlans(learnerId: string): Promise<ImprovementPlan[]> {
+    return (await this.#json(improvementPlanListSchema, { method: 'GET', path: `/learners/${enc(learnerId)}/plans` })).plans;
   }
 
   // Targets and periods

@@ -369,3 +369,25 @@ export const growthCategoryInput = z.strictObject({
     .optional(),
 });
 export type GrowthCategoryInput = z.input<typeof growthCategoryInput>;
+
+const paceMinutes = z.coerce
+  .number({ error: 'must be a whole number of minutes from 15 to 3000' })
+  .int('must be a whole number of minutes from 15 to 3000')
+  .min(15, 'must be a whole number of minutes from 15 to 3000')
+  .max(3000, 'must be a whole number of minutes from 15 to 3000');
+
+/** `GET /learners/{learnerId}/path`: the period and the most study a week the path may ask for. */
+export const learningPathQuery = z.strictObject({
+  period: periodText.optional().describe('a year, e.g. 2026 (default: the current one)'),
+  maxMinutesPerWeek: paceMinutes.default(180).describe('the most study a week the path may ask for (default 180)'),
+});
+export type LearningPathQuery = z.input<typeof learningPathQuery>;
+
+/** `POST /learners/{learnerId}/plans`: an improvement plan for a learner at risk, made from their path. */
+export const improvementPlanInput = z.strictObject({
+  period: periodText.optional(),
+  maxMinutesPerWeek: z.number().int('must be a whole number of minutes from 15 to 3000').min(15, 'must be a whole number of minutes from 15 to 3000').max(3000, 'must be a whole number of minutes from 15 to 3000').default(180),
+  /** A word from HR or the manager, put in the mails. */
+  note: z.string().trim().min(1, 'must not be empty').max(2000).optional(),
+});
+export type ImprovementPlanInput = z.input<typeof improvementPlanInput>;

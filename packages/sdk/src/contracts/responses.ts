@@ -456,7 +456,7 @@ export type MailSettings = z.infer<typeof mailSettingsSchema>;
 /** One reminder: who, what, when, and whether the mail server took it. */
 export const reminderSchema = z.looseObject({
   reminderId: z.string(),
-  kind: z.enum(['deadline', 'at_risk', 'manual', 'digest']),
+  kind: z.enum(['deadline', 'at_risk', 'manual', 'digest', 'plan']),
   learnerId: z.string().nullable(),
   managerId: z.string().nullable(),
   recipient: z.string(),
@@ -490,3 +490,71 @@ export type GrowthCategory = z.infer<typeof growthCategorySchema>;
 export const growthCategoryListSchema = z.looseObject({ categories: z.array(growthCategorySchema) });
 export const evidenceFileSchema = z.looseObject({ fileId: z.string(), fileName: z.string(), contentType: z.string(), size: z.number() });
 export type EvidenceFile = z.infer<typeof evidenceFileSchema>;
+
+/** One course on a learner's path: why it is there and the day to finish it by. */
+export const pathStepSchema = z.looseObject({
+  courseId: z.string(),
+  title: z.string(),
+  kind: z.enum(['required', 'elective']),
+  category: z.string().nullable(),
+  credits: z.number(),
+  minutes: z.number(),
+  inProgress: z.boolean(),
+  reason: z.enum(['required_missing', 'elective']),
+  dueOn: z.string(),
+  late: z.boolean(),
+  creditsAfter: z.number(),
+});
+export type PathStep = z.infer<typeof pathStepSchema>;
+
+/** `GET /learners/{learnerId}/path`: the courses to take to reach the target, in order, dated, and whether it can be done in time. */
+export const learningPathSchema = z.looseObject({
+  learnerId: z.string(),
+  period: z.string(),
+  status: z.enum(['met', 'planned', 'no_target']),
+  target: z.looseObject({ total: z.number(), required: z.number() }).nullable(),
+  earned: z.number(),
+  remaining: z.number(),
+  requiredRemaining: z.number(),
+  daysLeft: z.number(),
+  minutesNeeded: z.number(),
+  minutesPerWeek: z.number(),
+  maxMinutesPerWeek: z.number(),
+  reachable: z.boolean(),
+  unreachable: z.array(z.enum(['no_time', 'pace', 'catalog'])),
+  shortfall: z.number(),
+  explanation: z.array(z.string()),
+  steps: z.array(pathStepSchema),
+});
+export type LearningPath = z.infer<typeof learningPathSchema>;
+
+/** A milestone of an improvement plan, tracked against the ledger. */
+export const planMilestoneSchema = z.looseObject({
+  courseId: z.string(),
+  title: z.string(),
+  kind: z.enum(['required', 'elective']),
+  credits: z.number(),
+  dueOn: z.string(),
+  status: z.enum(['done', 'due', 'overdue']),
+  creditedAt: z.string().nullable(),
+});
+export type PlanMilestone = z.infer<typeof planMilestoneSchema>;
+
+/** An improvement plan: the path as it was when made, each milestone done, due or overdue now. */
+export const improvementPlanSchema = z.looseObject({
+  planId: z.string(),
+  learnerId: z.string(),
+  period: z.string(),
+  note: z.string().nullable(),
+  maxMinutesPerWeek: z.number(),
+  reachable: z.boolean(),
+  createdBy: z.string(),
+  createdAt: z.string(),
+  done: z.number(),
+  overdue: z.number(),
+  milestones: z.array(planMilestoneSchema),
+  mails: z.array(z.looseObject({ to: z.enum(['learner', 'manager']), status: z.enum(['queued', 'opted_out', 'no_email']), reminderId: z.string().nullable() })),
+});
+export type ImprovementPlan = z.infer<typeof improvementPlanSchema>;
+export const improvementPlanResultSchema = z.looseObject({ plan: improvementPlanSchema, created: z.boolean() });
+export const improvementPlanListSchema = z.looseObject({ plans: z.array(improvementPlanSchema) });

@@ -16,12 +16,13 @@ import { historyImport } from './0050_history_import.js';
 import { scaleOut } from './0070_scale_out.js';
 import { reminders } from './0072_reminders.js';
 import { growthCategories } from './0073_growth_categories.js';
+import { improvementPlans } from './0074_improvement_plans.js';
 import { reflections } from './0078_reflections.js';
 
 /**
  * Every migration, in order of its name. Never edit one that has shipped: add a file
  * `NNNN_name.ts` and one line here. Number ranges keep parallel work apart: 0002–0009 xAPI
- * resources, 0010–0019 credits, 0020–0029 LTI, 0030–0039 player sessions, 0040– reports, 0070– scale-out, reminders and growth categories.
+ * resources, 0010–0019 credits, 0020–0029 LTI, 0030–0039 player sessions, 0040– reports, 0070– scale-out, reminders, growth categories and improvement plans.
  */
 const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
@@ -41,6 +42,7 @@ const migrations: Record<string, Migration> = {
   '0070_scale_out': scaleOut,
   '0072_reminders': reminders,
   '0073_growth_categories': growthCategories,
+  '0074_improvement_plans': improvementPlans,
   '0078_reflections': reflections,
 };
 
