@@ -68,6 +68,18 @@ export interface LaunchesTable {
   superseded_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
+/** An xcredit launch made for an AU another LMS launched (cmi5 under any LMS). */
+export interface Cmi5ForeignLaunchesTable {
+  tenant_id: string;
+  registration: string;
+  lms_endpoint: string;
+  lms_registration: string;
+  lms_activity_id: string;
+  /** The LMS's actor, as JSON. */
+  lms_actor: string;
+  created_at: CreatedAt;
+}
+
 export interface StatementsTable {
   tenant_id: string;
   id: string;
@@ -439,4 +451,5 @@ export interface Database {
   reminders: RemindersTable;
   growth_categories: GrowthCategoriesTable;
   award_files: AwardFilesTable;
+  cmi5_foreign_launches: Cmi5ForeignLaunchesTable;
 }
