@@ -10,6 +10,8 @@ export interface Cmi5Launch {
   actor: Record<string, unknown>;
   registration: string;
   activityId: string;
+  /** The course token (`xc`) of an exported package's AU URL: another LMS launched this AU. */
+  courseToken?: string;
 }
 
 /** `LMS.LaunchData`, the LMS's State document for this registration. */
@@ -53,6 +55,12 @@ export function cmi5Params(href: string): Cmi5Launch | null {
   } catch {
     return null;
   }
+  const courseToken = q.get('xc');
+  if (courseToken) {
+    // Another LMS: its endpoint and fetch URL are its own; xcredit is reached on this page's origin.
+    const lrs = httpUrl(endpoint, 'endpoint');
+    return { endpoint: lrs.href.replace(/\/+$/, ''), fetchUrl: httpUrl(fetchUrl, 'fetch').href, actor: parsedActor, registration, activityId, courseToken };
+  }
   const lrs = sameOrigin(endpoint, page, 'endpoint');
   const fetchAt = sameOrigin(fetchUrl, page, 'fetch');
   const base = lrs.pathname.replace(/\/+$/, '');
@@ -66,6 +74,12 @@ export function cmi5Params(href: string): Cmi5Launch | null {
 
 const untrusted = (message: string) => new LaunchError('untrusted', message);
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+function httpUrl(value: string, name: string): URL {
+  const url = URL.canParse(value) ? new URL(value) : null;
+  if (!url || !/^https?:$/.test(url.protocol)) throw untrusted(`${name}: ${value} is not an http(s) URL`);
+  return url;
+}
 
 /** `value` as a URL on the page's own origin (http or https), else a LaunchError naming `name`. */
 function sameOrigin(value: string, page: URL, name: string): URL {
