@@ -29,6 +29,8 @@ export interface Cmi5Lms {
 
 export interface ImportedAu {
   courseId: string;
+  /** The LMS's own activity id for the AU, the same in every launch (§8.1 activityId). */
+  activityId: string;
   /** The AU's publisher id (cmi5.xml `au/@id`). */
   publisherId: string;
   url: string;
@@ -97,7 +99,9 @@ export async function startCmi5Lms(): Promise<Cmi5Lms> {
   let url = '';
   let auSeq = 0;
 
-  const stateKey = (activityId: string, agent: string, registration: string, stateId: string) => JSON.stringify([activityId, JSON.stringify(JSON.parse(agent)), registration, stateId]);
+  // An agent is the same agent whatever the order of its properties: it is matched by its identifier.
+  const ifi = (agent: any) => JSON.stringify(agent?.account ? [agent.account.homePage, agent.account.name] : [agent?.mbox ?? null]);
+  const stateKey = (activityId: string, agent: string, registration: string, stateId: string) => JSON.stringify([activityId, ifi(JSON.parse(agent)), registration, stateId]);
   const store = (registration: string, statement: any) => stored.push({ registration, statement: { ...statement, stored: new Date().toISOString() } });
   const lmsStatement = (l: LmsLaunch, verb: string, extra: Record<string, unknown> = {}) => ({
     id: randomUUID(),
@@ -180,6 +184,7 @@ export async function startCmi5Lms(): Promise<Cmi5Lms> {
       const auTag = /<au\s[^>]*>/.exec(au)![0];
       return {
         courseId: unxml(attr(course, 'id') ?? ''),
+        activityId: `${url}/activities/au/${++auSeq}`,
         publisherId: unxml(attr(auTag, 'id') ?? ''),
         url: unxml(/<url>([^<]*)<\/url>/.exec(au)?.[1] ?? ''),
         moveOn: attr(auTag, 'moveOn') ?? 'NotApplicable',
@@ -188,7 +193,7 @@ export async function startCmi5Lms(): Promise<Cmi5Lms> {
     },
     launch(au, options) {
       const registration = options.registration ?? randomUUID();
-      const activityId = `${url}/activities/au/${++auSeq}`;
+      const activityId = au.activityId;
       const sessionId = randomUUID();
       const fetchId = randomBytes(12).toString('hex');
       const authToken = Buffer.from(`au-${sessionId}:${randomBytes(12).toString('hex')}`).toString('base64');
