@@ -7,7 +7,7 @@ import { inflateRawSync } from 'node:zlib';
  * as a small real HTTP server, to run an AU the way any cmi5 LMS would and record everything it
  * does: course package import (§13, §14), launch URL (§8.1), a fetch URL that answers once
  * (§8.2), LMS.LaunchData (§10), and an LRS taking the AU's statements (§9) and state documents.
- * It issues the LMS's own statements (launched, abandoned, waived, satisfied) and judges moveOn.
+ * It issues the LMS's own statements (launched, abandoned, satisfied) and judges moveOn.
  */
 export interface Cmi5Lms {
   url: string;
@@ -22,8 +22,6 @@ export interface Cmi5Lms {
   satisfied(launch: LmsLaunch): boolean;
   /** The LMS ends a session the AU left without terminated with `abandoned` (§9.3.6); whether it had to. */
   abandonIfOpen(launch: LmsLaunch): boolean;
-  /** The LMS waives the AU for the launch's learner (§9.3.7): `waived`, then `satisfied`. */
-  waive(launch: LmsLaunch, reason: string): void;
   close(): Promise<void>;
 }
 
@@ -227,10 +225,6 @@ export async function startCmi5Lms(): Promise<Cmi5Lms> {
       if (ofSession.some((s) => s.verb.id.endsWith('/terminated') || s.verb.id.endsWith('/abandoned'))) return false;
       store(l.registration, lmsStatement(l, 'abandoned'));
       return true;
-    },
-    waive(l, reason) {
-      store(l.registration, lmsStatement(l, 'waived', { result: { success: true, completion: true, extensions: { 'https://w3id.org/xapi/cmi5/result/extensions/reason': reason } } }));
-      store(l.registration, lmsStatement(l, 'satisfied'));
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

@@ -90,13 +90,15 @@ export async function coursePackage(course: Pick<Course, 'activityId' | 'title'>
   return zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' });
 }
 
-const packageQuery = z.strictObject({
+/** `?lms=`: pins the package to one LMS, by the origin of its xAPI endpoint. */
+export const cmi5PackageQuery = z.strictObject({
   lms: z
     .url({ protocol: /^https?$/, error: 'must be the http(s) origin of the LMS\'s xAPI endpoint' })
     .max(2000)
     .refine((u) => new URL(u).pathname === '/' && !new URL(u).search && !new URL(u).hash, 'must be an origin only (https://lms.example.com)')
     .transform((u) => new URL(u).origin)
-    .optional(),
+    .optional()
+    .describe('The origin of the LMS whose xAPI endpoint the AU must be launched with, e.g. https://lms.example.com; any LMS when left out'),
 });
 
 /**
@@ -112,7 +114,7 @@ export function cmi5PackageRouter({ db, config, secretKey }: AppContext): Router
   router.get('/courses/:courseId/cmi5.zip', async (req, res) => {
     const p = requireScope(req, 'credits/admin');
     const courseId = pathParam(req, 'courseId', idText);
-    const { lms } = queryInput(req, packageQuery);
+    const { lms } = queryInput(req, cmi5PackageQuery);
     const course = await getCourse(db, p.tenant.id, courseId);
     const token = signCourseToken(secretKey, { tenantId: p.tenant.id, courseId: course.courseId, ...(lms ? { lms } : {}) });
     const zip = await coursePackage(course, config.publicUrl, token);
