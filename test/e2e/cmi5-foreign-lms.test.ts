@@ -51,9 +51,7 @@ describe.each(testEngines())('cmi5 under another LMS on %s', (engine) => {
     world = await startWorld(engine, postgresUrl());
     lms = await startCmi5Lms();
     course = await makeCourse(8);
-    const res = await exportPackage(course.courseId);
-    expect(res.status).toBe(200);
-    au = lms.importPackage(Buffer.from(await res.arrayBuffer()));
+    au = lms.importPackage(Buffer.from(await world.client.cmi5Package(course.courseId)));
   });
   afterAll(async () => {
     await lms?.close();
