@@ -156,6 +156,20 @@ describe.each(testEngines())('cmi5 under another LMS on %s', (engine) => {
     expect(lms.satisfied(browse)).toBe(false);
   });
 
+  it('§9.3.8: nothing after terminated — a reload of a session the page left starts nothing and sends nothing more', async () => {
+    const l = lms.launch(au, { actor: actorFor('lms-learner-reload') });
+    const page = await open(l.url);
+    await waitReady(page);
+    await expect.poll(() => fromAu(l).map(verbOf), { timeout: 15_000 }).toEqual(['initialized']);
+    await page.reload();
+    expect(await blockerText(page)).toMatch(/expired or is not valid/);
+    await expect.poll(() => fromAu(l).map(verbOf), { timeout: 15_000 }).toEqual(['initialized', 'terminated']);
+    // The kept auth-token: still one call to the fetch URL.
+    expect(lms.log.filter((e) => e.session === l.sessionId && e.kind === 'fetch')).toHaveLength(1);
+    await page.context().close();
+    expect(fromAu(l).map(verbOf)).toEqual(['initialized', 'terminated']);
+  });
+
   it('§8.2: a fetch URL already used answers an error; the AU shows it and sends nothing', async () => {
     const used = lms.launch(au, { actor: actorFor('lms-learner-used') });
     expect(await (await fetch(used.fetchUrl, { method: 'POST' })).json()).toHaveProperty('auth-token');

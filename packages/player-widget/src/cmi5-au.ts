@@ -30,8 +30,12 @@ export class Cmi5Au {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Whether `completed` was sent in an earlier session of this registration. */
+  /**
+   * Whether `completed` was sent in an earlier session of this registration. A session this page
+   * already terminated (a reload after Exit) is over: nothing may follow `terminated`.
+   */
   async load(): Promise<void> {
+    if (this.ended()) throw new LaunchError('unauthorized', 'this cmi5 session has ended; launch the course again from the LMS');
     const res = await this.lms.xapi(`activities/state?${this.stateQuery()}`).catch(() => null);
     this.completedBefore = res?.ok === true;
   }
@@ -57,7 +61,24 @@ export class Cmi5Au {
   terminated(keepalive = false): Promise<unknown> {
     if (this.state !== 'initialized') return this.chain;
     this.state = 'terminated';
+    try {
+      sessionStorage.setItem(this.endedKey(), '1');
+    } catch {
+      // No storage: a reload cannot be told apart, and starts the session again.
+    }
     return this.send('terminated', {}, keepalive);
+  }
+
+  private endedKey(): string {
+    return `xcredit-cmi5-ended:${this.launch.fetchUrl}`;
+  }
+
+  private ended(): boolean {
+    try {
+      return sessionStorage.getItem(this.endedKey()) !== null;
+    } catch {
+      return false;
+    }
   }
 
   private stateQuery(): URLSearchParams {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HttpError } from '../http-error.js';
 import { learnerIdOf } from './cmi5-foreign.js';
-import { courseStructure, signCourseToken, verifyCourseToken } from './cmi5-package.js';
+import { cmi5PackageQuery, courseStructure, signCourseToken, verifyCourseToken } from './cmi5-package.js';
 
 const key = 'k'.repeat(43);
 const refused = (fn: () => unknown) => {
@@ -44,5 +44,16 @@ describe('learner ids of an LMS actor', () => {
     expect(learnerIdOf({ account: { homePage: 'https://lms.example', name: 'u-17' } })).toBe('u-17');
     expect(learnerIdOf({ mbox: 'mailto:ana@example.com' })).toBe('ana@example.com');
     expect(refused(() => learnerIdOf({ account: { homePage: 'https://lms.example', name: 'has space' } }))).toMatch(/^400 invalid_input actor: /);
+  });
+});
+
+describe('the package query', () => {
+  it('takes an http(s) origin and refuses anything else with an issue on lms, never a throw', () => {
+    expect(cmi5PackageQuery.parse({ lms: 'https://lms.example/' })).toEqual({ lms: 'https://lms.example' });
+    for (const lms of ['true', '../../etc/passwd', 'ftp://lms.example', 'https://lms.example/xapi', 'https://lms.example/?a=1']) {
+      const parsed = cmi5PackageQuery.safeParse({ lms });
+      expect(parsed.success).toBe(false);
+      expect(parsed.error?.issues.map((i) => i.path.join('.'))).toEqual(['lms']);
+    }
   });
 });

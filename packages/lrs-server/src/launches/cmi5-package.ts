@@ -95,7 +95,8 @@ export const cmi5PackageQuery = z.strictObject({
   lms: z
     .url({ protocol: /^https?$/, error: 'must be the http(s) origin of the LMS\'s xAPI endpoint' })
     .max(2000)
-    .refine((u) => new URL(u).pathname === '/' && !new URL(u).search && !new URL(u).hash, 'must be an origin only (https://lms.example.com)')
+    // Refinements run after a failed check too: an unparsable value is the url check's to report.
+    .refine((u) => !URL.canParse(u) || (new URL(u).pathname === '/' && !new URL(u).search && !new URL(u).hash), 'must be an origin only (https://lms.example.com)')
     .transform((u) => new URL(u).origin)
     .optional()
     .describe('The origin of the LMS whose xAPI endpoint the AU must be launched with, e.g. https://lms.example.com; any LMS when left out'),
