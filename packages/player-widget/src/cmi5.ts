@@ -32,10 +32,12 @@ const DEFINED: Record<string, 'initialized' | 'completed' | 'terminated'> = {
 };
 
 /**
- * The cmi5 launch in a page URL, or null when the URL is not one. The page is the AU page of the
- * LRS that launched it, so `endpoint` must be its `/xapi` and `fetch` its `/cmi5/fetch/…` on the
- * page's own origin: the learner's token goes to the one, the credentials come from the other.
- * Anything else throws a LaunchError (`untrusted`) before any request is made.
+ * The cmi5 launch in a page URL, or null when the URL is not one. Without a course token (`xc`)
+ * the page is the AU page of the LRS that launched it, so `endpoint` must be its `/xapi` and
+ * `fetch` its `/cmi5/fetch/…` on the page's own origin: the learner's token goes to the one, the
+ * credentials come from the other. With one, another LMS launched it, and its endpoint and fetch
+ * URL may be anywhere http(s): only that LMS's own credential goes there. Anything else throws a
+ * LaunchError (`untrusted`) before any request is made.
  *
  * @example
  * cmi5Params(location.href); // { endpoint, fetchUrl, actor, registration, activityId } | null
