@@ -122,7 +122,7 @@ export class AdminCourses extends LitElement {
           <table>
             <thead><tr><th>${t(l, 'courseId')}</th><th>${t(l, 'title')}</th><th>${t(l, 'credits')}</th><th></th></tr></thead>
             <tbody>${this.courses.map(
-              (c) => html`<tr><td>${c.courseId}</td><td>${c.title}</td><td>${c.credits} · ${t(l, c.kind)}</td><td><button @click=${() => this.edit(c.courseId)} data-edit=${c.courseId}>${t(l, 'edit')}</button></td></tr>`,
+              (c) => html`<tr><td>${c.courseId}</td><td>${c.title}</td><td>${c.credits} · ${t(l, c.kind)}</td><td><button @click=${() => this.edit(c.courseId)} data-edit=${c.courseId}>${t(l, 'edit')}</button> <a href=${`/admin/api/courses/${encodeURIComponent(c.courseId)}/cmi5.zip`} download data-cmi5=${c.courseId} title=${t(l, 'cmi5PackageHint')}>${t(l, 'cmi5Package')}</a></td></tr>`,
             )}</tbody>
           </table>
         </section>

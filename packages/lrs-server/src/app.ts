@@ -12,6 +12,7 @@ import { engagementHook } from './launches/engine-hook.js';
 import { CreditEvents } from './credits/ledger.js';
 import { StatementHooks } from './launches/hooks.js';
 import { cmi5Router } from './launches/cmi5.js';
+import { cmi5PackageRouter } from './launches/cmi5-package.js';
 import { openApiDocument } from './openapi.js';
 import { reportsRouter } from './reports/routes.js';
 import { certificatePages, certificatesApi } from './certificates/routes.js';
@@ -112,11 +113,12 @@ export function createApp({ context, browser = {}, demo, lti, validation, events
   // The history import, also on the dashboard's session (/admin → History import).
   const history = historyRouter(context, events);
   api.use(history);
+  api.use(cmi5PackageRouter(context));
   // LMS platforms and registration links, also on the dashboard's session (/admin → LMS).
   const ltiAdmin = [platformsRouter(db, lti, config, ltiOutbound), registrationLinksRouter(db, config, context.clock)];
   api.use(...ltiAdmin);
   app.use('/api/v1', api);
-  app.use('/cmi5', cmi5Router(context, events, auth));
+  app.use('/cmi5', cmi5Router(context, events, auth, ltiOutbound));
 
   app.use('/lti', lti.handler);
   app.use(certificatePages(context));

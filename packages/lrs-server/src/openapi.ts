@@ -2,6 +2,7 @@ import * as c from '@xcredit/sdk/contracts';
 import { z } from 'zod';
 import { attentionInput } from './credits/attention-checks.js';
 import { heartbeatInput } from './launches/sessions.js';
+import { cmi5PackageQuery } from './launches/cmi5-package.js';
 
 type Auth = 'credits/admin' | 'credits/read' | 'launch';
 
@@ -34,6 +35,8 @@ interface Operation {
   csv?: boolean;
   /** Error statuses worth naming beyond the generic 4XX. */
   errors?: Record<number, string>;
+  /** The answer is a file of this media type instead of JSON. */
+  file?: string;
 }
 
 const json = (schema: z.ZodType, example?: unknown): Body => ({ json: schema, ...(example === undefined ? {} : { example }) });
@@ -52,6 +55,14 @@ export const operations: Operation[] = [
     also: { 200: 'Replaced an existing course' },
   },
   { method: 'get', path: '/courses/{courseId}', summary: 'Read a course with its effective policy', auth: 'credits/read', response: c.courseSchema },
+  {
+    method: 'get',
+    path: '/courses/{courseId}/cmi5.zip',
+    summary: 'The course as a cmi5 package (cmi5.xml, one AU) for any cmi5 LMS; its AU URL carries a signed course token (docs/player.md, cmi5 under another LMS)',
+    auth: 'credits/admin',
+    query: cmi5PackageQuery,
+    file: 'application/zip',
+  },
   { method: 'get', path: '/policy', summary: "The tenant's policy defaults", auth: 'credits/read', response: c.policySchema },
   { method: 'put', path: '/policy', summary: "Set the tenant's policy defaults", auth: 'credits/admin', body: json(c.policyInput, { gates: { coverage: 0.9 }, maxRate: 2 }), response: c.policySchema },
   { method: 'post', path: '/launches', summary: 'Start a launch for one learner and one course', auth: 'credits/admin', body: json(c.launchInput, { learnerId: 'E1001', courseId: 'fire-safety' }), response: c.launchSchema, status: 201 },
@@ -361,7 +372,9 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
     const success = (description: string) =>
       ok === 204
         ? { description }
-        : { description, content: { 'application/json': { schema: answer }, ...(op.csv ? { 'text/csv': { schema: { type: 'string', description: 'The rows, a header line first (columns as in the JSON `columns`)' } } } : {}) } };
+        : op.file
+          ? { description, content: { [op.file]: { schema: { type: 'string', format: 'binary' } } } }
+          : { description, content: { 'application/json': { schema: answer }, ...(op.csv ? { 'text/csv': { schema: { type: 'string', description: 'The rows, a header line first (columns as in the JSON `columns`)' } } } : {}) } };
     const responses: Record<string, unknown> = { [String(ok)]: success(ok === 201 ? 'Created' : ok === 202 ? 'Accepted' : ok === 204 ? 'Done' : 'OK') };
     for (const [status, description] of Object.entries(op.also ?? {})) responses[status] = success(description);
     for (const [status, description] of Object.entries(op.errors ?? {})) responses[status] = errorResponse(description);

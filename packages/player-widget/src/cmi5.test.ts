@@ -92,3 +92,25 @@ describe('cmi5', () => {
     expect(authorization('Basic bGF1bmNoOmFiYw==')).toBe('Basic bGF1bmNoOmFiYw==');
   });
 });
+
+describe('cmi5 launched by another LMS', () => {
+  const actor = '{"account":{"homePage":"https://lms.example","name":"e-1"}}';
+  const page = (endpoint: string, fetch: string) =>
+    `https://credits.example/cmi5/au?xc=c1.p.s&${new URLSearchParams({ endpoint, fetch, actor, registration: 'r-1', activityId: 'https://lms.example/au/1' })}`;
+
+  it('takes the LMS endpoint and fetch URL on another origin when the AU URL carries a course token', () => {
+    expect(cmi5Params(page('https://lms.example/lrs/xapi/', 'https://auth.lms.example/fetch/9'))).toEqual({
+      endpoint: 'https://lms.example/lrs/xapi',
+      fetchUrl: 'https://auth.lms.example/fetch/9',
+      actor: { account: { homePage: 'https://lms.example', name: 'e-1' } },
+      registration: 'r-1',
+      activityId: 'https://lms.example/au/1',
+      courseToken: 'c1.p.s',
+    });
+  });
+
+  it('still refuses an endpoint or fetch URL that is not http(s)', () => {
+    expect(() => cmi5Params(page('javascript:alert(1)', 'https://lms.example/fetch/9'))).toThrow(/endpoint: .* not an http\(s\) URL/);
+    expect(() => cmi5Params(page('https://lms.example/xapi', 'data:text/plain,x'))).toThrow(/fetch: .* not an http\(s\) URL/);
+  });
+});

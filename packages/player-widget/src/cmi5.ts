@@ -10,6 +10,8 @@ export interface Cmi5Launch {
   actor: Record<string, unknown>;
   registration: string;
   activityId: string;
+  /** The course token (`xc`) of an exported package's AU URL: another LMS launched this AU. */
+  courseToken?: string;
 }
 
 /** `LMS.LaunchData`, the LMS's State document for this registration. */
@@ -30,10 +32,12 @@ const DEFINED: Record<string, 'initialized' | 'completed' | 'terminated'> = {
 };
 
 /**
- * The cmi5 launch in a page URL, or null when the URL is not one. The page is the AU page of the
- * LRS that launched it, so `endpoint` must be its `/xapi` and `fetch` its `/cmi5/fetch/…` on the
- * page's own origin: the learner's token goes to the one, the credentials come from the other.
- * Anything else throws a LaunchError (`untrusted`) before any request is made.
+ * The cmi5 launch in a page URL, or null when the URL is not one. Without a course token (`xc`)
+ * the page is the AU page of the LRS that launched it, so `endpoint` must be its `/xapi` and
+ * `fetch` its `/cmi5/fetch/…` on the page's own origin: the learner's token goes to the one, the
+ * credentials come from the other. With one, another LMS launched it, and its endpoint and fetch
+ * URL may be anywhere http(s): only that LMS's own credential goes there. Anything else throws a
+ * LaunchError (`untrusted`) before any request is made.
  *
  * @example
  * cmi5Params(location.href); // { endpoint, fetchUrl, actor, registration, activityId } | null
@@ -53,6 +57,12 @@ export function cmi5Params(href: string): Cmi5Launch | null {
   } catch {
     return null;
   }
+  const courseToken = q.get('xc');
+  if (courseToken) {
+    // Another LMS: its endpoint and fetch URL are its own; xcredit is reached on this page's origin.
+    const lrs = httpUrl(endpoint, 'endpoint');
+    return { endpoint: lrs.href.replace(/\/+$/, ''), fetchUrl: httpUrl(fetchUrl, 'fetch').href, actor: parsedActor, registration, activityId, courseToken };
+  }
   const lrs = sameOrigin(endpoint, page, 'endpoint');
   const fetchAt = sameOrigin(fetchUrl, page, 'fetch');
   const base = lrs.pathname.replace(/\/+$/, '');
@@ -66,6 +76,12 @@ export function cmi5Params(href: string): Cmi5Launch | null {
 
 const untrusted = (message: string) => new LaunchError('untrusted', message);
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+function httpUrl(value: string, name: string): URL {
+  const url = URL.canParse(value) ? new URL(value) : null;
+  if (!url || !/^https?:$/.test(url.protocol)) throw untrusted(`${name}: ${value} is not an http(s) URL`);
+  return url;
+}
 
 /** `value` as a URL on the page's own origin (http or https), else a LaunchError naming `name`. */
 function sameOrigin(value: string, page: URL, name: string): URL {

@@ -3,6 +3,7 @@ import { Task, TaskStatus } from '@lit/task';
 import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import { AttentionController, type PromptKind } from './attention.js';
 import { cmi5Params, fetchAuthToken, loadLaunchData, type LaunchData } from './cmi5.js';
+import { Cmi5Au, foreignLaunch } from './cmi5-au.js';
 import { Connection } from './connection.js';
 import { installDocumentFonts } from './fonts.js';
 import { HeartbeatController } from './heartbeat.js';
@@ -119,6 +120,8 @@ export class XcreditPlayer extends LitElement {
   declare private reflection: { requirement: PlayerReflectionRequirement; connection: Connection } | null;
 
   private session: PlayerSession | null = null;
+  /** A launch from another LMS: the cmi5 statements for that LMS. */
+  private au: Cmi5Au | null = null;
   // Hung on the element: their timers and page listeners live exactly as long as it is in the page.
   private readonly heartbeat = new HeartbeatController(this);
   private readonly attention = new AttentionController(this);
@@ -312,12 +315,23 @@ export class XcreditPlayer extends LitElement {
       let token = this.launchToken;
       // No attributes: the page may be a cmi5 launch URL (endpoint, fetch, actor, registration, activityId).
       const cmi5 = !endpointAttr && !token ? cmi5Params(location.href) : null;
+      let launchData: LaunchData | undefined;
       if (cmi5) {
         endpointAttr = cmi5.endpoint;
         token = await fetchAuthToken(cmi5.fetchUrl).catch((e: Error) => {
           throw new LaunchError('unauthorized', e.message);
         });
         signal.throwIfAborted();
+        if (cmi5.courseToken) {
+          // Another LMS launched this AU: cmi5 goes to its LRS; the viewing, to xcredit beside this page.
+          const lms = new Connection({ endpoint: cmi5.endpoint, apiBase: location.href, token });
+          launchData = await loadLaunchData(lms, cmi5);
+          token = await foreignLaunch(location.href, cmi5, token);
+          endpointAttr = new URL('../xapi', location.href).href;
+          this.au = new Cmi5Au(lms, cmi5, launchData);
+          await this.au.load();
+          signal.throwIfAborted();
+        }
       }
       if (!endpointAttr || !token) {
         throw new LaunchError('missing-attribute', 'set the endpoint and launch-token attributes');
@@ -327,15 +341,14 @@ export class XcreditPlayer extends LitElement {
       const apiBase = apiBaseFor(endpoint, this.apiBase ? new URL(this.apiBase, document.baseURI).href : undefined);
       const launch = await loadLaunch(apiBase, token, { signal });
       const connection = new Connection({ endpoint, apiBase, token });
-      let launchData: LaunchData | undefined;
-      if (cmi5) {
+      if (cmi5 && !this.au) {
         if (cmi5.registration !== launch.registration || cmi5.activityId !== launch.activityId) {
           throw new LaunchError('invalid', 'the cmi5 launch URL does not match its auth-token');
         }
         launchData = await loadLaunchData(connection, cmi5);
         signal.throwIfAborted();
-        this.returnUrl = launchData.returnURL ?? null;
       }
+      this.returnUrl = launchData?.returnURL ?? null;
       if (this.courseId && this.courseId !== launch.courseId) {
         throw new LaunchError('course-mismatch', `course-id "${this.courseId}" does not match the launch's course "${launch.courseId}"`);
       }
@@ -348,7 +361,7 @@ export class XcreditPlayer extends LitElement {
         launch,
         mount,
         connection,
-        cmi5: launchData,
+        cmi5: this.au ? undefined : launchData,
         src,
         captions: captionsUrl
           ? { src: new URL(captionsUrl, this.captions ? document.baseURI : apiBase).href, lang: this.captionsLang || resolveLang(this.lang), label: messages(this.captionsLang || this.lang).captions }
@@ -378,7 +391,10 @@ export class XcreditPlayer extends LitElement {
   /** Ends the session (if any) and forgets everything shown about it. */
   private async stop(): Promise<void> {
     const session = this.session;
+    const au = this.au;
     this.session = null;
+    this.au = null;
+    await au?.terminated();
     this.isReady = false;
     this.detail = null;
     this.courseTitle = '';
@@ -393,10 +409,12 @@ export class XcreditPlayer extends LitElement {
     return {
       statement: (s: PlayerStatement) => this.fire('xcredit:statement', s),
       progress: (d: ProgressDetail) => {
+        if (d.completed) this.au?.completed();
         this.detail = d;
         this.fire('xcredit:progress', d);
       },
       ready: (d: ReadyDetail) => {
+        this.au?.initialized();
         this.isReady = true;
         this.fire('xcredit:ready', d);
       },

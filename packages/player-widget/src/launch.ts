@@ -5,8 +5,11 @@ import { readError } from './outbox.js';
 /** A launch as `GET {apiBase}launches/current` returns it: one learner, one course, one token. */
 export type Launch = PlayerLaunch;
 
-/** `untrusted`: a cmi5 launch URL or LMS.LaunchData names an address the player will not use. */
-export type LaunchErrorCode = 'missing-attribute' | 'unauthorized' | 'forbidden' | 'not-found' | 'network' | 'invalid' | 'course-mismatch' | 'untrusted';
+/**
+ * `untrusted`: a cmi5 launch URL or LMS.LaunchData names an address the player will not use.
+ * `not-confirmed`: xcredit refused a launch from another LMS (a changed course token, another LMS).
+ */
+export type LaunchErrorCode = 'missing-attribute' | 'unauthorized' | 'forbidden' | 'not-found' | 'network' | 'invalid' | 'course-mismatch' | 'untrusted' | 'not-confirmed';
 
 /** Why the player cannot start; `code` picks the message shown to the learner. */
 export class LaunchError extends Error {

@@ -69,6 +69,18 @@ export interface LaunchesTable {
   superseded_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
+/** An xcredit launch made for an AU another LMS launched (cmi5 under any LMS). */
+export interface Cmi5ForeignLaunchesTable {
+  tenant_id: string;
+  registration: string;
+  lms_endpoint: string;
+  lms_registration: string;
+  lms_activity_id: string;
+  /** The LMS's actor, as JSON. */
+  lms_actor: string;
+  created_at: CreatedAt;
+}
+
 export interface StatementsTable {
   tenant_id: string;
   id: string;
@@ -498,4 +510,5 @@ export interface Database {
   award_files: AwardFilesTable;
   improvement_plans: ImprovementPlansTable;
   improvement_plan_milestones: ImprovementPlanMilestonesTable;
+  cmi5_foreign_launches: Cmi5ForeignLaunchesTable;
 }

@@ -13,6 +13,9 @@ import { storeStatements } from '../xapi/statements.js';
 import { getCourse } from '../catalog/courses.js';
 import { launchInput } from '@xcredit/sdk/contracts';
 import { createLaunch } from './launches.js';
+import { createForeignLaunch, foreignLaunchInput } from './cmi5-foreign.js';
+import { jsonBody } from '../http-input.js';
+import type { OutboundPolicy } from '../net/outbound.js';
 import type { CreditEvents } from '../credits/ledger.js';
 
 /** The AU page's one inline script: it picks the player's language (its hash is in the page's CSP). */
@@ -53,12 +56,16 @@ export const cmi5LaunchInput = launchInput.extend({
  *   that act as the launch's token on the LRS; a second call is refused, as cmi5 requires. The
  *   launch's token is minted at that call: until then only hashes are stored.
  * - `GET /cmi5/au`: the AU page, a player that reads the launch URL's parameters; a launch URL
- *   whose endpoint or fetch URL this server did not issue is refused.
+ *   whose endpoint or fetch URL this server did not issue is refused, unless it carries a course
+ *   token (`xc`, from an exported package): then another LMS launched it.
+ * - `POST /cmi5/foreign-launches` (no auth: the course token and the LMS's credential vouch): a
+ *   launch for an AU another LMS launched (cmi5-foreign.ts); `outbound` says which hosts the
+ *   server may ask to confirm it.
  *
  * @example
- * app.use('/cmi5', cmi5Router(context, creditEvents(context.clock), auth));
+ * app.use('/cmi5', cmi5Router(context, creditEvents(context.clock), auth, STRICT_POLICY));
  */
-export function cmi5Router(context: AppContext, events: CreditEvents, auth: RequestHandler): Router {
+export function cmi5Router(context: AppContext, events: CreditEvents, auth: RequestHandler, outbound: OutboundPolicy): Router {
   const { db, config, clock } = context;
   const router = Router();
   router.use((req, res, next) => {
@@ -157,6 +164,11 @@ export function cmi5Router(context: AppContext, events: CreditEvents, auth: Requ
     res.set('Cache-Control', 'no-store').json({ 'auth-token': Buffer.from(`launch:${token}`).toString('base64') });
   });
 
+  router.post('/foreign-launches', express.json({ limit: '16kb' }), bodyGuard, async (req, res) => {
+    const input = jsonBody(req, foreignLaunchInput);
+    res.status(201).json(await createForeignLaunch(db, events, context.secretKey, outbound, input, config.publicUrl, clock()));
+  });
+
   router.get('/au', (req, res) => {
     checkAuParams(req.query as Record<string, unknown>, config.publicUrl);
     res.type('html').send(auPage());
@@ -177,12 +189,14 @@ ${inlineScript(AU_LANG_SCRIPT)}</body></html>`.text;
 
 /**
  * A launch URL's `endpoint` and `fetch` must be the ones this server issues: the AU page sends
- * the learner's token to the one and takes its credentials from the other. cmi5 launches from
- * another LMS are not supported (docs/player.md).
+ * the learner's token to the one and takes its credentials from the other. A launch from another
+ * LMS carries the course token of an exported package instead (docs/player.md).
  */
 function checkAuParams(q: Record<string, unknown>, publicUrl: string) {
   const base = publicUrl.replace(/\/+$/, '');
-  const { endpoint, fetch } = q;
+  const { endpoint, fetch, xc } = q;
+  // A course token: another LMS launched this AU; its endpoint and fetch URL are that LMS's.
+  if (typeof xc === 'string') return;
   if (endpoint !== undefined && endpoint !== `${base}/xapi/` && endpoint !== `${base}/xapi`) {
     throw new HttpError(400, 'untrusted_launch_url', `endpoint: this AU sends statements only to ${base}/xapi/, the LRS that launched it`);
   }

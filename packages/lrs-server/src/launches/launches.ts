@@ -3,7 +3,9 @@ import type { launchInput } from '@xcredit/sdk/contracts';
 import type { z } from 'zod';
 import { sha256, newToken } from '../auth/secrets.js';
 import type { Tenant } from '../auth/principal.js';
+import type { Transaction } from 'kysely';
 import type { Db } from '../db/index.js';
+import type { Database } from '../db/schema.js';
 import { learnerActor } from '../xapi/actors.js';
 import { HttpError } from '../http-error.js';
 import { getCourse } from '../catalog/courses.js';
@@ -30,7 +32,16 @@ export const ACTIVE_WITHIN_MS = 45_000;
  * Starts a learning session for one learner and one course. The learner is registered on
  * first launch (HR systems own the learner list; xcredit learns ids as they arrive).
  */
-export async function createLaunch(db: Db, events: CreditEvents, tenant: Tenant, input: LaunchInput, publicUrl: string, at: Date): Promise<Launch> {
+export async function createLaunch(
+  db: Db,
+  events: CreditEvents,
+  tenant: Tenant,
+  input: LaunchInput,
+  publicUrl: string,
+  at: Date,
+  /** What must be written with the launch, in its transaction (a cmi5 launch from another LMS records that LMS). */
+  alongside?: (trx: Transaction<Database>, registration: string) => Promise<unknown>,
+): Promise<Launch> {
   const course = await getCourse(db, tenant.id, input.courseId);
   const learner = await db.selectFrom('learners').select('id').where('tenant_id', '=', tenant.id).where('id', '=', input.learnerId).executeTakeFirst();
   const token = newToken();
@@ -71,6 +82,7 @@ export async function createLaunch(db: Db, events: CreditEvents, tenant: Tenant,
       .insertInto('launches')
       .values({ tenant_id: tenant.id, registration, token_hash: sha256(token), learner_id: input.learnerId, course_id: course.courseId, expires_at: expiresAt, created_at: at })
       .execute();
+    await alongside?.(trx, registration);
   });
   return {
     launchToken: token,

@@ -151,6 +151,18 @@ export class XcreditClient {
   }
 
   /**
+   * The course as a cmi5 package (a zip holding cmi5.xml) to import into any cmi5 LMS; `lms`
+   * (an origin) pins it to the LMS whose xAPI endpoint is there (see docs/player.md).
+   *
+   * @example
+   * await writeFile('fire-safety-cmi5.zip', await xcredit.cmi5Package('fire-safety', { lms: 'https://lms.example.com' }));
+   */
+  async cmi5Package(courseId: string, options: { lms?: string } = {}): Promise<Uint8Array> {
+    const res = await this.#send({ method: 'GET', path: `/courses/${enc(courseId)}/cmi5.zip`, query: { lms: options.lms }, accept: 'application/zip', idempotent: true });
+    return new Uint8Array(await res.arrayBuffer());
+  }
+
+  /**
    * The tenant's policy defaults, as set; every course's policy starts from them.
    *
    * @example

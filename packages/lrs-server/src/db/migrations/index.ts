@@ -18,6 +18,7 @@ import { reminders } from './0072_reminders.js';
 import { growthCategories } from './0073_growth_categories.js';
 import { improvementPlans } from './0074_improvement_plans.js';
 import { reflections } from './0078_reflections.js';
+import { cmi5ForeignLaunches } from './0085_cmi5_foreign_launches.js';
 
 /**
  * Every migration, in order of its name. Never edit one that has shipped: add a file
@@ -44,6 +45,7 @@ const migrations: Record<string, Migration> = {
   '0073_growth_categories': growthCategories,
   '0074_improvement_plans': improvementPlans,
   '0078_reflections': reflections,
+  '0085_cmi5_foreign_launches': cmi5ForeignLaunches,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import express, { Router, type Request } from 'express';
 import { capabilitiesRouter } from '../../api.js';
+import { cmi5PackageRouter } from '../../launches/cmi5-package.js';
 import { requireScope } from '../../auth/principal.js';
 import { certificatesApi } from '../../certificates/routes.js';
 import type { CreditEvents } from '../../credits/ledger.js';
@@ -80,7 +81,7 @@ export function adminRouter(context: AppContext, events: CreditEvents, throttle:
     const p = requireScope(req, 'credits/read');
     res.json({ learners: await searchLearners(db, p.tenant.id, String(req.query.q ?? '').trim().slice(0, 100)) });
   });
-  api.use(capabilitiesRouter(context, events), reportsRouter(context), certificatesApi(context), ...more);
+  api.use(capabilitiesRouter(context, events), reportsRouter(context), certificatesApi(context), cmi5PackageRouter(context), ...more);
   router.use('/admin/api', api);
 
   return router;
