@@ -6,16 +6,18 @@ import './lti.js';
 import './overview.js';
 import './statements.js';
 import './reminders.js';
+import './training.js';
 import { t, type Lang } from './i18n.js';
 import { shared } from './styles.js';
 
-type Route = { view: 'overview' | 'courses' | 'learners' | 'awards' | 'reminders' | 'lti' | 'statements'; id?: string };
+type Route = { view: 'overview' | 'courses' | 'learners' | 'awards' | 'training' | 'reminders' | 'lti' | 'statements'; id?: string };
 
 function route(): Route {
   const [, view, id] = location.hash.split('/');
   if (view === 'courses' || view === 'awards' || view === 'reminders' || view === 'lti') return { view };
   if (view === 'learners') return { view, id: id ? decodeURIComponent(id) : '' };
   if (view === 'statements') return { view, id: id ?? '' };
+  if (view === 'training') return { view, id: id ? decodeURIComponent(id) : '' };
   return { view: 'overview' };
 }
 
@@ -63,10 +65,10 @@ export class XcreditAdmin extends LitElement {
   override render() {
     const l = this.locale;
     const years = [0, 1, 2].map((d) => String(new Date().getUTCFullYear() - d));
-    const link = (view: Route['view'], key: 'overview' | 'courses' | 'learners' | 'awards' | 'reminders' | 'lti' | 'statements') => html`<a href="#/${view}" class=${this.route.view === view ? 'active' : ''}>${t(l, key)}</a>`;
+    const link = (view: Route['view'], key: 'overview' | 'courses' | 'learners' | 'awards' | 'training' | 'reminders' | 'lti' | 'statements') => html`<a href="#/${view}" class=${this.route.view === view ? 'active' : ''}>${t(l, key)}</a>`;
     return html`<header>
         <strong>${t(l, 'brand')}</strong>
-        <nav>${link('overview', 'overview')}${link('courses', 'courses')}${link('learners', 'learners')}${link('awards', 'awards')}${link('reminders', 'reminders')}${link('statements', 'statements')}${link('lti', 'lti')}</nav>
+        <nav>${link('overview', 'overview')}${link('courses', 'courses')}${link('learners', 'learners')}${link('awards', 'awards')}${link('training', 'training')}${link('reminders', 'reminders')}${link('statements', 'statements')}${link('lti', 'lti')}</nav>
         <span class="spacer"></span>
         <label>${t(l, 'period')} <select id="period" .value=${this.period} @change=${(e: Event) => (this.period = (e.target as HTMLSelectElement).value)}>${years.map((y) => html`<option value=${y}>${y}</option>`)}</select></label>
         <button id="lang" @click=${this.toggleLang}>${t(l, 'language')}</button>
@@ -86,6 +88,8 @@ export class XcreditAdmin extends LitElement {
         return html`<xa-statements .locale=${l} .query=${this.route.id ?? ''}></xa-statements>`;
       case 'awards':
         return html`<xa-awards .locale=${l}></xa-awards>`;
+      case 'training':
+        return html`<xa-training .locale=${l} .sessionId=${this.route.id ?? ''}></xa-training>`;
       case 'reminders':
         return html`<xa-reminders .locale=${l}></xa-reminders>`;
       case 'lti':

@@ -278,3 +278,8 @@ export async function sweepTrainingSessions(db: Db, events: CreditEvents, now: D
   }
   return n;
 }
+
+/** Whether a course is taught in training sessions (an LTI launch of it opens the check-in page). */
+export async function hasTrainingSessions(db: Db, tenantId: string, courseId: string): Promise<boolean> {
+  return Boolean(await db.selectFrom('training_sessions').select('id').where('tenant_id', '=', tenantId).where('course_id', '=', courseId).limit(1).executeTakeFirst());
+}

@@ -19,6 +19,8 @@ export interface Launch {
   actor: ReturnType<typeof learnerActor>;
   activityId: string;
   playerUrl: string;
+  /** The learner's check-in page for the course's offline training sessions, holding this launch. */
+  checkinUrl: string;
   expiresAt: string;
 }
 
@@ -79,6 +81,7 @@ export async function createLaunch(db: Db, events: CreditEvents, tenant: Tenant,
     activityId: course.activityId,
     // The token rides in the fragment, which browsers never send to servers or in Referer.
     playerUrl: `${publicUrl}/play#token=${encodeURIComponent(token)}`,
+    checkinUrl: `${publicUrl}/checkin#token=${encodeURIComponent(token)}`,
     expiresAt: expiresAt.toISOString(),
   };
 }

@@ -30,6 +30,8 @@ export const launchSchema = z.looseObject({
   actor: agent,
   activityId: z.string(),
   playerUrl: z.string(),
+  /** The learner's check-in page for the course's offline training sessions (opened once in the browser that scans the QR codes). */
+  checkinUrl: z.string(),
   expiresAt: z.string(),
 });
 export type Launch = z.infer<typeof launchSchema>;
