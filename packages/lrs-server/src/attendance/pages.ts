@@ -25,17 +25,17 @@ export const CHECKIN_SCRIPT = `
   const time = (iso) => new Date(iso).toLocaleTimeString(zh ? 'zh-CN' : 'en', { hour: '2-digit', minute: '2-digit' });
   // Each launch this browser holds is for one course: the first whose course the code's session is of answers.
   async function scan(action) {
-    let last = { status: 401, body: { message: t('No check-in link opened in this browser yet.', '此浏览器尚未打开签到链接。') } };
+    let last = { status: 401, body: { error: { message: t('No check-in link opened in this browser yet.', '此浏览器尚未打开签到链接。') } } };
     for (const token of tokens) {
       const res = await fetch('/api/v1/launches/current/attendance', { method: 'POST', headers: { Authorization: 'Bearer ' + token, 'Content-Type': 'application/json' }, body: JSON.stringify({ code, action }) });
       const body = await res.json().catch(() => ({}));
       last = { status: res.status, body };
-      if (res.status !== 401 && body.error !== 'wrong_session') break;
+      if (res.status !== 401 && !(body.error && body.error.code === 'wrong_session')) break;
     }
     return last;
   }
   function show({ status: code, body }) {
-    if (code >= 400) return say('refused', body.message || ('HTTP ' + code));
+    if (code >= 400) return say('refused', (body.error && body.error.message) || body.message || ('HTTP ' + code));
     document.getElementById('course').textContent = body.courseTitle + ' · ' + body.location;
     if (body.checkedOutAt) { out.hidden = true; return say('checked-out', t('Checked out at ', '已签退：') + time(body.checkedOutAt)); }
     if (body.created) { out.hidden = true; return say('checked-in', t('Checked in at ', '已签到：') + time(body.checkedInAt)); }
