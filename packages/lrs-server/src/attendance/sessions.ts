@@ -168,8 +168,10 @@ export async function scanCheckinCode(db: Db, secretKey: string, tenantId: strin
   if (s.course_id !== launch.courseId) {
     throw new HttpError(403, 'wrong_session', `code: is for a session of course "${s.course_id}", and this launch is for course "${launch.courseId}"; open the check-in link for "${s.course_title}"`);
   }
-  if (s.status !== 'open') throw new HttpError(409, 'session_not_open', `code: session "${s.course_title}" is ${s.status === 'closed' ? 'closed; check-in has ended' : 'not open for check-in yet'}`);
   return db.transaction().execute(async (trx) => {
+    // A close running at the same time holds the row for update: a scan lands before it, or is refused after it.
+    const current = await trx.selectFrom('training_sessions').select('status').where('tenant_id', '=', tenantId).where('id', '=', s.id).forShare().executeTakeFirstOrThrow();
+    if (current.status !== 'open') throw new HttpError(409, 'session_not_open', `code: session "${s.course_title}" is ${current.status === 'closed' ? 'closed; check-in has ended' : 'not open for check-in yet'}`);
     let created = false;
     if (input.action === 'in') {
       const inserted = await trx
