@@ -154,6 +154,9 @@ describe.each(engines)('offline training sessions and check-in on %s', (engine) 
     const malformed = await scan(eve, 'https://example.com/not-a-code');
     expect(malformed.status).toBe(400);
     expect(malformed.body.error.message).toMatch(/^code:/);
+    const noCode = await request('POST', '/launches/current/attendance', { action: 'in' }, `Bearer ${eve}`);
+    expect(noCode.status).toBe(400);
+    expect(JSON.stringify(noCode.body.error)).toContain('code');
     const badAction = await scan(eve, fresh, 'sideways' as 'in');
     expect(badAction.status).toBe(400);
     expect(badAction.body.error.message).toContain('action');
@@ -195,5 +198,25 @@ describe.each(engines)('offline training sessions and check-in on %s', (engine) 
     const listed = (await ok('GET', '/training-sessions?status=closed&courseId=first-aid')).sessions;
     expect(listed.map((x: { sessionId: string }) => x.sessionId)).toContain(sessionId);
     expect(listed.find((x: { sessionId: string }) => x.sessionId === sessionId).checkedIn).toBe(2);
+  });
+
+  it('credits nothing into a closed period, and says so', async () => {
+    const back = server.clock!();
+    try {
+      server.clock!.set(new Date('2025-05-04T09:00:00Z'));
+      const sessionId = await openSession();
+      const hal = await launchOf('hal');
+      expect((await scan(hal, await code(sessionId))).status).toBe(201);
+      minutes(90);
+      expect((await scan(hal, await code(sessionId), 'out')).status).toBe(201);
+      await ok('POST', '/periods/2025/close');
+      const closed = await ok('POST', `/training-sessions/${sessionId}/close`);
+      expect(closed.period).toBe('2025');
+      expect(closed.attendance[0]).toMatchObject({ learnerId: 'hal', status: 'not_credited', credits: 0, attendedMinutes: 90 });
+      expect(closed.attendance[0].explanation).toBe('attended 90 of 90 minutes (100 %, 80 % needed); period 2025 is closed, so no credits');
+      expect((await ok('GET', '/learners/hal/ledger?period=2025')).total).toBe(0);
+    } finally {
+      server.clock!.set(back);
+    }
   });
 });
