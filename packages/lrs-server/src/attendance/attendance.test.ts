@@ -117,6 +117,9 @@ describe.each(engines)('offline training sessions and check-in on %s', (engine) 
     expect(closed.status).toBe('closed');
     const result = Object.fromEntries(closed.attendance.map((a: { learnerId: string }) => [a.learnerId, a]));
     expect(result.ana).toMatchObject({ status: 'credited', credits: 2.5, attendedMinutes: 90, lateMinutes: 0, earlyMinutes: 0 });
+    // Every accepted scan is kept, the repeated one too, with its code's step.
+    expect(result.ana.scans.map((x: { action: string }) => x.action)).toEqual(['in', 'in', 'out']);
+    expect(result.ana.scans[0]).toMatchObject({ at: first.body.checkedInAt, codeStep: Math.floor(Date.parse(first.body.checkedInAt) / 30_000) });
     expect(result.ben).toMatchObject({ status: 'credited', credits: 2.5, attendedMinutes: 75, lateMinutes: 15 });
     expect(result.ben.explanation).toBe('attended 75 of 90 minutes (83 %, 80 % needed); arrived 15 min late');
     expect(result.cai).toMatchObject({ status: 'not_credited', credits: 0, attendedMinutes: 30, lateMinutes: 15, earlyMinutes: 45 });

@@ -41,7 +41,9 @@ function toSession(r: SessionRow, checkedIn: number) {
 }
 export type TrainingSession = ReturnType<typeof toSession>;
 
-function toAttendance(s: SessionRow, a: AttendanceRow) {
+type Scan = { action: 'in' | 'out'; at: string; codeStep: number };
+
+function toAttendance(s: SessionRow, a: AttendanceRow, scans: Scan[] = []) {
   // Before the session is closed the figures are what the scans so far show.
   const m = measure(s, a);
   const settled = a.outcome !== null;
@@ -56,6 +58,7 @@ function toAttendance(s: SessionRow, a: AttendanceRow) {
     status: !settled ? ('present' as const) : a.credited_tenths ? ('credited' as const) : ('not_credited' as const),
     credits: settled ? (a.credited_tenths ?? 0) / 10 : null,
     explanation: a.outcome,
+    scans,
   };
 }
 export type Attendance = ReturnType<typeof toAttendance>;
@@ -126,7 +129,10 @@ export async function listTrainingSessions(db: Db, tenantId: string, filter: { c
 export async function getTrainingSession(db: Db, tenantId: string, sessionId: string): Promise<TrainingSession & { attendance: Attendance[] }> {
   const s = await sessionRow(db, tenantId, sessionId);
   const rows = await db.selectFrom('attendance').selectAll().where('tenant_id', '=', tenantId).where('session_id', '=', sessionId).orderBy('checked_in_at').orderBy('learner_id').execute();
-  return { ...toSession(s, rows.length), attendance: rows.map((a) => toAttendance(s, a)) };
+  const scans = await db.selectFrom('attendance_scans').select(['learner_id', 'action', 'at', 'code_step']).where('tenant_id', '=', tenantId).where('session_id', '=', sessionId).orderBy('id').execute();
+  const byLearner = new Map<string, Scan[]>();
+  for (const x of scans) byLearner.set(x.learner_id, [...(byLearner.get(x.learner_id) ?? []), { action: x.action, at: iso(x.at)!, codeStep: Number(x.code_step) }]);
+  return { ...toSession(s, rows.length), attendance: rows.map((a) => toAttendance(s, a, byLearner.get(a.learner_id))) };
 }
 
 /** Opens a session for check-in (the trainer shows its code); opening an open one changes nothing. */

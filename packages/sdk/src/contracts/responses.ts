@@ -490,6 +490,8 @@ export const attendanceSchema = z.looseObject({
   status: z.enum(['present', 'credited', 'not_credited']),
   credits: z.number().nullable(),
   explanation: z.string().nullable(),
+  /** Every accepted scan, in order: in or out, when, and the code's 30-second step. */
+  scans: z.array(z.looseObject({ action: z.enum(['in', 'out']), at: z.string(), codeStep: z.number() })),
 });
 export type Attendance = z.infer<typeof attendanceSchema>;
 export const trainingSessionDetailSchema = trainingSessionSchema.extend({ attendance: z.array(attendanceSchema) });
