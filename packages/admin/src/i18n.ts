@@ -190,6 +190,8 @@ const en = {
   why: 'Why',
   creditsUnit: 'credits',
   noAttendance: 'Nobody has checked in yet.',
+  minAttendance: 'Minimum attendance',
+  grace: 'Grace for late arrival and early leaving',
 } as const;
 
 const zh: Record<keyof typeof en, string> = {
@@ -382,6 +384,8 @@ const zh: Record<keyof typeof en, string> = {
   why: '说明',
   creditsUnit: '学分',
   noAttendance: '尚无人签到。',
+  minAttendance: '最低出勤比例',
+  grace: '迟到和早退宽限',
 };
 
 export type Key = keyof typeof en;

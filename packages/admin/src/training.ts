@@ -140,7 +140,7 @@ export class AdminTraining extends LitElement {
       <section class="card" id="session" data-status=${s.status}>
         <h2>${s.courseTitle}</h2>
         <p>${time(s.startsAt)} – ${time(s.endsAt)} · ${s.location} · ${t(l, 'trainer')}: ${s.trainer}</p>
-        <p class="note">${t(l, 'minShare')}: ${Math.round(s.minShare * 100)} % · ${t(l, 'graceMinutes')}: ${s.graceMinutes} · ${s.credits} ${t(l, 'creditsUnit')}</p>
+        <p class="note">${t(l, 'minAttendance')}: ${Math.round(s.minShare * 100)} % · ${t(l, 'grace')}: ${s.graceMinutes} min · ${s.credits} ${t(l, 'creditsUnit')}</p>
         <p>${t(l, 'sessionStatus')}: <strong id="session-status">${t(l, `status_${s.status as 'open'}`)}</strong></p>
         ${s.status === 'scheduled' ? html`<button class="primary" id="open-session" @click=${this.act('open')}>${t(l, 'openSession')}</button> ` : nothing}
         ${s.status !== 'closed' ? html`<button class="danger" id="close-session" @click=${this.act('close')}>${t(l, 'closeSession')}</button>` : nothing}
