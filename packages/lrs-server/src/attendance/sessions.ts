@@ -136,11 +136,11 @@ export async function getTrainingSession(db: Db, tenantId: string, sessionId: st
 }
 
 /** Opens a session for check-in (the trainer shows its code); opening an open one changes nothing. */
-export async function openTrainingSession(db: Db, tenantId: string, sessionId: string, now: Date): Promise<TrainingSession> {
+export async function openTrainingSession(db: Db, tenantId: string, sessionId: string, now: Date): Promise<TrainingSession & { attendance: Attendance[] }> {
   const s = await sessionRow(db, tenantId, sessionId);
   if (s.status === 'closed') throw new HttpError(409, 'session_closed', `session ${sessionId} is closed; its attendance is already credited`);
   if (s.status === 'scheduled') await db.updateTable('training_sessions').set({ status: 'open', opened_at: now }).where('tenant_id', '=', tenantId).where('id', '=', sessionId).where('status', '=', 'scheduled').execute();
-  return (await getTrainingSession(db, tenantId, sessionId)) as TrainingSession;
+  return getTrainingSession(db, tenantId, sessionId);
 }
 
 /** The code to show now, as the check-in link and a QR code (SVG) of it. */
