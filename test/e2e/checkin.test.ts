@@ -65,7 +65,8 @@ describe('offline training in real Chromium: a trainer runs a session in /admin,
     await trainer.click('button[type=submit]');
     await trainer.locator('xa-overview').waitFor();
     for (const learnerId of ['ana', 'ben', 'cai', 'dee']) {
-      const phone = await browser.newContext({ viewport: { width: 390, height: 760 }, locale: 'en-US', isMobile: true });
+      // ben's phone is in Chinese: the check-in page speaks its language.
+      const phone = await browser.newContext({ viewport: { width: 390, height: 760 }, locale: learnerId === 'ben' ? 'zh-CN' : 'en-US', isMobile: true });
       const page = await phone.newPage();
       learners.set(learnerId, { context: phone, page });
       // The HR system made this learner a launch of the course and sent its check-in link; opening it readies this phone.
@@ -119,14 +120,14 @@ describe('offline training in real Chromium: a trainer runs a session in /admin,
   it('checks learners in from their own phones; a photo of an old code sent to an absent colleague has expired', async () => {
     minutes(1);
     const atOne = await shownUrl();
-    expect(await scan('ana', atOne)).toMatchObject({ state: 'checked-in' });
+    expect(await scan('ana', atOne)).toMatchObject({ state: 'checked-in', text: expect.stringContaining('Checked in at') });
     expect(await scan('cai', atOne)).toMatchObject({ state: 'checked-in' });
     // The same code again: still checked in, nothing new; the page offers the check-out instead.
     expect(await scan('ana', atOne)).toMatchObject({ state: 'checked-in' });
     expect(await learners.get('ana')!.page.isVisible('#checkout')).toBe(true);
     minutes(14);
     const late = await shownUrl();
-    expect(await scan('ben', late)).toMatchObject({ state: 'checked-in' });
+    expect(await scan('ben', late)).toMatchObject({ state: 'checked-in', text: expect.stringContaining('已签到') });
     // dee is not in the room: a colleague photographed the first code and sent it.
     const refused = await scan('dee', firstUrl);
     expect(refused.state).toBe('refused');
