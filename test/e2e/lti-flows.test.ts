@@ -90,6 +90,25 @@ describe.each(engines)('LTI flows on %s', (engine) => {
     }
   });
 
+  it('opens the check-in page, not the player, for a course taught in training sessions, and the launch checks the learner in', async () => {
+    expect((await api(server, 'PUT', '/courses/lti-first-aid', { title: 'First aid', activityId: 'https://example.com/courses/lti-first-aid', credits: 1, kind: 'required', lengthSeconds: 3600 })).status).toBe(201);
+    const start = new Date();
+    const session = await api(server, 'POST', '/training-sessions', { courseId: 'lti-first-aid', startsAt: start.toISOString(), endsAt: new Date(start.getTime() + 3600_000).toISOString(), location: 'Lab 2', trainer: 'Ms. Ito' });
+    expect(session.status).toBe(201);
+    await api(server, 'POST', `/training-sessions/${session.body.sessionId}/open`);
+    const launched = await sim.launch({ claims: sim.studentClaims('u-90'), targetLinkUri: `${server.url}/lti?course=lti-first-aid` });
+    expect(launched.status, launched.html).toBe(303);
+    expect(launched.location).toMatch(new RegExp(`^${server.url}/checkin#token=`));
+    const token = decodeURIComponent(/#token=(.+)$/.exec(launched.location!)![1]!);
+    const { body: code } = await api(server, 'GET', `/training-sessions/${session.body.sessionId}/code`);
+    const scanned = await fetch(`${server.url}/api/v1/launches/current/attendance`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ code: code.code }) });
+    expect(scanned.status).toBe(201);
+    expect((await api(server, 'GET', `/training-sessions/${session.body.sessionId}`)).body.attendance.map((a: { learnerId: string }) => a.learnerId)).toEqual(['u-90']);
+    // A course with a video still opens the player.
+    const video = await sim.launch({ claims: sim.studentClaims('u-91'), targetLinkUri: COURSE_LINK(server) });
+    expect(video.location).toMatch(new RegExp(`^${server.url}/play#token=`));
+  });
+
   it('gives up at once on a score the gradebook refuses (4xx), and posts the next one', async () => {
     const launched = await sim.launch({ claims: sim.studentClaims('learner-40'), targetLinkUri: COURSE_LINK(server) });
     const token = decodeURIComponent(/#token=(.+)$/.exec(launched.location!)![1]!);

@@ -8,16 +8,18 @@ import './overview.js';
 import './statements.js';
 import './reminders.js';
 import './reflections.js';
+import './training.js';
 import { t, type Lang } from './i18n.js';
 import { shared } from './styles.js';
 
-type Route = { view: 'overview' | 'courses' | 'learners' | 'awards' | 'reflections' | 'reminders' | 'history' | 'lti' | 'statements'; id?: string };
+type Route = { view: 'overview' | 'courses' | 'learners' | 'awards' | 'training' | 'reflections' | 'reminders' | 'history' | 'lti' | 'statements'; id?: string };
 
 function route(): Route {
   const [, view, id] = location.hash.split('/');
   if (view === 'courses' || view === 'awards' || view === 'reflections' || view === 'reminders' || view === 'history' || view === 'lti') return { view };
   if (view === 'learners') return { view, id: id ? decodeURIComponent(id) : '' };
   if (view === 'statements') return { view, id: id ?? '' };
+  if (view === 'training') return { view, id: id ? decodeURIComponent(id) : '' };
   return { view: 'overview' };
 }
 
@@ -69,7 +71,7 @@ export class XcreditAdmin extends LitElement {
     const link = (view: Route['view'], key: Exclude<Route['view'], 'history'> | 'historyNav') => html`<a href="#/${view}" class=${this.route.view === view ? 'active' : ''}>${t(l, key)}</a>`;
     return html`<header>
         <strong>${t(l, 'brand')}</strong>
-        <nav>${link('overview', 'overview')}${link('courses', 'courses')}${link('learners', 'learners')}${link('awards', 'awards')}${link('reflections', 'reflections')}${link('reminders', 'reminders')}${link('history', 'historyNav')}${link('statements', 'statements')}${link('lti', 'lti')}</nav>
+        <nav>${link('overview', 'overview')}${link('courses', 'courses')}${link('learners', 'learners')}${link('awards', 'awards')}${link('training', 'training')}${link('reflections', 'reflections')}${link('reminders', 'reminders')}${link('history', 'historyNav')}${link('statements', 'statements')}${link('lti', 'lti')}</nav>
         <span class="spacer"></span>
         <label>${t(l, 'period')} <select id="period" .value=${this.period} @change=${(e: Event) => (this.period = (e.target as HTMLSelectElement).value)}>${years.map((y) => html`<option value=${y}>${y}</option>`)}</select></label>
         <button id="lang" @click=${this.toggleLang}>${t(l, 'language')}</button>
@@ -91,6 +93,8 @@ export class XcreditAdmin extends LitElement {
         return html`<xa-awards .locale=${l}></xa-awards>`;
       case 'reflections':
         return html`<xa-reflections .locale=${l}></xa-reflections>`;
+      case 'training':
+        return html`<xa-training .locale=${l} .sessionId=${this.route.id ?? ''}></xa-training>`;
       case 'reminders':
         return html`<xa-reminders .locale=${l}></xa-reminders>`;
       case 'history':

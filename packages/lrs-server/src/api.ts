@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { attendanceRouter } from './attendance/routes.js';
 import { catalogRouter, type CourseChanged } from './catalog/routes.js';
 import type { CreditEvents } from './credits/ledger.js';
 import { adjustForCourseChange } from './credits/engagement.js';
@@ -14,5 +15,5 @@ import { remindersRouter } from './reminders/routes.js';
 export function capabilitiesRouter(context: AppContext, events: CreditEvents): Router {
   const { db } = context;
   const courseChanged: CourseChanged = (trx, tenantId, before, after, actor) => adjustForCourseChange(trx, events, tenantId, before, after, actor);
-  return Router().use(catalogRouter(db, courseChanged), learnersRouter(db), launchesRouter(context, events), creditsRouter(context, events), reflectionsRouter(context, events), remindersRouter(context), pathsRouter(context));
+  return Router().use(catalogRouter(db, courseChanged), learnersRouter(db), launchesRouter(context, events), creditsRouter(context, events), reflectionsRouter(context, events), remindersRouter(context), pathsRouter(context), attendanceRouter(context, events));
 }

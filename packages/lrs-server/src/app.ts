@@ -21,6 +21,7 @@ import { creditWebhooks } from './webhooks/credit-events.js';
 import { webhooksRouter } from './webhooks/routes.js';
 import { historyRouter } from './history/routes.js';
 import { unsubscribePages } from './reminders/routes.js';
+import { checkinPages } from './attendance/pages.js';
 import { healthRouter, type Lifecycle } from './ops/health.js';
 import { requestLog } from './ops/request-log.js';
 import { assignRequestId, bodyGuard, edgeGuard } from './edge.js';
@@ -123,6 +124,7 @@ export function createApp({ context, browser = {}, demo, lti, validation, events
   app.use('/lti', lti.handler);
   app.use(certificatePages(context));
   app.use(unsubscribePages(context));
+  app.use(checkinPages());
   app.use(adminRouter(context, events, throttle, ...ltiAdmin, history));
   app.use(webRouter(context, events, demo));
 

@@ -18,6 +18,7 @@ import { seedDemo } from './seed.js';
 import { sweepAtRisk } from './webhooks/alerts.js';
 import { mailHandler } from './reminders/mailer.js';
 import { MAIL_JOB, sweepReminders } from './reminders/reminders.js';
+import { sweepTrainingSessions } from './attendance/sessions.js';
 import { DELIVER_JOB, deliverHandler } from './webhooks/events.js';
 import { startOutboxWorker, type OutboxWorker } from './jobs/outbox.js';
 import { startSchedules } from './jobs/schedules.js';
@@ -117,6 +118,8 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
         { name: 'at-risk sweep', everyMs: config.atRiskSweepSeconds * 1000, run: () => sweepAtRisk(store.db, clock()) },
         { name: 'lti score sweep', everyMs: SCORE_SWEEP_MS, run: async () => (lti.state.status === 'ready' ? enqueueChangedScores(store.db) : 0) },
         { name: 'reminder sweep', everyMs: 3600_000, run: () => sweepReminders(context) },
+        // Sessions nobody closed by hand are credited once they ended.
+        { name: 'training session sweep', everyMs: 3600_000, run: () => sweepTrainingSessions(store.db, events, clock()) },
       ],
       { owner: statements.processId },
     );

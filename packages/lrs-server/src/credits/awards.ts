@@ -80,56 +80,62 @@ const toAward = (r: AwardRow): Award => ({
 /** Records an award. Offline attendance is approved at once; growth credits wait for approval. */
 export async function createAward(db: Db, events: CreditEvents, tenantId: string, actor: string, input: AwardInput, now: Date): Promise<{ award: Award; created: boolean }> {
   parsePeriod(input.period);
-  return db.transaction().execute(async (trx) => {
-    const learner = await trx.selectFrom('learners').select('id').where('tenant_id', '=', tenantId).where('id', '=', input.learnerId).executeTakeFirst();
-    if (!learner) throw new HttpError(404, 'learner_not_found', `learnerId: no learner "${input.learnerId}" in this tenant`);
-    if (await isClosed(trx, tenantId, input.period)) throw new HttpError(409, 'period_closed', `period: ${input.period} is closed; no awards can be added to it`);
-    if (input.source === 'growth') await checkGrowthCategory(trx, tenantId, input.category);
-    const link = input.evidence?.url;
-    if (link !== undefined && (typeof link !== 'string' || !/^https?:\/\/[^\s]{1,2000}$/i.test(link))) throw new HttpError(400, 'invalid_input', 'evidence.url: must be an http(s) link');
-    await lockLearner(trx, tenantId, input.learnerId);
-    if (input.externalId) {
-      const existing = await trx.selectFrom('awards').selectAll().where('tenant_id', '=', tenantId).where('external_id', '=', input.externalId).executeTakeFirst();
-      if (existing) {
-        const same = existing.learner_id === input.learnerId && existing.amount_tenths === Math.round(input.credits * 10) && existing.source === input.source;
-        if (!same) throw new HttpError(409, 'conflict', `externalId: "${input.externalId}" was already used for a different award`);
-        return { award: toAward(existing), created: false };
-      }
+  return db.transaction().execute((trx) => recordAward(trx, events, tenantId, actor, input, now));
+}
+
+/**
+ * `createAward` inside a transaction the caller holds (closing a training session credits all of
+ * its attendance in one). `note` explains the credit in the ledger entry, e.g. the minutes attended.
+ */
+export async function recordAward(trx: Db, events: CreditEvents, tenantId: string, actor: string, input: AwardInput, now: Date, note: string | null = null): Promise<{ award: Award; created: boolean }> {
+  const learner = await trx.selectFrom('learners').select('id').where('tenant_id', '=', tenantId).where('id', '=', input.learnerId).executeTakeFirst();
+  if (!learner) throw new HttpError(404, 'learner_not_found', `learnerId: no learner "${input.learnerId}" in this tenant`);
+  if (await isClosed(trx, tenantId, input.period)) throw new HttpError(409, 'period_closed', `period: ${input.period} is closed; no awards can be added to it`);
+  if (input.source === 'growth') await checkGrowthCategory(trx, tenantId, input.category);
+  const link = input.evidence?.url;
+  if (link !== undefined && (typeof link !== 'string' || !/^https?:\/\/[^\s]{1,2000}$/i.test(link))) throw new HttpError(400, 'invalid_input', 'evidence.url: must be an http(s) link');
+  await lockLearner(trx, tenantId, input.learnerId);
+  if (input.externalId) {
+    const existing = await trx.selectFrom('awards').selectAll().where('tenant_id', '=', tenantId).where('external_id', '=', input.externalId).executeTakeFirst();
+    if (existing) {
+      const same = existing.learner_id === input.learnerId && existing.amount_tenths === Math.round(input.credits * 10) && existing.source === input.source;
+      if (!same) throw new HttpError(409, 'conflict', `externalId: "${input.externalId}" was already used for a different award`);
+      return { award: toAward(existing), created: false };
     }
-    const approved = input.source === 'offline';
-    const row = await trx
-      .insertInto('awards')
-      .values({
-        tenant_id: tenantId,
-        id: randomUUID(),
-        learner_id: input.learnerId,
-        period: input.period,
-        source: input.source,
-        title: input.title,
-        amount_tenths: Math.round(input.credits * 10),
-        category: input.category ?? null,
-        kind: input.kind,
-        requirement_id: input.requirementId ?? null,
-        external_id: input.externalId ?? null,
-        evidence: JSON.stringify(input.evidence ?? {}),
-        status: approved ? 'approved' : 'pending',
-        requested_by: actor,
-        decided_by: approved ? actor : null,
-        decided_at: approved ? now : null,
-        credited_tenths: approved ? Math.round(input.credits * 10) : null,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    await trx.insertInto('award_events').values({ tenant_id: tenantId, award_id: row.id, action: 'requested', actor, reason: null }).execute();
-    if (approved) {
-      await trx.insertInto('award_events').values({ tenant_id: tenantId, award_id: row.id, action: 'approved', actor, reason: 'attendance check-in' }).execute();
-      await credit(trx, events, tenantId, row, actor);
-      await events.publish(trx, { type: 'award.decided', tenantId, data: { award: toAward(row) } });
-    } else {
-      await events.publish(trx, { type: 'award.pending', tenantId, data: { award: toAward(row) } });
-    }
-    return { award: toAward(row), created: true };
-  });
+  }
+  const approved = input.source === 'offline';
+  const row = await trx
+    .insertInto('awards')
+    .values({
+      tenant_id: tenantId,
+      id: randomUUID(),
+      learner_id: input.learnerId,
+      period: input.period,
+      source: input.source,
+      title: input.title,
+      amount_tenths: Math.round(input.credits * 10),
+      category: input.category ?? null,
+      kind: input.kind,
+      requirement_id: input.requirementId ?? null,
+      external_id: input.externalId ?? null,
+      evidence: JSON.stringify(input.evidence ?? {}),
+      status: approved ? 'approved' : 'pending',
+      requested_by: actor,
+      decided_by: approved ? actor : null,
+      decided_at: approved ? now : null,
+      credited_tenths: approved ? Math.round(input.credits * 10) : null,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await trx.insertInto('award_events').values({ tenant_id: tenantId, award_id: row.id, action: 'requested', actor, reason: null }).execute();
+  if (approved) {
+    await trx.insertInto('award_events').values({ tenant_id: tenantId, award_id: row.id, action: 'approved', actor, reason: note ?? 'attendance check-in' }).execute();
+    await credit(trx, events, tenantId, row, actor, note);
+    await events.publish(trx, { type: 'award.decided', tenantId, data: { award: toAward(row) } });
+  } else {
+    await events.publish(trx, { type: 'award.pending', tenantId, data: { award: toAward(row) } });
+  }
+  return { award: toAward(row), created: true };
 }
 
 /** Approves or rejects a pending award; a decision is final (a correction is a new award or an adjustment). */

@@ -472,6 +472,52 @@ export interface AttentionChecksTable {
   answered_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
+/** An offline training session of a course (migration 0076). */
+export interface TrainingSessionsTable {
+  tenant_id: string;
+  id: string;
+  course_id: string;
+  starts_at: Timestamp;
+  ends_at: Timestamp;
+  location: string;
+  trainer: string;
+  min_share: number;
+  grace_minutes: number;
+  status: ColumnType<'scheduled' | 'open' | 'closed', 'scheduled' | 'open' | 'closed' | undefined, 'scheduled' | 'open' | 'closed'>;
+  opened_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  closed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  closed_by: ColumnType<string | null, string | null | undefined, string | null>;
+  created_by: string;
+  created_at: CreatedAt;
+}
+
+/** One learner's attendance of one session; the figures and outcome are filled when it is closed. */
+export interface AttendanceTable {
+  tenant_id: string;
+  session_id: string;
+  learner_id: string;
+  checked_in_at: Timestamp;
+  checked_out_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  attended_minutes: ColumnType<number | null, number | null | undefined, number | null>;
+  late_minutes: ColumnType<number | null, number | null | undefined, number | null>;
+  early_minutes: ColumnType<number | null, number | null | undefined, number | null>;
+  credited_tenths: ColumnType<number | null, number | null | undefined, number | null>;
+  award_id: ColumnType<string | null, string | null | undefined, string | null>;
+  outcome: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** Every accepted scan: who, which session, in or out, the code's time step, when. */
+export interface AttendanceScansTable {
+  tenant_id: string;
+  id: Generated<string>;
+  session_id: string;
+  learner_id: string;
+  action: 'in' | 'out';
+  code_step: ColumnType<string, number, number>;
+  registration: string;
+  at: Timestamp;
+}
+
 export interface Database {
   tenants: TenantsTable;
   clients: ClientsTable;
@@ -511,4 +557,7 @@ export interface Database {
   improvement_plans: ImprovementPlansTable;
   improvement_plan_milestones: ImprovementPlanMilestonesTable;
   cmi5_foreign_launches: Cmi5ForeignLaunchesTable;
+  training_sessions: TrainingSessionsTable;
+  attendance: AttendanceTable;
+  attendance_scans: AttendanceScansTable;
 }

@@ -21,6 +21,8 @@ export interface Launch {
   actor: ReturnType<typeof learnerActor>;
   activityId: string;
   playerUrl: string;
+  /** The learner's check-in page for the course's offline training sessions, holding this launch. */
+  checkinUrl: string;
   expiresAt: string;
 }
 
@@ -91,6 +93,7 @@ export async function createLaunch(
     activityId: course.activityId,
     // The token rides in the fragment, which browsers never send to servers or in Referer.
     playerUrl: `${publicUrl}/play#token=${encodeURIComponent(token)}`,
+    checkinUrl: `${publicUrl}/checkin#token=${encodeURIComponent(token)}`,
     expiresAt: expiresAt.toISOString(),
   };
 }

@@ -15,6 +15,7 @@ import { reportPage, type ReportRow } from './pages.js';
 import { platformByIssuer, rememberLauncher, type Platform } from './platforms.js';
 import { syncRoster } from './roster.js';
 import { ltiDb } from './tables.js';
+import { hasTrainingSessions } from '../attendance/sessions.js';
 
 const INSTRUCTOR_ROLES = /(?:^|#|\/)(Instructor|Administrator|ContentDeveloper|TeachingAssistant)$/;
 
@@ -132,7 +133,8 @@ export async function handleResourceLaunch(ctx: LtiContext, token: IdToken, req:
         )
         .execute();
     }
-    res.set('Cache-Control', 'no-store').redirect(303, launch.playerUrl);
+    // A course taught in training sessions has no video to play: the learner's browser is readied for check-in instead.
+    res.set('Cache-Control', 'no-store').redirect(303, (await hasTrainingSessions(ctx.db, platform.tenantId, course.courseId)) ? launch.checkinUrl : launch.playerUrl);
   } catch (err) {
     if (err instanceof LaunchError) return sendLaunchError(res, err);
     throw err;

@@ -94,6 +94,7 @@ const OTHERS: Target[] = [
   { method: 'GET', path: '/certificates/{certificateId}', query: [], body: 'none', auth: ['none'] },
   { method: 'GET', path: '/certificates/{certificateId}.pdf', query: [], body: 'none', auth: ['none'] },
   { method: 'GET', path: '/reminders/unsubscribe', query: ['tenant', 'learner', 'token'], body: 'none', auth: ['none'] },
+  { method: 'GET', path: '/checkin', query: ['code'], body: 'none', auth: ['none'] },
   { method: 'POST', path: '/reminders/unsubscribe', query: ['tenant', 'learner', 'token'], body: 'form', auth: ['none'] },
   { method: 'GET', path: '/admin', query: ['lang'], body: 'none', auth: ['none', 'session'] },
   { method: 'POST', path: '/admin/session', query: [], body: 'form', auth: ['none', 'session'] },

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import helmet from 'helmet';
 import { HttpError } from '../http-error.js';
+import { CHECKIN_SCRIPT } from '../attendance/pages.js';
 import { AU_LANG_SCRIPT } from '../launches/cmi5.js';
 import { DEEP_LINK_SUBMIT_SCRIPT, REGISTRATION_CLOSE_SCRIPT } from '../lti/pages.js';
 import { DEMO_SCRIPT, PLAY_SCRIPT } from './pages.js';
@@ -109,7 +110,7 @@ export function securityHeaders({ frameAncestors }: { frameAncestors: readonly s
   // Anything else, in whatever case Express routes it, is inert: a mismatch only ever makes a page stricter.
   const byPath: [prefixes: string[], policy: RequestHandler][] = [
     [['/admin'], admin],
-    [['/play', '/demo', '/cmi5', '/lti'], embeddable],
+    [['/play', '/demo', '/cmi5', '/lti', '/checkin'], embeddable],
     [['/certificates'], certificate],
     [['/reminders'], unsubscribe],
     [['/static', '/media'], assets],
@@ -133,6 +134,7 @@ const INLINE_SCRIPTS = [
   AU_LANG_SCRIPT,
   REGISTRATION_CLOSE_SCRIPT,
   DEEP_LINK_SUBMIT_SCRIPT,
+  CHECKIN_SCRIPT,
 ];
 
 /**

@@ -1,9 +1,17 @@
 import { z } from 'zod';
-import type { ApproveInput, AtRiskRemindInput, ImprovementPlanInput, AwardInput, GrowthCategoryInput, MailSettingsInput, CertificateInput, CourseInput, LaunchInput, LearnerFields, LearnerRow, PlatformInput, PolicyInput, RegistrationLinkInput, SettingsInput, StatementsQuery, TargetInput, WebhookInput } from '../contracts/requests.js';
+import type { ApproveInput, AtRiskRemindInput, ImprovementPlanInput, AwardInput, GrowthCategoryInput, MailSettingsInput, CertificateInput, CourseInput, LaunchInput, LearnerFields, LearnerRow, PlatformInput, PolicyInput, RegistrationLinkInput, SettingsInput, StatementsQuery, TargetInput, TrainingSessionInput, WebhookInput } from '../contracts/requests.js';
 import { readErrorBody } from '../contracts/wire.js';
 import { XcreditError } from './errors.js';
 import { retryDelay } from './retry.js';
 import {
+  checkinCodeSchema,
+  sweepClosedSchema,
+  trainingSessionDetailSchema,
+  trainingSessionListSchema,
+  trainingSessionSchema,
+  type CheckinCode,
+  type TrainingSession,
+  type TrainingSessionDetail,
   awardListSchema,
   awardSchema,
   reflectionListSchema,
@@ -531,6 +539,80 @@ export class XcreditClient {
    */
   async improvementPlans(learnerId: string): Promise<ImprovementPlan[]> {
     return (await this.#json(improvementPlanListSchema, { method: 'GET', path: `/learners/${enc(learnerId)}/plans` })).plans;
+  }
+
+  // Offline training sessions
+
+  /**
+   * Schedules a session of an offline course (a course without a video): learners check in and out
+   * by scanning its rotating QR code, and those who attend `minShare` of it get the course's credits.
+   *
+   * @example
+   * const session = await xcredit.createTrainingSession({ courseId: 'first-aid', startsAt: '2026-05-04T09:00:00+08:00', endsAt: '2026-05-04T10:30:00+08:00', location: 'Room 3.14', trainer: 'Li Wei', minShare: 0.8 });
+   */
+  createTrainingSession(input: TrainingSessionInput): Promise<TrainingSession> {
+    return this.#json(trainingSessionSchema, { method: 'POST', path: '/training-sessions', body: input });
+  }
+
+  /**
+   * Training sessions, the latest first (of one course, in one status, when asked).
+   *
+   * @example
+   * const open = await xcredit.trainingSessions({ status: 'open' });
+   */
+  async trainingSessions(filter: { courseId?: string; status?: 'scheduled' | 'open' | 'closed' } = {}): Promise<TrainingSession[]> {
+    return (await this.#json(trainingSessionListSchema, { method: 'GET', path: '/training-sessions', query: filter })).sessions;
+  }
+
+  /**
+   * A session with its attendance: check-in and check-out times, late and early minutes, and once
+   * closed the credits of each learner and why.
+   *
+   * @example
+   * const { attendance } = await xcredit.trainingSession(sessionId);
+   */
+  trainingSession(sessionId: string): Promise<TrainingSessionDetail> {
+    return this.#json(trainingSessionDetailSchema, { method: 'GET', path: `/training-sessions/${enc(sessionId)}` });
+  }
+
+  /**
+   * Opens a session for check-in; its code can then be shown (`checkinCode`).
+   *
+   * @example
+   * await xcredit.openTrainingSession(sessionId);
+   */
+  openTrainingSession(sessionId: string): Promise<TrainingSessionDetail> {
+    return this.#json(trainingSessionDetailSchema, { method: 'POST', path: `/training-sessions/${enc(sessionId)}/open`, idempotent: true });
+  }
+
+  /**
+   * The check-in code to show now: its link and a QR code (SVG) of it. A new one every 30 s, each accepted for 60 s.
+   *
+   * @example
+   * const { url, svg } = await xcredit.checkinCode(sessionId);
+   */
+  checkinCode(sessionId: string): Promise<CheckinCode> {
+    return this.#json(checkinCodeSchema, { method: 'GET', path: `/training-sessions/${enc(sessionId)}/code` });
+  }
+
+  /**
+   * Closes a session and credits its attendance (once: closing again changes nothing).
+   *
+   * @example
+   * const { attendance } = await xcredit.closeTrainingSession(sessionId);
+   */
+  closeTrainingSession(sessionId: string): Promise<TrainingSessionDetail> {
+    return this.#json(trainingSessionDetailSchema, { method: 'POST', path: `/training-sessions/${enc(sessionId)}/close`, idempotent: true });
+  }
+
+  /**
+   * Closes and credits every session that ended and is still open (the server also does every hour).
+   *
+   * @example
+   * const { closed } = await xcredit.sweepTrainingSessions();
+   */
+  sweepTrainingSessions(): Promise<{ closed: number }> {
+    return this.#json(sweepClosedSchema, { method: 'POST', path: '/training-sessions/sweep' });
   }
 
   // Targets and periods

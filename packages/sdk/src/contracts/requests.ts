@@ -391,3 +391,39 @@ export const improvementPlanInput = z.strictObject({
   note: z.string().trim().min(1, 'must not be empty').max(2000).optional(),
 });
 export type ImprovementPlanInput = z.input<typeof improvementPlanInput>;
+const sessionTime = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time with a zone, e.g. 2026-05-04T09:00:00+08:00' });
+
+/**
+ * `POST /training-sessions`: one session of an offline course (a course without a video): when,
+ * where, who trains, the share of it a learner must attend for the course's credits, and the
+ * minutes of lateness or early leaving forgiven.
+ */
+export const trainingSessionInput = z
+  .strictObject({
+    courseId: idText,
+    startsAt: sessionTime,
+    endsAt: sessionTime,
+    location: z.string().trim().min(1, 'must not be empty').max(200),
+    trainer: z.string().trim().min(1, 'must not be empty').max(200),
+    /** Attended minutes over the session's minutes needed for the credits (0.8: 80 %). */
+    minShare: z.number().gt(0, 'must be greater than 0').max(1, 'must be at most 1').default(0.8),
+    /** Arriving this late or leaving this early still counts as the whole session. */
+    graceMinutes: z.number().int('must be a whole number').min(0).max(120).default(5),
+  })
+  .refine((s) => Date.parse(s.endsAt) > Date.parse(s.startsAt), { path: ['endsAt'], message: 'must be after startsAt' })
+  .refine((s) => Date.parse(s.endsAt) - Date.parse(s.startsAt) <= 24 * 3600_000, { path: ['endsAt'], message: 'a session lasts at most 24 hours' });
+export type TrainingSessionInput = z.input<typeof trainingSessionInput>;
+
+/** `POST /launches/current/attendance`: a learner's scan of a session's check-in code. */
+export const checkinInput = z.strictObject({
+  code: z.string().min(1, 'must not be empty').max(200),
+  /** `in` on arrival, `out` on leaving (a check-out needs a fresh code too). */
+  action: z.enum(['in', 'out']).default('in'),
+});
+export type CheckinInput = z.input<typeof checkinInput>;
+
+/** `GET /training-sessions`: of one course, in one status. */
+export const trainingSessionListQuery = z.object({
+  courseId: idText.optional().describe('only this course'),
+  status: z.enum(['scheduled', 'open', 'closed']).optional(),
+});

@@ -31,6 +31,8 @@ export const launchSchema = z.looseObject({
   actor: agent,
   activityId: z.string(),
   playerUrl: z.string(),
+  /** The learner's check-in page for the course's offline training sessions (opened once in the browser that scans the QR codes). */
+  checkinUrl: z.string(),
   expiresAt: z.string(),
 });
 export type Launch = z.infer<typeof launchSchema>;
@@ -558,3 +560,63 @@ export const improvementPlanSchema = z.looseObject({
 export type ImprovementPlan = z.infer<typeof improvementPlanSchema>;
 export const improvementPlanResultSchema = z.looseObject({ plan: improvementPlanSchema, created: z.boolean() });
 export const improvementPlanListSchema = z.looseObject({ plans: z.array(improvementPlanSchema) });
+/** An offline training session. `status`: scheduled, open (codes are shown, learners check in), closed (attendance credited). */
+export const trainingSessionSchema = z.looseObject({
+  sessionId: z.string(),
+  courseId: z.string(),
+  courseTitle: z.string(),
+  credits: z.number(),
+  period: z.string(),
+  startsAt: z.string(),
+  endsAt: z.string(),
+  location: z.string(),
+  trainer: z.string(),
+  minShare: z.number(),
+  graceMinutes: z.number(),
+  status: z.enum(['scheduled', 'open', 'closed']),
+  openedAt: z.string().nullable(),
+  closedAt: z.string().nullable(),
+  checkedIn: z.number(),
+});
+export type TrainingSession = z.infer<typeof trainingSessionSchema>;
+export const trainingSessionListSchema = z.looseObject({ sessions: z.array(trainingSessionSchema) });
+
+/**
+ * One learner's attendance: scans, lateness and early leaving in minutes (beyond the grace, else 0),
+ * and once the session is closed the attended minutes, the credits and why.
+ */
+export const attendanceSchema = z.looseObject({
+  learnerId: z.string(),
+  checkedInAt: z.string(),
+  checkedOutAt: z.string().nullable(),
+  lateMinutes: z.number(),
+  earlyMinutes: z.number().nullable(),
+  attendedMinutes: z.number().nullable(),
+  sessionMinutes: z.number(),
+  status: z.enum(['present', 'credited', 'not_credited']),
+  credits: z.number().nullable(),
+  explanation: z.string().nullable(),
+  /** Every accepted scan, in order: in or out, when, and the code's 30-second step. */
+  scans: z.array(z.looseObject({ action: z.enum(['in', 'out']), at: z.string(), codeStep: z.number() })),
+});
+export type Attendance = z.infer<typeof attendanceSchema>;
+export const trainingSessionDetailSchema = trainingSessionSchema.extend({ attendance: z.array(attendanceSchema) });
+export type TrainingSessionDetail = z.infer<typeof trainingSessionDetailSchema>;
+
+/** The code a session's page shows now, as a check-in link; a new one every `stepSeconds`, each accepted until `expiresAt`. */
+export const checkinCodeSchema = z.looseObject({ code: z.string(), url: z.string(), svg: z.string().describe('the QR code of url, as SVG'), stepSeconds: z.number(), expiresAt: z.string() });
+export type CheckinCode = z.infer<typeof checkinCodeSchema>;
+
+/** The answer to a scan: the learner's attendance of the session so far. `created` is false for a repeated scan. */
+export const checkinResultSchema = z.looseObject({
+  sessionId: z.string(),
+  courseTitle: z.string(),
+  location: z.string(),
+  action: z.enum(['in', 'out']),
+  created: z.boolean(),
+  checkedInAt: z.string(),
+  checkedOutAt: z.string().nullable(),
+});
+export type CheckinResult = z.infer<typeof checkinResultSchema>;
+/** `POST /training-sessions/sweep`: how many ended sessions it closed. */
+export const sweepClosedSchema = z.looseObject({ closed: z.number() });

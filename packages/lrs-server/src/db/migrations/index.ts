@@ -19,6 +19,7 @@ import { growthCategories } from './0073_growth_categories.js';
 import { improvementPlans } from './0074_improvement_plans.js';
 import { reflections } from './0078_reflections.js';
 import { cmi5ForeignLaunches } from './0085_cmi5_foreign_launches.js';
+import { trainingSessions } from './0076_training_sessions.js';
 
 /**
  * Every migration, in order of its name. Never edit one that has shipped: add a file
@@ -46,6 +47,7 @@ const migrations: Record<string, Migration> = {
   '0074_improvement_plans': improvementPlans,
   '0078_reflections': reflections,
   '0085_cmi5_foreign_launches': cmi5ForeignLaunches,
+  '0076_training_sessions': trainingSessions,
 };
 
 export const migrationProvider: MigrationProvider = {
