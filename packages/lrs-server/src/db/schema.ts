@@ -51,6 +51,7 @@ export interface CoursesTable {
   questions: ColumnType<unknown[], string | undefined, string>;
   captions_url: ColumnType<string | null, string | null | undefined, string | null>;
   make_up_for: ColumnType<string | null, string | null | undefined, string | null>;
+  validity_months: ColumnType<number | null, number | null | undefined, number | null>;
   created_at: CreatedAt;
   updated_at: CreatedAt;
 }

@@ -136,6 +136,7 @@ interface StandingRow {
   manager_id: string | null;
   req: number;
   ele: number;
+  carried: number;
   target_total: number | null;
   target_required: number | null;
   status: 'met' | 'on_track' | 'at_risk' | 'no_target';
@@ -151,7 +152,7 @@ interface StandingRow {
 async function standingRows(db: Db, tenantId: string, period: Period, now: Date, filter: { statuses: string[]; department?: string | undefined }): Promise<StandingRow[]> {
   const { elapsed } = periodProgress(period, now);
   const { rows } = await sql<StandingRow>`${standingsCte(tenantId, period.name, elapsed)}
-    select c.id, c.display_name, c.department, c.manager_id, c.req, c.ele, c.target_total, c.target_required, c.status,
+    select c.id, c.display_name, c.department, c.manager_id, c.req, c.ele, c.carried, c.target_total, c.target_required, c.status,
       l.email, l.language, l.reminders_opt_out, coalesce(m.email, l.manager_email) as manager_email, m.display_name as manager_name,
       m.language as manager_language, m.reminders_opt_out as manager_opt_out
     from classified c
@@ -164,7 +165,7 @@ async function standingRows(db: Db, tenantId: string, period: Period, now: Date,
 
 function factsOf(r: StandingRow, period: Period, now: Date): LearnerFacts {
   const target = { period: period.name, groupType: 'all' as const, groupValue: '', total: Number(r.target_total ?? 0) / 10, required: Number(r.target_required ?? 0) / 10 };
-  const s = standing(target, { required: Number(r.req) / 10, elective: Number(r.ele) / 10 }, period.name, now);
+  const s = standing(target, { required: Number(r.req) / 10, elective: Number(r.ele) / 10, carried: Number(r.carried) / 10 }, period.name, now);
   return { name: r.display_name ?? r.id, period: period.name, earned: s.earned, target: target.total, required: target.required, requiredRemaining: s.requiredRemaining, remaining: s.remaining, projected: s.projected, daysLeft: s.daysLeft, ends: endsOn(period) };
 }
 

@@ -16,6 +16,7 @@ import { historyImport } from './0050_history_import.js';
 import { scaleOut } from './0070_scale_out.js';
 import { reminders } from './0072_reminders.js';
 import { growthCategories } from './0073_growth_categories.js';
+import { courseValidity } from './0080_course_validity.js';
 
 /**
  * Every migration, in order of its name. Never edit one that has shipped: add a file
@@ -40,6 +41,7 @@ const migrations: Record<string, Migration> = {
   '0070_scale_out': scaleOut,
   '0072_reminders': reminders,
   '0073_growth_categories': growthCategories,
+  '0080_course_validity': courseValidity,
 };
 
 export const migrationProvider: MigrationProvider = {
