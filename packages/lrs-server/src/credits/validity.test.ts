@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ensureTenant } from '../auth/clients.js';
 import { parsePeriod, periodProgress } from '../period.js';
-import { startTestServer, type Engine, type TestServer } from '../testing.js';
+import { adminCall, adminFetch, FIRE_COURSE, startServerWithCourses, startTestServer, watchCourse, type Engine, type TestServer } from '../testing.js';
 import { learnerStanding, standingsCte } from './targets.js';
 import { addMonths, heldFromLedger, heldSql, type HeldEntry, type HeldRow } from './validity.js';
 
@@ -115,5 +115,106 @@ describe.each(engines)('the validity rule in TypeScript and its SQL twin agree o
       }),
       { numRuns: 40 },
     );
+  });
+});
+
+describe.each(engines)('a course valid for two years, through the API, on %s', (engine) => {
+  let server: TestServer;
+  const api = adminFetch(() => server);
+  const call = adminCall(() => server);
+  const CERT = { title: 'First aid certification', activityId: 'https://example.com/courses/first-aid', credits: 4, kind: 'required', lengthSeconds: 120, validity: { months: 24 } };
+  const EXCEL = { title: 'Spreadsheets', activityId: 'https://example.com/courses/excel', credits: 7, kind: 'elective', lengthSeconds: 120 };
+  const credits = (learnerId: string, period: string) => call('GET', `/learners/${learnerId}/credits?period=${period}`);
+  const cert = (c: { courses: { courseId: string }[] }) => c.courses.find((x) => x.courseId === 'cert') as { earned: number; validity: Record<string, unknown> | null } | undefined;
+
+  beforeAll(async () => {
+    server = await startServerWithCourses({ engine, postgresUrl: inject('postgresUrl') ?? undefined, manualClock: true, courses: { cert: CERT, fire: FIRE_COURSE, excel: EXCEL } });
+    for (const id of ['ana', 'ben', 'cai']) await call('PUT', `/learners/${id}`, { department: 'ops' });
+    await call('PUT', '/targets/2026', { total: 10, required: 7 });
+    // Ana and Cai certify in March 2025; in 2026 Ana and Ben take the yearly fire course and an elective.
+    server.clock!.set(new Date('2025-03-10T09:00:00Z'));
+    await watchCourse(server, 'ana', 'cert', 120);
+    await watchCourse(server, 'cai', 'cert', 120);
+    server.clock!.set(new Date('2026-05-04T09:00:00Z'));
+    await watchCourse(server, 'ana', 'fire', 120);
+    await watchCourse(server, 'ben', 'fire', 120);
+    await watchCourse(server, 'ana', 'excel', 120);
+    await watchCourse(server, 'ben', 'excel', 120);
+    server.clock!.set(new Date('2026-07-02T12:00:00Z'));
+  });
+  afterAll(() => server?.close());
+
+  it.each([
+    ['0 months', { months: 0 }],
+    ['121 months', { months: 121 }],
+    ['a string', { months: '24' }],
+    ['a fraction', { months: 1.5 }],
+    ['no months', {}],
+  ])('refuses a validity of %s with a 400 naming validity.months, and writes nothing', async (_name, validity) => {
+    const res = await api('/courses/other', { method: 'PUT', json: { ...CERT, activityId: 'https://example.com/other', validity } });
+    expect(res.status).toBe(400);
+    expect((await res.json()).error.message).toContain('validity.months');
+    expect((await api('/courses/other')).status).toBe(404);
+    // An existing course keeps its validity.
+    const bad = await api('/courses/cert', { method: 'PUT', json: { ...CERT, validity } });
+    expect(bad.status).toBe(400);
+    expect((await call('GET', '/courses/cert')).validity).toEqual({ months: 24 });
+  });
+
+  it('shows a course’s validity, and none for a course of the credit year', async () => {
+    expect(await call('GET', '/courses/cert')).toMatchObject({ validity: { months: 24 } });
+    expect((await call('GET', '/courses/fire')).validity).toBeNull();
+  });
+
+  it('counts the credits once, in the year earned, with the date they expire', async () => {
+    const y2025 = await credits('ana', '2025');
+    expect(y2025.earned).toBe(4);
+    expect(cert(y2025)).toMatchObject({ earned: 4, validity: { months: 24, earnedIn: '2025', carried: false, validUntil: expect.stringMatching(/^2027-03-10T09:0/) } });
+    expect(String(cert(y2025)!.validity!.earnedAt)).toMatch(/^2025-03-10T09:0/);
+    const y2026 = await credits('ana', '2026');
+    expect(y2026.earned).toBe(10);
+    expect(cert(y2026)).toMatchObject({ earned: 0, validity: { earnedIn: '2025', carried: true } });
+  });
+
+  it('satisfies the required part of every later year it is valid in, never the total', async () => {
+    // Ana: 3 required credits this year + 4 carried meet the 7 required; 10 new credits meet the total.
+    expect(await credits('ana', '2026')).toMatchObject({ status: 'met', earned: 10, required: 3, carried: 4, requiredRemaining: 0, remaining: 0 });
+    // Ben has no certification: the same credits leave 4 required to go.
+    expect(await credits('ben', '2026')).toMatchObject({ status: 'at_risk', earned: 10, carried: 0, requiredRemaining: 4, remaining: 0 });
+    // Cai holds the certification but earned nothing this year: the total is all to do.
+    expect(await credits('cai', '2026')).toMatchObject({ status: 'at_risk', earned: 0, carried: 4, requiredRemaining: 3, remaining: 10 });
+  });
+
+  it('expires: valid until 10 March 2027, carried into 2027, gone in 2028', async () => {
+    expect(await credits('ana', '2027')).toMatchObject({ carried: 4 });
+    const y2028 = await credits('ana', '2028');
+    expect(y2028.carried).toBe(0);
+    expect(cert(y2028)).toBeUndefined();
+  });
+
+  it('reports carried credits and the standing they give', async () => {
+    const atRisk = await call('GET', '/reports/at-risk?period=2026');
+    expect(atRisk.columns).toContain('carried');
+    expect(atRisk.rows.map((r: { learnerId: string; carried: number; requiredRemaining: number }) => [r.learnerId, r.carried, r.requiredRemaining])).toEqual([
+      ['cai', 4, 3],
+      ['ben', 0, 4],
+    ]);
+    const summary = await call('GET', '/reports/summary?period=2026');
+    expect(summary.total).toMatchObject({ learners: 3, met: 1, atRisk: 2 });
+  });
+
+  it('keeps what a closed year earned: a later change to the course leaves the certification and its expiry as they were', async () => {
+    expect((await api('/periods/2025/close', { method: 'POST' })).status).toBe(200);
+    await call('PUT', '/courses/cert', { ...CERT, credits: 6 });
+    const y2026 = await credits('cai', '2026');
+    expect(y2026).toMatchObject({ carried: 4, requiredRemaining: 3 });
+    expect(cert(y2026)!.validity).toMatchObject({ earnedIn: '2025', validUntil: expect.stringMatching(/^2027-03-10/) });
+    expect((await credits('cai', '2025')).earned).toBe(4);
+    // A shorter validity set later applies to what was earned: 12 months from March 2025 end before 2027.
+    await call('PUT', '/courses/cert', { ...CERT, credits: 6, validity: { months: 12 } });
+    expect((await credits('cai', '2027')).carried).toBe(0);
+    expect((await credits('cai', '2026')).carried).toBe(4);
+    await call('PUT', '/courses/cert', { ...CERT, credits: 6, validity: undefined });
+    expect((await credits('cai', '2026')).carried).toBe(0);
   });
 });
