@@ -202,7 +202,7 @@ export interface RemindersTable {
   tenant_id: string;
   id: string;
   idempotency_key: string;
-  kind: 'deadline' | 'at_risk' | 'manual' | 'digest';
+  kind: 'deadline' | 'at_risk' | 'manual' | 'digest' | 'expiring';
   learner_id: string | null;
   manager_id: string | null;
   recipient: string;

@@ -421,7 +421,7 @@ export class XcreditClient {
    * @example
    * const failed = await xcredit.reminders({ status: 'failed' });
    */
-  async reminders(filter: { learnerId?: string; status?: 'queued' | 'delivered' | 'failed'; kind?: 'deadline' | 'at_risk' | 'manual' | 'digest' } = {}): Promise<Reminder[]> {
+  async reminders(filter: { learnerId?: string; status?: 'queued' | 'delivered' | 'failed'; kind?: 'deadline' | 'at_risk' | 'manual' | 'digest' | 'expiring' } = {}): Promise<Reminder[]> {
     return (await this.#json(reminderListSchema, { method: 'GET', path: '/reminders', query: filter })).reminders;
   }
 

@@ -423,7 +423,7 @@ export type MailSettings = z.infer<typeof mailSettingsSchema>;
 /** One reminder: who, what, when, and whether the mail server took it. */
 export const reminderSchema = z.looseObject({
   reminderId: z.string(),
-  kind: z.enum(['deadline', 'at_risk', 'manual', 'digest']),
+  kind: z.enum(['deadline', 'at_risk', 'manual', 'digest', 'expiring']),
   learnerId: z.string().nullable(),
   managerId: z.string().nullable(),
   recipient: z.string(),

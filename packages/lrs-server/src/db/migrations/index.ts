@@ -17,6 +17,7 @@ import { scaleOut } from './0070_scale_out.js';
 import { reminders } from './0072_reminders.js';
 import { growthCategories } from './0073_growth_categories.js';
 import { courseValidity } from './0080_course_validity.js';
+import { expiringReminders } from './0081_expiring_reminders.js';
 
 /**
  * Every migration, in order of its name. Never edit one that has shipped: add a file
@@ -42,6 +43,7 @@ const migrations: Record<string, Migration> = {
   '0072_reminders': reminders,
   '0073_growth_categories': growthCategories,
   '0080_course_validity': courseValidity,
+  '0081_expiring_reminders': expiringReminders,
 };
 
 export const migrationProvider: MigrationProvider = {
