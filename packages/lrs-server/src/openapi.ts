@@ -150,7 +150,7 @@ export const operations: Operation[] = [
   },
   { method: 'post', path: '/learners/{learnerId}/remind', summary: 'Remind one learner by email now (once a day at most: 202 queued, 200 already sent today)', auth: 'credits/admin', response: c.remindResultSchema, status: 202, also: { 200: 'Already sent today' }, query: c.periodQuery, errors: { 409: 'opted out, or mail is off', 422: 'the learner has no email' } },
   { method: 'post', path: '/reminders/at-risk', summary: 'Remind everyone at risk, in a department when named', auth: 'credits/admin', body: { ...json(c.atRiskRemindInput, { department: 'Sales' }), optional: true }, response: c.remindBatchSchema, status: 202 },
-  { method: 'post', path: '/reminders/sweep', summary: 'Queue the reminders owed now (deadlines, falling behind, weekly digests); the server also runs it hourly', auth: 'credits/admin', response: c.sweepResultSchema },
+  { method: 'post', path: '/reminders/sweep', summary: 'Queue the reminders owed now (deadlines, falling behind, expiring certifications, weekly digests); the server also runs it hourly', auth: 'credits/admin', response: c.sweepResultSchema },
   { method: 'post', path: '/periods/{period}/close', summary: 'Close a year: no more changes or awards', auth: 'credits/admin', response: c.periodClosedSchema },
   ...c.REPORT_NAMES.map(
     (name): Operation => ({
