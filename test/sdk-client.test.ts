@@ -1,7 +1,7 @@
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { XcreditClient, XcreditError } from '@xcredit/sdk';
-import { startTestServer, type Engine, type TestServer } from '@xcredit/lrs-server/testing';
+import { startTestServer, watchCourse, type Engine, type TestServer } from '@xcredit/lrs-server/testing';
 
 const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
 
@@ -214,5 +214,38 @@ describe.each(engines)('XcreditClient covers the credits API on %s', (engine) =>
     failures = 1;
     await expect(retrying.createLaunch({ learnerId: 'N-1', courseId: 'ward' })).rejects.toMatchObject({ status: 503, code: 'internal', message: 'busy' });
     expect(calls).toHaveLength(1);
+  });
+});
+
+describe.each(engines)('XcreditClient and a course valid for two years on %s', (engine) => {
+  let server: TestServer;
+  let client: XcreditClient;
+
+  beforeAll(async () => {
+    server = await startTestServer({ engine, postgresUrl: inject('postgresUrl') ?? undefined, manualClock: true });
+    client = new XcreditClient({ baseUrl: server.url, key: server.admin.key, secret: server.admin.secret });
+  });
+  afterAll(() => server?.close());
+
+  it('sets the validity, and reads the certification carried into the next year with its expiry', async () => {
+    const course = await client.upsertCourse('first-aid', { title: 'First aid', activityId: 'https://example.com/courses/first-aid', credits: 4, kind: 'required', lengthSeconds: 60, validity: { months: 24 } });
+    expect(course.validity).toEqual({ months: 24 });
+    await client.upsertLearner('V-1', { displayName: 'Vera' });
+    await client.setTarget('2026', { total: 4, required: 4 });
+    server.clock!.set(new Date('2025-09-15T08:00:00Z'));
+    await watchCourse(server, 'V-1', 'first-aid', 60);
+    server.clock!.set(new Date('2026-03-01T08:00:00Z'));
+    const credits = await client.getLearnerCredits('V-1', { period: '2026' });
+    expect(credits).toMatchObject({ earned: 0, carried: 4, requiredRemaining: 0, remaining: 4 });
+    expect(credits.courses).toEqual([expect.objectContaining({ courseId: 'first-aid', earned: 0, validity: expect.objectContaining({ earnedIn: '2025', carried: true }) })]);
+    expect(credits.courses[0]!.validity!.validUntil.slice(0, 10)).toBe('2027-09-15');
+  });
+
+  it('throws XcreditError naming validity.months, and leaves the course as it was', async () => {
+    const err = await client.upsertCourse('first-aid', { title: 'First aid', activityId: 'https://example.com/courses/first-aid', credits: 4, kind: 'required', lengthSeconds: 60, validity: { months: 121 } }).catch((e) => e);
+    expect(err).toBeInstanceOf(XcreditError);
+    expect(err).toMatchObject({ status: 400, code: 'invalid_input' });
+    expect(err.issues.map((i: { path: string }) => i.path)).toEqual(['validity.months']);
+    expect((await client.getCourse('first-aid')).validity).toEqual({ months: 24 });
   });
 });

@@ -4,7 +4,7 @@ import { t, type Key, type Lang } from './i18n.js';
 import { shared } from './styles.js';
 
 type Form = Record<string, string>;
-const EMPTY: Form = { courseId: '', title: '', activityId: '', credits: '', kind: 'required', lengthSeconds: '', videoUrl: '', category: '', makeUpFor: '', reflection: '', reflectionPrompt: '', policy: '{}', questions: '[]' };
+const EMPTY: Form = { courseId: '', title: '', activityId: '', credits: '', kind: 'required', lengthSeconds: '', videoUrl: '', category: '', makeUpFor: '', reflection: '', reflectionPrompt: '', validity: '', policy: '{}', questions: '[]' };
 
 /** The course catalog and its editor; the server's 400 messages appear next to the field they name. */
 export class AdminCourses extends LitElement {
@@ -41,6 +41,7 @@ export class AdminCourses extends LitElement {
       // The minimum length of the reflection the course asks for ('' for none) and its question.
       reflection: c.reflection ? String(c.reflection.minLength) : '',
       reflectionPrompt: c.reflection?.prompt ?? '',
+      validity: c.validity ? String(c.validity.months) : '',
       policy: JSON.stringify(c.policy, null, 2),
       questions: JSON.stringify(c.questions, null, 2),
     };
@@ -72,6 +73,8 @@ export class AdminCourses extends LitElement {
     const body: Record<string, unknown> = { title: f.title, activityId: f.activityId, credits: num(f.credits!), kind: f.kind, lengthSeconds: num(f.lengthSeconds!), policy: json('policy'), questions: json('questions') };
     for (const k of ['videoUrl', 'category', 'makeUpFor'] as const) if (f[k]!.trim()) body[k] = f[k]!.trim();
     if (f.reflection!.trim()) body.reflection = { minLength: num(f.reflection!), ...(f.reflectionPrompt!.trim() ? { prompt: f.reflectionPrompt!.trim() } : {}) };
+    // Blank: the credit year; the server names validity.months when the number is not 1–120.
+    if (f.validity!.trim()) body.validity = { months: num(f.validity!) };
     if (errors.size) return void (this.errors = errors);
     try {
       await api('PUT', `/courses/${encodeURIComponent(f.courseId!.trim())}`, body);
@@ -122,7 +125,7 @@ export class AdminCourses extends LitElement {
           <table>
             <thead><tr><th>${t(l, 'courseId')}</th><th>${t(l, 'title')}</th><th>${t(l, 'credits')}</th><th></th></tr></thead>
             <tbody>${this.courses.map(
-              (c) => html`<tr><td>${c.courseId}</td><td>${c.title}</td><td>${c.credits} · ${t(l, c.kind)}</td><td><button @click=${() => this.edit(c.courseId)} data-edit=${c.courseId}>${t(l, 'edit')}</button> <a href=${`/admin/api/courses/${encodeURIComponent(c.courseId)}/cmi5.zip`} download data-cmi5=${c.courseId} title=${t(l, 'cmi5PackageHint')}>${t(l, 'cmi5Package')}</a></td></tr>`,
+              (c) => html`<tr><td>${c.courseId}</td><td>${c.title}</td><td>${c.credits} · ${t(l, c.kind)}${c.validity ? html` · ${c.validity.months} ${t(l, 'months')}` : nothing}</td><td><button @click=${() => this.edit(c.courseId)} data-edit=${c.courseId}>${t(l, 'edit')}</button></td></tr>`,
             )}</tbody>
           </table>
         </section>
@@ -130,7 +133,7 @@ export class AdminCourses extends LitElement {
           ? html`<form class="card" id="editor" @submit=${this.save} novalidate>
               <div class="fields">${this.field('courseId', 'courseId')} ${this.field('title', 'title')} ${this.field('activityId', 'activityId')} ${this.field('credits', 'credits', 'number')}
               ${this.field('kind', 'kind', 'kind')} ${this.field('lengthSeconds', 'lengthSeconds', 'number')} ${this.field('videoUrl', 'videoUrl')} ${this.field('category', 'category')}
-              ${this.field('makeUpFor', 'makeUpFor')} ${this.field('reflection', 'reflectionRequired', 'number')} ${this.field('reflectionPrompt', 'reflectionPrompt')}
+              ${this.field('makeUpFor', 'makeUpFor')} ${this.field('reflection', 'reflectionRequired', 'number')} ${this.field('reflectionPrompt', 'reflectionPrompt')} ${this.field('validity', 'validityMonths', 'number')}
               ${this.field('policy', 'policy', 'textarea')} ${this.field('questions', 'questions', 'textarea')}</div>
               ${this.errors.get('') ? html`<p class="error">${this.errors.get('')}</p>` : nothing}
               <button class="primary" type="submit" id="save">${t(l, 'save')}</button> ${this.saved ? html`<span class="ok" id="saved">${t(l, 'saved')}</span>` : nothing}

@@ -135,6 +135,14 @@ export class AdminLearner extends LitElement {
     </section>`;
   }
 
+  /** When a course with a validity expires; the year it was earned when that is an earlier one; a warning when it expires this year. */
+  private validity(v: { validUntil: string; earnedIn: string; carried: boolean } | null) {
+    if (!v) return nothing;
+    const l = this.locale;
+    const expiresThisYear = v.validUntil < `${Number(this.period) + 1}-01-01T00:00:00.000Z`;
+    return html`<span data-valid-until=${v.validUntil.slice(0, 10)}>${v.validUntil.slice(0, 10)}</span>${v.carried ? html` <span class="muted" data-earned-in=${v.earnedIn}>(${t(l, 'earnedIn')} ${v.earnedIn})</span>` : nothing}${expiresThisYear ? html` <span class="error" data-expires-this-year>${t(l, 'expiresThisYear')}</span>` : nothing}`;
+  }
+
   private renderLearner() {
     const l = this.locale;
     const c = this.credits;
@@ -142,6 +150,7 @@ export class AdminLearner extends LitElement {
     return html`<section class="card" id="standing" style="margin-top:16px">
         <h2>${this.learnerId} · ${t(l, 'standing')}</h2>
         <p>${t(l, 'earned')} <strong id="earned">${c.earned}</strong>${c.target ? html` / ${t(l, 'target')} ${c.target.total} · ${t(l, 'projected')} ${c.projected} · ${t(l, 'daysLeft')} ${c.daysLeft}` : nothing} · <span class="status ${c.status}" id="status">${t(l, STATUS[c.status as string] ?? 'noTarget')}</span></p>
+        ${c.carried ? html`<p>${t(l, 'carried')} <strong id="carried">${c.carried}</strong></p>` : nothing}
         <button @click=${() => this.remind()} id="remind">${t(l, 'remind')}</button>
         ${this.notice ? html`<span class="ok" id="remind-result">${this.notice}</span>` : nothing}
         ${c.status === 'met' ? html`<button @click=${() => this.certify()} id="target-certificate">${t(l, 'targetCertificate')}</button>` : nothing}
@@ -151,12 +160,13 @@ export class AdminLearner extends LitElement {
       <section class="card" id="courses" style="margin-top:16px">
         <h2>${t(l, 'courses')}</h2>
         <table>
-          <thead><tr><th>${t(l, 'course')}</th><th>${t(l, 'earned')}</th><th>${t(l, 'coverage')}</th><th>${t(l, 'attention')}</th><th>${t(l, 'mastery')}</th><th></th></tr></thead>
+          <thead><tr><th>${t(l, 'course')}</th><th>${t(l, 'earned')}</th><th>${t(l, 'coverage')}</th><th>${t(l, 'attention')}</th><th>${t(l, 'mastery')}</th><th>${t(l, 'validUntil')}</th><th></th></tr></thead>
           <tbody>${c.courses.map((course: any) => {
             const e = this.explanations[course.courseId];
             const cert = this.explanations[`cert:${course.courseId}`];
             return html`<tr data-course=${course.courseId}>
                 <td>${course.title}</td><td>${course.earned} / ${course.credits}</td><td>${pct(course.coverage)}</td><td>${pct(course.attention)}</td><td>${pct(course.mastery)}</td>
+                <td>${this.validity(course.validity)}</td>
                 <td>
                   <button @click=${() => this.explain(course.courseId)} data-explain=${course.courseId}>${t(l, 'explain')}</button>
                   ${course.earned > 0 ? html`<button @click=${() => this.certify(course.courseId)} data-certify=${course.courseId}>${t(l, 'issueCertificate')}</button>` : nothing}
@@ -164,7 +174,7 @@ export class AdminLearner extends LitElement {
                 </td>
               </tr>
               ${e
-                ? html`<tr class="explanation" data-explanation=${course.courseId}><td colspan="6">
+                ? html`<tr class="explanation" data-explanation=${course.courseId}><td colspan="7">
                     <div>${t(l, 'engagement')} <strong>${pct(e.engagement)}</strong> = ${e.weights.coverage}×${pct(e.factors.coverage)} + ${e.weights.attention}×${pct(e.factors.attention)} + ${e.weights.mastery}×${pct(e.factors.mastery)}</div>
                     <div class="muted">${t(l, 'seconds')}: ${Math.round(e.seconds.claimed)} / ${Math.round(e.seconds.verified)} / ${Math.round(e.seconds.watched)} / ${Math.round(e.seconds.focused)}</div>
                     <div>${t(l, 'gates')}: ${e.gates.map((g: any) => html`<span class=${g.passed ? 'ok' : 'error'}>${g.passed ? '✓' : '✗'} ${g.reason}</span>; `)}</div>

@@ -21,6 +21,8 @@ export interface Course {
   category: string | null;
   captionsUrl: string | null;
   makeUpFor: string | null;
+  /** How long its credits stay valid; null: the credit year (`credits/validity.ts`). */
+  validity: { months: number } | null;
   /** With their correct answers: for admins and the server only. */
   questions: Question[];
   /** A reflection the learner writes after viewing; the course credits once a reviewer approves it. */
@@ -44,6 +46,7 @@ export function toCourse(row: CourseRow, tenantPolicy?: Record<string, unknown>)
     category: row.category,
     captionsUrl: row.captions_url,
     makeUpFor: row.make_up_for,
+    validity: row.validity_months === null || row.validity_months === undefined ? null : { months: Number(row.validity_months) },
     questions: (row.questions ?? []) as Question[],
     reflection: row.reflection ? { minLength: row.reflection.minLength, prompt: row.reflection.prompt ?? null } : null,
     updatedAt: new Date(row.updated_at).toISOString(),
@@ -85,6 +88,7 @@ export async function upsertCourse(
       category: input.category ?? null,
       captions_url: input.captionsUrl ?? null,
       make_up_for: input.makeUpFor ?? null,
+      validity_months: input.validity?.months ?? null,
       questions: JSON.stringify(input.questions ?? []),
       reflection: input.reflection ? JSON.stringify(input.reflection) : null,
     };

@@ -9,6 +9,7 @@ import { assessTimeline, attentionChecksQuery, blockedWallOf, COUNTED_VERBS, ofL
 import { ledgerTenths, lockLearner, reconcileCourseLedger, type CreditEvents, type ReconcileOptions } from './ledger.js';
 import { reflectionState } from './reflection-gate.js';
 import { readTimeline, saveCheckpoint, type OwnBatch, type TimelineKey } from './timeline.js';
+import { learnerHeld } from './validity.js';
 
 type Q = Kysely<Database>;
 
@@ -29,6 +30,12 @@ export interface CourseCredits {
   verifiedSeconds: number;
   claimedSeconds: number;
   sessions: number;
+  /**
+   * For a course with a validity: when the learner's credits on it were earned and until when they
+   * are valid; `carried` when earned in an earlier year and still valid in this one (it then counts
+   * toward this year's required target, not its total). Null for other courses or when not held.
+   */
+  validity: { months: number; earnedIn: string; earnedAt: string; validUntil: string; carried: boolean } | null;
 }
 
 export interface LearnerCredits {
@@ -145,6 +152,8 @@ export function engagementRow(a: EngagementAssessment) {
 /** A learner's credits in a period, per course, from the engagement cache and the ledger. */
 export async function learnerCredits(db: Db, tenantId: string, learnerId: string, period: string, onlyCourseId?: string): Promise<LearnerCredits> {
   const { from, to } = parsePeriod(period);
+  const heldBy = await learnerHeld(db, tenantId, learnerId, period);
+  const held = [...heldBy.keys()];
   const learnerQuery = db.selectFrom('learners').select('id').where('tenant_id', '=', tenantId).where('id', '=', learnerId).executeTakeFirst();
   let courses = db
     .selectFrom('courses as c')
@@ -156,6 +165,8 @@ export async function learnerCredits(db: Db, tenantId: string, learnerId: string
     .where((eb) =>
       eb.or([
         eb('e.learner_id', 'is not', null),
+        // A valid course earned in an earlier year shows in every year it is valid in.
+        eb('c.id', 'in', held.length ? held : ['']),
         eb.exists(
           eb
             .selectFrom('launches as l')
@@ -171,6 +182,7 @@ export async function learnerCredits(db: Db, tenantId: string, learnerId: string
   if (onlyCourseId) courses = courses.where('c.id', '=', onlyCourseId);
   // Three independent reads, sent together (a pool runs them at once).
   const [learner, rows, byCourse] = await Promise.all([learnerQuery, courses.orderBy('c.id').execute(), ledgerTenths(db, tenantId, learnerId, period, 'course_id')]);
+  const iso = (d: Date) => d.toISOString();
   if (!learner) throw new HttpError(404, 'learner_not_found', `no learner "${learnerId}" in this tenant`);
   const total = [...byCourse.values()].reduce((t, n) => t + n, 0);
   return {
@@ -194,6 +206,7 @@ export async function learnerCredits(db: Db, tenantId: string, learnerId: string
       verifiedSeconds: r.verified_seconds ?? 0,
       claimedSeconds: r.claimed_seconds ?? 0,
       sessions: r.sessions ?? 0,
+      validity: ((h) => (h ? { months: h.months, earnedIn: h.earnedIn, earnedAt: iso(h.earnedAt), validUntil: iso(h.validUntil), carried: h.carried } : null))(heldBy.get(r.id)),
     })),
   };
 }

@@ -179,6 +179,8 @@ export interface ReconcileOptions {
   /** Why, when the change is not new engagement (e.g. "course credits changed from 2 to 3"). */
   reason?: string;
   source?: 'video' | 'adjustment';
+  /** When it happened on the server's clock (a statement's receipt time); default: the database's now. */
+  at?: Date;
 }
 
 /**
@@ -217,6 +219,7 @@ export async function reconcileCourseLedger(
     reason: options.reason ?? `"${course.title}": engagement ${fmt(eng.engagement)} (coverage ${fmt(eng.coverage)}, attention ${fmt(eng.attention)}, mastery ${fmt(eng.mastery)})`,
     evidence: { engagement: eng.engagement, coverage: eng.coverage, attention: eng.attention, mastery: eng.mastery },
     createdBy: options.actor,
+    ...(options.at ? { occurredAt: options.at } : {}),
   });
 }
 
@@ -274,6 +277,7 @@ export async function reconcileRequirement(db: Q, tenantId: string, learnerId: s
         (s === winner ? `"${s.title}" fulfils requirement ${requirementId}` : `requirement ${requirementId} is already fulfilled by "${winner!.title}"; it counts once`),
       createdBy: options.actor,
       approvedBy: s.approvedBy,
+      ...(options.at ? { occurredAt: options.at } : {}),
     });
   }
 }

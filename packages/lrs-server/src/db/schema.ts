@@ -52,6 +52,7 @@ export interface CoursesTable {
   captions_url: ColumnType<string | null, string | null | undefined, string | null>;
   make_up_for: ColumnType<string | null, string | null | undefined, string | null>;
   reflection: ColumnType<{ minLength: number; prompt?: string } | null, string | null | undefined, string | null>;
+  validity_months: ColumnType<number | null, number | null | undefined, number | null>;
   created_at: CreatedAt;
   updated_at: CreatedAt;
 }
@@ -214,7 +215,7 @@ export interface RemindersTable {
   tenant_id: string;
   id: string;
   idempotency_key: string;
-  kind: 'deadline' | 'at_risk' | 'manual' | 'digest' | 'plan';
+  kind: 'deadline' | 'at_risk' | 'manual' | 'digest' | 'plan' | 'expiring';
   learner_id: string | null;
   manager_id: string | null;
   recipient: string;

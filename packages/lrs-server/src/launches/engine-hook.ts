@@ -14,6 +14,6 @@ export const engagementHook =
     if (verbs.includes(Verbs.terminated)) await endLaunch(trx, tenantId, registration, stored);
     const period = periodAt(stored).name;
     const own = { registration, stored };
-    if (changesCredits(verbs)) await refreshEngagement(trx, tenantId, learnerId, courseId, period, { actor: 'engine', events, own });
+    if (changesCredits(verbs)) await refreshEngagement(trx, tenantId, learnerId, courseId, period, { actor: 'engine', events, own, at: stored });
     else if (verbs.some((v) => COUNTED_VERBS.includes(v))) await foldTimeline(trx, { tenantId, learnerId, courseId, period }, own);
   };

@@ -129,7 +129,7 @@ export async function heartbeat(db: Db, events: CreditEvents, { tenant, launch }
       .executeTakeFirst();
     // With nothing stored yet there is no interval for the heartbeat to vouch for.
     if (!counted) return;
-    await refreshEngagement(trx, tenant.id, launch.learnerId, launch.courseId, period, { actor: 'engine', events });
+    await refreshEngagement(trx, tenant.id, launch.learnerId, launch.courseId, period, { actor: 'engine', events, at });
   });
   return { active: true, expiresAt: launch.expiresAt.toISOString(), verified: await verifiedSoFar(db, tenant.id, launch.learnerId, launch.courseId, period) };
 }

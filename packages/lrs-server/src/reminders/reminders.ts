@@ -9,7 +9,8 @@ import { HttpError } from '../http-error.js';
 import { enqueue } from '../jobs/outbox.js';
 import { periodAt, periodProgress, type Period } from '../period.js';
 import { transportSettings } from './settings.js';
-import { digestMail, learnerMail, type Lang, type LearnerFacts, type Mail, type ReminderKind } from './templates.js';
+import { heldSql } from '../credits/validity.js';
+import { digestMail, expiringMail, learnerMail, type Lang, type LearnerFacts, type Mail, type ReminderKind } from './templates.js';
 
 /** The outbox job that sends one reminder. */
 export const MAIL_JOB = 'mail.send';
@@ -36,9 +37,10 @@ export const toReminder = (r: Row): Reminder => ({
 
 /**
  * The window a reminder is sent once in: a deadline reminder once per period and threshold, an
- * at-risk reminder once a month, a manual one once a day, a digest once an ISO week.
+ * at-risk reminder once a month, a manual one once a day, a digest once an ISO week. (An expiring
+ * certification is reminded once per course and expiry: `expiringRows`.)
  */
-export function reminderWindow(kind: Exclude<ReminderKind, 'plan'>, now: Date, deadlineDays: number): string {
+export function reminderWindow(kind: Exclude<ReminderKind, 'plan' | 'expiring'>, now: Date, deadlineDays: number): string {
   const day = now.toISOString().slice(0, 10);
   if (kind === 'deadline') return `d${deadlineDays}`;
   if (kind === 'at_risk') return day.slice(0, 7);
@@ -139,6 +141,7 @@ interface StandingRow {
   manager_id: string | null;
   req: number;
   ele: number;
+  carried: number;
   target_total: number | null;
   target_required: number | null;
   status: 'met' | 'on_track' | 'at_risk' | 'no_target';
@@ -154,7 +157,7 @@ interface StandingRow {
 async function standingRows(db: Db, tenantId: string, period: Period, now: Date, filter: { statuses: string[]; department?: string | undefined }): Promise<StandingRow[]> {
   const { elapsed } = periodProgress(period, now);
   const { rows } = await sql<StandingRow>`${standingsCte(tenantId, period.name, elapsed)}
-    select c.id, c.display_name, c.department, c.manager_id, c.req, c.ele, c.target_total, c.target_required, c.status,
+    select c.id, c.display_name, c.department, c.manager_id, c.req, c.ele, c.carried, c.target_total, c.target_required, c.status,
       l.email, l.language, l.reminders_opt_out, coalesce(m.email, l.manager_email) as manager_email, m.display_name as manager_name,
       m.language as manager_language, m.reminders_opt_out as manager_opt_out
     from classified c
@@ -165,9 +168,25 @@ async function standingRows(db: Db, tenantId: string, period: Period, now: Date,
   return rows;
 }
 
+/**
+ * Learners (with an address, not opted out) whose latest certification of a required course
+ * expires within `days` from now: one retaken since holds a later expiry and is not listed.
+ */
+async function expiringRows(db: Db, tenantId: string, period: Period, now: Date, days: number) {
+  const { rows } = await sql<{ learner_id: string; course_id: string; title: string; valid_until: Date | string; display_name: string | null; email: string; language: Lang | null }>`
+    select h.learner_id, h.course_id, c.title, h.valid_until, l.display_name, l.email, l.language
+    from (${heldSql(tenantId, period.name)}) h
+    join courses c on c.tenant_id = ${tenantId} and c.id = h.course_id
+    join learners l on l.tenant_id = ${tenantId} and l.id = h.learner_id
+    where h.kind = 'required' and h.valid_until > ${now}::timestamptz and h.valid_until <= ${now}::timestamptz + make_interval(days => ${days}::int)
+      and l.email is not null and not l.reminders_opt_out
+    order by h.learner_id, h.course_id`.execute(db);
+  return rows;
+}
+
 function factsOf(r: StandingRow, period: Period, now: Date): LearnerFacts {
   const target = { period: period.name, groupType: 'all' as const, groupValue: '', total: Number(r.target_total ?? 0) / 10, required: Number(r.target_required ?? 0) / 10 };
-  const s = standing(target, { required: Number(r.req) / 10, elective: Number(r.ele) / 10 }, period.name, now);
+  const s = standing(target, { required: Number(r.req) / 10, elective: Number(r.ele) / 10, carried: Number(r.carried) / 10 }, period.name, now);
   return { name: r.display_name ?? r.id, period: period.name, earned: s.earned, target: target.total, required: target.required, requiredRemaining: s.requiredRemaining, remaining: s.remaining, projected: s.projected, daysLeft: s.daysLeft, ends: endsOn(period) };
 }
 
@@ -220,7 +239,8 @@ export async function remindAtRisk(context: AppContext, tenantId: string, period
 /**
  * The reminders owed now, in every tenant whose mail is on: a deadline reminder to each learner who
  * has not met their target once the period has `deadlineDays` or fewer left, an at-risk reminder
- * (once a month) before that, and each manager's weekly digest of their people at risk. Safe to run
+ * (once a month) before that, a reminder to renew a required certification expiring within
+ * `deadlineDays` (once per course and expiry), and each manager's weekly digest of their people at risk. Safe to run
  * in several processes at once: each reminder is queued once by its key, sent once by the outbox.
  */
 export async function sweepReminders(context: AppContext): Promise<number> {
@@ -241,6 +261,15 @@ export async function sweepReminders(context: AppContext): Promise<number> {
       const language = r.language ?? settings.language;
       const mail = learnerMail(kind, language, factsOf(r, period, now), unsubscribeUrl(context, tenantId, r.id));
       const { created } = await queueReminder(db, { tenantId, kind, learnerId: r.id, managerId: null, recipient: r.email, language, period: period.name, window: reminderWindow(kind, now, settings.deadlineDays), mail, requestedBy: 'system/reminders' }, now);
+      if (created) queued++;
+    }
+    for (const r of await expiringRows(db, tenantId, period, now, settings.deadlineDays)) {
+      const language = r.language ?? settings.language;
+      const until = new Date(r.valid_until);
+      const facts = { name: r.display_name ?? r.learner_id, course: r.title, lastDay: new Date(until.getTime() - 1).toISOString().slice(0, 10), daysLeft: Math.max(0, Math.ceil((until.getTime() - now.getTime()) / 86_400_000)) };
+      const mail = expiringMail(language, facts, unsubscribeUrl(context, tenantId, r.learner_id));
+      const window = `${r.course_id}@${until.toISOString().slice(0, 10)}`;
+      const { created } = await queueReminder(db, { tenantId, kind: 'expiring', learnerId: r.learner_id, managerId: null, recipient: r.email, language, period: period.name, window, mail, requestedBy: 'system/reminders' }, now);
       if (created) queued++;
     }
     const byManager = new Map<string, StandingRow[]>();
@@ -273,7 +302,7 @@ export async function listReminders(db: Db, tenantId: string, filter: { learnerI
     q = q.where('status', '=', filter.status as Row['status']);
   }
   if (filter.kind !== undefined) {
-    if (!['deadline', 'at_risk', 'manual', 'digest', 'plan'].includes(filter.kind)) throw new HttpError(400, 'invalid_input', `kind "${filter.kind}" must be deadline, at_risk, manual, digest or plan`);
+    if (!['deadline', 'at_risk', 'manual', 'digest', 'plan', 'expiring'].includes(filter.kind)) throw new HttpError(400, 'invalid_input', `kind "${filter.kind}" must be deadline, at_risk, manual, digest, plan or expiring`);
     q = q.where('kind', '=', filter.kind as Row['kind']);
   }
   if (filter.learnerId !== undefined) q = q.where('learner_id', '=', filter.learnerId);

@@ -3,7 +3,7 @@
  * subject and plain-text body. Numbers arrive already rounded to a tenth.
  */
 export type Lang = 'en' | 'zh';
-export type ReminderKind = 'deadline' | 'at_risk' | 'manual' | 'digest' | 'plan';
+export type ReminderKind = 'deadline' | 'at_risk' | 'manual' | 'digest' | 'plan' | 'expiring';
 
 export interface LearnerFacts {
   name: string;
@@ -42,7 +42,7 @@ const footer = {
  * @example
  * learnerMail('manual', 'zh', { name: '王芳', period: '2026', earned: 40, target: 150, required: 60, requiredRemaining: 20, remaining: 110, projected: 80, daysLeft: 61, ends: '2026-12-31' }, 'https://…').subject;
  */
-export function learnerMail(kind: Exclude<ReminderKind, 'digest' | 'plan'>, lang: Lang, f: LearnerFacts, unsubscribe: string): Mail {
+export function learnerMail(kind: Exclude<ReminderKind, 'digest' | 'plan' | 'expiring'>, lang: Lang, f: LearnerFacts, unsubscribe: string): Mail {
   if (lang === 'zh') {
     const subject = {
       deadline: `提醒：${f.period} 年度学分截止还有 ${f.daysLeft} 天`,
@@ -149,4 +149,32 @@ export function planMail(lang: Lang, f: PlanFacts, unsubscribe?: string): Mail {
     f.reachable ? 'Done as planned, this reaches the target.' : 'Note: even done as planned, this may not reach the target in time; please talk it over soon.',
   ];
   return { subject: f.reader === 'manager' ? `Improvement plan for ${f.name} (${f.period} credits)` : `Your improvement plan for your ${f.period} credits`, body: lines.join('\n') + (unsubscribe ? footer.en(unsubscribe) : '\n') };
+}
+
+export interface ExpiringFacts {
+  name: string;
+  course: string;
+  /** The last day it is valid, YYYY-MM-DD. */
+  lastDay: string;
+  daysLeft: number;
+}
+
+/**
+ * A learner's reminder that a certification (a course with a validity) expires soon.
+ *
+ * @example
+ * expiringMail('en', { name: 'Ann', course: 'First aid', lastDay: '2027-03-09', daysLeft: 20 }, 'https://…').subject;
+ * // 'Your "First aid" certification expires in 20 days'
+ */
+export function expiringMail(lang: Lang, f: ExpiringFacts, unsubscribe: string): Mail {
+  if (lang === 'zh') {
+    return {
+      subject: `您的「${f.course}」证书将在 ${f.daysLeft} 天后到期`,
+      body: [`${f.name}，您好：`, '', `您的「${f.course}」证书有效期至 ${f.lastDay}（还剩 ${f.daysLeft} 天）。`, '到期后它不再计入必修学分，请在到期前重修该课程。'].join('\n') + footer.zh(unsubscribe),
+    };
+  }
+  return {
+    subject: `Your "${f.course}" certification expires in ${f.daysLeft} days`,
+    body: [`Hello ${f.name},`, '', `Your "${f.course}" certification is valid until ${f.lastDay} (${f.daysLeft} days from now).`, 'Once it expires it no longer counts toward your required credits: please take the course again before then.'].join('\n') + footer.en(unsubscribe),
+  };
 }

@@ -217,6 +217,8 @@ export interface AtRiskRow {
   managerId: string | null;
   earned: number;
   required: number;
+  /** Required credits held from valid courses earned in earlier years (they meet the required part). */
+  carried: number;
   target: number;
   targetRequired: number;
   projected: number;
@@ -240,7 +242,7 @@ export async function atRiskReport(db: Db, scope: ReportScope, filter: { limit: 
     daysLeft,
     elapsed: ratio(elapsed),
     atRisk: Number(rows[0]?.matching ?? 0),
-    columns: ['learnerId', 'displayName', 'department', 'role', 'managerId', 'earned', 'required', 'target', 'targetRequired', 'projected', 'remaining', 'requiredRemaining', 'daysLeft'],
+    columns: ['learnerId', 'displayName', 'department', 'role', 'managerId', 'earned', 'required', 'carried', 'target', 'targetRequired', 'projected', 'remaining', 'requiredRemaining', 'daysLeft'],
     rows: rows.map((r) => ({
       learnerId: String(r.id),
       displayName: r.display_name as string | null,
@@ -249,11 +251,12 @@ export async function atRiskReport(db: Db, scope: ReportScope, filter: { limit: 
       managerId: r.manager_id as string | null,
       earned: credits(r.earned),
       required: credits(r.req),
+      carried: credits(r.carried),
       target: credits(r.target_total),
       targetRequired: credits(r.target_required),
       projected: credits(r.projected),
       remaining: credits(Math.max(0, Number(r.target_total) - Number(r.earned))),
-      requiredRemaining: credits(Math.max(0, Number(r.target_required) - Number(r.req))),
+      requiredRemaining: credits(Math.max(0, Number(r.target_required) - Number(r.req) - Number(r.carried))),
       daysLeft,
     })),
   };

@@ -38,15 +38,15 @@ export async function sweepAtRisk(db: Q, now: Date): Promise<number> {
   const tenants = await db.selectFrom('targets').select('tenant_id').distinct().where('period', '=', period).execute();
   let sent = 0;
   for (const { tenant_id: tenantId } of tenants) {
-    const { rows } = await sql<{ id: string; req: number; ele: number; target_total: number; target_required: number; target_group: Target['groupType'] }>`${standingsCte(tenantId, period, elapsed)}
-      select c.id, c.req, c.ele, c.target_total, c.target_required, c.target_group from classified c
+    const { rows } = await sql<{ id: string; req: number; ele: number; carried: number; target_total: number; target_required: number; target_group: Target['groupType'] }>`${standingsCte(tenantId, period, elapsed)}
+      select c.id, c.req, c.ele, c.carried, c.target_total, c.target_required, c.target_group from classified c
       where c.status = 'at_risk'
         and not exists (select 1 from learner_alerts a where a.tenant_id = ${tenantId} and a.learner_id = c.id and a.period = ${period} and a.kind in ('at_risk', 'target_met'))
       order by c.id`.execute(db);
     for (const r of rows) {
       const learnerId = r.id;
       const target = { period, groupType: r.target_group, groupValue: '', total: r.target_total / 10, required: r.target_required / 10 };
-      const s = standing(target, { required: r.req / 10, elective: r.ele / 10 }, period, now);
+      const s = standing(target, { required: r.req / 10, elective: r.ele / 10, carried: r.carried / 10 }, period, now);
       await db.transaction().execute(async (trx) => {
         if (await once(trx, tenantId, learnerId, period, 'at_risk')) {
           await emit(trx, tenantId, 'learner.at_risk', { learnerId, period, earned: s.earned, projected: s.projected, remaining: s.remaining, requiredRemaining: s.requiredRemaining, daysLeft: s.daysLeft }, now);

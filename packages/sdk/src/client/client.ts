@@ -491,7 +491,7 @@ export class XcreditClient {
    * @example
    * const failed = await xcredit.reminders({ status: 'failed' });
    */
-  async reminders(filter: { learnerId?: string; status?: 'queued' | 'delivered' | 'failed'; kind?: 'deadline' | 'at_risk' | 'manual' | 'digest' | 'plan' } = {}): Promise<Reminder[]> {
+  async reminders(filter: { learnerId?: string; status?: 'queued' | 'delivered' | 'failed'; kind?: 'deadline' | 'at_risk' | 'manual' | 'digest' | 'plan' | 'expiring' } = {}): Promise<Reminder[]> {
     return (await this.#json(reminderListSchema, { method: 'GET', path: '/reminders', query: filter })).reminders;
   }
 

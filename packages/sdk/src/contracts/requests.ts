@@ -94,6 +94,11 @@ export const courseInput = z.strictObject({
   captionsUrl: mediaUrl.optional(),
   /** The offline requirement this course can make up for; it fulfils it once, never twice. */
   makeUpFor: idText.optional(),
+  /**
+   * How long credits earned on the course stay valid (e.g. a two-year certification: 24). Absent:
+   * the credit year. A valid course satisfies its required part in every credit year it overlaps.
+   */
+  validity: z.strictObject({ months: z.number().int('must be a whole number of months').min(1, 'must be 1–120 months').max(120, 'must be 1–120 months') }).optional(),
   questions: z
     .array(questionInput)
     .max(100)

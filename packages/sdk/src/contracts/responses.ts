@@ -18,6 +18,7 @@ export const courseSchema = z.looseObject({
   captionsUrl: z.string().nullable().optional(),
   category: z.string().nullable().optional(),
   makeUpFor: z.string().nullable().optional(),
+  validity: z.looseObject({ months: z.number() }).nullable().optional(),
   questions: z.array(z.looseObject({ id: z.string(), at: z.number(), type: z.string() })).optional(),
   reflection: z.looseObject({ minLength: z.number(), prompt: z.string().nullable().optional() }).nullable().optional(),
   policy: z.record(z.string(), z.unknown()),
@@ -49,6 +50,8 @@ const courseCredits = z.looseObject({
   engagement: z.number(),
   gates: z.array(gate),
   flags: z.array(flag).optional(),
+  /** A course with a validity: when its credits were earned and until when they are valid; `carried` when earned in an earlier year. */
+  validity: z.looseObject({ months: z.number(), earnedIn: z.string(), earnedAt: z.string(), validUntil: z.string(), carried: z.boolean() }).nullable().optional(),
 });
 
 export const learnerCreditsSchema = z.looseObject({
@@ -57,6 +60,8 @@ export const learnerCreditsSchema = z.looseObject({
   earned: z.number(),
   required: z.number().optional(),
   elective: z.number().optional(),
+  /** Required credits held from valid courses earned in earlier years: they meet the required part of the target, not the total. */
+  carried: z.number().optional(),
   remaining: z.number().optional(),
   requiredRemaining: z.number().optional(),
   projected: z.number().optional(),
@@ -286,6 +291,7 @@ export const atRiskReportSchema = rowsOf(
     managerId: strOrNull,
     earned: num,
     required: num,
+    carried: num,
     target: num,
     targetRequired: num,
     projected: num,
@@ -458,7 +464,7 @@ export type MailSettings = z.infer<typeof mailSettingsSchema>;
 /** One reminder: who, what, when, and whether the mail server took it. */
 export const reminderSchema = z.looseObject({
   reminderId: z.string(),
-  kind: z.enum(['deadline', 'at_risk', 'manual', 'digest', 'plan']),
+  kind: z.enum(['deadline', 'at_risk', 'manual', 'digest', 'plan', 'expiring']),
   learnerId: z.string().nullable(),
   managerId: z.string().nullable(),
   recipient: z.string(),

@@ -20,6 +20,8 @@ import { improvementPlans } from './0074_improvement_plans.js';
 import { reflections } from './0078_reflections.js';
 import { cmi5ForeignLaunches } from './0085_cmi5_foreign_launches.js';
 import { trainingSessions } from './0076_training_sessions.js';
+import { courseValidity } from './0080_course_validity.js';
+import { expiringReminders } from './0081_expiring_reminders.js';
 
 /**
  * Every migration, in order of its name. Never edit one that has shipped: add a file
@@ -48,6 +50,8 @@ const migrations: Record<string, Migration> = {
   '0078_reflections': reflections,
   '0085_cmi5_foreign_launches': cmi5ForeignLaunches,
   '0076_training_sessions': trainingSessions,
+  '0080_course_validity': courseValidity,
+  '0081_expiring_reminders': expiringReminders,
 };
 
 export const migrationProvider: MigrationProvider = {

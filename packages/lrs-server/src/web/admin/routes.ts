@@ -74,8 +74,8 @@ export function adminRouter(context: AppContext, events: CreditEvents, throttle:
   // What the dashboard lists that the public API does not: the catalog and a learner search.
   api.get('/catalog', async (req, res) => {
     const p = requireScope(req, 'credits/read');
-    const courses = await db.selectFrom('courses').select(['id', 'title', 'kind', 'credits', 'category', 'updated_at']).where('tenant_id', '=', p.tenant.id).orderBy('id').execute();
-    res.json({ courses: courses.map((c) => ({ courseId: c.id, title: c.title, kind: c.kind, credits: Number(c.credits), category: c.category, updatedAt: new Date(c.updated_at).toISOString() })) });
+    const courses = await db.selectFrom('courses').select(['id', 'title', 'kind', 'credits', 'category', 'validity_months', 'updated_at']).where('tenant_id', '=', p.tenant.id).orderBy('id').execute();
+    res.json({ courses: courses.map((c) => ({ courseId: c.id, title: c.title, kind: c.kind, credits: Number(c.credits), category: c.category, validity: c.validity_months === null ? null : { months: c.validity_months }, updatedAt: new Date(c.updated_at).toISOString() })) });
   });
   api.get('/learners', async (req, res) => {
     const p = requireScope(req, 'credits/read');
