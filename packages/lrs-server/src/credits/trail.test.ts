@@ -105,6 +105,7 @@ describe.each(engines)('the statement browser on %s', (engine) => {
       ['limit=0', 'limit'],
       ['limit=ten', 'limit'],
       ['cursor=abc', 'cursor'],
+      ['cursor=9223372036854775808', 'cursor'],
       ['courseId=nope', 'courseId'],
       ['learnerId=%20bad', 'learnerId'],
       ['learner=E-1', 'learner'],

@@ -331,7 +331,12 @@ export const statementsQuery = z
     since: receiptTime('2026-03-01T00:00:00Z').optional(),
     until: receiptTime('2026-03-31T23:59:59Z').optional(),
     limit: z.coerce.number({ error: 'must be a whole number from 1 to 200' }).int('must be a whole number from 1 to 200').min(1, 'must be a whole number from 1 to 200').max(200, 'must be a whole number from 1 to 200').default(50),
-    cursor: z.string().regex(/^[1-9]\d{0,18}$/, 'must be the nextCursor of a previous page').optional(),
+    // A statement's seq, a PostgreSQL bigint: 19 digits may still be past its largest value.
+    cursor: z
+      .string()
+      .regex(/^[1-9]\d{0,18}$/, 'must be the nextCursor of a previous page')
+      .refine((v) => !/^\d+$/.test(v) || BigInt(v) <= 9223372036854775807n, 'must be the nextCursor of a previous page')
+      .optional(),
   })
   .refine((q) => !q.since || !q.until || Date.parse(q.since) < Date.parse(q.until), { path: ['until'], message: 'must be after since' });
 export type StatementsQuery = z.input<typeof statementsQuery>;
