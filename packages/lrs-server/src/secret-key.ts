@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, type Config } from './config.js';
@@ -32,4 +32,21 @@ export function resolveSecretKey(config: Pick<Config, 'secretKey' | 'databaseUrl
   const key = readFileSync(file, 'utf8').trim();
   if (key.length < 32) throw new ConfigError(`${file} holds no usable secret key (at least 32 characters); restore it from a backup (see docs/security.md)`);
   return key;
+}
+
+// Secrets stored encrypted with the key (LTI private keys, the mail server's password): the same
+// scheme as ltijs's MongoDB store, so records move between the two.
+function cipherKey(secret: string) {
+  return createHash('sha256').update(secret).digest().subarray(0, 32);
+}
+
+export function encrypt(data: string, secret: string): { iv: string; data: string } {
+  const iv = randomBytes(16);
+  const cipher = createCipheriv('aes-256-cbc', cipherKey(secret), iv);
+  return { iv: iv.toString('hex'), data: Buffer.concat([cipher.update(data), cipher.final()]).toString('hex') };
+}
+
+export function decrypt(data: string, iv: string, secret: string): string {
+  const decipher = createDecipheriv('aes-256-cbc', cipherKey(secret), Buffer.from(iv, 'hex'));
+  return Buffer.concat([decipher.update(Buffer.from(data, 'hex')), decipher.final()]).toString();
 }

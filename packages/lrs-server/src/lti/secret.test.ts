@@ -9,7 +9,7 @@ import { SECRET_KEY_FILE } from '../secret-key.js';
 import { startServer, type RunningServer } from '../server.js';
 import { putMailSettings, transportSettings } from '../reminders/settings.js';
 import { createTestDatabase, startTestServer, type Engine } from '../testing.js';
-import { decrypt } from './store.js';
+import { decrypt } from '../secret-key.js';
 import { rotateSecretKey } from './secret.js';
 import { ltiDb } from './tables.js';
 

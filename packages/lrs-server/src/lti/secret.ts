@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/index.js';
 import { reencryptMailPasswords } from '../reminders/settings.js';
-import { decrypt, encrypt } from './store.js';
+import { decrypt, encrypt } from '../secret-key.js';
 import { ltiDb } from './tables.js';
 
 /** Where releases before XCREDIT_SECRET_KEY kept the key, beside what it encrypts. */

@@ -1,7 +1,7 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { DEFAULT_TENANT } from '../auth/clients.js';
 import type { Db } from '../db/index.js';
+import { decrypt, encrypt } from '../secret-key.js';
 import { ltiDb, type LtiDb } from './tables.js';
 
 type Doc = Record<string, unknown>;
@@ -142,20 +142,4 @@ export class LtiStore {
     }
     await this.db.deleteFrom('lti_logins').where('created_at', '<', new Date(Date.now() - 3600 * 1000)).execute();
   }
-}
-
-// The same scheme as ltijs's MongoDB store, so records move between the two.
-function cipherKey(secret: string) {
-  return createHash('sha256').update(secret).digest().subarray(0, 32);
-}
-
-export function encrypt(data: string, secret: string): { iv: string; data: string } {
-  const iv = randomBytes(16);
-  const cipher = createCipheriv('aes-256-cbc', cipherKey(secret), iv);
-  return { iv: iv.toString('hex'), data: Buffer.concat([cipher.update(data), cipher.final()]).toString('hex') };
-}
-
-export function decrypt(data: string, iv: string, secret: string): string {
-  const decipher = createDecipheriv('aes-256-cbc', cipherKey(secret), Buffer.from(iv, 'hex'));
-  return Buffer.concat([decipher.update(Buffer.from(data, 'hex')), decipher.final()]).toString();
 }

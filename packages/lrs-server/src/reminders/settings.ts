@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import type { Db } from '../db/index.js';
 import type { MailSettingsTable } from '../db/schema.js';
 import { HttpError } from '../http-error.js';
-import { decrypt, encrypt } from '../lti/store.js';
+import { decrypt, encrypt } from '../secret-key.js';
 import type { Selectable } from 'kysely';
 
 type Row = Selectable<MailSettingsTable>;
