@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
-import { isStoreCommand, prepareStoreCommand, UsageError, type StoreCommand } from './commands.js';
+import { isStoreCommand, prepareStoreCommand, UsageError, withAbsolutePaths, type StoreCommand } from './commands.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { sendCommand } from './control.js';
 import { openStore, type Store } from './db/index.js';
@@ -19,6 +19,11 @@ commands:
   seed-demo                      create the demo tenant, course and learner
   recompute [--tenant T] [--since DATE]
                                  rebuild engagement and the ledger from raw statements
+  archive-statements --before YYYY-MM --to FOLDER
+                                 write each month of statements before that date to FOLDER
+                                 (gzipped JSON lines), check it, and drop it from the database
+  restore-statements --from FOLDER/statements-YYYY-MM.jsonl.gz
+                                 load an archived month back
   create-client --name N [--tenant T] [--scopes a,b] [--key K --secret S]
                                  create an LRS/API client and print its key and secret
 ${LTI_REGISTER_USAGE}
@@ -139,7 +144,7 @@ async function runOnStore(command: StoreCommand, rest: string[], config: Config)
     store = await openStore({ ...config, command });
   } catch (err) {
     if (!(err instanceof FolderLockedError) || !err.holder.control || err.holder.command !== 'start') throw err;
-    const result = await sendCommand(err.holder.control, [command, ...rest]);
+    const result = await sendCommand(err.holder.control, [command, ...withAbsolutePaths(rest)]);
     if (result.out) console.log(result.out);
     if (result.err) console.error(`xcredit: ${result.err}`);
     console.error(`(run by the xcredit server, process ${err.holder.pid}, which holds ${err.dir})`);

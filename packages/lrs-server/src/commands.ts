@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { creditEvents } from './app.js';
 import { systemClock } from './clock.js';
@@ -10,9 +11,10 @@ import { migrate, type Store } from './db/index.js';
 import { ltiRegister, ltiRegisterInput, ltiRegistrationLink, ltiRegistrationLinkInput } from './lti/cli.js';
 import type { LtiService } from './lti/service.js';
 import { seedDemo } from './seed.js';
+import { ArchiveError, archiveStatements, parseMonth, restoreStatements } from './xapi/archive.js';
 
 /** The CLI commands that work on the database: the CLI runs them itself, or hands them to the server holding the data folder. */
-export const STORE_COMMANDS = ['migrate', 'seed-demo', 'recompute', 'create-client', 'lti-register', 'lti-registration-link'] as const;
+export const STORE_COMMANDS = ['migrate', 'seed-demo', 'recompute', 'create-client', 'lti-register', 'lti-registration-link', 'archive-statements', 'restore-statements'] as const;
 export type StoreCommand = (typeof STORE_COMMANDS)[number];
 
 export function isStoreCommand(command: string): command is StoreCommand {
@@ -72,6 +74,7 @@ export function prepareStoreCommand(command: StoreCommand, rest: string[]): (con
           `recomputed ${result.pairs} learner/course pairs from ${result.statements} statements in ${seconds.toFixed(1)} s ` +
             `(${Math.round(result.statements / Math.max(seconds, 0.001))} statements/s); ${result.ledgerEntries} ledger corrections`,
         );
+        if (result.frozen) print(`${result.frozen} pairs in periods with archived statements were left as they were`);
       };
     }
     case 'create-client': {
@@ -93,6 +96,26 @@ export function prepareStoreCommand(command: StoreCommand, rest: string[]): (con
         print(`key:    ${client.key}\nsecret: ${client.secret}\nscopes: ${scopes.join(' ')}`);
       };
     }
+    case 'archive-statements': {
+      const { values } = parseArgs({ args: rest, options: { before: { type: 'string' }, to: { type: 'string' } } });
+      if (!values.before || !values.to) throw new UsageError('archive-statements needs --before YYYY-MM and --to FOLDER');
+      const before = asUsage(() => parseMonth(values.before!));
+      const dir = resolve(values.to);
+      return async ({ store, print }) => {
+        await migrate(store.db);
+        await asUsageAsync(() => archiveStatements(store.db, { before, dir, now: systemClock(), print }));
+      };
+    }
+    case 'restore-statements': {
+      const { values } = parseArgs({ args: rest, options: { from: { type: 'string' } } });
+      if (!values.from) throw new UsageError('restore-statements needs --from statements-YYYY-MM.jsonl.gz');
+      const file = resolve(values.from);
+      return async ({ store, print }) => {
+        await migrate(store.db);
+        const restored = await asUsageAsync(() => restoreStatements(store.db, file));
+        print(`${restored.month}: ${restored.rows} statements loaded back from ${file}`);
+      };
+    }
     case 'lti-register': {
       const input = ltiRegisterInput(rest);
       return async ({ store, config, lti, print }) => print(await ltiRegister(input, config, store, creditEvents(systemClock), lti));
@@ -101,6 +124,32 @@ export function prepareStoreCommand(command: StoreCommand, rest: string[]): (con
       const input = ltiRegistrationLinkInput(rest);
       return async ({ store, config, print }) => print(await ltiRegistrationLink(input, config, store));
     }
+  }
+}
+
+/** The arguments with the files they name (`--to`, `--from`) made absolute, for a server whose working folder is another. */
+export function withAbsolutePaths(rest: string[]): string[] {
+  return rest.map((arg, i) => {
+    if (rest[i - 1] === '--to' || rest[i - 1] === '--from') return resolve(arg);
+    const inline = /^(--to|--from)=(.*)$/.exec(arg);
+    return inline ? `${inline[1]}=${resolve(inline[2]!)}` : arg;
+  });
+}
+
+/** An archive request that cannot be carried out is a usage error: exit 2, saying why. */
+function asUsage<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw err instanceof ArchiveError ? new UsageError(err.message) : err;
+  }
+}
+
+async function asUsageAsync<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw err instanceof ArchiveError ? new UsageError(err.message) : err;
   }
 }
 

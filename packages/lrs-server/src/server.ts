@@ -22,6 +22,7 @@ import { sweepTrainingSessions } from './attendance/sessions.js';
 import { DELIVER_JOB, deliverHandler } from './webhooks/events.js';
 import { startOutboxWorker, type OutboxWorker } from './jobs/outbox.js';
 import { startSchedules } from './jobs/schedules.js';
+import { ensureStatementPartitions } from './xapi/partitions.js';
 import { enqueueChangedScores, SCORE_JOB, SCORE_SWEEP_MS, scoreHandler } from './lti/grades.js';
 import { createLti, type LtiService } from './lti/service.js';
 import { StatementWriter } from './xapi/statement-writer.js';
@@ -62,6 +63,7 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
     // Several processes starting at once on one database take turns: one migrates, upgrades and seeds, the others find it done.
     const { firstAdmin, demo } = await withStartupLock(store, async () => {
       await migrate(store.db);
+      await ensureStatementPartitions(store.db, clock());
       await ensureTenant(store.db, DEFAULT_TENANT);
       if (config.adminKey && config.adminSecret) {
         await createClient(store.db, { tenantId: DEFAULT_TENANT.id, name: 'admin (from environment)', key: config.adminKey, secret: config.adminSecret, scopes: ['all', 'credits/admin'] });
@@ -120,6 +122,8 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
         { name: 'reminder sweep', everyMs: 3600_000, run: () => sweepReminders(context) },
         // Sessions nobody closed by hand are credited once they ended.
         { name: 'training session sweep', everyMs: 3600_000, run: () => sweepTrainingSessions(store.db, events, clock()) },
+        // Next month's statement partition, made well before the month starts.
+        { name: 'statement partitions', everyMs: 6 * 3600_000, run: () => ensureStatementPartitions(store.db, clock()) },
       ],
       { owner: statements.processId },
     );

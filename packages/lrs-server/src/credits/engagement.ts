@@ -10,6 +10,7 @@ import { ledgerTenths, lockLearner, reconcileCourseLedger, type CreditEvents, ty
 import { reflectionState } from './reflection-gate.js';
 import { readTimeline, saveCheckpoint, type OwnBatch, type TimelineKey } from './timeline.js';
 import { learnerHeld } from './validity.js';
+import { evidenceArchived } from '../xapi/archive.js';
 
 type Q = Kysely<Database>;
 
@@ -116,7 +117,8 @@ export async function refreshEngagement(
   const engagement = db
     .insertInto('engagement')
     .values({ tenant_id: tenantId, learner_id: learnerId, course_id: courseId, period, ...row })
-    .onConflict((oc) => oc.columns(['tenant_id', 'learner_id', 'course_id', 'period']).doUpdateSet({ ...row, updated_at: new Date() }));
+    // A period with archived statements keeps the engagement it had: the evidence left says less.
+    .onConflict((oc) => oc.columns(['tenant_id', 'learner_id', 'course_id', 'period']).doUpdateSet({ ...row, updated_at: new Date() }).where(sql<boolean>`not ${evidenceArchived(period)}`));
   // The checkpoint and the engagement in one round trip: the learner's lock is held meanwhile.
   await sql`with checkpoint as (${saveCheckpoint(db, key, checkpoint)}) ${engagement}`.execute(db);
   await reconcileCourseLedger(db, tenantId, learnerId, course, period, options, row);

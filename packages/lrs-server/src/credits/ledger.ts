@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Database, LedgerSource, LedgerTable } from '../db/schema.js';
 import type { Course } from '../catalog/courses.js';
+import { evidenceArchived } from '../xapi/archive.js';
 
 type Q = Kysely<Database>;
 
@@ -198,9 +199,10 @@ export async function reconcileCourseLedger(
   eng: EngagementFigures,
 ): Promise<void> {
   if (course.makeUpFor) return reconcileRequirement(db, tenantId, learnerId, course.makeUpFor, period, options);
-  // Whether the period is closed and what the ledger holds, in one round trip (the learner's lock is held).
+  // Whether the period is closed (or its statements partly archived) and what the ledger holds,
+  // in one round trip (the learner's lock is held).
   const { rows } = await sql<{ closed: boolean; tenths: string | number }>`select
-    exists (select 1 from periods where tenant_id = ${tenantId} and period = ${period} and closed_at is not null) as closed,
+    (exists (select 1 from periods where tenant_id = ${tenantId} and period = ${period} and closed_at is not null) or ${evidenceArchived(period)}) as closed,
     (${sumQuery(db, tenantId, learnerId, period, { courseId: course.courseId })}) as tenths`.execute(db);
   const { closed, tenths } = rows[0]!;
   if (closed) return;

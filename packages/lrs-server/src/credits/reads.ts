@@ -1,10 +1,11 @@
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import { getCourse } from '../catalog/courses.js';
 import type { Db } from '../db/index.js';
 import type { LaunchesTable } from '../db/schema.js';
 import { getLearner } from '../learners/learners.js';
 import { refreshEngagement } from './engagement.js';
 import { lockLearner, toEntry, type CreditEvents, type LedgerEntry } from './ledger.js';
+import { evidenceArchived } from '../xapi/archive.js';
 
 /** A learner's ledger entries in one period; `total` is their sum. */
 export async function learnerLedger(db: Db, tenantId: string, learnerId: string, period: string): Promise<{ learnerId: string; period: string; total: number; entries: LedgerEntry[] }> {
@@ -55,6 +56,8 @@ export async function explain(db: Db, events: CreditEvents, tenantId: string, le
     .executeTakeFirstOrThrow();
   const flags = [...a.flags];
   const importedCount = Number(imported.n);
+  const archived = (await sql<{ archived: boolean }>`select ${evidenceArchived(period)} as archived`.execute(db)).rows[0]!.archived;
+  if (archived) flags.push({ code: 'evidence_archived' as never, message: `some statements of ${period} were archived; this explanation covers the ones left, and the credits stay as they were` });
   if (importedCount > 0) flags.push({ code: 'outside_launch' as never, message: `${importedCount} statement${importedCount > 1 ? 's' : ''} written outside a launch session (imported); stored but not counted` });
   const perSession = new Map<string, number>();
   for (const i of a.verification.intervals) perSession.set(i.sessionId, (perSession.get(i.sessionId) ?? 0) + (i.verified[1] - i.verified[0]));

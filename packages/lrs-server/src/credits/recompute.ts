@@ -3,6 +3,7 @@ import type { Db } from '../db/index.js';
 import { tenantPolicy, toCourse, type Course } from '../catalog/courses.js';
 import { engagementRow } from './engagement.js';
 import { periodAt } from '../period.js';
+import { archivedPeriods } from '../xapi/archive.js';
 import type { ReflectionState } from '@xcredit/sdk/engagement';
 import { reflectionStates } from './reflection-gate.js';
 import { assessTimeline, attentionBlockedWallOf, COUNTED_VERBS, statementFacts, type HeartbeatFacts, type StatementFacts } from './evidence.js';
@@ -27,6 +28,8 @@ export interface RecomputeResult {
   statements: number;
   pairs: number;
   ledgerEntries: number;
+  /** Pairs in periods with archived statements, left as they were (their evidence is partly gone). */
+  frozen: number;
 }
 
 interface Row extends StatementFacts {
@@ -90,9 +93,15 @@ export async function recompute(db: Db, options: RecomputeOptions): Promise<Reco
   // One write in flight while the next rows are read and assessed: the database and this
   // process work at the same time.
   let writing: Promise<void> = Promise.resolve();
+  // A period with archived months has lost evidence: what it earned stays as it is.
+  const archived = await archivedPeriods(db);
+  let frozen = 0;
   const drain = async () => {
     await writing;
-    const batch = pending.splice(0);
+    const batch = pending.splice(0).filter((b) => {
+      if (archived.has(b.period)) frozen++;
+      return !archived.has(b.period);
+    });
     writing = write(db, options.events, batch, options.reason).then((n) => {
       ledgerEntries += n;
       options.onProgress?.({ statements, pairs, total });
@@ -195,7 +204,7 @@ export async function recompute(db: Db, options: RecomputeOptions): Promise<Reco
     await drain();
     await writing;
   }
-  return { statements, pairs, ledgerEntries };
+  return { statements, pairs, ledgerEntries, frozen };
 }
 
 interface Assessed {

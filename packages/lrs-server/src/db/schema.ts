@@ -105,6 +105,23 @@ export interface StatementsTable {
   related_activities: string[] | null;
 }
 
+/** Every statement id ever stored, archived ones too: ids stay unique across `statements`' partitions. */
+export interface StatementIdsTable {
+  tenant_id: string;
+  id: string;
+  stored: Timestamp;
+}
+
+/** A month of statements written to an archive file and dropped (`xcredit archive-statements`). */
+export interface StatementArchivesTable {
+  month: Timestamp;
+  rows: string;
+  file: string;
+  sha256: string;
+  archived_at: Generated<Timestamp>;
+  restored_at: Timestamp | null;
+}
+
 export interface XapiActivityDefinitionsTable {
   tenant_id: string;
   activity_id: string;
@@ -526,6 +543,8 @@ export interface Database {
   courses: CoursesTable;
   launches: LaunchesTable;
   statements: StatementsTable;
+  statement_ids: StatementIdsTable;
+  statement_archives: StatementArchivesTable;
   xapi_activity_definitions: XapiActivityDefinitionsTable;
   xapi_attachments: XapiAttachmentsTable;
   xapi_documents: XapiDocumentsTable;

@@ -277,7 +277,9 @@ const alone = (w: StatementWrite) => Boolean(w.after || w.files.length);
 async function writeStatements(trx: Kysely<Database>, writes: StatementWrite[], known: KnownDefinitions, engine: Engine): Promise<string[]> {
   // One JSON parameter for all the statements: the statement text does not grow with their
   // number, and each statement was serialized once, when it was prepared. PostgreSQL takes the
-  // bytes as they are, in jsonb's binary format (a version byte, then the text).
+  // bytes as they are, in jsonb's binary format (a version byte, then the text). A row whose id
+  // is taken is skipped by the table's trigger (ids are unique across its partitions through
+  // statement_ids), so only the fresh ones come back.
   const rows = writes.flatMap((w) => w.statements.map((p) => p.json));
   const bytes = Buffer.concat([engine === 'postgres' ? JSONB_BINARY_OPEN : OPEN, ...rows.flatMap((row, i) => (i ? [COMMA, row] : [row])), CLOSE]);
   const batchJson = engine === 'postgres' ? bytes : bytes.toString('utf8');
@@ -285,7 +287,6 @@ async function writeStatements(trx: Kysely<Database>, writes: StatementWrite[], 
     insert into statements (tenant_id, id, stored, verb_id, actor_key, activity_id, registration, launch_registration, client_key, statement, object_agent_key, object_statement_id, related_agents, related_activities)
     select r.tenant_id, r.id, r.stored, r.verb_id, r.actor_key, r.activity_id, r.registration, r.launch_registration, r.client_key, r.statement, r.object_agent_key, r.object_statement_id, r.related_agents, r.related_activities
     from jsonb_to_recordset(${batchJson}::jsonb) as r(tenant_id text, id uuid, stored timestamptz, verb_id text, actor_key text, activity_id text, registration uuid, launch_registration uuid, client_key text, statement jsonb, object_agent_key text, object_statement_id uuid, related_agents text[], related_activities text[])
-    on conflict (tenant_id, id) do nothing
     returning tenant_id, id`.execute(trx);
   const fresh = new Set(inserted.rows.map((r) => `${r.tenant_id}\u0000${r.id}`));
   const isFresh = (w: StatementWrite, p: PreparedStatement) => fresh.has(`${w.tenantId}\u0000${p.id}`);
@@ -330,6 +331,14 @@ async function checkRepeats(trx: Kysely<Database>, tenantId: string, repeats: Pr
     .where('id', 'in', repeats.map((p) => p.id))
     .execute();
   const byId = new Map(existing.map((r) => [r.id, r.statement]));
+  const missing = repeats.filter((p) => !byId.has(p.id)).map((p) => p.id);
+  if (missing.length) {
+    // Taken by a statement in a month since archived: it can be neither compared nor stored again.
+    const archived = await trx.selectFrom('statement_ids').select(['id', 'stored']).where('tenant_id', '=', tenantId).where('id', 'in', missing).executeTakeFirst();
+    if (archived) {
+      throw new HttpError(409, 'conflict', `statement ${archived.id} was stored on ${new Date(archived.stored).toISOString()} and has since been archived; its id cannot be used again`);
+    }
+  }
   for (const p of repeats) {
     const old = byId.get(p.id);
     const full = (JSON.parse(p.json.toString('utf8')) as StatementRow).statement;

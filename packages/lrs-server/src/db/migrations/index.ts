@@ -22,11 +22,12 @@ import { cmi5ForeignLaunches } from './0085_cmi5_foreign_launches.js';
 import { trainingSessions } from './0076_training_sessions.js';
 import { courseValidity } from './0080_course_validity.js';
 import { expiringReminders } from './0081_expiring_reminders.js';
+import { statementPartitions } from './0090_statement_partitions.js';
 
 /**
  * Every migration, in order of its name. Never edit one that has shipped: add a file
  * `NNNN_name.ts` and one line here. Number ranges keep parallel work apart: 0002–0009 xAPI
- * resources, 0010–0019 credits, 0020–0029 LTI, 0030–0039 player sessions, 0040– reports, 0070– scale-out, reminders, growth categories and improvement plans.
+ * resources, 0010–0019 credits, 0020–0029 LTI, 0030–0039 player sessions, 0040– reports, 0070– scale-out, reminders, growth categories and improvement plans, 0090– statement partitions.
  */
 const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
@@ -52,6 +53,7 @@ const migrations: Record<string, Migration> = {
   '0076_training_sessions': trainingSessions,
   '0080_course_validity': courseValidity,
   '0081_expiring_reminders': expiringReminders,
+  '0090_statement_partitions': statementPartitions,
 };
 
 export const migrationProvider: MigrationProvider = {
