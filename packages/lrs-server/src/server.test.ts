@@ -1,8 +1,9 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from './config.js';
 import { startServer } from './server.js';
@@ -62,6 +63,36 @@ describe('the embedded database', () => {
     const bad = spawnSync(process.execPath, [cli, 'recompute', '--since', 'last tuesday'], { env: { ...process.env, XCREDIT_DATA_DIR: dir, DATABASE_URL: '' }, encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('--since "last tuesday" is not a date');
+  });
+
+  it('archives old statements with `xcredit archive-statements`, here or in the server that holds the folder, and says what is wrong', async () => {
+    const dir = tempDir();
+    const env = { ...process.env, XCREDIT_DATA_DIR: join(dir, 'data'), DATABASE_URL: '' };
+    const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { env, encoding: 'utf8', cwd: dir });
+    const none = run('archive-statements', '--before', '2020-01', '--to', 'archive');
+    expect(none.stderr).toBe('');
+    expect(none.status).toBe(0);
+    expect(none.stdout).toContain('nothing to archive before 2020-01');
+    const current = run('archive-statements', '--before', '2999-01', '--to', 'archive');
+    expect(current.status).toBe(2);
+    expect(current.stderr).toMatch(/--before 2999-01 is past the start of the current period \d{4}/);
+    const midMonth = run('archive-statements', '--before', '2025-02-03', '--to', 'archive');
+    expect(midMonth.status).toBe(2);
+    expect(midMonth.stderr).toContain('--before "2025-02-03" must be the first day of a month');
+    const missing = run('restore-statements', '--from', 'archive/statements-2019-01.jsonl.gz');
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain(`${join(dir, 'archive/statements-2019-01.jsonl.gz')}: no such file`);
+    // With a server on the folder, the server runs it, writing where the command line said.
+    const server = await startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', XCREDIT_DATA_DIR: join(dir, 'data') }));
+    try {
+      // Not spawnSync: the server answering the command runs in this process.
+      const held = await promisify(execFile)(process.execPath, [cli, 'archive-statements', '--before', '2020-01', '--to', 'held'], { env, encoding: 'utf8', cwd: dir });
+      expect(held.stdout).toContain('nothing to archive before 2020-01');
+      expect(held.stderr).toContain('run by the xcredit server');
+      expect(existsSync(join(dir, 'held'))).toBe(true);
+    } finally {
+      await server.close();
+    }
   });
 
   it('refuses to start on a port that is taken, saying so', async () => {
