@@ -5,7 +5,7 @@ import type { Database } from '../db/schema.js';
 import { HttpError } from '../http-error.js';
 import { parsePeriod } from '../period.js';
 import { getCourse, type Course } from '../catalog/courses.js';
-import { assessTimeline, attentionChecksQuery, blockedWallOf, COUNTED_VERBS, ofLaunch, statementFacts, type HeartbeatFacts, type IssuedCheck, type StatementFacts } from './evidence.js';
+import { assessTimeline, attentionChecksQuery, blockedWallOf, COUNTED_VERBS, launchesOf, ofLaunch, statementFacts, type HeartbeatFacts, type IssuedCheck, type StatementFacts } from './evidence.js';
 import { ledgerTenths, lockLearner, reconcileCourseLedger, type CreditEvents, type ReconcileOptions } from './ledger.js';
 import { reflectionState } from './reflection-gate.js';
 import { readTimeline, saveCheckpoint, type OwnBatch, type TimelineKey } from './timeline.js';
@@ -60,8 +60,8 @@ export async function assessLearnerCourse(db: Q, tenantId: string, learnerId: st
 /** The whole timeline in one query, read without a checkpoint (what a batch read before checkpoints, and what `assessLearnerCourse` reads). */
 export function fullTimelineQuery(db: Q, tenantId: string, learnerId: string, course: Course, period: string) {
   const { from, to } = parsePeriod(period);
-  const launchesOf = db.selectFrom('launches as l').where('l.tenant_id', '=', tenantId).where('l.learner_id', '=', learnerId).where('l.course_id', '=', course.courseId);
-  const statements = launchesOf
+  const launches = launchesOf(db, tenantId, learnerId, course.courseId);
+  const statements = launches
     .innerJoinLateral(
       () =>
         ofLaunch(
@@ -78,7 +78,7 @@ export function fullTimelineQuery(db: Q, tenantId: string, learnerId: string, co
     .select('l.superseded_at')
     .where('n.stored', '>=', from)
     .where('n.stored', '<', to);
-  const heartbeats = launchesOf
+  const heartbeats = launches
     .innerJoinLateral(
       () => ofLaunch(db.selectFrom('heartbeats as h').select(['h.id', 'h.session_id', 'h.received_at', 'h.sent_at', 'h.media_time', 'h.playing']), 'h.registration').as('n'),
       (j) => j.onTrue(),

@@ -156,13 +156,14 @@ export function attentionChecksQuery(db: Q, tenantId: string, learnerId: string,
     .select(['c.tenant_id', 'c.issued_at', 'c.expires_at', 'c.answered_at'])
     .where('c.issued_at', '<', to)
     .where((eb) => eb.or([eb('c.answered_at', 'is', null), eb('c.answered_at', '>=', from)]));
-  return db
-    .selectFrom('launches as l')
+  return launchesOf(db, tenantId, learnerId, courseId)
     .innerJoinLateral(() => ofLaunch(checks, 'c.registration').as('c'), (j) => j.onTrue())
-    .select(['c.tenant_id', 'l.learner_id', 'l.course_id', 'c.issued_at', 'c.expires_at', 'c.answered_at'])
-    .where('l.tenant_id', '=', tenantId)
-    .where('l.learner_id', '=', learnerId)
-    .where('l.course_id', '=', courseId);
+    .select(['c.tenant_id', 'l.learner_id', 'l.course_id', 'c.issued_at', 'c.expires_at', 'c.answered_at']);
+}
+
+/** One learner's launches of one course, as `l`: the rows `ofLaunch` reads each launch's evidence beside. */
+export function launchesOf(db: Q, tenantId: string, learnerId: string, courseId: string) {
+  return db.selectFrom('launches as l').where('l.tenant_id', '=', tenantId).where('l.learner_id', '=', learnerId).where('l.course_id', '=', courseId);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { parsePeriod } from '../period.js';
-import { attentionChecksQuery, COUNTED_VERBS, ofLaunch, statementFacts, type HeartbeatFacts, type IssuedCheck, type StatementFacts } from './evidence.js';
+import { attentionChecksQuery, COUNTED_VERBS, launchesOf, ofLaunch, statementFacts, type HeartbeatFacts, type IssuedCheck, type StatementFacts } from './evidence.js';
 
 type Q = Kysely<Database>;
 
@@ -156,7 +156,7 @@ export function timelineReadQuery(db: Q, { tenantId, learnerId, courseId, period
     .where('period', '=', period);
   const sinceSeq = fromCheckpoint ? sql`coalesce((select c.statement_seq from (${cp}) as c), 0)` : sql`0`;
   const sinceId = fromCheckpoint ? sql`coalesce((select c.heartbeat_id from (${cp}) as c), 0)` : sql`0`;
-  const launchesOf = db.selectFrom('launches as l').where('l.tenant_id', '=', tenantId).where('l.learner_id', '=', learnerId).where('l.course_id', '=', courseId);
+  const launches = launchesOf(db, tenantId, learnerId, courseId);
   const counted = db
     .selectFrom('statements as s')
     .select(['s.seq', 's.launch_registration as launch', 's.stored', 's.verb_id', ...statementFacts()])
@@ -165,13 +165,13 @@ export function timelineReadQuery(db: Q, { tenantId, learnerId, courseId, period
   // Each launch's statements after the checkpoint (statements_launch: the row comparison keeps
   // statements_tenant_seq out), and the batch's own by its
   // launch and receipt time: two index ranges, not one condition with "or".
-  const after = launchesOf
+  const after = launches
     .innerJoinLateral(() => ofLaunch(counted.where(sql<boolean>`(s.launch_registration, s.seq) > (l.registration, ${sinceSeq})`), 's.launch_registration').as('n'), (j) => j.onTrue())
     .selectAll('n')
     .where('n.stored', '>=', from)
     .where('n.stored', '<', to);
   const statements = own ? after.unionAll(counted.where('s.tenant_id', '=', tenantId).where('s.launch_registration', '=', own.registration).where('s.stored', '=', own.stored).where('s.stored', '>=', from).where('s.stored', '<', to)) : after;
-  const heartbeats = launchesOf
+  const heartbeats = launches
     .innerJoinLateral(
       () =>
         ofLaunch(
@@ -187,7 +187,7 @@ export function timelineReadQuery(db: Q, { tenantId, learnerId, courseId, period
     .selectAll('n')
     .where('n.received_at', '>=', from)
     .where('n.received_at', '<', to);
-  const voided = launchesOf
+  const voided = launches
     .innerJoinLateral(
       () => ofLaunch(db.selectFrom('statements as s').select('s.stored').where('s.voided', '=', true).where('s.verb_id', 'in', COUNTED_VERBS), 's.launch_registration').as('n'),
       (j) => j.onTrue(),
@@ -197,7 +197,7 @@ export function timelineReadQuery(db: Q, { tenantId, learnerId, courseId, period
     .select((eb) => eb.fn.countAll<number>().as('n'));
   return sql<ReadRow>`select
     ${fromCheckpoint ? sql`(select row_to_json(c) from (${cp}) as c)` : sql`null`} as checkpoint,
-    (select coalesce(json_agg(l), '[]') from (${db.selectFrom('launches').select(['registration', 'superseded_at']).where('tenant_id', '=', tenantId).where('learner_id', '=', learnerId).where('course_id', '=', courseId)}) as l) as launches,
+    (select coalesce(json_agg(l), '[]') from (${launches.select(['l.registration', 'l.superseded_at'])}) as l) as launches,
     (${voided}) as voided,
     (select coalesce(json_agg(r order by r.seq), '[]') from (${statements}) as r) as statements,
     (select coalesce(json_agg(r order by r.received_at, r.id), '[]') from (${heartbeats}) as r) as heartbeats,
