@@ -185,7 +185,7 @@ export const operations: Operation[] = [
     query: z.object({
       learnerId: z.string().optional().describe('one learner'),
       status: z.enum(['queued', 'delivered', 'failed']).optional(),
-      kind: z.enum(['deadline', 'at_risk', 'manual', 'digest', 'expiring']).optional(),
+      kind: z.enum(c.REMINDER_KINDS).optional(),
     }),
   },
   { method: 'post', path: '/learners/{learnerId}/remind', summary: 'Remind one learner by email now (once a day at most: 202 queued, 200 already sent today)', auth: 'credits/admin', response: c.remindResultSchema, status: 202, also: { 200: 'Already sent today' }, query: c.periodQuery, errors: { 409: 'opted out, or mail is off', 422: 'the learner has no email' } },

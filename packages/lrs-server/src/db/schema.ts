@@ -1,4 +1,5 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { ReminderKind } from '@xcredit/sdk/contracts';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type Json<T> = ColumnType<T, string, string>;
@@ -232,7 +233,7 @@ export interface RemindersTable {
   tenant_id: string;
   id: string;
   idempotency_key: string;
-  kind: 'deadline' | 'at_risk' | 'manual' | 'digest' | 'plan' | 'expiring';
+  kind: ReminderKind;
   learner_id: string | null;
   manager_id: string | null;
   recipient: string;

@@ -1,5 +1,5 @@
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { Reminder, RemindBatch } from '@xcredit/sdk/contracts';
+import { REMINDER_KINDS, type Reminder, type RemindBatch } from '@xcredit/sdk/contracts';
 import { sql, type Selectable, type Transaction } from 'kysely';
 import type { AppContext } from '../context.js';
 import type { Db } from '../db/index.js';
@@ -302,7 +302,7 @@ export async function listReminders(db: Db, tenantId: string, filter: { learnerI
     q = q.where('status', '=', filter.status as Row['status']);
   }
   if (filter.kind !== undefined) {
-    if (!['deadline', 'at_risk', 'manual', 'digest', 'plan', 'expiring'].includes(filter.kind)) throw new HttpError(400, 'invalid_input', `kind "${filter.kind}" must be deadline, at_risk, manual, digest, plan or expiring`);
+    if (!(REMINDER_KINDS as readonly string[]).includes(filter.kind)) throw new HttpError(400, 'invalid_input', `kind "${filter.kind}" must be ${REMINDER_KINDS.slice(0, -1).join(', ')} or ${REMINDER_KINDS.at(-1)}`);
     q = q.where('kind', '=', filter.kind as Row['kind']);
   }
   if (filter.learnerId !== undefined) q = q.where('learner_id', '=', filter.learnerId);

@@ -461,10 +461,14 @@ export const mailSettingsSchema = z.looseObject({
 });
 export type MailSettings = z.infer<typeof mailSettingsSchema>;
 
+/** What a reminder is about: a deadline near, falling behind, sent by hand, a manager's digest, an improvement plan, a certification expiring. */
+export const REMINDER_KINDS = ['deadline', 'at_risk', 'manual', 'digest', 'plan', 'expiring'] as const;
+export type ReminderKind = (typeof REMINDER_KINDS)[number];
+
 /** One reminder: who, what, when, and whether the mail server took it. */
 export const reminderSchema = z.looseObject({
   reminderId: z.string(),
-  kind: z.enum(['deadline', 'at_risk', 'manual', 'digest', 'plan', 'expiring']),
+  kind: z.enum(REMINDER_KINDS),
   learnerId: z.string().nullable(),
   managerId: z.string().nullable(),
   recipient: z.string(),
