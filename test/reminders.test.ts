@@ -133,6 +133,10 @@ describe.each(testEngines())('reminders by email through a real SMTP server on %
       expect(JSON.stringify(r.body.error), path).toContain(text);
     }
     expect((await call('GET', '/reminders?status=lost')).status).toBe(400);
+    const kind = await call('GET', '/reminders?kind=weekly');
+    expect(kind.status).toBe(400);
+    expect(kind.body.error.message).toBe('kind "weekly" must be deadline, at_risk, manual, digest, plan or expiring');
+    expect((await call('GET', '/reminders?kind=plan')).status).toBe(200);
     await sdk.setMailSettings({ ...settings(), enabled: false });
     const off = await call('POST', '/learners/bob/remind');
     expect(off.status).toBe(409);
