@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { XcreditClient, XcreditError } from '@xcredit/sdk';
-import { createClient, startTestServer, watchCourse, type TestServer } from '@xcredit/lrs-server/testing';
-import { startMailbox, type Mailbox } from './support/mailbox.js';
+import { adminCall, createClient, startTestServer, watchCourse, type TestServer } from '@xcredit/lrs-server/testing';
+import { arrived, startMailbox, type Mailbox } from './support/mailbox.js';
 import { postgresUrl, testEngines } from './support/engines.js';
 
 const AUTH = { user: 'credits', password: 'smtp-plan-1' };
@@ -16,20 +16,7 @@ describe.each(testEngines())('learning paths and improvement plans on %s', (engi
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : undefined };
   };
-  const ok = async (method: string, path: string, body?: unknown) => {
-    const r = await call(method, path, body);
-    if (r.status >= 400) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(r.body)}`);
-    return r.body;
-  };
-  const arrived = async (address: string, count: number) => {
-    const end = Date.now() + 40_000;
-    while (box.to(address).length < count) {
-      if (Date.now() > end) throw new Error(`no mail for ${address}`);
-      await server.outbox.drain();
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    return box.to(address);
-  };
+  const ok = adminCall(() => server);
   const planCount = async () => Number((await server.store.db.selectFrom('improvement_plans').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
 
   beforeAll(async () => {
@@ -153,11 +140,11 @@ describe.each(testEngines())('learning paths and improvement plans on %s', (engi
       { to: 'learner', status: 'queued', reminderId: expect.any(String) },
       { to: 'manager', status: 'queued', reminderId: expect.any(String) },
     ]);
-    const [toAnn] = await arrived('ann@clinic.example', 1);
+    const [toAnn] = await arrived(box, server, 'ann@clinic.example', 1);
     expect(toAnn!.mail.subject).toBe(`Your improvement plan for your ${year()} credits`);
     expect(toAnn!.mail.text).toContain('Let us talk on Friday.');
     expect(toAnn!.mail.text).toContain(`- by ${plan.milestones[0].dueOn}: Patient safety (required, 4 credits)`);
-    const [toMgr] = await arrived('li.wei@clinic.example', 1);
+    const [toMgr] = await arrived(box, server, 'li.wei@clinic.example', 1);
     expect(toMgr!.mail.subject).toBe(`Ann Smith 的 ${year()} 年度学分改进计划`);
     expect(toMgr!.mail.text).toContain(`${plan.milestones[0].dueOn} 前：Patient safety（必修，4 学分）`);
     for (let i = 0; (await sdk.reminders({ kind: 'plan' })).some((r) => r.status !== 'delivered'); i++) {
@@ -203,8 +190,8 @@ describe.each(testEngines())('learning paths and improvement plans on %s', (engi
       { to: 'learner', status: 'queued', reminderId: expect.any(String) },
       { to: 'manager', status: 'no_email', reminderId: null },
     ]);
-    await arrived('li.wei@clinic.example', 2);
-    await arrived('solo@clinic.example', 1);
+    await arrived(box, server, 'li.wei@clinic.example', 2);
+    await arrived(box, server, 'solo@clinic.example', 1);
     expect(box.to('quiet@clinic.example')).toHaveLength(0);
   });
 
@@ -214,7 +201,7 @@ describe.each(testEngines())('learning paths and improvement plans on %s', (engi
     expect(results.map((r) => r.status).sort()).toEqual([200, 200, 201]);
     expect(new Set(results.map((r) => r.body.plan.planId)).size).toBe(1);
     expect(await planCount()).toBe(before + 1);
-    await arrived('twice@clinic.example', 1);
+    await arrived(box, server, 'twice@clinic.example', 1);
     await server.outbox.drain();
     expect(box.to('twice@clinic.example')).toHaveLength(1);
   });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { XcreditClient } from '@xcredit/sdk';
-import { startTestServer, type TestServer } from '@xcredit/lrs-server/testing';
+import { adminCall, startTestServer, type TestServer } from '@xcredit/lrs-server/testing';
 import { startMailbox, type Mailbox, type Received } from './support/mailbox.js';
 import { postgresUrl, testEngines } from './support/engines.js';
 
@@ -31,11 +31,7 @@ describe.each(testEngines())('reminders by email through a real SMTP server on %
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : undefined };
   };
-  const ok = async (method: string, path: string, body?: unknown) => {
-    const r = await call(method, path, body);
-    if (r.status >= 400) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(r.body)}`);
-    return r.body;
-  };
+  const ok = adminCall(() => server);
   const settings = (over: Record<string, unknown> = {}) => ({ enabled: true, host: '127.0.0.1', port: box.port, secure: false, user: AUTH.user, password: AUTH.password, from: 'credits@school.example', language: 'en' as 'en' | 'zh', deadlineDays: 10, ...over });
   const reminder = async (id: string) => (await ok('GET', '/reminders')).reminders.find((r: { reminderId: string }) => r.reminderId === id);
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { startTestServer, watchCourse, type TestServer } from '@xcredit/lrs-server/testing';
-import { launchChromium } from '../support/browser.js';
+import { adminCall, startTestServer, watchCourse, type TestServer } from '@xcredit/lrs-server/testing';
+import { launchChromium, signInToAdmin } from '../support/browser.js';
 
 describe('a course valid for two years in /admin, in real Chromium: the course editor sets it, the learner page shows when it expires', () => {
   let server: TestServer;
@@ -9,12 +9,7 @@ describe('a course valid for two years in /admin, in real Chromium: the course e
   let page: Page;
   // The dashboard offers this year and the two before it: the certification is earned last year.
   const year = new Date().getUTCFullYear();
-  const ok = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${server.url}/api/v1${path}`, { method, headers: { authorization: server.admin.authorization, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-    const json = await res.json();
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-    return json;
-  };
+  const ok = adminCall(() => server);
 
   beforeAll(async () => {
     server = await startTestServer({ engine: 'pglite', manualClock: true });
@@ -22,11 +17,7 @@ describe('a course valid for two years in /admin, in real Chromium: the course e
     await ok('PUT', `/targets/${year}`, { total: 10, required: 4 });
     browser = await launchChromium();
     page = await (await browser.newContext({ viewport: { width: 1200, height: 800 }, locale: 'en-US' })).newPage();
-    await page.goto(`${server.url}/admin`);
-    await page.fill('#key', server.admin.key);
-    await page.fill('#secret', server.admin.secret);
-    await page.click('button[type=submit]');
-    await page.locator('xa-overview').waitFor();
+    await signInToAdmin(page, server);
   }, 180_000);
   afterAll(async () => {
     await browser?.close();

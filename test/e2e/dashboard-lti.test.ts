@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startPlatformSimulator, type PlatformSimulator } from '@xcredit/lti-platform-sim';
 import { startTestServer, type Engine, type TestServer } from '@xcredit/lrs-server/testing';
-import { launchChromium } from '../support/browser.js';
+import { launchChromium, signInToAdmin } from '../support/browser.js';
 import { api, DEMO_COURSE } from '../support/lti.js';
 
 const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
@@ -26,11 +26,7 @@ describe.each(engines)('the admin dashboard’s LMS page in real Chromium on %s'
     sim = await startPlatformSimulator();
     browser = await launchChromium();
     page = await (await browser.newContext({ viewport: { width: 1200, height: 860 }, locale: 'en-US' })).newPage();
-    await page.goto(`${server.url}/admin`);
-    await page.fill('#key', server.admin.key);
-    await page.fill('#secret', server.admin.secret);
-    await page.click('button[type=submit]');
-    await page.locator('xa-overview').waitFor();
+    await signInToAdmin(page, server);
   }, 120_000);
   afterAll(async () => {
     await browser?.close();

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { createClient, startTestServer, watchCourse, type Engine, type TestServer } from '@xcredit/lrs-server/testing';
+import { adminCall, createClient, startTestServer, watchCourse, type Engine, type TestServer } from '@xcredit/lrs-server/testing';
 import { launchChromium } from '../support/browser.js';
 
 const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
@@ -14,12 +14,7 @@ describe.each(engines)('the admin dashboard in real Chromium on %s', (engine) =>
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
-  const ok = async (method: string, path: string, body?: unknown): Promise<Json> => {
-    const res = await fetch(`${server.url}/api/v1${path}`, { method, headers: { authorization: server.admin.authorization, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-    const json = await res.json();
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-    return json;
-  };
+  const ok = adminCall(() => server);
   const year = String(new Date().getUTCFullYear());
   const shot = (name: string) => (engine === 'pglite' ? page.screenshot({ path: `${shots}/dashboard-${name}.png` }) : Promise.resolve());
 

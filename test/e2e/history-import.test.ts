@@ -3,7 +3,7 @@ import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '@xcredit/lrs-server/testing';
-import { launchChromium } from '../support/browser.js';
+import { launchChromium, signInToAdmin } from '../support/browser.js';
 
 // XCREDIT_DOCS_SCREENSHOTS=1 refreshes the pictures in docs/images; otherwise they go to test-results.
 const shots = process.env.XCREDIT_DOCS_SCREENSHOTS === '1' ? 'docs/images' : 'test-results/history';
@@ -52,11 +52,7 @@ describe('the history import of /admin in real Chromium: a dry run naming each p
     }
     browser = await launchChromium();
     page = await (await browser.newContext({ viewport: { width: 1100, height: 800 }, locale: 'en-US' })).newPage();
-    await page.goto(`${server.url}/admin`);
-    await page.fill('#key', server.admin.key);
-    await page.fill('#secret', server.admin.secret);
-    await page.click('button[type=submit]');
-    await page.locator('xa-overview').waitFor();
+    await signInToAdmin(page, server);
   }, 180_000);
   afterAll(async () => {
     await browser?.close();

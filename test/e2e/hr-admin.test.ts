@@ -1,9 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { startTestServer, type TestServer } from '@xcredit/lrs-server/testing';
-import { launchChromium } from '../support/browser.js';
-import { startMailbox, type Mailbox } from '../support/mailbox.js';
+import { adminCall, startTestServer, type TestServer } from '@xcredit/lrs-server/testing';
+import { launchChromium, signInToAdmin } from '../support/browser.js';
+import { arrived, startMailbox, type Mailbox } from '../support/mailbox.js';
 
 // XCREDIT_DOCS_SCREENSHOTS=1 refreshes the pictures in docs/images; otherwise they go to test-results.
 const shots = process.env.XCREDIT_DOCS_SCREENSHOTS === '1' ? 'docs/images' : 'test-results/reminders';
@@ -15,21 +15,7 @@ describe('the HR screens of /admin in real Chromium: Remind buttons through a re
   let browser: Browser;
   let page: Page;
   const year = String(new Date().getUTCFullYear());
-  const ok = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${server.url}/api/v1${path}`, { method, headers: { authorization: server.admin.authorization, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-    const json = await res.json();
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-    return json;
-  };
-  const arrived = async (address: string, count: number) => {
-    const end = Date.now() + 40_000;
-    while (box.to(address).length < count) {
-      if (Date.now() > end) throw new Error(`no mail for ${address}`);
-      await server.outbox.drain();
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    return box.to(address);
-  };
+  const ok = adminCall(() => server);
 
   beforeAll(async () => {
     mkdirSync(shots, { recursive: true });
@@ -47,11 +33,7 @@ describe('the HR screens of /admin in real Chromium: Remind buttons through a re
     await ok('POST', '/awards', { learnerId: 'mia', source: 'offline', title: 'Leadership day', credits: 20, period: year, kind: 'required' });
     browser = await launchChromium();
     page = await (await browser.newContext({ viewport: { width: 1100, height: 800 }, locale: 'en-US' })).newPage();
-    await page.goto(`${server.url}/admin`);
-    await page.fill('#key', server.admin.key);
-    await page.fill('#secret', server.admin.secret);
-    await page.click('button[type=submit]');
-    await page.locator('xa-overview #at-risk').waitFor();
+    await signInToAdmin(page, server, 'xa-overview #at-risk');
   }, 180_000);
   afterAll(async () => {
     await browser?.close();
@@ -84,13 +66,13 @@ describe('the HR screens of /admin in real Chromium: Remind buttons through a re
     await page.click('[data-remind=ana]');
     await page.waitForSelector('#remind-result');
     expect(await page.textContent('#remind-result')).toBe('Reminder sent to ana@hospital.example');
-    const [mail] = await arrived('ana@hospital.example', 1);
+    const [mail] = await arrived(box, server, 'ana@hospital.example', 1);
     expect(mail!.mail.subject).toBe(`A reminder about your ${year} credits`);
     await page.selectOption('#remind-department', 'Nursing');
     await page.click('#remind-all');
     await page.waitForFunction(() => document.querySelector('xcredit-admin')?.shadowRoot?.querySelector('xa-overview')?.shadowRoot?.querySelector('#remind-result')?.textContent?.includes('queued: 1'));
     expect(await page.textContent('#remind-result')).toBe('Reminders queued: 1 · Already reminded today: 1');
-    const [zh] = await arrived('ben@hospital.example', 1);
+    const [zh] = await arrived(box, server, 'ben@hospital.example', 1);
     expect(zh!.mail.subject).toBe(`关于您 ${year} 年度学分的提醒`);
     expect(box.to('cai@hospital.example')).toHaveLength(0);
     expect(box.to('mia@hospital.example')).toHaveLength(0);
@@ -101,7 +83,7 @@ describe('the HR screens of /admin in real Chromium: Remind buttons through a re
     await page.click('#remind');
     await page.waitForSelector('#remind-result');
     expect(await page.textContent('#remind-result')).toBe('Reminder sent to cai@hospital.example');
-    await arrived('cai@hospital.example', 1);
+    await arrived(box, server, 'cai@hospital.example', 1);
     await page.click('#remind');
     await page.waitForFunction(() => document.querySelector('xcredit-admin')?.shadowRoot?.querySelector('xa-learner')?.shadowRoot?.querySelector('#remind-result')?.textContent?.startsWith('Already'));
     await server.outbox.drain();

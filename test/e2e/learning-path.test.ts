@@ -1,9 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { startTestServer, watchCourse, type TestServer } from '@xcredit/lrs-server/testing';
-import { launchChromium } from '../support/browser.js';
-import { startMailbox, type Mailbox } from '../support/mailbox.js';
+import { adminCall, startTestServer, watchCourse, type TestServer } from '@xcredit/lrs-server/testing';
+import { launchChromium, signInToAdmin } from '../support/browser.js';
+import { arrived, startMailbox, type Mailbox } from '../support/mailbox.js';
 
 // XCREDIT_DOCS_SCREENSHOTS=1 refreshes the picture in docs/images; otherwise it goes to test-results.
 const shots = process.env.XCREDIT_DOCS_SCREENSHOTS === '1' ? 'docs/images' : 'test-results/learning-path';
@@ -15,21 +15,7 @@ describe('the learning path and improvement plan on the /admin learner page in r
   let browser: Browser;
   let page: Page;
   const year = String(new Date().getUTCFullYear());
-  const ok = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${server.url}/api/v1${path}`, { method, headers: { authorization: server.admin.authorization, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-    const json = await res.json();
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-    return json;
-  };
-  const arrived = async (address: string, count: number) => {
-    const end = Date.now() + 40_000;
-    while (box.to(address).length < count) {
-      if (Date.now() > end) throw new Error(`no mail for ${address}`);
-      await server.outbox.drain();
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    return box.to(address);
-  };
+  const ok = adminCall(() => server);
   const openLearner = async (id: string) => {
     await page.goto(`${server.url}/admin#/learners/${id}`);
     await page.reload();
@@ -59,11 +45,7 @@ describe('the learning path and improvement plan on the /admin learner page in r
     await ok('POST', '/awards', { learnerId: 'mia', source: 'offline', title: 'Leadership day', credits: 20, period: year, kind: 'required' });
     browser = await launchChromium();
     page = await (await browser.newContext({ viewport: { width: 1100, height: 900 }, locale: 'en-US' })).newPage();
-    await page.goto(`${server.url}/admin`);
-    await page.fill('#key', server.admin.key);
-    await page.fill('#secret', server.admin.secret);
-    await page.click('button[type=submit]');
-    await page.locator('xa-overview #at-risk').waitFor();
+    await signInToAdmin(page, server, 'xa-overview #at-risk');
     // Mid-year from here on (after signing in: the session cookie's expiry follows the server's clock).
     server.clock!.set(new Date(`${year}-06-15T09:00:00Z`));
   }, 180_000);
@@ -105,9 +87,9 @@ describe('the learning path and improvement plan on the /admin learner page in r
     const statuses = await page.locator('[data-milestone] [data-status]').evaluateAll((cells) => cells.map((c) => c.getAttribute('data-status')));
     expect(statuses).toEqual(['due', 'due', 'due', 'due', 'due']);
     expect(await page.textContent('[data-plan-mails]')).toBe('Mails: learner sent · manager sent');
-    const [toAna] = await arrived('ana@hospital.example', 1);
+    const [toAna] = await arrived(box, server, 'ana@hospital.example', 1);
     expect(toAna!.mail.subject).toBe(`Your improvement plan for your ${year} credits`);
-    const [toMia] = await arrived('mia@hospital.example', 1);
+    const [toMia] = await arrived(box, server, 'mia@hospital.example', 1);
     expect(toMia!.mail.subject).toBe(`Improvement plan for Ana Silva (${year} credits)`);
     // Clicking again makes and sends nothing new.
     await page.click('#create-plan');

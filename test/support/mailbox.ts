@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
+import type { TestServer } from '@xcredit/lrs-server/testing';
 
 export interface Received {
   from: string;
@@ -66,3 +67,21 @@ export async function startMailbox(auth: { user: string; password: string }, opt
   };
 }
 export type Mailbox = Awaited<ReturnType<typeof startMailbox>>;
+
+/**
+ * Waits (up to 40 s) until `box` has `count` messages for `address`, running the server's outbox
+ * between looks; the messages to that address.
+ *
+ * @example
+ * const [mail] = await arrived(box, server, 'ana@hospital.example', 1);
+ * expect(mail!.mail.subject).toContain('credits');
+ */
+export async function arrived(box: Mailbox, server: Pick<TestServer, 'outbox'>, address: string, count: number): Promise<Received[]> {
+  const end = Date.now() + 40_000;
+  while (box.to(address).length < count) {
+    if (Date.now() > end) throw new Error(`no mail for ${address}`);
+    await server.outbox.drain();
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return box.to(address);
+}
