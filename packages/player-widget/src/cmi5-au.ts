@@ -100,6 +100,13 @@ export class Cmi5Au {
     };
     const statement = applyCmi5(base, this.data);
     if (!statement) return this.chain;
+    if (keepalive) {
+      // The page is going away: only a request started before its handler returns leaves it. It
+      // goes now, after the ones already sent rather than after their answers.
+      const sent = this.put(statement, true);
+      this.chain = this.chain.then(() => sent);
+      return this.chain;
+    }
     this.chain = this.chain.then(() => this.put(statement, keepalive));
     return this.chain;
   }
