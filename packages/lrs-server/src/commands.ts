@@ -99,11 +99,16 @@ export function prepareStoreCommand(command: StoreCommand, rest: string[]): (con
     case 'archive-statements': {
       const { values } = parseArgs({ args: rest, options: { before: { type: 'string' }, to: { type: 'string' } } });
       if (!values.before || !values.to) throw new UsageError('archive-statements needs --before YYYY-MM and --to FOLDER');
-      const before = asUsage(() => parseMonth(values.before!));
+      let before: Date;
+      try {
+        before = parseMonth(values.before);
+      } catch (err) {
+        throw asUsage(err);
+      }
       const dir = resolve(values.to);
       return async ({ store, print }) => {
         await migrate(store.db);
-        await asUsageAsync(() => archiveStatements(store.db, { before, dir, now: systemClock(), print }));
+        await archiveStatements(store.db, { before, dir, now: systemClock(), print }).catch((err: unknown) => Promise.reject(asUsage(err)));
       };
     }
     case 'restore-statements': {
@@ -112,7 +117,7 @@ export function prepareStoreCommand(command: StoreCommand, rest: string[]): (con
       const file = resolve(values.from);
       return async ({ store, print }) => {
         await migrate(store.db);
-        const restored = await asUsageAsync(() => restoreStatements(store.db, file));
+        const restored = await restoreStatements(store.db, file).catch((err: unknown) => Promise.reject(asUsage(err)));
         print(`${restored.month}: ${restored.rows} statements loaded back from ${file}`);
       };
     }
@@ -137,20 +142,8 @@ export function withAbsolutePaths(rest: string[]): string[] {
 }
 
 /** An archive request that cannot be carried out is a usage error: exit 2, saying why. */
-function asUsage<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    throw err instanceof ArchiveError ? new UsageError(err.message) : err;
-  }
-}
-
-async function asUsageAsync<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw err instanceof ArchiveError ? new UsageError(err.message) : err;
-  }
+function asUsage(err: unknown): unknown {
+  return err instanceof ArchiveError ? new UsageError(err.message) : err;
 }
 
 /** A one-line progress display on a terminal; plain lines elsewhere; nothing without a stream. */

@@ -158,7 +158,7 @@ export async function restoreStatements(db: Kysely<Database>, file: string): Pro
   const month = parseMonth(name[1]!, '--from');
   const table = partitionName(month);
   const { sha256 } = await readArchive(file);
-  const recorded = await db.selectFrom('statement_archives').select(['sha256', 'restored_at']).where('month', '=', month).executeTakeFirst();
+  const recorded = await db.selectFrom('statement_archives').select('sha256').where('month', '=', month).executeTakeFirst();
   if (recorded && recorded.sha256 !== sha256) throw new ArchiveError(`--from ${file} is not the archive of ${name[1]} this database made (its SHA-256 differs)`);
   if ((await monthPartitions(db)).some((p) => p.month.getTime() === month.getTime())) {
     throw new ArchiveError(`${name[1]} has a partition in the database already (${table}); archive it before loading its file again`);

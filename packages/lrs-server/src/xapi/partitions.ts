@@ -33,17 +33,12 @@ export function partitionName(month: Date): string {
 const PARTITION = /^statements_(\d{4})_(\d{2})$/;
 
 /** The month a partition's name stands for, or undefined for another table. */
-export function monthOfPartition(name: string): Date | undefined {
+function monthOfPartition(name: string): Date | undefined {
   const m = PARTITION.exec(name);
   return m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, 1)) : undefined;
 }
 
 const literal = (d: Date) => sql.lit(d.toISOString());
-
-/** The SQL that makes a month's partition on a fresh table (no default rows to move). */
-export function createMonthSql(month: Date): string {
-  return `create table ${partitionName(month)} partition of statements for values from ('${month.toISOString()}') to ('${monthStart(month, 1).toISOString()}')`;
-}
 
 export interface MonthPartition {
   name: string;
@@ -74,14 +69,9 @@ export async function ensureMonth(db: Kysely<Database>, month: Date): Promise<bo
     await sql`select pg_advisory_xact_lock(hashtextextended('xcredit:statement-partitions', 0))`.execute(trx);
     const exists = await sql<{ r: string | null }>`select to_regclass(${name})::text as r`.execute(trx);
     if (exists.rows[0]?.r) return false;
-    // Writers of this month wait while its rows move: a row they put in the default partition
-    // between the move and the attach would make the attach fail.
+    // Writers of this month wait while its rows (usually none) move: a row they put in the
+    // default partition between the move and the attach would make the attach fail.
     await sql`lock table statements_default in exclusive mode`.execute(trx);
-    const waiting = await sql<{ n: number }>`select count(*)::int as n from statements_default where stored >= ${from} and stored < ${to}`.execute(trx);
-    if (!waiting.rows[0]!.n) {
-      await sql.raw(createMonthSql(month)).execute(trx);
-      return true;
-    }
     await sql`create table ${sql.id(name)} (like statements including defaults including constraints)`.execute(trx);
     await sql`insert into ${sql.id(name)} select * from statements_default where stored >= ${from} and stored < ${to}`.execute(trx);
     await sql`delete from statements_default where stored >= ${from} and stored < ${to}`.execute(trx);
