@@ -53,8 +53,8 @@ export interface RunningServer {
  * Opens the store, migrates, makes sure the default tenant (and the admin client, when
  * configured) exist, optionally seeds the demo, and listens.
  */
-export async function startServer(config: Config, options: { demo?: boolean; clock?: Clock; firstAdmin?: boolean } = {}): Promise<RunningServer> {
-  const store = await openStore({ ...config, command: 'start' });
+export async function startServer(config: Config, options: { demo?: boolean; clock?: Clock; firstAdmin?: boolean; pgliteImage?: Blob } = {}): Promise<RunningServer> {
+  const store = await openStore({ ...config, command: 'start', pgliteImage: options.pgliteImage });
   let validation: ValidationPool | undefined;
   try {
     const secretKey = resolveSecretKey(config);

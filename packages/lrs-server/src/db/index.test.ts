@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { sql } from 'kysely';
 import { describe, expect, inject, it } from 'vitest';
-import { openStore } from './index.js';
+import { migrate, openStore, pgliteImage } from './index.js';
 
 const postgresUrl = inject('postgresUrl');
 
@@ -30,6 +30,25 @@ describe('openStore', () => {
       });
     } finally {
       await store.close();
+    }
+  });
+
+  it('starts a throwaway PGlite from a migrated image: the same schema, nothing left to migrate, and each copy its own', async () => {
+    const schema = (store: { db: import('./index.js').Db }) =>
+      sql<{ t: string }>`select table_name || '.' || column_name || ':' || data_type as t from information_schema.columns where table_schema = 'public' order by 1`.execute(store.db).then((r) => r.rows.map((x) => x.t));
+    const fresh = await openStore({ dataDir: 'memory://' });
+    const image = await pgliteImage();
+    const a = await openStore({ dataDir: 'memory://', pgliteImage: image });
+    const b = await openStore({ dataDir: 'memory://', pgliteImage: image });
+    try {
+      expect((await migrate(fresh.db)).length).toBeGreaterThan(10);
+      expect(await migrate(a.db)).toEqual([]);
+      expect(await schema(a)).toEqual(await schema(fresh));
+      await sql`insert into tenants (id, name, home_page) values ('only-a', 'A', 'https://a.example')`.execute(a.db);
+      const { rows } = await sql<{ n: number }>`select count(*)::int as n from tenants where id = 'only-a'`.execute(b.db);
+      expect(rows[0]?.n).toBe(0);
+    } finally {
+      await Promise.all([fresh.close(), a.close(), b.close()]);
     }
   });
 });
