@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from './config.js';
 import { startServer } from './server.js';
+import { seedDataDir, testImage } from './testing.js';
 
 const cli = fileURLToPath(new URL('../bin/xcredit.js', import.meta.url));
 const dirs: string[] = [];
@@ -28,7 +29,7 @@ describe('the embedded database', () => {
   });
 
   it('keeps courses, launches and statements across restarts', async () => {
-    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', XCREDIT_DATA_DIR: tempDir(), XCREDIT_ADMIN_KEY: 'restart-admin', XCREDIT_ADMIN_SECRET: 'restart-secret-0123456789' });
+    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', XCREDIT_DATA_DIR: await seedDataDir(tempDir()), XCREDIT_ADMIN_KEY: 'restart-admin', XCREDIT_ADMIN_SECRET: 'restart-secret-0123456789' });
     const auth = { authorization: `Basic ${Buffer.from('restart-admin:restart-secret-0123456789').toString('base64')}`, 'content-type': 'application/json' };
     const first = await startServer(config, { demo: true });
     const launch = await (await fetch(`${first.url}/api/v1/launches`, { method: 'POST', headers: auth, body: JSON.stringify({ learnerId: 'demo-learner', courseId: 'demo-safety-101' }) })).json();
@@ -44,7 +45,7 @@ describe('the embedded database', () => {
   });
 
   it('rebuilds credits from raw statements with `xcredit recompute`', async () => {
-    const dir = tempDir();
+    const dir = await seedDataDir(tempDir());
     const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', XCREDIT_DATA_DIR: dir, XCREDIT_ADMIN_KEY: 'recompute-admin', XCREDIT_ADMIN_SECRET: 'recompute-secret-0123456789' });
     const auth = { authorization: `Basic ${Buffer.from('recompute-admin:recompute-secret-0123456789').toString('base64')}`, 'content-type': 'application/json' };
     const server = await startServer(config, { demo: true });
@@ -67,6 +68,7 @@ describe('the embedded database', () => {
 
   it('archives old statements with `xcredit archive-statements`, here or in the server that holds the folder, and says what is wrong', async () => {
     const dir = tempDir();
+    await seedDataDir(join(dir, 'data'));
     const env = { ...process.env, XCREDIT_DATA_DIR: join(dir, 'data'), DATABASE_URL: '' };
     const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { env, encoding: 'utf8', cwd: dir });
     const none = run('archive-statements', '--before', '2020-01', '--to', 'archive');
@@ -97,9 +99,9 @@ describe('the embedded database', () => {
 
   it('refuses to start on a port that is taken, saying so', async () => {
     const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', XCREDIT_DATA_DIR: 'memory://' });
-    const first = await startServer(config);
+    const first = await startServer(config, { pgliteImage: await testImage() });
     try {
-      await expect(startServer({ ...config, port: first.port })).rejects.toThrow(`port ${first.port} is already in use`);
+      await expect(startServer({ ...config, port: first.port }, { pgliteImage: await testImage() })).rejects.toThrow(`port ${first.port} is already in use`);
     } finally {
       await first.close();
     }
@@ -108,7 +110,7 @@ describe('the embedded database', () => {
 
 describe('the demo', () => {
   it('serves the demo page, the player bundles and the demo video', async () => {
-    const server = await startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', XCREDIT_DATA_DIR: 'memory://' }), { demo: true });
+    const server = await startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', XCREDIT_DATA_DIR: 'memory://' }), { demo: true, pgliteImage: await testImage() });
     try {
       const page = await fetch(`${server.url}/demo`);
       expect(page.status).toBe(200);
@@ -126,7 +128,7 @@ describe('the demo', () => {
   });
 
   it('is missing from a server started without it, and the 404 (like the sign-in page) names a command that works from a clone', async () => {
-    const server = await startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', XCREDIT_DATA_DIR: 'memory://' }));
+    const server = await startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', XCREDIT_DATA_DIR: 'memory://' }), { pgliteImage: await testImage() });
     try {
       const res = await fetch(`${server.url}/demo`);
       expect(res.status).toBe(404);
@@ -195,7 +197,7 @@ describe('a first start', () => {
   });
 
   it('makes no administrator when one is configured', async () => {
-    const started = await startCli({ XCREDIT_DATA_DIR: tempDir(), XCREDIT_ADMIN_KEY: 'ops-admin', XCREDIT_ADMIN_SECRET: 'ops-secret-0123456789' });
+    const started = await startCli({ XCREDIT_DATA_DIR: await seedDataDir(tempDir()), XCREDIT_ADMIN_KEY: 'ops-admin', XCREDIT_ADMIN_SECRET: 'ops-secret-0123456789' });
     try {
       expect(started.out).not.toContain('First start');
       expect((await signIn(started.url, 'admin', 'anything-at-all')).status).toBe(401);

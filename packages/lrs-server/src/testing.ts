@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { Verbs, VideoExt, XcreditExt } from '@xcredit/sdk/xapi';
+import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { createClient } from './auth/clients.js';
 import { pgliteImage } from './db/index.js';
@@ -64,10 +65,26 @@ export async function writeTestImage(path: string): Promise<{ bytes: number; ms:
 }
 
 let image: Promise<Blob | undefined> | undefined;
-function testImage(): Promise<Blob | undefined> {
+/** The run's migrated PGlite database, for `startServer(config, { pgliteImage })` on `memory://`; undefined outside a test run. */
+export function testImage(): Promise<Blob | undefined> {
   const path = process.env[PGLITE_IMAGE_ENV];
   image ??= path ? readFile(path).then((bytes) => new Blob([bytes])) : Promise.resolve(undefined);
   return image;
+}
+
+/**
+ * Makes `dir` a PGlite data folder holding the run's migrated database, so a server or command
+ * started on it finds nothing to migrate. Outside a test run (no image) the folder is left as it is.
+ */
+export async function seedDataDir(dir: string): Promise<string> {
+  const loadDataDir = await testImage();
+  if (loadDataDir) {
+    await mkdir(dir, { recursive: true });
+    const lite = new PGlite(dir, { loadDataDir });
+    await lite.waitReady;
+    await lite.close();
+  }
+  return dir;
 }
 
 /** Where the tests' LMS simulators run. */

@@ -4,7 +4,7 @@ import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { loadConfig } from '../config.js';
 import { startServer, type RunningServer } from '../server.js';
-import { createClient, createTestDatabase, startTestServer, type Engine, type TestServer } from '../testing.js';
+import { createClient, createTestDatabase, startTestServer, testImage, type Engine, type TestServer } from '../testing.js';
 import * as secrets from './secrets.js';
 import { signIn } from './sign-in.js';
 import { addressSubject, DEFAULT_LIMITS, keySubject, SignInThrottle } from './throttle.js';
@@ -200,7 +200,7 @@ describe.runIf(inject('postgresUrl'))('sign-in throttle shared by two servers on
 describe('sign-in throttle behind a reverse proxy (XCREDIT_TRUST_PROXY)', () => {
   let server: RunningServer;
   beforeAll(async () => {
-    server = await startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', XCREDIT_DATA_DIR: 'memory://', XCREDIT_TRUST_PROXY: 'loopback' }));
+    server = await startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', XCREDIT_DATA_DIR: 'memory://', XCREDIT_TRUST_PROXY: 'loopback' }), { pgliteImage: await testImage() });
   });
   afterAll(() => server?.close());
 

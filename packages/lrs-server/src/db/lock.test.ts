@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from './index.js';
 import { FolderLockedError, LOCK_FILE, lockFolder, readHolder } from './lock.js';
+import { seedDataDir } from '../testing.js';
 
 const BIN = resolve(import.meta.dirname, '../../bin/xcredit.js');
 const folders: string[] = [];
@@ -53,7 +54,7 @@ const basic = (key: string, secret: string) => ({ authorization: `Basic ${Buffer
 
 describe('the embedded data folder lock, between real processes', () => {
   it('refuses a second server, hands a CLI command to the running one without losing it, and recovers from a killed server', async () => {
-    const dataDir = tempFolder();
+    const dataDir = await seedDataDir(tempFolder());
     const server = xcredit(dataDir, ['start']);
     const url = await server.running();
     const holder = readHolder(join(dataDir, LOCK_FILE));
@@ -94,7 +95,7 @@ describe('the embedded data folder lock, between real processes', () => {
   }, 300_000);
 
   it('lets a stopped server go cleanly: no lock is left, and the next server sees what the CLI wrote', async () => {
-    const dataDir = tempFolder();
+    const dataDir = await seedDataDir(tempFolder());
     const first = xcredit(dataDir, ['start']);
     await first.running();
     expect((await xcredit(dataDir, ['create-client', '--name', 'kept', '--key', 'kept-key', '--secret', 'kept-secret-0123456789']).exited).code).toBe(0);

@@ -8,7 +8,7 @@ import { loadConfig } from '../config.js';
 import { SECRET_KEY_FILE } from '../secret-key.js';
 import { startServer, type RunningServer } from '../server.js';
 import { putMailSettings, transportSettings } from '../reminders/settings.js';
-import { createTestDatabase, startTestServer, type Engine } from '../testing.js';
+import { createTestDatabase, seedDataDir, startTestServer, type Engine } from '../testing.js';
 import { decrypt } from '../secret-key.js';
 import { rotateSecretKey } from './secret.js';
 import { ltiDb } from './tables.js';
@@ -66,7 +66,7 @@ const keys = async (server: RunningServer) => (await (await fetch(`${server.url}
 
 describe('the secret key of the embedded database', () => {
   it('is made once into the data folder (mode 0600), reused after a restart, and never stored in the database', async () => {
-    const dir = tempDir();
+    const dir = await seedDataDir(tempDir());
     const first = await start({ XCREDIT_DATA_DIR: dir });
     let key: string;
     try {
@@ -123,7 +123,7 @@ describe('the secret key of the embedded database', () => {
   }, 240_000);
 
   it('takes over from a key an older release kept in the database, and drops it', async () => {
-    const dir = tempDir();
+    const dir = await seedDataDir(tempDir());
     const old = await start({ XCREDIT_DATA_DIR: dir, XCREDIT_SECRET_KEY: KEY_1 });
     try {
       await registerPlatform(old, 'https://legacy.example.com');
