@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { testEngines, postgresUrl } from '../support/engines.js';
+import { browserEngines, postgresUrl } from '../support/engines.js';
 import { lmsOnlyVerb, startCmi5Lms, unzip, type Cmi5Lms, type ImportedAu, type LmsLaunch } from '../support/cmi5-lms.js';
 import { player, recordingPage, startWorld, waitReady, type PlayerWorld } from './player-harness.js';
 
@@ -15,7 +15,7 @@ const categories = (s: any): string[] => (s.context?.contextActivities?.category
  * the exported package and launches the AU in Chromium the way any cmi5 LMS does. Test names cite
  * the cmi5 (Quartz) sections they check; docs/player.md ("cmi5 under another LMS") has the table.
  */
-describe.each(testEngines())('cmi5 under another LMS on %s', (engine) => {
+describe.each(browserEngines())('cmi5 under another LMS on %s', (engine) => {
   let world: PlayerWorld;
   let lms: Cmi5Lms;
   let au: ImportedAu;

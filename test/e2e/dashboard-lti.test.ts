@@ -2,15 +2,15 @@ import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startPlatformSimulator, type PlatformSimulator } from '@xcredit/lti-platform-sim';
-import { startTestServer, type Engine, type TestServer } from '@xcredit/lrs-server/testing';
+import { startTestServer, type TestServer } from '@xcredit/lrs-server/testing';
 import { launchChromium, signInToAdmin } from '../support/browser.js';
 import { api, DEMO_COURSE } from '../support/lti.js';
+import { browserEngines } from '../support/engines.js';
 
-const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
 // XCREDIT_DOCS_SCREENSHOTS=1 refreshes the pictures in docs/images; otherwise they go to test-results.
 const shots = process.env.XCREDIT_DOCS_SCREENSHOTS === '1' ? 'docs/images' : 'test-results/dashboard';
 
-describe.each(engines)('the admin dashboard’s LMS page in real Chromium on %s', (engine) => {
+describe.each(browserEngines())('the admin dashboard’s LMS page in real Chromium on %s', (engine) => {
   let server: TestServer;
   let sim: PlatformSimulator;
   let browser: Browser;

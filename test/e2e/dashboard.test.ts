@@ -1,15 +1,15 @@
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { adminCall, createClient, startTestServer, watchCourse, type Engine, type TestServer } from '@xcredit/lrs-server/testing';
+import { adminCall, createClient, startTestServer, watchCourse, type TestServer } from '@xcredit/lrs-server/testing';
 import { launchChromium } from '../support/browser.js';
+import { browserEngines } from '../support/engines.js';
 
-const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
 // XCREDIT_DOCS_SCREENSHOTS=1 refreshes the pictures in docs/images; otherwise they go to test-results.
 const shots = process.env.XCREDIT_DOCS_SCREENSHOTS === '1' ? 'docs/images' : 'test-results/dashboard';
 type Json = Record<string, any>;
 
-describe.each(engines)('the admin dashboard in real Chromium on %s', (engine) => {
+describe.each(browserEngines())('the admin dashboard in real Chromium on %s', (engine) => {
   let server: TestServer;
   let browser: Browser;
   let context: BrowserContext;

@@ -4,7 +4,8 @@ import { XcreditClient } from '@xcredit/sdk';
 import { startTestServer, type Engine, type TestServer } from '@xcredit/lrs-server/testing';
 import { launchChromium } from '../support/browser.js';
 
-const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
+// The demo is what `npm start` serves, on embedded PGlite; the other browser tests run on PostgreSQL when there is one.
+const engines: Engine[] = ['pglite'];
 const DEMO_CREDITS = 2;
 
 /** Waits for the player on the page to be ready, plays it to the end of the video at 1x and flushes its outbox. */

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import type { PlatformSimulator } from '@xcredit/lti-platform-sim';
-import { startTestServer, type Engine, type TestServer } from '@xcredit/lrs-server/testing';
+import { startTestServer, type TestServer } from '@xcredit/lrs-server/testing';
 import { launchChromium } from '../support/browser.js';
 import { api, connectSimulator, DEMO_COURSE } from '../support/lti.js';
+import { browserEngines } from '../support/engines.js';
 
-const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
 
-describe.each(engines)('LTI Deep Linking in real Chromium on %s', (engine) => {
+describe.each(browserEngines())('LTI Deep Linking in real Chromium on %s', (engine) => {
   let server: TestServer;
   let sim: PlatformSimulator;
   let browser: Browser;

@@ -1,12 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, inject, it } from 'vitest';
-import { createTestDatabase, type Engine } from '@xcredit/lrs-server/testing';
+import { createTestDatabase } from '@xcredit/lrs-server/testing';
+import { browserEngines } from '../support/engines.js';
 
-const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
 const walkthrough = fileURLToPath(new URL('../../examples/lti/walkthrough.mjs', import.meta.url));
 
-describe.each(engines)('examples/lti on %s', (engine) => {
+describe.each(browserEngines())('examples/lti on %s', (engine) => {
   it('registers the simulated LMS, launches a student into the player and shows the instructor the class report', async () => {
     const database = engine === 'postgres' ? await createTestDatabase(inject('postgresUrl')!) : undefined;
     try {

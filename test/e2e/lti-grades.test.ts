@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { XcreditClient } from '@xcredit/sdk';
 import type { PlatformSimulator } from '@xcredit/lti-platform-sim';
-import { startTestServer, type Engine, type TestServer } from '@xcredit/lrs-server/testing';
+import { startTestServer, type TestServer } from '@xcredit/lrs-server/testing';
 import { launchChromium } from '../support/browser.js';
 import { connectSimulator } from '../support/lti.js';
+import { browserEngines } from '../support/engines.js';
 
-const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
 
 /** Waits until a frame of the page shows `path` of the server, and returns it. */
 async function frameAt(page: Page, server: TestServer, path: string): Promise<Frame> {
@@ -34,7 +34,7 @@ async function playToEnd(frame: Frame) {
 const finishedJobs = async (server: TestServer) =>
   (await (server.store.db as any).selectFrom('outbox').select(['id', 'done_at', 'attempts', 'last_error']).where('kind', '=', 'lti.score').execute()) as Array<{ id: string; done_at: Date | null; attempts: number; last_error: string | null }>;
 
-describe.each(engines)('LTI grade passback in real Chromium on %s', (engine) => {
+describe.each(browserEngines())('LTI grade passback in real Chromium on %s', (engine) => {
   let server: TestServer;
   let sim: PlatformSimulator;
   let browser: Browser;

@@ -1,15 +1,14 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Engine } from '@xcredit/lrs-server/testing';
 import { courseWithLaunch, player, recordingPage, sentStatements, startWorld, storedStatements, verbName, waitReady, type PlayerWorld } from './player-harness.js';
+import { browserEngines } from '../support/engines.js';
 
-const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
 const CMI5_CATEGORY = 'https://w3id.org/xapi/cmi5/context/categories/cmi5';
 const MOVEON_CATEGORY = 'https://w3id.org/xapi/cmi5/context/categories/moveon';
 const SESSION_ID = 'https://w3id.org/xapi/cmi5/context/extensions/sessionid';
 
 const categories = (s: any): string[] => (s.context?.contextActivities?.category ?? []).map((c: any) => c.id);
 
-describe.each(engines)('a cmi5 launch in real Chromium on %s', (engine) => {
+describe.each(browserEngines())('a cmi5 launch in real Chromium on %s', (engine) => {
   let world: PlayerWorld;
 
   beforeAll(async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { RESUME_STATE_ID, VideoExt, type CourseInput } from '@xcredit/sdk';
-import { postgresUrl, testEngines } from '../support/engines.js';
+import { browserEngines, postgresUrl } from '../support/engines.js';
 import { courseWithLaunch, player, recordingPage, sentStatements, startWorld, storedStatements, waitMediaTime, waitReady, type PlayerWorld } from './player-harness.js';
 
 /**
@@ -25,7 +25,7 @@ function watchCalls(page: Page) {
   return { heartbeats, sessions };
 }
 
-describe.each(testEngines())('credits that cannot be forged, in real Chromium on %s', (engine) => {
+describe.each(browserEngines())('credits that cannot be forged, in real Chromium on %s', (engine) => {
   let world: PlayerWorld;
 
   beforeAll(async () => {

@@ -1,14 +1,13 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { VideoExt } from '@xcredit/sdk';
-import type { Engine } from '@xcredit/lrs-server/testing';
 import { courseWithLaunch, player, recordingPage, sentStatements, startWorld, storedStatements, verbName, waitMediaTime, waitReady, type PlayerWorld } from './player-harness.js';
+import { browserEngines } from '../support/engines.js';
 
-const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
 
 const ids = (statements: any[]) => statements.map((s) => s.id).sort();
 const sessionOf = (s: any) => s.context.extensions[VideoExt.sessionId];
 
-describe.each(engines)('the outbox in real Chromium on %s', (engine) => {
+describe.each(browserEngines())('the outbox in real Chromium on %s', (engine) => {
   let world: PlayerWorld;
 
   beforeAll(async () => {

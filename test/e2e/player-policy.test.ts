@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { parsePlayedSegments, coveredSeconds, VideoExt, XcreditExt } from '@xcredit/sdk';
-import type { Engine } from '@xcredit/lrs-server/testing';
 import { courseWithLaunch, ext, player, recordingPage, sentStatements, startWorld, storedStatements, verbName, waitMediaTime, waitReady, type PlayerWorld } from './player-harness.js';
+import { browserEngines } from '../support/engines.js';
 
-const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
 
 /**
  * Headless Chromium keeps every page visible, so the test plays the part of the browser: it
@@ -21,7 +20,7 @@ async function setPageVisible(page: Page, visible: boolean): Promise<void> {
 const statusText = (page: Page) => player(page, ({ root }) => (root.querySelector('[part=status]')?.textContent ?? '').replace(/\s+/g, ' ').trim());
 const noticeText = (page: Page) => player(page, ({ root }) => root.querySelector('.message')?.textContent?.trim() ?? '');
 
-describe.each(engines)('the course policy in real Chromium on %s', (engine) => {
+describe.each(browserEngines())('the course policy in real Chromium on %s', (engine) => {
   let world: PlayerWorld;
 
   beforeAll(async () => {

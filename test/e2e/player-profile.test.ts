@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parsePlayedSegments, statement as statementSchema, unionSegments, VideoExt, XcreditExt } from '@xcredit/sdk';
-import type { Engine } from '@xcredit/lrs-server/testing';
 import { courseWithLaunch, ext, player, recordingPage, removePlayer, sentStatements, startWorld, storedStatements, verbName, waitMediaTime, waitReady, type PlayerWorld } from './player-harness.js';
+import { browserEngines } from '../support/engines.js';
 
-const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
 
 interface Rule {
   location: string;
@@ -66,7 +65,7 @@ function joinContiguous(segments: readonly (readonly [number, number])[]): [numb
   return out;
 }
 
-describe.each(engines)('the statements of a full scripted session on %s', (engine) => {
+describe.each(browserEngines())('the statements of a full scripted session on %s', (engine) => {
   let world: PlayerWorld;
 
   beforeAll(async () => {

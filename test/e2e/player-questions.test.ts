@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { INTERACTION_ACTIVITY_TYPE, questionActivityId, statement as statementSchema, XcreditExt } from '@xcredit/sdk';
-import type { Engine } from '@xcredit/lrs-server/testing';
 import type { Page } from 'playwright-core';
 import { courseWithLaunch, player, recordingPage, sentStatements, startWorld, storedStatements, verbName, waitMediaTime, waitReady, type PlayerWorld } from './player-harness.js';
+import { browserEngines } from '../support/engines.js';
 
-const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
 
 const questions = [
   {
@@ -45,7 +44,7 @@ const dialog = (page: Page, want: { open: boolean; text?: RegExp; playing?: bool
     { timeout },
   );
 
-describe.each(engines)('in-video questions in real Chromium on %s', (engine) => {
+describe.each(browserEngines())('in-video questions in real Chromium on %s', (engine) => {
   let world: PlayerWorld;
 
   beforeAll(async () => {

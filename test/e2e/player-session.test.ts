@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { coveredSeconds, parsePlayedSegments, VideoExt } from '@xcredit/sdk';
-import type { Engine } from '@xcredit/lrs-server/testing';
 import { courseWithLaunch, ext, player, recordingPage, sentStatements, startWorld, storedStatements, verbName, waitMediaTime, waitReady, type PlayerWorld } from './player-harness.js';
+import { browserEngines } from '../support/engines.js';
 
-const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
 
-describe.each(engines)('one learner, one session, resumed anywhere, in real Chromium on %s', (engine) => {
+describe.each(browserEngines())('one learner, one session, resumed anywhere, in real Chromium on %s', (engine) => {
   let world: PlayerWorld;
 
   beforeAll(async () => {

@@ -1,10 +1,9 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import type { Engine } from '@xcredit/lrs-server/testing';
 import { courseWithLaunch, recordingPage, startWorld, waitReady, type PlayerWorld } from './player-harness.js';
+import { browserEngines } from '../support/engines.js';
 
-const engines: Engine[] = inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
 
 /** What an injected returnURL would do if the player followed it. */
 const PAYLOAD = "javascript:window.__pwned=1;document.title='pwned';void 0";
@@ -37,7 +36,7 @@ async function startRecorder(): Promise<Recorder> {
   return { url: `http://localhost:${port}`, requests, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
-describe.each(engines)('injected script and stolen tokens through a cmi5 launch URL, in real Chromium on %s', (engine) => {
+describe.each(browserEngines())('injected script and stolen tokens through a cmi5 launch URL, in real Chromium on %s', (engine) => {
   let world: PlayerWorld;
   let recorder: Recorder;
 

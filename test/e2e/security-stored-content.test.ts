@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page, Request, Route } from 'playwright-core';
 import { startTestServer, type TestServer } from '@xcredit/lrs-server/testing';
 import { launchChromium } from '../support/browser.js';
-import { postgresUrl, testEngines } from '../support/engines.js';
+import { browserEngines, postgresUrl } from '../support/engines.js';
 
 type Json = Record<string, any>;
 const year = String(new Date().getUTCFullYear());
@@ -16,7 +16,7 @@ const year = String(new Date().getUTCFullYear());
  * /admin in the same browser. Each layer of the defence is shown on its own by taking away the
  * ones in front of it.
  */
-describe.each(testEngines())('stored content stays inert in real Chromium on %s', (engine) => {
+describe.each(browserEngines())('stored content stays inert in real Chromium on %s', (engine) => {
   let server: TestServer;
   let attacker: { server: Server; url: string };
   let browser: Browser;

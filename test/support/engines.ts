@@ -6,6 +6,16 @@ export function testEngines(): Engine[] {
   return inject('postgresUrl') ? ['pglite', 'postgres'] : ['pglite'];
 }
 
+/**
+ * The one engine a browser test runs on: PostgreSQL when this run has it (what deployments run,
+ * and what CI requires), PGlite otherwise. A browser test is about the page, the player and the
+ * protocols; the server behaviour under them is tested on both engines by the API tests, and the
+ * demo's browser test runs on PGlite, the engine `npm start` uses.
+ */
+export function browserEngines(): Engine[] {
+  return inject('postgresUrl') ? ['postgres'] : ['pglite'];
+}
+
 export function postgresUrl(): string | undefined {
   return inject('postgresUrl') ?? undefined;
 }
