@@ -11,6 +11,7 @@ export default defineConfig({
     // Two files at once even on two cores: much of a browser or server test is waiting (video
     // played in real time, child processes starting), and the other file uses that time.
     maxWorkers: Math.max(2, availableParallelism() - 1),
-    reporters: ['default'],
+    // A test process that dies leaves its file unfinished; the second reporter names it.
+    reporters: ['default', './test/support/unfinished-reporter.ts'],
   },
 });
