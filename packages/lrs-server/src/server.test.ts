@@ -29,7 +29,7 @@ describe('the embedded database', () => {
   });
 
   it('keeps courses, launches and statements across restarts', async () => {
-    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', XCREDIT_DATA_DIR: await seedDataDir(tempDir()), XCREDIT_ADMIN_KEY: 'restart-admin', XCREDIT_ADMIN_SECRET: 'restart-secret-0123456789' });
+    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', XCREDIT_LOG_LEVEL: 'silent', XCREDIT_DATA_DIR: await seedDataDir(tempDir()), XCREDIT_ADMIN_KEY: 'restart-admin', XCREDIT_ADMIN_SECRET: 'restart-secret-0123456789' });
     const auth = { authorization: `Basic ${Buffer.from('restart-admin:restart-secret-0123456789').toString('base64')}`, 'content-type': 'application/json' };
     const first = await startServer(config, { demo: true });
     const launch = await (await fetch(`${first.url}/api/v1/launches`, { method: 'POST', headers: auth, body: JSON.stringify({ learnerId: 'demo-learner', courseId: 'demo-safety-101' }) })).json();
@@ -46,7 +46,7 @@ describe('the embedded database', () => {
 
   it('rebuilds credits from raw statements with `xcredit recompute`', async () => {
     const dir = await seedDataDir(tempDir());
-    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', XCREDIT_DATA_DIR: dir, XCREDIT_ADMIN_KEY: 'recompute-admin', XCREDIT_ADMIN_SECRET: 'recompute-secret-0123456789' });
+    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', XCREDIT_LOG_LEVEL: 'silent', XCREDIT_DATA_DIR: dir, XCREDIT_ADMIN_KEY: 'recompute-admin', XCREDIT_ADMIN_SECRET: 'recompute-secret-0123456789' });
     const auth = { authorization: `Basic ${Buffer.from('recompute-admin:recompute-secret-0123456789').toString('base64')}`, 'content-type': 'application/json' };
     const server = await startServer(config, { demo: true });
     const launch = await (await fetch(`${server.url}/api/v1/launches`, { method: 'POST', headers: auth, body: JSON.stringify({ learnerId: 'demo-learner', courseId: 'demo-safety-101' }) })).json();
@@ -85,7 +85,7 @@ describe('the embedded database', () => {
     expect(missing.status).toBe(2);
     expect(missing.stderr).toContain(`${join(dir, 'archive/statements-2019-01.jsonl.gz')}: no such file`);
     // With a server on the folder, the server runs it, writing where the command line said.
-    const server = await startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', XCREDIT_DATA_DIR: join(dir, 'data') }));
+    const server = await startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', XCREDIT_LOG_LEVEL: 'silent', XCREDIT_DATA_DIR: join(dir, 'data') }));
     try {
       // Not spawnSync: the server answering the command runs in this process.
       const held = await promisify(execFile)(process.execPath, [cli, 'archive-statements', '--before', '2020-01', '--to', 'held'], { env, encoding: 'utf8', cwd: dir });
@@ -98,7 +98,7 @@ describe('the embedded database', () => {
   });
 
   it('refuses to start on a port that is taken, saying so', async () => {
-    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', XCREDIT_DATA_DIR: 'memory://' });
+    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', XCREDIT_LOG_LEVEL: 'silent', XCREDIT_DATA_DIR: 'memory://' });
     const first = await startServer(config, { pgliteImage: await testImage() });
     try {
       await expect(startServer({ ...config, port: first.port }, { pgliteImage: await testImage() })).rejects.toThrow(`port ${first.port} is already in use`);
@@ -110,7 +110,7 @@ describe('the embedded database', () => {
 
 describe('the demo', () => {
   it('serves the demo page, the player bundles and the demo video', async () => {
-    const server = await startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', XCREDIT_DATA_DIR: 'memory://' }), { demo: true, pgliteImage: await testImage() });
+    const server = await startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', XCREDIT_LOG_LEVEL: 'silent', XCREDIT_DATA_DIR: 'memory://' }), { demo: true, pgliteImage: await testImage() });
     try {
       const page = await fetch(`${server.url}/demo`);
       expect(page.status).toBe(200);
@@ -128,7 +128,7 @@ describe('the demo', () => {
   });
 
   it('is missing from a server started without it, and the 404 (like the sign-in page) names a command that works from a clone', async () => {
-    const server = await startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', XCREDIT_DATA_DIR: 'memory://' }), { pgliteImage: await testImage() });
+    const server = await startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', XCREDIT_LOG_LEVEL: 'silent', XCREDIT_DATA_DIR: 'memory://' }), { pgliteImage: await testImage() });
     try {
       const res = await fetch(`${server.url}/demo`);
       expect(res.status).toBe(404);

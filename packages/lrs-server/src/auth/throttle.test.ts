@@ -178,7 +178,7 @@ describe.runIf(inject('postgresUrl'))('sign-in throttle shared by two servers on
   const servers: RunningServer[] = [];
   beforeAll(async () => {
     database = await createTestDatabase(inject('postgresUrl')!);
-    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: database.url, XCREDIT_SECRET_KEY: randomBytes(32).toString('base64url') });
+    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', XCREDIT_LOG_LEVEL: 'silent', DATABASE_URL: database.url, XCREDIT_SECRET_KEY: randomBytes(32).toString('base64url') });
     // One after the other: both migrate the same database.
     servers.push(await startServer(config));
     servers.push(await startServer(config));
@@ -200,7 +200,7 @@ describe.runIf(inject('postgresUrl'))('sign-in throttle shared by two servers on
 describe('sign-in throttle behind a reverse proxy (XCREDIT_TRUST_PROXY)', () => {
   let server: RunningServer;
   beforeAll(async () => {
-    server = await startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', XCREDIT_DATA_DIR: 'memory://', XCREDIT_TRUST_PROXY: 'loopback' }), { pgliteImage: await testImage() });
+    server = await startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', XCREDIT_LOG_LEVEL: 'silent', XCREDIT_DATA_DIR: 'memory://', XCREDIT_TRUST_PROXY: 'loopback' }), { pgliteImage: await testImage() });
   });
   afterAll(() => server?.close());
 

@@ -28,7 +28,7 @@ const KEY_1 = 'first-secret-key-0123456789abcdefghijklmnop';
 const KEY_2 = 'second-secret-key-0123456789abcdefghijklmno';
 
 async function start(env: Record<string, string | undefined>): Promise<RunningServer> {
-  return startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', ...ADMIN, ...env }));
+  return startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', XCREDIT_LOG_LEVEL: 'silent', ...ADMIN, ...env }));
 }
 
 async function registerPlatform(server: RunningServer, issuer: string): Promise<string> {
