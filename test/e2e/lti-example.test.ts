@@ -2,11 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, inject, it } from 'vitest';
 import { createTestDatabase } from '@xcredit/lrs-server/testing';
-import { browserEngines } from '../support/engines.js';
+import { testEngines } from '../support/engines.js';
 
 const walkthrough = fileURLToPath(new URL('../../examples/lti/walkthrough.mjs', import.meta.url));
 
-describe.each(browserEngines())('examples/lti on %s', (engine) => {
+describe.each(testEngines())('examples/lti on %s', (engine) => {
   it('registers the simulated LMS, launches a student into the player and shows the instructor the class report', async () => {
     const database = engine === 'postgres' ? await createTestDatabase(inject('postgresUrl')!) : undefined;
     try {

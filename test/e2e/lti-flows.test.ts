@@ -8,12 +8,12 @@ import { ensureTenant, openStore } from '@xcredit/lrs-server';
 import { DEFAULT_CONTEXT, startPlatformSimulator, type PlatformSimulator } from '@xcredit/lti-platform-sim';
 import { createClient, createTestDatabase, startTestServer, type TestServer } from '@xcredit/lrs-server/testing';
 import { api, connectSimulator, errorCode, errorMessage } from '../support/lti.js';
-import { browserEngines } from '../support/engines.js';
+import { testEngines } from '../support/engines.js';
 
 const COURSE_LINK = (server: TestServer) => `${server.url}/lti?course=lti-safety`;
 const now = () => Math.floor(Date.now() / 1000);
 
-describe.each(browserEngines())('LTI flows on %s', (engine) => {
+describe.each(testEngines())('LTI flows on %s', (engine) => {
   let server: TestServer;
   let sim: PlatformSimulator;
 
@@ -235,7 +235,7 @@ describe.each(browserEngines())('LTI flows on %s', (engine) => {
   });
 });
 
-describe.each(browserEngines())('LTI registration and start-up on %s', (engine) => {
+describe.each(testEngines())('LTI registration and start-up on %s', (engine) => {
   let server: TestServer;
 
   beforeAll(async () => {
