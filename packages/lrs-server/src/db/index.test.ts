@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { sql } from 'kysely';
 import { describe, expect, inject, it } from 'vitest';
-import { migrate, openStore, pgliteImage } from './index.js';
+import { migrate, openStore, pgliteImage, type Store } from './index.js';
 
 const postgresUrl = inject('postgresUrl');
 
@@ -34,7 +34,7 @@ describe('openStore', () => {
   });
 
   it('starts a throwaway PGlite from a migrated image: the same schema, nothing left to migrate, and each copy its own', async () => {
-    const schema = (store: { db: import('./index.js').Db }) =>
+    const schema = (store: Store) =>
       sql<{ t: string }>`select table_name || '.' || column_name || ':' || data_type as t from information_schema.columns where table_schema = 'public' order by 1`.execute(store.db).then((r) => r.rows.map((x) => x.t));
     const fresh = await openStore({ dataDir: 'memory://' });
     const image = await pgliteImage();
